@@ -1,0 +1,379 @@
+"""The auditpack command line."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__
+from .canonical import parse_iso
+from .controls.evaluate import evaluate_controls
+from .controls.evidence_view import Period
+from .controls.model import load_catalogue
+from .controls.result import ControlResult, Status
+from .credentials import CredentialError
+from .evidence import Observation
+from .inventory import ROLE_NAMES, Host, Inventory, InventoryError
+from .jobs import builtin_inventory, find_inventory, latest_run_year, write_report
+from .periods import PeriodError, period_from_options
+from .reports.i18n import STATUS_LABELS
+from .runner import HostOutcome, RunResult, run_collection
+from .runner import Progress as RunProgress
+from .store import EvidenceStore, StoreError
+
+console = Console()
+err_console = Console(stderr=True)
+
+# Exit codes, the same for every command.
+OK, DEVIATIONS, ERRORS = 0, 1, 2
+
+STATUS_STYLE = {
+    "effective": "green", "effective_with_deviations": "yellow", "not_effective": "red",
+    "not_evidenced": "bright_black", "not_applicable": "bright_black",
+}
+HOST_STYLE = {"ok": "green", "partial": "yellow", "unreachable": "red", "timeout": "red"}
+
+
+def _default_operator() -> str:
+    return os.environ.get("AUDITPACK_OPERATOR") or getpass.getuser()
+
+
+store_option = click.option("--store", "store_path", type=click.Path(file_okay=False, path_type=Path),
+                            default=lambda: os.environ.get("AUDITPACK_STORE", "evidence"), show_default="./evidence or $AUDITPACK_STORE",
+                            help="Evidence store directory (created on first collection).")
+inventory_option = click.option("-i", "--inventory", "inventory_path", type=click.Path(dir_okay=False),
+                                help="Inventory YAML (Ansible format). Default: ./inventory.yaml, else the built-in one (this machine).")
+host_option = click.option("--host", "hosts", multiple=True, metavar="NAME", help="Only this host (repeatable).")
+role_option = click.option("--role", "roles", multiple=True, type=click.Choice(ROLE_NAMES), help="Only hosts with this role (repeatable).")
+workers_option = click.option("--workers", type=click.IntRange(1, 256), default=8, show_default=True, help="Hosts collected at the same time.")
+operator_option = click.option("--operator", default=_default_operator, show_default="$AUDITPACK_OPERATOR or your login",
+                               help="Who ran the collection; recorded with every evidence item.")
+
+
+def _load_inventory(path: str | None) -> Inventory:
+    try:
+        inventory = find_inventory(path)
+    except InventoryError as exc:
+        err_console.print(f"[red bold]The inventory has {len(exc.problems)} problem(s); nothing was collected.[/]")
+        for problem in sorted(exc.problems, key=lambda p: (p.file, p.line or 0)):
+            err_console.print(f"  {problem}", markup=False, highlight=False)
+        sys.exit(ERRORS)
+    if inventory.path.startswith("<"):
+        err_console.print("[dim]No inventory given and no ./inventory.yaml: using the built-in inventory (this machine only).[/]")
+    return inventory
+
+
+def _open_store(path: Path, create: bool) -> EvidenceStore:
+    try:
+        return EvidenceStore(path, create=create)
+    except StoreError as exc:
+        err_console.print(f"[red]{exc}[/]")
+        sys.exit(ERRORS)
+
+
+class _RichProgress(RunProgress):
+    """One progress row per host: a pulsing bar while it runs, its verdict when done."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.tasks: dict[str, int] = {}
+        self.counts: dict[str, int] = {}
+
+    def host_started(self, host: Host, steps: int) -> None:
+        self.counts[host.name] = 0
+        self.tasks[host.name] = self.progress.add_task(host.name, total=None, status=f"{host.connection} · starting")
+
+    def item_done(self, host: Host, obs: Observation) -> None:
+        self.counts[host.name] += 1
+        self.progress.update(self.tasks[host.name], status=f"{self.counts[host.name]} items · {obs.kind}")
+
+    def host_finished(self, host: Host, outcome: HostOutcome) -> None:
+        style = HOST_STYLE.get(outcome.status, "white")
+        self.progress.update(self.tasks[host.name], total=1, completed=1,
+                             status=f"[{style}]{outcome.status}[/] · {outcome.items} items")
+
+
+def _collect(store: EvidenceStore, inventory: Inventory, hosts: tuple[str, ...], roles: tuple[str, ...], workers: int,
+             operator: str) -> RunResult:
+    try:
+        chosen = inventory.select(list(hosts), list(roles))
+    except InventoryError as exc:
+        err_console.print(f"[red]{exc}[/]")
+        sys.exit(ERRORS)
+    if not chosen:
+        err_console.print("[red]No host in the inventory matches --host/--role; nothing to collect.[/]")
+        sys.exit(ERRORS)
+    columns = (SpinnerColumn(), TextColumn("{task.description:<24}"), BarColumn(bar_width=24),
+               TimeElapsedColumn(), TextColumn("{task.fields[status]}"))
+    with Progress(*columns, console=err_console) as progress:
+        result = run_collection(store, inventory, chosen, operator, workers, _RichProgress(progress))
+    table = Table(title=f"Run {result.manifest.seq} · {result.body['run_id']}")
+    for col in ("host", "status", "items", "seconds", "problems"):
+        table.add_column(col)
+    for o in result.outcomes:
+        table.add_row(o.host, f"[{HOST_STYLE.get(o.status)}]{o.status}[/]", str(o.items), f"{o.seconds:.1f}", "; ".join(o.errors)[:200])
+    console.print(table)
+    console.print(f"Manifest: {result.manifest.path}", soft_wrap=True)
+    if result.partial:
+        console.print("[yellow]The run is partial: the hosts above that are not 'ok' are recorded as such.[/]")
+    return result
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="auditpack")
+def cli() -> None:
+    """Collect evidence that the promised security measures are in place, evaluate it
+    over a period, and report on it.
+
+    \b
+    Typical use:
+      auditpack doctor              can every host be reached, are credentials referenced?
+      auditpack check               spot check: collect now and show each control's result
+      auditpack collect             collect evidence into the store (e.g. daily from cron)
+      auditpack report --period 2026   the annual report over everything collected
+      auditpack verify              prove that no evidence was changed or lost
+
+    Exit codes: 0 all fine, 1 deviations (or a partial run), 2 errors.
+    """
+
+
+@cli.command()
+@inventory_option
+@store_option
+@host_option
+@role_option
+@workers_option
+@operator_option
+def collect(inventory_path: str | None, store_path: Path, hosts: tuple[str, ...], roles: tuple[str, ...], workers: int,
+            operator: str) -> None:
+    """Collect evidence from the inventory's hosts into the evidence store.
+
+    Every output is kept byte for byte, hashed, and listed in a manifest that is
+    chained to the previous run's. A host that cannot be reached, or runs out of
+    time, is recorded as such and the run goes on; the run is then partial.
+
+    \b
+    Examples:
+      auditpack collect
+      auditpack collect -i site.yaml --role domain_controller --workers 4
+    Exit codes: 0 complete, 1 partial (some host or item failed), 2 unusable input.
+    """
+    inventory = _load_inventory(inventory_path)
+    store = _open_store(store_path, create=True)
+    result = _collect(store, inventory, hosts, roles, workers, operator)
+    sys.exit(DEVIATIONS if result.partial else OK)
+
+
+def _results_table(results: list[ControlResult], lang: str) -> Table:
+    catalogue = load_catalogue()
+    table = Table(title="Controls")
+    for col in ("control", "title", "result", "tested", "deviations", "not evidenced"):
+        table.add_column(col)
+    for r in results:
+        style = STATUS_STYLE[r.status]
+        table.add_row(r.control_id, catalogue[r.control_id].title.in_(lang), f"[{style}]{STATUS_LABELS[lang][r.status]}[/]",
+                      str(r.tested), str(len(r.deviations)), str(len(r.gaps)))
+    return table
+
+
+def _print_results(results: list[ControlResult], lang: str) -> None:
+    console.print(_results_table(results, lang))
+    for r in results:
+        for d in r.deviations + r.gaps:
+            console.print(f"  {r.control_id} {d.subject} {d.date}: {d.text(lang)}", markup=False, highlight=False, soft_wrap=True)
+
+
+@cli.command()
+@inventory_option
+@store_option
+@host_option
+@role_option
+@workers_option
+@operator_option
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="en", show_default=True, help="Language of the table.")
+def check(inventory_path: str | None, store_path: Path, hosts: tuple[str, ...], roles: tuple[str, ...], workers: int,
+          operator: str, lang: str) -> None:
+    """Spot check: collect now, evaluate this run only, and show each control's result.
+
+    The evidence is kept in the store like any collection, so a spot check also
+    counts towards the year.
+
+    \b
+    Examples:
+      auditpack check
+      auditpack check --host ws-017 --lang nl
+    Exit codes: 0 every control effective, 1 deviations found,
+                2 errors (unreachable hosts, unreadable evidence, bad input).
+    """
+    inventory = _load_inventory(inventory_path)
+    store = _open_store(store_path, create=True)
+    result = _collect(store, inventory, hosts, roles, workers, operator)
+    started, ended = parse_iso(result.body["started"]), parse_iso(result.body["ended"])
+    results = evaluate_controls(store, Period(started, ended + timedelta(seconds=1)), only_seq=result.manifest.seq)
+    _print_results(results, lang)
+    if result.partial or any(r.status == Status.NOT_EVIDENCED for r in results):
+        sys.exit(ERRORS)
+    if any(r.status not in (Status.EFFECTIVE, Status.NOT_APPLICABLE) for r in results):
+        sys.exit(DEVIATIONS)
+    sys.exit(OK)
+
+
+period_options = [
+    click.option("--period", "year", type=click.IntRange(1990, 2999), help="Calendar year to report on."),
+    click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (YYYY-MM-DD)."),
+    click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day, inclusive (YYYY-MM-DD)."),
+]
+
+
+def _with_period(func):
+    for option in reversed(period_options):
+        func = option(func)
+    return func
+
+
+def _period(store: EvidenceStore, year: int | None, start: datetime | None, end: datetime | None) -> Period:
+    try:
+        return period_from_options(year, start.date() if start else None, end.date() if end else None,
+                                   latest_run_year(store) or datetime.now().year)
+    except PeriodError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@cli.command()
+@store_option
+@_with_period
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True, help="Report language.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports-out"),
+              show_default=True, help="Where the report is written.")
+def report(store_path: Path, year: int | None, start: datetime | None, end: datetime | None, lang: str, out_dir: Path) -> None:
+    """Evaluate every control over a period and write the HTML report.
+
+    Without --period or --from/--to the period is the calendar year of the
+    latest collection run. Verdicts come from the stored evidence only; no host
+    is contacted.
+
+    \b
+    Examples:
+      auditpack report --period 2026
+      auditpack report --from 2026-01-01 --to 2026-06-30 --lang en
+    """
+    store = _open_store(store_path, create=False)
+    period = _period(store, year, start, end)
+    path, results = write_report(store, period, out_dir, lang)
+    _print_results(results, lang)
+    console.print(f"Report: {path}", soft_wrap=True)
+
+
+@cli.command()
+@store_option
+def verify(store_path: Path) -> None:
+    """Check every hash in the evidence store and the chain of run manifests.
+
+    Names each blob or manifest that was changed, is missing, or breaks the
+    chain. Leftovers of an interrupted run are reported as harmless.
+
+    \b
+    Example:
+      auditpack verify --store /srv/auditpack/evidence
+    Exit codes: 0 intact, 1 something was changed or lost, 2 not a store.
+    """
+    store = _open_store(store_path, create=False)
+    result = store.verify()
+    for finding in result.findings:
+        style = "red" if finding.severity == "error" else "dim"
+        console.print(f"[{style}]{finding}[/]", highlight=False)
+    summary = f"{result.manifests} runs, {result.items} items, {result.blobs} blobs ({result.blob_bytes / 1e6:.1f} MB)"
+    if result.ok:
+        console.print(f"[green]Evidence store intact:[/] {summary}")
+        sys.exit(OK)
+    console.print(f"[red bold]Evidence store NOT intact[/] ({sum(f.severity == 'error' for f in result.findings)} problem(s)); {summary}")
+    sys.exit(DEVIATIONS)
+
+
+@cli.command()
+@inventory_option
+@host_option
+@role_option
+def doctor(inventory_path: str | None, hosts: tuple[str, ...], roles: tuple[str, ...]) -> None:
+    """Test connectivity and credential references for every host, without collecting.
+
+    For SSH hosts the server's identification line is read; for WinRM hosts an
+    empty, unauthenticated WS-Management request shows which logon methods the
+    server offers. Credentials are only looked up, never sent or shown.
+
+    \b
+    Examples:
+      auditpack doctor
+      auditpack doctor -i site.yaml --role firewall
+    Exit codes: 0 every host ready, 1 some host not ready, 2 bad input.
+    """
+    from auditpack.collectors.reachability import probe_host
+
+    inventory = _load_inventory(inventory_path)
+    chosen = inventory.select(list(hosts), list(roles))
+    table = Table(title="auditpack doctor")
+    for col in ("host", "connection", "address", "reachable", "answer", "credential"):
+        table.add_column(col)
+    all_ok = True
+    for host in chosen:
+        if host.connection == "local":
+            table.add_row(host.name, "local", "-", "[green]yes[/]", "this machine", "not needed")
+            continue
+        probe = probe_host(host)
+        cred_ok, cred_text = True, "none referenced" if host.connection == "ssh" else "[red]missing[/]"
+        if host.password is not None:
+            try:
+                cred_ok, cred_text = host.password.describe_availability(host.user)
+            except CredentialError as exc:
+                cred_ok, cred_text = False, str(exc)
+        elif host.connection == "winrm":
+            cred_ok = False
+        all_ok &= probe.reachable and cred_ok
+        table.add_row(host.name, host.connection, f"{host.address}:{host.effective_port}",
+                      "[green]yes[/]" if probe.reachable else "[red]no[/]", f"{probe.detail} ({probe.seconds:.2f} s)",
+                      cred_text if cred_ok else f"[red]{cred_text}[/]")
+    console.print(table)
+    sys.exit(OK if all_ok else DEVIATIONS)
+
+
+@cli.command()
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("auditpack-demo"),
+              show_default=True, help="Where the demo's evidence store and report go.")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+def demo(workdir: Path, lang: str) -> None:
+    """Run the whole job on the built-in default: collect, evaluate, report, verify.
+
+    Needs no customer system: it audits the machine it runs on, with the
+    built-in inventory.
+
+    \b
+    Example:
+      auditpack demo --workdir /tmp/auditpack-demo
+    """
+    began = time.monotonic()
+    store = _open_store(workdir / "evidence", create=True)
+    console.rule("1/3 collect")
+    _collect(store, builtin_inventory(), (), (), 4, _default_operator())
+    console.rule("2/3 evaluate and report")
+    period = period_from_options(None, None, None, latest_run_year(store) or datetime.now().year)
+    path, results = write_report(store, period, workdir / "reports", lang)
+    _print_results(results, lang)
+    console.rule("3/3 verify")
+    check_result = store.verify()
+    console.print("[green]evidence store intact[/]" if check_result.ok else "[red]evidence store NOT intact[/]")
+    console.print(f"\nHTML report:    {path.resolve()}\nEvidence store: {store.root.resolve()}\n"
+                  f"Time taken:     {time.monotonic() - began:.1f} s", soft_wrap=True)
+    sys.exit(OK if check_result.ok else ERRORS)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,117 @@
+"""Credential references: the inventory names where a secret lives, never the secret.
+
+Accepted forms (string or one-key mapping):
+  env:NAME                 environment variable NAME
+  keyring:SERVICE[:USER]   OS keyring entry (user defaults to the host's login user)
+  prompt                   asked interactively when first needed
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+REFERENCE_HELP = (
+    "use a credential reference instead: 'env:VARIABLE' (environment variable), "
+    "'keyring:SERVICE' or 'keyring:SERVICE:USER' (OS keyring) or 'prompt' (asked at run time)"
+)
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class CredentialError(Exception):
+    """A reference that cannot be parsed or resolved; the message never holds a secret."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A resolved secret whose repr and str never show the value."""
+
+    value: str = ""
+
+    def __repr__(self) -> str:
+        return "Secret(***)"
+
+    __str__ = __repr__
+
+    def reveal(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class CredentialRef:
+    scheme: Literal["env", "keyring", "prompt"]
+    name: str = ""
+    user: str | None = None
+
+    def __str__(self) -> str:
+        if self.scheme == "prompt":
+            return "prompt"
+        if self.scheme == "keyring" and self.user:
+            return f"keyring:{self.name}:{self.user}"
+        return f"{self.scheme}:{self.name}"
+
+    def describe_availability(self, login_user: str | None) -> tuple[bool, str]:
+        """Whether the secret could be resolved now, without reading it into evidence."""
+        if self.scheme == "env":
+            if self.name in os.environ:
+                return True, f"environment variable {self.name} is set"
+            return False, f"environment variable {self.name} is not set"
+        if self.scheme == "prompt":
+            return True, "will be asked at run time"
+        try:
+            found = _keyring_get(self.name, self.user or login_user) is not None
+        except CredentialError as exc:
+            return False, str(exc)
+        where = f"keyring entry {self.name!r} for user {self.user or login_user!r}"
+        return found, f"{where} {'found' if found else 'not found'}"
+
+    def resolve(self, login_user: str | None, prompt_label: str) -> Secret:
+        if self.scheme == "env":
+            if self.name not in os.environ:
+                raise CredentialError(f"environment variable {self.name} is not set")
+            return Secret(os.environ[self.name])
+        if self.scheme == "keyring":
+            value = _keyring_get(self.name, self.user or login_user)
+            if value is None:
+                raise CredentialError(
+                    f"no keyring entry {self.name!r} for user {self.user or login_user!r}; "
+                    f"add it with: keyring set {self.name} {self.user or login_user or 'USER'}"
+                )
+            return Secret(value)
+        return Secret(getpass.getpass(f"Password for {prompt_label}: "))
+
+
+def _keyring_get(service: str, user: str | None) -> str | None:
+    if not user:
+        raise CredentialError(f"keyring reference {service!r} needs a user (keyring:SERVICE:USER or ansible_user)")
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        return keyring.get_password(service, user)
+    except KeyringError as exc:  # e.g. no keyring backend on a headless server
+        raise CredentialError(f"OS keyring unavailable: {exc}") from None
+
+
+def parse_reference(value: object) -> CredentialRef:
+    """Parse a reference; raise CredentialError (without echoing the value) if it is not one."""
+    if isinstance(value, dict) and len(value) == 1:
+        (scheme, name), = value.items()
+        value = "prompt" if scheme == "prompt" else f"{scheme}:{name}"
+    if not isinstance(value, str):
+        raise CredentialError(f"not a credential reference; {REFERENCE_HELP}")
+    text = value.strip()
+    if text == "prompt":
+        return CredentialRef("prompt")
+    scheme, sep, rest = text.partition(":")
+    if sep and scheme == "env" and _ENV_NAME.match(rest):
+        return CredentialRef("env", rest)
+    if sep and scheme == "keyring" and rest:
+        service, _, user = rest.partition(":")
+        if service:
+            return CredentialRef("keyring", service, user or None)
+    raise CredentialError(f"not a credential reference; {REFERENCE_HELP}")

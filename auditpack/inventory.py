@@ -1,0 +1,375 @@
+"""Inventory: hosts, roles, connection settings and credential references.
+
+The file is an Ansible YAML inventory (``all: {hosts, vars, children}``), so an
+existing Ansible inventory works as is. auditpack reads the ``ansible_*``
+connection variables it understands and its own ``auditpack_*`` variables;
+other variables are Ansible's business and are left alone. Every problem is
+reported with file, line and key, and an inventory with any problem is refused
+as a whole: nothing is collected from it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, TaggedScalar
+from ruamel.yaml.error import MarkedYAMLError
+
+from .credentials import REFERENCE_HELP, CredentialError, CredentialRef, parse_reference
+
+
+class Role(StrEnum):
+    DOMAIN_CONTROLLER = "domain_controller"
+    FILE_SERVER = "file_server"
+    WORKSTATION = "workstation"
+    SERVER = "server"
+    FIREWALL = "firewall"
+    BACKUP_SERVER = "backup_server"
+    LOCAL = "local"
+
+
+ROLE_NAMES = [r.value for r in Role]
+
+# Inventory key -> Host field. Ansible names first, so an Ansible inventory works unchanged.
+FIELD_OF_KEY = {
+    "ansible_host": "address",
+    "ansible_port": "port",
+    "ansible_user": "user",
+    "ansible_connection": "connection",
+    "ansible_ssh_private_key_file": "ssh_key_file",
+    "ansible_private_key_file": "ssh_key_file",
+    "ansible_winrm_scheme": "winrm_scheme",
+    "ansible_winrm_transport": "winrm_transport",
+    "ansible_winrm_server_cert_validation": "tls_verify",
+    "auditpack_roles": "roles",
+    "auditpack_password": "password",
+    "auditpack_timeout": "timeout",
+    "auditpack_connect_timeout": "connect_timeout",
+    "auditpack_tls_ca_file": "tls_ca_file",
+}
+AUDITPACK_KEYS = sorted(k for k in FIELD_OF_KEY if k.startswith("auditpack_"))
+# Ansible keys that would hold a literal secret: refused unless they hold a reference.
+SECRET_KEYS = {
+    "ansible_password", "ansible_ssh_pass", "ansible_ssh_password", "ansible_winrm_password",
+    "ansible_become_pass", "ansible_become_password", "ansible_sudo_pass", "ansible_httpapi_pass",
+}
+SECRET_KEY_WORDS = ("password", "passwd", "secret", "token")
+GROUP_KEYS = ("hosts", "vars", "children")
+CONNECTION_ALIASES = {"local": "local", "ssh": "ssh", "paramiko": "ssh", "smart": "ssh", "winrm": "winrm", "psrp": "winrm"}
+DEFAULT_PORTS = {"ssh": 22}
+DEFAULT_WINRM_PORTS = {"https": 5986, "http": 5985}
+
+
+class Host(BaseModel):
+    """One host, after group variables were merged the way Ansible merges them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    address: str
+    connection: Literal["local", "ssh", "winrm"]
+    port: int | None = Field(default=None, ge=1, le=65535)
+    user: str | None = None
+    password: CredentialRef | None = None
+    ssh_key_file: str | None = None
+    roles: frozenset[Role] = frozenset()
+    groups: tuple[str, ...] = ()
+    timeout: float = Field(default=120.0, gt=0, le=86400)
+    connect_timeout: float = Field(default=5.0, gt=0, le=600)
+    winrm_scheme: Literal["http", "https"] = "https"
+    winrm_transport: Literal["ntlm", "kerberos", "negotiate", "credssp", "certificate"] = "ntlm"
+    tls_verify: bool = True
+    tls_ca_file: str | None = None
+
+    @field_validator("connection", mode="before")
+    @classmethod
+    def _alias_connection(cls, value: Any) -> Any:
+        if isinstance(value, str) and value in CONNECTION_ALIASES:
+            return CONNECTION_ALIASES[value]
+        return value
+
+    @field_validator("roles", mode="before")
+    @classmethod
+    def _roles_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [value]
+        return value
+
+    @field_validator("tls_verify", mode="before")
+    @classmethod
+    def _ansible_cert_validation(cls, value: Any) -> Any:
+        # Ansible spells it ansible_winrm_server_cert_validation: validate|ignore
+        return {"validate": True, "ignore": False}.get(value, value)
+
+    @property
+    def effective_port(self) -> int | None:
+        if self.port is not None:
+            return self.port
+        if self.connection == "winrm":
+            return DEFAULT_WINRM_PORTS[self.winrm_scheme]
+        return DEFAULT_PORTS.get(self.connection)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.key}: {self.message}"
+
+
+class InventoryError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class Inventory:
+    path: str
+    sha256: str
+    hosts: list[Host]
+    ignored_keys: list[str] = field(default_factory=list)
+
+    def select(self, names: list[str] | None = None, roles: list[str] | None = None) -> list[Host]:
+        chosen = self.hosts
+        if names:
+            unknown = sorted(set(names) - {h.name for h in chosen})
+            if unknown:
+                raise InventoryError([Problem(self.path, None, n, "no such host in the inventory") for n in unknown])
+            chosen = [h for h in chosen if h.name in names]
+        if roles:
+            chosen = [h for h in chosen if any(r in h.roles for r in roles)]
+        return chosen
+
+
+@dataclass
+class _Var:
+    value: Any
+    line: int | None
+    path: str
+
+
+@dataclass
+class _HostDraft:
+    name: str
+    groups: list[str] = field(default_factory=list)
+    group_vars: list[dict[str, _Var]] = field(default_factory=list)  # outermost group first
+    host_vars: dict[str, _Var] = field(default_factory=dict)
+    line: int | None = None
+    path: str = ""
+
+
+def _line_of_key(mapping: Any, key: Any) -> int | None:
+    try:
+        return mapping.lc.key(key)[0] + 1
+    except (AttributeError, KeyError, TypeError):
+        return None
+
+
+def _line_of(node: Any) -> int | None:
+    try:
+        return node.lc.line + 1
+    except AttributeError:
+        return None
+
+
+class _Loader:
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[Problem] = []
+        self.drafts: dict[str, _HostDraft] = {}
+        self.ignored: set[str] = set()
+
+    def problem(self, line: int | None, key: str, message: str) -> None:
+        self.problems.append(Problem(self.file, line, key, message))
+
+    def walk_group(self, name: str, body: Any, path: str, line: int | None, inherited: list[dict[str, _Var]],
+                   lineage: list[str]) -> None:
+        if body is None:
+            return  # an empty group is legal in Ansible
+        if not isinstance(body, dict):
+            self.problem(line, path, f"a group must be a mapping with {', '.join(GROUP_KEYS)} (got {type(body).__name__})")
+            return
+        for key in body:
+            if key not in GROUP_KEYS:
+                hint = difflib.get_close_matches(str(key), GROUP_KEYS, n=1)
+                extra = f"; did you mean '{hint[0]}'?" if hint else ""
+                self.problem(_line_of_key(body, key), f"{path}.{key}", f"unknown group key, expected one of {', '.join(GROUP_KEYS)}{extra}")
+        own_vars = self.read_vars(body.get("vars"), f"{path}.vars", _line_of_key(body, "vars"))
+        chain = inherited + [own_vars]
+        groups = lineage + [name]
+        hosts = body.get("hosts")
+        if hosts is not None and not isinstance(hosts, dict):
+            self.problem(_line_of_key(body, "hosts"), f"{path}.hosts", "hosts must be a mapping of host name to variables (a list is not Ansible YAML inventory syntax)")
+        elif hosts:
+            for host_name, host_body in hosts.items():
+                self.add_host(str(host_name), host_body, f"{path}.hosts.{host_name}", _line_of_key(hosts, host_name), chain, groups)
+        children = body.get("children")
+        if children is not None and not isinstance(children, dict):
+            self.problem(_line_of_key(body, "children"), f"{path}.children", "children must be a mapping of group name to group")
+        elif children:
+            for child, child_body in children.items():
+                self.walk_group(str(child), child_body, f"{path}.children.{child}", _line_of_key(children, child), chain, groups)
+
+    def read_vars(self, node: Any, path: str, line: int | None) -> dict[str, _Var]:
+        if node is None:
+            return {}
+        if not isinstance(node, dict):
+            self.problem(line, path, "variables must be a mapping of name to value")
+            return {}
+        return {str(k): _Var(v, _line_of_key(node, k), f"{path}.{k}") for k, v in node.items()}
+
+    def add_host(self, name: str, body: Any, path: str, line: int | None, chain: list[dict[str, _Var]], groups: list[str]) -> None:
+        draft = self.drafts.setdefault(name, _HostDraft(name, line=line, path=path))
+        if body is not None and not isinstance(body, dict):
+            self.problem(line, path, "host variables must be a mapping (or empty)")
+            body = None
+        draft.host_vars.update(self.read_vars(body, path, line))
+        for group_vars in chain:
+            if group_vars not in draft.group_vars:
+                draft.group_vars.append(group_vars)
+        for group in groups:
+            if group not in draft.groups:
+                draft.groups.append(group)
+
+    def build(self, draft: _HostDraft) -> Host | None:
+        merged: dict[str, _Var] = {}
+        roles: set[str] = set()
+        role_sources: list[_Var] = []
+        for layer in [*draft.group_vars, draft.host_vars]:
+            for key, var in layer.items():
+                if key == "auditpack_roles":
+                    role_sources.append(var)  # roles accumulate over groups instead of overriding
+                merged[key] = var
+        for group in draft.groups:  # a group named after a role (or its plural) implies that role
+            for role in ROLE_NAMES:
+                if group in (role, role + "s"):
+                    roles.add(role)
+        fields: dict[str, Any] = {"name": draft.name, "groups": tuple(draft.groups)}
+        field_source: dict[str, _Var] = {}
+        ok = True
+        for key, var in merged.items():
+            if not self.check_secret_key(key, var):
+                ok = False
+                continue
+            if key == "auditpack_roles":
+                continue
+            target = FIELD_OF_KEY.get(key)
+            if target is None:
+                if key.startswith("auditpack_"):
+                    hint = difflib.get_close_matches(key, AUDITPACK_KEYS, n=1)
+                    extra = f"; did you mean '{hint[0]}'?" if hint else f"; known keys: {', '.join(AUDITPACK_KEYS)}"
+                    self.problem(var.line, var.path, f"unknown auditpack variable{extra}")
+                    ok = False
+                elif key.startswith("ansible_"):
+                    self.ignored.add(key)
+                continue
+            if target == "password":
+                try:
+                    fields[target] = parse_reference(var.value)
+                except CredentialError as exc:
+                    self.problem(var.line, var.path, f"literal or malformed password refused: {exc}")
+                    ok = False
+                    continue
+            else:
+                fields[target] = var.value
+            field_source[target] = var
+        for var in role_sources:
+            values = var.value if isinstance(var.value, list) else [var.value]
+            for value in values:
+                if value not in ROLE_NAMES:
+                    hint = difflib.get_close_matches(str(value), ROLE_NAMES, n=1)
+                    extra = f"; did you mean '{hint[0]}'?" if hint else ""
+                    self.problem(var.line, var.path, f"unknown role {value!r}, expected one of {', '.join(ROLE_NAMES)}{extra}")
+                    ok = False
+                else:
+                    roles.add(value)
+        fields.setdefault("address", draft.name)  # Ansible's default: the inventory name is the address
+        fields.setdefault("connection", "local" if draft.name in ("localhost", "127.0.0.1") else "ssh")
+        if fields["connection"] == "local":
+            roles.add(Role.LOCAL.value)
+        fields["roles"] = frozenset(roles)
+        if not ok:
+            return None
+        try:
+            host = Host(**fields)
+        except ValidationError as exc:
+            for err in exc.errors():
+                target = str(err["loc"][0]) if err["loc"] else ""
+                var = field_source.get(target)
+                key = var.path if var else f"{draft.path}.{target}"
+                got = f" (got {var.value!r})" if var is not None else ""
+                self.problem(var.line if var else draft.line, key, f"{_plain_message(target, err)}{got}")
+            return None
+        if host.connection == "winrm" and not host.user:
+            self.problem(draft.line, draft.path, "a winrm host needs ansible_user (DOMAIN\\user or user@domain)")
+            return None
+        return host
+
+    def check_secret_key(self, key: str, var: _Var) -> bool:
+        looks_secret = key in SECRET_KEYS or (
+            any(w in key.lower() for w in SECRET_KEY_WORDS) and key != "auditpack_password"
+        )
+        if not looks_secret:
+            return True
+        if isinstance(var.value, TaggedScalar):
+            self.problem(var.line, var.path, f"Ansible Vault values are not read by auditpack; {REFERENCE_HELP} under auditpack_password")
+            return False
+        if key in SECRET_KEYS or key.startswith(("ansible_", "auditpack_")):
+            # Never echo the value: it may be a real password.
+            self.problem(var.line, var.path, f"literal password refused: auditpack never reads secrets from the inventory; {REFERENCE_HELP} under auditpack_password")
+            return False
+        return True  # a custom Ansible variable that merely looks secret is not ours to judge
+
+
+def _plain_message(target: str, err: dict[str, Any]) -> str:
+    if target == "port":
+        return "must be a whole number from 1 to 65535"
+    if target == "connection":
+        return "must be local, ssh or winrm (Ansible's paramiko/smart mean ssh, psrp means winrm)"
+    if target in ("timeout", "connect_timeout"):
+        return "must be a number of seconds greater than 0"
+    return err["msg"]
+
+
+def load_inventory(path: str | Path) -> Inventory:
+    path = Path(path)
+    file = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InventoryError([Problem(file, None, "-", f"cannot read inventory: {exc.strerror}")]) from None
+    return parse_inventory(data, file)
+
+
+def parse_inventory(data: bytes, file: str = "inventory.yaml") -> Inventory:
+    yaml = YAML(typ="rt")
+    try:
+        doc = yaml.load(data)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise InventoryError([Problem(file, line, "-", f"not valid YAML: {exc.problem or exc.context}")]) from None
+    loader = _Loader(file)
+    if not isinstance(doc, CommentedMap):
+        raise InventoryError([Problem(file, 1, "-", "the inventory must be a mapping of groups, starting with 'all:'")])
+    for group, body in doc.items():
+        loader.walk_group(str(group), body, str(group), _line_of_key(doc, group), [], [])
+    hosts = [h for h in (loader.build(d) for d in loader.drafts.values()) if h is not None]
+    if not loader.drafts and not loader.problems:
+        loader.problem(1, "all.hosts", "the inventory lists no hosts")
+    if loader.problems:
+        raise InventoryError(loader.problems)
+    return Inventory(file, hashlib.sha256(data).hexdigest(), hosts, sorted(loader.ignored))

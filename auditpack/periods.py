@@ -1,0 +1,32 @@
+"""Reporting periods: a calendar year, or explicit dates (UTC, end exclusive)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from auditpack.controls.evidence_view import Period
+
+
+class PeriodError(ValueError):
+    pass
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+
+
+def year_period(year: int) -> Period:
+    return Period(_midnight(date(year, 1, 1)), _midnight(date(year + 1, 1, 1)))
+
+
+def period_from_options(year: int | None, start: date | None, end: date | None, fallback_year: int) -> Period:
+    """--period YEAR, or --from/--to (inclusive dates); otherwise the fallback year."""
+    if year is not None and (start or end):
+        raise PeriodError("give either --period or --from/--to, not both")
+    if start or end:
+        if not (start and end):
+            raise PeriodError("--from and --to go together")
+        if end < start:
+            raise PeriodError(f"--to {end} lies before --from {start}")
+        return Period(_midnight(start), _midnight(end) + timedelta(days=1))
+    return year_period(year if year is not None else fallback_year)

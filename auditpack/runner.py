@@ -1,0 +1,140 @@
+"""The runner: collectors over hosts, concurrently, each host within its own time budget.
+
+One failing host never stops the run: an unreachable host, a crashing collector
+or a host that runs out of time becomes evidence of its own, and the run is
+marked partial.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditpack.collectors.base import CollectContext, Collector
+from auditpack.collectors.registry import collectors_for
+
+from .canonical import canonical_json, utcnow
+from .evidence import ItemStatus, Observation
+from .inventory import Host, Inventory
+from .store import EvidenceStore, ManifestRef, RunWriter
+
+BAD_ITEM = {ItemStatus.ERROR, ItemStatus.GARBLED}
+
+
+@dataclass
+class HostOutcome:
+    host: str
+    status: str = "ok"  # ok | partial | unreachable | timeout
+    items: int = 0
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class RunResult:
+    manifest: ManifestRef
+    body: dict[str, Any]
+    outcomes: list[HostOutcome]
+
+    @property
+    def partial(self) -> bool:
+        return any(o.status != "ok" for o in self.outcomes)
+
+
+class Progress:
+    """Callbacks the CLI uses to draw per-host progress; the default draws nothing."""
+
+    def host_started(self, host: Host, steps: int) -> None: ...
+
+    def item_done(self, host: Host, obs: Observation) -> None: ...
+
+    def host_finished(self, host: Host, outcome: HostOutcome) -> None: ...
+
+
+def _crash_observation(collector: Collector, exc: BaseException, started) -> Observation:
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return Observation(kind=f"{collector.name}.crash", command=f"collector {collector.name}", raw=detail.encode(),
+                       started=started, ended=utcnow(), status=ItemStatus.ERROR,
+                       errors=[f"collector {collector.name} failed: {detail}"])
+
+
+def _collect_host(host: Host, run: RunWriter, operator: str, outcome: HostOutcome, progress: Progress,
+                  collectors: list[Collector]) -> None:
+    ctx = CollectContext(deadline=time.monotonic() + host.timeout, operator=operator)
+    for collector in collectors:
+        started = utcnow()
+        try:
+            for obs in collector.collect(host, ctx):
+                if run.add(host.name, collector.name, obs) is None:
+                    return  # the host was timed out meanwhile
+                outcome.items += 1
+                progress.item_done(host, obs)
+                if obs.status == ItemStatus.UNREACHABLE:
+                    outcome.status = "unreachable"
+                    outcome.errors.extend(obs.errors)
+                    return  # nothing else can be collected from a host that cannot be reached
+                if obs.status in BAD_ITEM:
+                    outcome.status = "partial"
+                    outcome.errors.extend(obs.errors)
+        except Exception as exc:  # a bug or surprise in one collector must not cost the other hosts
+            obs = _crash_observation(collector, exc, started)
+            if run.add(host.name, collector.name, obs) is not None:
+                outcome.items += 1
+                outcome.status = "partial"
+                outcome.errors.extend(obs.errors)
+
+
+def _run_one(host: Host, run: RunWriter, operator: str, progress: Progress) -> HostOutcome:
+    outcome = HostOutcome(host.name)
+    collectors = collectors_for(host)
+    progress.host_started(host, len(collectors))
+    start = time.monotonic()
+    worker = threading.Thread(target=_collect_host, args=(host, run, operator, outcome, progress, collectors),
+                              name=f"collect-{host.name}", daemon=True)
+    worker.start()
+    worker.join(host.timeout)
+    outcome.seconds = time.monotonic() - start
+    if worker.is_alive():
+        # Python cannot kill a thread; it is abandoned (daemon) and its late answers are refused.
+        message = f"timed out after {host.timeout:g} s; {outcome.items} item(s) were collected before"
+        now = utcnow()
+        run.add(host.name, "runner", Observation(
+            kind="host.timeout", command=f"collect {host.name} within {host.timeout:g} s",
+            raw=canonical_json({"timeout_seconds": host.timeout, "items_before": outcome.items}),
+            started=now, ended=now, status=ItemStatus.TIMEOUT, errors=[message]))
+        outcome.status, outcome.errors = "timeout", outcome.errors + [message]
+    run.close_host(host, outcome.status, outcome.errors)
+    progress.host_finished(host, outcome)
+    return outcome
+
+
+def run_collection(store: EvidenceStore, inventory: Inventory, hosts: list[Host], operator: str,
+                   workers: int = 8, progress: Progress | None = None) -> RunResult:
+    progress = progress or Progress()
+    run = store.begin_run(operator, inventory.path, inventory.sha256)
+    todo: queue.Queue[Host] = queue.Queue()
+    for host in hosts:
+        todo.put(host)
+    outcomes: dict[str, HostOutcome] = {}
+
+    def work() -> None:
+        while True:
+            try:
+                host = todo.get_nowait()
+            except queue.Empty:
+                return
+            outcomes[host.name] = _run_one(host, run, operator, progress)
+
+    threads = [threading.Thread(target=work, name=f"worker-{i}", daemon=True) for i in range(max(1, min(workers, len(hosts))))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ref, body = run.commit()
+    return RunResult(ref, body, [outcomes[h.name] for h in hosts])
+
+

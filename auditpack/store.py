@@ -1,0 +1,450 @@
+"""The evidence store: an embedded, append-only, verifiable evidence locker.
+
+Layout of a store directory::
+
+    STORE                       format marker
+    blobs/sha256/ab/ab12…       raw outputs and normalised JSON, named by their SHA-256
+    runs/000001-<sha256>.json   one manifest per collection run, named by its own SHA-256,
+                                holding the SHA-256 of the previous manifest (a hash chain)
+    index.sqlite                a query index derived from the manifests; rebuilt when behind
+    tmp/                        writes in flight; never read
+
+Crash safety rests on one rule: a file only appears under its final name by an
+atomic rename after its bytes are on disk, and a run's items only become
+visible when its manifest is renamed into runs/. A process killed at any
+moment leaves at worst unreferenced blobs and temp files, which verify reports
+as harmless leftovers.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import secrets
+import signal
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .canonical import canonical_json, iso, sha256_hex, utcnow
+from .evidence import ItemStatus, Observation
+from .inventory import Host
+
+STORE_FORMAT = "auditpack-store/1"
+MANIFEST_FORMAT = "auditpack-manifest/1"
+MANIFEST_NAME = re.compile(r"^(\d{6,})-([0-9a-f]{64})\.json$")
+BLOB_NAME = re.compile(r"^[0-9a-f]{64}$")
+
+
+class StoreError(Exception):
+    pass
+
+
+def failpoint(name: str) -> None:
+    """Crash-test hook: die here, as abruptly as a power cut, when asked to by the environment."""
+    if os.environ.get("AUDITPACK_FAILPOINT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class ManifestRef:
+    seq: int
+    sha256: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """An evidence item as the index knows it; the manifest is the authority."""
+
+    id: str
+    run_seq: int
+    host: str
+    collector: str
+    kind: str
+    command: str
+    started: str
+    ended: str
+    status: str
+    raw_sha256: str
+    raw_size: int
+    normalized_sha256: str | None
+    tool_version: str
+    errors: tuple[str, ...]
+
+
+@dataclass
+class Finding:
+    severity: str  # "error" (integrity broken) or "info" (harmless leftover)
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.severity.upper()}: {self.path}: {self.message}"
+
+
+@dataclass
+class VerifyReport:
+    findings: list[Finding] = field(default_factory=list)
+    manifests: int = 0
+    items: int = 0
+    blobs: int = 0
+    blob_bytes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+    def error(self, path: str, message: str) -> None:
+        self.findings.append(Finding("error", path, message))
+
+    def info(self, path: str, message: str) -> None:
+        self.findings.append(Finding("info", path, message))
+
+
+class EvidenceStore:
+    def __init__(self, root: str | Path, create: bool = True):
+        self.root = Path(root)
+        marker = self.root / "STORE"
+        if not marker.exists():
+            if not create:
+                raise StoreError(f"{self.root} is not an auditpack evidence store (no STORE file)")
+            if self.root.exists() and any(p.is_file() for p in self.root.rglob("*")):
+                raise StoreError(f"{self.root} exists, is not empty and is not an evidence store; choose another --store")
+            for sub in ("blobs/sha256", "runs", "tmp"):
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+            self._atomic_write(marker, canonical_json({"format": STORE_FORMAT, "created": iso(utcnow())}))
+        elif json.loads(marker.read_bytes()).get("format") != STORE_FORMAT:
+            raise StoreError(f"{marker}: unknown store format")
+        (self.root / "tmp").mkdir(exist_ok=True)
+        self._dirty_dirs: set[Path] = set()
+        self._dirty_lock = threading.Lock()
+
+    # -- low-level writes -------------------------------------------------------------------
+
+    def _atomic_write(self, path: Path, data: bytes, point: str = "", sync_dir: bool = True) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.root / "tmp", prefix=path.name[:20] + ".")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if point:
+                failpoint(point + "-tmp-written")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        if sync_dir:
+            _fsync_dir(path.parent)
+
+    def blob_path(self, sha: str) -> Path:
+        return self.root / "blobs" / "sha256" / sha[:2] / sha
+
+    def put_blob(self, data: bytes) -> str:
+        sha = sha256_hex(data)
+        path = self.blob_path(sha)
+        if not path.exists():  # content-addressed: an existing blob already holds these bytes
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # The directory entry is made durable once per directory before the next
+            # manifest commit; until then no manifest refers to the blob.
+            self._atomic_write(path, data, point="blob", sync_dir=False)
+            with self._dirty_lock:
+                self._dirty_dirs.add(path.parent)
+            failpoint("blob-renamed")
+        return sha
+
+    def _sync_blob_dirs(self) -> None:
+        with self._dirty_lock:
+            dirs, self._dirty_dirs = self._dirty_dirs, set()
+        for directory in sorted(dirs):
+            _fsync_dir(directory)
+        _fsync_dir(self.root / "blobs" / "sha256")
+
+    def read_blob(self, sha: str) -> bytes:
+        data = self.blob_path(sha).read_bytes()
+        if sha256_hex(data) != sha:
+            raise StoreError(f"blob {sha} does not match its hash; run 'auditpack verify'")
+        return data
+
+    def read_json(self, sha: str) -> Any:
+        return json.loads(self.read_blob(sha))
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with open(self.root / "lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- manifests ----------------------------------------------------------------------------
+
+    def manifest_refs(self) -> list[ManifestRef]:
+        refs = []
+        for path in (self.root / "runs").iterdir():
+            match = MANIFEST_NAME.match(path.name)
+            if match:
+                refs.append(ManifestRef(int(match.group(1)), match.group(2), path))
+        return sorted(refs, key=lambda r: r.seq)
+
+    def load_manifest(self, ref: ManifestRef) -> dict[str, Any]:
+        return json.loads(ref.path.read_bytes())
+
+    def begin_run(self, operator: str, inventory_path: str = "", inventory_sha256: str = "") -> RunWriter:
+        return RunWriter(self, operator, inventory_path, inventory_sha256)
+
+    def _commit_manifest(self, body: dict[str, Any]) -> ManifestRef:
+        self._sync_blob_dirs()
+        with self._locked():
+            refs = self.manifest_refs()
+            body["seq"] = refs[-1].seq + 1 if refs else 1
+            body["prev"] = refs[-1].sha256 if refs else None
+            data = json.dumps(body, sort_keys=True, indent=1, ensure_ascii=False).encode() + b"\n"
+            sha = sha256_hex(data)
+            path = self.root / "runs" / f"{body['seq']:06d}-{sha}.json"
+            self._atomic_write(path, data, point="manifest")
+            failpoint("manifest-renamed")
+            ref = ManifestRef(body["seq"], sha, path)
+            self._index_manifests([ref])
+        return ref
+
+    # -- index ---------------------------------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.root / "index.sqlite", timeout=30)
+        db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS runs (seq INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, run_id TEXT,
+                started TEXT, ended TEXT, status TEXT, operator TEXT);
+            CREATE TABLE IF NOT EXISTS items (id TEXT NOT NULL, run_seq INTEGER NOT NULL, host TEXT, collector TEXT,
+                kind TEXT, command TEXT, started TEXT, ended TEXT, status TEXT, raw_sha256 TEXT, raw_size INTEGER,
+                normalized_sha256 TEXT, tool_version TEXT, errors TEXT, PRIMARY KEY (run_seq, id));
+            CREATE INDEX IF NOT EXISTS items_kind ON items(kind, started);
+            """
+        )
+        return db
+
+    def _index_manifests(self, refs: list[ManifestRef]) -> None:
+        db = self._db()
+        try:
+            with db:  # one transaction: a run is indexed whole or not at all
+                for ref in refs:
+                    body = self.load_manifest(ref)
+                    db.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?)",
+                               (ref.seq, ref.sha256, body["run_id"], body["started"], body["ended"], body["status"], body["operator"]))
+                    db.executemany(
+                        "INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        [(it["id"], ref.seq, it["host"], it["collector"], it["kind"], it["command"], it["started"], it["ended"],
+                          it["status"], it["raw"]["sha256"], it["raw"]["size"],
+                          (it["normalized"] or {}).get("sha256"), it["tool_version"], json.dumps(it["errors"]))
+                         for it in body["items"]],
+                    )
+                    failpoint("index-midway")
+        finally:
+            db.close()
+
+    def sync_index(self) -> None:
+        """Index runs whose manifest exists but whose indexing was cut short by a crash."""
+        db = self._db()
+        try:
+            known = {row[0]: row[1] for row in db.execute("SELECT seq, sha256 FROM runs")}
+        finally:
+            db.close()
+        missing = [r for r in self.manifest_refs() if known.get(r.seq) != r.sha256]
+        if missing:
+            with self._locked():
+                self._index_manifests(missing)
+
+    def items(self, kinds: list[str] | None = None, start: datetime | None = None, end: datetime | None = None,
+              host: str | None = None) -> list[ItemRecord]:
+        self.sync_index()
+        where, args = ["1=1"], []
+        if kinds:
+            where.append(f"kind IN ({','.join('?' * len(kinds))})")
+            args += kinds
+        if start:
+            where.append("started >= ?")
+            args.append(iso(start))
+        if end:
+            where.append("started < ?")
+            args.append(iso(end))
+        if host:
+            where.append("host = ?")
+            args.append(host)
+        db = self._db()
+        try:
+            rows = db.execute(f"SELECT * FROM items WHERE {' AND '.join(where)} ORDER BY started, host, kind", args).fetchall()
+        finally:
+            db.close()
+        return [ItemRecord(*row[:13], tuple(json.loads(row[13]))) for row in rows]
+
+    def runs(self) -> list[dict[str, Any]]:
+        self.sync_index()
+        db = self._db()
+        try:
+            cols = ["seq", "sha256", "run_id", "started", "ended", "status", "operator"]
+            return [dict(zip(cols, row)) for row in db.execute(f"SELECT {','.join(cols)} FROM runs ORDER BY seq")]
+        finally:
+            db.close()
+
+    # -- verify --------------------------------------------------------------------------------
+
+    def verify(self) -> VerifyReport:
+        report = VerifyReport()
+        blob_ok: dict[str, bool] = {}
+        self._verify_blobs(report, blob_ok)
+        self._verify_chain(report, blob_ok)
+        self._verify_index(report)
+        leftovers = list((self.root / "tmp").iterdir())
+        if leftovers:
+            report.info("tmp/", f"{len(leftovers)} unfinished write(s) from an interrupted run; never read, safe to delete")
+        return report
+
+    def _verify_blobs(self, report: VerifyReport, blob_ok: dict[str, bool]) -> None:
+        for path in sorted((self.root / "blobs" / "sha256").glob("*/*")):
+            rel = str(path.relative_to(self.root))
+            if not BLOB_NAME.match(path.name) or path.parent.name != path.name[:2]:
+                report.error(rel, "unexpected file in the blob area")
+                continue
+            data = path.read_bytes()
+            report.blobs += 1
+            report.blob_bytes += len(data)
+            blob_ok[path.name] = sha256_hex(data) == path.name
+            if not blob_ok[path.name]:
+                report.error(rel, "content does not match its SHA-256 name: the evidence was changed or damaged")
+
+    def _verify_chain(self, report: VerifyReport, blob_ok: dict[str, bool]) -> None:
+        referenced: set[str] = set()
+        prev_sha: str | None = None
+        expected_seq = 1
+        for path in sorted((self.root / "runs").iterdir()):
+            if not MANIFEST_NAME.match(path.name):
+                report.error(f"runs/{path.name}", "unexpected file among the manifests")
+        for ref in self.manifest_refs():
+            rel = f"runs/{ref.path.name}"
+            data = ref.path.read_bytes()
+            report.manifests += 1
+            if ref.seq != expected_seq:
+                report.error(rel, f"run {expected_seq} is missing from the chain (found run {ref.seq} next)")
+            expected_seq = ref.seq + 1
+            if sha256_hex(data) != ref.sha256:
+                report.error(rel, "content does not match the SHA-256 in its name: the manifest was changed or damaged")
+            try:
+                body = json.loads(data)
+                items = body["items"]
+                if body.get("format") != MANIFEST_FORMAT or body.get("seq") != ref.seq:
+                    report.error(rel, "format or sequence number inside does not match the file name")
+                if body.get("prev") != prev_sha:
+                    report.error(rel, f"previous-manifest hash {str(body.get('prev'))[:12]}… does not match "
+                                      f"the manifest before it ({str(prev_sha)[:12]}…): the chain is broken")
+            except (ValueError, KeyError, TypeError) as exc:
+                report.error(rel, f"not a readable manifest ({exc.__class__.__name__}); items unknown")
+                prev_sha = ref.sha256
+                continue
+            prev_sha = ref.sha256
+            for item in items:
+                report.items += 1
+                for part in ("raw", "normalized"):
+                    blob = item.get(part)
+                    if not blob:
+                        continue
+                    referenced.add(blob["sha256"])
+                    state = blob_ok.get(blob["sha256"])
+                    if state is None:
+                        report.error(rel, f"item {item.get('id')} ({item.get('host')}, {item.get('kind')}): {part} blob {blob['sha256'][:12]}… is missing")
+                    elif state and self.blob_path(blob["sha256"]).stat().st_size != blob["size"]:
+                        report.error(rel, f"item {item.get('id')}: {part} blob size differs from the manifest")
+        orphans = set(blob_ok) - referenced
+        if orphans:
+            report.info("blobs/", f"{len(orphans)} blob(s) no manifest refers to (written by an interrupted run); harmless")
+
+    def _verify_index(self, report: VerifyReport) -> None:
+        if not (self.root / "index.sqlite").exists():
+            return
+        on_disk = {r.seq: r.sha256 for r in self.manifest_refs()}
+        db = self._db()
+        try:
+            for seq, sha in db.execute("SELECT seq, sha256 FROM runs ORDER BY seq"):
+                if seq not in on_disk:
+                    report.error("index.sqlite", f"run {seq} (manifest {sha[:12]}…) is listed in the index but its manifest is gone")
+                elif on_disk[seq] != sha:
+                    report.error("index.sqlite", f"run {seq} was indexed with manifest {sha[:12]}… but runs/ now holds {on_disk[seq][:12]}…")
+        finally:
+            db.close()
+
+
+class RunWriter:
+    """Collects one run's items (from many worker threads) and commits them as one manifest."""
+
+    def __init__(self, store: EvidenceStore, operator: str, inventory_path: str, inventory_sha256: str):
+        self.store = store
+        self.started = utcnow()
+        self.run_id = f"{self.started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+        self.operator = operator
+        self.inventory = {"path": inventory_path, "sha256": inventory_sha256}
+        self.items: list[dict[str, Any]] = []
+        self.hosts: dict[str, dict[str, Any]] = {}
+        self._closed_hosts: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, host: str, collector: str, obs: Observation) -> dict[str, Any] | None:
+        raw_sha = self.store.put_blob(obs.raw)
+        normalized = None
+        if obs.normalized is not None:
+            data = canonical_json(obs.normalized)
+            normalized = {"sha256": self.store.put_blob(data), "size": len(data)}
+        meta = {
+            "host": host, "collector": collector, "kind": obs.kind, "command": obs.command,
+            "tool_version": obs.tool_version, "auditpack_version": __version__,
+            "started": iso(obs.started), "ended": iso(obs.ended), "operator": self.operator,
+            "status": str(obs.status), "errors": list(obs.errors),
+            "raw": {"sha256": raw_sha, "size": len(obs.raw)}, "normalized": normalized,
+        }
+        meta["id"] = sha256_hex(canonical_json(meta))[:16]
+        with self._lock:
+            if host in self._closed_hosts:
+                return None  # the host's time ran out: a late answer must not slip into the run
+            self.items.append(meta)
+        return meta
+
+    def close_host(self, host: Host, status: str, errors: list[str]) -> None:
+        """Seal a host's part of the run, recording how it was reached and which roles it had then."""
+        with self._lock:
+            self._closed_hosts.add(host.name)
+            count = sum(1 for it in self.items if it["host"] == host.name)
+            self.hosts[host.name] = {
+                "status": status, "errors": errors, "items": count, "roles": sorted(host.roles),
+                "connection": host.connection, "address": host.address, "groups": list(host.groups),
+            }
+
+    def commit(self) -> tuple[ManifestRef, dict[str, Any]]:
+        with self._lock:
+            partial = any(h["status"] != ItemStatus.OK for h in self.hosts.values())
+            body = {
+                "format": MANIFEST_FORMAT, "run_id": self.run_id, "operator": self.operator,
+                "tool": {"name": "auditpack", "version": __version__},
+                "started": iso(self.started), "ended": iso(utcnow()), "inventory": self.inventory,
+                "status": "partial" if partial else "complete", "hosts": self.hosts,
+                "items": sorted(self.items, key=lambda it: (it["host"], it["kind"], it["started"])),
+            }
+        ref = self.store._commit_manifest(body)
+        return ref, body

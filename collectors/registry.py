@@ -1,0 +1,15 @@
+"""Which collectors exist, in the order they run on a host."""
+
+from __future__ import annotations
+
+from auditpack.inventory import Host
+
+from .base import Collector
+from .local import LocalCollector
+from .reachability import ReachabilityCollector
+
+ALL_COLLECTORS: list[Collector] = [ReachabilityCollector(), LocalCollector()]
+
+
+def collectors_for(host: Host) -> list[Collector]:
+    return [c for c in ALL_COLLECTORS if c.applies_to(host)]

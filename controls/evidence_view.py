@@ -1,0 +1,55 @@
+"""What evaluators see: stored evidence as plain data, with no way to reach a host or the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from .result import EvidenceRef
+
+
+@dataclass(frozen=True)
+class RunView:
+    seq: int
+    run_id: str
+    started: str
+    hosts: dict[str, dict[str, Any]]  # name -> {status, roles, errors, connection, …}
+
+    @property
+    def date(self) -> str:
+        return self.started[:10]
+
+    def hosts_with_roles(self, roles: list[str]) -> list[str]:
+        return sorted(name for name, info in self.hosts.items() if set(roles) & set(info.get("roles", [])))
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    item_id: str
+    run_seq: int
+    host: str
+    kind: str
+    command: str
+    started: str
+    status: str
+    raw_sha256: str
+    errors: tuple[str, ...]
+    normalized: Any
+
+    def ref(self) -> EvidenceRef:
+        return EvidenceRef(self.item_id, self.host, self.kind, self.started, self.command, self.raw_sha256, self.status)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime  # exclusive
+
+    @property
+    def last_day(self) -> datetime:
+        return self.end - timedelta(microseconds=1)
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%Y-%m-%d} – {self.last_day:%Y-%m-%d}"

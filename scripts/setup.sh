@@ -1,0 +1,37 @@
+# Sourced by demo.sh and test.sh: installs what auditpack needs on Debian, from nothing.
+# Idempotent: what is already there is left alone.
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else echo "auditpack setup: root is needed to run: $*" >&2; return 1
+  fi
+}
+
+install_debian_packages() {
+  echo "auditpack setup: installing Debian packages: $*" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# Each argument is COMMAND:PACKAGE; the package is installed when the command is missing.
+ensure_debian_packages() {
+  local missing=() pair cmd
+  for pair in "$@"; do
+    cmd="${pair%%:*}"
+    command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${pair#*:}")
+  done
+  [ "${#missing[@]}" -eq 0 ] || install_debian_packages "${missing[@]}"
+}
+
+# Creates .venv (Python >= 3.11) and installs auditpack into it; $1 is the pip extra, if any.
+ensure_venv() {
+  ensure_debian_packages python3:python3
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+    echo "auditpack needs Python 3.11 or newer; this python3 is $(python3 -V)" >&2; return 1; }
+  python3 -c 'import ensurepip, venv' 2>/dev/null || install_debian_packages python3-venv
+  [ -x "$repo/.venv/bin/python" ] || python3 -m venv "$repo/.venv"
+  "$repo/.venv/bin/python" -m pip install -q --disable-pip-version-check -e "$repo${1:+[$1]}"
+}

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian machine: installs the real peers the
+# tests start (OpenSSH server, nftables, iptables) and the Python packages, then runs pytest.
+set -euo pipefail
+source "$(dirname "$0")/setup.sh"
+ensure_debian_packages nft:nftables iptables-save:iptables sshd:openssh-server ssh-keygen:openssh-client unshare:util-linux
+ensure_venv test
+cd "$repo"
+exec "$repo/.venv/bin/python" -m pytest "$@"

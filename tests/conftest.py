@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # so tests can import the peers package
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus"
+
+
+def corpus_file(relative: str) -> Path:
+    """A file of ../shared/corpus, used in place; skip with the reason when it is not there."""
+    path = CORPUS / relative
+    if not path.exists():
+        pytest.skip(f"shared corpus not available: {path} (the tests read ../shared/corpus beside the checkout)")
+    return path
+
+
+@pytest.fixture
+def store(tmp_path):
+    from auditpack.store import EvidenceStore
+
+    return EvidenceStore(tmp_path / "evidence")
+
+
+@pytest.fixture
+def cli_env(tmp_path):
+    """Environment for auditpack subprocesses: the venv's auditpack, no inherited operator."""
+    env = dict(os.environ)
+    env["AUDITPACK_OPERATOR"] = "test-operator"
+    env.pop("AUDITPACK_FAILPOINT", None)
+    return env
+
+
+def auditpack_bin() -> str:
+    return str(Path(sys.executable).with_name("auditpack"))

@@ -1,0 +1,122 @@
+"""The command line as a user meets it: help, exit codes, errors, doctor against real loopback peers."""
+
+from __future__ import annotations
+
+import http.server
+import subprocess
+import threading
+
+import pytest
+from conftest import auditpack_bin
+from peers.sockets import refused_port
+from peers.sshd import running_sshd, sshd_unavailable
+
+COMMANDS = ["collect", "check", "report", "verify", "doctor", "demo"]
+
+
+def run(args, cwd, env, timeout=120):
+    return subprocess.run([auditpack_bin(), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command, tmp_path, cli_env):
+    done = run([command, "--help"], tmp_path, cli_env)
+    assert done.returncode == 0
+    assert "Example" in done.stdout and f"auditpack {command}" in done.stdout
+
+
+def test_invalid_inventory_exits_2_and_collects_nothing(tmp_path, cli_env):
+    (tmp_path / "site.yaml").write_text("all:\n  hosts:\n    a: {ansible_port: x}\n    b: {ansible_password: Welkom01}\n")
+    done = run(["collect", "-i", "site.yaml", "--store", "ev"], tmp_path, cli_env)
+    assert done.returncode == 2
+    assert "site.yaml:3: all.hosts.a.ansible_port:" in done.stderr
+    assert "site.yaml:4: all.hosts.b.ansible_password: literal password refused" in done.stderr
+    assert "Welkom01" not in done.stderr + done.stdout
+    assert not (tmp_path / "ev").exists()
+
+
+def test_partial_run_exit_codes(tmp_path, cli_env):
+    port = refused_port()
+    (tmp_path / "inventory.yaml").write_text(f"all:\n  hosts:\n    localhost:\n    gone: {{ansible_host: 127.0.0.1, ansible_port: {port}}}\n")
+    collected = run(["collect"], tmp_path, cli_env)  # ./inventory.yaml is picked up by default
+    assert collected.returncode == 1
+    assert "gone" in collected.stdout and "unreachable" in collected.stdout and "partial" in collected.stdout
+    checked = run(["check"], tmp_path, cli_env)
+    assert checked.returncode == 2
+    verified = run(["verify"], tmp_path, cli_env)
+    assert verified.returncode == 0 and "2 runs" in verified.stdout
+
+
+def test_verify_names_a_damaged_blob_and_exits_1(tmp_path, cli_env):
+    assert run(["collect"], tmp_path, cli_env).returncode in (0, 1)
+    blob = next(p for p in (tmp_path / "evidence" / "blobs").rglob("*") if p.is_file())
+    blob.write_bytes(blob.read_bytes() + b"!")
+    done = run(["verify"], tmp_path, cli_env)
+    assert done.returncode == 1
+    assert blob.name in done.stdout and "NOT intact" in done.stdout
+
+
+def test_verify_of_a_non_store_exits_2(tmp_path, cli_env):
+    done = run(["verify", "--store", "nothing-here"], tmp_path, cli_env)
+    assert done.returncode == 2 and "not an auditpack evidence store" in done.stderr
+
+
+def test_report_period_options_are_checked(tmp_path, cli_env):
+    assert run(["collect"], tmp_path, cli_env).returncode in (0, 1)
+    both = run(["report", "--period", "2026", "--from", "2026-01-01", "--to", "2026-02-01"], tmp_path, cli_env)
+    assert both.returncode == 2 and "either --period or --from/--to" in both.stderr
+    backwards = run(["report", "--from", "2026-03-01", "--to", "2026-02-01"], tmp_path, cli_env)
+    assert backwards.returncode == 2 and "lies before" in backwards.stderr
+    empty_year = run(["report", "--period", "2001", "--lang", "en"], tmp_path, cli_env)
+    assert empty_year.returncode == 0
+    html = (tmp_path / "reports-out" / "report-20010101-20020101-en.html").read_text()
+    assert "No collection runs in this period" in html and "Not evidenced" in html
+
+
+class _WinrmLikeHandler(http.server.BaseHTTPRequestHandler):
+    """Answers an unauthenticated POST /wsman as a WinRM listener does: 401 with its logon methods."""
+
+    def do_POST(self):  # noqa: N802
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", "Negotiate")
+        self.send_header("WWW-Authenticate", "Kerberos")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.skipif(sshd_unavailable() is not None, reason=str(sshd_unavailable()))
+def test_doctor_reports_each_host(tmp_path, cli_env):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _WinrmLikeHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    dead = refused_port()
+    cli_env = {**cli_env, "DOCTOR_TEST_PW": "Nooit-Tonen-1"}
+    try:
+        with running_sshd(tmp_path / "sshd") as peer:
+            (tmp_path / "inv.yaml").write_text(
+                "all:\n  hosts:\n    localhost:\n"
+                f"    fw01: {{ansible_host: 127.0.0.1, ansible_port: {peer.port}}}\n"
+                f"    dc01: {{ansible_host: 127.0.0.1, ansible_port: {server.server_port}, ansible_connection: winrm,"
+                " ansible_winrm_scheme: http, ansible_user: 'KC\\svc', auditpack_password: 'env:DOCTOR_TEST_PW'}\n"
+                f"    fs01: {{ansible_host: 127.0.0.1, ansible_port: {dead}, ansible_connection: winrm, ansible_user: svc,"
+                " auditpack_password: 'env:DOCTOR_MISSING_PW'}\n")
+            done = run(["doctor", "-i", "inv.yaml"], tmp_path, {**cli_env, "COLUMNS": "250"})
+    finally:
+        server.shutdown()
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = {line.split("│")[1].strip(): line for line in done.stdout.splitlines() if line.count("│") > 3}
+    assert "SSH-2.0-OpenSSH_" in lines["fw01"]
+    assert "offers Kerberos, Negotiate" in lines["dc01"] and "DOCTOR_TEST_PW is set" in lines["dc01"]
+    assert "connection refused" in lines["fs01"] and "DOCTOR_MISSING_PW is not set" in lines["fs01"]
+    assert "Nooit-Tonen-1" not in done.stdout + done.stderr
+
+
+def test_demo_produces_a_report_and_an_intact_store(tmp_path, cli_env):
+    done = run(["demo", "--workdir", "demo", "--lang", "en"], tmp_path, cli_env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "evidence store intact" in done.stdout
+    report = next((tmp_path / "demo" / "reports").glob("*-en.html"))
+    assert "T-FWH" in report.read_text()
+    assert str(report.resolve()) in done.stdout
