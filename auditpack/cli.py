@@ -59,6 +59,13 @@ operator_option = click.option("--operator", default=_default_operator, show_def
                                help="Who ran the collection; recorded with every evidence item.")
 
 
+def collection_options(func):
+    """The options every command that collects shares."""
+    for option in reversed((inventory_option, store_option, host_option, role_option, workers_option, operator_option)):
+        func = option(func)
+    return func
+
+
 def _load_inventory(path: str | None) -> Inventory:
     try:
         inventory = find_inventory(path)
@@ -147,12 +154,7 @@ def cli() -> None:
 
 
 @cli.command()
-@inventory_option
-@store_option
-@host_option
-@role_option
-@workers_option
-@operator_option
+@collection_options
 def collect(inventory_path: str | None, store_path: Path, hosts: tuple[str, ...], roles: tuple[str, ...], workers: int,
             operator: str) -> None:
     """Collect evidence from the inventory's hosts into the evidence store.
@@ -193,12 +195,7 @@ def _print_results(results: list[ControlResult], lang: str) -> None:
 
 
 @cli.command()
-@inventory_option
-@store_option
-@host_option
-@role_option
-@workers_option
-@operator_option
+@collection_options
 @click.option("--lang", type=click.Choice(["nl", "en"]), default="en", show_default=True, help="Language of the table.")
 def check(inventory_path: str | None, store_path: Path, hosts: tuple[str, ...], roles: tuple[str, ...], workers: int,
           operator: str, lang: str) -> None:

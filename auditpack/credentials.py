@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import sys
 from dataclasses import dataclass
 from typing import Literal
 
@@ -61,6 +62,8 @@ class CredentialRef:
                 return True, f"environment variable {self.name} is set"
             return False, f"environment variable {self.name} is not set"
         if self.scheme == "prompt":
+            if not sys.stdin.isatty():
+                return False, "'prompt' needs an interactive terminal (use env: or keyring: for scheduled runs)"
             return True, "will be asked at run time"
         try:
             found = _keyring_get(self.name, self.user or login_user) is not None
@@ -82,6 +85,9 @@ class CredentialRef:
                     f"add it with: keyring set {self.name} {self.user or login_user or 'USER'}"
                 )
             return Secret(value)
+        if not sys.stdin.isatty():
+            raise CredentialError(f"password for {prompt_label} is set to 'prompt', but there is no terminal to ask on; "
+                                  "use env: or keyring: for scheduled runs")
         return Secret(getpass.getpass(f"Password for {prompt_label}: "))
 
 

@@ -171,6 +171,11 @@ class _HostDraft:
     path: str = ""
 
 
+def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    hint = difflib.get_close_matches(word, choices, n=1)
+    return f"; did you mean '{hint[0]}'?" if hint else ""
+
+
 def _line_of_key(mapping: Any, key: Any) -> int | None:
     try:
         return mapping.lc.key(key)[0] + 1
@@ -204,24 +209,27 @@ class _Loader:
             return
         for key in body:
             if key not in GROUP_KEYS:
-                hint = difflib.get_close_matches(str(key), GROUP_KEYS, n=1)
-                extra = f"; did you mean '{hint[0]}'?" if hint else ""
-                self.problem(_line_of_key(body, key), f"{path}.{key}", f"unknown group key, expected one of {', '.join(GROUP_KEYS)}{extra}")
+                self.problem(_line_of_key(body, key), f"{path}.{key}",
+                             f"unknown group key, expected one of {', '.join(GROUP_KEYS)}{_did_you_mean(str(key), GROUP_KEYS)}")
         own_vars = self.read_vars(body.get("vars"), f"{path}.vars", _line_of_key(body, "vars"))
         chain = inherited + [own_vars]
         groups = lineage + [name]
-        hosts = body.get("hosts")
-        if hosts is not None and not isinstance(hosts, dict):
-            self.problem(_line_of_key(body, "hosts"), f"{path}.hosts", "hosts must be a mapping of host name to variables (a list is not Ansible YAML inventory syntax)")
-        elif hosts:
-            for host_name, host_body in hosts.items():
-                self.add_host(str(host_name), host_body, f"{path}.hosts.{host_name}", _line_of_key(hosts, host_name), chain, groups)
-        children = body.get("children")
-        if children is not None and not isinstance(children, dict):
-            self.problem(_line_of_key(body, "children"), f"{path}.children", "children must be a mapping of group name to group")
-        elif children:
-            for child, child_body in children.items():
-                self.walk_group(str(child), child_body, f"{path}.children.{child}", _line_of_key(children, child), chain, groups)
+        hosts = self.mapping_under(body, "hosts", path, "hosts must be a mapping of host name to variables "
+                                                            "(a list is not Ansible YAML inventory syntax)")
+        for host_name, host_body in hosts.items():
+            self.add_host(str(host_name), host_body, f"{path}.hosts.{host_name}", _line_of_key(hosts, host_name), chain, groups)
+        children = self.mapping_under(body, "children", path, "children must be a mapping of group name to group")
+        for child, child_body in children.items():
+            self.walk_group(str(child), child_body, f"{path}.children.{child}", _line_of_key(children, child), chain, groups)
+
+    def mapping_under(self, body: dict, key: str, path: str, message: str) -> dict:
+        value = body.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.problem(_line_of_key(body, key), f"{path}.{key}", message)
+            return {}
+        return value
 
     def read_vars(self, node: Any, path: str, line: int | None) -> dict[str, _Var]:
         if node is None:
@@ -269,8 +277,7 @@ class _Loader:
             target = FIELD_OF_KEY.get(key)
             if target is None:
                 if key.startswith("auditpack_"):
-                    hint = difflib.get_close_matches(key, AUDITPACK_KEYS, n=1)
-                    extra = f"; did you mean '{hint[0]}'?" if hint else f"; known keys: {', '.join(AUDITPACK_KEYS)}"
+                    extra = _did_you_mean(key, AUDITPACK_KEYS) or f"; known keys: {', '.join(AUDITPACK_KEYS)}"
                     self.problem(var.line, var.path, f"unknown auditpack variable{extra}")
                     ok = False
                 elif key.startswith("ansible_"):
@@ -290,9 +297,8 @@ class _Loader:
             values = var.value if isinstance(var.value, list) else [var.value]
             for value in values:
                 if value not in ROLE_NAMES:
-                    hint = difflib.get_close_matches(str(value), ROLE_NAMES, n=1)
-                    extra = f"; did you mean '{hint[0]}'?" if hint else ""
-                    self.problem(var.line, var.path, f"unknown role {value!r}, expected one of {', '.join(ROLE_NAMES)}{extra}")
+                    self.problem(var.line, var.path,
+                                 f"unknown role {value!r}, expected one of {', '.join(ROLE_NAMES)}{_did_you_mean(str(value), ROLE_NAMES)}")
                     ok = False
                 else:
                     roles.add(value)

@@ -27,6 +27,7 @@ import signal
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -210,7 +211,15 @@ class EvidenceStore:
         return json.loads(ref.path.read_bytes())
 
     def begin_run(self, operator: str, inventory_path: str = "", inventory_sha256: str = "") -> RunWriter:
+        self._remove_stale_temp_files()
         return RunWriter(self, operator, inventory_path, inventory_sha256)
+
+    def _remove_stale_temp_files(self, older_than: float = 86400) -> None:
+        """Leftovers of a run killed a day ago; a younger file may belong to a run still going."""
+        cutoff = time.time() - older_than
+        for path in (self.root / "tmp").iterdir():
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
 
     def _commit_manifest(self, body: dict[str, Any]) -> ManifestRef:
         self._sync_blob_dirs()

@@ -13,7 +13,7 @@ from auditpack.controls.evidence_view import Period
 from auditpack.controls.model import Control
 from auditpack.controls.result import ControlResult
 
-from .i18n import LANGS, STATUS_LABELS, STRINGS
+from .i18n import LANGS, STATE_LABELS, STATUS_LABELS, STRINGS
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -26,7 +26,7 @@ def render_html(results: list[ControlResult], catalogue: dict[str, Control], per
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     template = env.get_template("report.html.j2")
     return template.render(
-        lang=lang, t=STRINGS[lang], status_label=STATUS_LABELS[lang], css=(TEMPLATES / "report.css").read_text(),
+        lang=lang, t=STRINGS[lang], status_label=STATUS_LABELS[lang], state=STATE_LABELS[lang], css=(TEMPLATES / "report.css").read_text(),
         results=results, catalogue=catalogue, period=period, runs=runs, store_path=store_path,
         chain_head=runs[-1]["sha256"] if runs else None, generated=iso(utcnow()), version=__version__,
     )

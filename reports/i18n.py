@@ -20,7 +20,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "operator": "Uitgevoerd door", "hosts": "Hosts", "manifest": "Manifest (SHA-256)", "none": "Geen",
         "no_controls": "Er zijn nog geen maatregelen met een evaluatie.", "subjects_dates": "object-datums",
         "no_runs": "Geen verzamelrondes in deze periode: er is niets aangetoond.",
-        "item_status": "Status",
+        "item_status": "Status", "run_status": "Status",
     },
     "en": {
         "title": "Report on the design and operation of security measures",
@@ -37,7 +37,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "operator": "Operator", "hosts": "Hosts", "manifest": "Manifest (SHA-256)", "none": "None",
         "no_controls": "No controls with an evaluation yet.", "subjects_dates": "subject-dates",
         "no_runs": "No collection runs in this period: nothing is evidenced.",
-        "item_status": "Status",
+        "item_status": "Status", "run_status": "Status",
     },
 }
 
@@ -50,4 +50,12 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
         "effective": "Effective", "effective_with_deviations": "Effective with deviations",
         "not_effective": "Not effective", "not_evidenced": "Not evidenced", "not_applicable": "Not applicable",
     },
+}
+
+# Run and host states as recorded in the manifests, in words.
+STATE_LABELS: dict[str, dict[str, str]] = {
+    "nl": {"complete": "volledig", "partial": "gedeeltelijk", "ok": "ok", "unreachable": "onbereikbaar",
+           "timeout": "tijd verstreken"},
+    "en": {"complete": "complete", "partial": "partial", "ok": "ok", "unreachable": "unreachable",
+           "timeout": "timed out"},
 }

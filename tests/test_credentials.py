@@ -59,7 +59,21 @@ def test_keyring_reference_against_a_real_file_keyring(tmp_path, monkeypatch):
         keyring.set_keyring(previous)
 
 
-def test_prompt_reference_asks(monkeypatch):
+def test_prompt_without_a_terminal_is_a_clear_error():
+    import subprocess
+    import sys
+
+    code = ("from auditpack.credentials import parse_reference, CredentialError\n"
+            "ref = parse_reference('prompt')\n"
+            "print(ref.describe_availability('u'))\n"
+            "try:\n    ref.resolve('u', 'dc01')\nexcept CredentialError as e:\n    print('ERR', e)\n")
+    done = subprocess.run([sys.executable, "-c", code], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert "needs an interactive terminal" in done.stdout
+    assert "ERR password for dc01 is set to 'prompt', but there is no terminal" in done.stdout
+
+
+def test_prompt_reference_asks_on_a_terminal(monkeypatch):
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     asked = []
     monkeypatch.setattr("getpass.getpass", lambda label: asked.append(label) or "typed")
     assert parse_reference("prompt").resolve("u", "dc01").reveal() == "typed"

@@ -115,6 +115,19 @@ def test_unreferenced_blobs_and_temp_files_are_harmless(store):
     assert len(report.findings) == 2
 
 
+def test_day_old_temp_files_are_removed_by_the_next_run(store):
+    import os
+    import time
+
+    old, fresh = store.root / "tmp" / "old.part", store.root / "tmp" / "fresh.part"
+    old.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    day_ago = time.time() - 90000
+    os.utime(old, (day_ago, day_ago))
+    one_run(store, [b"a"])
+    assert not old.exists() and fresh.exists()
+
+
 def test_index_is_rebuilt_from_manifests(store):
     one_run(store, [b"a", b"b"])
     (store.root / "index.sqlite").unlink()
