@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, TaggedScalar
-from ruamel.yaml.error import MarkedYAMLError
 
 from .credentials import REFERENCE_HELP, CredentialError, CredentialRef, parse_reference
+from .yamlfile import Problem, YamlFileError, line_of_key, load_yaml
 
 
 class Role(StrEnum):
@@ -117,22 +116,8 @@ class Host(BaseModel):
         return DEFAULT_PORTS.get(self.connection)
 
 
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int | None
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.key}: {self.message}"
-
-
-class InventoryError(Exception):
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+class InventoryError(YamlFileError):
+    """An inventory that cannot be used; every problem located by file, line and key."""
 
 
 @dataclass
@@ -176,13 +161,6 @@ def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
     return f"; did you mean '{hint[0]}'?" if hint else ""
 
 
-def _line_of_key(mapping: Any, key: Any) -> int | None:
-    try:
-        return mapping.lc.key(key)[0] + 1
-    except (AttributeError, KeyError, TypeError):
-        return None
-
-
 def _line_of(node: Any) -> int | None:
     try:
         return node.lc.line + 1
@@ -209,25 +187,25 @@ class _Loader:
             return
         for key in body:
             if key not in GROUP_KEYS:
-                self.problem(_line_of_key(body, key), f"{path}.{key}",
+                self.problem(line_of_key(body, key), f"{path}.{key}",
                              f"unknown group key, expected one of {', '.join(GROUP_KEYS)}{_did_you_mean(str(key), GROUP_KEYS)}")
-        own_vars = self.read_vars(body.get("vars"), f"{path}.vars", _line_of_key(body, "vars"))
+        own_vars = self.read_vars(body.get("vars"), f"{path}.vars", line_of_key(body, "vars"))
         chain = inherited + [own_vars]
         groups = lineage + [name]
         hosts = self.mapping_under(body, "hosts", path, "hosts must be a mapping of host name to variables "
                                                             "(a list is not Ansible YAML inventory syntax)")
         for host_name, host_body in hosts.items():
-            self.add_host(str(host_name), host_body, f"{path}.hosts.{host_name}", _line_of_key(hosts, host_name), chain, groups)
+            self.add_host(str(host_name), host_body, f"{path}.hosts.{host_name}", line_of_key(hosts, host_name), chain, groups)
         children = self.mapping_under(body, "children", path, "children must be a mapping of group name to group")
         for child, child_body in children.items():
-            self.walk_group(str(child), child_body, f"{path}.children.{child}", _line_of_key(children, child), chain, groups)
+            self.walk_group(str(child), child_body, f"{path}.children.{child}", line_of_key(children, child), chain, groups)
 
     def mapping_under(self, body: dict, key: str, path: str, message: str) -> dict:
         value = body.get(key)
         if value is None:
             return {}
         if not isinstance(value, dict):
-            self.problem(_line_of_key(body, key), f"{path}.{key}", message)
+            self.problem(line_of_key(body, key), f"{path}.{key}", message)
             return {}
         return value
 
@@ -237,7 +215,7 @@ class _Loader:
         if not isinstance(node, dict):
             self.problem(line, path, "variables must be a mapping of name to value")
             return {}
-        return {str(k): _Var(v, _line_of_key(node, k), f"{path}.{k}") for k, v in node.items()}
+        return {str(k): _Var(v, line_of_key(node, k), f"{path}.{k}") for k, v in node.items()}
 
     def add_host(self, name: str, body: Any, path: str, line: int | None, chain: list[dict[str, _Var]], groups: list[str]) -> None:
         draft = self.drafts.setdefault(name, _HostDraft(name, line=line, path=path))
@@ -361,18 +339,15 @@ def load_inventory(path: str | Path) -> Inventory:
 
 
 def parse_inventory(data: bytes, file: str = "inventory.yaml") -> Inventory:
-    yaml = YAML(typ="rt")
     try:
-        doc = yaml.load(data)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise InventoryError([Problem(file, line, "-", f"not valid YAML: {exc.problem or exc.context}")]) from None
+        doc = load_yaml(data, file)
+    except YamlFileError as exc:
+        raise InventoryError(exc.problems) from None
     loader = _Loader(file)
     if not isinstance(doc, CommentedMap):
         raise InventoryError([Problem(file, 1, "-", "the inventory must be a mapping of groups, starting with 'all:'")])
     for group, body in doc.items():
-        loader.walk_group(str(group), body, str(group), _line_of_key(doc, group), [], [])
+        loader.walk_group(str(group), body, str(group), line_of_key(doc, group), [], [])
     hosts = [h for h in (loader.build(d) for d in loader.drafts.values()) if h is not None]
     if not loader.drafts and not loader.problems:
         loader.problem(1, "all.hosts", "the inventory lists no hosts")

@@ -37,6 +37,14 @@ class EvidenceView:
     errors: tuple[str, ...]
     normalized: Any
 
+    @property
+    def usable(self) -> bool:
+        return self.status == "ok" and self.normalized is not None
+
+    @property
+    def day(self) -> str:
+        return self.started[:10]
+
     def ref(self) -> EvidenceRef:
         return EvidenceRef(self.item_id, self.host, self.kind, self.started, self.command, self.raw_sha256, self.status)
 

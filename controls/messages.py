@@ -1,7 +1,8 @@
 """Deviation and gap texts in Dutch and English, keyed by a stable code.
 
 Evaluators record a code and its facts; the words are chosen when a report is
-rendered, so the same findings read correctly in either language.
+rendered, so the same findings read correctly in either language. Generic
+codes live here; each evaluator module adds its own in a MESSAGES dict.
 """
 
 from __future__ import annotations
@@ -9,15 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 MESSAGES: dict[str, dict[str, str]] = {
-    "fw.inbound_open": {
-        "nl": "inkomend verkeer wordt standaard toegelaten voor {families} (uitgelezen: {backends}; "
-              "geen input-keten weigert onbekende pakketten)",
-        "en": "inbound traffic is accepted by default for {families} (read: {backends}; "
-              "no input chain refuses unmatched packets)",
-    },
     "evidence.missing": {
         "nl": "geen leesbaar bewijs ({why})",
         "en": "no readable evidence ({why})",
+    },
+    "evidence.no_register": {
+        "nl": "het register {register} is niet aangeleverd",
+        "en": "the {register} register was not provided",
+    },
+    "evidence.no_day": {
+        "nl": "geen bewijs voor deze dag",
+        "en": "no evidence for this day",
     },
 }
 
@@ -25,5 +28,7 @@ JOINERS = {"nl": " en ", "en": " and "}
 
 
 def render(code: str, facts: dict[str, Any], lang: str) -> str:
-    values = {k: JOINERS[lang].join(v) if isinstance(v, (list, tuple)) else v for k, v in facts.items()}
+    from . import evaluators  # noqa: F401  (registers every evaluator's MESSAGES)
+
+    values = {k: JOINERS[lang].join(map(str, v)) if isinstance(v, (list, tuple)) else v for k, v in facts.items()}
     return MESSAGES[code][lang].format(**values)

@@ -8,6 +8,8 @@ from typing import Any
 
 from .messages import render
 
+DEFAULT_TOLERANCE = 0.05
+
 
 class Status(StrEnum):
     EFFECTIVE = "effective"
@@ -31,13 +33,34 @@ class EvidenceRef:
 @dataclass
 class Deviation:
     subject: str          # a host, an account, a backup job…
-    date: str             # collection date (YYYY-MM-DD) the deviation was seen on
-    code: str             # message code in controls/messages.py
+    date: str             # the day (YYYY-MM-DD) the deviation or gap concerns
+    code: str             # message code, see controls/messages.py and the evaluators' MESSAGES
     facts: dict[str, Any] = field(default_factory=dict)
     evidence: list[str] = field(default_factory=list)  # item ids
 
     def text(self, lang: str) -> str:
         return render(self.code, self.facts, lang)
+
+
+@dataclass
+class ExceptionUse:
+    """An exception as it stood for this control and period."""
+
+    scope: str
+    justification: str
+    owner: str
+    approver: str
+    expires: str
+    state: str            # active | expiring_soon | expired | unused
+    matched: int          # deviations and gaps it covered in the period
+
+
+@dataclass
+class Excepted:
+    deviation: Deviation
+    scope: str            # the exception that covered it
+    owner: str
+    expires: str
 
 
 @dataclass
@@ -47,11 +70,14 @@ class ControlResult:
     period_start: str
     period_end: str
     population: list[str]
-    tested: int                                   # subject-dates with usable evidence
+    tested: int                                   # subject-dates (or subjects) with usable evidence
     deviations: list[Deviation] = field(default_factory=list)
     gaps: list[Deviation] = field(default_factory=list)   # subject-dates without usable evidence
+    excepted: list[Excepted] = field(default_factory=list)
+    exceptions: list[ExceptionUse] = field(default_factory=list)
     evidence: list[EvidenceRef] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
+    completeness: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,7 +1,29 @@
-"""One pure evaluation function per control id."""
+"""One pure evaluation module per control, found by its CONTROL_ID.
 
-from . import t_fwh
+A module here defines CONTROL_ID, evaluate(ctx) -> Findings, and MESSAGES
+(its deviation texts in nl and en).
+"""
 
-EVALUATORS = {
-    "T-FWH": t_fwh.evaluate,
-}
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+
+from ..framework import EvaluationContext, Findings
+from ..messages import MESSAGES
+
+EVALUATORS: dict[str, Callable[[EvaluationContext], Findings]] = {}
+
+for _info in pkgutil.iter_modules(__path__):
+    _module = importlib.import_module(f"{__name__}.{_info.name}")
+    _id = getattr(_module, "CONTROL_ID", None)
+    if _id is None:
+        continue
+    if _id in EVALUATORS:
+        raise RuntimeError(f"two evaluators for {_id}")
+    EVALUATORS[_id] = _module.evaluate
+    for _code, _texts in getattr(_module, "MESSAGES", {}).items():
+        if _code in MESSAGES:
+            raise RuntimeError(f"message code {_code} defined twice")
+        MESSAGES[_code] = _texts

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from ..evidence_view import EvidenceView
+from ..framework import EvaluationContext, Findings
 
-from ..evidence_view import EvidenceView, Period, RunView
-from ..model import Control
-from ..result import ControlResult, Deviation, overall_status
-
+CONTROL_ID = "T-FWH"
 FAMILIES = ("ipv4", "ipv6")
+LINUX_KINDS = ("host_firewall.nftables", "host_firewall.iptables", "host_firewall.ip6tables")
+WINDOWS_KIND = "windows.firewall_profiles"
+WINDOWS_PROFILES = ("domain", "private", "public")
+
+MESSAGES = {
+    "fw.inbound_open": {
+        "nl": "inkomend verkeer wordt standaard toegelaten voor {families} (uitgelezen: {backends}; "
+              "geen input-keten weigert onbekende pakketten)",
+        "en": "inbound traffic is accepted by default for {families} (read: {backends}; "
+              "no input chain refuses unmatched packets)",
+    },
+    "fw.windows_profile": {
+        "nl": "Windows Firewall-profiel {profiles} staat uit of laat inkomend verkeer standaard toe",
+        "en": "Windows Firewall profile {profiles} is off or allows inbound traffic by default",
+    },
+}
 
 
 def inbound_defaults(items: list[EvidenceView]) -> dict[str, str]:
@@ -21,35 +35,41 @@ def inbound_defaults(items: list[EvidenceView]) -> dict[str, str]:
     return verdict
 
 
-def evaluate(control: Control, params: dict[str, Any], period: Period, runs: list[RunView],
-             evidence: list[EvidenceView]) -> ControlResult:
-    families = FAMILIES if params["require_ipv6"] else ("ipv4",)
+def _weak_windows_profiles(item: EvidenceView) -> list[str]:
+    profiles = item.normalized["profiles"]
+    return [p for p in WINDOWS_PROFILES
+            if not profiles.get(p, {}).get("enabled") or profiles.get(p, {}).get("default_inbound") != "block"]
+
+
+def evaluate(ctx: EvaluationContext) -> Findings:
+    families = FAMILIES if ctx.params["require_ipv6"] else ("ipv4",)
     by_run_host: dict[tuple[int, str], list[EvidenceView]] = {}
-    for item in evidence:
+    for item in ctx.items(*LINUX_KINDS, WINDOWS_KIND, usable_only=False):
         by_run_host.setdefault((item.run_seq, item.host), []).append(item)
-    population: set[str] = set()
-    tested, deviations, gaps = 0, [], []
-    for run in runs:
-        for host in run.hosts_with_roles(control.applies_to_roles):
-            population.add(host)
+    findings = Findings()
+    for run in ctx.runs:
+        for host in run.hosts_with_roles(ctx.control.applies_to_roles):
             items = by_run_host.get((run.seq, host), [])
-            usable = [i for i in items if i.status == "ok"]
-            ids = [i.item_id for i in items]
+            ids = findings.use(items)
+            usable = [i for i in items if i.usable]
             if not usable:
                 host_errors = run.hosts[host].get("errors") or []
                 why = "; ".join(host_errors) if host_errors and not items else "; ".join(e for i in items for e in i.errors)
-                gaps.append(Deviation(host, run.date, "evidence.missing", {"why": why or "nothing collected"}, ids))
+                findings.gap(host, run.date, "evidence.missing", ids, why=why or "nothing collected")
                 continue
-            tested += 1
+            windows = [i for i in usable if i.kind == WINDOWS_KIND]
+            if windows:
+                weak = _weak_windows_profiles(windows[-1])
+                if weak:
+                    findings.deviation(host, run.date, "fw.windows_profile", ids, profiles=weak)
+                else:
+                    findings.passed(host)
+                continue
             verdict = inbound_defaults(usable)
             open_families = [f for f in families if verdict[f] != "drop"]
             if open_families:
                 backends = ", ".join(sorted({i.normalized["backend"] for i in usable}))
-                deviations.append(Deviation(host, run.date, "fw.inbound_open",
-                                            {"families": open_families, "backends": backends}, ids))
-    status = overall_status(len(population), tested, len(deviations), len(gaps), params["tolerated_deviation_rate"])
-    return ControlResult(
-        control_id=control.id, status=status, period_start=period.start.isoformat(), period_end=period.end.isoformat(),
-        population=sorted(population), tested=tested, deviations=deviations, gaps=gaps,
-        evidence=[i.ref() for i in evidence], parameters=params,
-    )
+                findings.deviation(host, run.date, "fw.inbound_open", ids, families=open_families, backends=backends)
+            else:
+                findings.passed(host)
+    return findings

@@ -1,0 +1,101 @@
+"""What every evaluator gets (EvaluationContext) and gives back (Findings).
+
+An evaluator is a pure function ``evaluate(ctx) -> Findings``: it lists the
+population, what it tested, what deviated and which subject-dates had no usable
+evidence. The verdict, exceptions and status are applied afterwards, the same
+way for every control (controls/evaluate.py), so no evaluator can pass
+something silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from .evidence_view import EvidenceView, Period, RunView
+from .model import Control
+from .result import Deviation, EvidenceRef
+
+
+@dataclass(frozen=True)
+class EvaluationContext:
+    control: Control
+    params: dict[str, Any]
+    period: Period
+    runs: list[RunView]                # collection runs inside the period
+    evidence: list[EvidenceView]       # the control's evidence kinds: runs in the period, registers from any time
+    today: date
+
+    def items(self, *kinds: str, usable_only: bool = True) -> list[EvidenceView]:
+        """Evidence of these kinds, oldest first; by default only items collected and parsed without error."""
+        return [e for e in self.evidence if e.kind in kinds and (not usable_only or e.usable)]
+
+    def latest(self, kind: str) -> EvidenceView | None:
+        """The newest usable item of a kind, e.g. the register as last imported."""
+        found = self.items(kind)
+        return found[-1] if found else None
+
+    def days(self) -> list[date]:
+        """Every calendar day of the period that has begun (a period reaching into the future stops today)."""
+        first = self.period.start.date()
+        last = min(self.period.last_day.date(), self.today)
+        return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+    def in_period(self, moment: date | datetime) -> bool:
+        day = moment.date() if isinstance(moment, datetime) else moment
+        return self.period.start.date() <= day <= self.period.last_day.date()
+
+    def hosts_with_roles(self, roles: Iterable[str]) -> set[str]:
+        return {h for run in self.runs for h in run.hosts_with_roles(list(roles))}
+
+
+@dataclass
+class Findings:
+    population: set[str] = field(default_factory=set)
+    tested: int = 0
+    deviations: list[Deviation] = field(default_factory=list)
+    gaps: list[Deviation] = field(default_factory=list)
+    used: dict[str, EvidenceRef] = field(default_factory=dict)
+    completeness: dict[str, Any] | None = None
+
+    def use(self, items: Iterable[EvidenceView]) -> list[str]:
+        """Record evidence as used; returns the ids to cite in a deviation."""
+        ids = []
+        for item in items:
+            self.used[item.item_id] = item.ref()
+            ids.append(item.item_id)
+        return ids
+
+    def passed(self, subject: str) -> None:
+        self.population.add(subject)
+        self.tested += 1
+
+    def deviation(self, subject: str, day: date | str, code: str, evidence: list[str] | None = None, **facts: Any) -> None:
+        self.population.add(subject)
+        self.tested += 1
+        self.deviations.append(Deviation(subject, str(day), code, facts, evidence or []))
+
+    def gap(self, subject: str, day: date | str, code: str, evidence: list[str] | None = None, **facts: Any) -> None:
+        self.population.add(subject)
+        self.gaps.append(Deviation(subject, str(day), code, facts, evidence or []))
+
+
+def parse_day(value: Any) -> date | None:
+    """A date from a register cell or normalised evidence: ISO text, datetime or date; None when empty."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def parse_moment(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

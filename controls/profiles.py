@@ -1,0 +1,54 @@
+"""Per-agreement profiles: which customer, which agreement, which parameter values differ from the defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from auditpack.yamlfile import Problem, YamlFileError, locate, read_yaml, validate
+
+from .model import Control
+
+
+class Profile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    processor: str = ""
+    customer: str = ""
+    agreement: str = ""
+    parameters: dict[str, dict[str, Any]] = {}
+
+
+DEFAULT_PROFILE = Profile(name="default (catalogue defaults)")
+
+
+def _same_type(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
+def load_profile(path: str | Path, catalogue: dict[str, Control]) -> Profile:
+    doc, file = read_yaml(path)
+    profile = validate(Profile, doc, file)
+    problems = []
+    for control_id, values in profile.parameters.items():
+        control = catalogue.get(control_id)
+        if control is None:
+            problems.append(Problem(file, locate(doc, ("parameters", control_id)), f"parameters.{control_id}", "unknown control"))
+            continue
+        for name, value in values.items():
+            where = locate(doc, ("parameters", control_id, name))
+            key = f"parameters.{control_id}.{name}"
+            if name not in control.parameters:
+                problems.append(Problem(file, where, key, f"{control_id} has no such parameter; it has: {', '.join(control.parameters)}"))
+            elif not _same_type(control.parameters[name].default, value):
+                default = control.parameters[name].default
+                problems.append(Problem(file, where, key, f"must be of the same kind as the default {default!r} ({type(default).__name__})"))
+    if problems:
+        raise YamlFileError(problems)
+    return profile
