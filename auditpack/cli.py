@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import sys
 import time
@@ -18,17 +19,22 @@ from . import __version__
 from .canonical import parse_iso
 from .controls.evaluate import evaluate_controls
 from .controls.evidence_view import Period
-from .controls.model import load_catalogue
+from .controls.exceptions import ExceptionEntry, load_exceptions
+from .controls.model import Control, load_catalogue
+from .controls.profiles import DEFAULT_PROFILE, Profile, load_profile
 from .controls.result import ControlResult, Status
 from .credentials import CredentialError
 from .evidence import Observation
 from .inventory import ROLE_NAMES, Host, Inventory, InventoryError
+from .collectors.parsers.registers import REGISTERS, RegisterError
+from .imports import attach_document, import_register
 from .jobs import builtin_inventory, find_inventory, latest_run_year, write_report
 from .periods import PeriodError, period_from_options
 from .reports.i18n import STATUS_LABELS
 from .runner import HostOutcome, RunResult, run_collection
 from .runner import Progress as RunProgress
 from .store import EvidenceStore, StoreError
+from .yamlfile import YamlFileError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -59,6 +65,38 @@ operator_option = click.option("--operator", default=_default_operator, show_def
                                help="Who ran the collection; recorded with every evidence item.")
 
 
+profile_option = click.option("--profile", "profile_path", type=click.Path(dir_okay=False, exists=True),
+                              help="Per-agreement profile YAML overriding control parameters (default: catalogue defaults).")
+exceptions_option = click.option("--exceptions", "exceptions_path", type=click.Path(dir_okay=False),
+                                 help="Exceptions YAML (default: ./exceptions.yaml when present).")
+control_option = click.option("--control", "control_ids", multiple=True, metavar="ID",
+                              help="Only this control (repeatable), e.g. --control T-FWH.")
+
+
+def _load_profile(path: str | None) -> Profile:
+    if not path:
+        return DEFAULT_PROFILE
+    try:
+        return load_profile(path, load_catalogue())
+    except YamlFileError as exc:
+        _refuse(f"Profile {path}", exc.problems)
+
+
+def _load_exceptions(path: str | None) -> list[ExceptionEntry]:
+    if path is None and not Path("exceptions.yaml").exists():
+        return []
+    try:
+        return load_exceptions(path or "exceptions.yaml")
+    except YamlFileError as exc:
+        _refuse(f"Exceptions file {path or 'exceptions.yaml'}", exc.problems)
+
+
+def _check_control_ids(ids: tuple[str, ...]) -> None:
+    unknown = sorted(set(ids) - set(load_catalogue()))
+    if unknown:
+        raise click.UsageError(f"unknown control(s) {', '.join(unknown)}; 'auditpack controls' lists them")
+
+
 def collection_options(func):
     """The options every command that collects shares."""
     for option in reversed((inventory_option, store_option, host_option, role_option, workers_option, operator_option)):
@@ -66,14 +104,18 @@ def collection_options(func):
     return func
 
 
+def _refuse(what: str, problems: list) -> None:
+    err_console.print(f"[red bold]{what} has {len(problems)} problem(s):[/]")
+    for problem in problems:
+        err_console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
+    sys.exit(ERRORS)
+
+
 def _load_inventory(path: str | None) -> Inventory:
     try:
         inventory = find_inventory(path)
     except InventoryError as exc:
-        err_console.print(f"[red bold]The inventory has {len(exc.problems)} problem(s); nothing was collected.[/]")
-        for problem in sorted(exc.problems, key=lambda p: (p.file, p.line or 0)):
-            err_console.print(f"  {problem}", markup=False, highlight=False)
-        sys.exit(ERRORS)
+        _refuse("The inventory (nothing was collected)", exc.problems)
     if inventory.path.startswith("<"):
         err_console.print("[dim]No inventory given and no ./inventory.yaml: using the built-in inventory (this machine only).[/]")
     return inventory
@@ -194,38 +236,8 @@ def _print_results(results: list[ControlResult], lang: str) -> None:
             console.print(f"  {r.control_id} {d.subject} {d.date}: {d.text(lang)}", markup=False, highlight=False, soft_wrap=True)
 
 
-@cli.command()
-@collection_options
-@click.option("--lang", type=click.Choice(["nl", "en"]), default="en", show_default=True, help="Language of the table.")
-def check(inventory_path: str | None, store_path: Path, hosts: tuple[str, ...], roles: tuple[str, ...], workers: int,
-          operator: str, lang: str) -> None:
-    """Spot check: collect now, evaluate this run only, and show each control's result.
-
-    The evidence is kept in the store like any collection, so a spot check also
-    counts towards the year.
-
-    \b
-    Examples:
-      auditpack check
-      auditpack check --host ws-017 --lang nl
-    Exit codes: 0 every control effective, 1 deviations found,
-                2 errors (unreachable hosts, unreadable evidence, bad input).
-    """
-    inventory = _load_inventory(inventory_path)
-    store = _open_store(store_path, create=True)
-    result = _collect(store, inventory, hosts, roles, workers, operator)
-    started, ended = parse_iso(result.body["started"]), parse_iso(result.body["ended"])
-    results = evaluate_controls(store, Period(started, ended + timedelta(seconds=1)), only_seq=result.manifest.seq)
-    _print_results(results, lang)
-    if result.partial or any(r.status == Status.NOT_EVIDENCED for r in results):
-        sys.exit(ERRORS)
-    if any(r.status not in (Status.EFFECTIVE, Status.NOT_APPLICABLE) for r in results):
-        sys.exit(DEVIATIONS)
-    sys.exit(OK)
-
-
 period_options = [
-    click.option("--period", "year", type=click.IntRange(1990, 2999), help="Calendar year to report on."),
+    click.option("--period", "year", type=click.IntRange(1990, 2999), help="Calendar year."),
     click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (YYYY-MM-DD)."),
     click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day, inclusive (YYYY-MM-DD)."),
 ]
@@ -245,29 +257,169 @@ def _period(store: EvidenceStore, year: int | None, start: datetime | None, end:
         raise click.UsageError(str(exc)) from None
 
 
+def _relevant_controls(catalogue: dict[str, Control], hosts: list[Host]) -> list[str]:
+    """A spot check on some hosts tests the controls that apply to those hosts' roles."""
+    roles = {r for h in hosts for r in h.roles}
+    return [cid for cid, c in catalogue.items() if roles & set(c.applies_to_roles)]
+
+
+@cli.command()
+@collection_options
+@control_option
+@_with_period
+@profile_option
+@exceptions_option
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="en", show_default=True, help="Language of the table.")
+def check(inventory_path: str | None, store_path: Path, hosts: tuple[str, ...], roles: tuple[str, ...], workers: int,
+          operator: str, control_ids: tuple[str, ...], year: int | None, start: datetime | None, end: datetime | None,
+          profile_path: str | None, exceptions_path: str | None, lang: str) -> None:
+    """Spot check: collect now, then evaluate and show each control's result.
+
+    Without a period only this collection is evaluated ("today"); with --period
+    or --from/--to the whole stored period is, including this collection.
+    Without --control, the controls that apply to the checked hosts' roles are
+    evaluated. The evidence is kept in the store like any collection.
+
+    \b
+    Examples:
+      auditpack check
+      auditpack check --host ws-017 --control T-FWH --lang nl
+      auditpack check --control T-BAK-1 --from 2026-01-01 --to 2026-03-31
+    Exit codes: 0 every control effective (or not applicable), 1 deviations
+                or missing evidence, 2 errors (unreachable hosts, bad input).
+    """
+    _check_control_ids(control_ids)
+    inventory = _load_inventory(inventory_path)
+    profile, exceptions = _load_profile(profile_path), _load_exceptions(exceptions_path)
+    store = _open_store(store_path, create=True)
+    result = _collect(store, inventory, hosts, roles, workers, operator)
+    checked = [o.host for o in result.outcomes]
+    catalogue = load_catalogue()
+    selected = list(control_ids) or _relevant_controls(catalogue, inventory.select(checked))
+    if year is None and start is None and end is None:
+        started, ended = parse_iso(result.body["started"]), parse_iso(result.body["ended"])
+        period, only_seq = Period(started, ended + timedelta(seconds=1)), result.manifest.seq
+    else:
+        period, only_seq = _period(store, year, start, end), None
+    results = evaluate_controls(store, period, catalogue, profile, exceptions, only_seq=only_seq,
+                                control_ids=selected, hosts=checked if hosts or roles else None)
+    _print_results(results, lang)
+    if result.partial:
+        sys.exit(ERRORS)
+    if any(r.status not in (Status.EFFECTIVE, Status.NOT_APPLICABLE) for r in results):
+        sys.exit(DEVIATIONS)
+    sys.exit(OK)
+
+
 @cli.command()
 @store_option
 @_with_period
+@profile_option
+@exceptions_option
+@control_option
 @click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True, help="Report language.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports-out"),
               show_default=True, help="Where the report is written.")
-def report(store_path: Path, year: int | None, start: datetime | None, end: datetime | None, lang: str, out_dir: Path) -> None:
+def report(store_path: Path, year: int | None, start: datetime | None, end: datetime | None, profile_path: str | None,
+           exceptions_path: str | None, control_ids: tuple[str, ...], lang: str, out_dir: Path) -> None:
     """Evaluate every control over a period and write the HTML report.
 
     Without --period or --from/--to the period is the calendar year of the
     latest collection run. Verdicts come from the stored evidence only; no host
-    is contacted.
+    is contacted. The report names the profile and lists every exception.
 
     \b
     Examples:
       auditpack report --period 2026
+      auditpack report --period 2026 --profile profiles/klant-a.yaml --exceptions exceptions.yaml
       auditpack report --from 2026-01-01 --to 2026-06-30 --lang en
     """
+    _check_control_ids(control_ids)
+    profile, exceptions = _load_profile(profile_path), _load_exceptions(exceptions_path)
     store = _open_store(store_path, create=False)
     period = _period(store, year, start, end)
-    path, results = write_report(store, period, out_dir, lang)
+    path, results = write_report(store, period, out_dir, lang, profile=profile, exceptions=exceptions, control_ids=control_ids)
     _print_results(results, lang)
     console.print(f"Report: {path}", soft_wrap=True)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON for other tools.")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="en", show_default=True, help="Language of the table.")
+def controls(as_json: bool, lang: str) -> None:
+    """List the control catalogue: ids, titles, references and parameters.
+
+    \b
+    Examples:
+      auditpack controls
+      auditpack controls --json > catalogue.json
+    """
+    catalogue = load_catalogue()
+    if as_json:
+        data = [c.model_dump(mode="json") for c in catalogue.values()]
+        click.echo(json.dumps({"auditpack_version": __version__, "controls": data}, indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(catalogue)} controls")
+    for col in ("id", "title", "frequency", "evidence", "references", "parameters"):
+        table.add_column(col)
+    for c in catalogue.values():
+        params = ", ".join(f"{k}={v.default}" for k, v in c.parameters.items() if not isinstance(v.default, (list, dict)))
+        table.add_row(c.id, c.title.in_(lang), c.frequency, ", ".join(c.evidence_kinds),
+                      ", ".join(c.references.gdpr + c.references.iso27001_2022), params)
+    console.print(table)
+
+
+@cli.group(name="import")
+def import_group() -> None:
+    """Import evidence kept in files (registers) into the evidence store."""
+
+
+@import_group.command(name="register")
+@click.argument("name", type=click.Choice(sorted(REGISTERS)))
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@store_option
+@operator_option
+def import_register_command(name: str, file: Path, store_path: Path, operator: str) -> None:
+    """Validate a CSV or XLSX register and store it as evidence.
+
+    Every problem is reported with its row and column, and nothing is stored
+    from a register with problems. The file is kept byte for byte.
+
+    \b
+    Examples:
+      auditpack import register hr_leavers uitdienst-2026.xlsx
+      auditpack import register restore_tests restore-log.csv
+    """
+    store = _open_store(store_path, create=True)
+    try:
+        ref, meta, normalized = import_register(store, name, file, operator)
+    except RegisterError as exc:
+        _refuse(f"Register {file} (nothing was stored)", exc.problems)
+    console.print(f"Stored {len(normalized['rows'])} rows of {name} as item {meta['id']} (sha256 {meta['raw']['sha256']}) "
+                  f"in run {ref.seq}.", soft_wrap=True)
+    if normalized.get("ignored_columns"):
+        console.print(f"[yellow]Columns not used: {', '.join(normalized['ignored_columns'])}[/]")
+
+
+@cli.command()
+@click.argument("control_id", metavar="CONTROL")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The date the document evidences (YYYY-MM-DD).")
+@click.option("--note", required=True, help="What the document shows, in a sentence.")
+@store_option
+@operator_option
+def attach(control_id: str, file: Path, day: datetime, note: str, store_path: Path, operator: str) -> None:
+    """Store a document (PDF, photo, e-mail export) as hashed manual evidence for a control.
+
+    \b
+    Example:
+      auditpack attach T-CON-2 continuity-review-2026.pdf --date 2026-05-12 --note "Yearly review by Example ICT BV"
+    """
+    _check_control_ids((control_id,))
+    store = _open_store(store_path, create=True)
+    ref, meta = attach_document(store, control_id, file, day.date(), note, operator)
+    console.print(f"Attached {file.name} to {control_id} as item {meta['id']} (sha256 {meta['raw']['sha256']}) in run {ref.seq}.",
+                  soft_wrap=True)
 
 
 @cli.command()

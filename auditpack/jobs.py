@@ -7,7 +7,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from collections.abc import Sequence
+
 from auditpack.controls.evaluate import evaluate_controls
+from auditpack.controls.exceptions import ExceptionEntry
+from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
 from auditpack.controls.evidence_view import Period
 from auditpack.controls.model import Control, load_catalogue
 from auditpack.controls.result import ControlResult
@@ -52,10 +56,11 @@ def latest_run_year(store: EvidenceStore) -> int | None:
 
 
 def write_report(store: EvidenceStore, period: Period, out_dir: Path, lang: str = "nl",
-                 catalogue: dict[str, Control] | None = None) -> tuple[Path, list[ControlResult]]:
+                 catalogue: dict[str, Control] | None = None, profile: Profile = DEFAULT_PROFILE,
+                 exceptions: Sequence[ExceptionEntry] = (), control_ids: Sequence[str] | None = None) -> tuple[Path, list[ControlResult]]:
     catalogue = catalogue or load_catalogue()
-    results = evaluate_controls(store, period, catalogue)
-    html = render_html(results, catalogue, period, run_rows(store, period), str(store.root), lang)
+    results = evaluate_controls(store, period, catalogue, profile, exceptions, control_ids=control_ids)
+    html = render_html(results, catalogue, period, run_rows(store, period), str(store.root), lang, profile)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"report-{period.start:%Y%m%d}-{period.end:%Y%m%d}-{lang}.html"
     tmp = path.with_suffix(".html.tmp")

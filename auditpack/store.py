@@ -437,13 +437,15 @@ class RunWriter:
 
     def close_host(self, host: Host, status: str, errors: list[str]) -> None:
         """Seal a host's part of the run, recording how it was reached and which roles it had then."""
+        self.close_source(host.name, status, errors, roles=sorted(host.roles), connection=host.connection,
+                          address=host.address, groups=list(host.groups))
+
+    def close_source(self, name: str, status: str, errors: list[str], **info: Any) -> None:
+        """Seal one source of evidence (a host, or 'registers' for imported files); late items are refused."""
         with self._lock:
-            self._closed_hosts.add(host.name)
-            count = sum(1 for it in self.items if it["host"] == host.name)
-            self.hosts[host.name] = {
-                "status": status, "errors": errors, "items": count, "roles": sorted(host.roles),
-                "connection": host.connection, "address": host.address, "groups": list(host.groups),
-            }
+            self._closed_hosts.add(name)
+            count = sum(1 for it in self.items if it["host"] == name)
+            self.hosts[name] = {"status": status, "errors": errors, "items": count, "roles": [], **info}
 
     def commit(self) -> tuple[ManifestRef, dict[str, Any]]:
         with self._lock:

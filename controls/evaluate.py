@@ -54,7 +54,7 @@ def finalize(ctx: EvaluationContext, findings: Findings, exceptions: Sequence[Ex
     kept = {"deviations": [], "gaps": []}
     excepted = []
     for bucket in ("deviations", "gaps"):
-        for dev in getattr(findings, bucket):
+        for dev in sorted(getattr(findings, bucket), key=lambda d: (d.date, d.subject, d.code)):
             day = date.fromisoformat(dev.date[:10])
             cover = next((e for e in own if e.covers(ctx.control.id, dev.subject, day)), None)
             if cover is None:
@@ -63,12 +63,14 @@ def finalize(ctx: EvaluationContext, findings: Findings, exceptions: Sequence[Ex
                 matched[id(cover)] += 1
                 excepted.append(Excepted(dev, cover.scope, cover.owner, cover.expires.isoformat()))
     tolerance = ctx.params.get("tolerated_deviation_rate", DEFAULT_TOLERANCE)
-    status = overall_status(len(findings.population), findings.tested + len(excepted), len(kept["deviations"]),
-                            len(kept["gaps"]), tolerance)
+    failed = len({(d.subject, d.date) for d in kept["deviations"]})
+    gaps = len({(d.subject, d.date) for d in kept["gaps"]})
+    status = overall_status(len(findings.population), findings.tested, failed, gaps, tolerance)
     return ControlResult(
         control_id=ctx.control.id, status=status, period_start=ctx.period.start.isoformat(),
         period_end=ctx.period.end.isoformat(), population=sorted(findings.population), tested=findings.tested,
         deviations=kept["deviations"], gaps=kept["gaps"], excepted=excepted,
+        observations=sorted(findings.observations, key=lambda d: (d.date, d.subject, d.code)),
         exceptions=[ExceptionUse(e.scope, e.justification, e.owner, e.approver, e.expires.isoformat(),
                                  e.state(ctx.today, matched[id(e)] > 0), matched[id(e)]) for e in own],
         evidence=sorted(findings.used.values(), key=lambda r: (r.collected, r.host, r.kind)),

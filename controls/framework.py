@@ -57,8 +57,10 @@ class Findings:
     tested: int = 0
     deviations: list[Deviation] = field(default_factory=list)
     gaps: list[Deviation] = field(default_factory=list)
+    observations: list[Deviation] = field(default_factory=list)  # listed for the auditor, not deviations
     used: dict[str, EvidenceRef] = field(default_factory=dict)
     completeness: dict[str, Any] | None = None
+    _tested_days: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     def use(self, items: Iterable[EvidenceView]) -> list[str]:
         """Record evidence as used; returns the ids to cite in a deviation."""
@@ -68,18 +70,30 @@ class Findings:
             ids.append(item.item_id)
         return ids
 
-    def passed(self, subject: str) -> None:
+    def passed(self, subject: str, day: date | str | None = None) -> None:
+        """A tested instance without deviation; with a day, a later deviation on that day is not counted twice."""
         self.population.add(subject)
+        if day is not None:
+            if (subject, str(day)) in self._tested_days:
+                return  # two collections on one day test the same subject-date once
+            self._tested_days.add((subject, str(day)))
         self.tested += 1
 
     def deviation(self, subject: str, day: date | str, code: str, evidence: list[str] | None = None, **facts: Any) -> None:
+        """A subject-date that failed; several reasons for the same subject-date count as one tested instance."""
         self.population.add(subject)
-        self.tested += 1
+        if (subject, str(day)) not in self._tested_days:
+            self._tested_days.add((subject, str(day)))
+            self.tested += 1
         self.deviations.append(Deviation(subject, str(day), code, facts, evidence or []))
 
     def gap(self, subject: str, day: date | str, code: str, evidence: list[str] | None = None, **facts: Any) -> None:
         self.population.add(subject)
         self.gaps.append(Deviation(subject, str(day), code, facts, evidence or []))
+
+    def observe(self, subject: str, day: date | str, code: str, evidence: list[str] | None = None, **facts: Any) -> None:
+        """Something the auditor must see (a log clear, a rule change) that is not by itself a deviation."""
+        self.observations.append(Deviation(subject, str(day), code, facts, evidence or []))
 
 
 def parse_day(value: Any) -> date | None:

@@ -30,5 +30,13 @@ JOINERS = {"nl": " en ", "en": " and "}
 def render(code: str, facts: dict[str, Any], lang: str) -> str:
     from . import evaluators  # noqa: F401  (registers every evaluator's MESSAGES)
 
-    values = {k: JOINERS[lang].join(map(str, v)) if isinstance(v, (list, tuple)) else v for k, v in facts.items()}
-    return MESSAGES[code][lang].format(**values)
+    return MESSAGES[code][lang].format(**{k: _word(v, lang) for k, v in facts.items()})
+
+
+def _word(value: Any, lang: str) -> Any:
+    """Lists are joined, and a fact given as {"nl": …, "en": …} is said in the report's language."""
+    if isinstance(value, dict) and set(value) == set(JOINERS):
+        return value[lang]
+    if isinstance(value, (list, tuple)):
+        return JOINERS[lang].join(str(_word(v, lang)) for v in value)
+    return value

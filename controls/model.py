@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
+from functools import lru_cache
+
 from pydantic import BaseModel, ConfigDict
-from ruamel.yaml import YAML
+
+from auditpack.yamlfile import Problem, YamlFileError, locate, read_yaml, validate
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
 
@@ -57,12 +60,14 @@ class Control(BaseModel):
         return values
 
 
+@lru_cache(maxsize=4)
 def load_catalogue(directory: Path = CATALOGUE_DIR) -> dict[str, Control]:
-    yaml = YAML(typ="safe")
+    """Every control of the catalogue; a broken control file is named with its line and key."""
     controls = {}
     for path in sorted(directory.glob("*.yaml")):
-        control = Control.model_validate(yaml.load(path.read_bytes()))
+        doc, file = read_yaml(path)
+        control = validate(Control, doc, file)
         if control.id != path.stem:
-            raise ValueError(f"{path}: id {control.id!r} does not match the file name")
+            raise YamlFileError([Problem(file, locate(doc, ("id",)), "id", f"{control.id!r} does not match the file name")])
         controls[control.id] = control
     return controls

@@ -74,6 +74,7 @@ class ControlResult:
     deviations: list[Deviation] = field(default_factory=list)
     gaps: list[Deviation] = field(default_factory=list)   # subject-dates without usable evidence
     excepted: list[Excepted] = field(default_factory=list)
+    observations: list[Deviation] = field(default_factory=list)
     exceptions: list[ExceptionUse] = field(default_factory=list)
     evidence: list[EvidenceRef] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)

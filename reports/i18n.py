@@ -21,6 +21,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_controls": "Er zijn nog geen maatregelen met een evaluatie.", "subjects_dates": "object-datums",
         "no_runs": "Geen verzamelrondes in deze periode: er is niets aangetoond.",
         "item_status": "Status", "run_status": "Status",
+        "profile": "Profiel", "processor": "Verwerker", "customer": "Verwerkingsverantwoordelijke", "agreement": "Overeenkomst",
+        "excepted": "Uitgezonderd", "observations": "Waarnemingen", "exceptions": "Uitzonderingen", "scope": "Reikwijdte",
+        "owner": "Eigenaar", "approver": "Goedgekeurd door", "expires": "Vervalt", "justification": "Onderbouwing",
+        "matched": "Toegepast", "exception_state": "Stand", "completeness": "Volledigheid van de populatie",
+        "sources": "Bronnen", "not_provided": "Niet aangeleverd", "missing_from": "Ontbreekt in",
+        "state_active": "actief", "state_expiring_soon": "verloopt binnen 30 dagen", "state_expired": "verlopen",
+        "state_unused": "niet gebruikt",
     },
     "en": {
         "title": "Report on the design and operation of security measures",
@@ -38,6 +45,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_controls": "No controls with an evaluation yet.", "subjects_dates": "subject-dates",
         "no_runs": "No collection runs in this period: nothing is evidenced.",
         "item_status": "Status", "run_status": "Status",
+        "profile": "Profile", "processor": "Processor", "customer": "Controller", "agreement": "Agreement",
+        "excepted": "Excepted", "observations": "Observations", "exceptions": "Exceptions", "scope": "Scope",
+        "owner": "Owner", "approver": "Approved by", "expires": "Expires", "justification": "Justification",
+        "matched": "Applied", "exception_state": "State", "completeness": "Completeness of the population",
+        "sources": "Sources", "not_provided": "Not provided", "missing_from": "Missing from",
+        "state_active": "active", "state_expiring_soon": "expires within 30 days", "state_expired": "expired",
+        "state_unused": "not used",
     },
 }
 

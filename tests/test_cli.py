@@ -11,7 +11,7 @@ from conftest import auditpack_bin
 from peers.sockets import refused_port
 from peers.sshd import running_sshd, sshd_unavailable
 
-COMMANDS = ["collect", "check", "report", "verify", "doctor", "demo"]
+COMMANDS = ["collect", "check", "report", "verify", "doctor", "demo", "controls", "attach", "import register"]
 
 
 def run(args, cwd, env, timeout=120):
@@ -20,7 +20,7 @@ def run(args, cwd, env, timeout=120):
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help_with_an_example(command, tmp_path, cli_env):
-    done = run([command, "--help"], tmp_path, cli_env)
+    done = run([*command.split(), "--help"], tmp_path, cli_env)
     assert done.returncode == 0
     assert "Example" in done.stdout and f"auditpack {command}" in done.stdout
 

@@ -35,7 +35,7 @@ def check_in_namespace(tmp_path, env, ruleset: str | None, store="evidence"):
     if ruleset is not None:
         (tmp_path / "rules.nft").write_text(ruleset)
         script += "nft -f rules.nft\n"
-    script += f"cd {shlex.quote(str(tmp_path))}\nexec {auditpack_bin()} check --store {store} --lang en\n"
+    script += f"cd {shlex.quote(str(tmp_path))}\nexec {auditpack_bin()} check --store {store} --lang en --control T-FWH\n"
     return in_netns(f"cd {shlex.quote(str(tmp_path))}\n" + script, env=env)
 
 
@@ -73,12 +73,14 @@ def test_a_year_of_runs_is_evaluated_and_reported(tmp_path, cli_env):
     hashes = {i.raw_sha256 for i in store.items(kinds=["host_firewall.nftables"])}
     assert len(hashes) == 2  # the same ruleset twice is one blob
     for lang, label, other in (("en", "Not effective", "Niet werkzaam"), ("nl", "Niet werkzaam", "Not effective")):
-        done = subprocess.run([auditpack_bin(), "report", "--store", "evidence", "--lang", lang, "--out", "out"],
+        done = subprocess.run([auditpack_bin(), "report", "--store", "evidence", "--lang", lang, "--out", "out", "--control", "T-FWH"],
                               cwd=tmp_path, env=cli_env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         html = next((tmp_path / "out").glob(f"*-{lang}.html")).read_text()
         assert label in html and other not in html
-        assert "<td>3</td><td>1</td><td>0</td>" in html  # tested, deviations, not evidenced
+        # three runs on one day are one subject-date, tested once; the open run makes that date deviate
+        assert "<td>1</td><td>1</td><td>0</td><td>0</td>" in html  # tested, deviations, not evidenced, excepted
+        assert ("Evidence (9)" if lang == "en" else "Bewijs (9)") in html  # 3 runs x nft, iptables, ip6tables
         for sha in hashes:
             assert sha in html
         assert "nft -j list ruleset" in html

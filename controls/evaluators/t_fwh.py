@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ..evidence_view import EvidenceView
 from ..framework import EvaluationContext, Findings
+from ._per_run import host_items_per_run, usable_or_gap
+from ._population import reconcile_population
 
 CONTROL_ID = "T-FWH"
 FAMILIES = ("ipv4", "ipv6")
@@ -43,33 +45,26 @@ def _weak_windows_profiles(item: EvidenceView) -> list[str]:
 
 def evaluate(ctx: EvaluationContext) -> Findings:
     families = FAMILIES if ctx.params["require_ipv6"] else ("ipv4",)
-    by_run_host: dict[tuple[int, str], list[EvidenceView]] = {}
-    for item in ctx.items(*LINUX_KINDS, WINDOWS_KIND, usable_only=False):
-        by_run_host.setdefault((item.run_seq, item.host), []).append(item)
     findings = Findings()
-    for run in ctx.runs:
-        for host in run.hosts_with_roles(ctx.control.applies_to_roles):
-            items = by_run_host.get((run.seq, host), [])
-            ids = findings.use(items)
-            usable = [i for i in items if i.usable]
-            if not usable:
-                host_errors = run.hosts[host].get("errors") or []
-                why = "; ".join(host_errors) if host_errors and not items else "; ".join(e for i in items for e in i.errors)
-                findings.gap(host, run.date, "evidence.missing", ids, why=why or "nothing collected")
-                continue
-            windows = [i for i in usable if i.kind == WINDOWS_KIND]
-            if windows:
-                weak = _weak_windows_profiles(windows[-1])
-                if weak:
-                    findings.deviation(host, run.date, "fw.windows_profile", ids, profiles=weak)
-                else:
-                    findings.passed(host)
-                continue
-            verdict = inbound_defaults(usable)
-            open_families = [f for f in families if verdict[f] != "drop"]
-            if open_families:
-                backends = ", ".join(sorted({i.normalized["backend"] for i in usable}))
-                findings.deviation(host, run.date, "fw.inbound_open", ids, families=open_families, backends=backends)
+    for run, host, items in host_items_per_run(ctx, (*LINUX_KINDS, WINDOWS_KIND)):
+        usable = usable_or_gap(findings, run, host, items)
+        if not usable:
+            continue
+        ids = [i.item_id for i in items]
+        windows = [i for i in usable if i.kind == WINDOWS_KIND]
+        if windows:
+            weak = _weak_windows_profiles(windows[-1])
+            if weak:
+                findings.deviation(host, run.date, "fw.windows_profile", ids, profiles=weak)
             else:
-                findings.passed(host)
+                findings.passed(host, run.date)
+            continue
+        verdict = inbound_defaults(usable)
+        open_families = [f for f in families if verdict[f] != "drop"]
+        if open_families:
+            backends = ", ".join(sorted({i.normalized["backend"] for i in usable}))
+            findings.deviation(host, run.date, "fw.inbound_open", ids, families=open_families, backends=backends)
+        else:
+            findings.passed(host, run.date)
+    reconcile_population(ctx, findings)
     return findings

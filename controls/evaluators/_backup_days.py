@@ -1,0 +1,116 @@
+"""Shared by the daily backup controls (T-BAK-1, T-BAK-4): backup runs per server per day, judged day by day.
+
+No CONTROL_ID here, so the evaluator registry imports this module without registering it.
+
+A server-day passes with at least one successful run (a warning counts when the
+profile says so), deviates when it only has failed runs, and is not evidenced
+when no run at all was seen: `borg list` and similar sources forget pruned
+backups, so a missing day proves nothing either way.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from ..evidence_view import EvidenceView
+from ..framework import EvaluationContext, Findings, parse_moment
+
+KIND = "backup.runs"
+NONE = "—"  # shown for "no later success"; the same in both languages
+
+
+@dataclass(frozen=True)
+class BackupRun:
+    server: str
+    job: str
+    target: str | None
+    started: datetime
+    result: str
+    item_id: str  # the (newest) evidence item that reported the run
+
+    @property
+    def day(self) -> date:
+        """The day on the clock of the source: a backup started at 23:30 belongs to that evening."""
+        return self.started.date()
+
+
+@dataclass(frozen=True)
+class DailyRule:
+    prefix: str                  # message codes "<prefix>.failed" and "<prefix>.not_repaired"
+    ok_results: frozenset[str]   # results that make a day pass
+    max_repair_days: int
+
+
+def collect_runs(items: Iterable[EvidenceView]) -> list[BackupRun]:
+    """Every run once, oldest collection first.
+
+    Collections overlap (a listing repeats older backups), so a run is keyed by
+    (server, job, started); the newest collection's version wins because it may
+    carry the final result of a run that was still busy before.
+    """
+    runs: dict[tuple[str, str, datetime], BackupRun] = {}
+    for item in items:
+        for raw in item.normalized.get("runs", []):
+            run = BackupRun(raw["server"], raw.get("job") or "", raw.get("target"), parse_moment(raw["started"]),
+                            raw["result"], item.item_id)
+            runs[(run.server, run.job, run.started)] = run
+    return list(runs.values())
+
+
+def ok_results(params: dict[str, Any]) -> frozenset[str]:
+    return frozenset({"success", "warning"} if params["warning_counts_as_success"] else {"success"})
+
+
+def runs_per_server_day(runs: Iterable[BackupRun]) -> dict[str, dict[date, list[BackupRun]]]:
+    per: dict[str, dict[date, list[BackupRun]]] = {}
+    for run in runs:
+        per.setdefault(run.server, {}).setdefault(run.day, []).append(run)
+    return per
+
+
+def completeness(inventory: set[str], with_runs: set[str]) -> dict[str, list[str]]:
+    """How the tested population was put together, so an auditor can see a server that was never backed up."""
+    return {
+        "servers_in_inventory": sorted(inventory),
+        "servers_with_backup_runs": sorted(with_runs),
+        "in_inventory_without_runs": sorted(inventory - with_runs),
+        "with_runs_not_in_inventory": sorted(with_runs - inventory),
+    }
+
+
+def judge_days(ctx: EvaluationContext, findings: Findings, servers: Iterable[str], runs: list[BackupRun],
+               rule: DailyRule) -> None:
+    """One finding per server per day of the period."""
+    per_server = runs_per_server_day(runs)
+    for server in sorted(servers):
+        days = per_server.get(server, {})
+        # success days outside the period count too: a failure on 31 December may be repaired on 1 January
+        success_days = sorted(d for d, day_runs in days.items() if _has_success(day_runs, rule))
+        for day in ctx.days():
+            _judge_day(findings, server, day, days.get(day, []), success_days, rule)
+
+
+def _has_success(runs: list[BackupRun], rule: DailyRule) -> bool:
+    return any(r.result in rule.ok_results for r in runs)
+
+
+def _judge_day(findings: Findings, server: str, day: date, runs: list[BackupRun], success_days: list[date],
+               rule: DailyRule) -> None:
+    if not runs:
+        findings.gap(server, day, "evidence.no_day")
+        return
+    if _has_success(runs, rule):
+        findings.passed(server, day)
+        return
+    later = success_days[bisect_right(success_days, day):]
+    repair_days = (later[0] - day).days if later else None
+    repaired = repair_days is not None and repair_days <= rule.max_repair_days
+    findings.deviation(server, day, f"{rule.prefix}.{'failed' if repaired else 'not_repaired'}",
+                       sorted({r.item_id for r in runs}),
+                       results=sorted({r.result for r in runs}), jobs=sorted({r.job for r in runs}),
+                       next_success=later[0].isoformat() if later else NONE, repair_days=repair_days,
+                       max_repair_days=rule.max_repair_days)

@@ -1,0 +1,29 @@
+"""Shared by controls tested host by host on every collection run: who is in scope, with which evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..evidence_view import EvidenceView, RunView
+from ..framework import EvaluationContext, Findings
+
+
+def host_items_per_run(ctx: EvaluationContext, kinds: tuple[str, ...]) -> Iterator[tuple[RunView, str, list[EvidenceView]]]:
+    """Each (run, in-scope host, that host's items of these kinds in that run), usable or not."""
+    by_run_host: dict[tuple[int, str], list[EvidenceView]] = {}
+    for item in ctx.items(*kinds, usable_only=False):
+        by_run_host.setdefault((item.run_seq, item.host), []).append(item)
+    for run in ctx.runs:
+        for host in run.hosts_with_roles(ctx.control.applies_to_roles):
+            yield run, host, by_run_host.get((run.seq, host), [])
+
+
+def usable_or_gap(findings: Findings, run: RunView, host: str, items: list[EvidenceView]) -> list[EvidenceView]:
+    """The usable items; when there are none, record why as a gap for that host and date."""
+    findings.use(items)
+    usable = [i for i in items if i.usable]
+    if not usable:
+        host_errors = run.hosts[host].get("errors") or []
+        why = "; ".join(host_errors) if host_errors and not items else "; ".join(e for i in items for e in i.errors)
+        findings.gap(host, run.date, "evidence.missing", [i.item_id for i in items], why=why or "nothing collected")
+    return usable

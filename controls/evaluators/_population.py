@@ -1,0 +1,57 @@
+"""Completeness of the workstation population: AD computer objects, the anti-virus console and the inventory.
+
+A workstation missing from any of the lists that were provided is a finding:
+it may be unmanaged, unprotected or forgotten. A list that was not provided
+is named as missing, so a partial reconciliation is never presented as whole.
+"""
+
+from __future__ import annotations
+
+from ..framework import EvaluationContext, Findings
+
+MESSAGES = {
+    "pop.missing": {
+        "nl": "werkplek ontbreekt in {missing_from} (wel in {present_in})",
+        "en": "workstation missing from {missing_from} (present in {present_in})",
+    },
+}
+SOURCE_NAMES = {"inventory": "inventory", "ad": "Active Directory", "console": "anti-virus console"}
+
+
+def short_name(name: str) -> str:
+    """Compare hosts by their first DNS label, case-insensitively: ws-017.corp.local == WS-017."""
+    return name.split(".")[0].lower()
+
+
+def _ad_workstations(ctx: EvaluationContext) -> set[str] | None:
+    snapshot = ctx.latest("ad.computers")
+    if snapshot is None:
+        return None
+    return {short_name(c["name"]) for c in snapshot.normalized["computers"]
+            if c.get("enabled") and "server" not in (c.get("os") or "").lower()}
+
+
+def _console_systems(ctx: EvaluationContext) -> set[str] | None:
+    snapshot = ctx.latest("epo.systems")
+    return None if snapshot is None else {short_name(s["name"]) for s in snapshot.normalized["systems"]}
+
+
+def reconcile_population(ctx: EvaluationContext, findings: Findings) -> None:
+    lists = {"inventory": {short_name(h) for h in ctx.hosts_with_roles(["workstation"])},
+             "ad": _ad_workstations(ctx), "console": _console_systems(ctx)}
+    provided = {k: v for k, v in lists.items() if v is not None}
+    findings.completeness = {
+        "sources": {k: sorted(v) for k, v in provided.items()},
+        "not_provided": [k for k, v in lists.items() if v is None],
+        "missing": [],
+    }
+    if len(provided) < 2:
+        return  # nothing to reconcile against
+    day = min(ctx.period.last_day.date(), ctx.today)
+    for host in sorted(set().union(*provided.values())):
+        missing = [k for k, v in provided.items() if host not in v]
+        if missing:
+            present = [k for k in provided if k not in missing]
+            findings.completeness["missing"].append({"host": host, "missing_from": missing})
+            findings.deviation(host, day, "pop.missing", missing_from=[SOURCE_NAMES[k] for k in missing],
+                               present_in=[SOURCE_NAMES[k] for k in present])

@@ -1,0 +1,60 @@
+"""O-BRE: every data breach is recorded and the customer is told without delay (default: within 24 hours)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from ..evidence_view import EvidenceView
+from ..framework import EvaluationContext, Findings, parse_moment
+from ._accounts import on_register
+from ._register_fields import dated_rows, label, readable
+
+CONTROL_ID = "O-BRE"
+REGISTER = "register.breaches"
+
+MESSAGES = {
+    "bre.late": {
+        "nl": "klant pas {hours} uur na ontdekking van datalek {breach_id} geïnformeerd (maximaal {max_hours} uur)",
+        "en": "customer told only {hours} hours after breach {breach_id} was detected (at most {max_hours} hours)",
+    },
+    "bre.not_notified": {
+        "nl": "klant niet geïnformeerd over datalek {breach_id} (ontdekt {detected_at})",
+        "en": "customer not told about breach {breach_id} (detected {detected_at})",
+    },
+    "bre.before_detection": {
+        "nl": "register onjuist: klant over datalek {breach_id} geïnformeerd op {notified_at}, vóór de ontdekking "
+              "op {detected_at}",
+        "en": "register inconsistent: customer told about breach {breach_id} at {notified_at}, before its "
+              "detection at {detected_at}",
+    },
+}
+
+
+def hours_between(start: datetime, end: datetime) -> float:
+    """Hours from start to end; a moment without an offset is read as UTC, as the evidence contract prescribes."""
+    if (start.tzinfo is None) != (end.tzinfo is None):
+        start, end = (m if m.tzinfo else m.replace(tzinfo=timezone.utc) for m in (start, end))
+    return (end - start).total_seconds() / 3600
+
+
+@on_register(REGISTER)
+def evaluate(ctx: EvaluationContext, findings: Findings, register: EvidenceView, ids: list[str]) -> None:
+    limit = ctx.params["max_notification_hours"]
+    for row, detected in dated_rows(ctx, findings, register, "detected_at", parse_moment):
+        if not ctx.in_period(detected):
+            continue
+        breach = label(row, "breach_id")
+        notified = readable(row.get("customer_notified_at"), parse_moment)
+        facts = {"breach_id": breach, "detected_at": detected.isoformat()}
+        if notified is None:
+            findings.deviation(breach, detected.date(), "bre.not_notified", ids, **facts)
+            continue
+        hours = hours_between(detected, notified)
+        if hours < 0:
+            findings.deviation(breach, detected.date(), "bre.before_detection", ids, notified_at=notified.isoformat(),
+                               **facts)
+        elif hours > limit:
+            findings.deviation(breach, detected.date(), "bre.late", ids, hours=round(hours, 2), max_hours=limit,
+                               notified_at=notified.isoformat(), **facts)
+        else:
+            findings.passed(breach)

@@ -1,0 +1,76 @@
+"""O-KEY: every key (badge) is personal, and the badge log records entries and exits all period long."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..evidence_view import EvidenceView
+from ..framework import EvaluationContext, Findings, parse_moment
+from ._accounts import Outcome, Row, badges_in_use, closing_day, first_match, record, require, rows
+from ._register_fields import dated_rows
+
+CONTROL_ID = "O-KEY"
+BADGES = "register.badges"
+LOG = "register.badge_log"
+LOG_SUBJECT = "badge log"
+
+MESSAGES = {
+    "key.generic_holder": {
+        "nl": "elektronische sleutel {badge_id} staat niet op naam van een persoon (houder: {holder})",
+        "en": "electronic key {badge_id} is not issued to a person (holder: {holder})",
+    },
+    "key.log_gap": {
+        "nl": "het badgelogboek bevat geen registraties tussen {from} en {to} ({days} dagen; ten hoogste {allowed} "
+              "dagen is toegestaan)",
+        "en": "the badge log holds no records between {from} and {to} ({days} days; at most {allowed} days "
+              "is allowed)",
+    },
+}
+
+
+def log_gaps(event_days: set[date], first: date, last: date, max_gap: int) -> list[tuple[date, date]]:
+    """Stretches longer than max_gap days between the period start, each day with records, and the last day seen.
+
+    The period start and the last day counted (period end or today) act as
+    fixed points, so a log that starts late or stops early shows as a gap too.
+    """
+    points = [first, *sorted(d for d in event_days if first <= d <= last), last]
+    return [(a, b) for a, b in zip(points, points[1:]) if (b - a).days > max_gap]
+
+
+def holder_outcomes(badge: Row, patterns: list[str], ids: list[str]) -> list[Outcome]:
+    holder = str(badge.get("holder") or "").strip()
+    if holder and not first_match(holder, patterns):
+        return []
+    return [Outcome("key.generic_holder", ids, {"badge_id": str(badge.get("badge_id")), "holder": holder or "-"})]
+
+
+def check_holders(ctx: EvaluationContext, findings: Findings, badges: EvidenceView) -> None:
+    ids = findings.use([badges])
+    for badge in badges_in_use(ctx, rows(badges)):
+        outcomes = holder_outcomes(badge, ctx.params["generic_holder_patterns"], ids)
+        record(findings, str(badge.get("badge_id")), closing_day(ctx), outcomes)
+
+
+def check_log_coverage(ctx: EvaluationContext, findings: Findings, log: EvidenceView) -> None:
+    ids = findings.use([log])
+    max_gap = ctx.params["max_gap_days"]
+    # the day in the offset the badge system wrote, i.e. its local calendar day
+    event_days = {moment.date() for _, moment in dated_rows(ctx, findings, log, "timestamp", parse_moment)}
+    gaps = log_gaps(event_days, ctx.period.start.date(), closing_day(ctx), max_gap)
+    for start, end in gaps:
+        findings.deviation(LOG_SUBJECT, start, "key.log_gap", ids, days=(end - start).days, allowed=max_gap,
+                           **{"from": start.isoformat(), "to": end.isoformat()})
+    if not gaps:
+        findings.passed(LOG_SUBJECT, closing_day(ctx))
+
+
+def evaluate(ctx: EvaluationContext) -> Findings:
+    findings = Findings()
+    # Without the log the promise "every entry and exit is logged" cannot be tested, so nothing is judged.
+    found = require(ctx, findings, BADGES, LOG)
+    if found is None:
+        return findings
+    check_holders(ctx, findings, found[BADGES])
+    check_log_coverage(ctx, findings, found[LOG])
+    return findings

@@ -1,0 +1,190 @@
+"""O-LVR: a leaver's account is blocked right after the last working day; the badge is blocked and handed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from ..evidence_view import EvidenceView
+from ..framework import EvaluationContext, Findings, parse_day, parse_moment
+from ._accounts import (Outcome, Row, account_key, evidence_or_gap, find_user, record, require, rows,
+                        rows_for_person, snapshot_day, users_by_account)
+from ._register_fields import dated_rows, readable
+
+CONTROL_ID = "O-LVR"
+HR = "register.hr_leavers"
+USERS = "ad.users"
+DISABLED = "ad.account_disabled_events"
+BADGES = "register.badges"
+
+MESSAGES = {
+    "lvr.enabled": {
+        "nl": "account staat {days} dagen na de laatste werkdag ({last_day}) nog aan (AD-momentopname van {snapshot})",
+        "en": "account still enabled {days} days after the last working day ({last_day}) (AD snapshot of {snapshot})",
+    },
+    "lvr.disabled_late": {
+        "nl": "account pas op {disabled_on} geblokkeerd, {delay} dagen na de laatste werkdag ({last_day}); "
+              "toegestaan is {allowed} dag(en)",
+        "en": "account only disabled on {disabled_on}, {delay} days after the last working day ({last_day}); "
+              "{allowed} day(s) allowed",
+    },
+    "lvr.disabled_date_unknown": {
+        "nl": "account is geblokkeerd, maar de datum waarop is onbekend: het verzamelde beveiligingslogboek bevat "
+              "geen gebeurtenis 4725 voor dit account, dus of het op tijd gebeurde blijkt niet",
+        "en": "account is disabled, but the date it was disabled is unknown: the collected security log holds no "
+              "event 4725 for this account, so whether it happened in time cannot be shown",
+    },
+    "lvr.state_unknown": {
+        "nl": "de nieuwste AD-momentopname ({snapshot}) valt niet na de uiterste blokkeerdatum ({deadline}) en er is "
+              "geen gebeurtenis 4725: of het account op tijd is geblokkeerd, blijkt niet",
+        "en": "the newest AD snapshot ({snapshot}) is not later than the deadline for blocking ({deadline}) and there "
+              "is no event 4725: whether the account was blocked in time cannot be shown",
+    },
+    "lvr.logon_after": {
+        "nl": "na de laatste werkdag ({last_day}) nog aangemeld: laatste aanmelding volgens AD {last_logon}; "
+              "lastLogonTimestamp kan tot 14 dagen achterlopen, dus dit is een ondergrens en de werkelijke "
+              "laatste aanmelding kan later zijn",
+        "en": "logged on after the last working day ({last_day}): last logon according to AD {last_logon}; "
+              "lastLogonTimestamp can lag up to 14 days behind, so this is a lower bound and the real last "
+              "logon may be later",
+    },
+    "lvr.no_badge": {
+        "nl": "het badgeregister bevat geen sleutel van deze vertrokken medewerker: blokkeren en inleveren blijken niet",
+        "en": "the badge register holds no key of this leaver: blocking and handing in cannot be shown",
+    },
+    "lvr.badge_not_blocked": {
+        "nl": "elektronische sleutel {badge_id} is niet geblokkeerd (geen blokkeerdatum)",
+        "en": "electronic key {badge_id} was not blocked (no blocking date)",
+    },
+    "lvr.badge_blocked_late": {
+        "nl": "elektronische sleutel {badge_id} pas op {blocked_on} geblokkeerd, {delay} dagen na de laatste "
+              "werkdag ({last_day}); toegestaan is {allowed} dag(en)",
+        "en": "electronic key {badge_id} only blocked on {blocked_on}, {delay} days after the last working day "
+              "({last_day}); {allowed} day(s) allowed",
+    },
+    "lvr.badge_not_returned": {
+        "nl": "elektronische sleutel {badge_id} is niet ingeleverd (geen inleverdatum)",
+        "en": "electronic key {badge_id} was not handed in (no return date)",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Leaver:
+    subject: str
+    account: str
+    name: str
+    last_day: date
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What every leaver is tested against, with the evidence ids to cite."""
+
+    snapshot: date
+    users: dict[str, Row]
+    disabled: dict[str, date]
+    badge_rows: list[Row] | None
+    ids: dict[str, list[str]]
+    allowed: int
+
+    def cite(self, *kinds: str) -> list[str]:
+        return [i for kind in kinds for i in self.ids.get(kind, [])]
+
+
+def leavers(ctx: EvaluationContext, findings: Findings, register: EvidenceView) -> list[Leaver]:
+    """Leavers whose last working day lies in the period and has already passed (unreadable dates are gaps)."""
+    found = []
+    for row, last_day in dated_rows(ctx, findings, register, "last_working_day"):
+        if ctx.in_period(last_day) and last_day <= ctx.today:
+            account, name = str(row.get("account") or "").strip(), str(row.get("name") or "").strip()
+            found.append(Leaver(account or name, account, name, last_day))
+    return found
+
+
+def newest_disable_days(items: list[EvidenceView]) -> dict[str, date]:
+    """Per account, the day of its newest 4725 event (an earlier disabling may have been undone)."""
+    newest: dict[str, datetime] = {}
+    for item in items:
+        for event in item.normalized.get("events", []):
+            key, moment = account_key(event.get("account")), parse_moment(event.get("time"))
+            if key and moment and (key not in newest or moment > newest[key]):
+                newest[key] = moment
+    return {key: moment.date() for key, moment in newest.items()}
+
+
+def account_outcomes(leaver: Leaver, user: Row | None, src: Sources) -> list[Outcome]:
+    if user is None:
+        return []  # the account was removed from AD altogether
+    cite, last_day = src.cite(HR, USERS), leaver.last_day.isoformat()
+    deadline = leaver.last_day + timedelta(days=src.allowed)
+    disabled_on = src.disabled.get(account_key(user.get("account")))
+    if user.get("enabled") and not (disabled_on and disabled_on > src.snapshot):
+        if src.snapshot > deadline:
+            return [Outcome("lvr.enabled", cite, {"days": (src.snapshot - leaver.last_day).days, "last_day": last_day,
+                                                  "snapshot": src.snapshot.isoformat()})]
+        # an older snapshot shows the account before it had to be blocked
+        return [Outcome("lvr.state_unknown", cite, {"snapshot": src.snapshot.isoformat(),
+                                                    "deadline": deadline.isoformat()}, gap=True)]
+    if disabled_on is None:
+        if src.snapshot <= deadline:
+            return []  # already disabled in a snapshot taken before the deadline
+        return [Outcome("lvr.disabled_date_unknown", cite + src.cite(DISABLED), gap=True)]
+    delay = (disabled_on - leaver.last_day).days
+    if delay > src.allowed:
+        return [Outcome("lvr.disabled_late", cite + src.cite(DISABLED), {
+            "disabled_on": disabled_on.isoformat(), "delay": delay, "allowed": src.allowed, "last_day": last_day})]
+    return []
+
+
+def logon_outcomes(leaver: Leaver, user: Row | None, src: Sources) -> list[Outcome]:
+    if user is None:
+        return []
+    last_logon = parse_day(user.get("last_logon"))
+    if last_logon and last_logon > leaver.last_day:
+        return [Outcome("lvr.logon_after", src.cite(HR, USERS), {"last_logon": last_logon.isoformat(),
+                                                                  "last_day": leaver.last_day.isoformat()})]
+    return []
+
+
+def badge_outcomes(leaver: Leaver, src: Sources) -> list[Outcome]:
+    cite = src.cite(HR, BADGES)
+    badges = rows_for_person(src.badge_rows or [], leaver.account, leaver.name, "holder")
+    if not badges:
+        return [Outcome("lvr.no_badge", cite)]
+    outcomes = []
+    for badge in badges:
+        badge_id = badge.get("badge_id")
+        blocked_on = readable(badge.get("blocked_on"))
+        if blocked_on is None:
+            outcomes.append(Outcome("lvr.badge_not_blocked", cite, {"badge_id": badge_id}))
+        elif (delay := (blocked_on - leaver.last_day).days) > src.allowed:
+            outcomes.append(Outcome("lvr.badge_blocked_late", cite, {
+                "badge_id": badge_id, "blocked_on": blocked_on.isoformat(), "delay": delay, "allowed": src.allowed,
+                "last_day": leaver.last_day.isoformat()}))
+        if readable(badge.get("returned_on")) is None:
+            outcomes.append(Outcome("lvr.badge_not_returned", cite, {"badge_id": badge_id}))
+    return outcomes
+
+
+def evaluate(ctx: EvaluationContext) -> Findings:
+    findings = Findings()
+    found = require(ctx, findings, HR, USERS)
+    if found is None:
+        return findings
+    # Without the badge register the accounts can still be tested; its gap keeps the control from passing.
+    badges = evidence_or_gap(ctx, findings, BADGES) if ctx.params["check_badges"] else None
+    events = ctx.items(DISABLED)
+    src = Sources(
+        snapshot=snapshot_day(found[USERS]), users=users_by_account(found[USERS]), disabled=newest_disable_days(events),
+        badge_rows=rows(badges) if badges else None, allowed=ctx.params["max_days_after_last_day"],
+        ids={HR: findings.use([found[HR]]), USERS: findings.use([found[USERS]]), DISABLED: findings.use(events),
+             BADGES: findings.use([badges] if badges else [])},
+    )
+    for leaver in leavers(ctx, findings, found[HR]):
+        user = find_user(src.users, leaver.account, leaver.name)
+        outcomes = account_outcomes(leaver, user, src) + logon_outcomes(leaver, user, src)
+        if src.badge_rows is not None:
+            outcomes += badge_outcomes(leaver, src)
+        record(findings, leaver.subject, leaver.last_day, outcomes)
+    return findings

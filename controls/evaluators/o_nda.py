@@ -1,0 +1,59 @@
+"""O-NDA: everyone with an enabled account signed a confidentiality agreement when hired."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..framework import EvaluationContext, Findings, parse_day
+from ._accounts import Outcome, Row, matches_any, record, require, rows, rows_for_person, snapshot_day
+from ._register_fields import readable
+
+CONTROL_ID = "O-NDA"
+NDA = "register.nda"
+USERS = "ad.users"
+
+MESSAGES = {
+    "nda.missing": {
+        "nl": "geen getekende geheimhoudingsverklaring in het register voor dit ingeschakelde account "
+              "(aangemaakt {created})",
+        "en": "no signed confidentiality agreement in the register for this enabled account (created {created})",
+    },
+    "nda.late": {
+        "nl": "geheimhoudingsverklaring pas getekend op {signed_on}, {days} dagen nadat het account werd aangemaakt "
+              "({created}); toegestaan is {allowed} dagen",
+        "en": "confidentiality agreement only signed on {signed_on}, {days} days after the account was created "
+              "({created}); {allowed} days allowed",
+    },
+}
+
+
+def first_signature(nda_rows: list[Row], user: Row) -> date | None:
+    """The earliest signing date among the register rows for this user."""
+    signed = [d for r in rows_for_person(nda_rows, user.get("account"), user.get("name"), "name")
+              if (d := readable(r.get("signed_on")))]
+    return min(signed, default=None)
+
+
+def nda_outcomes(user: Row, nda_rows: list[Row], allowed: int, ids: list[str]) -> list[Outcome]:
+    created = parse_day(user.get("created"))  # account creation stands in for the hiring date
+    created_text = created.isoformat() if created else None
+    signed_on = first_signature(nda_rows, user)
+    if signed_on is None:
+        return [Outcome("nda.missing", ids, {"created": created_text})]
+    if created and (signed_on - created).days > allowed:
+        return [Outcome("nda.late", ids, {"signed_on": signed_on.isoformat(), "created": created_text,
+                                          "days": (signed_on - created).days, "allowed": allowed})]
+    return []
+
+
+def evaluate(ctx: EvaluationContext) -> Findings:
+    findings = Findings()
+    found = require(ctx, findings, NDA, USERS)
+    if found is None:
+        return findings
+    ids = findings.use([found[NDA], found[USERS]])
+    nda_rows, day, allowed = rows(found[NDA]), snapshot_day(found[USERS]), ctx.params["max_days_after_hire"]
+    for user in found[USERS].normalized.get("users", []):
+        if user.get("enabled") and not matches_any(user.get("account"), ctx.params["excluded_accounts"]):
+            record(findings, user.get("account"), day, nda_outcomes(user, nda_rows, allowed, ids))
+    return findings

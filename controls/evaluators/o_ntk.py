@@ -1,0 +1,56 @@
+"""O-NTK: membership of every data-access group was reviewed recently enough (need to know)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..framework import EvaluationContext, Findings
+from ._accounts import Outcome, Row, name_key, record, require, snapshot_day
+from ._register_fields import dated_rows
+
+CONTROL_ID = "O-NTK"
+GROUPS = "ad.groups"
+REVIEWS = "register.access_reviews"
+
+MESSAGES = {
+    "ntk.never_reviewed": {
+        "nl": "de toegang via deze groep ({members} leden) is tot en met {until} nooit beoordeeld",
+        "en": "access through this group ({members} members) was never reviewed up to {until}",
+    },
+    "ntk.review_stale": {
+        "nl": "de laatste toegangsbeoordeling van deze groep ({members} leden) was op {last_review}, {age} dagen "
+              "voor {until}; ten hoogste {allowed} dagen is toegestaan",
+        "en": "the last access review of this group ({members} members) was on {last_review}, {age} days before "
+              "{until}; at most {allowed} days is allowed",
+    },
+}
+
+
+def last_review(reviews: list[tuple[Row, date]], group: str, until: date) -> date | None:
+    """The newest review of the group on or before the given day; later reviews cannot evidence the period."""
+    return max((day for row, day in reviews if name_key(row.get("group")) == name_key(group) and day <= until),
+               default=None)
+
+
+def review_outcomes(group: Row, reviewed: date | None, until: date, allowed: int, ids: list[str]) -> list[Outcome]:
+    facts = {"members": len(group.get("members") or []), "until": until.isoformat(),
+             "last_review": reviewed.isoformat() if reviewed else None}
+    if reviewed is None:
+        return [Outcome("ntk.never_reviewed", ids, facts)]
+    if (until - reviewed).days > allowed:
+        return [Outcome("ntk.review_stale", ids, facts | {"age": (until - reviewed).days, "allowed": allowed})]
+    return []
+
+
+def evaluate(ctx: EvaluationContext) -> Findings:
+    findings = Findings()
+    found = require(ctx, findings, GROUPS, REVIEWS)
+    if found is None:
+        return findings
+    ids = findings.use([found[GROUPS], found[REVIEWS]])
+    reviews = dated_rows(ctx, findings, found[REVIEWS], "reviewed_on")
+    day, until, allowed = snapshot_day(found[GROUPS]), ctx.period.last_day.date(), ctx.params["review_max_age_days"]
+    for group in found[GROUPS].normalized.get("groups", []):
+        reviewed = last_review(reviews, group.get("name"), until)
+        record(findings, group.get("name"), day, review_outcomes(group, reviewed, until, allowed, ids))
+    return findings

@@ -1,0 +1,37 @@
+"""O-SRV: only management and ICT hold a badge that opens the server room."""
+
+from __future__ import annotations
+
+from ..framework import EvaluationContext, Findings
+from ._accounts import Outcome, badges_in_use, closing_day, name_key, record, require, rows
+from ._register_fields import is_true
+
+CONTROL_ID = "O-SRV"
+BADGES = "register.badges"
+
+MESSAGES = {
+    "srv.role": {
+        "nl": "sleutel {badge_id} van {holder} (rol: {role}) opent de serverruimte; alleen de rollen {allowed} "
+              "mogen daar binnen",
+        "en": "key {badge_id} of {holder} (role: {role}) opens the server room; only the roles {allowed} "
+              "may enter it",
+    },
+}
+
+
+def evaluate(ctx: EvaluationContext) -> Findings:
+    findings = Findings()
+    found = require(ctx, findings, BADGES)
+    if found is None:
+        return findings
+    ids, day = findings.use([found[BADGES]]), closing_day(ctx)
+    allowed = [name_key(role) for role in ctx.params["allowed_roles"]]
+    for badge in badges_in_use(ctx, rows(found[BADGES])):
+        if not is_true(badge.get("server_room_access"), default=False):
+            continue
+        badge_id = str(badge.get("badge_id"))
+        outcomes = [] if name_key(badge.get("role")) in allowed else [Outcome("srv.role", ids, {
+            "badge_id": badge_id, "holder": badge.get("holder"), "role": badge.get("role"),
+            "allowed": list(ctx.params["allowed_roles"])})]
+        record(findings, badge_id, day, outcomes)
+    return findings

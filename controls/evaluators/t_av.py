@@ -1,0 +1,89 @@
+"""T-AV: every workstation has centrally managed, current anti-virus; detections are resolved."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..evidence_view import EvidenceView
+from ..framework import EvaluationContext, Findings, parse_day, parse_moment
+from ._population import reconcile_population, short_name
+
+CONTROL_ID = "T-AV"
+
+MESSAGES = {
+    "av.not_in_console": {"nl": "werkplek niet bekend in de antivirusconsole", "en": "workstation not known to the anti-virus console"},
+    "av.silent": {"nl": "geen contact met de console sinds {last_contact} ({days} dagen)",
+                  "en": "no contact with the console since {last_contact} ({days} days)"},
+    "av.signatures_old": {"nl": "virusdefinities van {signature_date} zijn {days} dagen oud (maximaal {limit})",
+                          "en": "signatures of {signature_date} are {days} days old (at most {limit})"},
+    "av.signatures_unknown": {"nl": "datum van de virusdefinities onbekend", "en": "signature date unknown"},
+    "av.realtime_off": {"nl": "realtimebescherming staat uit ({product})", "en": "real-time protection is off ({product})"},
+    "av.unresolved": {"nl": "detectie {threat} op {host} om {time} niet opgelost (actie: {action})",
+                      "en": "detection {threat} on {host} at {time} not resolved (action: {action})"},
+}
+
+
+def _console_entry(snapshot: EvidenceView | None, host: str) -> dict | None:
+    if snapshot is None:
+        return None
+    return next((s for s in snapshot.normalized["systems"] if short_name(s["name"]) == short_name(host)), None)
+
+
+def _host_problems(ctx: EvaluationContext, day: date, console: dict | None, status: EvidenceView | None) -> list[tuple[str, dict]]:
+    limit = ctx.params["max_signature_age_days"]
+    problems = []
+    if console is not None:
+        contact = parse_moment(console.get("last_contact"))
+        silent = (day - contact.date()).days if contact else None
+        if silent is None or silent > ctx.params["max_silent_days"]:
+            problems.append(("av.silent", {"last_contact": console.get("last_contact") or "-", "days": silent if silent is not None else "?"}))
+    signature = parse_day(status.normalized.get("signature_date")) if status else parse_day((console or {}).get("content_date"))
+    if signature is None:
+        problems.append(("av.signatures_unknown", {}))
+    elif (day - signature).days > limit:
+        problems.append(("av.signatures_old", {"signature_date": signature.isoformat(), "days": (day - signature).days, "limit": limit}))
+    if status is not None and not status.normalized.get("realtime"):
+        problems.append(("av.realtime_off", {"product": status.normalized.get("product") or "?"}))
+    return problems
+
+
+def _detections(ctx: EvaluationContext, findings: Findings) -> None:
+    seen = set()
+    for item in ctx.items("av.detections"):
+        for det in item.normalized["detections"]:
+            moment = parse_moment(det["time"])
+            key = (det["host"], det["time"], det.get("threat"))
+            if key in seen or not ctx.in_period(moment):
+                continue
+            seen.add(key)
+            subject = f"{det['host']} · {det.get('threat') or '?'}"
+            if det.get("resolved"):
+                findings.passed(subject)
+            else:
+                findings.deviation(subject, moment.date(), "av.unresolved", [item.item_id], threat=det.get("threat") or "?",
+                                   host=det["host"], time=det["time"], action=det.get("action") or "none")
+
+
+def evaluate(ctx: EvaluationContext) -> Findings:
+    findings = Findings()
+    for run in ctx.runs:
+        day = date.fromisoformat(run.date)
+        consoles = [i for i in ctx.items("epo.systems") if i.run_seq == run.seq]
+        console = consoles[-1] if consoles else None
+        for host in run.hosts_with_roles(ctx.control.applies_to_roles):
+            statuses = [i for i in ctx.items("av.host_status") if i.run_seq == run.seq and i.host == host]
+            status = statuses[-1] if statuses else None
+            entry = _console_entry(console, host)
+            ids = findings.use([x for x in (console, status) if x is not None])
+            if console is None and status is None:
+                findings.gap(host, day, "evidence.missing", why="neither the console nor the host was read")
+                continue
+            problems = [] if console is None or entry else [("av.not_in_console", {})]
+            problems += _host_problems(ctx, day, entry, status)
+            for code, facts in problems:
+                findings.deviation(host, day, code, ids, **facts)
+            if not problems:
+                findings.passed(host, day)
+    _detections(ctx, findings)
+    reconcile_population(ctx, findings)
+    return findings

@@ -1,0 +1,48 @@
+"""T-BAK-3: every week a report tells whether the backups succeeded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+from ..evidence_view import EvidenceView
+from ..framework import EvaluationContext, Findings
+from ._accounts import closing_day, on_register
+from ._register_fields import dated_rows
+
+CONTROL_ID = "T-BAK-3"
+REGISTER = "register.backup_reports"
+
+MESSAGES = {
+    "bak3.no_report": {
+        "nl": "geen back-uprapportage verstuurd in week {week} ({from} t/m {to})",
+        "en": "no backup report sent in week {week} ({from} to {to})",
+    },
+}
+
+
+def week_label(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def weeks(ctx: EvaluationContext) -> Iterator[date]:
+    """The Monday of every ISO week that overlaps the period and has begun."""
+    start = ctx.period.start.date()
+    monday = start - timedelta(days=start.weekday())
+    while monday <= closing_day(ctx):
+        yield monday
+        monday += timedelta(days=7)
+
+
+@on_register(REGISTER)
+def evaluate(ctx: EvaluationContext, findings: Findings, register: EvidenceView, ids: list[str]) -> None:
+    # a report counts for its own ISO week, even when that week begins before the period does
+    reported = {week_label(day) for _, day in dated_rows(ctx, findings, register, "sent_on")}
+    for monday in weeks(ctx):
+        label, sunday = week_label(monday), monday + timedelta(days=6)
+        if label in reported:
+            findings.passed(label)
+        else:
+            findings.deviation(label, min(sunday, closing_day(ctx)), "bak3.no_report", ids, week=label,
+                               **{"from": monday.isoformat(), "to": sunday.isoformat()})

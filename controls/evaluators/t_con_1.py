@@ -1,0 +1,39 @@
+"""T-CON-1: the emergency generator that bridges power failures is tested, and the tests succeed."""
+
+from __future__ import annotations
+
+from ..evidence_view import EvidenceView
+from ..framework import EvaluationContext, Findings
+from ._accounts import closing_day, on_register
+from ._register_fields import dated_rows, succeeded
+
+CONTROL_ID = "T-CON-1"
+REGISTER = "register.generator_tests"
+SUBJECT = "generator"
+
+MESSAGES = {
+    "con1.failed": {
+        "nl": "test van het noodaggregaat mislukt",
+        "en": "emergency generator test failed",
+    },
+    "con1.too_few": {
+        "nl": "{successful} geslaagde test(s) van het noodaggregaat in de periode, vereist is {required}",
+        "en": "{successful} successful emergency generator test(s) in the period, {required} required",
+    },
+}
+
+
+@on_register(REGISTER)
+def evaluate(ctx: EvaluationContext, findings: Findings, register: EvidenceView, ids: list[str]) -> None:
+    successful = 0
+    for row, day in dated_rows(ctx, findings, register, "tested_on"):
+        if not ctx.in_period(day):
+            continue
+        if succeeded(row):
+            successful += 1
+            findings.passed(SUBJECT, day)
+        else:
+            findings.deviation(SUBJECT, day, "con1.failed", ids, result=row.get("result"), notes=row.get("notes"))
+    required = ctx.params["min_tests_per_period"]
+    if successful < required:
+        findings.deviation(SUBJECT, closing_day(ctx), "con1.too_few", ids, successful=successful, required=required)

@@ -1,0 +1,70 @@
+"""T-CON-2: once a year an external system administrator reviews all ICT systems for continuity."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..evidence_view import EvidenceView
+from ..framework import EvaluationContext, Findings
+from ._accounts import closing_day
+from ._register_fields import dated_rows, readable
+
+CONTROL_ID = "T-CON-2"
+REGISTER = "register.continuity_reviews"
+ATTACHMENT = "manual.evidence"
+SUBJECT = "continuity_review"
+
+MESSAGES = {
+    "con2.no_evidence": {
+        "nl": "geen register van continuïteitsreviews ingelezen en geen document bij T-CON-2 gevoegd",
+        "en": "no continuity review register imported and no document attached to T-CON-2",
+    },
+    "con2.none": {
+        "nl": "geen externe continuïteitsreview vastgelegd op of vóór {as_of}",
+        "en": "no external continuity review recorded on or before {as_of}",
+    },
+    "con2.too_old": {
+        "nl": "de laatste externe continuïteitsreview is van {latest}, {age_days} dagen vóór {as_of} "
+              "(maximaal {max_age_days})",
+        "en": "the latest external continuity review dates from {latest}, {age_days} days before {as_of} "
+              "(at most {max_age_days})",
+    },
+}
+
+
+def review_dates(ctx: EvaluationContext, findings: Findings) -> tuple[list[date], list[EvidenceView]]:
+    """Review dates from the register and from documents attached to this control, with the items they came from."""
+    dates: list[date] = []
+    sources: list[EvidenceView] = []
+    register = ctx.latest(REGISTER)
+    if register is not None:
+        sources.append(register)
+        dates += [day for _, day in dated_rows(ctx, findings, register, "reviewed_on")]
+    for item in ctx.items(ATTACHMENT):
+        if item.normalized.get("control") == CONTROL_ID:
+            sources.append(item)
+            day = readable(item.normalized.get("date"))
+            dates += [day] if day else []
+    return dates, sources
+
+
+def evaluate(ctx: EvaluationContext) -> Findings:
+    findings = Findings()
+    dates, sources = review_dates(ctx, findings)
+    last = closing_day(ctx)
+    if not sources:
+        findings.gap(REGISTER, last, "con2.no_evidence")
+        return findings
+    ids = findings.use(sources)
+    earlier = [d for d in dates if d <= last]  # a review after the period cannot vouch for it
+    if not earlier:
+        findings.deviation(SUBJECT, last, "con2.none", ids, as_of=last.isoformat())
+        return findings
+    latest = max(earlier)
+    age = (last - latest).days
+    if ctx.in_period(latest) or age <= ctx.params["max_age_days"]:
+        findings.passed(SUBJECT)
+    else:
+        findings.deviation(SUBJECT, last, "con2.too_old", ids, latest=latest.isoformat(), age_days=age,
+                           as_of=last.isoformat(), max_age_days=ctx.params["max_age_days"])
+    return findings

@@ -1,0 +1,85 @@
+"""T-FWP: the perimeter firewall denies by default in both directions and every allow rule is justified."""
+
+from __future__ import annotations
+
+from ..evidence_view import EvidenceView
+from ..framework import EvaluationContext, Findings
+from ._per_run import host_items_per_run, usable_or_gap
+
+CONTROL_ID = "T-FWP"
+RULESET = "firewall.ruleset"
+LINUX_KINDS = ("host_firewall.nftables", "host_firewall.iptables", "host_firewall.ip6tables")
+
+MESSAGES = {
+    "fwp.default_open": {
+        "nl": "{direction} verkeer wordt standaard toegelaten ({detail})",
+        "en": "{direction} traffic is allowed by default ({detail})",
+    },
+    "fwp.any_to_any": {"nl": "regel {rule} staat alles naar alles toe", "en": "rule {rule} allows anything to anything"},
+    "fwp.unjustified": {"nl": "regel {rule} ({summary}) heeft geen reden in het egress-register",
+                        "en": "rule {rule} ({summary}) has no reason in the egress register"},
+    "fwp.rule_added": {"nl": "regel toegevoegd: {rule} ({summary})", "en": "rule added: {rule} ({summary})"},
+    "fwp.rule_removed": {"nl": "regel verwijderd: {rule} ({summary})", "en": "rule removed: {rule} ({summary})"},
+}
+DIRECTIONS = {"inbound": {"nl": "inkomend", "en": "inbound"}, "outbound": {"nl": "uitgaand", "en": "outbound"}}
+
+
+def _summary(rule: dict) -> str:
+    return f"{rule.get('action')} {rule.get('source')} -> {rule.get('destination')} {rule.get('service')}"
+
+
+def _ruleset_problems(ruleset: dict) -> list[tuple[str, dict]]:
+    problems = []
+    for direction in ("inbound", "outbound"):
+        if ruleset[f"default_{direction}"] != "drop":
+            problems.append(("fwp.default_open", {"direction": DIRECTIONS[direction], "detail": f"default {ruleset[f'default_{direction}']}"}))
+    rules = {r["id"]: r for r in ruleset["rules"]}
+    problems += [("fwp.any_to_any", {"rule": rid}) for rid in ruleset["any_to_any"]]
+    problems += [("fwp.unjustified", {"rule": rid, "summary": _summary(rules.get(rid, {}))}) for rid in ruleset["unjustified"]]
+    return problems
+
+
+def _netfilter_problems(items: list[EvidenceView], families: tuple[str, ...]) -> list[tuple[str, dict]]:
+    """A Linux gateway: transit traffic meets the forward hook, the firewall's own traffic input and output."""
+    problems = []
+    for direction, hooks in (("inbound", ("forward", "input")), ("outbound", ("forward", "output"))):
+        open_at = [f"{hook} {fam}" for hook in hooks for fam in families
+                   if not any(i.normalized["defaults"][hook].get(fam) == "drop" for i in items)]
+        if open_at:
+            problems.append(("fwp.default_open", {"direction": DIRECTIONS[direction], "detail": ", ".join(open_at)}))
+    return problems
+
+
+def _rule_changes(findings: Findings, host: str, day: str, before: dict | None, after: dict, ids: list[str]) -> None:
+    if before is None:
+        return
+    old = {r["id"]: r for r in before["rules"]}
+    new = {r["id"]: r for r in after["rules"]}
+    for rid in sorted(new.keys() - old.keys()):
+        findings.observe(host, day, "fwp.rule_added", ids, rule=rid, summary=_summary(new[rid]))
+    for rid in sorted(old.keys() - new.keys()):
+        findings.observe(host, day, "fwp.rule_removed", ids, rule=rid, summary=_summary(old[rid]))
+
+
+def evaluate(ctx: EvaluationContext) -> Findings:
+    families = ("ipv4", "ipv6") if ctx.params["require_ipv6"] else ("ipv4",)
+    findings = Findings()
+    previous: dict[str, dict] = {}
+    for run, host, items in host_items_per_run(ctx, (RULESET, *LINUX_KINDS)):
+        usable = usable_or_gap(findings, run, host, items)
+        if not usable:
+            continue
+        ids = [i.item_id for i in items]
+        rulesets = [i for i in usable if i.kind == RULESET]
+        if rulesets:
+            ruleset = rulesets[-1].normalized
+            problems = _ruleset_problems(ruleset)
+            _rule_changes(findings, host, run.date, previous.get(host), ruleset, ids)
+            previous[host] = ruleset
+        else:
+            problems = _netfilter_problems(usable, families)
+        for code, facts in problems:
+            findings.deviation(host, run.date, code, ids, **facts)
+        if not problems:
+            findings.passed(host, run.date)
+    return findings

@@ -1,0 +1,55 @@
+"""T-LOG-1: the audit policy on DCs and file servers records logons and file access (design, per collection)."""
+
+from __future__ import annotations
+
+from ..framework import EvaluationContext, Findings
+from ._per_run import host_items_per_run, usable_or_gap
+
+CONTROL_ID = "T-LOG-1"
+KINDS = ("windows.audit_policy", "windows.security_log")
+
+MESSAGES = {
+    "log1.subcategory": {
+        "nl": "auditbeleid mist {missing}",
+        "en": "audit policy lacks {missing}",
+    },
+    "log1.log_size": {
+        "nl": "Security-logboek is maximaal {size_mb} MB, vereist is {required_mb} MB",
+        "en": "Security log maximum size is {size_mb} MB, {required_mb} MB required",
+    },
+}
+
+
+def _missing(subcategories: dict, required: list[dict]) -> list[str]:
+    missing = []
+    for req in required:
+        have = subcategories.get(req["guid"].lower().strip("{}"), {})
+        for kind in ("success", "failure"):
+            if req[kind] and not have.get(kind):
+                missing.append(f"{req['name']} ({kind})")
+    return missing
+
+
+def evaluate(ctx: EvaluationContext) -> Findings:
+    findings = Findings()
+    for run, host, items in host_items_per_run(ctx, KINDS):
+        policies = [i for i in usable_or_gap(findings, run, host, items) if i.kind == "windows.audit_policy"]
+        if not policies:
+            if any(i.usable for i in items):  # only the log configuration was read
+                findings.gap(host, run.date, "evidence.missing", [i.item_id for i in items], why="no audit policy read")
+            continue
+        ids = [i.item_id for i in items]
+        problems = 0
+        missing = _missing(policies[-1].normalized["subcategories"], ctx.params["required_subcategories"])
+        if missing:
+            problems += 1
+            findings.deviation(host, run.date, "log1.subcategory", ids, missing=missing)
+        logs = [i for i in items if i.usable and i.kind == "windows.security_log"]
+        if logs:
+            size_mb = logs[-1].normalized["max_size_bytes"] // (1024 * 1024)
+            if size_mb < ctx.params["min_log_size_mb"]:
+                problems += 1
+                findings.deviation(host, run.date, "log1.log_size", ids, size_mb=size_mb, required_mb=ctx.params["min_log_size_mb"])
+        if not problems:
+            findings.passed(host, run.date)
+    return findings

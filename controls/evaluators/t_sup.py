@@ -1,0 +1,69 @@
+"""T-SUP: a processor agreement exists with every sub-processor in use, and the register is kept up to date."""
+
+from __future__ import annotations
+
+from ..evidence_view import EvidenceView
+from ..framework import EvaluationContext, Findings
+from ._accounts import closing_day, on_register, rows
+from ._register_fields import label, readable, subprocessors_in_use
+
+CONTROL_ID = "T-SUP"
+REGISTER = "register.subprocessors"
+REGISTER_SUBJECT = "register"
+
+MESSAGES = {
+    "sup.no_agreement": {
+        "nl": "geen getekende verwerkersovereenkomst vastgelegd met subverwerker {name} ({service})",
+        "en": "no signed processor agreement recorded with sub-processor {name} ({service})",
+    },
+    "sup.signed_late": {
+        "nl": "verwerkersovereenkomst met subverwerker {name} ({service}) pas getekend op {signed_on}, na {as_of}",
+        "en": "processor agreement with sub-processor {name} ({service}) only signed on {signed_on}, after {as_of}",
+    },
+    "sup.review_overdue": {
+        "nl": "het register van subverwerkers is voor het laatst beoordeeld op {last_reviewed}, {age_days} dagen "
+              "vóór {as_of} (maximaal {max_age_days})",
+        "en": "the sub-processor register was last reviewed on {last_reviewed}, {age_days} days before {as_of} "
+              "(at most {max_age_days})",
+    },
+    "sup.never_reviewed": {
+        "nl": "het register van subverwerkers vermeldt geen beoordeling op of vóór {as_of}",
+        "en": "the sub-processor register records no review on or before {as_of}",
+    },
+}
+
+
+def _test_agreements(ctx: EvaluationContext, findings: Findings, register: EvidenceView, ids: list[str]) -> None:
+    last = closing_day(ctx)
+    for row in subprocessors_in_use(register):
+        name, service = label(row, "name"), row.get("service") or "?"
+        signed = readable(row.get("agreement_signed_on"))
+        if signed is None:
+            findings.deviation(name, last, "sup.no_agreement", ids, name=name, service=service)
+        elif signed > last:
+            findings.deviation(name, last, "sup.signed_late", ids, name=name, service=service,
+                               signed_on=signed.isoformat(), as_of=last.isoformat())
+        else:
+            findings.passed(name)
+
+
+def _test_review(ctx: EvaluationContext, findings: Findings, register: EvidenceView, ids: list[str]) -> None:
+    last = closing_day(ctx)
+    reviews = [d for r in rows(register) if (d := readable(r.get("last_reviewed_on"))) and d <= last]
+    limit = ctx.params["review_max_age_days"]
+    if not reviews:
+        findings.deviation(REGISTER_SUBJECT, last, "sup.never_reviewed", ids, as_of=last.isoformat())
+        return
+    newest = max(reviews)
+    age = (last - newest).days
+    if age > limit:
+        findings.deviation(REGISTER_SUBJECT, last, "sup.review_overdue", ids, last_reviewed=newest.isoformat(),
+                           age_days=age, as_of=last.isoformat(), max_age_days=limit)
+    else:
+        findings.passed(REGISTER_SUBJECT)
+
+
+@on_register(REGISTER)
+def evaluate(ctx: EvaluationContext, findings: Findings, register: EvidenceView, ids: list[str]) -> None:
+    _test_agreements(ctx, findings, register, ids)
+    _test_review(ctx, findings, register, ids)

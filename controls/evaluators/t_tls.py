@@ -1,0 +1,55 @@
+"""T-TLS: endpoints carrying personal data use current TLS with a valid certificate, never plaintext."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..framework import EvaluationContext, Findings, parse_moment
+
+CONTROL_ID = "T-TLS"
+VERSIONS = ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
+
+MESSAGES = {
+    "tls.plaintext": {"nl": "dienst is onversleuteld bereikbaar", "en": "service is reachable without encryption"},
+    "tls.old_version": {"nl": "onderhandelde {protocol}, vereist is minstens {required}", "en": "negotiated {protocol}, at least {required} required"},
+    "tls.invalid_certificate": {"nl": "certificaat is niet geldig", "en": "certificate is not valid"},
+    "tls.expired": {"nl": "certificaat verlopen op {not_after}", "en": "certificate expired on {not_after}"},
+    "tls.expires_soon": {"nl": "certificaat verloopt op {not_after} (over {days} dagen)", "en": "certificate expires on {not_after} (in {days} days)"},
+    "tls.probe_failed": {"nl": "eindpunt niet getoetst: {error}", "en": "endpoint not tested: {error}"},
+}
+
+
+def _version_rank(protocol: str | None) -> int:
+    return VERSIONS.index(protocol) if protocol in VERSIONS else -1
+
+
+def evaluate(ctx: EvaluationContext) -> Findings:
+    findings = Findings()
+    required = ctx.params["min_tls_version"]
+    for item in ctx.items("tls.endpoints"):
+        ids = findings.use([item])
+        day = date.fromisoformat(item.day)
+        for ep in item.normalized["endpoints"]:
+            name = ep["endpoint"]
+            if ep.get("error") and not ep.get("plaintext"):
+                findings.gap(name, day, "tls.probe_failed", ids, error=ep["error"])
+                continue
+            problems: list[tuple[str, dict]] = []
+            if ep.get("plaintext"):
+                problems.append(("tls.plaintext", {}))
+            else:
+                if _version_rank(ep.get("protocol")) < _version_rank(required):
+                    problems.append(("tls.old_version", {"protocol": ep.get("protocol") or "?", "required": required}))
+                if not ep.get("certificate_valid"):
+                    problems.append(("tls.invalid_certificate", {}))
+                not_after = parse_moment(ep.get("not_after"))
+                if not_after and not_after.date() < day:
+                    problems.append(("tls.expired", {"not_after": not_after.date().isoformat()}))
+                elif not_after and (not_after.date() - day).days <= ctx.params["warn_expiry_days"]:
+                    findings.observe(name, day, "tls.expires_soon", ids, not_after=not_after.date().isoformat(),
+                                     days=(not_after.date() - day).days)
+            for code, facts in problems:
+                findings.deviation(name, day, code, ids, **facts)
+            if not problems:
+                findings.passed(name, day)
+    return findings
