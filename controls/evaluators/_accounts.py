@@ -128,19 +128,28 @@ def find_user(users: dict[str, Row], account: Any, name: Any) -> Row | None:
     return next((u for u in users.values() if wanted and name_key(u.get("name")) == wanted), None)
 
 
-def rows_for_person(register_rows: list[Row], account: Any, name: Any, name_field: str) -> list[Row]:
-    """Register rows about one person: those with the account, else rows without an account that carry the name.
+class PersonRows:
+    """Register rows indexed by person, so matching thousands of accounts stays linear.
 
-    Rows that name another account never match by name, so two people with the
-    same name are not mixed up.
+    A person's rows are those with their account; failing that, rows without an
+    account that carry their name. Rows that name another account never match
+    by name, so two people with the same name are not mixed up.
     """
-    key = account_key(account)
-    by_account = [r for r in register_rows if key and account_key(r.get("account")) == key]
-    if by_account:
-        return by_account
-    wanted = name_key(name)
-    return [r for r in register_rows
-            if wanted and not account_key(r.get("account")) and name_key(r.get(name_field)) == wanted]
+
+    def __init__(self, register_rows: list[Row], name_field: str):
+        self.by_account: dict[str, list[Row]] = {}
+        self.by_name: dict[str, list[Row]] = {}
+        for row in register_rows:
+            if key := account_key(row.get("account")):
+                self.by_account.setdefault(key, []).append(row)
+            elif name := name_key(row.get(name_field)):
+                self.by_name.setdefault(name, []).append(row)
+
+    def of(self, account: Any, name: Any) -> list[Row]:
+        key = account_key(account)
+        if key and key in self.by_account:
+            return self.by_account[key]
+        return self.by_name.get(name_key(name), []) if name_key(name) else []
 
 
 def badges_in_use(ctx: EvaluationContext, badge_rows: list[Row]) -> list[Row]:

@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 
 from ..evidence_view import EvidenceView
 from ..framework import EvaluationContext, Findings, parse_day, parse_moment
-from ._accounts import (Outcome, Row, account_key, evidence_or_gap, find_user, record, require, rows,
-                        rows_for_person, snapshot_day, users_by_account)
+from ._accounts import (Outcome, PersonRows, Row, account_key, evidence_or_gap, find_user, record, require, rows,
+                        snapshot_day, users_by_account)
 from ._register_fields import dated_rows, readable
 
 CONTROL_ID = "O-LVR"
@@ -84,7 +84,7 @@ class Sources:
     snapshot: date
     users: dict[str, Row]
     disabled: dict[str, date]
-    badge_rows: list[Row] | None
+    badge_rows: PersonRows | None
     ids: dict[str, list[str]]
     allowed: int
 
@@ -149,7 +149,7 @@ def logon_outcomes(leaver: Leaver, user: Row | None, src: Sources) -> list[Outco
 
 def badge_outcomes(leaver: Leaver, src: Sources) -> list[Outcome]:
     cite = src.cite(HR, BADGES)
-    badges = rows_for_person(src.badge_rows or [], leaver.account, leaver.name, "holder")
+    badges = src.badge_rows.of(leaver.account, leaver.name) if src.badge_rows else []
     if not badges:
         return [Outcome("lvr.no_badge", cite)]
     outcomes = []
@@ -177,7 +177,7 @@ def evaluate(ctx: EvaluationContext) -> Findings:
     events = ctx.items(DISABLED)
     src = Sources(
         snapshot=snapshot_day(found[USERS]), users=users_by_account(found[USERS]), disabled=newest_disable_days(events),
-        badge_rows=rows(badges) if badges else None, allowed=ctx.params["max_days_after_last_day"],
+        badge_rows=PersonRows(rows(badges), "holder") if badges else None, allowed=ctx.params["max_days_after_last_day"],
         ids={HR: findings.use([found[HR]]), USERS: findings.use([found[USERS]]), DISABLED: findings.use(events),
              BADGES: findings.use([badges] if badges else [])},
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..framework import EvaluationContext, Findings, parse_day
-from ._accounts import Outcome, Row, matches_any, record, require, rows, rows_for_person, snapshot_day
+from ._accounts import Outcome, PersonRows, Row, matches_any, record, require, rows, snapshot_day
 from ._register_fields import readable
 
 CONTROL_ID = "O-NDA"
@@ -27,14 +27,13 @@ MESSAGES = {
 }
 
 
-def first_signature(nda_rows: list[Row], user: Row) -> date | None:
+def first_signature(nda_rows: PersonRows, user: Row) -> date | None:
     """The earliest signing date among the register rows for this user."""
-    signed = [d for r in rows_for_person(nda_rows, user.get("account"), user.get("name"), "name")
-              if (d := readable(r.get("signed_on")))]
+    signed = [d for r in nda_rows.of(user.get("account"), user.get("name")) if (d := readable(r.get("signed_on")))]
     return min(signed, default=None)
 
 
-def nda_outcomes(user: Row, nda_rows: list[Row], allowed: int, ids: list[str]) -> list[Outcome]:
+def nda_outcomes(user: Row, nda_rows: PersonRows, allowed: int, ids: list[str]) -> list[Outcome]:
     created = parse_day(user.get("created"))  # account creation stands in for the hiring date
     created_text = created.isoformat() if created else None
     signed_on = first_signature(nda_rows, user)
@@ -52,7 +51,7 @@ def evaluate(ctx: EvaluationContext) -> Findings:
     if found is None:
         return findings
     ids = findings.use([found[NDA], found[USERS]])
-    nda_rows, day, allowed = rows(found[NDA]), snapshot_day(found[USERS]), ctx.params["max_days_after_hire"]
+    nda_rows, day, allowed = PersonRows(rows(found[NDA]), "name"), snapshot_day(found[USERS]), ctx.params["max_days_after_hire"]
     for user in found[USERS].normalized.get("users", []):
         if user.get("enabled") and not matches_any(user.get("account"), ctx.params["excluded_accounts"]):
             record(findings, user.get("account"), day, nda_outcomes(user, nda_rows, allowed, ids))
