@@ -151,6 +151,17 @@ class _RichProgress(RunProgress):
                              status=f"[{style}]{outcome.status}[/] · {outcome.items} items")
 
 
+def _ask_prompted_passwords(hosts: list[Host]) -> None:
+    """Ask for 'prompt' passwords now, in order, before worker threads and the progress display start."""
+    for host in hosts:
+        for ref, user in ((host.password, host.user), (host.ldap_password, host.ldap_user or host.user)):
+            if ref is not None and ref.scheme == "prompt":
+                try:
+                    ref.resolve(user, f"{user} on {host.name}")
+                except CredentialError as exc:
+                    err_console.print(f"[yellow]{host.name}: {exc}[/]")
+
+
 def _collect(store: EvidenceStore, inventory: Inventory, hosts: tuple[str, ...], roles: tuple[str, ...], workers: int,
              operator: str) -> RunResult:
     try:
@@ -161,6 +172,7 @@ def _collect(store: EvidenceStore, inventory: Inventory, hosts: tuple[str, ...],
     if not chosen:
         err_console.print("[red]No host in the inventory matches --host/--role; nothing to collect.[/]")
         sys.exit(ERRORS)
+    _ask_prompted_passwords(chosen)
     columns = (SpinnerColumn(), TextColumn("{task.description:<24}"), BarColumn(bar_width=24),
                TimeElapsedColumn(), TextColumn("{task.fields[status]}"))
     with Progress(*columns, console=err_console) as progress:

@@ -23,6 +23,10 @@ REFERENCE_HELP = (
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+# Answers typed at a prompt, per account, so a run asks once and before its progress display starts.
+_PROMPT_ANSWERS: dict[str | None, Secret] = {}
+
+
 class CredentialError(Exception):
     """A reference that cannot be parsed or resolved; the message never holds a secret."""
 
@@ -85,10 +89,13 @@ class CredentialRef:
                     f"add it with: keyring set {self.name} {self.user or login_user or 'USER'}"
                 )
             return Secret(value)
+        if login_user in _PROMPT_ANSWERS:
+            return _PROMPT_ANSWERS[login_user]
         if not sys.stdin.isatty():
             raise CredentialError(f"password for {prompt_label} is set to 'prompt', but there is no terminal to ask on; "
                                   "use env: or keyring: for scheduled runs")
-        return Secret(getpass.getpass(f"Password for {prompt_label}: "))
+        _PROMPT_ANSWERS[login_user] = Secret(getpass.getpass(f"Password for {prompt_label}: "))
+        return _PROMPT_ANSWERS[login_user]
 
 
 def _keyring_get(service: str, user: str | None) -> str | None:

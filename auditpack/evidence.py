@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, BinaryIO
 
 
 class ItemStatus(StrEnum):
@@ -21,7 +21,7 @@ class ItemStatus(StrEnum):
 class Observation:
     kind: str                 # what it is evidence of, e.g. "host_firewall.nftables"
     command: str              # the exact command, query or API call that produced raw
-    raw: bytes                # output byte for byte
+    raw: bytes | BinaryIO     # output byte for byte (a spooled file for large outputs)
     started: datetime
     ended: datetime
     normalized: Any = None    # parsed records (JSON-able); None when parsing failed

@@ -52,7 +52,18 @@ FIELD_OF_KEY = {
     "auditpack_timeout": "timeout",
     "auditpack_connect_timeout": "connect_timeout",
     "auditpack_tls_ca_file": "tls_ca_file",
+    "auditpack_tls_insecure": "tls_insecure",
+    "auditpack_tls_server_name": "tls_server_name",
+    "auditpack_ldap_scheme": "ldap_scheme",
+    "auditpack_ldap_port": "ldap_port",
+    "auditpack_ldap_auth": "ldap_auth",
+    "auditpack_ldap_user": "ldap_user",
+    "auditpack_ldap_password": "ldap_password",
+    "auditpack_ldap_base": "ldap_base",
+    "auditpack_ldap_page_size": "ldap_page_size",
+    "auditpack_data_access_groups": "data_access_groups",
 }
+CREDENTIAL_FIELDS = {"password", "ldap_password"}
 AUDITPACK_KEYS = sorted(k for k in FIELD_OF_KEY if k.startswith("auditpack_"))
 # Ansible keys that would hold a literal secret: refused unless they hold a reference.
 SECRET_KEYS = {
@@ -61,8 +72,11 @@ SECRET_KEYS = {
 }
 SECRET_KEY_WORDS = ("password", "passwd", "secret", "token")
 GROUP_KEYS = ("hosts", "vars", "children")
-CONNECTION_ALIASES = {"local": "local", "ssh": "ssh", "paramiko": "ssh", "smart": "ssh", "winrm": "winrm", "psrp": "winrm"}
+# "ldap" is auditpack's own: a domain controller reached over LDAP only (no shell access).
+CONNECTION_ALIASES = {"local": "local", "ssh": "ssh", "paramiko": "ssh", "smart": "ssh", "winrm": "winrm", "psrp": "winrm",
+                      "ldap": "ldap"}
 DEFAULT_PORTS = {"ssh": 22}
+DEFAULT_LDAP_PORTS = {"ldaps": 636, "starttls": 389, "plain": 389}
 DEFAULT_WINRM_PORTS = {"https": 5986, "http": 5985}
 
 
@@ -73,7 +87,7 @@ class Host(BaseModel):
 
     name: str
     address: str
-    connection: Literal["local", "ssh", "winrm"]
+    connection: Literal["local", "ssh", "winrm", "ldap"]
     port: int | None = Field(default=None, ge=1, le=65535)
     user: str | None = None
     password: CredentialRef | None = None
@@ -86,6 +100,16 @@ class Host(BaseModel):
     winrm_transport: Literal["ntlm", "kerberos", "negotiate", "credssp", "certificate"] = "ntlm"
     tls_verify: bool = True
     tls_ca_file: str | None = None
+    tls_insecure: bool = False        # explicit lab switch: no certificate verification; recorded in the evidence
+    tls_server_name: str | None = None  # the name the certificate must carry when the host is reached by IP
+    ldap_scheme: Literal["ldaps", "starttls", "plain"] = "ldaps"
+    ldap_port: int | None = Field(default=None, ge=1, le=65535)
+    ldap_auth: Literal["simple", "ntlm", "gssapi"] = "simple"
+    ldap_user: str | None = None
+    ldap_password: CredentialRef | None = None
+    ldap_base: str | None = None
+    ldap_page_size: int = Field(default=500, ge=1, le=10000)
+    data_access_groups: tuple[str, ...] = ()
 
     @field_validator("connection", mode="before")
     @classmethod
@@ -113,7 +137,17 @@ class Host(BaseModel):
             return self.port
         if self.connection == "winrm":
             return DEFAULT_WINRM_PORTS[self.winrm_scheme]
+        if self.connection == "ldap":
+            return self.effective_ldap_port
         return DEFAULT_PORTS.get(self.connection)
+
+    @property
+    def effective_ldap_port(self) -> int:
+        return self.ldap_port or DEFAULT_LDAP_PORTS[self.ldap_scheme]
+
+    @property
+    def verify_tls(self) -> bool:
+        return self.tls_verify and not self.tls_insecure
 
 
 class InventoryError(YamlFileError):
@@ -261,7 +295,7 @@ class _Loader:
                 elif key.startswith("ansible_"):
                     self.ignored.add(key)
                 continue
-            if target == "password":
+            if target in CREDENTIAL_FIELDS:
                 try:
                     fields[target] = parse_reference(var.value)
                 except CredentialError as exc:
@@ -304,7 +338,7 @@ class _Loader:
 
     def check_secret_key(self, key: str, var: _Var) -> bool:
         looks_secret = key in SECRET_KEYS or (
-            any(w in key.lower() for w in SECRET_KEY_WORDS) and key != "auditpack_password"
+            any(w in key.lower() for w in SECRET_KEY_WORDS) and FIELD_OF_KEY.get(key) not in CREDENTIAL_FIELDS
         )
         if not looks_secret:
             return True
@@ -322,7 +356,9 @@ def _plain_message(target: str, err: dict[str, Any]) -> str:
     if target == "port":
         return "must be a whole number from 1 to 65535"
     if target == "connection":
-        return "must be local, ssh or winrm (Ansible's paramiko/smart mean ssh, psrp means winrm)"
+        return "must be local, ssh, winrm or ldap (Ansible's paramiko/smart mean ssh, psrp means winrm)"
+    if target == "ldap_port":
+        return "must be a whole number from 1 to 65535"
     if target in ("timeout", "connect_timeout"):
         return "must be a number of seconds greater than 0"
     return err["msg"]

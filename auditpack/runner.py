@@ -65,7 +65,10 @@ def _crash_observation(collector: Collector, exc: BaseException, started) -> Obs
 def _collect_host(host: Host, run: RunWriter, operator: str, outcome: HostOutcome, progress: Progress,
                   collectors: list[Collector]) -> None:
     ctx = CollectContext(deadline=time.monotonic() + host.timeout, operator=operator)
+    unreachable = False
     for collector in collectors:
+        if unreachable and collector.transport == host.connection:
+            continue  # its own connection failed; other transports (LDAP to a DC) may still answer
         started = utcnow()
         try:
             for obs in collector.collect(host, ctx):
@@ -76,15 +79,15 @@ def _collect_host(host: Host, run: RunWriter, operator: str, outcome: HostOutcom
                 if obs.status == ItemStatus.UNREACHABLE:
                     outcome.status = "unreachable"
                     outcome.errors.extend(obs.errors)
-                    return  # nothing else can be collected from a host that cannot be reached
+                    unreachable = True
                 if obs.status in BAD_ITEM:
-                    outcome.status = "partial"
+                    outcome.status = "partial" if outcome.status == "ok" else outcome.status
                     outcome.errors.extend(obs.errors)
         except Exception as exc:  # a bug or surprise in one collector must not cost the other hosts
             obs = _crash_observation(collector, exc, started)
             if run.add(host.name, collector.name, obs) is not None:
                 outcome.items += 1
-                outcome.status = "partial"
+                outcome.status = "partial" if outcome.status == "ok" else outcome.status
                 outcome.errors.extend(obs.errors)
 
 

@@ -19,6 +19,7 @@ as harmless leftovers.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -33,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from . import __version__
 from .canonical import canonical_json, iso, sha256_hex, utcnow
@@ -171,6 +172,32 @@ class EvidenceStore:
                 self._dirty_dirs.add(path.parent)
             failpoint("blob-renamed")
         return sha
+
+    def put_blob_stream(self, source: BinaryIO) -> tuple[str, int]:
+        """Store a large output without holding it in memory: hash while copying, then rename into place."""
+        digest, size = hashlib.sha256(), 0
+        fd, tmp = tempfile.mkstemp(dir=self.root / "tmp", prefix="stream.")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                source.seek(0)
+                while chunk := source.read(1 << 20):
+                    digest.update(chunk)
+                    handle.write(chunk)
+                    size += len(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            path = self.blob_path(digest.hexdigest())
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists():
+                Path(tmp).unlink()
+            else:
+                os.replace(tmp, path)
+                with self._dirty_lock:
+                    self._dirty_dirs.add(path.parent)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return digest.hexdigest(), size
 
     def _sync_blob_dirs(self) -> None:
         with self._dirty_lock:
@@ -416,7 +443,10 @@ class RunWriter:
         self._lock = threading.Lock()
 
     def add(self, host: str, collector: str, obs: Observation) -> dict[str, Any] | None:
-        raw_sha = self.store.put_blob(obs.raw)
+        if isinstance(obs.raw, bytes):
+            raw_sha, raw_size = self.store.put_blob(obs.raw), len(obs.raw)
+        else:  # a spooled file: outputs too large to keep in memory
+            raw_sha, raw_size = self.store.put_blob_stream(obs.raw)
         normalized = None
         if obs.normalized is not None:
             data = canonical_json(obs.normalized)
@@ -426,7 +456,7 @@ class RunWriter:
             "tool_version": obs.tool_version, "auditpack_version": __version__,
             "started": iso(obs.started), "ended": iso(obs.ended), "operator": self.operator,
             "status": str(obs.status), "errors": list(obs.errors),
-            "raw": {"sha256": raw_sha, "size": len(obs.raw)}, "normalized": normalized,
+            "raw": {"sha256": raw_sha, "size": raw_size}, "normalized": normalized,
         }
         meta["id"] = sha256_hex(canonical_json(meta))[:16]
         with self._lock:

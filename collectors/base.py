@@ -20,6 +20,9 @@ class CollectContext:
 
 class Collector(Protocol):
     name: str
+    # How it reaches the host: "local", "ssh", "winrm", "ldap", or "probe" (the reachability check).
+    # When the host's own connection is unreachable, collectors over that transport are skipped.
+    transport: str
     # Every command or query this collector may send, so an auditor (and a test) can
     # see that it is read-only. Nothing outside this list is ever sent.
     allowed_commands: tuple[str, ...]

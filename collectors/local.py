@@ -110,6 +110,7 @@ def _processes() -> tuple[Any, Any]:
 
 class LocalCollector:
     name = "local"
+    transport = "local"
     allowed_commands = (
         "psutil.boot_time(); platform.uname(); read /etc/os-release",
         "psutil.users()",

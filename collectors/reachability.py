@@ -92,11 +92,24 @@ def probe_winrm(address: str, port: int, scheme: str, timeout: float, verify: bo
     return ProbeResult(True, seconds, f"WinRM over {scheme}, offers {', '.join(schemes)}", facts, raw)
 
 
+def probe_tcp(address: str, port: int, timeout: float) -> ProbeResult:
+    """For LDAP-only hosts: the port accepts connections (the AD collector does the TLS and the bind)."""
+    start = time.monotonic()
+    try:
+        socket.create_connection((address, port), timeout=timeout).close()
+    except OSError as exc:
+        return _failure(exc, time.monotonic() - start, timeout)
+    seconds = time.monotonic() - start
+    return ProbeResult(True, seconds, f"TCP port {port} accepts connections", {})
+
+
 def probe_host(host: Host, timeout: float | None = None) -> ProbeResult:
     timeout = timeout or host.connect_timeout
     port = host.effective_port or 0
     if host.connection == "winrm":
-        return probe_winrm(host.address, port, host.winrm_scheme, timeout, host.tls_verify, host.tls_ca_file)
+        return probe_winrm(host.address, port, host.winrm_scheme, timeout, host.verify_tls, host.tls_ca_file)
+    if host.connection == "ldap":
+        return probe_tcp(host.address, port, timeout)
     return probe_ssh(host.address, port, timeout)
 
 
@@ -104,14 +117,18 @@ def describe_probe(host: Host) -> str:
     port = host.effective_port
     if host.connection == "winrm":
         return f"{host.winrm_scheme.upper()} POST {host.winrm_scheme}://{host.address}:{port}/wsman (empty body, no credentials)"
+    if host.connection == "ldap":
+        return f"TCP connect {host.address}:{port}"
     return f"TCP connect {host.address}:{port}, read SSH identification line"
 
 
 class ReachabilityCollector:
     name = "reachability"
+    transport = "probe"
     allowed_commands = (
         "TCP connect, read SSH identification line",
         "HTTP(S) POST /wsman (empty body, no credentials)",
+        "TCP connect",
     )
 
     def applies_to(self, host: Host) -> bool:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from auditpack.inventory import Host
 
+from .ad import AdCollector
 from .base import Collector
 from .local import LocalCollector
 from .reachability import ReachabilityCollector
 
-ALL_COLLECTORS: list[Collector] = [ReachabilityCollector(), LocalCollector()]
+ALL_COLLECTORS: list[Collector] = [ReachabilityCollector(), LocalCollector(), AdCollector()]
 
 
 def collectors_for(host: Host) -> list[Collector]:

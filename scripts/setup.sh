@@ -16,12 +16,15 @@ install_debian_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# Each argument is COMMAND:PACKAGE; the package is installed when the command is missing.
+# Each argument is COMMAND:PACKAGE[,PACKAGE…]; the packages are installed when the command is missing.
+has_command() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
+
 ensure_debian_packages() {
-  local missing=() pair cmd
+  local missing=() pair pkgs
   for pair in "$@"; do
-    cmd="${pair%%:*}"
-    command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${pair#*:}")
+    has_command "${pair%%:*}" && continue
+    IFS=, read -r -a pkgs <<< "${pair#*:}"
+    missing+=("${pkgs[@]}")
   done
   [ "${#missing[@]}" -eq 0 ] || install_debian_packages "${missing[@]}"
 }

@@ -72,9 +72,11 @@ def test_prompt_without_a_terminal_is_a_clear_error():
     assert "ERR password for dc01 is set to 'prompt', but there is no terminal" in done.stdout
 
 
-def test_prompt_reference_asks_on_a_terminal(monkeypatch):
+def test_prompt_reference_asks_on_a_terminal_once_per_account(monkeypatch):
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("auditpack.credentials._PROMPT_ANSWERS", {})
     asked = []
     monkeypatch.setattr("getpass.getpass", lambda label: asked.append(label) or "typed")
     assert parse_reference("prompt").resolve("u", "dc01").reveal() == "typed"
+    assert parse_reference("prompt").resolve("u", "dc02").reveal() == "typed"  # same account: asked once
     assert asked == ["Password for dc01: "]

@@ -24,7 +24,7 @@ MISTAKES = [
     ("- all\n", 1, "-", "must be a mapping of groups"),
     ("all:\n  hosts:\n    a:\n      ansible_port: twenty-two\n", 4, "all.hosts.a.ansible_port", "whole number from 1 to 65535"),
     ("all:\n  hosts:\n    a:\n      ansible_port: 70000\n", 4, "all.hosts.a.ansible_port", "whole number from 1 to 65535"),
-    ("all:\n  hosts:\n    a:\n      ansible_connection: telnet\n", 4, "all.hosts.a.ansible_connection", "must be local, ssh or winrm"),
+    ("all:\n  hosts:\n    a:\n      ansible_connection: telnet\n", 4, "all.hosts.a.ansible_connection", "must be local, ssh, winrm or ldap"),
     ("all:\n  hosts:\n    a:\n      ansible_password: Zomer2026!\n", 4, "all.hosts.a.ansible_password", "literal password refused"),
     ("all:\n  vars:\n    ansible_ssh_pass: Zomer2026!\n  hosts:\n    a:\n", 3, "all.vars.ansible_ssh_pass", "literal password refused"),
     ("all:\n  hosts:\n    a:\n      auditpack_password: Zomer2026!\n", 4, "all.hosts.a.auditpack_password", "not a credential reference"),

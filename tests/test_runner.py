@@ -46,6 +46,7 @@ class StuckCollector:
     """Ignores its deadline, like a library call that hangs in a read without a timeout."""
 
     name = "stuck"
+    transport = "ssh"
     allowed_commands = ()
 
     def applies_to(self, host):
@@ -118,6 +119,7 @@ def test_non_ssh_service_on_the_ssh_port_is_not_mistaken_for_ssh(store):
 
 class ExplodingCollector:
     name = "exploding"
+    transport = "local"
     allowed_commands = ()
 
     def applies_to(self, host):

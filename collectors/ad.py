@@ -1,0 +1,223 @@
+"""The `ad` collector: users, password policies, privileged groups, computers and data-access groups over LDAP.
+
+Read-only by construction (ldap3 read_only connection) and by declaration:
+the searches below are all it sends. Every search is its own evidence item,
+with the exact base, filter and attributes; the raw answer is streamed to a
+spooled file (as JSON lines of the attributes exactly as sent), so memory holds
+only the normalised records.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from ldap3.core import exceptions as ldap_errors
+from ldap3.utils.conv import escape_filter_chars
+
+from auditpack.canonical import canonical_json, utcnow
+from auditpack.credentials import CredentialError
+from auditpack.evidence import ItemStatus, Observation
+from auditpack.inventory import Host, Role
+
+from . import ldap_transport as lt
+from .base import CollectContext
+from .parsers import ad as parse
+
+USERS_FILTER = "(&(objectCategory=person)(objectClass=user))"
+COMPUTERS_FILTER = "(objectClass=computer)"
+PSO_FILTER = "(objectClass=msDS-PasswordSettings)"
+IN_CHAIN = "1.2.840.113556.1.4.1941"  # LDAP_MATCHING_RULE_IN_CHAIN: transitive group membership
+# Privileged groups by SID, so a Dutch or German DC ("Domeinadministrators") is read the same way.
+PRIVILEGED = {"-512": "Domain Admins", "-518": "Schema Admins", "-519": "Enterprise Admins",
+              "-520": "Group Policy Creator Owners", "S-1-5-32-544": "Administrators",
+              "S-1-5-32-548": "Account Operators", "S-1-5-32-549": "Server Operators",
+              "S-1-5-32-550": "Print Operators", "S-1-5-32-551": "Backup Operators"}
+LOGON_LAG_NOTE = ("last_logon is lastLogonTimestamp, which the DC updates only when the stored value is older than "
+                  "msDS-LogonTimeSyncInterval (14 days by default, minus up to 5 random days): it can be 9-14 days behind")
+SPOOL_IN_MEMORY = 4 * 1024 * 1024
+
+
+def _raw_value(value: Any) -> Any:
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return {"base64": base64.b64encode(value).decode()}
+    return value
+
+
+def _raw_line(entry: dict[str, Any]) -> bytes:
+    attrs = {k: [_raw_value(v) for v in vs] for k, vs in entry["attributes"].items()}
+    return json.dumps({"dn": entry["dn"], "attributes": attrs}, sort_keys=True, ensure_ascii=False).encode() + b"\n"
+
+
+def target_of(host: Host) -> lt.LdapTarget:
+    return lt.LdapTarget(address=host.address, port=host.effective_ldap_port, scheme=host.ldap_scheme, auth=host.ldap_auth,
+                         user=host.ldap_user or host.user, verify_tls=host.verify_tls, ca_file=host.tls_ca_file,
+                         timeout=host.connect_timeout, server_name=host.tls_server_name)
+
+
+class _Search:
+    """One search as evidence: streams entries to a spool while turning each into a record."""
+
+    def __init__(self, kind: str, command: str):
+        self.kind, self.command = kind, command
+        self.started = utcnow()
+        self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+        self.count = 0
+
+    def feed(self, entries: Iterable[dict[str, Any]], record: Callable[[dict[str, Any]], Any]) -> Iterator[Any]:
+        for entry in entries:
+            self.spool.write(_raw_line(entry))
+            self.count += 1
+            yield record(entry)
+
+    def observation(self, normalized: Any = None, status: ItemStatus = ItemStatus.OK, errors: list[str] | None = None) -> Observation:
+        return Observation(kind=self.kind, command=self.command, raw=self.spool, started=self.started, ended=utcnow(),
+                           normalized=normalized, status=status, errors=errors or [], tool_version=_ldap3_version())
+
+    def failed(self, exc: BaseException) -> Observation:
+        """A search cut short keeps what arrived, raw, flagged; the records are dropped as incomplete."""
+        what = "could not be read" if isinstance(exc, ValueError) else "was interrupted"
+        status = ItemStatus.GARBLED if isinstance(exc, ValueError) else ItemStatus.ERROR
+        return self.observation(status=status, errors=[f"search {what} after {self.count} entries: {exc.__class__.__name__}: {exc}"])
+
+
+def _ldap3_version() -> str:
+    import ldap3
+
+    return f"ldap3 {ldap3.__version__}"
+
+
+def _describe(base: str, search_filter: str, attributes: list[str], scope: str = "subtree", page_size: int | None = None) -> str:
+    paged = f" page_size={page_size}" if page_size else ""
+    return f"LDAP search base='{base}' scope={scope} filter='{search_filter}' attributes={','.join(attributes)}{paged}"
+
+
+class AdCollector:
+    name = "ad"
+    transport = "ldap"
+    allowed_commands = (
+        "LDAP bind (simple over TLS, NTLM or GSSAPI)",
+        "LDAP search rootDSE defaultNamingContext",
+        f"LDAP search users {USERS_FILTER}",
+        "LDAP search domain root (password and lockout policy)",
+        f"LDAP search Password Settings Container {PSO_FILTER}",
+        "LDAP search privileged groups by objectSid, members by LDAP_MATCHING_RULE_IN_CHAIN",
+        f"LDAP search computers {COMPUTERS_FILTER}",
+        "LDAP search data-access groups by sAMAccountName, members by LDAP_MATCHING_RULE_IN_CHAIN",
+    )
+
+    def applies_to(self, host: Host) -> bool:
+        return Role.DOMAIN_CONTROLLER in host.roles
+
+    def collect(self, host: Host, ctx: CollectContext) -> Iterator[Observation]:
+        target = target_of(host)
+        started = utcnow()
+        facts = {"url": target.url, "tls": target.tls_mode, "auth": target.auth, "bind_user": target.user}
+        try:
+            secret = None
+            ref = host.ldap_password or host.password
+            if target.auth != "gssapi" and ref is not None:
+                secret = ref.resolve(target.user, f"{target.user} on {host.name}")
+            conn = lt.open_connection(target, secret)
+            base = host.ldap_base or lt.default_naming_context(conn)
+        except (lt.LdapError, CredentialError) as exc:
+            status = ItemStatus.UNREACHABLE if getattr(exc, "unreachable", False) else ItemStatus.ERROR
+            yield Observation("ad.connection", f"LDAP bind to {target.url} as {target.user} ({target.auth}, TLS {target.tls_mode})",
+                              canonical_json({**facts, "error": str(exc)}), started, utcnow(), {**facts, "error": str(exc)},
+                              status, [f"ad: {exc}"], _ldap3_version())
+            return
+        facts["base"] = base
+        yield Observation("ad.connection", f"LDAP bind to {target.url} as {target.user} ({target.auth}, TLS {target.tls_mode})",
+                          canonical_json(facts), started, utcnow(), facts, ItemStatus.OK, [], _ldap3_version())
+        try:
+            yield self._users(conn, base, host.ldap_page_size)
+            policy = self._policy(conn, base)
+            yield policy
+            yield self._fine_grained(conn, base, host.ldap_page_size)
+            domain_sid = (policy.normalized or {}).get("domain_sid")
+            yield self._groups(conn, base, host.ldap_page_size, "ad.privileged_groups", self._privileged_searches(domain_sid))
+            yield self._computers(conn, base, host.ldap_page_size)
+            if host.data_access_groups:
+                searches = {g: f"(&(objectClass=group)(sAMAccountName={escape_filter_chars(g)}))" for g in host.data_access_groups}
+                yield self._groups(conn, base, host.ldap_page_size, "ad.groups", searches)
+        finally:
+            conn.unbind()
+
+    def _users(self, conn, base: str, page_size: int) -> Observation:
+        search = _Search("ad.users", _describe(base, USERS_FILTER, parse.USER_ATTRIBUTES, page_size=page_size))
+        now = datetime.now(timezone.utc)
+        try:
+            records = list(search.feed(lt.paged_entries(conn, base, USERS_FILTER, parse.USER_ATTRIBUTES, page_size),
+                                       lambda e: parse.user_record(e, now)))
+        except (ldap_errors.LDAPException, OSError, ValueError) as exc:
+            return search.failed(exc)
+        return search.observation({"base": base, "users": records, "note": LOGON_LAG_NOTE})
+
+    def _policy(self, conn, base: str) -> Observation:
+        search = _Search("ad.password_policy", _describe(base, "(objectClass=*)", parse.POLICY_ATTRIBUTES, scope="base"))
+        try:
+            entry = lt.read_entry(conn, base, parse.POLICY_ATTRIBUTES)
+            if entry is None:
+                raise ValueError(f"domain root {base} not found")
+            [policy] = list(search.feed([entry], parse.domain_policy))
+        except (ldap_errors.LDAPException, OSError, ValueError) as exc:
+            return search.failed(exc)
+        return search.observation(policy)
+
+    def _fine_grained(self, conn, base: str, page_size: int) -> Observation:
+        container = f"CN=Password Settings Container,CN=System,{base}"
+        search = _Search("ad.fine_grained_policies", _describe(container, PSO_FILTER, parse.PSO_ATTRIBUTES, page_size=page_size))
+        try:
+            policies = list(search.feed(lt.paged_entries(conn, container, PSO_FILTER, parse.PSO_ATTRIBUTES, page_size),
+                                        parse.fine_grained_policy))
+        except (ldap_errors.LDAPException, OSError, ValueError) as exc:
+            return search.failed(exc)
+        return search.observation({"policies": sorted(policies, key=lambda p: (p["precedence"] or 0, p["name"] or ""))})
+
+    @staticmethod
+    def _privileged_searches(domain_sid: str | None) -> dict[str, str]:
+        """Group name -> filter on its SID; the domain-relative ones need the domain SID from the policy read."""
+        searches = {}
+        for sid, name in PRIVILEGED.items():
+            if sid.startswith("S-") or domain_sid:
+                searches[name] = f"(&(objectClass=group)(objectSid={sid if sid.startswith('S-') else domain_sid + sid}))"
+        return searches
+
+    def _groups(self, conn, base: str, page_size: int, kind: str, searches: dict[str, str]) -> Observation:
+        """Groups found by the given filters, each with its transitive user members (nested groups resolved by the DC)."""
+        member_filter = f"(&(objectClass=user)(memberOf:{IN_CHAIN}:=GROUP_DN))"
+        command = "; ".join([_describe(base, f, parse.GROUP_ATTRIBUTES) for f in searches.values()]
+                            + [_describe(base, member_filter, ["sAMAccountName"], page_size=page_size) + " for each group found"])
+        search = _Search(kind, command)
+        groups, not_found = [], []
+        try:
+            for name, group_filter in searches.items():
+                found = list(search.feed(lt.paged_entries(conn, base, group_filter, parse.GROUP_ATTRIBUTES, page_size), lambda e: e))
+                if not found:
+                    not_found.append(name)
+                for entry in found:
+                    members_filter = member_filter.replace("GROUP_DN", escape_filter_chars(entry["dn"]))
+                    members = list(search.feed(lt.paged_entries(conn, base, members_filter, ["sAMAccountName"], page_size),
+                                               lambda e: parse._text(parse._one(e, "sAMAccountName"))))
+                    groups.append(parse.group_record(entry, [m for m in members if m]))
+        except (ldap_errors.LDAPException, OSError, ValueError) as exc:
+            return search.failed(exc)
+        return search.observation({"groups": groups, "not_found": not_found})
+
+    def _computers(self, conn, base: str, page_size: int) -> Observation:
+        search = _Search("ad.computers", _describe(base, COMPUTERS_FILTER, parse.COMPUTER_ATTRIBUTES, page_size=page_size))
+        try:
+            computers = list(search.feed(lt.paged_entries(conn, base, COMPUTERS_FILTER, parse.COMPUTER_ATTRIBUTES, page_size),
+                                         parse.computer_record))
+        except (ldap_errors.LDAPException, OSError, ValueError) as exc:
+            return search.failed(exc)
+        return search.observation({"base": base, "computers": computers, "note": LOGON_LAG_NOTE})
+
+
