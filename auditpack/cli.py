@@ -27,7 +27,7 @@ from .credentials import CredentialError
 from .evidence import Observation
 from .inventory import ROLE_NAMES, Host, Inventory, InventoryError
 from .collectors.parsers.registers import REGISTERS, RegisterError
-from .imports import attach_document, import_register
+from .imports import attach_document, import_evtx, import_register
 from .jobs import builtin_inventory, find_inventory, latest_run_year, write_report
 from .periods import PeriodError, period_from_options
 from .reports.i18n import STATUS_LABELS
@@ -411,6 +411,36 @@ def import_register_command(name: str, file: Path, store_path: Path, operator: s
                   f"in run {ref.seq}.", soft_wrap=True)
     if normalized.get("ignored_columns"):
         console.print(f"[yellow]Columns not used: {', '.join(normalized['ignored_columns'])}[/]")
+
+
+@import_group.command(name="evtx")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--host", "host_name", metavar="NAME", help="The host the logs come from (default: the computer named in the log).")
+@store_option
+@operator_option
+def import_evtx_command(files: tuple[Path, ...], host_name: str | None, store_path: Path, operator: str) -> None:
+    """Import Windows event logs exported as EVTX (Security, Defender) from hosts that cannot be reached.
+
+    Produces the same daily event counts, log clears, policy changes, account
+    disables and anti-virus detections as the live WinRM probe. The files are
+    kept whole; a damaged file gives what can be read plus the errors.
+
+    \b
+    Examples:
+      auditpack import evtx dc01-security-2026.evtx --host dc01
+      auditpack import evtx ws-017-defender.evtx
+    """
+    store = _open_store(store_path, create=True)
+    try:
+        ref, body = import_evtx(store, list(files), host_name, operator)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    for item in body["items"]:
+        console.print(f"{item['host']}: {item['kind']} (item {item['id']})", soft_wrap=True)
+        for error in item["errors"][:5]:
+            console.print(f"  [yellow]{error}[/]", soft_wrap=True, highlight=False)
+    console.print(f"Stored in run {ref.seq}.")
+    sys.exit(DEVIATIONS if any(i["errors"] for i in body["items"]) else OK)
 
 
 @cli.command()

@@ -62,6 +62,7 @@ FIELD_OF_KEY = {
     "auditpack_ldap_base": "ldap_base",
     "auditpack_ldap_page_size": "ldap_page_size",
     "auditpack_data_access_groups": "data_access_groups",
+    "auditpack_epo_url": "epo_url",
 }
 CREDENTIAL_FIELDS = {"password", "ldap_password"}
 AUDITPACK_KEYS = sorted(k for k in FIELD_OF_KEY if k.startswith("auditpack_"))
@@ -110,6 +111,7 @@ class Host(BaseModel):
     ldap_base: str | None = None
     ldap_page_size: int = Field(default=500, ge=1, le=10000)
     data_access_groups: tuple[str, ...] = ()
+    epo_url: str | None = None          # this host runs the anti-virus console (ePO), e.g. https://epo01:8443
 
     @field_validator("connection", mode="before")
     @classmethod

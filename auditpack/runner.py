@@ -76,11 +76,11 @@ def _collect_host(host: Host, run: RunWriter, operator: str, outcome: HostOutcom
                     return  # the host was timed out meanwhile
                 outcome.items += 1
                 progress.item_done(host, obs)
-                if obs.status == ItemStatus.UNREACHABLE:
+                if obs.status == ItemStatus.UNREACHABLE and collector.transport in ("probe", host.connection):
                     outcome.status = "unreachable"
                     outcome.errors.extend(obs.errors)
                     unreachable = True
-                if obs.status in BAD_ITEM:
+                elif obs.status in BAD_ITEM or obs.status == ItemStatus.UNREACHABLE:  # e.g. LDAP down, WinRM fine
                     outcome.status = "partial" if outcome.status == "ok" else outcome.status
                     outcome.errors.extend(obs.errors)
         except Exception as exc:  # a bug or surprise in one collector must not cost the other hosts

@@ -6,10 +6,12 @@ from auditpack.inventory import Host
 
 from .ad import AdCollector
 from .base import Collector
+from .epo import EpoCollector
 from .local import LocalCollector
 from .reachability import ReachabilityCollector
+from .windows import WindowsCollector
 
-ALL_COLLECTORS: list[Collector] = [ReachabilityCollector(), LocalCollector(), AdCollector()]
+ALL_COLLECTORS: list[Collector] = [ReachabilityCollector(), LocalCollector(), AdCollector(), WindowsCollector(), EpoCollector()]
 
 
 def collectors_for(host: Host) -> list[Collector]:

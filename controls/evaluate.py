@@ -16,9 +16,16 @@ from .model import Control, load_catalogue
 from .profiles import DEFAULT_PROFILE, Profile
 from .result import DEFAULT_TOLERANCE, ControlResult, Excepted, ExceptionUse, overall_status
 
-# Registers and attached documents describe the whole period whenever they were
-# imported (often after the year ends), so they are not limited to the period's runs.
+# Registers, attached documents and kinds whose records carry their own dates
+# (event counts per day, backup runs, detections) describe the period whenever
+# they were collected (often after the year ends), so they are not limited to
+# the period's runs; the evaluators look at the dates inside.
 TIMELESS_PREFIXES = ("register.", "manual.")
+DATED_KINDS = {"windows.security_events_daily", "ad.account_disabled_events", "av.detections", "backup.runs"}
+
+
+def describes_history(kind: str) -> bool:
+    return kind.startswith(TIMELESS_PREFIXES) or kind in DATED_KINDS
 
 
 def runs_in_period(store: EvidenceStore, period: Period, only_seq: int | None = None,
@@ -38,8 +45,10 @@ def evidence_for(store: EvidenceStore, kinds: list[str], runs: list[RunView], ho
     seqs = {r.seq for r in runs}
     views = []
     for rec in store.items(kinds=kinds):
-        timeless = rec.kind.startswith(TIMELESS_PREFIXES)
-        if not timeless and (rec.run_seq not in seqs or (hosts and rec.host not in hosts)):
+        if describes_history(rec.kind):
+            if hosts and rec.host not in hosts and not rec.kind.startswith(TIMELESS_PREFIXES):
+                continue
+        elif rec.run_seq not in seqs or (hosts and rec.host not in hosts):
             continue
         normalized = store.read_json(rec.normalized_sha256) if rec.normalized_sha256 else None
         views.append(EvidenceView(rec.id, rec.run_seq, rec.host, rec.kind, rec.command, rec.started, rec.status,

@@ -11,7 +11,7 @@ from conftest import auditpack_bin
 from peers.sockets import refused_port
 from peers.sshd import running_sshd, sshd_unavailable
 
-COMMANDS = ["collect", "check", "report", "verify", "doctor", "demo", "controls", "attach", "import register"]
+COMMANDS = ["collect", "check", "report", "verify", "doctor", "demo", "controls", "attach", "import register", "import evtx"]
 
 
 def run(args, cwd, env, timeout=120):

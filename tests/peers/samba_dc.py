@@ -54,7 +54,7 @@ class SambaDC:
         return done.stdout
 
     def ldbadd(self, ldif: str) -> None:
-        done = subprocess.run(["ldbadd", "-H", str(self.directory / "private" / "sam.ldb")], input=ldif,
+        done = subprocess.run(["ldbadd", "--nosync", "-H", str(self.directory / "private" / "sam.ldb")], input=ldif,
                               capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             raise RuntimeError(f"ldbadd failed: {done.stderr.strip()}")

@@ -1,0 +1,90 @@
+"""The `epo` collector: the central anti-virus console (McAfee/Trellix ePO) over its Web API.
+
+One read-only call, core.executeQuery on EPOLeafNode, over HTTPS with the
+certificate verified; Basic authentication is only ever sent inside TLS.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+
+from auditpack.canonical import utcnow
+from auditpack.credentials import CredentialError
+from auditpack.evidence import ItemStatus, Observation
+from auditpack.inventory import Host
+
+from .base import CollectContext
+
+DEFAULT_SELECT = "(select EPOLeafNode.NodeName EPOLeafNode.LastUpdate EPOProdPropsView_VIRUSCAN.datdate)"
+COLUMNS = {"name": "EPOLeafNode.NodeName", "last_contact": "EPOLeafNode.LastUpdate",
+           "content_date": "EPOProdPropsView_VIRUSCAN.datdate"}
+
+
+def parse_epo_systems(data: bytes) -> dict[str, Any]:
+    """ePO answers 'OK:' and a JSON list of rows keyed by Table.Column. Pure: bytes in, records out."""
+    text = data.decode("utf-8", errors="strict").lstrip()
+    status, _, body = text.partition("\n")
+    if not status.startswith("OK:"):
+        raise ValueError(f"ePO did not answer OK: {status.strip()[:200]}")
+    try:
+        rows = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"ePO answer is not JSON: {exc}") from None
+    if not isinstance(rows, list):
+        raise ValueError("ePO answer is not a list of systems")
+    systems = []
+    for row in rows:
+        if not isinstance(row, dict) or COLUMNS["name"] not in row:
+            raise ValueError(f"row without {COLUMNS['name']}: {str(row)[:80]}")
+        content = row.get(COLUMNS["content_date"])
+        systems.append({"name": row[COLUMNS["name"]], "last_contact": row.get(COLUMNS["last_contact"]),
+                        "content_date": str(content)[:10] if content else None, "product_enabled": None})
+    return {"systems": sorted(systems, key=lambda s: s["name"].lower())}
+
+
+class EpoCollector:
+    name = "epo"
+    transport = "https"
+    allowed_commands = (f"GET /remote/core.executeQuery?target=EPOLeafNode&select={DEFAULT_SELECT}&:output=json",)
+
+    def applies_to(self, host: Host) -> bool:
+        return bool(host.epo_url)
+
+    def collect(self, host: Host, ctx: CollectContext) -> Iterator[Observation]:
+        url = f"{host.epo_url.rstrip('/')}/remote/core.executeQuery"
+        params = {"target": "EPOLeafNode", "select": DEFAULT_SELECT, ":output": "json"}
+        command = f"GET {url}?target=EPOLeafNode&select={DEFAULT_SELECT}&:output=json as {host.user}"
+        started = utcnow()
+
+        def observation(raw: bytes, **kw: Any) -> Observation:
+            return Observation("epo.systems", command, raw, started, utcnow(), tool_version=f"requests {requests.__version__}", **kw)
+
+        if not url.startswith("https://"):
+            yield observation(b"", status=ItemStatus.ERROR, errors=["epo: the console URL must be https:// (the API uses Basic authentication)"])
+            return
+        try:
+            secret = host.password.resolve(host.user, f"{host.user} on {host.name}") if host.password else None
+            response = requests.get(url, params=params, auth=(host.user or "", secret.reveal() if secret else ""),
+                                    verify=(host.tls_ca_file or True) if host.verify_tls else False, timeout=host.connect_timeout * 6)
+        except CredentialError as exc:
+            yield observation(b"", status=ItemStatus.ERROR, errors=[f"epo: {exc}"])
+            return
+        except requests.exceptions.SSLError as exc:
+            yield observation(b"", status=ItemStatus.ERROR, errors=[f"epo: TLS with {host.epo_url} failed ({exc.__class__.__name__}); give the CA with auditpack_tls_ca_file"])
+            return
+        except requests.exceptions.RequestException as exc:
+            yield observation(b"", status=ItemStatus.UNREACHABLE, errors=[f"epo: cannot reach {host.epo_url}: {exc.__class__.__name__}"])
+            return
+        if response.status_code != 200:
+            yield observation(response.content, status=ItemStatus.ERROR, errors=[f"epo: HTTP {response.status_code} from {url}"])
+            return
+        try:
+            normalized = parse_epo_systems(response.content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            yield observation(response.content, status=ItemStatus.GARBLED, errors=[f"epo: answer could not be read: {exc}"])
+            return
+        yield observation(response.content, normalized=normalized)

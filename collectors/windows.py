@@ -1,0 +1,143 @@
+"""The `windows` collector: audit policy, Security log, firewall, anti-virus and backups over WinRM.
+
+Read-only: the probes in windows_probes.py are all it runs (auditpol writes its
+export to a temp file that the same script deletes). Outputs are base64 of
+UTF-8, decoded by pure parsers keyed on GUIDs, enums and numbers, so a Dutch
+Windows reads the same as an English one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from auditpack.canonical import utcnow
+from auditpack.credentials import CredentialError
+from auditpack.evidence import ItemStatus, Observation
+from auditpack.inventory import Host, Role
+
+from . import windows_probes as ps
+from .base import CollectContext
+from .parsers import windows as parse
+from .parsers.auditpol import parse_auditpol_csv
+from .winrm_transport import PywinrmTransport, Transport, WinrmError
+
+LOGGING_ROLES = frozenset({Role.DOMAIN_CONTROLLER, Role.FILE_SERVER})
+SERVER_ROLES = frozenset({Role.DOMAIN_CONTROLLER, Role.FILE_SERVER, Role.SERVER, Role.BACKUP_SERVER})
+EVENT_DAYS = 400  # a year and some: the annual report needs the whole year while the log still holds it
+
+Parsed = list[tuple[str, Any]]  # (evidence kind, normalised) pairs from one probe's output
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    script: str
+    roles: frozenset[Role] | None      # None: every Windows host
+    parse: Callable[[bytes, Host], Parsed]
+    kinds: tuple[str, ...]
+
+
+def _audit(stdout: bytes, host: Host) -> Parsed:
+    return [("windows.audit_policy", parse_auditpol_csv(parse.decode_output(stdout)))]
+
+
+def _events(stdout: bytes, host: Host) -> Parsed:
+    daily, disabled = parse.security_events(stdout)
+    return [("windows.security_events_daily", daily), ("ad.account_disabled_events", disabled)]
+
+
+def _antivirus(stdout: bytes, host: Host) -> Parsed:
+    center, status = parse.security_center(stdout)
+    return [("windows.security_center", center), ("av.host_status", status)]
+
+
+PROBES = (
+    Probe("audit policy", ps.AUDIT_POLICY, LOGGING_ROLES, _audit, ("windows.audit_policy",)),
+    Probe("security log", ps.SECURITY_LOG, LOGGING_ROLES, lambda out, h: [("windows.security_log", parse.security_log(out))],
+          ("windows.security_log",)),
+    Probe("security events", ps.security_events_script(EVENT_DAYS), LOGGING_ROLES, _events,
+          ("windows.security_events_daily", "ad.account_disabled_events")),
+    Probe("firewall", ps.FIREWALL, None, lambda out, h: [("windows.firewall_profiles", parse.firewall_profiles(out))],
+          ("windows.firewall_profiles",)),
+    Probe("antivirus", ps.ANTIVIRUS, None, _antivirus, ("windows.security_center", "av.host_status")),
+    Probe("windows server backup", ps.WINDOWS_BACKUP, SERVER_ROLES,
+          lambda out, h: [("backup.runs", parse.windows_backup_jobs(out, h.name))], ("backup.runs",)),
+    Probe("veeam", ps.VEEAM, frozenset({Role.BACKUP_SERVER}),
+          lambda out, h: [("backup.runs", parse.veeam_sessions(out))], ("backup.runs",)),
+)
+
+
+def probes_for(host: Host) -> list[Probe]:
+    return [p for p in PROBES if p.roles is None or p.roles & host.roles]
+
+
+class WindowsCollector:
+    name = "windows"
+    transport = "winrm"
+    allowed_commands = tuple(p.script for p in PROBES)
+
+    def __init__(self, transport_factory: Callable[[Host, Any, float], Transport] = PywinrmTransport):
+        self.transport_factory = transport_factory  # pypsrp could be plugged in here
+
+    def applies_to(self, host: Host) -> bool:
+        return host.connection == "winrm"
+
+    def collect(self, host: Host, ctx: CollectContext) -> Iterator[Observation]:
+        started = utcnow()
+        try:
+            secret = host.password.resolve(host.user, f"{host.user} on {host.name}") if host.password else None
+            transport = self.transport_factory(host, secret, host.timeout)
+        except (CredentialError, WinrmError) as exc:
+            yield Observation("windows.connection", f"WinRM to {host.address}", b"", started, utcnow(),
+                              status=ItemStatus.ERROR, errors=[f"windows: {exc}"])
+            return
+        failure: WinrmError | None = None
+        for probe in probes_for(host):
+            if failure is not None:  # do not knock again: a refused password retried could lock the account
+                yield from self._skipped(probe, transport, failure)
+                continue
+            failure = yield from self._run(probe, host, transport)
+
+    def _skipped(self, probe: Probe, transport: Transport, failure: WinrmError) -> Iterator[Observation]:
+        now = utcnow()
+        status = ItemStatus.UNREACHABLE if failure.unreachable else ItemStatus.ERROR
+        for kind in probe.kinds:
+            yield Observation(kind, f"powershell (WinRM {transport.endpoint}): {probe.script}", b"", now, now, status=status,
+                              errors=[f"{probe.name}: not tried after: {failure}"])
+
+    def _run(self, probe: Probe, host: Host, transport: Transport) -> Generator[Observation, None, WinrmError | None]:
+        """Run one probe; returns the error that makes further probes pointless, if any."""
+        started = utcnow()
+        command = f"powershell (WinRM {transport.endpoint}): {probe.script}"
+
+        def observation(kind: str, raw: bytes, **kw: Any) -> Observation:
+            return Observation(kind=kind, command=command, raw=raw, started=started, ended=utcnow(), **kw)
+
+        try:
+            out = transport.run_ps(probe.script)
+        except WinrmError as exc:
+            status = ItemStatus.UNREACHABLE if exc.unreachable else ItemStatus.ERROR
+            for kind in probe.kinds:
+                yield observation(kind, b"", status=status, errors=[f"{probe.name}: {exc}"])
+            return exc if exc.fatal else None
+        if out.exit_code != 0:
+            message = out.stderr.decode("utf-8", errors="replace").strip()[:500]
+            for kind in probe.kinds:
+                yield observation(kind, out.stdout, status=ItemStatus.ERROR, errors=[f"{probe.name}: exit code {out.exit_code}: {message}"])
+            return None
+        try:
+            parsed = probe.parse(out.stdout, host)
+        except (ValueError, KeyError, TypeError) as exc:
+            for kind in probe.kinds:  # kept raw and flagged, never dropped
+                yield observation(kind, out.stdout, status=ItemStatus.GARBLED, errors=[f"{probe.name}: output could not be read: {exc}"])
+            return None
+        # a succeeded probe may still have written warnings (pywinrm has unwrapped CLIXML already): keep them
+        warnings = [f"{probe.name}: stderr: {out.stderr.decode('utf-8', errors='replace').strip()[:500]}"] if out.stderr.strip() else []
+        for kind, normalized in parsed:
+            if normalized is None:
+                yield observation(kind, out.stdout, status=ItemStatus.ABSENT, errors=[f"{probe.name}: not present on this host"])
+            else:
+                yield observation(kind, out.stdout, normalized=normalized, errors=warnings)
+        return None

@@ -1,0 +1,80 @@
+"""The read-only PowerShell the Windows collector runs. Each prints base64 of UTF-8 so no code page can garble it.
+
+Kept short: pywinrm passes a script on one command line.
+"""
+
+from __future__ import annotations
+
+EMIT = "[Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes(($o | ConvertTo-Json -Depth 5 -Compress)))"
+
+# auditpol /backup carries a numeric setting column that does not depend on the display language;
+# it can only write to a file, so the file goes to %TEMP% and is removed at once.
+AUDIT_POLICY = r"""$f = Join-Path $env:TEMP ("auditpack-" + [guid]::NewGuid() + ".csv")
+auditpol /backup /file:$f | Out-Null
+$c = [IO.File]::ReadAllText($f); Remove-Item $f -Force
+[Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($c))"""
+
+SECURITY_LOG = r"""$l = Get-WinEvent -ListLog Security
+$e = Get-WinEvent -LogName Security -Oldest -MaxEvents 1 -ErrorAction SilentlyContinue
+$o = @{max_size_bytes=[int64]$l.MaximumSizeInBytes; log_mode=[int]$l.LogMode; record_count=[int64]$l.RecordCount
+ oldest_record=$(if ($e) { $e.TimeCreated.ToUniversalTime().ToString('o') } else { $null })}
+""" + EMIT
+
+# Counted with EventLogReader, never rendering messages: fast on large DC logs and language-independent.
+SECURITY_EVENTS = r"""$days = __DAYS__
+$ids = 4624,4625,4634,4647,4663,4719,4725,4740,5140,5145,1102
+$q = "*[System[(" + (($ids | % { "EventID=$_" }) -join ' or ') + ") and TimeCreated[timediff(@SystemTime) <= $($days*86400000)]]]"
+$R = 'System.Diagnostics.Eventing.Reader'
+$r = New-Object "$R.EventLogReader" (New-Object "$R.EventLogQuery" 'Security', ([type]"$R.PathType")::LogName, $q)
+$d = @{}; $n = @(); $x = @()
+while ($e = $r.ReadEvent()) {
+ $t = $e.TimeCreated.ToUniversalTime(); $k = $t.ToString('yyyy-MM-dd'); $i = [string]$e.Id
+ if (-not $d[$k]) { $d[$k] = @{} }; $d[$k][$i] = 1 + [int]$d[$k][$i]
+ $p = @($e.Properties | % { [string]$_.Value })
+ if ($e.Id -in 1102,4719) { $n += @{event_id=$e.Id; time=$t.ToString('o'); by="$($p[2])\$($p[1])"} }
+ if ($e.Id -eq 4725) { $x += @{account=$p[0]; domain=$p[1]; time=$t.ToString('o'); by="$($p[5])\$($p[4])"} }
+ $e.Dispose() }
+$old = Get-WinEvent -LogName Security -Oldest -MaxEvents 1 -ErrorAction SilentlyContinue
+$from = (Get-Date).ToUniversalTime().AddDays(-$days)
+if ($old -and $old.TimeCreated.ToUniversalTime() -gt $from) { $from = $old.TimeCreated.ToUniversalTime() }
+$o = @{covered_from=$from.ToString('o'); covered_to=(Get-Date).ToUniversalTime().ToString('o'); days=$d; notable=$n; disabled=$x}
+""" + EMIT
+
+FIREWALL = r"""$p = @(Get-NetFirewallProfile -PolicyStore ActiveStore | % { @{name=[string]$_.Name; enabled=[int]$_.Enabled
+ inbound=[int]$_.DefaultInboundAction; outbound=[int]$_.DefaultOutboundAction; log_allowed=[int]$_.LogAllowed; log_blocked=[int]$_.LogBlocked} })
+$f = @(Get-CimInstance -Namespace root/SecurityCenter2 -ClassName FirewallProduct -ErrorAction SilentlyContinue | % { [string]$_.displayName })
+$o = @{profiles=$p; third_party=$f}
+""" + EMIT
+
+ANTIVIRUS = r"""$a = @(Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct -ErrorAction SilentlyContinue |
+ % { @{name=[string]$_.displayName; state=[int]$_.productState; timestamp=[string]$_.timestamp} })
+$m = $null
+try { $s = Get-MpComputerStatus -ErrorAction Stop
+ $m = @{enabled=[bool]$s.AntivirusEnabled; realtime=[bool]$s.RealTimeProtectionEnabled; engine=[string]$s.AMEngineVersion
+  signature=$s.AntivirusSignatureLastUpdated.ToUniversalTime().ToString('o')} } catch { }
+$c = $null; $ca = Join-Path $env:ProgramFiles 'McAfee\Agent\cmdagent.exe'
+if (Test-Path $ca) { $c = (& $ca -i) -join "`n" }
+$o = @{antivirus=$a; defender=$m; mcafee_agent=$c}
+""" + EMIT
+
+WINDOWS_BACKUP = r"""$o = @{available=$false; jobs=@()}
+if (Get-Command Get-WBJob -ErrorAction SilentlyContinue) {
+ $o.available = $true
+ $o.jobs = @(Get-WBJob -Previous 400 | % { @{type=[string]$_.JobType; start=$_.StartTime.ToUniversalTime().ToString('o')
+  end=$(if ($_.EndTime) { $_.EndTime.ToUniversalTime().ToString('o') } else { $null }); hresult=[int64]$_.HResult} }) }
+""" + EMIT
+
+
+# Veeam Backup & Replication, on its own server: one record per protected machine per session.
+# Enum names (Success, Warning, Failed) are code identifiers, not translated text.
+VEEAM = r"""$o = @{available=$false; runs=@()}
+if (Get-Module -ListAvailable -Name Veeam.Backup.PowerShell) {
+ Import-Module Veeam.Backup.PowerShell -WarningAction SilentlyContinue; $o.available = $true; $since = (Get-Date).AddDays(-400)
+ $o.runs = @(Get-VBRBackupSession | ? { $_.CreationTime -gt $since } | % { $s = $_; $s.GetTaskSessions() | % {
+  @{server=[string]$_.Name; job=[string]$s.JobName; start=$s.CreationTime.ToUniversalTime().ToString('o')
+   end=$(if ($s.EndTime -gt $s.CreationTime) { $s.EndTime.ToUniversalTime().ToString('o') } else { $null }); status=[string]$_.Status} } }) }
+""" + EMIT
+
+
+def security_events_script(days: int) -> str:
+    return SECURITY_EVENTS.replace("__DAYS__", str(int(days)))

@@ -1,0 +1,70 @@
+"""An HTTPS server answering ePO's Web API call core.executeQuery the way the console does.
+
+Real: the TLS socket, HTTP Basic authentication, the URL and query
+parameters. Simulated: the rows, which the test gives (in the shape ePO's
+JSON output uses: "OK:" then a list of objects keyed Table.Column).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+from .tls import TestPki, make_pki
+
+
+@dataclass
+class EpoPeer:
+    url: str
+    pki: TestPki
+    requests: list[dict] = field(default_factory=list)
+
+
+@contextmanager
+def running_epo(directory: Path, address: str, user: str, password: str, rows: list[dict]) -> Iterator[EpoPeer]:
+    pki = make_pki(directory, "epo.test", address)
+    peer: EpoPeer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            url = urlparse(self.path)
+            peer.requests.append({"path": url.path, "query": parse_qs(url.query)})
+            expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+            if self.headers.get("Authorization") != expected:
+                self._answer(401, b"Error 0:\r\nInvalid credentials\r\n", {"WWW-Authenticate": 'Basic realm="ePO"'})
+            elif url.path != "/remote/core.executeQuery":
+                self._answer(404, b"Error 1:\r\nUnknown command\r\n")
+            else:
+                self._answer(200, b"OK:\r\n" + json.dumps(rows, indent=2).encode())
+
+        def _answer(self, status: int, body: bytes, headers: dict | None = None) -> None:
+            self.send_response(status)
+            for key, value in {"Content-Type": "text/plain; charset=UTF-8", **(headers or {})}.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer((address, 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pki.cert_file, pki.key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    peer = EpoPeer(f"https://{address}:{server.server_port}", pki)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield peer
+    finally:
+        server.shutdown()
+        server.server_close()

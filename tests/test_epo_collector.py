@@ -1,0 +1,72 @@
+"""The ePO console collector against a real HTTPS server speaking the Web API's answer format."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from peers.epo import running_epo
+
+from auditpack.collectors.base import CollectContext
+from auditpack.collectors.epo import EpoCollector, parse_epo_systems
+from auditpack.inventory import parse_inventory
+
+ROWS = [  # hand-built in the shape ePO's :output=json uses; not a capture
+    {"EPOLeafNode.NodeName": "WS-001", "EPOLeafNode.LastUpdate": "2026-11-20T09:12:03+01:00", "EPOProdPropsView_VIRUSCAN.datdate": "2026-11-19"},
+    {"EPOLeafNode.NodeName": "ws-002", "EPOLeafNode.LastUpdate": "2026-10-01T08:00:00+02:00", "EPOProdPropsView_VIRUSCAN.datdate": None},
+]
+
+
+def epo_host(url: str, extra: str = "") -> object:
+    text = (f"all:\n  hosts:\n    epo01:\n      ansible_host: 127.0.0.51\n      ansible_connection: winrm\n"
+            f"      ansible_user: svc-epo-read\n      auditpack_password: env:AUDITPACK_TEST_EPO_PW\n"
+            f"      auditpack_epo_url: {url}\n{extra}")
+    return parse_inventory(text.encode()).hosts[0]
+
+
+def collect(host) -> object:
+    [obs] = list(EpoCollector().collect(host, CollectContext(time.monotonic() + 30, "tester")))
+    return obs
+
+
+@pytest.fixture
+def epo(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUDITPACK_TEST_EPO_PW", "Leesrecht-42")
+    with running_epo(tmp_path / "pki", "127.0.0.51", "svc-epo-read", "Leesrecht-42", ROWS) as peer:
+        yield peer
+
+
+def test_systems_are_read_over_verified_https(epo):
+    obs = collect(epo_host(epo.url, f"      auditpack_tls_ca_file: {epo.pki.ca_file}\n"))
+    assert obs.status == "ok", obs.errors
+    assert obs.normalized["systems"] == [
+        {"name": "WS-001", "last_contact": "2026-11-20T09:12:03+01:00", "content_date": "2026-11-19", "product_enabled": None},
+        {"name": "ws-002", "last_contact": "2026-10-01T08:00:00+02:00", "content_date": None, "product_enabled": None}]
+    assert obs.raw.startswith(b"OK:")
+    [request] = epo.requests
+    assert request["path"] == "/remote/core.executeQuery" and request["query"]["target"] == ["EPOLeafNode"]
+    assert b"Leesrecht-42" not in obs.raw and "Leesrecht-42" not in obs.command
+
+
+def test_untrusted_certificate_wrong_password_and_plain_http_are_recorded(epo, monkeypatch):
+    untrusted = collect(epo_host(epo.url))
+    assert untrusted.status == "error" and "TLS" in untrusted.errors[0]
+    monkeypatch.setenv("AUDITPACK_TEST_EPO_PW", "fout")
+    refused = collect(epo_host(epo.url, f"      auditpack_tls_ca_file: {epo.pki.ca_file}\n"))
+    assert refused.status == "error" and "HTTP 401" in refused.errors[0]
+    plain = collect(epo_host(epo.url.replace("https://", "http://")))
+    assert plain.status == "error" and "must be https" in plain.errors[0]
+
+
+def test_unreachable_console_is_recorded(monkeypatch):
+    from peers.sockets import refused_port
+
+    monkeypatch.setenv("AUDITPACK_TEST_EPO_PW", "Leesrecht-42")
+    obs = collect(epo_host(f"https://127.0.0.52:{refused_port('127.0.0.52')}"))
+    assert obs.status == "unreachable" and "cannot reach" in obs.errors[0]
+
+
+@pytest.mark.parametrize("answer", [b"Error 0:\r\nInvalid query\r\n", b"OK:\r\n{not json", b"OK:\r\n{}", b'OK:\r\n[{"x": 1}]', b"\xff\xfe"])
+def test_garbled_answers_are_refused_with_a_reason(answer):
+    with pytest.raises((ValueError, UnicodeDecodeError)):
+        parse_epo_systems(answer)

@@ -1,0 +1,179 @@
+"""The Windows collector with unmodified pywinrm against the real-protocol WinRM peer (tests/peers/winrm.py).
+
+What is real: the socket, HTTP, NTLM, message encryption or TLS, WS-Man and
+WinRS. What is simulated: the host. FakeDomainController answers each probe
+script with output hand-built in the format the probe prints (base64 of UTF-8
+JSON, auditpol /backup CSV), labelled as such.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+from peers.winrm import ScriptResult, running_winrm
+
+from auditpack.collectors import windows_probes as ps
+from auditpack.collectors.base import CollectContext
+from auditpack.collectors.windows import EVENT_DAYS, WindowsCollector, probes_for
+from auditpack.inventory import parse_inventory
+
+USER, PASSWORD = "KCDEMO\\svc-audit", "Alleen-Lezen-2026"
+
+
+def printed(obj) -> bytes:
+    return base64.b64encode(json.dumps(obj, ensure_ascii=False).encode("utf-8")) + b"\r\n"
+
+
+AUDITPOL = ("Machine Name,Policy Target,Subcategory,Subcategory GUID,Inclusion Setting,Exclusion Setting,Setting Value\r\n"
+            + "".join(f"DC01,System,Subcategorie {g},{{0CCE{g}-69AE-11D9-BED3-505054503030}},Geslaagd en mislukt,,3\r\n"
+                      for g in ("9215", "9216", "9217", "923F", "9242", "921D", "9224", "9244")))
+
+
+class FakeDomainController:
+    """Answers the probes like a healthy Dutch DC would; `broken` names probes that misbehave."""
+
+    def __init__(self, broken: dict[str, ScriptResult] | None = None):
+        self.broken = broken or {}
+
+    def __call__(self, script: str) -> ScriptResult:
+        answers = {
+            ps.AUDIT_POLICY: ScriptResult(base64.b64encode(AUDITPOL.encode("utf-8")) + b"\r\n"),
+            ps.SECURITY_LOG: ScriptResult(printed({"max_size_bytes": 4 << 30, "log_mode": 0, "record_count": 2_500_000,
+                                                   "oldest_record": "2025-09-01T00:00:00Z"})),
+            ps.security_events_script(EVENT_DAYS): ScriptResult(printed({
+                "covered_from": "2025-09-01T00:00:00Z", "covered_to": "2026-11-23T08:00:00Z",
+                "days": {"2026-11-22": {"4624": 812, "4634": 790}, "2026-11-21": {"4624": 640}},
+                "notable": [{"event_id": 4719, "time": "2026-11-21T03:00:00Z", "by": "KCDEMO\\DC01$"}],
+                "disabled": [{"account": "m.de.vries", "domain": "KCDEMO", "time": "2026-10-02T07:01:00Z", "by": "KCDEMO\\hr-beheer"}]})),
+            ps.FIREWALL: ScriptResult(printed({"profiles": [{"name": n, "enabled": 1, "inbound": 4, "outbound": 2}
+                                                            for n in ("Domain", "Private", "Public")], "third_party": []})),
+            ps.ANTIVIRUS: ScriptResult(printed({"antivirus": [{"name": "Windows Defender", "state": 397568}],
+                                                "defender": {"enabled": True, "realtime": True, "engine": "1.1.24090.11",
+                                                             "signature": "2026-11-22T21:04:00Z"}})),
+            ps.WINDOWS_BACKUP: ScriptResult(printed({"available": True, "jobs": [
+                {"type": "Backup", "start": "2026-11-22T21:00:00Z", "end": "2026-11-22T21:40:00Z", "hresult": 0}]})),
+        }
+        for name, result in self.broken.items():
+            answers[getattr(ps, name) if name != "EVENTS" else ps.security_events_script(EVENT_DAYS)] = result
+        if script not in answers:
+            return ScriptResult(stderr=b"unexpected script", exit_code=99)
+        if isinstance(answers[script], Exception):
+            raise answers[script]  # the peer turns this into a WSMan fault with HTTP 500
+        return answers[script]
+
+
+def dc_host(peer, password_env: str = "AUDITPACK_TEST_WINRM_PW", extra: str = ""):
+    text = (f"all:\n  hosts:\n    dc01:\n      ansible_host: {peer.address}\n      ansible_port: {peer.port}\n"
+            f"      ansible_connection: winrm\n      ansible_winrm_scheme: {peer.scheme}\n      ansible_user: '{USER}'\n"
+            f"      auditpack_password: env:{password_env}\n      auditpack_roles: [domain_controller]\n{extra}")
+    return parse_inventory(text.encode()).hosts[0]
+
+
+def collect(host) -> dict:
+    return {o.kind: o for o in WindowsCollector().collect(host, CollectContext(time.monotonic() + 120, "tester"))}
+
+
+@pytest.fixture(autouse=True)
+def password(monkeypatch):
+    monkeypatch.setenv("AUDITPACK_TEST_WINRM_PW", PASSWORD)
+
+
+def test_every_probe_over_encrypted_http(tmp_path):
+    with running_winrm(tmp_path, "127.0.0.61", {USER: PASSWORD}, FakeDomainController()) as peer:
+        host = dc_host(peer)
+        found = collect(host)
+    assert {k: o.status for k, o in found.items()} == {k: "ok" for k in (
+        "windows.audit_policy", "windows.security_log", "windows.security_events_daily", "ad.account_disabled_events",
+        "windows.firewall_profiles", "windows.security_center", "av.host_status", "backup.runs")}
+    policy = found["windows.audit_policy"].normalized["subcategories"]
+    assert policy["0cce9215-69ae-11d9-bed3-505054503030"] == {"name": "Subcategorie 9215", "success": True, "failure": True}
+    assert found["windows.security_log"].normalized["retention"] == "overwrite"
+    assert found["windows.security_events_daily"].normalized["days"]["2026-11-22"]["4624"] == 812
+    assert found["ad.account_disabled_events"].normalized["events"][0]["account"] == "KCDEMO\\m.de.vries"
+    assert found["windows.firewall_profiles"].normalized["profiles"]["public"]["default_inbound"] == "block"
+    assert found["av.host_status"].normalized["signature_date"] == "2026-11-22"
+    assert found["backup.runs"].normalized["runs"][0]["server"] == "dc01"
+    # read-only: the host was asked to run exactly the declared probes, nothing else
+    assert peer.received == [p.script for p in probes_for(host)]
+    assert set(peer.received) <= set(WindowsCollector.allowed_commands) and ps.VEEAM not in peer.received  # not a backup server
+    assert PASSWORD not in json.dumps([o.command for o in found.values()])
+
+
+def test_https_with_the_site_ca(tmp_path):
+    with running_winrm(tmp_path, "127.0.0.62", {USER: PASSWORD}, FakeDomainController(), scheme="https") as peer:
+        untrusted = collect(dc_host(peer))
+        trusted = collect(dc_host(peer, extra=f"      auditpack_tls_ca_file: {peer.ca_file}\n"))
+    assert all(o.status == "error" for o in untrusted.values())
+    assert "TLS" in untrusted["windows.audit_policy"].errors[0]
+    assert all("not tried after" in o.errors[0] for k, o in untrusted.items() if k != "windows.audit_policy")
+    assert trusted["windows.firewall_profiles"].status == "ok", trusted["windows.firewall_profiles"].errors
+
+
+def test_wrong_password_stops_after_the_first_refusal(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUDITPACK_TEST_WINRM_PW", "Fout-Wachtwoord")
+    with running_winrm(tmp_path, "127.0.0.63", {USER: PASSWORD}, FakeDomainController()) as peer:
+        found = collect(dc_host(peer))
+    assert found["windows.audit_policy"].errors == [f"audit policy: logon to http://{peer.address}:{peer.port}/wsman refused: invalid credentials"]
+    assert all(o.status == "error" for o in found.values())
+    assert peer.received == []  # nothing ran, and the account was not hammered
+
+
+def test_garbled_and_failing_probes_are_kept_raw_and_flagged(tmp_path):
+    broken = {"FIREWALL": ScriptResult(b"Get-NetFirewallProfile : Toegang geweigerd\r\n"),
+              "AUDIT_POLICY": ScriptResult(stderr=b"Error 0x00000522 occurred: A required privilege is not held by the client.",
+                                           exit_code=1)}
+    with running_winrm(tmp_path, "127.0.0.64", {USER: PASSWORD}, FakeDomainController(broken)) as peer:
+        found = collect(dc_host(peer))
+    firewall = found["windows.firewall_profiles"]
+    assert firewall.status == "garbled" and firewall.raw == b"Get-NetFirewallProfile : Toegang geweigerd\r\n"
+    audit = found["windows.audit_policy"]
+    assert audit.status == "error" and "exit code 1" in audit.errors[0] and "privilege" in audit.errors[0]
+    assert found["windows.security_log"].status == "ok"  # one broken probe does not stop the others
+
+
+def test_the_run_records_a_windows_dc_end_to_end(tmp_path, store):
+    from auditpack.runner import run_collection
+
+    with running_winrm(tmp_path, "127.0.0.65", {USER: PASSWORD}, FakeDomainController()) as peer:
+        host = dc_host(peer)
+        inventory = parse_inventory(b"all:\n  hosts:\n    dc01: {}\n")
+        inventory.hosts = [host]
+        result = run_collection(store, inventory, [host], "tester")
+    # WinRM answered; LDAP to the same DC did not (nothing listens there in this test): partial, not unreachable
+    assert result.outcomes[0].status == "partial"
+    assert [e for e in result.outcomes[0].errors if not e.startswith("ad: cannot connect to ldaps://")] == []
+    kinds = {i.kind for i in store.items(host="dc01") if i.status == "ok"}
+    assert {"host.reachability", "windows.audit_policy", "windows.firewall_profiles"} <= kinds
+    reach = store.read_json(next(i for i in store.items(host="dc01") if i.kind == "host.reachability").normalized_sha256)
+    assert "Negotiate" in reach["auth_schemes"]
+
+
+CLIXML_WARNING = (b'#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
+                  b'<S S="Error">Get-CimInstance : Ongeldige naamruimte _x000D__x000A_</S></Objs>')
+
+
+def test_server_without_security_center_fault_and_missing_cmdlet(tmp_path):
+    """Server SKUs have no root/SecurityCenter2; an old host lacks Get-NetFirewallProfile; a provider fails with a 500."""
+    no_center = printed({"antivirus": [], "defender": {"enabled": True, "realtime": True, "engine": "1.1.1",
+                                                       "signature": "2026-11-20T10:00:00Z"}})
+    broken = {"ANTIVIRUS": ScriptResult(no_center, CLIXML_WARNING),
+              "FIREWALL": ScriptResult(stderr=b"Get-NetFirewallProfile : The term 'Get-NetFirewallProfile' is not recognized", exit_code=1),
+              "SECURITY_LOG": RuntimeError("WMI provider failure")}
+    with running_winrm(tmp_path, "127.0.0.66", {USER: PASSWORD}, FakeDomainController(broken)) as peer:
+        found = collect(dc_host(peer))
+    status = found["av.host_status"]
+    assert status.status == "ok" and status.normalized["product"] == "Microsoft Defender Antivirus"
+    assert status.errors and "Ongeldige naamruimte" in status.errors[0] and "CLIXML" not in status.errors[0]
+    assert found["windows.firewall_profiles"].status == "error" and "is not recognized" in found["windows.firewall_profiles"].errors[0]
+    log = found["windows.security_log"]
+    assert log.status == "error" and "WSManFault" in log.errors[0]
+    assert found["windows.audit_policy"].status == "ok" and found["windows.security_events_daily"].status == "ok"
+
+
+def test_every_probe_fits_the_command_line():
+    from auditpack.collectors.winrm_transport import MAX_SCRIPT
+
+    assert all(len(script) <= MAX_SCRIPT for script in WindowsCollector.allowed_commands)
