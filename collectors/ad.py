@@ -150,15 +150,21 @@ class AdCollector:
         finally:
             conn.unbind()
 
-    def _users(self, conn, base: str, page_size: int) -> Observation:
-        search = _Search("ad.users", _describe(base, USERS_FILTER, parse.USER_ATTRIBUTES, page_size=page_size))
-        now = datetime.now(timezone.utc)
+    @staticmethod
+    def _list(conn, kind: str, base: str, search_filter: str, attributes: list[str], page_size: int,
+              record: Callable[[dict[str, Any]], Any], wrap: Callable[[list[Any]], Any]) -> Observation:
+        """One paged search as one evidence item: every entry decoded by record, the list shaped by wrap."""
+        search = _Search(kind, _describe(base, search_filter, attributes, page_size=page_size))
         try:
-            records = list(search.feed(lt.paged_entries(conn, base, USERS_FILTER, parse.USER_ATTRIBUTES, page_size),
-                                       lambda e: parse.user_record(e, now)))
+            records = list(search.feed(lt.paged_entries(conn, base, search_filter, attributes, page_size), record))
         except (ldap_errors.LDAPException, OSError, ValueError) as exc:
             return search.failed(exc)
-        return search.observation({"base": base, "users": records, "note": LOGON_LAG_NOTE})
+        return search.observation(wrap(records))
+
+    def _users(self, conn, base: str, page_size: int) -> Observation:
+        now = datetime.now(timezone.utc)
+        return self._list(conn, "ad.users", base, USERS_FILTER, parse.USER_ATTRIBUTES, page_size,
+                          lambda e: parse.user_record(e, now), lambda users: {"base": base, "users": users, "note": LOGON_LAG_NOTE})
 
     def _policy(self, conn, base: str) -> Observation:
         search = _Search("ad.password_policy", _describe(base, "(objectClass=*)", parse.POLICY_ATTRIBUTES, scope="base"))
@@ -173,13 +179,9 @@ class AdCollector:
 
     def _fine_grained(self, conn, base: str, page_size: int) -> Observation:
         container = f"CN=Password Settings Container,CN=System,{base}"
-        search = _Search("ad.fine_grained_policies", _describe(container, PSO_FILTER, parse.PSO_ATTRIBUTES, page_size=page_size))
-        try:
-            policies = list(search.feed(lt.paged_entries(conn, container, PSO_FILTER, parse.PSO_ATTRIBUTES, page_size),
-                                        parse.fine_grained_policy))
-        except (ldap_errors.LDAPException, OSError, ValueError) as exc:
-            return search.failed(exc)
-        return search.observation({"policies": sorted(policies, key=lambda p: (p["precedence"] or 0, p["name"] or ""))})
+        return self._list(conn, "ad.fine_grained_policies", container, PSO_FILTER, parse.PSO_ATTRIBUTES, page_size,
+                          parse.fine_grained_policy,
+                          lambda found: {"policies": sorted(found, key=lambda p: (p["precedence"] or 0, p["name"] or ""))})
 
     @staticmethod
     def _privileged_searches(domain_sid: str | None) -> dict[str, str]:
@@ -212,12 +214,5 @@ class AdCollector:
         return search.observation({"groups": groups, "not_found": not_found})
 
     def _computers(self, conn, base: str, page_size: int) -> Observation:
-        search = _Search("ad.computers", _describe(base, COMPUTERS_FILTER, parse.COMPUTER_ATTRIBUTES, page_size=page_size))
-        try:
-            computers = list(search.feed(lt.paged_entries(conn, base, COMPUTERS_FILTER, parse.COMPUTER_ATTRIBUTES, page_size),
-                                         parse.computer_record))
-        except (ldap_errors.LDAPException, OSError, ValueError) as exc:
-            return search.failed(exc)
-        return search.observation({"base": base, "computers": computers, "note": LOGON_LAG_NOTE})
-
-
+        return self._list(conn, "ad.computers", base, COMPUTERS_FILTER, parse.COMPUTER_ATTRIBUTES, page_size,
+                          parse.computer_record, lambda found: {"base": base, "computers": found, "note": LOGON_LAG_NOTE})

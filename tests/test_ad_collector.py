@@ -215,7 +215,7 @@ def test_dc_stopped_in_the_middle_of_a_paged_search(tmp_path, monkeypatch):
     with running_dc(tmp_path / "dc2", "127.0.0.23") as dc:
         dc.ldbadd("".join(f"dn: CN=bulk{i:05d},CN=Users,{BASE_DN}\nobjectClass: user\nsAMAccountName: bulk{i:05d}\n\n"
                           for i in range(3000)))
-        host = parse_inventory(host_yaml(INSECURE + "      auditpack_ldap_page_size: 5\n").replace(ADDRESS.encode(), b"127.0.0.23")).hosts[0]
+        host = parse_inventory(host_yaml(INSECURE + "      auditpack_ldap_page_size: 1\n").replace(ADDRESS.encode(), b"127.0.0.23")).hosts[0]
         monkeypatch.setenv("AUDITPACK_TEST_DC_PW", ADMIN_PASSWORD)
         found: dict = {}
 
@@ -227,7 +227,7 @@ def test_dc_stopped_in_the_middle_of_a_paged_search(tmp_path, monkeypatch):
         worker.start()
         while "ad.connection" not in found:
             time.sleep(0.01)
-        time.sleep(0.3)  # some pages in
+        time.sleep(0.3)  # some pages in: one entry per page keeps the search busy for seconds
         os.kill(dc.process.pid, signal.SIGKILL)
         worker.join(60)
     users = found["ad.users"]
