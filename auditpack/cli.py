@@ -27,7 +27,8 @@ from .credentials import CredentialError
 from .evidence import Observation
 from .inventory import ROLE_NAMES, Host, Inventory, InventoryError
 from .collectors.parsers.registers import REGISTERS, RegisterError
-from .imports import attach_document, import_evtx, import_register
+from .imports import (FIREWALL_CONFIG_PARSERS, attach_document, import_egress_register, import_evtx,
+                      import_firewall_config, import_register)
 from .jobs import builtin_inventory, find_inventory, latest_run_year, write_report
 from .periods import PeriodError, period_from_options
 from .reports.i18n import STATUS_LABELS
@@ -154,10 +155,13 @@ class _RichProgress(RunProgress):
 def _ask_prompted_passwords(hosts: list[Host]) -> None:
     """Ask for 'prompt' passwords now, in order, before worker threads and the progress display start."""
     for host in hosts:
-        for ref, user in ((host.password, host.user), (host.ldap_password, host.ldap_user or host.user)):
+        asked = [(host.password, host.user, f"{host.user} on {host.name}"),
+                 (host.ldap_password, host.ldap_user or host.user, f"{host.ldap_user or host.user} on {host.name}")]
+        asked += [(b.passphrase, b.key, f"the {b.tool} repository {b.repository} on {host.name}") for b in host.backups]
+        for ref, user, label in asked:
             if ref is not None and ref.scheme == "prompt":
                 try:
-                    ref.resolve(user, f"{user} on {host.name}")
+                    ref.resolve(user, label)
                 except CredentialError as exc:
                     err_console.print(f"[yellow]{host.name}: {exc}[/]")
 
@@ -443,6 +447,64 @@ def import_evtx_command(files: tuple[Path, ...], host_name: str | None, store_pa
     sys.exit(DEVIATIONS if any(i["errors"] for i in body["items"]) else OK)
 
 
+@import_group.command(name="egress-register")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@store_option
+@operator_option
+def import_egress_command(file: Path, store_path: Path, operator: str) -> None:
+    """Store the egress register: why each device may send traffic out (T-FWP).
+
+    A YAML file you keep, one entry per reason. An entry names the device and a
+    rule id, a service ("tcp/443", "udp/7078-7097", "icmp") or a port, and the
+    reason. Outbound allow rules that no entry covers are reported by T-FWP;
+    each collection is held against the register as last imported by its date.
+
+    \b
+    Example file:
+      entries:
+        - {device: fw01, service: tcp/443, reason: "Customer CRM (SaaS) over HTTPS"}
+        - {device: fw01, port: 53, reason: "DNS to the provider's resolvers"}
+        - {device: fw01, rule: "inet/filter/forward/12", reason: "Telephony platform, ticket CHG-2291"}
+    \b
+    Example:
+      auditpack import egress-register egress-register.yaml
+    """
+    store = _open_store(store_path, create=True)
+    try:
+        ref, meta, normalized = import_egress_register(store, file, operator)
+    except YamlFileError as exc:
+        _refuse(f"Egress register {file} (nothing was stored)", exc.problems)
+    console.print(f"Stored {len(normalized['entries'])} egress reasons as item {meta['id']} "
+                  f"(sha256 {meta['raw']['sha256']}) in run {ref.seq}.", soft_wrap=True)
+
+
+@import_group.command(name="firewall")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--type", "config_type", type=click.Choice(sorted(FIREWALL_CONFIG_PARSERS)), required=True,
+              help="What the file is: a config.xml backup (pfsense/opnsense), a FortiGate config backup, "
+                   "`nft -j list ruleset` output or `iptables-save` output.")
+@click.option("--device", required=True, metavar="NAME", help="The firewall's name, as in the inventory and the egress register.")
+@click.option("--wan", multiple=True, metavar="IFACE", help="An outside interface or zone (repeatable); default for pfSense/OPNsense: wan.")
+@store_option
+@operator_option
+def import_firewall_command(file: Path, config_type: str, device: str, wan: tuple[str, ...], store_path: Path,
+                            operator: str) -> None:
+    """Store a firewall configuration backup as that device's ruleset, for firewalls not reached over SSH.
+
+    \b
+    Examples:
+      auditpack import firewall config-fw01-20261101.xml --type pfsense --device fw01
+      auditpack import firewall fgt-backup.conf --type fortigate --device fgt01 --wan wan1
+    """
+    store = _open_store(store_path, create=True)
+    try:
+        ref, meta, normalized = import_firewall_config(store, file, config_type, device, wan, operator)
+    except ValueError as exc:
+        raise click.ClickException(f"{file} could not be read as {config_type} (nothing was stored): {exc}") from None
+    console.print(f"Stored {len(normalized['rules'])} rules of {device} (default inbound {normalized['default_inbound']}, "
+                  f"outbound {normalized['default_outbound']}) as item {meta['id']} in run {ref.seq}.", soft_wrap=True)
+
+
 @cli.command()
 @click.argument("control_id", metavar="CONTROL")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
@@ -534,6 +596,54 @@ def doctor(inventory_path: str | None, hosts: tuple[str, ...], roles: tuple[str,
                       cred_text if cred_ok else f"[red]{cred_text}[/]")
     console.print(table)
     sys.exit(OK if all_ok else DEVIATIONS)
+
+
+@cli.command(name="firewall-diff")
+@click.argument("host")
+@click.option("--old", "old_day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The earlier moment (YYYY-MM-DD); default: 365 days before --new.")
+@click.option("--new", "new_day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The later moment; default: today.")
+@click.option("--json", "as_json", is_flag=True, help="Print the difference as JSON.")
+@store_option
+def firewall_diff(host: str, old_day: datetime | None, new_day: datetime | None, as_json: bool, store_path: Path) -> None:
+    """Show the firewall rules added, removed and changed between two moments.
+
+    Each moment takes the last ruleset collected or imported on or before that
+    day, so the default compares today's rules with those of a year ago.
+
+    \b
+    Examples:
+      auditpack firewall-diff fw01
+      auditpack firewall-diff fw01 --old 2026-10-01 --new 2026-11-01
+    Exit codes: 0 no change, 1 rules changed, 2 no ruleset for a moment.
+    """
+    from .rule_history import rules_diff
+
+    new = (new_day or datetime.now()).date()
+    old = old_day.date() if old_day else new - timedelta(days=365)
+    store = _open_store(store_path, create=False)
+    try:
+        before, after, diff = rules_diff(store, host, old, new)
+    except ValueError as exc:
+        err_console.print(f"[red]{exc}[/]")
+        sys.exit(ERRORS)
+    changed = any(diff.values())
+    if as_json:
+        print(json.dumps({"host": host, "old": {"item": before.item.id, "collected": before.item.started},
+                          "new": {"item": after.item.id, "collected": after.item.started}, **diff}, indent=2))
+        sys.exit(DEVIATIONS if changed else OK)
+    console.print(f"{host}: rules of {before.item.started} (item {before.item.id}) against {after.item.started} "
+                  f"(item {after.item.id})", soft_wrap=True)
+    table = Table()
+    for col in ("change", "rule", "direction", "source", "destination", "service", "action", "description"):
+        table.add_column(col)
+    rows = [("added", r) for r in diff["added"]] + [("removed", r) for r in diff["removed"]]
+    rows += [(f"changed: {', '.join(c['fields'])}", c["after"]) for c in diff["changed"]]
+    for change, rule in rows:
+        table.add_row(change, rule["id"], rule["direction"], rule["source"], rule["destination"], rule["service"],
+                      rule["action"] if rule["enabled"] else f"{rule['action']} (disabled)", rule["description"])
+    console.print(table if rows else "No rule changed.")
+    sys.exit(DEVIATIONS if changed else OK)
 
 
 @cli.command()

@@ -27,7 +27,7 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PROMPT_ANSWERS: dict[str | None, Secret] = {}
 
 
-class CredentialError(Exception):
+class CredentialError(ValueError):
     """A reference that cannot be parsed or resolved; the message never holds a secret."""
 
 

@@ -10,6 +10,10 @@ from typing import Any
 from importlib.metadata import version
 
 from auditpack.collectors.parsers.evtx_summary import summarize_evtx
+from auditpack.collectors.parsers.firewall_rules import EgressRegister
+from auditpack.collectors.parsers.fortigate import parse_fortigate_config
+from auditpack.collectors.parsers.netfilter_rules import parse_iptables_rules, parse_nft_rules
+from auditpack.collectors.parsers.pfsense import parse_pfsense_config
 from auditpack.collectors.parsers.registers import parse_register
 
 from .canonical import utcnow
@@ -19,11 +23,22 @@ from .store import EvidenceStore, ManifestRef
 SOURCE = "registers"  # the manifest's name for evidence that came from files, not from a host
 
 
-def _store_file(store: EvidenceStore, operator: str, kind: str, command: str, raw: bytes, normalized: Any) -> tuple[ManifestRef, dict]:
+# How a saved firewall configuration is read, by --type; the device's WAN interfaces/zones shape "outbound".
+FIREWALL_CONFIG_PARSERS: dict[str, Any] = {
+    "pfsense": lambda data, device, wan: parse_pfsense_config(data, device, wan or ("wan",)),
+    "opnsense": lambda data, device, wan: parse_pfsense_config(data, device, wan or ("wan",)),
+    "fortigate": parse_fortigate_config,
+    "nftables": parse_nft_rules,  # `nft -j list ruleset` saved to a file
+    "iptables": lambda data, device, wan: parse_iptables_rules(data, device, "ipv4", wan),
+}
+
+
+def _store_file(store: EvidenceStore, operator: str, kind: str, command: str, raw: bytes, normalized: Any,
+                source: str = SOURCE) -> tuple[ManifestRef, dict]:
     run = store.begin_run(operator)
     now = utcnow()
-    meta = run.add(SOURCE, "import", Observation(kind=kind, command=command, raw=raw, started=now, ended=utcnow(), normalized=normalized))
-    run.close_source(SOURCE, "ok", [], connection="file")
+    meta = run.add(source, "import", Observation(kind=kind, command=command, raw=raw, started=now, ended=utcnow(), normalized=normalized))
+    run.close_source(source, "ok", [], connection="file")
     ref, _ = run.commit()
     return ref, meta
 
@@ -33,6 +48,27 @@ def import_register(store: EvidenceStore, name: str, path: Path, operator: str) 
     raw = path.read_bytes()
     normalized = parse_register(name, raw, path.name)
     ref, meta = _store_file(store, operator, f"register.{name}", f"import register {name} {path.name}", raw, normalized)
+    return ref, meta, normalized
+
+
+def import_egress_register(store: EvidenceStore, path: Path, operator: str) -> tuple[ManifestRef, dict, dict]:
+    """The YAML file of reasons for outbound traffic (T-FWP); raises YamlFileError naming file, line and key."""
+    raw = path.read_bytes()
+    normalized = EgressRegister.from_yaml(raw, str(path)).model_dump()
+    ref, meta = _store_file(store, operator, "register.egress", f"import egress-register {path.name}", raw, normalized)
+    return ref, meta, normalized
+
+
+def import_firewall_config(store: EvidenceStore, path: Path, config_type: str, device: str, wan: tuple[str, ...],
+                           operator: str) -> tuple[ManifestRef, dict, dict]:
+    """A configuration backup of a firewall that is not reached over SSH, as that device's ruleset.
+
+    Raises ValueError (nothing stored) when the file cannot be read as that type.
+    """
+    raw = path.read_bytes()
+    normalized = FIREWALL_CONFIG_PARSERS[config_type](raw, device, wan)
+    ref, meta = _store_file(store, operator, "firewall.ruleset", f"import firewall {config_type} {path.name}", raw,
+                            normalized, source=device)
     return ref, meta, normalized
 
 

@@ -51,6 +51,7 @@ FIELD_OF_KEY = {
     "auditpack_password": "password",
     "auditpack_timeout": "timeout",
     "auditpack_connect_timeout": "connect_timeout",
+    "auditpack_command_timeout": "command_timeout",
     "auditpack_tls_ca_file": "tls_ca_file",
     "auditpack_tls_insecure": "tls_insecure",
     "auditpack_tls_server_name": "tls_server_name",
@@ -63,6 +64,14 @@ FIELD_OF_KEY = {
     "auditpack_ldap_page_size": "ldap_page_size",
     "auditpack_data_access_groups": "data_access_groups",
     "auditpack_epo_url": "epo_url",
+    "auditpack_ssh_known_hosts": "ssh_known_hosts",
+    "auditpack_ssh_trust_on_first_use": "ssh_trust_on_first_use",
+    "auditpack_ssh_jump": "ssh_jump",
+    "auditpack_firewall_type": "firewall_type",
+    "auditpack_firewall_wan": "firewall_wan",
+    "auditpack_data_paths": "data_paths",
+    "auditpack_retention_days": "retention_days",
+    "auditpack_backups": "backups",
 }
 CREDENTIAL_FIELDS = {"password", "ldap_password"}
 AUDITPACK_KEYS = sorted(k for k in FIELD_OF_KEY if k.startswith("auditpack_"))
@@ -81,6 +90,27 @@ DEFAULT_LDAP_PORTS = {"ldaps": 636, "starttls": 389, "plain": 389}
 DEFAULT_WINRM_PORTS = {"https": 5986, "http": 5985}
 
 
+class BackupSource(BaseModel):
+    """A backup repository or report on an SSH host, read with its own tool (list commands only)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    tool: Literal["borg", "restic", "log"]
+    repository: str                        # repository path/URL, or the report file for tool "log"
+    server: str | None = None              # the server this backs up (default: the host itself)
+    job: str | None = None
+    passphrase: CredentialRef | None = None  # a reference; sent on stdin, never on a command line
+
+    @field_validator("passphrase", mode="before")
+    @classmethod
+    def _reference(cls, value: Any) -> Any:
+        return None if value is None else parse_reference(value)
+
+    @property
+    def key(self) -> str:
+        """Who the passphrase belongs to: the keyring user when none is named, and what a prompt is remembered by."""
+        return f"{self.tool}:{self.repository}"
+
+
 class Host(BaseModel):
     """One host, after group variables were merged the way Ansible merges them."""
 
@@ -97,6 +127,7 @@ class Host(BaseModel):
     groups: tuple[str, ...] = ()
     timeout: float = Field(default=120.0, gt=0, le=86400)
     connect_timeout: float = Field(default=5.0, gt=0, le=600)
+    command_timeout: float = Field(default=120.0, gt=0, le=3600)  # one SSH command; stopped and recorded after this
     winrm_scheme: Literal["http", "https"] = "https"
     winrm_transport: Literal["ntlm", "kerberos", "negotiate", "credssp", "certificate"] = "ntlm"
     tls_verify: bool = True
@@ -112,6 +143,14 @@ class Host(BaseModel):
     ldap_page_size: int = Field(default=500, ge=1, le=10000)
     data_access_groups: tuple[str, ...] = ()
     epo_url: str | None = None          # this host runs the anti-virus console (ePO), e.g. https://epo01:8443
+    ssh_known_hosts: str | None = None  # default ~/.ssh/known_hosts; unknown keys are refused unless trusted on first use
+    ssh_trust_on_first_use: bool = False  # explicit switch: accept and remember an unknown host key; recorded in the evidence
+    ssh_jump: str | None = None         # user@host[:port] of a jump host, reached with the same key
+    firewall_type: Literal["linux", "pfsense", "opnsense", "fortigate"] = "linux"
+    firewall_wan: tuple[str, ...] = ()  # outside interfaces/zones: traffic leaving through them is outbound
+    data_paths: tuple[str, ...] = ()    # locations with personal data whose file ages show retention (O-RET)
+    retention_days: int = Field(default=92, ge=1, le=3650)
+    backups: tuple[BackupSource, ...] = ()
 
     @field_validator("connection", mode="before")
     @classmethod
@@ -330,7 +369,9 @@ class _Loader:
                 target = str(err["loc"][0]) if err["loc"] else ""
                 var = field_source.get(target)
                 key = var.path if var else f"{draft.path}.{target}"
-                got = f" (got {var.value!r})" if var is not None else ""
+                # echo only plain scalars: a list or mapping may hold a secret (a backup passphrase, say)
+                echo = var is not None and isinstance(var.value, (str, int, float, bool)) and target not in CREDENTIAL_FIELDS
+                got = f" (got {var.value!r})" if echo else ""
                 self.problem(var.line if var else draft.line, key, f"{_plain_message(target, err)}{got}")
             return None
         if host.connection == "winrm" and not host.user:
@@ -361,7 +402,7 @@ def _plain_message(target: str, err: dict[str, Any]) -> str:
         return "must be local, ssh, winrm or ldap (Ansible's paramiko/smart mean ssh, psrp means winrm)"
     if target == "ldap_port":
         return "must be a whole number from 1 to 65535"
-    if target in ("timeout", "connect_timeout"):
+    if target in ("timeout", "connect_timeout", "command_timeout"):
         return "must be a number of seconds greater than 0"
     return err["msg"]
 

@@ -9,9 +9,11 @@ from .base import Collector
 from .epo import EpoCollector
 from .local import LocalCollector
 from .reachability import ReachabilityCollector
+from .ssh import SshCollector
 from .windows import WindowsCollector
 
-ALL_COLLECTORS: list[Collector] = [ReachabilityCollector(), LocalCollector(), AdCollector(), WindowsCollector(), EpoCollector()]
+ALL_COLLECTORS: list[Collector] = [ReachabilityCollector(), LocalCollector(), AdCollector(), WindowsCollector(), EpoCollector(),
+                                  SshCollector()]
 
 
 def collectors_for(host: Host) -> list[Collector]:

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine: installs the real peers the
-# tests start (OpenSSH server, nftables, iptables, a Samba AD domain controller)
+# tests start (OpenSSH server, nftables, iptables, a Samba AD domain controller, borg and restic)
 # and the Python packages, then runs pytest.
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 ensure_debian_packages nft:nftables iptables-save:iptables sshd:openssh-server ssh-keygen:openssh-client unshare:util-linux \
-  samba:samba-ad-dc,samba-ad-provision ldbadd:ldb-tools faketime:faketime
+  samba:samba-ad-dc,samba-ad-provision ldbadd:ldb-tools faketime:faketime borg:borgbackup restic:restic
 ensure_venv test
 cd "$repo"
 exec "$repo/.venv/bin/python" -m pytest "$@"

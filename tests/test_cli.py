@@ -11,7 +11,8 @@ from conftest import auditpack_bin
 from peers.sockets import refused_port
 from peers.sshd import running_sshd, sshd_unavailable
 
-COMMANDS = ["collect", "check", "report", "verify", "doctor", "demo", "controls", "attach", "import register", "import evtx"]
+COMMANDS = ["collect", "check", "report", "verify", "doctor", "demo", "controls", "attach", "import register", "import evtx",
+            "import egress-register", "import firewall", "firewall-diff"]
 
 
 def run(args, cwd, env, timeout=120):
@@ -120,3 +121,30 @@ def test_demo_produces_a_report_and_an_intact_store(tmp_path, cli_env):
     report = next((tmp_path / "demo" / "reports").glob("*-en.html"))
     assert "T-FWH" in report.read_text()
     assert str(report.resolve()) in done.stdout
+
+
+def test_egress_register_with_a_mistake_is_refused_by_line_and_key(tmp_path, cli_env):
+    (tmp_path / "egress.yaml").write_text("entries:\n  - {device: fw01, service: tcp/443, reason: CRM}\n"
+                                          "  - {device: fw01, service: any, reason: everything}\n  - {device: fw01, reason: DNS}\n")
+    done = run(["import", "egress-register", "egress.yaml", "--store", "ev"], tmp_path, cli_env)
+    assert done.returncode == 2, done.stderr
+    assert "egress.yaml:3: entries.1" in done.stderr and "'any' is not a justification" in done.stderr
+    assert "egress.yaml:4: entries.2" in done.stderr and "needs a rule, service or port" in done.stderr
+    from auditpack.store import EvidenceStore
+
+    assert not (tmp_path / "ev").exists() or EvidenceStore(tmp_path / "ev").items(kinds=["register.egress"]) == []
+    (tmp_path / "egress.yaml").write_text("entries:\n  - {device: fw01, service: tcp/443, reason: CRM}\n")
+    done = run(["import", "egress-register", "egress.yaml", "--store", "ev"], tmp_path, cli_env)
+    assert done.returncode == 0 and "Stored 1 egress reasons" in done.stdout
+
+
+def test_firewall_backup_file_is_imported_as_that_devices_rules(tmp_path, cli_env):
+    from conftest import corpus_file
+
+    config = corpus_file("firewall/pfsense__pfsense/config.xml")
+    done = run(["import", "firewall", str(config), "--type", "pfsense", "--device", "fw01", "--store", "ev"], tmp_path, cli_env)
+    assert done.returncode == 0, done.stderr
+    assert "rules of fw01 (default inbound drop, outbound" in done.stdout
+    (tmp_path / "broken.xml").write_bytes(config.read_bytes()[:500])
+    done = run(["import", "firewall", "broken.xml", "--type", "opnsense", "--device", "fw01", "--store", "ev"], tmp_path, cli_env)
+    assert done.returncode != 0 and "could not be read as opnsense (nothing was stored)" in done.stderr

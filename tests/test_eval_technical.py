@@ -193,13 +193,38 @@ def ruleset(outbound="drop", unjustified=(), any_to_any=(), rules=None) -> dict:
 FW = {"fw01": ["firewall"]}
 
 
+def egress(day: str, *entries: dict) -> object:
+    return item("register.egress", {"entries": [{"rule": None, "service": None, "port": None, **e} for e in entries]},
+                "registers", day)
+
+
+ALARM = {"device": "fw01", "service": "tcp/443", "reason": "alarm centre"}
+
+
 def test_t_fwp_deny_by_default_with_justified_rules_passes():
-    r = evaluate("T-FWP", [item("firewall.ruleset", ruleset(), "fw01", "2026-01-05")], [run(1, "2026-01-05", FW)])
+    r = evaluate("T-FWP", [egress("2026-01-02", ALARM), item("firewall.ruleset", ruleset(), "fw01", "2026-01-05")],
+                 [run(1, "2026-01-05", FW)])
     assert r.status == Status.EFFECTIVE
+    assert any(ref.kind == "register.egress" for ref in r.evidence)
+
+
+def test_t_fwp_holds_each_collection_against_the_register_in_force_that_day():
+    items = [item("firewall.ruleset", ruleset(), "fw01", "2026-01-05", seq=1),
+             egress("2026-02-01", {"device": "fw01", "port": 443, "reason": "alarm centre"}),
+             item("firewall.ruleset", ruleset(), "fw01", "2026-03-05", seq=2),
+             egress("2026-04-01", {"device": "fw02", "service": "tcp/443", "reason": "another device"}),
+             item("firewall.ruleset", ruleset(), "fw01", "2026-05-05", seq=3)]
+    r = evaluate("T-FWP", items, [run(1, "2026-01-05", FW), run(2, "2026-03-05", FW), run(3, "2026-05-05", FW)])
+    assert [(d.date, d.code, d.facts["rule"]) for d in r.deviations] == [
+        ("2026-01-05", "fwp.unjustified", "1"), ("2026-05-05", "fwp.unjustified", "1")]
+    assert "tcp/443" in r.deviations[0].text("en") and "egress register" in r.deviations[0].text("en")
 
 
 def test_t_fwp_open_outbound_unjustified_and_any_to_any_rules_are_deviations():
-    r = evaluate("T-FWP", [item("firewall.ruleset", ruleset("accept", ["1"], ["1"]), "fw01", "2026-01-05")], [run(1, "2026-01-05", FW)])
+    rules = [{**ruleset()["rules"][0], "source": "any", "service": "any"}]
+    r = evaluate("T-FWP", [egress("2026-01-01", ALARM),
+                           item("firewall.ruleset", ruleset("accept", [], ["1"], rules), "fw01", "2026-01-05")],
+                 [run(1, "2026-01-05", FW)])
     assert [d.code for d in r.deviations] == ["fwp.any_to_any", "fwp.default_open", "fwp.unjustified"]
     assert r.deviations[1].text("nl") == "uitgaand verkeer wordt standaard toegelaten (default accept)"
     assert r.tested == 1
@@ -212,6 +237,13 @@ def test_t_fwp_lists_rule_changes_between_collections():
     second = item("firewall.ruleset", ruleset(rules=[*ruleset()["rules"], extra]), "fw01", "2026-02-05", seq=2)
     r = evaluate("T-FWP", [first, second], [run(1, "2026-01-05", FW), run(2, "2026-02-05", FW)])
     assert [(o.date, o.code, o.facts["rule"]) for o in r.observations] == [("2026-02-05", "fwp.rule_added", "2")]
+    widened = {**ruleset()["rules"][0], "service": "tcp/443,tcp/8443"}
+    third = item("firewall.ruleset", ruleset(rules=[widened]), "fw01", "2026-03-05", seq=3)
+    r = evaluate("T-FWP", [first, second, third], [run(1, "2026-01-05", FW), run(2, "2026-02-05", FW), run(3, "2026-03-05", FW)])
+    assert sorted((o.date, o.code, o.facts["rule"]) for o in r.observations)[1:] == [
+        ("2026-03-05", "fwp.rule_changed", "1"), ("2026-03-05", "fwp.rule_removed", "2")]
+    [changed] = [o for o in r.observations if o.code == "fwp.rule_changed"]
+    assert changed.text("en") == "rule changed: 1 (service), now allow 10.0.5.10 -> any tcp/443,tcp/8443"
 
 
 def test_t_fwp_on_a_real_iptables_gateway():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
@@ -132,3 +133,12 @@ def test_nft_parser_only_ever_raises_value_error(entries):
         parse_nft_json(json.dumps({"nftables": entries}).encode())
     except ValueError:
         pass
+
+
+@pytest.mark.parametrize("field,value", [("hook", {"input": 1}), ("policy", ["drop"])])
+def test_nft_chain_whose_hook_or_policy_is_not_a_name_is_refused_plainly(field, value):
+    chain = {"family": "inet", "table": "filter", "name": "input", "type": "filter", "hook": "input", "policy": "drop"}
+    data = json.dumps({"nftables": [{"table": {"family": "inet", "name": "filter"}},
+                                    {"chain": {**chain, field: value}}]}).encode()
+    with pytest.raises(ValueError, match="hook and policy must be names"):
+        parse_nft_json(data)

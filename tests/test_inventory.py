@@ -65,6 +65,14 @@ def test_literal_password_is_never_echoed(tmp_path):
     assert "env:" in problems[0].message and "keyring:" in problems[0].message and "prompt" in problems[0].message
 
 
+def test_a_literal_backup_passphrase_is_refused_and_never_echoed(tmp_path):
+    text = "all:\n  hosts:\n    bk01:\n      auditpack_backups:\n        - {tool: borg, repository: /srv/borg, passphrase: Zomer-2026-Geheim}\n"
+    problems = problems_of(text, tmp_path)
+    assert [(p.line, p.key) for p in problems] == [(4, "all.hosts.bk01.auditpack_backups")]
+    assert "not a credential reference" in problems[0].message
+    assert "Zomer-2026-Geheim" not in str(problems[0])
+
+
 def test_existing_ansible_inventory_works_as_is():
     inventory = load_inventory(DATA / "ansible_inventory.yaml")
     hosts = {h.name: h for h in inventory.hosts}

@@ -86,10 +86,13 @@ def test_reachability_probe_keeps_within_the_host_budget(store):
 @pytest.mark.skipif(sshd_unavailable() is not None, reason=str(sshd_unavailable()))
 def test_real_sshd_is_reachable_and_identified(store, tmp_path):
     with running_sshd(tmp_path / "sshd", "127.0.0.7") as peer:
-        inv = inventory(f"    fw01: {{ansible_host: {peer.address}, ansible_port: {peer.port}, auditpack_roles: firewall}}\n")
+        inv = inventory(f"    fw01: {{ansible_host: {peer.address}, ansible_port: {peer.port}, auditpack_roles: firewall, "
+                        f"auditpack_ssh_known_hosts: {tmp_path / 'known_hosts'}}}\n")
         result = run_collection(store, inv, inv.hosts, "tester")
-    assert result.outcomes[0].status == "ok"
-    [item] = store.items(host="fw01")
+    # reachable and identified; the SSH collector then refuses the host key nobody vouched for: a partial run
+    assert result.outcomes[0].status == "partial"
+    assert "host key" in result.outcomes[0].errors[0] and "known_hosts" in result.outcomes[0].errors[0]
+    [item] = store.items(host="fw01", kinds=["host.reachability"])
     facts = store.read_json(item.normalized_sha256)
     assert facts["reachable"] and facts["protocol"] == "2.0" and facts["software"].startswith("OpenSSH_")
     assert store.read_blob(item.raw_sha256).startswith(b"SSH-2.0-OpenSSH_")

@@ -43,6 +43,8 @@ class _Ruleset:
             self.tables += 1
         elif what == "chain":
             key = (body["family"], body["table"], body["name"])
+            if not isinstance(body.get("hook", ""), str) or not isinstance(body.get("policy", ""), str):
+                raise TypeError("a chain's hook and policy must be names")  # a dict here would break the defaults table
             self.chains[key] = {
                 "family": body["family"], "table": body["table"], "name": body["name"],
                 "hook": body.get("hook"), "type": body.get("type"), "priority": body.get("prio"),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from auditpack.collectors.parsers.firewall_rules import EgressRegister, diff_rulesets, justify
+
 from ..evidence_view import EvidenceView
 from ..framework import EvaluationContext, Findings
 from ._per_run import host_items_per_run, usable_or_gap
 
 CONTROL_ID = "T-FWP"
 RULESET = "firewall.ruleset"
+EGRESS = "register.egress"
 LINUX_KINDS = ("host_firewall.nftables", "host_firewall.iptables", "host_firewall.ip6tables")
 
 MESSAGES = {
@@ -20,6 +23,8 @@ MESSAGES = {
                         "en": "rule {rule} ({summary}) has no reason in the egress register"},
     "fwp.rule_added": {"nl": "regel toegevoegd: {rule} ({summary})", "en": "rule added: {rule} ({summary})"},
     "fwp.rule_removed": {"nl": "regel verwijderd: {rule} ({summary})", "en": "rule removed: {rule} ({summary})"},
+    "fwp.rule_changed": {"nl": "regel gewijzigd: {rule} ({fields}), nu {summary}",
+                         "en": "rule changed: {rule} ({fields}), now {summary}"},
 }
 DIRECTIONS = {"inbound": {"nl": "inkomend", "en": "inbound"}, "outbound": {"nl": "uitgaand", "en": "outbound"}}
 
@@ -53,18 +58,27 @@ def _netfilter_problems(items: list[EvidenceView], families: tuple[str, ...]) ->
 def _rule_changes(findings: Findings, host: str, day: str, before: dict | None, after: dict, ids: list[str]) -> None:
     if before is None:
         return
-    old = {r["id"]: r for r in before["rules"]}
-    new = {r["id"]: r for r in after["rules"]}
-    for rid in sorted(new.keys() - old.keys()):
-        findings.observe(host, day, "fwp.rule_added", ids, rule=rid, summary=_summary(new[rid]))
-    for rid in sorted(old.keys() - new.keys()):
-        findings.observe(host, day, "fwp.rule_removed", ids, rule=rid, summary=_summary(old[rid]))
+    diff = diff_rulesets(before, after)
+    for rule in diff["added"]:
+        findings.observe(host, day, "fwp.rule_added", ids, rule=rule["id"], summary=_summary(rule))
+    for rule in diff["removed"]:
+        findings.observe(host, day, "fwp.rule_removed", ids, rule=rule["id"], summary=_summary(rule))
+    for change in diff["changed"]:
+        findings.observe(host, day, "fwp.rule_changed", ids, rule=change["id"], fields=", ".join(change["fields"]),
+                         summary=_summary(change["after"]))
+
+
+def _register_on(registers: list[EvidenceView], day: str) -> EvidenceView | None:
+    """The egress register as last imported on or before a collection day: the reasons in force then."""
+    known = [r for r in registers if r.day <= day]
+    return known[-1] if known else None
 
 
 def evaluate(ctx: EvaluationContext) -> Findings:
     families = ("ipv4", "ipv6") if ctx.params["require_ipv6"] else ("ipv4",)
     findings = Findings()
     previous: dict[str, dict] = {}
+    registers = ctx.items(EGRESS)
     for run, host, items in host_items_per_run(ctx, (RULESET, *LINUX_KINDS)):
         usable = usable_or_gap(findings, run, host, items)
         if not usable:
@@ -72,7 +86,11 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         ids = [i.item_id for i in items]
         rulesets = [i for i in usable if i.kind == RULESET]
         if rulesets:
-            ruleset = rulesets[-1].normalized
+            register = _register_on(registers, run.date)
+            # without a register no outbound allow rule has a reason: each one is reported
+            ruleset = justify(rulesets[-1].normalized, EgressRegister.model_validate(register.normalized)
+                              if register else EgressRegister(entries=[]))
+            ids += findings.use([register]) if register else []
             problems = _ruleset_problems(ruleset)
             _rule_changes(findings, host, run.date, previous.get(host), ruleset, ids)
             previous[host] = ruleset

@@ -1,0 +1,204 @@
+"""One rule model for perimeter firewalls, and what T-FWP derives from it. Pure: no I/O.
+
+The device parsers (pfsense.py, fortigate.py, netfilter_rules.py) turn their
+configuration into `Rule`s; `ruleset()` wraps them in the `firewall.ruleset`
+shape of controls/EVIDENCE.md; `justify()` holds the enabled outbound allow
+rules against the egress register; `diff_rulesets()` compares two collections.
+
+Values are strings so every vendor fits: "any" means unrestricted, several
+values are joined with "," and a negated match starts with "!". A service is
+"proto/port" ("tcp/443", "udp/7078-7097", "icmp/echo-request"), a bare protocol
+("icmp", "tcp": every port), a vendor name that could not be resolved, or "any".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from auditpack.yamlfile import load_yaml, validate
+
+ANY = "any"
+# Spellings of "everything" across vendors: FortiGate "all"/"ALL", netfilter 0.0.0.0/0, pf "*".
+ANY_SPELLINGS = frozenset({"", "any", "all", "0.0.0.0/0", "::/0", "*"})
+DIRECTIONS = ("in", "out")
+ACTIONS = ("allow", "deny")
+DEFAULTS = ("drop", "accept")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    interface: str  # or zone; "a->b" when the rule names where traffic enters and leaves
+    direction: str  # "in" / "out"
+    source: str
+    destination: str
+    service: str
+    action: str  # "allow" / "deny"
+    enabled: bool
+    description: str
+
+    def __post_init__(self) -> None:
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"rule {self.id}: direction must be in/out, not {self.direction!r}")
+        if self.action not in ACTIONS:
+            raise ValueError(f"rule {self.id}: action must be allow/deny, not {self.action!r}")
+        if not self.id:
+            raise ValueError("a rule needs an id")
+
+    def is_any_to_any(self) -> bool:
+        return self.enabled and self.action == "allow" and self.source == self.destination == self.service == ANY
+
+
+def join(values: Iterable[str]) -> str:
+    """Several addresses/interfaces as one field; any "everything" among them makes the whole field "any"."""
+    values = [str(v).strip() for v in values]
+    if not values or any(v.lower() in ANY_SPELLINGS for v in values):
+        return ANY
+    return ",".join(dict.fromkeys(values))  # keep order, drop repeats
+
+
+def negate(value: str, negated: bool) -> str:
+    return f"!{value}" if negated else value
+
+
+def endpoint(address: str, port: str = "") -> str:
+    """An address with an optional source port: a source port narrows the source, it is not the service."""
+    return f"{address} port {port}" if port else address
+
+
+def service(protocols: Iterable[str], ports: Iterable[str] = ()) -> str:
+    """Protocols x destination ports, e.g. (["tcp", "udp"], ["53"]) -> "tcp/53,udp/53"."""
+    protocols = [p.lower() for p in protocols if p and p.lower() not in ANY_SPELLINGS]
+    ports = [str(p) for p in ports if str(p) and str(p).lower() not in ANY_SPELLINGS]
+    if not ports:
+        return ",".join(dict.fromkeys(protocols)) or ANY
+    return ",".join(dict.fromkeys(f"{proto}/{port}" for proto in protocols or [ANY] for port in ports))
+
+
+def ruleset(device: str, rules: Iterable[Rule], default_inbound: str, default_outbound: str) -> dict[str, Any]:
+    """The `firewall.ruleset` evidence; `unjustified` stays empty until `justify()` sees the register."""
+    rules = list(rules)
+    for name, value in (("default_inbound", default_inbound), ("default_outbound", default_outbound)):
+        if value not in DEFAULTS:
+            raise ValueError(f"{name} must be drop/accept, not {value!r}")
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:  # diff and register entries address rules by id
+            raise ValueError(f"rule id {rule.id!r} occurs twice on {device}")
+        seen.add(rule.id)
+    return {
+        "device": device,
+        "default_inbound": default_inbound,
+        "default_outbound": default_outbound,
+        "rules": [asdict(r) for r in rules],
+        "any_to_any": [r.id for r in rules if r.is_any_to_any()],
+        "unjustified": [],
+    }
+
+
+# --- egress register -------------------------------------------------------
+
+SERVICE_SYNTAX = r"^[a-z0-9-]+(/[a-z0-9-]+)?$"
+RANGE = re.compile(r"^(\d+)(?:-(\d+))?$")
+
+
+class EgressEntry(BaseModel):
+    """Why a device may send traffic out: by rule id, by service ("tcp/443", "icmp") or by port (any protocol)."""
+
+    model_config = ConfigDict(extra="forbid")
+    device: str = Field(min_length=1)
+    rule: str | None = None
+    service: str | None = Field(default=None, pattern=SERVICE_SYNTAX)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    reason: str = Field(min_length=1)
+
+    @field_validator("rule", mode="before")
+    @classmethod
+    def _rule_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value  # `rule: 3` in YAML
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_said(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a reason must say why the traffic is needed")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _says_what(self) -> EgressEntry:
+        if self.rule is None and self.service is None and self.port is None:
+            raise ValueError("an entry needs a rule, service or port")
+        if self.service and self.service.split("/")[0] == ANY:
+            raise ValueError("'any' is not a justification: name the ports the device needs")
+        return self
+
+    def covers(self, rule_id: str, component: str) -> bool:
+        """Whether this entry justifies one service component of a rule."""
+        if self.rule is not None:
+            return self.rule == rule_id
+        proto, _, ports = component.partition("/")
+        if self.port is not None:
+            return _within(ports, self.port, self.port)
+        wanted, _, allowed = (self.service or "").partition("/")
+        if wanted != proto:
+            return False
+        if not allowed or allowed == ports:
+            return True  # a bare protocol justifies all of it
+        bounds = RANGE.match(allowed)
+        return bool(bounds) and _within(ports, int(bounds[1]), int(bounds[2] or bounds[1]))
+
+
+def _within(ports: str, low: int, high: int) -> bool:
+    found = RANGE.match(ports)
+    return bool(found) and low <= int(found[1]) and int(found[2] or found[1]) <= high
+
+
+class EgressRegister(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    entries: list[EgressEntry]
+
+    @classmethod
+    def from_yaml(cls, data: bytes, file: str = "egress-register.yaml") -> EgressRegister:
+        """Raises auditpack.yamlfile.YamlFileError listing every problem as file:line: key: message."""
+        return validate(cls, load_yaml(data, file), file)
+
+    def for_device(self, device: str) -> list[EgressEntry]:
+        return [e for e in self.entries if e.device == device]
+
+
+def justify(ruleset_: dict[str, Any], register: EgressRegister) -> dict[str, Any]:
+    """A copy of the ruleset whose `unjustified` lists enabled outbound allow rules the register does not cover.
+
+    A rule is covered by an entry naming its id, or when every service component
+    ("tcp/80,tcp/443") is covered by some service/port entry; "any" only by id.
+    """
+    entries = register.for_device(ruleset_["device"])
+
+    def covered(rule: dict[str, Any]) -> bool:
+        if any(e.rule == rule["id"] for e in entries):
+            return True
+        parts = rule["service"].split(",")
+        return ANY not in parts and all(any(e.covers(rule["id"], part) for e in entries) for part in parts)
+
+    unjustified = [r["id"] for r in ruleset_["rules"]
+                   if r["enabled"] and r["action"] == "allow" and r["direction"] == "out" and not covered(r)]
+    return {**ruleset_, "unjustified": unjustified}
+
+
+def diff_rulesets(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Rules added, removed and changed (same id, other content) between two collections of one device."""
+    before = {r["id"]: r for r in old["rules"]}
+    after = {r["id"]: r for r in new["rules"]}
+    changed = [{"id": rid, "fields": [k for k in after[rid] if before[rid].get(k) != after[rid][k]],
+                "before": before[rid], "after": after[rid]}
+               for rid in after if rid in before and before[rid] != after[rid]]
+    return {
+        "added": [r for rid, r in after.items() if rid not in before],
+        "removed": [r for rid, r in before.items() if rid not in after],
+        "changed": changed,
+    }

@@ -1,0 +1,214 @@
+"""The `ssh` collector: Linux hosts, perimeter firewalls and backup servers over SSH (paramiko).
+
+Read-only: the listing commands in `allowed_commands` only. A backup passphrase
+is resolved here and handed to the tool on stdin, never on a command line.
+Firewalls that are not Linux (pfSense/OPNsense, FortiGate) get only their
+configuration read; the transport (ssh_transport.py) and the parsers are apart.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from auditpack.canonical import utcnow
+from auditpack.credentials import CredentialError
+from auditpack.evidence import ItemStatus, Observation
+from auditpack.inventory import Host, Role
+
+from .base import CollectContext
+from .parsers import linux
+from .parsers.backup_logs import parse_backup_log
+from .parsers.borg import parse_borg_list
+from .parsers.fortigate import parse_fortigate_config
+from .parsers.iptables import parse_iptables_save
+from .parsers.netfilter_rules import parse_iptables_rules, parse_nft_rules
+from .parsers.nftables import parse_nft_json
+from .parsers.pfsense import parse_pfsense_config
+from .parsers.restic import parse_restic_snapshots
+from .ssh_transport import CommandResult, SshError, SshSession, SshTarget
+
+MAX_OUTPUT = 64 * 1024 * 1024
+NOT_FOUND = 127  # the shell's exit code for a command that does not exist
+NFT, IPTABLES, IP6TABLES = "nft -j list ruleset", "iptables-save", "ip6tables-save"
+# count, oldest mtime (epoch seconds), files older than the limit: ages only, never names or contents
+RETENTION = ('sh -c \'[ -d "$1" ] || exec ls -d "$1"; find "$1" -type f | wc -l; find "$1" -type f -printf "%T@\\n" | sort -n | head -n 1; '
+             'find "$1" -type f -mtime +"$2" | wc -l\' _ {path} {days}')
+BACKUP_COMMANDS = {  # the passphrase arrives on stdin, so it never shows in a process list or the evidence
+    "borg": 'sh -c \'BORG_PASSPHRASE="$(cat)" exec borg list --json "$1"\' _ {repository}',
+    "restic": 'sh -c \'RESTIC_PASSWORD="$(cat)" exec restic -r "$1" snapshots --json\' _ {repository}',
+    "log": "cat {repository}",
+}
+CLAMAV = "sh -c 'clamscan --version || exit 127; systemctl is-active clamav-daemon || true'"
+FIREWALL_CONFIG = {"pfsense": "cat /conf/config.xml", "opnsense": "cat /conf/config.xml", "fortigate": "show firewall policy"}
+LINUX_COMMANDS = (NFT, IPTABLES, IP6TABLES, "getent passwd", "getent group", "ss -Htulnp", CLAMAV)
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str
+    command: str
+    parse: Callable[[bytes], Any]
+    stdin: bytes = b""
+    fallback: Step | None = None  # run instead when this command is not installed (nft missing: iptables-save)
+    refused: str | None = None    # why the command is not sent at all (its credential could not be had)
+
+
+def _jump(host: Host) -> SshTarget | None:
+    if not host.ssh_jump:
+        return None
+    user, _, rest = host.ssh_jump.rpartition("@")
+    address, _, port = rest.partition(":")
+    return SshTarget(address=address, port=int(port or 22), user=user or host.user or "root", key_file=host.ssh_key_file,
+                     password=None, known_hosts=host.ssh_known_hosts, trust_on_first_use=host.ssh_trust_on_first_use,
+                     connect_timeout=host.connect_timeout)
+
+
+def target_of(host: Host) -> SshTarget:
+    secret = host.password.resolve(host.user, f"{host.user} on {host.name}") if host.password else None
+    return SshTarget(address=host.address, port=host.effective_port or 22, user=host.user or "root", key_file=host.ssh_key_file,
+                     password=secret, known_hosts=host.ssh_known_hosts, trust_on_first_use=host.ssh_trust_on_first_use,
+                     connect_timeout=host.connect_timeout, jump=_jump(host))
+
+
+def perimeter_steps(host: Host) -> list[Step]:
+    """The rules of the perimeter firewall, in the one rule model T-FWP reads."""
+    device, wan = host.name, host.firewall_wan
+    if host.firewall_type == "fortigate":
+        return [Step("firewall.ruleset", FIREWALL_CONFIG["fortigate"], lambda b: parse_fortigate_config(b, device, wan))]
+    if host.firewall_type in ("pfsense", "opnsense"):
+        return [Step("firewall.ruleset", FIREWALL_CONFIG[host.firewall_type],
+                     lambda b: parse_pfsense_config(b, device, wan or ("wan",)))]
+    legacy = Step("firewall.ruleset", IPTABLES, lambda b: parse_iptables_rules(b, device, "ipv4", wan))
+    return [Step("firewall.ruleset", NFT, lambda b: parse_nft_rules(b, device, wan), fallback=legacy)]
+
+
+def linux_steps(host: Host) -> list[Step]:
+    steps = [
+        Step("host_firewall.nftables", NFT, parse_nft_json),
+        Step("host_firewall.iptables", IPTABLES, lambda b: parse_iptables_save(b, "ipv4")),
+        Step("host_firewall.ip6tables", IP6TABLES, lambda b: parse_iptables_save(b, "ipv6")),
+        Step("accounts.local", "getent passwd", linux.passwd),
+        Step("accounts.admin_groups", "getent group", linux.admin_groups),
+        Step("network.listening", "ss -Htulnp", linux.listening),
+        Step("av.host_status", CLAMAV, linux.clamav_report),
+    ]
+    for path in host.data_paths:  # one item per location, so one unreadable path does not hide the others
+        steps.append(Step("retention.files", RETENTION.format(path=shlex.quote(path), days=host.retention_days),
+                          lambda b, path=path: retention_files(b, path, host.retention_days)))
+    return steps
+
+
+def retention_files(stdout: bytes, path: str, limit_days: int) -> dict[str, Any]:
+    return {"limit_days": limit_days, "locations": [linux.file_ages(stdout, path, limit_days, utcnow())]}
+
+
+def command_allowed(command: str, templates: tuple[str, ...]) -> bool:
+    """Whether a command is one of the templates with only its {placeholders} filled in (by quoted values)."""
+    for template in templates:
+        pattern = "".join("(.+)" if part.startswith("{") else re.escape(part)
+                          for part in re.split(r"(\{[a-z_]+\})", template) if part)
+        if re.fullmatch(pattern, command, re.DOTALL):
+            return True
+    return False
+
+
+BACKUP_PARSERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "borg": parse_borg_list, "restic": parse_restic_snapshots, "log": parse_backup_log}
+
+
+def backup_steps(host: Host) -> list[Step]:
+    steps = []
+    for source in host.backups:
+        parse = BACKUP_PARSERS[source.tool]
+        server, job = source.server or host.name, source.job or source.tool
+        step = Step("backup.runs", BACKUP_COMMANDS[source.tool].format(repository=shlex.quote(source.repository)),
+                    lambda data, parse=parse, server=server, job=job: parse(data, server=server, job=job))
+        if source.passphrase is not None:
+            try:
+                secret = source.passphrase.resolve(source.key, f"the {source.tool} repository {source.repository}")
+                step = replace(step, stdin=secret.reveal().encode() + b"\n")
+            except CredentialError as exc:  # this repository stays unread; the host's other evidence does not wait on it
+                step = replace(step, refused=f"passphrase not available: {exc}")
+        steps.append(step)
+    return steps
+
+
+def steps_for(host: Host) -> list[Step]:
+    if host.firewall_type != "linux":
+        return perimeter_steps(host)  # an appliance: its configuration is all there is to read
+    steps = linux_steps(host)
+    if Role.FIREWALL in host.roles:
+        steps += perimeter_steps(host)
+    return steps + backup_steps(host)
+
+
+def _failed(step: Step, started: Any, exc: SshError) -> Observation:
+    status = ItemStatus.UNREACHABLE if exc.unreachable else ItemStatus.TIMEOUT if exc.timed_out else ItemStatus.ERROR
+    return Observation(step.kind, step.command, b"", started, utcnow(), status=status, errors=[f"ssh: {exc}"])
+
+
+def observe(step: Step, result: CommandResult, started: Any) -> Observation:
+    """What one command's result is evidence of: raw output always kept, parsed when it can be."""
+    obs = Observation(step.kind, step.command, result.stdout, started, utcnow())
+    notes = ["the connection dropped; the command ran again on a new connection"] if result.retried else []
+    if result.truncated:
+        obs.status, obs.errors = ItemStatus.ERROR, [f"output exceeded {MAX_OUTPUT} bytes; only the first part is kept"]
+    elif result.exit_code == NOT_FOUND:
+        obs.status, obs.errors = ItemStatus.ABSENT, [f"not installed: {result.stderr.decode('utf-8', 'replace').strip()[:200]}"]
+    elif result.exit_code != 0:
+        message = result.stderr.decode("utf-8", errors="replace").strip()[:500]
+        obs.status, obs.errors = ItemStatus.ERROR, [f"exit code {result.exit_code}: {message}"]
+    else:
+        try:
+            obs.normalized = step.parse(result.stdout)
+        except (ValueError, KeyError, TypeError) as exc:
+            obs.status, obs.errors = ItemStatus.GARBLED, [f"output could not be read: {exc}"]
+    obs.errors = notes + obs.errors
+    return obs
+
+
+class SshCollector:
+    name = "ssh"
+    transport = "ssh"
+    allowed_commands = (*LINUX_COMMANDS, RETENTION, *BACKUP_COMMANDS.values(), *FIREWALL_CONFIG.values())
+
+    def applies_to(self, host: Host) -> bool:
+        return host.connection == "ssh"
+
+    def collect(self, host: Host, ctx: CollectContext) -> Iterator[Observation]:
+        started = utcnow()
+        label = f"SSH to {host.user or 'root'}@{host.address}:{host.effective_port or 22}"
+        try:
+            steps = steps_for(host)
+            session = SshSession(target_of(host))
+        except (CredentialError, SshError) as exc:
+            status = ItemStatus.UNREACHABLE if getattr(exc, "unreachable", False) else ItemStatus.ERROR
+            yield Observation("ssh.connection", label, b"", started, utcnow(), status=status, errors=[f"ssh: {exc}"])
+            return
+        with session:
+            facts = {"host_key": session.host_key, "trusted_on_first_use": session.trusted_on_first_use, "hops": session.hops}
+            yield Observation("ssh.connection", label, repr(facts).encode(), started, utcnow(), normalized=facts,
+                              errors=["host key trusted on first use (explicit switch)"] if session.trusted_on_first_use else [])
+            for step in steps:
+                obs = self._run(session, step, min(host.command_timeout, ctx.deadline - time.monotonic()))
+                yield obs
+                if obs.status == ItemStatus.UNREACHABLE:
+                    return  # the connection is gone (retried once already): the rest cannot succeed
+
+    def _run(self, session: SshSession, step: Step, timeout: float) -> Observation:
+        started = utcnow()
+        if step.refused:
+            return Observation(step.kind, step.command, b"", started, utcnow(), status=ItemStatus.ERROR, errors=[step.refused])
+        timeout = max(1.0, timeout)  # a host out of time still gets its answer a last second
+        try:
+            result = session.run(step.command, timeout=timeout, max_output=MAX_OUTPUT, stdin=step.stdin)
+        except SshError as exc:
+            return _failed(step, started, exc)
+        if result.exit_code == NOT_FOUND and step.fallback is not None:
+            return self._run(session, step.fallback, timeout)
+        return observe(step, result, started)
