@@ -29,7 +29,7 @@ from .inventory import ROLE_NAMES, Host, Inventory, InventoryError
 from .collectors.parsers.registers import REGISTERS, RegisterError
 from .imports import (FIREWALL_CONFIG_PARSERS, attach_document, import_egress_register, import_evtx,
                       import_firewall_config, import_register)
-from .jobs import builtin_inventory, find_inventory, latest_run_year, write_report
+from .jobs import builtin_inventory, find_inventory, latest_run_year
 from .periods import PeriodError, period_from_options
 from .reports.i18n import STATUS_LABELS
 from .runner import HostOutcome, RunResult, run_collection
@@ -327,36 +327,150 @@ def check(inventory_path: str | None, store_path: Path, hosts: tuple[str, ...], 
     sys.exit(OK)
 
 
+lang_option = click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True,
+                           help="Report language (Dutch by default).")
+out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports-out"),
+                          show_default=True, help="Where the report files (and the pack) are written.")
+key_option = click.option("--signing-key", "key_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                          help="The Ed25519 signing key (created on first use; default $AUDITPACK_SIGNING_KEY or "
+                               "~/.config/auditpack/signing-key.pem). Kept outside every pack.")
+
+
+def _signing_key(key_path: Path | None):
+    from .signing import SigningKeyError, load_or_create_key
+
+    try:
+        return load_or_create_key(key_path)
+    except (SigningKeyError, PermissionError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _report_period(store: EvidenceStore, year: int | None, start: datetime | None, end: datetime | None) -> Period:
+    """The period asked for; by default the last full calendar year."""
+    if year is None and start is None and end is None:
+        year = datetime.now().year - 1
+    return _period(store, year, start, end)
+
+
 @cli.command()
 @store_option
 @_with_period
 @profile_option
 @exceptions_option
 @control_option
-@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True, help="Report language.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports-out"),
-              show_default=True, help="Where the report is written.")
+@lang_option
+@out_option
+@click.option("--format", "formats", multiple=True, type=click.Choice(["html", "pdf", "xlsx", "json", "oscal"]),
+              help="Only these formats (repeatable; default all five).")
+@key_option
 def report(store_path: Path, year: int | None, start: datetime | None, end: datetime | None, profile_path: str | None,
-           exceptions_path: str | None, control_ids: tuple[str, ...], lang: str, out_dir: Path) -> None:
-    """Evaluate every control over a period and write the HTML report.
+           exceptions_path: str | None, control_ids: tuple[str, ...], lang: str, out_dir: Path, formats: tuple[str, ...],
+           key_path: Path | None) -> None:
+    """Evaluate every control over a period and write the audit report in every format.
 
-    Without --period or --from/--to the period is the calendar year of the
-    latest collection run. Verdicts come from the stored evidence only; no host
-    is contacted. The report names the profile and lists every exception.
+    HTML and PDF for people, an Excel workbook for auditors (every tested item,
+    the evidence index, exceptions, samples), JSON in a published schema and an
+    OSCAL assessment-results file for GRC tools. All five come from the same
+    report document, so they cannot disagree. Without --period or --from/--to
+    the period is the last full calendar year. No host is contacted.
 
     \b
     Examples:
       auditpack report --period 2026
       auditpack report --period 2026 --profile profiles/klant-a.yaml --exceptions exceptions.yaml
-      auditpack report --from 2026-01-01 --to 2026-06-30 --lang en
+      auditpack report --from 2026-01-01 --to 2026-06-30 --lang en --format html --format xlsx
     """
+    from .annual import FORMATS, make_document, write_formats
+    from .signing import fingerprint
+
     _check_control_ids(control_ids)
     profile, exceptions = _load_profile(profile_path), _load_exceptions(exceptions_path)
     store = _open_store(store_path, create=False)
-    period = _period(store, year, start, end)
-    path, results = write_report(store, period, out_dir, lang, profile=profile, exceptions=exceptions, control_ids=control_ids)
+    period = _report_period(store, year, start, end)
+    key = _signing_key(key_path)
+    document, results = make_document(store, period, lang, profile, exceptions, control_ids=control_ids or None,
+                                      signing_fingerprint=fingerprint(key))
+    files = write_formats(document, out_dir, formats or FORMATS)
     _print_results(results, lang)
-    console.print(f"Report: {path}", soft_wrap=True)
+    for fmt, path in files.items():
+        console.print(f"{fmt:>5}: {path}", soft_wrap=True, highlight=False)
+
+
+@cli.command()
+@store_option
+@_with_period
+@profile_option
+@exceptions_option
+@lang_option
+@out_option
+@key_option
+@click.option("--pseudonymise", is_flag=True,
+              help="Replace every person and account name in the pack with a keyed pseudonym (P-…); "
+                   "the key stays with you ($AUDITPACK_PSEUDONYM_KEY or ~/.config/auditpack/pseudonym-key).")
+def pack(store_path: Path, year: int | None, start: datetime | None, end: datetime | None, profile_path: str | None,
+         exceptions_path: str | None, lang: str, out_dir: Path, key_path: Path | None, pseudonymise: bool) -> None:
+    """Build the signed evidence pack for the auditors: the report in every format and the evidence it cites.
+
+    One zip with the report (HTML, PDF, workbook, JSON, OSCAL), every evidence
+    item the findings cite (raw output byte for byte and its normalised form),
+    a manifest with the SHA-256 of every file, a SHA256SUMS file that
+    `sha256sum -c` accepts, the Ed25519 signature, and VERIFY.txt for auditors.
+    Send the public key (printed below) to the auditors by another channel.
+
+    \b
+    Examples:
+      auditpack pack --period 2026
+      auditpack pack --period 2026 --pseudonymise --lang en
+    """
+    from .annual import annual_pack
+    from .pseudonymise import load_or_create_key as pseudonym_key
+    from .signing import public_key_pem
+
+    profile, exceptions = _load_profile(profile_path), _load_exceptions(exceptions_path)
+    store = _open_store(store_path, create=False)
+    period = _report_period(store, year, start, end)
+    key = _signing_key(key_path)
+    try:
+        secret = pseudonym_key() if pseudonymise else None
+    except PermissionError as exc:
+        raise click.ClickException(str(exc)) from None
+    with console.status("Evaluating, writing the report and packing the evidence..."):
+        annual, summary = annual_pack(store, period, out_dir, key, lang=lang, profile=profile, exceptions=exceptions,
+                                      pseudonym_key=secret)
+    _print_results(annual.results, lang)
+    public = out_dir / "signing-key.pub"
+    public.write_bytes(public_key_pem(key))
+    console.print(f"Pack:        {summary.path} ({summary.size / 1e6:.1f} MB, {summary.items} evidence items"
+                  f"{', pseudonymised' if secret else ''})\nSHA-256:     {summary.sha256}\n"
+                  f"Signed by:   {summary.fingerprint}\nPublic key:  {public} (send it separately)", soft_wrap=True)
+
+
+@cli.command(name="reveal")
+@click.argument("pseudonyms", nargs=-1, required=True)
+@store_option
+def reveal_command(pseudonyms: tuple[str, ...], store_path: Path) -> None:
+    """Show which person or account is behind a pseudonym in a pseudonymised pack (needs your key).
+
+    \b
+    Example:
+      auditpack reveal P-3b1e2016c9
+    """
+    from .pseudonymise import load_or_create_key as pseudonym_key
+    from .pseudonymise import names_in_store, reveal
+
+    store = _open_store(store_path, create=False)
+    try:
+        secret = pseudonym_key()
+    except PermissionError as exc:
+        raise click.ClickException(str(exc)) from None
+    names = names_in_store(store)
+    found_all = True
+    for wanted in pseudonyms:
+        found = reveal(secret, wanted, names)
+        found_all &= bool(found)
+        console.print(f"{wanted}: {', '.join(found) if found else 'not found among the names in this store'}",
+                      highlight=False)
+    sys.exit(OK if found_all else DEVIATIONS)
 
 
 @cli.command()
@@ -527,18 +641,26 @@ def attach(control_id: str, file: Path, day: datetime, note: str, store_path: Pa
 
 
 @cli.command()
+@click.argument("pack_path", metavar="[PACK.zip]", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--key", "key_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The processor's public key (PEM), received apart from the pack. Needed for a pack.")
 @store_option
-def verify(store_path: Path) -> None:
-    """Check every hash in the evidence store and the chain of run manifests.
+def verify(pack_path: Path | None, key_path: Path | None, store_path: Path) -> None:
+    """Check an evidence pack offline, or (without PACK.zip) every hash in the evidence store.
 
-    Names each blob or manifest that was changed, is missing, or breaks the
-    chain. Leftovers of an interrupted run are reported as harmless.
+    A pack: the Ed25519 signature of its manifest with the key you were given,
+    then every file against the manifest; each file that changed, is missing or
+    was added is named. The store: every blob and manifest and the chain of
+    run manifests; leftovers of an interrupted run are reported as harmless.
 
     \b
-    Example:
+    Examples:
+      auditpack verify auditpack-2026.zip --key klantcontact-demo.pub
       auditpack verify --store /srv/auditpack/evidence
-    Exit codes: 0 intact, 1 something was changed or lost, 2 not a store.
+    Exit codes: 0 intact, 1 something was changed, missing or added, 2 not a pack or store.
     """
+    if pack_path is not None:
+        _verify_pack(pack_path, key_path)
     store = _open_store(store_path, create=False)
     result = store.verify()
     for finding in result.findings:
@@ -550,6 +672,56 @@ def verify(store_path: Path) -> None:
         sys.exit(OK)
     console.print(f"[red bold]Evidence store NOT intact[/] ({sum(f.severity == 'error' for f in result.findings)} problem(s)); {summary}")
     sys.exit(DEVIATIONS)
+
+
+def _verify_pack(pack_path: Path, key_path: Path | None) -> None:
+    from .pack import verify_pack
+
+    if key_path is None:
+        raise click.UsageError("a pack is verified with the processor's public key: add --key KEY.pub "
+                               "(the key inside the pack proves nothing by itself)")
+    if not pack_path.exists():
+        err_console.print(f"[red]{pack_path} does not exist[/]")
+        sys.exit(ERRORS)
+    result = verify_pack(pack_path, key_path)
+    for problem in result.problems:
+        console.print(f"[red]{problem}[/]", highlight=False, soft_wrap=True)
+    if result.ok:
+        console.print(f"[green]Pack intact and signed by {result.fingerprint}:[/] {result.files_checked} files checked",
+                      soft_wrap=True)
+        sys.exit(OK)
+    not_a_pack = not result.signature_ok and result.manifest is None
+    console.print(f"[red bold]Pack NOT intact[/]: {len(result.changed)} changed, {len(result.missing)} missing, "
+                  f"{len(result.added)} added, signature {'valid' if result.signature_ok else 'NOT valid'}")
+    sys.exit(ERRORS if not_a_pack else DEVIATIONS)
+
+
+@cli.command(name="diff")
+@click.argument("old", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the difference as JSON.")
+def diff_command(old: Path, new: Path, lang: str, as_json: bool) -> None:
+    """Show what changed between two evidence packs: results, populations, exceptions, firewall rules.
+
+    Signatures are not checked here: run `auditpack verify` on both packs first.
+
+    \b
+    Example:
+      auditpack diff auditpack-2025.zip auditpack-2026.zip --lang en
+    Exit codes: 0 nothing changed, 1 something changed, 2 not a pack.
+    """
+    from .pack import PackError
+    from .pack_diff import diff_packs, format_diff
+
+    try:
+        result = diff_packs(old, new)
+    except (PackError, ValueError, KeyError) as exc:
+        err_console.print(f"[red]{exc}[/]")
+        sys.exit(ERRORS)
+    print(json.dumps(result, indent=2, ensure_ascii=False) if as_json else format_diff(result, lang))
+    rules_changed = any(d["added"] or d["removed"] or d["changed"] for d in result["firewall"])
+    sys.exit(DEVIATIONS if rules_changed or any(result[k] for k in ("controls", "populations", "exceptions")) else OK)
 
 
 @cli.command()
@@ -596,6 +768,49 @@ def doctor(inventory_path: str | None, hosts: tuple[str, ...], roles: tuple[str,
                       cred_text if cred_ok else f"[red]{cred_text}[/]")
     console.print(table)
     sys.exit(OK if all_ok else DEVIATIONS)
+
+
+@cli.command()
+@click.argument("control_id", metavar="CONTROL")
+@click.option("--size", type=click.IntRange(min=1), required=True, help="How many items to draw.")
+@click.option("--seed", type=int, default=None, help="The seed that makes the draw reproducible (default: a new one, printed).")
+@store_option
+@_with_period
+@profile_option
+@exceptions_option
+@operator_option
+def sample(control_id: str, size: int, seed: int | None, store_path: Path, year: int | None, start: datetime | None,
+           end: datetime | None, profile_path: str | None, exceptions_path: str | None, operator: str) -> None:
+    """Draw a reproducible sample from a control's population for the auditor.
+
+    The population is what the control tests: each server on each day for a
+    daily control (backup days), otherwise each subject (leavers, workstations).
+    The same control, period, size and seed always draw the same items. The
+    sample is stored as evidence, so the report and the workbook list it.
+
+    \b
+    Examples:
+      auditpack sample T-BAK-1 --size 25 --seed 2026 --period 2026
+      auditpack sample O-LVR --size 5 --seed 7
+    """
+    from .sampling import draw_sample, store_sample
+
+    _check_control_ids((control_id,))
+    profile, exceptions = _load_profile(profile_path), _load_exceptions(exceptions_path)
+    store = _open_store(store_path, create=False)
+    period = _period(store, year, start, end)
+    catalogue = load_catalogue()
+    [result] = evaluate_controls(store, period, catalogue, profile, exceptions, control_ids=[control_id])
+    seed = seed if seed is not None else int.from_bytes(os.urandom(3), "big")
+    try:
+        drawn = draw_sample(result, catalogue[control_id].frequency, period, size, seed)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    meta = store_sample(store, drawn, operator)
+    console.print(f"{control_id}, {period.label}: {size} of {drawn['population_size']} ({drawn['unit']}s), seed {seed}; "
+                  f"stored as item {meta['id']}", soft_wrap=True)
+    for unit in drawn["drawn"]:
+        console.print(f"  {unit}", highlight=False)
 
 
 @cli.command(name="firewall-diff")
@@ -651,29 +866,44 @@ def firewall_diff(host: str, old_day: datetime | None, new_day: datetime | None,
               show_default=True, help="Where the demo's evidence store and report go.")
 @click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
 def demo(workdir: Path, lang: str) -> None:
-    """Run the whole job on the built-in default: collect, evaluate, report, verify.
+    """Run the whole job on the built-in default: collect, evaluate, report, pack, verify.
 
     Needs no customer system: it audits the machine it runs on, with the
-    built-in inventory.
+    built-in inventory, writes the report in every format, builds the signed
+    evidence pack (with a demo signing key kept in the work directory) and
+    verifies both the store and the pack.
 
     \b
     Example:
       auditpack demo --workdir /tmp/auditpack-demo
     """
+    from .annual import annual_pack
+    from .pack import verify_pack
+    from .signing import load_or_create_key, public_key_pem
+
     began = time.monotonic()
     store = _open_store(workdir / "evidence", create=True)
-    console.rule("1/3 collect")
+    console.rule("1/4 collect")
     _collect(store, builtin_inventory(), (), (), 4, _default_operator())
-    console.rule("2/3 evaluate and report")
+    console.rule("2/4 evaluate, report and pack")
     period = period_from_options(None, None, None, latest_run_year(store) or datetime.now().year)
-    path, results = write_report(store, period, workdir / "reports", lang)
-    _print_results(results, lang)
-    console.rule("3/3 verify")
+    key = load_or_create_key(workdir / "keys" / "signing-key.pem")
+    annual, summary = annual_pack(store, period, workdir / "reports", key, lang=lang)
+    _print_results(annual.results, lang)
+    console.rule("3/4 verify the store")
     check_result = store.verify()
     console.print("[green]evidence store intact[/]" if check_result.ok else "[red]evidence store NOT intact[/]")
-    console.print(f"\nHTML report:    {path.resolve()}\nEvidence store: {store.root.resolve()}\n"
-                  f"Time taken:     {time.monotonic() - began:.1f} s", soft_wrap=True)
-    sys.exit(OK if check_result.ok else ERRORS)
+    console.rule("4/4 verify the pack")
+    public = workdir / "keys" / "signing-key.pub"
+    public.write_bytes(public_key_pem(key))
+    pack_check = verify_pack(summary.path, public)
+    console.print(f"[green]pack intact, signed by {pack_check.fingerprint}[/]" if pack_check.ok
+                  else f"[red]pack NOT intact: {'; '.join(pack_check.problems[:3])}[/]", soft_wrap=True)
+    files = "\n".join(f"{fmt.upper():<15} {path.resolve()}" for fmt, path in annual.files.items())
+    console.print(f"\n{files}\nPACK            {summary.path.resolve()}\nPUBLIC KEY      {public.resolve()}\n"
+                  f"EVIDENCE STORE  {store.root.resolve()}\nTime taken:     {time.monotonic() - began:.1f} s",
+                  soft_wrap=True, highlight=False)
+    sys.exit(OK if check_result.ok and pack_check.ok else ERRORS)
 
 
 def main() -> None:

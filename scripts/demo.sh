@@ -6,6 +6,7 @@ source "$(dirname "$0")/setup.sh"
 # nftables/iptables let auditpack read this machine's firewall; without them that evidence is "absent".
 if [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null 2>&1; then
   ensure_debian_packages nft:nftables iptables-save:iptables
+  ensure_debian_libraries "${PDF_LIBRARIES[@]}"
 fi
 ensure_venv
 cd "$repo"

@@ -29,6 +29,18 @@ ensure_debian_packages() {
   [ "${#missing[@]}" -eq 0 ] || install_debian_packages "${missing[@]}"
 }
 
+# Each argument is a Debian package (a library, which has no command to look for); installed when missing.
+ensure_debian_libraries() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] || install_debian_packages "${missing[@]}"
+}
+
+# What the PDF report (WeasyPrint) needs from the system: Pango for text layout, and a font.
+PDF_LIBRARIES=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
+
 # Creates .venv (Python >= 3.11) and installs auditpack into it; $1 is the pip extra, if any.
 ensure_venv() {
   ensure_debian_packages python3:python3

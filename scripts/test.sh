@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine: installs the real peers the
-# tests start (OpenSSH server, nftables, iptables, a Samba AD domain controller, borg and restic)
+# tests start (OpenSSH server, nftables, iptables, a Samba AD domain controller,
+# borg and restic repositories, Chromium and LibreOffice to open the report and the workbook, pdftotext)
 # and the Python packages, then runs pytest.
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 ensure_debian_packages nft:nftables iptables-save:iptables sshd:openssh-server ssh-keygen:openssh-client unshare:util-linux \
-  samba:samba-ad-dc,samba-ad-provision ldbadd:ldb-tools faketime:faketime borg:borgbackup restic:restic
+  samba:samba-ad-dc,samba-ad-provision ldbadd:ldb-tools faketime:faketime borg:borgbackup restic:restic \
+  chromium:chromium soffice:libreoffice-calc pdftotext:poppler-utils
+ensure_debian_libraries "${PDF_LIBRARIES[@]}"
 ensure_venv test
 cd "$repo"
 exec "$repo/.venv/bin/python" -m pytest "$@"

@@ -34,6 +34,9 @@ def cli_env(tmp_path):
     env = dict(os.environ)
     env["AUDITPACK_OPERATOR"] = "test-operator"
     env.pop("AUDITPACK_FAILPOINT", None)
+    # keys are made on first use: in the test's directory, never in the tester's home
+    env["AUDITPACK_SIGNING_KEY"] = str(tmp_path / "keys" / "signing-key.pem")
+    env["AUDITPACK_PSEUDONYM_KEY"] = str(tmp_path / "keys" / "pseudonym-key")
     return env
 
 

@@ -261,7 +261,7 @@ def test_from_the_dc_to_the_report(dc, tmp_path, cli_env):
     auditpack("import", "register", "hr_leavers", "leavers.csv")
     auditpack("import", "register", "nda", "nda.csv")
     auditpack("report", "--period", "2026", "--lang", "en", "--control", "O-LVR", "--control", "O-NDA", "--control", "O-PWD")
-    html = (tmp_path / "reports-out" / "report-20260101-20270101-en.html").read_text()
+    html = (tmp_path / "reports-out" / "report-20260101-20261231-en.html").read_text()
     lvr = html[html.index('id="O-LVR"'):html.index('id="O-NDA"')]
     days = (NOW.date() - datetime(2026, 10, 1).date()).days
     assert f"account still enabled {days} days after the last working day (2026-10-01) (AD snapshot of {NOW:%Y-%m-%d})" in lvr

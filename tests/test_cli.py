@@ -70,7 +70,7 @@ def test_report_period_options_are_checked(tmp_path, cli_env):
     assert backwards.returncode == 2 and "lies before" in backwards.stderr
     empty_year = run(["report", "--period", "2001", "--lang", "en"], tmp_path, cli_env)
     assert empty_year.returncode == 0
-    html = (tmp_path / "reports-out" / "report-20010101-20020101-en.html").read_text()
+    html = (tmp_path / "reports-out" / "report-20010101-20011231-en.html").read_text()
     assert "No collection runs in this period" in html and "Not evidenced" in html
 
 
@@ -117,10 +117,12 @@ def test_doctor_reports_each_host(tmp_path, cli_env):
 def test_demo_produces_a_report_and_an_intact_store(tmp_path, cli_env):
     done = run(["demo", "--workdir", "demo", "--lang", "en"], tmp_path, cli_env)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "evidence store intact" in done.stdout
-    report = next((tmp_path / "demo" / "reports").glob("*-en.html"))
+    assert "evidence store intact" in done.stdout and "pack intact, signed by SHA256:" in done.stdout
+    report = next((tmp_path / "demo" / "reports").rglob("*-en.html"))
     assert "T-FWH" in report.read_text()
     assert str(report.resolve()) in done.stdout
+    [pack] = (tmp_path / "demo" / "reports").glob("auditpack-*.zip")
+    assert str(pack.resolve()) in done.stdout and (tmp_path / "demo" / "keys" / "signing-key.pub").exists()
 
 
 def test_egress_register_with_a_mistake_is_refused_by_line_and_key(tmp_path, cli_env):

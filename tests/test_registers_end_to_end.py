@@ -50,7 +50,7 @@ def test_register_attachment_profile_and_exceptions_reach_the_report(tmp_path, c
     (tmp_path / "exceptions.yaml").write_text(EXCEPTIONS)  # picked up from the working directory
     done = run(["report", "--period", "2026", "--lang", "en", "--control", "T-BAK-2", "--control", "T-CON-2"], tmp_path, cli_env)
     assert done.returncode == 0, done.stderr
-    html = (tmp_path / "reports-out" / "report-20260101-20270101-en.html").read_text()
+    html = (tmp_path / "reports-out" / "report-20260101-20261231-en.html").read_text()
     t_bak_2 = html[html.index('id="T-BAK-2"'):html.index('id="T-CON-2"')]
     assert re.search(r"Deviations \(1\)", t_bak_2) and "restore test of fs01 failed" in t_bak_2  # 1 July
     # 20 Mar -> 3 Jul is 105 days without a successful test: excepted, and the exception has expired since
@@ -63,7 +63,7 @@ def test_register_attachment_profile_and_exceptions_reach_the_report(tmp_path, c
     (tmp_path / "klant-b.yaml").write_text(PROFILE)
     lenient = run(["report", "--period", "2026", "--lang", "nl", "--control", "T-BAK-2", "--profile", "klant-b.yaml"], tmp_path, cli_env)
     assert lenient.returncode == 0, lenient.stderr
-    html = (tmp_path / "reports-out" / "report-20260101-20270101-nl.html").read_text()
+    html = (tmp_path / "reports-out" / "report-20260101-20261231-nl.html").read_text()
     assert "Klant B" in html and "Zorgverzekeraar B" in html and "max_interval_days</code> = 120" in html
 
 

@@ -1,0 +1,103 @@
+"""The yearly audit as one job: evaluate the period, write every report format, build the signed pack.
+
+Each format renders the same report document (reports/document.py), so the
+HTML, PDF, workbook, JSON and OSCAL cannot disagree. A pseudonymised pack is
+made from a pseudonymised document, so every format in it is pseudonymised too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from auditpack.controls.evaluate import evaluate_controls
+from auditpack.controls.evidence_view import Period
+from auditpack.controls.exceptions import ExceptionEntry
+from auditpack.controls.model import Control, load_catalogue
+from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
+from auditpack.controls.result import ControlResult
+from auditpack.reports.atomic import write_atomic
+from auditpack.reports.document import build_document
+from auditpack.reports.html import render_report_html
+from auditpack.reports.json_export import write_json
+from auditpack.reports.oscal import write_oscal
+from auditpack.reports.pdf import write_pdf
+from auditpack.reports.workbook import write_workbook
+
+from .jobs import run_rows
+from .pack import PackSummary, build_pack
+from .pseudonymise import Pseudonymiser, names_in_store
+from .sampling import samples_for
+from .store import EvidenceStore
+
+FORMATS = ("html", "pdf", "xlsx", "json", "oscal")
+
+
+@dataclass
+class AnnualReport:
+    document: dict[str, Any]
+    results: list[ControlResult]
+    files: dict[str, Path]  # format -> file
+
+
+def make_document(store: EvidenceStore, period: Period, lang: str = "nl", profile: Profile = DEFAULT_PROFILE,
+                  exceptions: Sequence[ExceptionEntry] = (), control_ids: Sequence[str] | None = None,
+                  signing_fingerprint: str | None = None, pseudonymiser: Pseudonymiser | None = None,
+                  catalogue: dict[str, Control] | None = None,
+                  today: date | None = None) -> tuple[dict[str, Any], list[ControlResult]]:
+    catalogue = catalogue or load_catalogue()
+    results = evaluate_controls(store, period, catalogue, profile, exceptions, control_ids=control_ids, today=today)
+    document = build_document(results, catalogue, period, run_rows(store, period), lang, profile, signing_fingerprint,
+                              samples_for(store, period))
+    return (pseudonymiser.data(document) if pseudonymiser else document), results
+
+
+def report_name(document: dict[str, Any]) -> str:
+    period = document["period"]
+    return f"report-{period['start'].replace('-', '')}-{period['end'].replace('-', '')}-{document['lang']}"
+
+
+def write_formats(document: dict[str, Any], out_dir: Path, formats: Sequence[str] = FORMATS) -> dict[str, Path]:
+    """Every requested format of one document into out_dir; returns {format: path}."""
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        raise ValueError(f"unknown report format(s) {', '.join(sorted(unknown))}; choose from {', '.join(FORMATS)}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    base = out_dir / report_name(document)
+    files: dict[str, Path] = {}
+    html = render_report_html(document) if {"html", "pdf"} & set(formats) else ""
+    if "html" in formats:
+        files["html"] = write_atomic(base.with_suffix(".html"), html.encode("utf-8"))
+    if "pdf" in formats:
+        files["pdf"] = write_pdf(html, base.with_suffix(".pdf"))
+    if "xlsx" in formats:
+        files["xlsx"] = write_workbook(document, base.with_suffix(".xlsx"))
+    if "json" in formats:
+        files["json"] = write_json(document, base.with_suffix(".json"))
+    if "oscal" in formats:
+        files["oscal"] = write_oscal(document, base.with_name(base.name + "-oscal.json"))
+    return files
+
+
+def pseudonymiser_for(store: EvidenceStore, key: bytes) -> Pseudonymiser:
+    return Pseudonymiser(key, names_in_store(store))
+
+
+def annual_pack(store: EvidenceStore, period: Period, out_dir: Path, signing_key: Any, *, lang: str = "nl",
+                profile: Profile = DEFAULT_PROFILE, exceptions: Sequence[ExceptionEntry] = (),
+                pseudonym_key: bytes | None = None, today: date | None = None) -> tuple[AnnualReport, PackSummary]:
+    """The report in every format and the signed pack holding it and the evidence it cites."""
+    from .signing import fingerprint
+
+    pseudo = pseudonymiser_for(store, pseudonym_key) if pseudonym_key else None
+    document, results = make_document(store, period, lang, profile, exceptions, signing_fingerprint=fingerprint(signing_key),
+                                      pseudonymiser=pseudo, today=today)
+    suffix = "-pseudonymised" if pseudo else ""
+    files = write_formats(document, out_dir / f"{report_name(document)}{suffix}")
+    pack_path = out_dir / f"auditpack-{report_name(document).removeprefix('report-')}{suffix}.zip"
+    summary = build_pack(store, document, {p.name: p for p in files.values()}, pack_path, signing_key,
+                         blob_transform=pseudo.blob if pseudo else None, meta_transform=pseudo.data if pseudo else None)
+    return AnnualReport(document, results, files), summary

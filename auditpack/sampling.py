@@ -1,0 +1,68 @@
+"""Reproducible samples for the auditor: the same control, period, size and seed always draw the same items.
+
+The units are what the control tests: for a daily control each subject on each
+day of the period (backup days of a server), otherwise each subject (leavers,
+workstations). A drawn sample is stored as evidence (`audit.sample`), so the
+report and the workbook show it and a later report can be checked against it.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+from .canonical import iso, utcnow
+from .controls.evidence_view import Period
+from .controls.result import ControlResult
+from .evidence import Observation
+from .store import EvidenceStore
+
+SAMPLE_KIND = "audit.sample"
+SOURCE = "auditor"  # the manifest's name for what the audit itself adds
+
+
+def sampling_units(result: ControlResult, frequency: str, period: Period) -> list[str]:
+    subjects = sorted(result.population)
+    if frequency != "daily":
+        return subjects
+    first, last = period.start.date(), period.last_day.date()
+    days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    return [f"{subject} {day}" for subject in subjects for day in days]
+
+
+def draw_sample(result: ControlResult, frequency: str, period: Period, size: int, seed: int) -> dict[str, Any]:
+    """Raises ValueError when the sample would be larger than the population."""
+    units = sampling_units(result, frequency, period)
+    if size < 1:
+        raise ValueError("a sample needs at least one item")
+    if size > len(units):
+        raise ValueError(f"the population of {result.control_id} over {period.label} has {len(units)} items; "
+                         f"a sample of {size} cannot be drawn from it")
+    drawn = sorted(random.Random(seed).sample(units, size))  # sorted: easier to work through, same set either way
+    return {"control": result.control_id, "size": size, "seed": seed, "population_size": len(units),
+            "period": {"start": period.start.date().isoformat(), "end": period.last_day.date().isoformat()},
+            "unit": "subject-day" if frequency == "daily" else "subject", "drawn": drawn, "drawn_at": iso(utcnow())}
+
+
+def store_sample(store: EvidenceStore, sample: dict[str, Any], operator: str) -> dict[str, Any]:
+    run = store.begin_run(operator)
+    now = utcnow()
+    command = f"auditpack sample {sample['control']} --size {sample['size']} --seed {sample['seed']}"
+    meta = run.add(SOURCE, "sample", Observation(SAMPLE_KIND, command, b"", now, utcnow(), normalized=sample))
+    run.close_source(SOURCE, "ok", [], connection="auditor")
+    run.commit()
+    assert meta is not None
+    return meta
+
+
+def samples_for(store: EvidenceStore, period: Period) -> list[dict[str, Any]]:
+    """The samples drawn for this period (any time), newest per control, size and seed."""
+    found: dict[tuple[str, int, int], dict[str, Any]] = {}
+    for item in sorted(store.items(kinds=[SAMPLE_KIND]), key=lambda i: i.started):
+        if item.status != "ok" or not item.normalized_sha256:
+            continue
+        sample = store.read_json(item.normalized_sha256)
+        if sample["period"] == {"start": period.start.date().isoformat(), "end": period.last_day.date().isoformat()}:
+            found[(sample["control"], sample["size"], sample["seed"])] = {**sample, "item_id": item.id}
+    return list(found.values())

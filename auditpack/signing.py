@@ -1,0 +1,171 @@
+"""Ed25519 signing keys for evidence packs.
+
+The private key lives outside every pack, by default in
+~/.config/auditpack/signing-key.pem (or wherever $AUDITPACK_SIGNING_KEY points),
+as an unencrypted PKCS#8 PEM readable by its owner only. It is made on first
+use. An auditor receives the public key by a separate channel and checks the
+fingerprint printed in the report against it.
+
+A fingerprint is "SHA256:" followed by the unpadded base64 of the SHA-256 of
+the raw 32-byte public key, the way OpenSSH writes fingerprints. (OpenSSH hashes
+its own key encoding, so `ssh-keygen -l` shows a different value for the same key.)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+KEY_ENV = "AUDITPACK_SIGNING_KEY"
+ALGORITHM = "Ed25519"
+
+SigningKey = Ed25519PrivateKey
+PublicKey = Ed25519PublicKey
+
+
+class SigningKeyError(Exception):
+    """A key that cannot be used, said in words an operator can act on."""
+
+
+def default_key_path() -> Path:
+    configured = os.environ.get(KEY_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    return Path.home() / ".config" / "auditpack" / "signing-key.pem"
+
+
+def _check_private(path: Path) -> None:
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise SigningKeyError(f"signing key {path} is not a regular file")
+    loose = stat.S_IMODE(info.st_mode) & 0o077
+    if loose:
+        raise SigningKeyError(
+            f"signing key {path} has permissions {stat.S_IMODE(info.st_mode):04o}: other users may read or change "
+            f"the private key, so it is not used. Restrict it with 'chmod 600 {path}' (and make a new key if "
+            f"someone else may have copied it)")
+
+
+def _read_private(path: Path) -> Ed25519PrivateKey:
+    _check_private(path)
+    data = path.read_bytes()
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except TypeError as exc:  # an encrypted PEM
+        raise SigningKeyError(f"signing key {path} is protected by a passphrase; auditpack needs an unencrypted "
+                              f"PKCS#8 key in a file only you can read") from exc
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise SigningKeyError(f"signing key {path} is not a readable PEM private key ({exc})") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise SigningKeyError(f"signing key {path} is a {type(key).__name__.removeprefix('_')}, not an Ed25519 key")
+    return key
+
+
+def _make_dirs(directory: Path) -> None:
+    """Create missing directories as 0700; directories that already exist are left as they are."""
+    missing = []
+    probe = directory
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # made by someone else meanwhile: not ours to change
+        os.chmod(path, 0o700)  # mkdir's mode is narrowed by the umask, never widened; be explicit
+
+
+def _create_private(path: Path) -> Ed25519PrivateKey:
+    _make_dirs(path.parent)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".signing-key.")  # mkstemp makes the file 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)  # never replaces a key another process made in the meantime
+        except FileExistsError:
+            return _read_private(path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return key
+
+
+def load_or_create_key(path: Path | None = None) -> Ed25519PrivateKey:
+    """The signing key at `path` (default: $AUDITPACK_SIGNING_KEY or ~/.config/auditpack/signing-key.pem), made if absent."""
+    path = Path(path).expanduser() if path is not None else default_key_path()
+    if path.exists():
+        return _read_private(path)
+    return _create_private(path)
+
+
+def _public(key: Ed25519PrivateKey | Ed25519PublicKey) -> Ed25519PublicKey:
+    if isinstance(key, Ed25519PrivateKey):
+        return key.public_key()
+    if isinstance(key, Ed25519PublicKey):
+        return key
+    raise TypeError(f"expected an Ed25519 key, not {type(key).__name__}")
+
+
+def public_key_pem(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
+    """The public half as a SubjectPublicKeyInfo PEM (what openssl's -pubin reads)."""
+    return _public(key).public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def fingerprint(public_key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+    raw = _public(public_key).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return "SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).decode().rstrip("=")
+
+
+def sign(key: Ed25519PrivateKey, data: bytes) -> bytes:
+    """The 64-byte Ed25519 signature of `data` (deterministic: same key and data, same signature)."""
+    return key.sign(data)
+
+
+def load_public_key(source: str | Path | bytes | Ed25519PublicKey | Ed25519PrivateKey) -> Ed25519PublicKey:
+    """A public key from a PEM file or its bytes; an OpenSSH 'ssh-ed25519 …' line is accepted too."""
+    if isinstance(source, Ed25519PublicKey):
+        return source
+    if isinstance(source, Ed25519PrivateKey):
+        return source.public_key()
+    if isinstance(source, (str, Path)):
+        try:
+            data = Path(source).expanduser().read_bytes()
+        except OSError as exc:
+            raise SigningKeyError(f"cannot read public key {source}: {exc.strerror or exc}") from exc
+        where = str(source)
+    else:
+        data, where = bytes(source), "the public key given"
+    if b"PRIVATE KEY" in data:
+        raise SigningKeyError(f"{where} holds a private key; verify with the public key (signing-key.pub)")
+    try:
+        if data.lstrip().startswith(b"ssh-ed25519"):
+            key = serialization.load_ssh_public_key(data.strip())
+        else:
+            key = serialization.load_pem_public_key(data)
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise SigningKeyError(f"{where} is not a readable public key (PEM expected)") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise SigningKeyError(f"{where} is not an Ed25519 public key")
+    return key
+
+
+def verify_signature(pub: Ed25519PublicKey | Ed25519PrivateKey, data: bytes, sig: bytes) -> bool:
+    try:
+        _public(pub).verify(sig, data)
+    except InvalidSignature:
+        return False
+    return True

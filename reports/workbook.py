@@ -1,0 +1,464 @@
+"""The report as an Excel workbook, for the auditor who wants to filter, sort and tick off.
+
+Rendered from the report document (reports/document.py) and nothing else: no verdict is
+recomputed here. Sheets: a summary with the cover facts, one sheet per control with every
+item that is not a plain pass (and the population it was drawn from), then the
+exceptions, samples, evidence references and collection runs. Dates and moments are real
+Excel dates (UTC, as in the document), every table has a frozen header and a filter.
+
+Texts coming from evidence (firewall descriptions, commands, register cells) are written
+as text, never as formulas, so a cell beginning with "=" cannot run anything.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .atomic import atomic_path
+
+DATE_FORMAT = "yyyy-mm-dd"
+MOMENT_FORMAT = "yyyy-mm-dd hh:mm:ss"
+LINE_HEIGHT = 15  # points per line of 11 pt text
+EXCEL_CELL_LIMIT = 32767
+SHEET_NAME_LIMIT = 31
+
+WORDS: dict[str, dict[str, str]] = {
+    "nl": {
+        "title": "Werking beveiligingsmaatregelen — werkmap voor de auditor",
+        "sheet_summary": "Samenvatting", "sheet_exceptions": "Uitzonderingen", "sheet_samples": "Steekproeven",
+        "sheet_evidence": "Bewijs", "sheet_runs": "Verzamelrondes",
+        # cover
+        "processor": "Verwerker", "customer": "Verwerkingsverantwoordelijke", "agreement": "Overeenkomst",
+        "period_start": "Periode van", "period_end": "Periode tot en met", "profile": "Profiel",
+        "generated": "Opgesteld op (UTC)", "tool": "Hulpmiddel", "signing_key": "Ondertekeningssleutel (vingerafdruk)",
+        "not_signed": "niet ondertekend", "chain_head": "Laatste manifest in de periode (SHA-256)",
+        "run_count": "Verzamelrondes in de periode", "results": "Oordelen", "language": "Taal",
+        # summary table
+        "control": "Maatregel", "control_title": "Titel", "result": "Oordeel", "population": "Populatie",
+        "tested": "Getoetst", "deviations": "Afwijkingen", "gaps": "Niet aangetoond", "excepted": "Uitgezonderd",
+        "observations": "Waarnemingen", "frequency": "Frequentie",
+        # control sheets
+        "type": "Soort", "subject": "Object", "date": "Datum", "code": "Code", "finding": "Bevinding",
+        "evidence_items": "Bewijsstukken", "exception_scope": "Uitzondering (reikwijdte)", "owner": "Eigenaar",
+        "expires": "Vervalt", "no_findings": "Geen bevindingen: elk getoetst item voldeed.",
+        "population_subjects": "Populatie", "completeness": "Volledigheid van de populatie",
+        "parameters": "Parameters", "parameter": "Parameter", "value": "Waarde", "source": "Bron",
+        "type_deviation": "Afwijking", "type_gap": "Niet aangetoond", "type_excepted": "Uitgezonderd",
+        "type_observation": "Waarneming",
+        # exceptions
+        "scope": "Reikwijdte", "justification": "Onderbouwing", "approver": "Goedgekeurd door", "state": "Stand",
+        "matched": "Toegepast (aantal)",
+        "state_active": "actief", "state_expiring_soon": "verloopt binnen 30 dagen", "state_expired": "verlopen",
+        "state_unused": "niet gebruikt",
+        # samples
+        "sample_size": "Omvang steekproef", "seed": "Seed", "population_size": "Omvang populatie", "unit": "Eenheid",
+        "drawn_at": "Getrokken op (UTC)", "number": "Nr.", "drawn": "Getrokken item", "sample_item": "Vastgelegd als bewijsstuk",
+        "unit_subject": "object", "unit_subject-day": "object-dag", "no_samples": "Er zijn geen steekproeven getrokken.",
+        # evidence and runs
+        "item_id": "Bewijsstuk", "host": "Host", "kind": "Soort", "collected": "Verzameld (UTC)",
+        "command": "Opdracht of query", "raw_sha256": "SHA-256 ruwe uitvoer", "status": "Status",
+        "seq": "Ronde", "started": "Start (UTC)", "operator": "Uitgevoerd door", "hosts": "Hosts",
+        "manifest": "Manifest (SHA-256)", "no_exceptions": "Er zijn geen uitzonderingen vastgelegd.",
+        # completeness keys
+        "sources": "Bronnen", "not_provided": "Niet aangeleverd", "missing": "Ontbreekt in een bron",
+        "missing_from": "ontbreekt in",
+        "servers_in_inventory": "Servers in de inventaris", "servers_with_backup_runs": "Servers met back-upruns",
+        "in_inventory_without_runs": "In de inventaris, zonder back-upruns",
+        "with_runs_not_in_inventory": "Met back-upruns, niet in de inventaris",
+        "freq_per_collection": "elke verzamelronde", "freq_daily": "dagelijks", "freq_weekly": "wekelijks",
+        "freq_monthly": "maandelijks", "freq_yearly": "jaarlijks", "freq_per_event": "per gebeurtenis",
+    },
+    "en": {
+        "title": "Operation of security measures — workbook for the auditor",
+        "sheet_summary": "Summary", "sheet_exceptions": "Exceptions", "sheet_samples": "Samples",
+        "sheet_evidence": "Evidence", "sheet_runs": "Collection runs",
+        "processor": "Processor", "customer": "Controller", "agreement": "Agreement",
+        "period_start": "Period from", "period_end": "Period to (inclusive)", "profile": "Profile",
+        "generated": "Generated at (UTC)", "tool": "Tool", "signing_key": "Signing key (fingerprint)",
+        "not_signed": "not signed", "chain_head": "Last manifest in the period (SHA-256)",
+        "run_count": "Collection runs in the period", "results": "Results", "language": "Language",
+        "control": "Control", "control_title": "Title", "result": "Result", "population": "Population",
+        "tested": "Tested", "deviations": "Deviations", "gaps": "Not evidenced", "excepted": "Excepted",
+        "observations": "Observations", "frequency": "Frequency",
+        "type": "Type", "subject": "Subject", "date": "Date", "code": "Code", "finding": "Finding",
+        "evidence_items": "Evidence items", "exception_scope": "Exception (scope)", "owner": "Owner",
+        "expires": "Expires", "no_findings": "No findings: every tested item passed.",
+        "population_subjects": "Population", "completeness": "Completeness of the population",
+        "parameters": "Parameters", "parameter": "Parameter", "value": "Value", "source": "Source",
+        "type_deviation": "Deviation", "type_gap": "Not evidenced", "type_excepted": "Excepted",
+        "type_observation": "Observation",
+        "scope": "Scope", "justification": "Justification", "approver": "Approved by", "state": "State",
+        "matched": "Applied (count)",
+        "state_active": "active", "state_expiring_soon": "expires within 30 days", "state_expired": "expired",
+        "state_unused": "not used",
+        "sample_size": "Sample size", "seed": "Seed", "population_size": "Population size", "unit": "Unit",
+        "drawn_at": "Drawn at (UTC)", "number": "No.", "drawn": "Drawn item", "sample_item": "Recorded as evidence item",
+        "unit_subject": "subject", "unit_subject-day": "subject-day", "no_samples": "No samples have been drawn.",
+        "item_id": "Evidence item", "host": "Host", "kind": "Kind", "collected": "Collected (UTC)",
+        "command": "Command or query", "raw_sha256": "SHA-256 of raw output", "status": "Status",
+        "seq": "Run", "started": "Started (UTC)", "operator": "Operator", "hosts": "Hosts",
+        "manifest": "Manifest (SHA-256)", "no_exceptions": "No exceptions are recorded.",
+        "sources": "Sources", "not_provided": "Not provided", "missing": "Missing from a source",
+        "missing_from": "missing from",
+        "servers_in_inventory": "Servers in the inventory", "servers_with_backup_runs": "Servers with backup runs",
+        "in_inventory_without_runs": "In the inventory, without backup runs",
+        "with_runs_not_in_inventory": "With backup runs, not in the inventory",
+        "freq_per_collection": "every collection run", "freq_daily": "daily", "freq_weekly": "weekly",
+        "freq_monthly": "monthly", "freq_yearly": "yearly", "freq_per_event": "per event",
+    },
+}
+
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+TITLE_FONT = Font(bold=True, size=14)
+BLOCK_FONT = Font(bold=True, size=12)
+WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
+LINK_FONT = Font(color="0563C1", underline="single")
+
+# Column width caps (characters): long texts wrap instead of pushing the rest off screen.
+NARROW, MEDIUM, WIDE, TEXT = 14, 32, 48, 70
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+# -- values -----------------------------------------------------------------------------------
+
+def _day(text: str | None) -> date | str | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return text  # not a date after all: shown as it is rather than lost
+
+
+def _moment(text: str | None) -> datetime | str | None:
+    """A document moment (UTC, 'Z') as a naive UTC datetime: Excel has no time zones; headers say UTC."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+def _clean_text(text: str) -> str:
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+    if len(text) > EXCEL_CELL_LIMIT:
+        text = text[:EXCEL_CELL_LIMIT - 1] + "…"
+    return text
+
+
+def _display_len(value: Any) -> int:
+    if isinstance(value, datetime):
+        return 20
+    if isinstance(value, date):
+        return 12
+    if value is None:
+        return 0
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+class _Sheet:
+    """A worksheet written row by row, remembering how wide each column wants to be."""
+
+    def __init__(self, ws: Worksheet, caps: list[int]):
+        self.ws = ws
+        self.caps = caps
+        self.widths = [0] * len(caps)
+        self.row = 0
+        self.wrapped: list[tuple[int, int, str]] = []
+
+    def put(self, row: int, col: int, value: Any, *, bold: bool = False, wrap: bool = False, top: bool = True,
+            measure: bool = True):
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        if isinstance(value, str):
+            value = _clean_text(value)
+        cell = self.ws.cell(row=row, column=col, value=value)
+        if isinstance(value, str) and value.startswith("="):
+            cell.data_type = "s"  # text from evidence, never a formula
+        if isinstance(value, datetime):
+            cell.number_format = MOMENT_FORMAT
+        elif isinstance(value, date):
+            cell.number_format = DATE_FORMAT
+        if bold:
+            cell.font = HEADER_FONT
+        if wrap:
+            cell.alignment = WRAP
+        elif top:
+            cell.alignment = TOP
+        if wrap and value is not None:
+            self.wrapped.append((row, col, str(value)))
+        if measure and col <= len(self.widths):
+            self.widths[col - 1] = max(self.widths[col - 1], _display_len(value))
+        return cell
+
+    def append(self, values: list[Any], wrap_cols: frozenset[int] = frozenset()) -> int:
+        self.row += 1
+        for col, value in enumerate(values, start=1):
+            # top-aligned only beside wrapped text; styling every cell of a long table costs seconds
+            self.put(self.row, col, value, wrap=col in wrap_cols, top=bool(wrap_cols))
+        return self.row
+
+    def header(self, names: list[str]) -> int:
+        self.row += 1
+        for col, name in enumerate(names, start=1):
+            cell = self.put(self.row, col, name)
+            cell.font = HEADER_FONT
+            cell.fill = HEADER_FILL
+            cell.alignment = Alignment(wrap_text=True, vertical="bottom")
+            self.wrapped.append((self.row, col, name))
+        return self.row
+
+    def note(self, text: str, font: Font | None = None) -> int:
+        """A line of text outside any table; not measured, so it does not widen column A."""
+        self.row += 1
+        cell = self.put(self.row, 1, text, measure=False)
+        if font is not None:
+            cell.font = font
+        return self.row
+
+    def table(self, header_row: int, last_row: int, ncols: int, freeze: bool = True) -> None:
+        last = get_column_letter(ncols)
+        self.ws.auto_filter.ref = f"A{header_row}:{last}{max(last_row, header_row)}"
+        if freeze:
+            self.ws.freeze_panes = f"A{header_row + 1}"
+        self.ws.print_title_rows = f"{header_row}:{header_row}"
+
+    def finish(self) -> None:
+        for i, (width, cap) in enumerate(zip(self.widths, self.caps), start=1):
+            self.ws.column_dimensions[get_column_letter(i)].width = max(8, min(width + 2, cap))
+        # Row heights for wrapped text: not every reader sizes rows itself (LibreOffice keeps the default).
+        lines: dict[int, int] = {}
+        for row, col, text in self.wrapped:
+            width = self.ws.column_dimensions[get_column_letter(col)].width or 8.43
+            per_line = max(1, int(width) - 1)
+            needed = sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+            lines[row] = max(lines.get(row, 1), needed)
+        for row, count in lines.items():
+            if count > 1:
+                self.ws.row_dimensions[row].height = LINE_HEIGHT * count
+        setup = self.ws.page_setup
+        setup.orientation = "landscape"
+        setup.paperSize = self.ws.PAPERSIZE_A4
+        setup.fitToWidth = 1
+        setup.fitToHeight = 0
+        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _sheet_name(name: str, taken: set[str]) -> str:
+    """A legal, unique sheet name (Excel compares them case-insensitively)."""
+    base = _BAD_SHEET_CHARS.sub("_", name).strip("'")[:SHEET_NAME_LIMIT] or "_"
+    candidate, n = base, 1
+    while candidate.casefold() in taken:
+        n += 1
+        suffix = f" ({n})"
+        candidate = base[:SHEET_NAME_LIMIT - len(suffix)] + suffix
+    taken.add(candidate.casefold())
+    return candidate
+
+
+def _link(cell, sheet: str) -> None:
+    quoted = sheet.replace("'", "''")
+    cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{quoted}'!A1", display=str(cell.value))
+    cell.font = LINK_FONT
+
+
+# -- sheets -----------------------------------------------------------------------------------
+
+def _summary(ws: Worksheet, doc: dict[str, Any], w: dict[str, str], control_sheets: dict[str, str]) -> None:
+    s = _Sheet(ws, [44, WIDE, MEDIUM, NARROW + 4, NARROW, NARROW, NARROW, NARROW, NARROW, NARROW])
+    s.note(w["title"], TITLE_FONT)
+    profile, tool = doc["profile"], doc["tool"]
+    signing = doc.get("signing_key")
+    labels = {c["status"]: c["status_label"] for c in doc["controls"]}
+    results = "; ".join(f"{labels.get(status, status)}: {count}" for status, count in doc["summary"].items() if count)
+    facts: list[tuple[str, Any]] = [
+        (w["processor"], profile["processor"] or "—"), (w["customer"], profile["customer"] or "—"),
+        (w["agreement"], profile["agreement"] or "—"),
+        (w["period_start"], _day(doc["period"]["start"])), (w["period_end"], _day(doc["period"]["end"])),
+        (w["profile"], profile["name"]), (w["generated"], _moment(doc["generated_at"])),
+        (w["tool"], f"{tool['name']} {tool['version']}"),
+        (w["signing_key"], f"{signing['algorithm']} {signing['fingerprint']}" if signing else w["not_signed"]),
+        (w["chain_head"], doc["evidence_store"]["chain_head"] or "—"),
+        (w["run_count"], len(doc["evidence_store"]["runs"])),
+        (w["results"], results or "—"),
+    ]
+    for label, value in facts:
+        s.row += 1
+        s.put(s.row, 1, label, bold=True)
+        cell = s.put(s.row, 2, value, measure=False)
+        cell.alignment = Alignment(horizontal="left", vertical="top")
+    s.row += 1  # a blank line between the cover and the table
+    header = s.header([w["control"], w["control_title"], w["result"], w["frequency"], w["population"], w["tested"],
+                       w["deviations"], w["gaps"], w["excepted"], w["observations"]])
+    for control in doc["controls"]:
+        row = s.append([control["id"], control["title"], control["status_label"],
+                        w.get(f"freq_{control['frequency']}", control["frequency"]),
+                        control["population"]["size"], control["tested"], len(control["deviations"]),
+                        len(control["gaps"]), len(control["excepted"]), len(control["observations"])],
+                       wrap_cols=frozenset({2}))
+        if control["id"] in control_sheets:
+            _link(ws.cell(row=row, column=1), control_sheets[control["id"]])
+    s.table(header, s.row, 10)
+    s.finish()
+
+
+def _control(ws: Worksheet, control: dict[str, Any], w: dict[str, str]) -> None:
+    s = _Sheet(ws, [36, MEDIUM, NARROW, 22, TEXT, MEDIUM, MEDIUM, MEDIUM, NARROW])
+    s.note(f"{control['id']} — {control['title']} — {control['status_label']}", BLOCK_FONT)
+    header = s.header([w["type"], w["subject"], w["date"], w["code"], w["finding"], w["evidence_items"],
+                       w["exception_scope"], w["owner"], w["expires"]])
+    rows = ([("type_deviation", f, None) for f in control["deviations"]]
+            + [("type_gap", f, None) for f in control["gaps"]]
+            + [("type_excepted", f, f) for f in control["excepted"]]
+            + [("type_observation", f, None) for f in control["observations"]])
+    rows.sort(key=lambda r: (r[1]["date"], r[1]["subject"]))  # one year, in the order it happened
+    for kind, finding, exc in rows:
+        s.append([w[kind], finding["subject"], _day(finding["date"]), finding["code"], finding["text"],
+                  finding["evidence"], exc["scope"] if exc else None, exc["owner"] if exc else None,
+                  _day(exc["expires"]) if exc else None], wrap_cols=frozenset({5}))
+    s.table(header, s.row, 9)
+    if not rows:
+        s.row += 1  # a blank line: the note is not a row of the table
+        s.note(w["no_findings"])
+
+    population = control["population"]
+    s.row += 1
+    s.note(f"{w['population_subjects']} ({population['size']})", BLOCK_FONT)
+    for subject in population["subjects"]:
+        s.row += 1
+        s.put(s.row, 2, subject)
+    completeness = population.get("completeness")
+    if completeness:
+        s.row += 1
+        s.note(w["completeness"], BLOCK_FONT)
+        for key, value in completeness.items():
+            if key == "sources" and isinstance(value, dict):
+                for source, hosts in value.items():
+                    s.row += 1
+                    s.put(s.row, 1, f"{w['source']}: {source}")
+                    s.put(s.row, 2, hosts, measure=False)  # overflows into the empty cells to its right
+                continue
+            if key == "missing" and isinstance(value, list):
+                value = [f"{m.get('host')} ({w['missing_from']} {', '.join(m.get('missing_from', []))})"
+                         if isinstance(m, dict) else str(m) for m in value]
+            s.row += 1
+            s.put(s.row, 1, w.get(key, key))
+            s.put(s.row, 2, value if value else "—", measure=False)
+    if control["parameters"]:
+        s.row += 1
+        s.note(w["parameters"], BLOCK_FONT)
+        for name, value in control["parameters"].items():
+            s.row += 1
+            s.put(s.row, 1, name)
+            shown = value if isinstance(value, (str, int, float, bool)) else json.dumps(value, ensure_ascii=False)
+            s.put(s.row, 2, shown, measure=False).alignment = Alignment(horizontal="left", vertical="top")
+    s.finish()
+
+
+def _exceptions(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
+    s = _Sheet(ws, [NARROW, MEDIUM, TEXT, MEDIUM, MEDIUM, NARROW, 26, NARROW])
+    header = s.header([w["control"], w["scope"], w["justification"], w["owner"], w["approver"], w["expires"],
+                       w["state"], w["matched"]])
+    for control in doc["controls"]:
+        for e in control["exceptions"]:
+            s.append([control["id"], e["scope"], e["justification"], e["owner"], e["approver"], _day(e["expires"]),
+                      w.get(f"state_{e['state']}", e["state"]), e["matched"]], wrap_cols=frozenset({3}))
+    s.table(header, s.row, 8)
+    if s.row == header:
+        s.row += 1  # a blank line: the note is not a row of the table
+        s.note(w["no_exceptions"])
+    s.finish()
+
+
+def _samples(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
+    s = _Sheet(ws, [NARROW, NARROW, NARROW, NARROW, NARROW, 20, 8, WIDE, 20])
+    header = s.header([w["control"], w["sample_size"], w["seed"], w["population_size"], w["unit"], w["drawn_at"],
+                       w["number"], w["drawn"], w["sample_item"]])
+    for control in doc["controls"]:
+        for sample in control["samples"]:
+            unit = sample.get("unit")
+            for n, drawn in enumerate(sample["drawn"], start=1):
+                s.append([sample["control"], sample["size"], sample["seed"], sample["population_size"],
+                          w.get(f"unit_{unit}", unit) if unit else None, _moment(sample["drawn_at"]), n, drawn,
+                          sample.get("item_id")])
+    s.table(header, s.row, 9)
+    if s.row == header:
+        s.row += 1  # a blank line: the note is not a row of the table
+        s.note(w["no_samples"])
+    s.finish()
+
+
+def _evidence(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
+    s = _Sheet(ws, [NARROW, 20, 22, 26, 20, WIDE, 66, NARROW])
+    header = s.header([w["control"], w["item_id"], w["host"], w["kind"], w["collected"], w["command"],
+                       w["raw_sha256"], w["status"]])
+    for control in doc["controls"]:
+        for e in control["evidence"]:
+            s.append([control["id"], e["item_id"], e["host"], e["kind"], _moment(e["collected"]), e["command"],
+                      e["raw_sha256"], e["status"]])
+    s.table(header, s.row, 8)
+    s.finish()
+
+
+def _runs(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
+    s = _Sheet(ws, [NARROW, 20, MEDIUM, NARROW, NARROW, 66])
+    header = s.header([w["seq"], w["started"], w["operator"], w["status"], w["hosts"], w["manifest"]])
+    for run in doc["evidence_store"]["runs"]:
+        s.append([run["seq"], _moment(run["started"]), run["operator"], run["status"], run["hosts"],
+                  run["manifest_sha256"]])
+    s.table(header, s.row, 6)
+    s.finish()
+
+
+def build_workbook(document: dict[str, Any]) -> Workbook:
+    lang = document.get("lang", "nl")
+    if lang not in WORDS:
+        raise ValueError(f"no workbook wording for language {lang!r}; available: {', '.join(WORDS)}")
+    w = WORDS[lang]
+    wb = Workbook()
+    taken: set[str] = set()
+    summary = wb.active
+    summary.title = _sheet_name(w["sheet_summary"], taken)
+    fixed = {key: _sheet_name(w[key], taken)
+             for key in ("sheet_exceptions", "sheet_samples", "sheet_evidence", "sheet_runs")}
+    control_sheets = {c["id"]: _sheet_name(c["id"], taken) for c in document["controls"]}
+    for control in document["controls"]:
+        _control(wb.create_sheet(control_sheets[control["id"]]), control, w)
+    _exceptions(wb.create_sheet(fixed["sheet_exceptions"]), document, w)
+    _samples(wb.create_sheet(fixed["sheet_samples"]), document, w)
+    _evidence(wb.create_sheet(fixed["sheet_evidence"]), document, w)
+    _runs(wb.create_sheet(fixed["sheet_runs"]), document, w)
+    _summary(summary, document, w, control_sheets)
+    wb.properties.title = w["title"]
+    wb.properties.creator = f"{document['tool']['name']} {document['tool']['version']}"
+    wb.properties.language = lang
+    return wb
+
+
+def write_workbook(document: dict[str, Any], path: Path) -> Path:
+    """Write the workbook to `path` through a temporary file in the same directory."""
+    path = Path(path)
+    wb = build_workbook(document)
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+    return path

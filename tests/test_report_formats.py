@@ -1,0 +1,377 @@
+"""The report's auditor formats: the Excel workbook, the JSON with its schema, and OSCAL assessment results.
+
+One synthetic year (tests/year_store.py) is built once for the module; its known facts are
+looked for in every format: fs01's failed backup on 2026-03-10 (a deviation of T-BAK-1),
+the gap of fs01 on 2026-07-01, and dc01's failure on 2026-11-02 covered by the exception
+of the "ICT manager" until 2027-03-31.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import subprocess
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jsonschema import Draft202012Validator
+from openpyxl import load_workbook
+from trestle.oscal import OSCAL_VERSION
+from trestle.oscal.assessment_results import AssessmentResults
+
+from auditpack.controls.evaluate import evaluate_controls
+from auditpack.controls.model import load_catalogue
+from auditpack.controls.profiles import Profile
+from auditpack.jobs import run_rows
+from auditpack.reports.document import build_document
+from auditpack.reports.json_export import DocumentInvalid, load_schema, validate_document, write_json
+from auditpack.reports.oscal import to_oscal, write_oscal
+from auditpack.reports.workbook import write_workbook
+from auditpack.sampling import draw_sample
+from auditpack.signing import fingerprint
+from year_store import EXCEPTED_BACKUP, FAILED_BACKUP, MISSING_BACKUP, build_year
+
+GENERATED = "2027-01-20T09:30:00.000000Z"
+PROFILE = Profile(name="zorg-2026", processor="Beheer & Co B.V.", customer="Zorggroep Noord",
+                  agreement="VWO-2024-17")
+
+
+@pytest.fixture(scope="module")
+def year_docs(tmp_path_factory):
+    """The Dutch document as the defaults make it; the English one signed, with a profile and a sample."""
+    year = build_year(tmp_path_factory.mktemp("year") / "ev")
+    results = evaluate_controls(year.store, year.period, exceptions=year.exceptions, today=date(2027, 1, 20))
+    catalogue = load_catalogue()
+    runs = run_rows(year.store, year.period)
+    bak1 = next(r for r in results if r.control_id == "T-BAK-1")
+    sample = draw_sample(bak1, "daily", year.period, size=5, seed=2026)
+    nl = build_document(results, catalogue, year.period, runs, "nl", generated_at=GENERATED)
+    en = build_document(results, catalogue, year.period, runs, "en", profile=PROFILE,
+                        signing_fingerprint=fingerprint(Ed25519PrivateKey.generate()), samples=[sample],
+                        generated_at=GENERATED)
+    return {"nl": nl, "en": en, "sample": sample}
+
+
+@pytest.fixture(scope="module")
+def workbooks(year_docs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("workbooks")
+    return {lang: write_workbook(year_docs[lang], out / f"report-{lang}.xlsx") for lang in ("nl", "en")}
+
+
+@pytest.fixture(scope="module")
+def wb_nl(workbooks):
+    return load_workbook(workbooks["nl"])
+
+
+@pytest.fixture(scope="module")
+def wb_en(workbooks):
+    return load_workbook(workbooks["en"])
+
+
+@pytest.fixture
+def small_doc(year_docs):
+    """Two controls of the Dutch document (one with findings, one not applicable), still consistent: fast to validate."""
+    doc = copy.deepcopy({k: v for k, v in year_docs["nl"].items() if k != "controls"})
+    doc["controls"] = copy.deepcopy([c for c in year_docs["nl"]["controls"] if c["id"] in ("T-BAK-1", "T-TLS")])
+    counted = Counter(c["status"] for c in doc["controls"])
+    doc["summary"] = {status: counted.get(status, 0) for status in doc["summary"]}
+    validate_document(doc)
+    return doc
+
+
+def control(doc: dict, control_id: str) -> dict:
+    return next(c for c in doc["controls"] if c["id"] == control_id)
+
+
+def table(ws, header_row: int) -> list[dict]:
+    """The rows under a header row as dicts, up to the first empty row."""
+    names = [c.value for c in ws[header_row]]
+    rows = []
+    for values in ws.iter_rows(min_row=header_row + 1, values_only=True):
+        if all(v is None for v in values):
+            break
+        rows.append(dict(zip(names, values)))
+    return rows
+
+
+def header_row(ws) -> int:
+    """The header of a sheet's table is the row just above the frozen pane."""
+    return ws[ws.freeze_panes].row - 1
+
+
+# -- workbook ---------------------------------------------------------------------------------
+
+def test_known_deviation_and_gap_are_on_the_control_sheet_with_real_dates(wb_nl):
+    ws = wb_nl["T-BAK-1"]
+    rows = table(ws, header_row(ws))
+    deviation = [r for r in rows if r["Soort"] == "Afwijking"]
+    assert [(r["Object"], r["Datum"]) for r in deviation] == [(FAILED_BACKUP[0], datetime(2026, 3, 10))]
+    assert deviation[0]["Code"] == "bak1.failed" and "hersteld" in deviation[0]["Bevinding"]
+    assert deviation[0]["Bewijsstukken"]  # the item ids behind it
+    gap = [r for r in rows if r["Soort"] == "Niet aangetoond"]
+    assert [(r["Object"], r["Datum"]) for r in gap] == [(MISSING_BACKUP[0], datetime(2026, 7, 1))]
+    cell = next(c for c in ws["C"] if c.value == datetime(2026, 3, 10))
+    assert cell.is_date and cell.number_format == "yyyy-mm-dd"  # a date Excel can sort, not text
+
+
+def test_excepted_item_shows_exception_owner_and_expiry(wb_nl):
+    ws = wb_nl["T-BAK-1"]
+    [row] = [r for r in table(ws, header_row(ws)) if r["Soort"] == "Uitgezonderd"]
+    assert (row["Object"], row["Datum"]) == (EXCEPTED_BACKUP[0], datetime(2026, 11, 2))
+    assert row["Uitzondering (reikwijdte)"] == "dc01"
+    assert row["Eigenaar"] == "ICT manager"
+    assert row["Vervalt"] == datetime(2027, 3, 31)
+    ws = wb_nl["Uitzonderingen"]
+    exceptions = table(ws, header_row(ws))
+    [bak] = [r for r in exceptions if r["Maatregel"] == "T-BAK-1"]
+    assert (bak["Reikwijdte"], bak["Eigenaar"], bak["Goedgekeurd door"]) == ("dc01", "ICT manager", "Director")
+    assert bak["Vervalt"] == datetime(2027, 3, 31) and bak["Stand"] == "actief" and bak["Toegepast (aantal)"] == 1
+    [av] = [r for r in exceptions if r["Maatregel"] == "T-AV"]
+    assert av["Stand"] == "verlopen"
+
+
+def test_control_sheet_lists_population_and_completeness(wb_nl):
+    ws = wb_nl["T-BAK-1"]
+    col_a = [c.value for c in ws["A"]]
+    start = col_a.index("Populatie (2)") + 1
+    assert [ws.cell(row=start + i + 1, column=2).value for i in range(2)] == ["dc01", "fs01"]
+    assert "Volledigheid van de populatie" in col_a
+    assert "Servers in de inventaris" in col_a
+
+
+def test_every_sheet_has_a_frozen_header_and_a_filter(wb_nl, year_docs):
+    for ws in wb_nl.worksheets:
+        assert ws.freeze_panes, ws.title
+        assert ws.auto_filter.ref, ws.title
+        first_filter_cell = ws.auto_filter.ref.split(":")[0]
+        assert ws[first_filter_cell].row == header_row(ws), ws.title
+        assert ws[first_filter_cell].value, ws.title  # the filter sits on the header
+    summary = wb_nl["Samenvatting"]
+    ref_end = summary.auto_filter.ref.split(":")[1]
+    assert summary[ref_end].row - header_row(summary) == len(year_docs["nl"]["controls"])
+
+
+def test_summary_has_every_control_with_its_counts_and_the_cover(wb_en, year_docs):
+    doc = year_docs["en"]
+    ws = wb_en["Summary"]
+    rows = {r["Control"]: r for r in table(ws, header_row(ws))}
+    assert list(rows) == [c["id"] for c in doc["controls"]]
+    bak = rows["T-BAK-1"]
+    assert bak["Result"] == "Effective with deviations"
+    assert (bak["Population"], bak["Tested"], bak["Deviations"], bak["Not evidenced"], bak["Excepted"]) == (2, 729, 1, 1, 1)
+    link = ws.cell(row=header_row(ws) + 1 + list(rows).index("T-BAK-1"), column=1).hyperlink
+    assert link is not None and link.location == "'T-BAK-1'!A1"
+    cover = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=2).value for r in range(1, header_row(ws))}
+    assert cover["Processor"] == "Beheer & Co B.V." and cover["Controller"] == "Zorggroep Noord"
+    assert cover["Agreement"] == "VWO-2024-17" and cover["Profile"] == "zorg-2026"
+    assert cover["Period from"] == datetime(2026, 1, 1) and cover["Period to (inclusive)"] == datetime(2026, 12, 31)
+    assert cover["Generated at (UTC)"] == datetime(2027, 1, 20, 9, 30)
+    assert cover["Tool"] == f"auditpack {doc['tool']['version']}"
+    assert cover["Signing key (fingerprint)"] == f"Ed25519 {doc['signing_key']['fingerprint']}"
+    assert cover["Collection runs in the period"] == len(doc["evidence_store"]["runs"])
+
+
+def test_evidence_sheet_has_every_reference_with_moments_and_hashes(wb_nl, year_docs):
+    doc = year_docs["nl"]
+    ws = wb_nl["Bewijs"]
+    rows = table(ws, header_row(ws))
+    assert len(rows) == sum(len(c["evidence"]) for c in doc["controls"])
+    [cited] = control(doc, "T-BAK-1")["deviations"][0]["evidence"]
+    ref = next(e for e in control(doc, "T-BAK-1")["evidence"] if e["item_id"] == cited)
+    [row] = [r for r in rows if r["Bewijsstuk"] == cited and r["Maatregel"] == "T-BAK-1"]
+    assert row["SHA-256 ruwe uitvoer"] == ref["raw_sha256"] and row["Host"] == "fs01"
+    assert row["Opdracht of query"] == ref["command"] and row["Status"] == "ok"
+    assert isinstance(row["Verzameld (UTC)"], datetime)
+    assert row["Verzameld (UTC)"].strftime("%Y-%m-%dT%H:%M:%S") == ref["collected"][:19]
+
+
+def test_samples_sheet_lists_every_drawn_item(wb_en, wb_nl, year_docs):
+    sample = year_docs["sample"]
+    ws = wb_en["Samples"]
+    rows = table(ws, header_row(ws))
+    assert [r["Drawn item"] for r in rows] == sample["drawn"]
+    assert {(r["Control"], r["Seed"], r["Sample size"], r["Unit"]) for r in rows} == {("T-BAK-1", 2026, 5, "subject-day")}
+    assert all(isinstance(r["Drawn at (UTC)"], datetime) for r in rows)
+    ws = wb_nl["Steekproeven"]
+    assert table(ws, header_row(ws)) == []  # the Dutch document has no samples, and says so below the table
+    assert ws.cell(row=header_row(ws) + 2, column=1).value == "Er zijn geen steekproeven getrokken."
+
+
+def test_sheet_names_and_headers_follow_the_language(wb_nl, wb_en, year_docs):
+    ids = [c["id"] for c in year_docs["nl"]["controls"]]
+    assert wb_nl.sheetnames == ["Samenvatting", *ids, "Uitzonderingen", "Steekproeven", "Bewijs", "Verzamelrondes"]
+    assert wb_en.sheetnames == ["Summary", *ids, "Exceptions", "Samples", "Evidence", "Collection runs"]
+    nl_header = [c.value for c in wb_nl["T-BAK-1"][header_row(wb_nl["T-BAK-1"])]]
+    en_header = [c.value for c in wb_en["T-BAK-1"][header_row(wb_en["T-BAK-1"])]]
+    assert nl_header[:3] == ["Soort", "Object", "Datum"] and en_header[:3] == ["Type", "Subject", "Date"]
+
+
+def test_text_from_evidence_is_never_a_formula(small_doc, tmp_path):
+    bak = control(small_doc, "T-BAK-1")
+    bak["deviations"][0]["text"] = '=HYPERLINK("http://attacker.example","click")\x07'
+    bak["evidence"][0]["command"] = "=1+1"
+    ws = load_workbook(write_workbook(small_doc, tmp_path / "w.xlsx"))["T-BAK-1"]
+    cell = next(c for c in ws["E"] if isinstance(c.value, str) and "HYPERLINK" in c.value)
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
+    assert "\x07" not in cell.value  # a control character Excel refuses is replaced, not fatal
+
+
+def test_workbook_replaces_the_old_file_whole_or_not_at_all(small_doc, tmp_path, monkeypatch):
+    path = write_workbook(small_doc, tmp_path / "report.xlsx")
+    before = path.read_bytes()
+
+    def broken_save(self, filename):
+        Path(filename).write_bytes(b"PK half a zip")
+        raise OSError("disk full")
+
+    monkeypatch.setattr("openpyxl.workbook.workbook.Workbook.save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        write_workbook(small_doc, path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.xlsx"]  # no temporary file left behind
+
+
+def test_workbook_opens_in_libreoffice(workbooks, tmp_path):
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed; the workbook was not opened in a second spreadsheet program")
+    out = tmp_path / "pdf"
+    done = subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless",
+                           "--convert-to", "pdf", "--outdir", str(out), str(workbooks["nl"])],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    pdf = out / "report-nl.pdf"
+    assert pdf.exists() and pdf.stat().st_size > 0, done.stdout + done.stderr
+    assert pdf.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, timeout=60).stdout
+        assert "T-BAK-1" in text and "2026-03-10" in text
+
+
+# -- JSON and its schema ----------------------------------------------------------------------
+
+def test_json_export_is_valid_against_the_published_schema(year_docs, tmp_path):
+    path = write_json(year_docs["nl"], tmp_path / "report.json")
+    loaded = json.loads(path.read_text(encoding="utf-8"))
+    schema = load_schema()
+    Draft202012Validator.check_schema(schema)
+    Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(loaded)  # the file as published
+    bak = control(loaded, "T-BAK-1")
+    assert [(d["subject"], d["date"], d["code"]) for d in bak["deviations"]] == [(*FAILED_BACKUP, "bak1.failed")]
+    assert [(e["subject"], e["date"], e["owner"], e["expires"]) for e in bak["excepted"]] == [
+        (*EXCEPTED_BACKUP, "ICT manager", "2027-03-31")]
+    assert loaded == year_docs["nl"]
+
+
+def test_signed_document_with_profile_and_sample_is_valid(year_docs):
+    validate_document(year_docs["en"])
+
+
+@pytest.mark.parametrize(("mutate", "path", "words"), [
+    (lambda d: control(d, "T-BAK-1").update(status="great"), "$.controls[0].status", "'great' is not one of"),
+    (lambda d: control(d, "T-BAK-1")["deviations"][0].update(date="2026-02-30"), "$.controls[0].deviations[0].date",
+     "is not a 'date'"),
+    (lambda d: control(d, "T-BAK-1")["evidence"][0].update(raw_sha256="abc"), "$.controls[0].evidence[0].raw_sha256",
+     "does not match"),
+    (lambda d: control(d, "T-BAK-1")["excepted"][0].pop("owner"), "$.controls[0].excepted[0]", "'owner' is a required"),
+    (lambda d: d.update(verdict="fine"), "$", "'verdict' was unexpected"),
+    (lambda d: d["summary"].update(effective=5), "$.summary.effective", "the controls say 0"),
+    (lambda d: control(d, "T-BAK-1")["population"].update(size=7), "$.controls[0].population.size", "2 subjects"),
+])
+def test_broken_documents_are_refused_naming_the_path(small_doc, tmp_path, mutate, path, words):
+    mutate(small_doc)
+    with pytest.raises(ValueError) as refused:
+        write_json(small_doc, tmp_path / "report.json")
+    assert any(p.startswith(f"{path}:") and words in p for p in refused.value.problems), refused.value.problems
+    assert not (tmp_path / "report.json").exists()
+
+
+def test_every_schema_error_is_listed(small_doc):
+    bak = control(small_doc, "T-BAK-1")
+    bak["status"] = "great"
+    bak["gaps"][0]["code"] = "Not A Code"
+    small_doc["signing_key"] = {"algorithm": "RSA", "fingerprint": "SHA256:short"}
+    with pytest.raises(DocumentInvalid) as refused:
+        validate_document(small_doc)
+    message = str(refused.value)
+    for where in ("$.controls[0].status:", "$.controls[0].gaps[0].code:", "$.signing_key"):
+        assert where in message
+    assert "fingerprint" in message  # the nearest shape of signing_key is named, not just "no shape matched"
+
+
+# -- OSCAL ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def oscal_nl(year_docs):
+    return to_oscal(year_docs["nl"])
+
+
+def _props(node: dict) -> dict[str, str]:
+    return {p["name"]: p["value"] for p in node.get("props", [])}
+
+
+def test_oscal_is_valid_assessment_results(oscal_nl, year_docs):
+    model = AssessmentResults.model_validate(oscal_nl["assessment-results"])  # raises on anything OSCAL refuses
+    assert model.uuid == oscal_nl["assessment-results"]["uuid"]
+    assert oscal_nl["assessment-results"]["metadata"]["oscal-version"] == OSCAL_VERSION
+    [result] = oscal_nl["assessment-results"]["results"]
+    assert result["start"].startswith("2026-01-01T00:00:00") and result["end"].startswith("2026-12-31T23:59:59")
+    assert oscal_nl["assessment-results"]["import-ap"]["href"]
+    targets = [f["target"]["target-id"] for f in result["findings"]]
+    assert targets == [c["id"] for c in year_docs["nl"]["controls"]]
+
+
+def test_oscal_observation_of_the_failed_backup_carries_date_and_evidence_hash(oscal_nl, year_docs):
+    [result] = oscal_nl["assessment-results"]["results"]
+    observations = {o["uuid"]: o for o in result["observations"]}
+    finding = next(f for f in result["findings"] if f["target"]["target-id"] == "T-BAK-1")
+    assert finding["target"]["status"]["state"] == "satisfied"  # effective with deviations, within tolerance
+    assert _props(finding)["status"] == "effective_with_deviations"
+    related = [observations[r["observation-uuid"]] for r in finding["related-observations"]]
+    [failed] = [o for o in related if _props(o)["finding-kind"] == "deviation"]
+    assert (_props(failed)["subject"], _props(failed)["date"]) == FAILED_BACKUP
+    assert "2026-03-10" in failed["title"] and failed["types"] == ["finding"]
+    doc_bak = control(year_docs["nl"], "T-BAK-1")
+    [cited] = doc_bak["deviations"][0]["evidence"]
+    ref = next(e for e in doc_bak["evidence"] if e["item_id"] == cited)
+    [evidence] = failed["relevant-evidence"]
+    assert _props(evidence)["item-id"] == cited and _props(evidence)["raw-sha256"] == ref["raw_sha256"]
+    assert failed["collected"].startswith(ref["collected"][:19])
+    [gap] = [o for o in related if _props(o)["finding-kind"] == "gap"]
+    assert (_props(gap)["subject"], _props(gap)["date"]) == MISSING_BACKUP
+    [excepted] = [o for o in related if _props(o)["finding-kind"] == "excepted"]
+    assert _props(excepted)["exception-owner"] == "ICT manager" and _props(excepted)["exception-expires"] == "2027-03-31"
+
+
+def test_oscal_verdicts_map_to_objective_states(oscal_nl):
+    [result] = oscal_nl["assessment-results"]["results"]
+    by_id = {f["target"]["target-id"]: f["target"] for f in result["findings"]}
+    assert by_id["T-FWP"]["status"] == {"state": "not-satisfied", "reason": "fail"}
+    assert by_id["O-BRE"]["status"]["state"] == "not-satisfied" and by_id["O-BRE"]["status"]["reason"] == "other"
+    assert "status" not in by_id["T-TLS"] and by_id["T-TLS"]["implementation-status"]["state"] == "not-applicable"
+
+
+def test_oscal_export_is_deterministic(oscal_nl, year_docs, small_doc, tmp_path):
+    assert to_oscal(year_docs["nl"]) == oscal_nl
+    [result] = oscal_nl["assessment-results"]["results"]
+    uuids = [o["uuid"] for o in result["observations"]] + [f["uuid"] for f in result["findings"]]
+    assert len(uuids) == len(set(uuids))
+    first = write_oscal(small_doc, tmp_path / "a.json").read_bytes()
+    assert write_oscal(copy.deepcopy(small_doc), tmp_path / "b.json").read_bytes() == first
+    other_period = copy.deepcopy(small_doc)
+    other_period["period"]["end"] = "2026-06-30"
+    moved = to_oscal(other_period)["assessment-results"]["results"][0]["findings"][0]["uuid"]
+    assert moved != json.loads(first)["assessment-results"]["results"][0]["findings"][0]["uuid"]
+
+
+def test_invalid_oscal_raises_and_writes_nothing(small_doc, tmp_path):
+    control(small_doc, "T-BAK-1")["id"] = "T BAK 1"  # not an OSCAL token
+    with pytest.raises(ValueError):
+        to_oscal(small_doc)
+    with pytest.raises(ValueError):
+        write_oscal(small_doc, tmp_path / "oscal.json")
+    assert not (tmp_path / "oscal.json").exists()
