@@ -12,7 +12,7 @@ from peers.sockets import refused_port
 from peers.sshd import running_sshd, sshd_unavailable
 
 COMMANDS = ["collect", "check", "report", "verify", "doctor", "demo", "controls", "attach", "import register", "import evtx",
-            "import egress-register", "import firewall", "firewall-diff"]
+            "import egress-register", "import firewall", "firewall-diff", "sample", "pack", "diff", "reveal"]
 
 
 def run(args, cwd, env, timeout=120):
