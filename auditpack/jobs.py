@@ -1,23 +1,12 @@
-"""The main jobs the CLI offers, as functions: collect, evaluate, report, verify."""
+"""Shared by the CLI jobs: which inventory to use, and the collection runs of a period."""
 
 from __future__ import annotations
 
-import os
-from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from collections.abc import Sequence
-
-from auditpack.controls.evaluate import evaluate_controls
-from auditpack.controls.exceptions import ExceptionEntry
-from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
 from auditpack.controls.evidence_view import Period
-from auditpack.controls.model import Control, load_catalogue
-from auditpack.controls.result import ControlResult
-from auditpack.reports.document import build_document
-from auditpack.reports.html import render_report_html
 
 from .canonical import parse_iso
 from .inventory import Inventory, load_inventory, parse_inventory
@@ -55,29 +44,3 @@ def latest_run_year(store: EvidenceStore) -> int | None:
     if not refs:
         return None
     return parse_iso(store.load_manifest(refs[-1])["started"]).year
-
-
-def write_report(store: EvidenceStore, period: Period, out_dir: Path, lang: str = "nl",
-                 catalogue: dict[str, Control] | None = None, profile: Profile = DEFAULT_PROFILE,
-                 exceptions: Sequence[ExceptionEntry] = (), control_ids: Sequence[str] | None = None, *,
-                 pdf: bool = False, signing_fingerprint: str | None = None,
-                 samples: list[dict[str, Any]] | None = None, today: date | None = None) -> tuple[Path, list[ControlResult]]:
-    """Evaluate, build the report document once, and write the HTML report (and with `pdf`, the PDF beside it).
-
-    Returns the HTML report's path and the results.
-    """
-    catalogue = catalogue or load_catalogue()
-    results = evaluate_controls(store, period, catalogue, profile, exceptions, control_ids=control_ids, today=today)
-    document = build_document(results, catalogue, period, run_rows(store, period), lang, profile,
-                              signing_fingerprint=signing_fingerprint, samples=samples)
-    html = render_report_html(document)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"report-{period.start:%Y%m%d}-{period.end:%Y%m%d}-{lang}.html"
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, path)
-    if pdf:
-        from auditpack.reports.pdf import write_pdf
-
-        write_pdf(html, path.with_suffix(".pdf"))
-    return path, results

@@ -23,7 +23,8 @@ from auditpack import __version__
 from auditpack.controls.evaluate import evaluate_controls
 from auditpack.controls.model import load_catalogue
 from auditpack.controls.profiles import Profile
-from auditpack.jobs import run_rows, write_report
+from auditpack.annual import make_document, write_formats
+from auditpack.jobs import run_rows
 from auditpack.reports import charts
 from auditpack.reports.document import build_document
 from auditpack.reports.html import EVIDENCE_SHOWN, group_findings, render_report_html
@@ -401,10 +402,11 @@ def test_the_pdf_fetches_nothing_outside_the_html(tmp_path):
     assert kinds.count("image") == 1  # the inline picture only (with its transparency mask)
 
 
-def test_write_report_builds_the_document_and_writes_html_and_pdf(year, tmp_path):
-    path, results = write_report(year.store, year.period, tmp_path / "out", "en", exceptions=year.exceptions,
-                                 control_ids=["T-BAK-1"], pdf=True, signing_fingerprint=FINGERPRINT, today=TODAY)
-    assert path.name == "report-20260101-20270101-en.html" and [r.control_id for r in results] == ["T-BAK-1"]
+def test_the_annual_job_builds_the_document_and_writes_html_and_pdf(year, tmp_path):
+    document, results = make_document(year.store, year.period, "en", exceptions=year.exceptions, control_ids=["T-BAK-1"],
+                                      signing_fingerprint=FINGERPRINT, today=TODAY)
+    path = write_formats(document, tmp_path / "out", ["html", "pdf"])["html"]
+    assert path.name == "report-20260101-20261231-en.html" and [r.control_id for r in results] == ["T-BAK-1"]
     page = path.read_text(encoding="utf-8")
     assert FINGERPRINT in page and f'<td>{FAILED_BACKUP[0]}</td><td class="date">{FAILED_BACKUP[1]}</td>' in page
     assert path.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
