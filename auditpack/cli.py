@@ -345,6 +345,15 @@ def _signing_key(key_path: Path | None):
         raise click.ClickException(str(exc)) from None
 
 
+def _pseudonym_key() -> bytes:
+    from .pseudonymise import load_or_create_key
+
+    try:
+        return load_or_create_key()
+    except PermissionError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _report_period(store: EvidenceStore, year: int | None, start: datetime | None, end: datetime | None) -> Period:
     """The period asked for; by default the last full calendar year."""
     if year is None and start is None and end is None:
@@ -423,17 +432,13 @@ def pack(store_path: Path, year: int | None, start: datetime | None, end: dateti
       auditpack pack --period 2026 --pseudonymise --lang en
     """
     from .annual import annual_pack
-    from .pseudonymise import load_or_create_key as pseudonym_key
     from .signing import public_key_pem
 
     profile, exceptions = _load_profile(profile_path), _load_exceptions(exceptions_path)
     store = _open_store(store_path, create=False)
     period = _report_period(store, year, start, end)
     key = _signing_key(key_path)
-    try:
-        secret = pseudonym_key() if pseudonymise else None
-    except PermissionError as exc:
-        raise click.ClickException(str(exc)) from None
+    secret = _pseudonym_key() if pseudonymise else None
     with console.status("Evaluating, writing the report and packing the evidence..."):
         annual, summary = annual_pack(store, period, out_dir, key, lang=lang, profile=profile, exceptions=exceptions,
                                       pseudonym_key=secret)
@@ -455,14 +460,10 @@ def reveal_command(pseudonyms: tuple[str, ...], store_path: Path) -> None:
     Example:
       auditpack reveal P-3b1e2016c9
     """
-    from .pseudonymise import load_or_create_key as pseudonym_key
     from .pseudonymise import names_in_store, reveal
 
     store = _open_store(store_path, create=False)
-    try:
-        secret = pseudonym_key()
-    except PermissionError as exc:
-        raise click.ClickException(str(exc)) from None
+    secret = _pseudonym_key()
     names = names_in_store(store)
     found_all = True
     for wanted in pseudonyms:

@@ -33,12 +33,13 @@ FIREWALL_CONFIG_PARSERS: dict[str, Any] = {
 }
 
 
-def _store_file(store: EvidenceStore, operator: str, kind: str, command: str, raw: bytes, normalized: Any,
-                source: str = SOURCE) -> tuple[ManifestRef, dict]:
+def store_one(store: EvidenceStore, operator: str, kind: str, command: str, raw: bytes, normalized: Any,
+              source: str = SOURCE, collector: str = "import", connection: str = "file") -> tuple[ManifestRef, dict]:
+    """One item that arrives by hand (a file, a sample) as a run of its own."""
     run = store.begin_run(operator)
     now = utcnow()
-    meta = run.add(source, "import", Observation(kind=kind, command=command, raw=raw, started=now, ended=utcnow(), normalized=normalized))
-    run.close_source(source, "ok", [], connection="file")
+    meta = run.add(source, collector, Observation(kind=kind, command=command, raw=raw, started=now, ended=utcnow(), normalized=normalized))
+    run.close_source(source, "ok", [], connection=connection)
     ref, _ = run.commit()
     return ref, meta
 
@@ -47,7 +48,7 @@ def import_register(store: EvidenceStore, name: str, path: Path, operator: str) 
     """Validate a register file (raising RegisterError with every row problem) and store it whole."""
     raw = path.read_bytes()
     normalized = parse_register(name, raw, path.name)
-    ref, meta = _store_file(store, operator, f"register.{name}", f"import register {name} {path.name}", raw, normalized)
+    ref, meta = store_one(store, operator, f"register.{name}", f"import register {name} {path.name}", raw, normalized)
     return ref, meta, normalized
 
 
@@ -55,7 +56,7 @@ def import_egress_register(store: EvidenceStore, path: Path, operator: str) -> t
     """The YAML file of reasons for outbound traffic (T-FWP); raises YamlFileError naming file, line and key."""
     raw = path.read_bytes()
     normalized = EgressRegister.from_yaml(raw, str(path)).model_dump()
-    ref, meta = _store_file(store, operator, "register.egress", f"import egress-register {path.name}", raw, normalized)
+    ref, meta = store_one(store, operator, "register.egress", f"import egress-register {path.name}", raw, normalized)
     return ref, meta, normalized
 
 
@@ -67,7 +68,7 @@ def import_firewall_config(store: EvidenceStore, path: Path, config_type: str, d
     """
     raw = path.read_bytes()
     normalized = FIREWALL_CONFIG_PARSERS[config_type](raw, device, wan)
-    ref, meta = _store_file(store, operator, "firewall.ruleset", f"import firewall {config_type} {path.name}", raw,
+    ref, meta = store_one(store, operator, "firewall.ruleset", f"import firewall {config_type} {path.name}", raw,
                             normalized, source=device)
     return ref, meta, normalized
 
@@ -104,4 +105,4 @@ def attach_document(store: EvidenceStore, control: str, path: Path, day: date, n
     raw = path.read_bytes()
     normalized = {"control": control, "date": day.isoformat(), "note": note, "filename": path.name,
                   "media_type": mimetypes.guess_type(path.name)[0] or "application/octet-stream", "size": len(raw)}
-    return _store_file(store, operator, "manual.evidence", f"attach {control} {path.name}", raw, normalized)
+    return store_one(store, operator, "manual.evidence", f"attach {control} {path.name}", raw, normalized)

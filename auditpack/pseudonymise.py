@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .keyfiles import read_or_create
 from .store import EvidenceStore
 
 # Fields whose values name a person or an account, in any evidence kind's normalised JSON.
@@ -44,19 +45,13 @@ def default_key_path() -> Path:
 
 
 def load_or_create_key(path: Path | None = None) -> bytes:
-    """The processor's pseudonymisation key (32 random bytes, hex in a 0600 file), created on first use."""
-    path = path or default_key_path()
-    if path.exists():
-        if path.stat().st_mode & 0o077:
-            raise PermissionError(f"{path} may be read by others (mode {path.stat().st_mode & 0o777:o}); "
-                                  f"run: chmod 600 {path}")
-        return bytes.fromhex(path.read_text().strip())
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(key.hex() + "\n")
-    return key
+    """The processor's pseudonymisation key (32 random bytes, hex in a 0600 file), created on first use.
+
+    Raises KeyFileError (a PermissionError) when others may read the file.
+    """
+    data = read_or_create(path or default_key_path(), lambda: (secrets.token_bytes(32).hex() + "\n").encode(),
+                          "pseudonym key")
+    return bytes.fromhex(data.decode().strip())
 
 
 def _normal(name: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from .canonical import iso, utcnow
 from .controls.evidence_view import Period
 from .controls.result import ControlResult
-from .evidence import Observation
+from .imports import store_one
 from .store import EvidenceStore
 
 SAMPLE_KIND = "audit.sample"
@@ -46,13 +46,9 @@ def draw_sample(result: ControlResult, frequency: str, period: Period, size: int
 
 
 def store_sample(store: EvidenceStore, sample: dict[str, Any], operator: str) -> dict[str, Any]:
-    run = store.begin_run(operator)
-    now = utcnow()
     command = f"auditpack sample {sample['control']} --size {sample['size']} --seed {sample['seed']}"
-    meta = run.add(SOURCE, "sample", Observation(SAMPLE_KIND, command, b"", now, utcnow(), normalized=sample))
-    run.close_source(SOURCE, "ok", [], connection="auditor")
-    run.commit()
-    assert meta is not None
+    _, meta = store_one(store, operator, SAMPLE_KIND, command, b"", sample, source=SOURCE, collector="sample",
+                        connection="auditor")
     return meta
 
 

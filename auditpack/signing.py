@@ -16,13 +16,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import stat
-import tempfile
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from .keyfiles import KeyFileError, read_or_create
 
 KEY_ENV = "AUDITPACK_SIGNING_KEY"
 ALGORITHM = "Ed25519"
@@ -42,23 +42,9 @@ def default_key_path() -> Path:
     return Path.home() / ".config" / "auditpack" / "signing-key.pem"
 
 
-def _check_private(path: Path) -> None:
-    info = path.stat()
-    if not stat.S_ISREG(info.st_mode):
-        raise SigningKeyError(f"signing key {path} is not a regular file")
-    loose = stat.S_IMODE(info.st_mode) & 0o077
-    if loose:
-        raise SigningKeyError(
-            f"signing key {path} has permissions {stat.S_IMODE(info.st_mode):04o}: other users may read or change "
-            f"the private key, so it is not used. Restrict it with 'chmod 600 {path}' (and make a new key if "
-            f"someone else may have copied it)")
-
-
-def _read_private(path: Path) -> Ed25519PrivateKey:
-    _check_private(path)
-    data = path.read_bytes()
+def _private_key(pem: bytes, path: Path) -> Ed25519PrivateKey:
     try:
-        key = serialization.load_pem_private_key(data, password=None)
+        key = serialization.load_pem_private_key(pem, password=None)
     except TypeError as exc:  # an encrypted PEM
         raise SigningKeyError(f"signing key {path} is protected by a passphrase; auditpack needs an unencrypted "
                               f"PKCS#8 key in a file only you can read") from exc
@@ -69,47 +55,19 @@ def _read_private(path: Path) -> Ed25519PrivateKey:
     return key
 
 
-def _make_dirs(directory: Path) -> None:
-    """Create missing directories as 0700; directories that already exist are left as they are."""
-    missing = []
-    probe = directory
-    while not probe.exists():
-        missing.append(probe)
-        probe = probe.parent
-    for path in reversed(missing):
-        try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:
-            continue  # made by someone else meanwhile: not ours to change
-        os.chmod(path, 0o700)  # mkdir's mode is narrowed by the umask, never widened; be explicit
-
-
-def _create_private(path: Path) -> Ed25519PrivateKey:
-    _make_dirs(path.parent)
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".signing-key.")  # mkstemp makes the file 0600
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)  # never replaces a key another process made in the meantime
-        except FileExistsError:
-            return _read_private(path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return key
+def _new_pem() -> bytes:
+    return Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                      serialization.NoEncryption())
 
 
 def load_or_create_key(path: Path | None = None) -> Ed25519PrivateKey:
     """The signing key at `path` (default: $AUDITPACK_SIGNING_KEY or ~/.config/auditpack/signing-key.pem), made if absent."""
     path = Path(path).expanduser() if path is not None else default_key_path()
-    if path.exists():
-        return _read_private(path)
-    return _create_private(path)
+    try:
+        pem = read_or_create(path, _new_pem, "signing key")
+    except KeyFileError as exc:
+        raise SigningKeyError(str(exc)) from exc
+    return _private_key(pem, path)
 
 
 def _public(key: Ed25519PrivateKey | Ed25519PublicKey) -> Ed25519PublicKey:

@@ -13,6 +13,7 @@ import shlex
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from auditpack.canonical import utcnow
@@ -46,6 +47,13 @@ BACKUP_COMMANDS = {  # the passphrase arrives on stdin, so it never shows in a p
 CLAMAV = "sh -c 'clamscan --version || exit 127; systemctl is-active clamav-daemon || true'"
 FIREWALL_CONFIG = {"pfsense": "cat /conf/config.xml", "opnsense": "cat /conf/config.xml", "fortigate": "show firewall policy"}
 LINUX_COMMANDS = (NFT, IPTABLES, IP6TABLES, "getent passwd", "getent group", "ss -Htulnp", CLAMAV)
+
+
+@dataclass(frozen=True)
+class Answer:
+    result: CommandResult
+    started: datetime
+    ended: datetime
 
 
 @dataclass(frozen=True)
@@ -152,9 +160,9 @@ def _failed(step: Step, started: Any, exc: SshError) -> Observation:
     return Observation(step.kind, step.command, b"", started, utcnow(), status=status, errors=[f"ssh: {exc}"])
 
 
-def observe(step: Step, result: CommandResult, started: Any) -> Observation:
+def observe(step: Step, result: CommandResult, started: datetime, ended: datetime) -> Observation:
     """What one command's result is evidence of: raw output always kept, parsed when it can be."""
-    obs = Observation(step.kind, step.command, result.stdout, started, utcnow())
+    obs = Observation(step.kind, step.command, result.stdout, started, ended)
     notes = ["the connection dropped; the command ran again on a new connection"] if result.retried else []
     if result.truncated:
         obs.status, obs.errors = ItemStatus.ERROR, [f"output exceeded {MAX_OUTPUT} bytes; only the first part is kept"]
@@ -194,21 +202,27 @@ class SshCollector:
             facts = {"host_key": session.host_key, "trusted_on_first_use": session.trusted_on_first_use, "hops": session.hops}
             yield Observation("ssh.connection", label, repr(facts).encode(), started, utcnow(), normalized=facts,
                               errors=["host key trusted on first use (explicit switch)"] if session.trusted_on_first_use else [])
+            answers: dict[tuple[str, bytes], Answer] = {}
             for step in steps:
-                obs = self._run(session, step, min(host.command_timeout, ctx.deadline - time.monotonic()))
+                obs = self._run(session, step, min(host.command_timeout, ctx.deadline - time.monotonic()), answers)
                 yield obs
                 if obs.status == ItemStatus.UNREACHABLE:
                     return  # the connection is gone (retried once already): the rest cannot succeed
 
-    def _run(self, session: SshSession, step: Step, timeout: float) -> Observation:
+    def _run(self, session: SshSession, step: Step, timeout: float, answers: dict[tuple[str, bytes], Answer]) -> Observation:
+        """Run a step's command, or reuse its answer when an earlier step of this host already ran it
+        (a Linux firewall's ruleset is evidence of two kinds; a fallback may be another step's command)."""
         started = utcnow()
         if step.refused:
             return Observation(step.kind, step.command, b"", started, utcnow(), status=ItemStatus.ERROR, errors=[step.refused])
-        timeout = max(1.0, timeout)  # a host out of time still gets its answer a last second
-        try:
-            result = session.run(step.command, timeout=timeout, max_output=MAX_OUTPUT, stdin=step.stdin)
-        except SshError as exc:
-            return _failed(step, started, exc)
-        if result.exit_code == NOT_FOUND and step.fallback is not None:
-            return self._run(session, step.fallback, timeout)
-        return observe(step, result, started)
+        answer = answers.get((step.command, step.stdin))
+        if answer is None:
+            timeout = max(1.0, timeout)  # a host out of time still gets its answer a last second
+            try:
+                result = session.run(step.command, timeout=timeout, max_output=MAX_OUTPUT, stdin=step.stdin)
+            except SshError as exc:
+                return _failed(step, started, exc)
+            answer = answers[(step.command, step.stdin)] = Answer(result, started, utcnow())
+        if answer.result.exit_code == NOT_FOUND and step.fallback is not None:
+            return self._run(session, step.fallback, timeout, answers)
+        return observe(step, answer.result, answer.started, answer.ended)

@@ -191,7 +191,7 @@ def test_linux_perimeter_firewall_gives_its_real_ruleset_and_host_facts(site):
     assert outbound == [("any", "udp/53", ""), ("eth1->eth0", "tcp/25", "old mail relay"),
                         ("eth1->eth0", "tcp/443", "CRM over HTTPS"), ("eth1->eth0", "udp/53", "DNS")]
     assert [r["service"] for r in ruleset["rules"] if r["direction"] == "in"] == ["tcp/22"]
-    assert rules.raw == nft.raw  # the same command, read twice: once per evidence kind
+    assert rules.raw == nft.raw and rules.started == nft.started  # one answer, evidence of two kinds
     accounts = {a["name"]: a for a in found["accounts.local"][0].normalized}
     assert accounts["root"]["uid"] == 0 and accounts["root"]["login_shell"]
     groups = found["accounts.admin_groups"][0].normalized

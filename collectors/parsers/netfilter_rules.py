@@ -37,7 +37,7 @@ from typing import Any
 
 from .firewall_rules import ANY, Rule, endpoint, join, negate, ruleset, service
 from .iptables import BUILTIN_HOOKS, parse_iptables_save
-from .nftables import FAMILY_SCOPE, MALFORMED, parse_nft_json
+from .nftables import FAMILY_SCOPE, MALFORMED, nft_entries, summarize_nft
 
 TRANSIT_HOOKS = ("forward", "prerouting", "postrouting")
 HOOKS = ("input", "output", *TRANSIT_HOOKS)
@@ -225,8 +225,8 @@ def _nft_branches(base_id: str, body: dict[str, Any], maps: dict[str, list[Any]]
 
 
 def parse_nft_rules(data: bytes, device: str, wan: Iterable[str] = (), lan: Iterable[str] = ()) -> dict[str, Any]:
-    defaults = parse_nft_json(data)["defaults"]  # also refuses malformed input
-    entries = json.loads(data)["nftables"]
+    entries = nft_entries(data)
+    defaults = summarize_nft(entries)["defaults"]  # also refuses malformed input
     chains: dict[tuple[str, str, str], list[Branch]] = {}
     bases: list[tuple[tuple[str, str, str], str]] = []
     maps: dict[tuple[str, str], dict[str, list[Any]]] = {}

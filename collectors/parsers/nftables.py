@@ -58,13 +58,23 @@ class _Ruleset:
             self.last_rule[key] = list(body.get("expr", []))
 
 
-def parse_nft_json(data: bytes) -> dict[str, Any]:
+def nft_entries(data: bytes) -> list[Any]:
+    """The entries of `nft -j list ruleset` output; ValueError when it is not that."""
     try:
         entries = json.loads(data)["nftables"]
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"not nft JSON output: {exc}") from None
     if not isinstance(entries, list):
         raise ValueError("not nft JSON output: 'nftables' is not a list")
+    return entries
+
+
+def parse_nft_json(data: bytes) -> dict[str, Any]:
+    return summarize_nft(nft_entries(data))
+
+
+def summarize_nft(entries: list[Any]) -> dict[str, Any]:
+    """Chains, rule counts and default verdicts per hook of already decoded entries; refuses malformed ones."""
     ruleset = _Ruleset()
     for number, entry in enumerate(entries):
         try:

@@ -79,6 +79,7 @@ def evaluate(ctx: EvaluationContext) -> Findings:
     findings = Findings()
     previous: dict[str, dict] = {}
     registers = ctx.items(EGRESS)
+    reasons = {r.item_id: EgressRegister.model_validate(r.normalized) for r in registers}  # read once, used per run
     for run, host, items in host_items_per_run(ctx, (RULESET, *LINUX_KINDS)):
         usable = usable_or_gap(findings, run, host, items)
         if not usable:
@@ -88,8 +89,7 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         if rulesets:
             register = _register_on(registers, run.date)
             # without a register no outbound allow rule has a reason: each one is reported
-            ruleset = justify(rulesets[-1].normalized, EgressRegister.model_validate(register.normalized)
-                              if register else EgressRegister(entries=[]))
+            ruleset = justify(rulesets[-1].normalized, reasons[register.item_id] if register else EgressRegister(entries=[]))
             ids += findings.use([register]) if register else []
             problems = _ruleset_problems(ruleset)
             _rule_changes(findings, host, run.date, previous.get(host), ruleset, ids)
