@@ -6,7 +6,6 @@ import getpass
 import json
 import os
 import sys
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from .inventory import ROLE_NAMES, Host, Inventory, InventoryError
 from .collectors.parsers.registers import REGISTERS, RegisterError
 from .imports import (FIREWALL_CONFIG_PARSERS, attach_document, import_egress_register, import_evtx,
                       import_firewall_config, import_register)
-from .jobs import builtin_inventory, find_inventory, latest_run_year
+from .jobs import find_inventory, latest_run_year
 from .periods import PeriodError, period_from_options
 from .reports.i18n import STATUS_LABELS
 from .runner import HostOutcome, RunResult, run_collection
@@ -862,49 +861,7 @@ def firewall_diff(host: str, old_day: datetime | None, new_day: datetime | None,
     sys.exit(DEVIATIONS if changed else OK)
 
 
-@cli.command()
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("auditpack-demo"),
-              show_default=True, help="Where the demo's evidence store and report go.")
-@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
-def demo(workdir: Path, lang: str) -> None:
-    """Run the whole job on the built-in default: collect, evaluate, report, pack, verify.
-
-    Needs no customer system: it audits the machine it runs on, with the
-    built-in inventory, writes the report in every format, builds the signed
-    evidence pack (with a demo signing key kept in the work directory) and
-    verifies both the store and the pack.
-
-    \b
-    Example:
-      auditpack demo --workdir /tmp/auditpack-demo
-    """
-    from .annual import annual_pack
-    from .pack import verify_pack
-    from .signing import load_or_create_key, public_key_pem
-
-    began = time.monotonic()
-    store = _open_store(workdir / "evidence", create=True)
-    console.rule("1/4 collect")
-    _collect(store, builtin_inventory(), (), (), 4, _default_operator())
-    console.rule("2/4 evaluate, report and pack")
-    period = period_from_options(None, None, None, latest_run_year(store) or datetime.now().year)
-    key = load_or_create_key(workdir / "keys" / "signing-key.pem")
-    annual, summary = annual_pack(store, period, workdir / "reports", key, lang=lang)
-    _print_results(annual.results, lang)
-    console.rule("3/4 verify the store")
-    check_result = store.verify()
-    console.print("[green]evidence store intact[/]" if check_result.ok else "[red]evidence store NOT intact[/]")
-    console.rule("4/4 verify the pack")
-    public = workdir / "keys" / "signing-key.pub"
-    public.write_bytes(public_key_pem(key))
-    pack_check = verify_pack(summary.path, public)
-    console.print(f"[green]pack intact, signed by {pack_check.fingerprint}[/]" if pack_check.ok
-                  else f"[red]pack NOT intact: {'; '.join(pack_check.problems[:3])}[/]", soft_wrap=True)
-    files = "\n".join(f"{fmt.upper():<15} {path.resolve()}" for fmt, path in annual.files.items())
-    console.print(f"\n{files}\nPACK            {summary.path.resolve()}\nPUBLIC KEY      {public.resolve()}\n"
-                  f"EVIDENCE STORE  {store.root.resolve()}\nTime taken:     {time.monotonic() - began:.1f} s",
-                  soft_wrap=True, highlight=False)
-    sys.exit(OK if check_result.ok and pack_check.ok else ERRORS)
+from . import lab_commands  # noqa: E402,F401  (registers `lab` and `demo` on the group above)
 
 
 def main() -> None:

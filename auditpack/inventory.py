@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import ipaddress
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from ruamel.yaml.comments import CommentedMap, TaggedScalar
@@ -72,6 +75,7 @@ FIELD_OF_KEY = {
     "auditpack_data_paths": "data_paths",
     "auditpack_retention_days": "retention_days",
     "auditpack_backups": "backups",
+    "auditpack_tls_endpoints": "tls_endpoints",
 }
 CREDENTIAL_FIELDS = {"password", "ldap_password"}
 AUDITPACK_KEYS = sorted(k for k in FIELD_OF_KEY if k.startswith("auditpack_"))
@@ -88,6 +92,13 @@ CONNECTION_ALIASES = {"local": "local", "ssh": "ssh", "paramiko": "ssh", "smart"
 DEFAULT_PORTS = {"ssh": 22}
 DEFAULT_LDAP_PORTS = {"ldaps": 636, "starttls": 389, "plain": 389}
 DEFAULT_WINRM_PORTS = {"https": 5986, "http": 5985}
+# TLS endpoints (T-TLS): schemes that must speak TLS from the first byte, and plaintext schemes listed
+# to show whether an unencrypted variant of a service answers. A bare host:port must speak TLS.
+TLS_SCHEMES = {"https": 443, "ldaps": 636, "smtps": 465, "imaps": 993, "pop3s": 995}
+PLAINTEXT_SCHEMES = {"http": 80, "ldap": 389, "smtp": 25, "imap": 143, "pop3": 110}
+ENDPOINT_SCHEMES = sorted([*TLS_SCHEMES, *PLAINTEXT_SCHEMES])
+ENDPOINT_FORMS = "write host:port (TLS) or scheme://host[:port] (e.g. ldaps://dc01, http://epo01:8080)"
+HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$")
 
 
 class BackupSource(BaseModel):
@@ -109,6 +120,93 @@ class BackupSource(BaseModel):
     def key(self) -> str:
         """Who the passphrase belongs to: the keyring user when none is named, and what a prompt is remembered by."""
         return f"{self.tool}:{self.repository}"
+
+
+class TlsEndpoint(BaseModel):
+    """One endpoint the TLS probe connects to: scheme ("" for a bare host:port), host and port."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    scheme: str = ""
+    host: str
+    port: int = Field(ge=1, le=65535)
+
+    @property
+    def address(self) -> str:
+        """host:port as evidence names it (IPv6 in brackets)."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    @property
+    def expects_tls(self) -> bool:
+        return self.scheme not in PLAINTEXT_SCHEMES
+
+    def __str__(self) -> str:
+        return f"{self.scheme}://{self.address}" if self.scheme else self.address
+
+
+def _endpoint_host(host: str | None) -> str:
+    if not host:
+        raise ValueError("no host name")
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if not HOST_NAME.match(host):
+        raise ValueError(f"{host!r} is not a host name or IP address")
+    return host
+
+
+def parse_tls_endpoint(text: Any) -> TlsEndpoint:
+    """'dc01:636', 'ldaps://dc01', 'http://[2001:db8::5]:8080' -> TlsEndpoint; ValueError says what is wrong."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"an endpoint must be text; {ENDPOINT_FORMS}")
+    scheme, sep, rest = text.strip().partition("://")
+    if not sep:
+        scheme, rest = "", text.strip()
+    scheme = scheme.lower()
+    if sep and scheme not in ENDPOINT_SCHEMES:
+        raise ValueError(f"unknown scheme {scheme!r}, expected one of {', '.join(ENDPOINT_SCHEMES)}{_did_you_mean(scheme, ENDPOINT_SCHEMES)}")
+    if "@" in rest:  # never echo it: it may hold a password
+        raise ValueError("a user or password in an endpoint is refused: the probe sends no credentials")
+    if rest.count(":") > 1 and not rest.startswith("["):
+        raise ValueError(f"{text!r}: write an IPv6 address in brackets, e.g. [2001:db8::5]:443")
+    parts = urlsplit("//" + rest)
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"{text!r}: give only scheme://host[:port]; the probe fetches no page")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port is None and not scheme:
+        raise ValueError(f"{text!r} has no port; {ENDPOINT_FORMS}")
+    port = {**TLS_SCHEMES, **PLAINTEXT_SCHEMES}[scheme] if port is None else port
+    if not 1 <= port <= 65535:
+        raise ValueError(f"{text!r}: the port must be a whole number from 1 to 65535")
+    try:
+        host = _endpoint_host(parts.hostname)
+    except ValueError as exc:
+        raise ValueError(f"{text!r}: {exc}") from None
+    return TlsEndpoint(scheme=scheme, host=host, port=port)
+
+
+def parse_tls_endpoints(value: Any) -> tuple[TlsEndpoint, ...]:
+    """The whole list; every bad entry is named (by number and text) in one message."""
+    entries = [value] if isinstance(value, (str, TlsEndpoint)) else value
+    if not isinstance(entries, (list, tuple)):
+        raise ValueError(f"must be a list of endpoints; {ENDPOINT_FORMS}")
+    parsed: list[TlsEndpoint] = []
+    problems: list[str] = []
+    for number, entry in enumerate(entries, 1):
+        try:
+            endpoint = entry if isinstance(entry, TlsEndpoint) else parse_tls_endpoint(entry)
+        except ValueError as exc:
+            problems.append(f"entry {number}: {exc}")
+            continue
+        if any(e.address == endpoint.address for e in parsed):
+            problems.append(f"entry {number}: {endpoint.address} is listed twice")
+        parsed.append(endpoint)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return tuple(parsed)
 
 
 class Host(BaseModel):
@@ -151,6 +249,7 @@ class Host(BaseModel):
     data_paths: tuple[str, ...] = ()    # locations with personal data whose file ages show retention (O-RET)
     retention_days: int = Field(default=92, ge=1, le=3650)
     backups: tuple[BackupSource, ...] = ()
+    tls_endpoints: tuple[TlsEndpoint, ...] = ()  # probed with a TLS handshake only (T-TLS)
 
     @field_validator("connection", mode="before")
     @classmethod
@@ -165,6 +264,11 @@ class Host(BaseModel):
         if isinstance(value, str):
             return [value]
         return value
+
+    @field_validator("tls_endpoints", mode="before")
+    @classmethod
+    def _tls_endpoints(cls, value: Any) -> Any:
+        return () if value is None else parse_tls_endpoints(value)
 
     @field_validator("tls_verify", mode="before")
     @classmethod
@@ -370,7 +474,9 @@ class _Loader:
                 var = field_source.get(target)
                 key = var.path if var else f"{draft.path}.{target}"
                 # echo only plain scalars: a list or mapping may hold a secret (a backup passphrase, say)
-                echo = var is not None and isinstance(var.value, (str, int, float, bool)) and target not in CREDENTIAL_FIELDS
+                # (endpoint messages name the bad entries themselves, leaving out any user:password@ in them)
+                echo = (var is not None and isinstance(var.value, (str, int, float, bool))
+                        and target not in CREDENTIAL_FIELDS and target != "tls_endpoints")
                 got = f" (got {var.value!r})" if echo else ""
                 self.problem(var.line if var else draft.line, key, f"{_plain_message(target, err)}{got}")
             return None
@@ -404,6 +510,8 @@ def _plain_message(target: str, err: dict[str, Any]) -> str:
         return "must be a whole number from 1 to 65535"
     if target in ("timeout", "connect_timeout", "command_timeout"):
         return "must be a number of seconds greater than 0"
+    if target == "tls_endpoints" and "error" in err.get("ctx", {}):
+        return str(err["ctx"]["error"])  # our own message, without pydantic's "Value error," prefix
     return err["msg"]
 
 

@@ -10,10 +10,11 @@ from .epo import EpoCollector
 from .local import LocalCollector
 from .reachability import ReachabilityCollector
 from .ssh import SshCollector
+from .tls import TlsCollector
 from .windows import WindowsCollector
 
 ALL_COLLECTORS: list[Collector] = [ReachabilityCollector(), LocalCollector(), AdCollector(), WindowsCollector(), EpoCollector(),
-                                  SshCollector()]
+                                  SshCollector(), TlsCollector()]
 
 
 def collectors_for(host: Host) -> list[Collector]:

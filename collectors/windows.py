@@ -1,9 +1,10 @@
 """The `windows` collector: audit policy, Security log, firewall, anti-virus and backups over WinRM.
 
 Read-only: the probes in windows_probes.py are all it runs (auditpol writes its
-export to a temp file that the same script deletes). Outputs are base64 of
-UTF-8, decoded by pure parsers keyed on GUIDs, enums and numbers, so a Dutch
-Windows reads the same as an English one.
+export to a temp file that the same script deletes); the retention probe is one
+template filled in per host, each data path a quoted literal (script_allowed).
+Outputs are base64 of UTF-8, decoded by pure parsers keyed on GUIDs, enums and
+numbers, so a Dutch Windows reads the same as an English one.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .winrm_transport import PywinrmTransport, Transport, WinrmError
 
 LOGGING_ROLES = frozenset({Role.DOMAIN_CONTROLLER, Role.FILE_SERVER})
 SERVER_ROLES = frozenset({Role.DOMAIN_CONTROLLER, Role.FILE_SERVER, Role.SERVER, Role.BACKUP_SERVER})
+RETENTION_ROLES = frozenset({Role.FILE_SERVER, Role.SERVER})  # where O-RET looks for personal data
 EVENT_DAYS = 400  # a year and some: the annual report needs the whole year while the log still holds it
 
 Parsed = list[tuple[str, Any]]  # (evidence kind, normalised) pairs from one probe's output
@@ -69,14 +71,32 @@ PROBES = (
 )
 
 
+def _retention(path: str) -> Callable[[bytes, Host], Parsed]:
+    return lambda out, h: [("retention.files", parse.retention_files(out, path, h.retention_days, utcnow()))]
+
+
+def retention_probes(host: Host) -> list[Probe]:
+    """One probe per data path, so a missing or unreadable location does not hide the others (as over SSH)."""
+    if not RETENTION_ROLES & host.roles:
+        return []
+    return [Probe(f"retention {path}", ps.retention_script(path, host.retention_days), RETENTION_ROLES, _retention(path),
+                  ("retention.files",)) for path in host.data_paths]
+
+
 def probes_for(host: Host) -> list[Probe]:
-    return [p for p in PROBES if p.roles is None or p.roles & host.roles]
+    return [p for p in PROBES if p.roles is None or p.roles & host.roles] + retention_probes(host)
+
+
+def script_allowed(script: str) -> bool:
+    """Whether a script is a declared probe, or the retention template filled in with only a quoted path and a number."""
+    return script in {p.script for p in PROBES} or ps.retention_arguments(script) is not None
 
 
 class WindowsCollector:
     name = "windows"
     transport = "winrm"
-    allowed_commands = tuple(p.script for p in PROBES)
+    # the fixed probes, then the retention template (its filled-in forms: script_allowed)
+    allowed_commands = (*(p.script for p in PROBES), ps.RETENTION)
 
     def __init__(self, transport_factory: Callable[[Host, Any, float], Transport] = PywinrmTransport):
         self.transport_factory = transport_factory  # pypsrp could be plugged in here

@@ -5,6 +5,8 @@ Kept short: pywinrm passes a script on one command line.
 
 from __future__ import annotations
 
+import re
+
 EMIT = "[Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes(($o | ConvertTo-Json -Depth 5 -Compress)))"
 
 # auditpol /backup carries a numeric setting column that does not depend on the display language;
@@ -78,3 +80,42 @@ if (Get-Module -ListAvailable -Name Veeam.Backup.PowerShell) {
 
 def security_events_script(days: int) -> str:
     return SECURITY_EVENTS.replace("__DAYS__", str(int(days)))
+
+
+# Per data location (O-RET): how many files, the oldest LastWriteTime and how many are older than the limit; ages
+# only, never names or contents. "Older than N days" counts whole days as `find -mtime +N` does over SSH. A location
+# that is not there exits 2 (an error for that location, never "0 files"); unreadable subfolders go to stderr.
+# __PATH__ becomes a single-quoted literal (ps_literal), __DAYS__ a number: see retention_script.
+RETENTION = r"""$p = __PATH__; $n = __DAYS__
+if (-not (Test-Path -LiteralPath $p -PathType Container)) { [Console]::Error.WriteLine("no such directory: $p"); exit 2 }
+$c = (Get-Date).ToUniversalTime().AddDays(-$n - 1); $k = 0; $m = 0; $t = $null
+Get-ChildItem -LiteralPath $p -Recurse -File -Force | % { $k++; $w = $_.LastWriteTimeUtc
+ if ($w -le $c) { $m++ }; if ($null -eq $t -or $w -lt $t) { $t = $w } }
+$o = @{file_count=$k; older_than_limit=$m; oldest=$(if ($null -ne $t) { $t.ToString('o') } else { $null })}
+""" + EMIT
+
+# PowerShell ends a single-quoted string at any of these quote characters, and reads any two in a row as one quote.
+PS_QUOTES = "'\u2018\u2019\u201a\u201b"
+_LITERAL = f"'(?:[^{PS_QUOTES}]|[{PS_QUOTES}]{{2}})*'"
+
+
+def ps_literal(text: str) -> str:
+    """A single-quoted PowerShell string holding `text` verbatim: no value can end it early or be expanded."""
+    return "'" + "".join(c * 2 if c in PS_QUOTES else c for c in text) + "'"
+
+
+def retention_script(path: str, days: int) -> str:
+    return RETENTION.replace("__DAYS__", str(int(days))).replace("__PATH__", ps_literal(path))
+
+
+_RETENTION_FILLED = re.compile(
+    re.escape(RETENTION).replace("__PATH__", f"({_LITERAL})").replace("__DAYS__", r"(\d+)"), re.DOTALL)
+
+
+def retention_arguments(script: str) -> tuple[str, int] | None:
+    """The (path, days) a retention script was built from; None unless it is exactly the template, filled in."""
+    found = _RETENTION_FILLED.fullmatch(script)
+    if found is None:
+        return None
+    quoted, days = found.groups()
+    return re.sub(f"([{PS_QUOTES}])[{PS_QUOTES}]", r"\1", quoted[1:-1]), int(days)

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The main job on the built-in default, from a fresh Debian machine: install, then
-# collect evidence from this machine, evaluate, write the report, verify the store.
+# The main job on the built-in default, from a fresh Debian machine: install, start the demo lab
+# (Klantcontact Demo BV on loopback addresses), collect, evaluate, write the report, build and
+# verify the signed pack, stop the lab. Needs root: the lab binds privileged ports and makes
+# network namespaces.
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
-# nftables/iptables let auditpack read this machine's firewall; without them that evidence is "absent".
-if [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null 2>&1; then
-  ensure_debian_packages nft:nftables iptables-save:iptables
-  ensure_debian_libraries "${PDF_LIBRARIES[@]}"
-fi
+ensure_debian_packages "${LAB_PACKAGES[@]}"
+ensure_debian_libraries "${PDF_LIBRARIES[@]}"
 ensure_venv
 cd "$repo"
+if [ "$(id -u)" -ne 0 ]; then
+  exec sudo "$repo/.venv/bin/auditpack" demo "$@"
+fi
 exec "$repo/.venv/bin/auditpack" demo "$@"

@@ -5,9 +5,7 @@
 # and the Python packages, then runs pytest.
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
-ensure_debian_packages nft:nftables iptables-save:iptables sshd:openssh-server ssh-keygen:openssh-client unshare:util-linux \
-  samba:samba-ad-dc,samba-ad-provision ldbadd:ldb-tools faketime:faketime borg:borgbackup restic:restic \
-  chromium:chromium soffice:libreoffice-calc pdftotext:poppler-utils
+ensure_debian_packages "${LAB_PACKAGES[@]}" restic:restic chromium:chromium soffice:libreoffice-calc pdftotext:poppler-utils
 ensure_debian_libraries "${PDF_LIBRARIES[@]}"
 ensure_venv test
 cd "$repo"

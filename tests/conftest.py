@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # so tests can import the peers package
+sys.path.insert(0, str(Path(__file__).parent))  # so tests can import their helpers (evidence_factory, year_store)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

@@ -8,11 +8,12 @@ import threading
 
 import pytest
 from conftest import auditpack_bin
-from peers.sockets import refused_port
-from peers.sshd import running_sshd, sshd_unavailable
+from auditpack.lab.peers.sockets import refused_port
+from auditpack.lab.peers.sshd import running_sshd, sshd_unavailable
 
 COMMANDS = ["collect", "check", "report", "verify", "doctor", "demo", "controls", "attach", "import register", "import evtx",
-            "import egress-register", "import firewall", "firewall-diff", "sample", "pack", "diff", "reveal"]
+            "import egress-register", "import firewall", "firewall-diff", "sample", "pack", "diff", "reveal", "lab", "lab up",
+            "lab down", "lab status"]
 
 
 def run(args, cwd, env, timeout=120):
@@ -114,15 +115,11 @@ def test_doctor_reports_each_host(tmp_path, cli_env):
     assert "Nooit-Tonen-1" not in done.stdout + done.stderr
 
 
-def test_demo_produces_a_report_and_an_intact_store(tmp_path, cli_env):
-    done = run(["demo", "--workdir", "demo", "--lang", "en"], tmp_path, cli_env)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "evidence store intact" in done.stdout and "pack intact, signed by SHA256:" in done.stdout
-    report = next((tmp_path / "demo" / "reports").rglob("*-en.html"))
-    assert "T-FWH" in report.read_text()
-    assert str(report.resolve()) in done.stdout
-    [pack] = (tmp_path / "demo" / "reports").glob("auditpack-*.zip")
-    assert str(pack.resolve()) in done.stdout and (tmp_path / "demo" / "keys" / "signing-key.pub").exists()
+def test_lab_status_and_down_name_a_missing_lab(tmp_path, cli_env):
+    status = run(["lab", "status", "--dir", "nolab"], tmp_path, cli_env)
+    assert status.returncode == 2 and "No lab is running in nolab" in status.stdout
+    down = run(["lab", "down", "--dir", "nolab"], tmp_path, cli_env)
+    assert down.returncode == 0 and "No lab is running in nolab" in down.stdout
 
 
 def test_egress_register_with_a_mistake_is_refused_by_line_and_key(tmp_path, cli_env):

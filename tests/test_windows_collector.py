@@ -13,11 +13,12 @@ import json
 import time
 
 import pytest
-from peers.winrm import ScriptResult, running_winrm
+from auditpack.lab.peers.winrm import ScriptResult, running_winrm
 
 from auditpack.collectors import windows_probes as ps
 from auditpack.collectors.base import CollectContext
-from auditpack.collectors.windows import EVENT_DAYS, WindowsCollector, probes_for
+from auditpack.collectors.windows import EVENT_DAYS, WindowsCollector, probes_for, script_allowed
+from auditpack.collectors.winrm_transport import MAX_SCRIPT
 from auditpack.inventory import parse_inventory
 
 USER, PASSWORD = "KCDEMO\\svc-audit", "Alleen-Lezen-2026"
@@ -177,3 +178,84 @@ def test_every_probe_fits_the_command_line():
     from auditpack.collectors.winrm_transport import MAX_SCRIPT
 
     assert all(len(script) <= MAX_SCRIPT for script in WindowsCollector.allowed_commands)
+
+
+class FakeFileServer(FakeDomainController):
+    """A file server: the DC's answers, plus the retention probe for the data locations it has (path -> answer)."""
+
+    def __init__(self, locations: dict[str, dict], broken: dict[str, ScriptResult] | None = None):
+        super().__init__(broken)
+        self.locations = locations
+        self.asked: list[tuple[str, int]] = []
+
+    def __call__(self, script: str) -> ScriptResult:
+        arguments = ps.retention_arguments(script)
+        if arguments is None:
+            return super().__call__(script)
+        self.asked.append(arguments)
+        path, _ = arguments
+        if path not in self.locations:  # what Test-Path makes the probe do
+            return ScriptResult(stderr=f"no such directory: {path}\r\n".encode(), exit_code=2)
+        return ScriptResult(printed(self.locations[path]))
+
+
+def file_server(peer, paths: list[str], roles: str = "file_server", days: int = 92):
+    text = (f"all:\n  hosts:\n    fs01:\n      ansible_host: {peer.address}\n      ansible_port: {peer.port}\n"
+            f"      ansible_connection: winrm\n      ansible_winrm_scheme: {peer.scheme}\n      ansible_user: '{USER}'\n"
+            f"      auditpack_password: env:AUDITPACK_TEST_WINRM_PW\n"
+            f"      auditpack_roles: [{roles}]\n      auditpack_retention_days: {days}\n"
+            f"      auditpack_data_paths: {json.dumps(paths)}\n")
+    return parse_inventory(text.encode()).hosts[0]
+
+
+def test_retention_per_data_path_and_a_missing_path_is_an_error(tmp_path):
+    kept = {"file_count": 4096, "older_than_limit": 0, "oldest": "2026-09-01T07:02:54.1234567Z"}
+    old = {"file_count": 12, "older_than_limit": 7, "oldest": "2025-03-14T10:00:00.0000000+01:00"}
+    host_fs = FakeFileServer({"D:\\Opnames": kept, "D:\\Klant'data ‘oud’": old})
+    paths = ["D:\\Opnames", "E:\\Verdwenen", "D:\\Klant'data ‘oud’"]
+    with running_winrm(tmp_path, "127.0.4.28", {USER: PASSWORD}, host_fs) as peer:
+        host = file_server(peer, paths, days=30)
+        found = list(WindowsCollector().collect(host, CollectContext(time.monotonic() + 120, "tester")))
+    retention = [o for o in found if o.kind == "retention.files"]
+    assert len(retention) == 3  # one item per location
+    assert host_fs.asked == [(p, 30) for p in paths]  # quoting carried every path, quotes and all, to the host intact
+    assert retention[0].status == "ok" and retention[0].normalized["limit_days"] == 30
+    [location] = retention[0].normalized["locations"]
+    assert {k: v for k, v in location.items() if k != "collected"} == {
+        "path": "D:\\Opnames", "file_count": 4096, "oldest_mtime": "2026-09-01T07:02:54Z", "older_than_limit": 0}
+    missing = retention[1]
+    assert missing.status == "error" and missing.normalized is None
+    assert "exit code 2" in missing.errors[0] and "no such directory: E:\\Verdwenen" in missing.errors[0]
+    assert retention[2].normalized["locations"][0]["oldest_mtime"] == "2025-03-14T09:00:00Z"  # to UTC
+    assert all(script_allowed(s) for s in peer.received)
+    assert {o.kind: o.status for o in found if o.kind != "retention.files"}["windows.audit_policy"] == "ok"
+
+
+def test_retention_output_that_does_not_add_up_is_garbled(tmp_path):
+    host_fs = FakeFileServer({"D:\\Opnames": {"file_count": 3, "older_than_limit": 0, "oldest": None},
+                              "D:\\Leeg": {"file_count": 0, "older_than_limit": 0, "oldest": None}})
+    with running_winrm(tmp_path, "127.0.4.29", {USER: PASSWORD}, host_fs) as peer:
+        found = [o for o in WindowsCollector().collect(file_server(peer, ["D:\\Opnames", "D:\\Leeg"], roles="server"),
+                                                       CollectContext(time.monotonic() + 120, "tester"))
+                 if o.kind == "retention.files"]
+    assert found[0].status == "garbled" and "3 files but oldest time None" in found[0].errors[0] and found[0].raw
+    assert found[1].status == "ok" and found[1].normalized["locations"][0]["file_count"] == 0  # an empty location is fine
+
+
+def test_only_file_servers_and_servers_get_the_retention_probe_and_it_cannot_be_bent():
+    def host(roles: str):
+        text = (f"all:\n  hosts:\n    h1:\n      ansible_host: 127.0.4.28\n      ansible_connection: winrm\n"
+                f"      ansible_user: '{USER}'\n      auditpack_roles: [{roles}]\n      auditpack_data_paths: ['D:\\Opnames']\n")
+        return parse_inventory(text.encode()).hosts[0]
+
+    def retention(h):
+        return [p for p in probes_for(h) if "retention.files" in p.kinds]
+
+    assert retention(host("workstation")) == [] and retention(host("domain_controller")) == []
+    [probe] = retention(host("file_server"))
+    assert probe.script == ps.retention_script("D:\\Opnames", 92) and ps.RETENTION in WindowsCollector.allowed_commands
+    assert script_allowed(probe.script) and len(probe.script) <= MAX_SCRIPT
+    bent = probe.script.replace("'D:\\Opnames'", "'D:\\'; Remove-Item C:\\ -Recurse; '")
+    assert not script_allowed(bent) and ps.retention_arguments(bent) is None
+    assert not script_allowed(probe.script + "; Stop-Computer")
+    assert not script_allowed(ps.RETENTION.replace("__DAYS__", "92"))  # the path placeholder must be a quoted literal

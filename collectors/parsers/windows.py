@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import datetime, timezone
 from typing import Any
 
 LOG_MODES = {0: "overwrite", 1: "archive", 2: "manual"}          # EventLogMode: Circular, AutoBackup, Retain
@@ -138,3 +139,25 @@ def veeam_sessions(stdout: bytes) -> dict[str, Any] | None:
              "result": VEEAM_STATUS[r["status"]]}
             for r in _as_list(data.get("runs")) if r.get("status") in VEEAM_STATUS]
     return {"runs": runs}
+
+
+def _utc_moment(value: Any) -> str:
+    """A PowerShell round-trip ('o') time as UTC 'YYYY-MM-DDTHH:MM:SSZ', the form the SSH retention item has."""
+    moment = datetime.fromisoformat(str(value))  # 3.11 reads the 'Z' and .NET's seven fractional digits
+    if moment.tzinfo is None:
+        raise ValueError(f"time without a zone: {value!r}")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def retention_files(stdout: bytes, path: str, limit_days: int, collected: datetime) -> dict[str, Any]:
+    """One data location's file ages (retention.files). A missing location never gets here: its probe fails."""
+    data = _require(decode_json(stdout), "file_count", "older_than_limit")
+    count, old = int(data["file_count"]), int(data["older_than_limit"])
+    if count < 0 or not 0 <= old <= count:
+        raise ValueError(f"retention counts for {path} do not add up: {count} files, {old} older than the limit")
+    oldest = data.get("oldest")
+    if (oldest is None) != (count == 0):
+        raise ValueError(f"retention output for {path}: {count} files but oldest time {oldest!r}")
+    location = {"path": path, "file_count": count, "oldest_mtime": _utc_moment(oldest) if oldest is not None else None,
+                "older_than_limit": old, "collected": collected.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return {"limit_days": limit_days, "locations": [location]}

@@ -48,10 +48,12 @@ def reconcile_population(ctx: EvaluationContext, findings: Findings) -> None:
     if len(provided) < 2:
         return  # nothing to reconcile against
     day = min(ctx.period.last_day.date(), ctx.today)
+    # a finding names the host as the inventory does, so it joins that host's other findings in the population
+    inventory_names = {short_name(h): h for h in ctx.hosts_with_roles(["workstation"])}
     for host in sorted(set().union(*provided.values())):
         missing = [k for k, v in provided.items() if host not in v]
         if missing:
             present = [k for k in provided if k not in missing]
             findings.completeness["missing"].append({"host": host, "missing_from": missing})
-            findings.deviation(host, day, "pop.missing", missing_from=[SOURCE_NAMES[k] for k in missing],
+            findings.deviation(inventory_names.get(host, host), day, "pop.missing", missing_from=[SOURCE_NAMES[k] for k in missing],
                                present_in=[SOURCE_NAMES[k] for k in present])

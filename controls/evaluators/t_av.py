@@ -37,7 +37,9 @@ def _host_problems(ctx: EvaluationContext, day: date, console: dict | None, stat
         silent = (day - contact.date()).days if contact else None
         if silent is None or silent > ctx.params["max_silent_days"]:
             problems.append(("av.silent", {"last_contact": console.get("last_contact") or "-", "days": silent if silent is not None else "?"}))
-    signature = parse_day(status.normalized.get("signature_date")) if status else parse_day((console or {}).get("content_date"))
+    # a host may not know its own definitions' date (McAfee reports it only to the console): then the console's counts
+    signature = parse_day(status.normalized.get("signature_date")) if status else None
+    signature = signature or parse_day((console or {}).get("content_date"))
     if signature is None:
         problems.append(("av.signatures_unknown", {}))
     elif (day - signature).days > limit:

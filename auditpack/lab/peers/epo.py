@@ -29,7 +29,8 @@ class EpoPeer:
 
 
 @contextmanager
-def running_epo(directory: Path, address: str, user: str, password: str, rows: list[dict]) -> Iterator[EpoPeer]:
+def running_epo(directory: Path, address: str, user: str, password: str, rows: list[dict], port: int = 0) -> Iterator[EpoPeer]:
+    """The console on (address, port); port 0 takes a free one."""
     pki = make_pki(directory, "epo.test", address)
     peer: EpoPeer
 
@@ -56,7 +57,7 @@ def running_epo(directory: Path, address: str, user: str, password: str, rows: l
         def log_message(self, *args) -> None:
             pass
 
-    server = ThreadingHTTPServer((address, 0), Handler)
+    server = ThreadingHTTPServer((address, port), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(pki.cert_file, pki.key_file)
     server.socket = context.wrap_socket(server.socket, server_side=True)

@@ -514,9 +514,9 @@ def _user_file(path: Path) -> Iterator[None]:
         try:
             yield
         finally:
-            if previous is None:
-                os.environ.pop("NTLM_USER_FILE", None)
-            else:
+            # Once set it stays set: removing it while a client thread of this process iterates os.environ
+            # (requests does, looking for proxies) makes that client fail with KeyError('NTLM_USER_FILE').
+            if previous is not None:
                 os.environ["NTLM_USER_FILE"] = previous
 
 
@@ -631,8 +631,8 @@ class _WsmanServer(ThreadingHTTPServer):
     daemon_threads = False  # server_close() joins the connection threads: a clean stop
     block_on_close = True
 
-    def __init__(self, address: str, scheme: str, user_file: Path, tls: _Tls | None) -> None:
-        super().__init__((address, 0), _WsmanRequestHandler)
+    def __init__(self, address: str, scheme: str, user_file: Path, tls: _Tls | None, port: int = 0) -> None:
+        super().__init__((address, port), _WsmanRequestHandler)
         self.scheme, self.user_file, self.tls = scheme, user_file, tls
         self.winrs: Service | None = None
         self.actions: list[str] = []
@@ -760,6 +760,18 @@ class _WsmanRequestHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+def _shutdown(server: _WsmanServer) -> None:
+    """Stop serve_forever without waiting out its poll interval: a connection wakes its select() at once."""
+    stopper = threading.Thread(target=server.shutdown, daemon=True)
+    stopper.start()
+    while stopper.is_alive():
+        try:
+            socket.create_connection(server.server_address[:2], timeout=1).close()
+        except OSError:
+            pass  # the listener is busy or already gone: the poll interval ends the wait anyway
+        stopper.join(0.01)
+
+
 def _require_loopback(address: str) -> None:
     if ipaddress.ip_address(address) not in ipaddress.ip_network("127.0.0.0/8"):
         raise ValueError(f"the WinRM peer only listens on loopback addresses, not {address}")
@@ -767,17 +779,20 @@ def _require_loopback(address: str) -> None:
 
 @contextmanager
 def running_winrm(
-    workdir: Path, address: str, users: dict[str, str], handler: Handler, scheme: str = "http", timeouts_before_output: int = 0
+    workdir: Path, address: str, users: dict[str, str], handler: Handler, scheme: str = "http", timeouts_before_output: int = 0,
+    port: int = 0, poll_interval: float = 0.05,
 ) -> Iterator[WinrmPeer]:
-    """A WinRM listener on (address, free port) in a background thread, stopped at exit.
+    """A WinRM listener on (address, port; 0: a free one) in a background thread, stopped at exit.
 
     ``timeouts_before_output``: answer the first N Receives of every command with the OperationTimeout fault.
+    ``poll_interval``: how often the idle listener wakes up; a process serving many peers wants it long (the stop
+    does not wait for it).
     """
 
     def service(peer: WinrmPeer) -> Service:
         return WinrsService(handler, peer.received, peer.endpoint, SERVER_NAME, timeouts_before_output)
 
-    with _serving(workdir, address, users, scheme, service) as peer:
+    with _serving(workdir, address, users, scheme, service, port, poll_interval) as peer:
         yield peer
 
 
@@ -790,22 +805,24 @@ def running_winrm_replay(workdir: Path, address: str, users: dict[str, str], tra
 
 
 @contextmanager
-def _serving(workdir: Path, address: str, users: dict[str, str], scheme: str, service: Callable[[WinrmPeer], Service]) -> Iterator[WinrmPeer]:
+def _serving(workdir: Path, address: str, users: dict[str, str], scheme: str, service: Callable[[WinrmPeer], Service],
+             port: int = 0, poll_interval: float = 0.05) -> Iterator[WinrmPeer]:
     _require_loopback(address)
     if scheme not in ("http", "https"):
         raise ValueError(f"scheme must be http or https, not {scheme!r}")
     workdir.mkdir(parents=True, exist_ok=True)
     user_file = write_user_file(workdir, users)
     tls = make_tls(workdir, address, SERVER_NAME) if scheme == "https" else None
-    server = _WsmanServer(address, scheme, user_file, tls)
+    server = _WsmanServer(address, scheme, user_file, tls, port)
     peer = WinrmPeer(address, server.server_address[1], scheme, tls.ca_file if tls else None, SERVER_NAME, [])
     server.winrs, server.actions = service(peer), peer.actions
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"winrm-peer-{peer.port}", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": poll_interval}, name=f"winrm-peer-{peer.port}",
+                              daemon=True)
     thread.start()
     try:
         yield peer
     finally:
-        server.shutdown()
+        _shutdown(server)
         server.close_connections()
         server.server_close()
         thread.join()

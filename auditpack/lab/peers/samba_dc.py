@@ -65,9 +65,10 @@ class SambaDC:
         server = ldap3.Server(self.address, port=636, use_ssl=True, tls=tls, get_info=ldap3.NONE)
         return ldap3.Connection(server, f"Administrator@{REALM.lower()}", ADMIN_PASSWORD, auto_bind=True)
 
-    def start(self) -> None:
+    def start(self, maximum_runtime: int = 3600) -> None:
+        """Start samba; it ends by itself after maximum_runtime seconds, so a forgotten peer does not linger."""
         self.process = subprocess.Popen(
-            ["samba", "-i", "-M", "single", "--maximum-runtime=3600", "-s", self.conf],
+            ["samba", "-i", "-M", "single", f"--maximum-runtime={maximum_runtime}", "-s", self.conf],
             stdout=open(self.directory / "log" / "samba.out", "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while True:
@@ -96,7 +97,7 @@ class SambaDC:
                 self.process.wait(5)
 
 
-def provision(directory: Path, address: str) -> SambaDC:
+def provision(directory: Path, address: str, host_name: str = "dc1") -> SambaDC:
     directory.mkdir(parents=True, exist_ok=True)
     for sub in ("run", "log"):
         (directory / sub).mkdir(exist_ok=True)
@@ -108,7 +109,7 @@ def provision(directory: Path, address: str) -> SambaDC:
         "ntp signd socket directory": f"{d}/run/ntp_signd", "log file": f"{d}/log/log.%m",
     }
     cmd = ["samba-tool", "domain", "provision", f"--targetdir={d}", f"--realm={REALM}", f"--domain={DOMAIN}",
-           "--server-role=dc", "--dns-backend=NONE", f"--adminpass={ADMIN_PASSWORD}", "--host-name=dc1",
+           "--server-role=dc", "--dns-backend=NONE", f"--adminpass={ADMIN_PASSWORD}", f"--host-name={host_name}",
            *(f"--option={k}={v}" for k, v in options.items())]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if done.returncode != 0:

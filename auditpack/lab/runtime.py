@@ -1,0 +1,156 @@
+"""Build and run the whole lab in this process: every peer of Klantcontact Demo BV, stopped together.
+
+`running_lab` is a context manager: the builders run in parallel (the directory,
+the backup repositories, the registers), then the peers start on their loopback
+addresses and the inventory is written. Leaving the context stops every peer.
+`serve.py` runs it in a process of its own so the lab outlives `auditpack lab up`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import layout
+from .company import COMPANY_NAME, DEFAULT_SEED, DOMAIN, Company, build_company
+from .inventory import LabHosts, write_inventory
+
+STATE_FILE = "lab.json"
+Progress = Callable[[str], None]
+
+
+@dataclass
+class LabState:
+    """What `lab status`, `demo` and the tests need to know about a running lab (no secrets)."""
+
+    pid: int
+    seed: int
+    built: str
+    first_day: str
+    today: str
+    inventory: str
+    profile: str
+    exceptions: str
+    egress_register: str
+    registers: dict[str, str]
+    endpoints: dict[str, list[str]]  # host -> ["127.0.2.10:636", ...] that must answer
+
+    def write(self, directory: Path) -> Path:
+        path = directory / STATE_FILE
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2))
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def read(cls, directory: Path) -> LabState | None:
+        try:
+            return cls(**json.loads((directory / STATE_FILE).read_text()))
+        except FileNotFoundError:
+            return None
+
+
+def lab_unavailable() -> str | None:
+    """Why the lab cannot run on this machine, or None."""
+    from .peers.netns import netns_unavailable
+    from .peers.samba_dc import samba_unavailable
+    from .peers.sshd import accounts_unavailable
+
+    for check in (samba_unavailable, accounts_unavailable, netns_unavailable):
+        if (reason := check()) is not None:
+            return reason
+    for tool in ("borg", "faketime", "nsenter"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed (scripts/demo.sh installs what the lab needs)"
+    return None
+
+
+def profile_text(company: Company) -> str:
+    return (f"name: Klantcontact Demo BV - Voorbeeld Verzekeringen NV\n"
+            f"processor: {COMPANY_NAME}\n"
+            f"customer: Voorbeeld Verzekeringen NV\n"
+            f"agreement: Verwerkersovereenkomst VV-2024-07, bijlage 2 (beveiligingsmaatregelen)\n")
+
+
+@contextmanager
+def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = lambda step: None) -> Iterator[LabState]:
+    from .backup_server import backup_sshd_config, build_backups
+    from .directory import build_directory
+    from .firewall import egress_register_yaml, firewall_namespace, firewall_sshd_config, inventory_vars
+    from .peers.epo import running_epo
+    from .peers.sshd import make_client_key, running_sshd, write_known_hosts
+    from .peers.winrm import running_winrm
+    from .registers import write_exceptions, write_registers
+    from .windows_hosts import FS01_DATA_PATHS, epo_rows, handler_for
+
+    directory = directory.resolve()  # sshd re-executes itself and reads its files again: no relative paths
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    company = build_company(seed)
+    progress(f"{COMPANY_NAME}: {len(company.current_staff)} staff, {len(company.leavers)} leavers, "
+             f"{len(company.workstations)} workstations (seed {seed})")
+    with ExitStack() as stack:
+        with ThreadPoolExecutor(3) as pool:
+            progress("building the domain controller, the backup repositories and the registers")
+            directory_job = pool.submit(build_directory, company, directory / "dc01", layout.DOMAIN_CONTROLLER)
+            backups_job = pool.submit(build_backups, company, directory / "backup01")
+            registers = write_registers(company, directory / "registers")
+            exceptions = write_exceptions(company, directory / "exceptions.yaml")
+            egress = directory / "egress-register.yaml"
+            egress.write_text(egress_register_yaml(company))
+            backups = backups_job.result()
+            progress(f"backup server: {sum(1 for n in company.backups['fs01'] if n.outcome == 'success')} nightly "
+                     f"archives of fs01 and {len(company.backups['backup01'])} of backup01 in borg")
+            ad = directory_job.result()
+        progress("starting Samba AD DC (LDAP, LDAPS, Kerberos)")
+        ad.dc.start(maximum_runtime=7 * 24 * 3600)  # a lab left up stops by itself after a week
+        stack.callback(ad.dc.stop)
+        progress("starting the perimeter firewall (nftables in a network namespace) and the backup server (OpenSSH)")
+        namespace = stack.enter_context(firewall_namespace(company, directory / "fw01"))
+        key_file, public_key = make_client_key(directory / "auditpack-ssh-key")
+        root = {"root": [public_key]}
+        fw01 = stack.enter_context(running_sshd(directory / "fw01-sshd", layout.FIREWALL,
+                                                authorized_keys=root, root_shell="/bin/sh",
+                                                extra_config=firewall_sshd_config(namespace)))
+        backup01 = stack.enter_context(running_sshd(directory / "backup01-sshd", layout.BACKUP_SERVER,
+                                                    authorized_keys=root, root_shell="/bin/sh",
+                                                    extra_config=backup_sshd_config(directory / "backup01")))
+        known_hosts = write_known_hosts(directory / "known_hosts", fw01, backup01)
+        progress(f"starting {len(company.workstations) + 3} Windows hosts (WinRM with NTLM) and the anti-virus console")
+        users_name = f"{DOMAIN}\\{layout.AUDIT_ACCOUNT}"  # the console, too, knows the audit account from AD
+        users = {users_name: layout.AUDIT_PASSWORD}
+        windows = {"dc01": layout.DOMAIN_CONTROLLER, "fs01": layout.FILE_SERVER, "epo01": layout.AV_CONSOLE}
+        windows |= {w.name: layout.workstation_address(n) for n, w in enumerate(company.workstations, start=1)}
+        for name, address in windows.items():
+            stack.enter_context(running_winrm(directory / "winrm" / name, address, users, handler_for(company, name),
+                                              port=layout.WINRM_PORT, poll_interval=0.5))
+        epo = stack.enter_context(running_epo(directory / "epo01", layout.AV_CONSOLE, users_name,
+                                              layout.AUDIT_PASSWORD, epo_rows(company), port=layout.EPO_PORT))
+        hosts = LabHosts(ldap_ca_file=ad.ca_file, ldap_server_name=ad.server_name, ldap_bind_user=ad.bind_user,
+                         data_access_groups=ad.data_access_groups, ssh_key_file=key_file, known_hosts=known_hosts,
+                         ssh_ports={"fw01": fw01.port, "backup01": backup01.port},
+                         firewall_vars=inventory_vars(), backups=backups, fs01_data_paths=list(FS01_DATA_PATHS),
+                         epo_url=epo.url, epo_ca_file=epo.pki.ca_file)
+        inventory = write_inventory(company, hosts, directory / "inventory.yaml")
+        profile = directory / "profile.yaml"
+        profile.write_text(profile_text(company))
+        endpoints = {"dc01": [f"{layout.DOMAIN_CONTROLLER}:636", f"{layout.DOMAIN_CONTROLLER}:{layout.WINRM_PORT}"],
+                     "fw01": [f"{layout.FIREWALL}:{fw01.port}"], "backup01": [f"{layout.BACKUP_SERVER}:{backup01.port}"],
+                     "epo01": [f"{layout.AV_CONSOLE}:{layout.EPO_PORT}"]}
+        endpoints |= {name: [f"{address}:{layout.WINRM_PORT}"] for name, address in windows.items() if name != "dc01"}
+        state = LabState(pid=os.getpid(), seed=seed, built=company.built.isoformat(), first_day=company.first_day.isoformat(),
+                         today=company.today.isoformat(), inventory=str(inventory), profile=str(profile),
+                         exceptions=str(exceptions), egress_register=str(egress),
+                         registers={name: str(path) for name, path in registers.items()}, endpoints=endpoints)
+        state.write(directory)
+        try:
+            yield state
+        finally:
+            (directory / STATE_FILE).unlink(missing_ok=True)

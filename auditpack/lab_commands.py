@@ -1,0 +1,227 @@
+"""`auditpack lab up|down|status` and `auditpack demo`: the fictitious contact centre, audited end to end."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from .cli import (DEVIATIONS, ERRORS, OK, _collect, _default_operator, _load_inventory, _open_store, _print_results, _refuse, cli, console,
+                  err_console)
+from .lab.company import COMPANY_NAME, DEFAULT_SEED
+
+LAB_DIR = Path("auditpack-lab")
+dir_option = click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=LAB_DIR,
+                          show_default=True, help="Where the lab keeps its directory, repositories, registers and inventory.")
+seed_option = click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
+                           help="The same seed gives the same company, people and deviations on every machine.")
+
+
+def _set_lab_secrets() -> None:
+    """The lab's throwaway passwords, where its inventory's references look for them."""
+    from .lab import layout
+
+    os.environ.setdefault(layout.PASSWORD_ENV, layout.AUDIT_PASSWORD)
+    os.environ.setdefault(layout.BORG_ENV, layout.BORG_PASSPHRASE)
+
+
+def _start(directory: Path, seed: int):
+    from .lab.control import LabError, lab_up
+
+    began = time.monotonic()
+    with console.status(f"Starting the lab of {COMPANY_NAME}…") as status:
+        def step(text: str) -> None:
+            console.print(f"  [dim]{time.monotonic() - began:5.1f} s[/]  {text}", highlight=False, soft_wrap=True)
+            status.update(f"{text}…")
+        try:
+            state = lab_up(directory, seed, step)
+        except LabError as exc:
+            err_console.print(f"[red]{exc}[/]", highlight=False, soft_wrap=True)
+            sys.exit(ERRORS)
+    console.print(f"  [dim]{time.monotonic() - began:5.1f} s[/]  [green]lab up[/] (pid {state.pid}), inventory "
+                  f"{state.inventory}", highlight=False, soft_wrap=True)
+    return state
+
+
+@cli.group()
+def lab() -> None:
+    """The demo lab: Klantcontact Demo BV, a fictitious contact centre on this machine's loopback addresses.
+
+    A real Samba AD domain controller, OpenSSH hosts (a perimeter firewall with
+    nftables in a network namespace, a backup server with borg repositories),
+    WinRM hosts for the domain controller, the file server and 100 workstations,
+    an ePO-style anti-virus console, and the company's registers, all generated
+    from a seed. Needs root (privileged ports, network namespaces).
+
+    \b
+    Examples:
+      sudo auditpack lab up
+      auditpack collect -i auditpack-lab/inventory.yaml      (after exporting the two variables `lab up` prints)
+      sudo auditpack lab down
+    """
+
+
+@lab.command(name="up")
+@dir_option
+@seed_option
+def lab_up_command(directory: Path, seed: int) -> None:
+    """Build and start the lab; it keeps running until `auditpack lab down`.
+
+    \b
+    Example:
+      auditpack lab up --dir /tmp/kcdemo --seed 7
+    """
+    from .lab import layout
+
+    state = _start(directory, seed)
+    console.print(f"\nThe lab's year: {state.first_day} to {state.today}. To audit it by hand:\n"
+                  f"  export {layout.PASSWORD_ENV}='{layout.AUDIT_PASSWORD}' {layout.BORG_ENV}='{layout.BORG_PASSPHRASE}'\n"
+                  f"  auditpack collect -i {state.inventory}\n"
+                  f"  auditpack import register hr_leavers {state.registers.get('hr_leavers', '…')}   (and the other registers in "
+                  f"{Path(state.inventory).parent / 'registers'})\n"
+                  f"  auditpack report --from {state.first_day} --to {state.today} --profile {state.profile} "
+                  f"--exceptions {state.exceptions}\n"
+                  f"The passwords above are the lab's own throwaway secrets; nothing outside this machine's loopback uses them.",
+                  highlight=False, soft_wrap=True)
+
+
+@lab.command(name="down")
+@dir_option
+def lab_down_command(directory: Path) -> None:
+    """Stop every peer of the lab and end its process.
+
+    \b
+    Example:
+      auditpack lab down --dir /tmp/kcdemo
+    """
+    from .lab.control import lab_down
+
+    if lab_down(directory):
+        console.print(f"Lab in {directory} stopped.")
+    else:
+        console.print(f"No lab is running in {directory}.")
+
+
+@lab.command(name="status")
+@dir_option
+def lab_status_command(directory: Path) -> None:
+    """Show whether the lab runs and whether each of its services answers.
+
+    \b
+    Example:
+      auditpack lab status
+    Exit codes: 0 running and every service answers, 1 some do not, 2 no lab running.
+    """
+    from .lab.control import lab_status, running_state
+
+    state = running_state(directory)
+    if state is None:
+        console.print(f"No lab is running in {directory}; `auditpack lab up` starts one.")
+        sys.exit(ERRORS)
+    found = lab_status(state)
+    answering = sum(e.answers for e in found)
+    hosts: dict[str, list] = {}
+    for e in found:
+        hosts.setdefault(e.host, []).append(e)
+    table = Table(title=f"{COMPANY_NAME} · seed {state.seed} · built {state.built} · pid {state.pid}")
+    for col in ("host", "endpoints", "answers"):
+        table.add_column(col)
+    for host, endpoints in hosts.items():
+        ok = all(e.answers for e in endpoints)
+        table.add_row(host, " ".join(e.endpoint for e in endpoints), "[green]yes[/]" if ok else "[red]NO[/]")
+    console.print(table)
+    console.print(f"{answering} of {len(found)} endpoints answer. Inventory: {state.inventory}", soft_wrap=True)
+    sys.exit(OK if answering == len(found) else DEVIATIONS)
+
+
+def _import_registers(store, state, operator: str) -> None:
+    from .collectors.parsers.registers import RegisterError
+    from .imports import import_egress_register, import_register
+
+    for name, path in state.registers.items():
+        try:
+            _, _, normalized = import_register(store, name, Path(path), operator)
+        except RegisterError as exc:
+            _refuse(f"Register {path}", exc.problems)
+        console.print(f"  {name:<22} {len(normalized['rows']):>6} rows  {Path(path).name}", highlight=False)
+    _, _, egress = import_egress_register(store, Path(state.egress_register), operator)
+    console.print(f"  {'egress register':<22} {len(egress['entries']):>6} reasons  {Path(state.egress_register).name}",
+                  highlight=False)
+
+
+@cli.command()
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("auditpack-demo"),
+              show_default=True, help="Where the demo's lab, evidence store, report and pack go (emptied first).")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@seed_option
+@click.option("--keep-lab", is_flag=True, help="Leave the lab running afterwards, to explore it (`auditpack lab down --dir WORKDIR/lab`).")
+def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> None:
+    """Audit the demo lab end to end: lab up, collect, evaluate, report, pack, verify, lab down.
+
+    Needs no customer system: it starts the lab of Klantcontact Demo BV (see
+    `auditpack lab --help`), imports its registers, collects from its 106 hosts,
+    evaluates every control over the lab's year, writes the report in every
+    format, builds the signed evidence pack (with a demo signing key kept in the
+    work directory), verifies the store and the pack, and stops the lab.
+
+    \b
+    Example:
+      sudo auditpack demo --workdir /tmp/auditpack-demo --lang en
+    Exit codes: 0 the report and a verified pack were made, 2 something failed.
+    """
+    from .annual import annual_pack
+    from .controls.evidence_view import Period
+    from .controls.exceptions import load_exceptions
+    from .controls.model import load_catalogue
+    from .controls.profiles import load_profile
+    from .lab.control import lab_down
+    from .pack import verify_pack
+    from .periods import period_from_options
+    from .signing import load_or_create_key, public_key_pem
+
+    began = time.monotonic()
+    for old in ("lab", "evidence", "reports"):
+        shutil.rmtree(workdir / old, ignore_errors=True)
+    console.rule("1/6 lab up")
+    state = _start(workdir / "lab", seed)
+    operator = _default_operator()
+    try:
+        _set_lab_secrets()
+        store = _open_store(workdir / "evidence", create=True)
+        console.rule("2/6 registers")
+        _import_registers(store, state, operator)
+        console.rule("3/6 collect")
+        _collect(store, _load_inventory(state.inventory), (), (), 16, operator)
+        console.rule("4/6 evaluate, report and pack")
+        period: Period = period_from_options(None, date.fromisoformat(state.first_day), date.fromisoformat(state.today), 0)
+        key = load_or_create_key(workdir / "keys" / "signing-key.pem")
+        annual, summary = annual_pack(store, period, workdir / "reports", key, lang=lang,
+                                      profile=load_profile(state.profile, load_catalogue()),
+                                      exceptions=load_exceptions(state.exceptions))
+        _print_results(annual.results, lang)
+        console.rule("5/6 verify the store and the pack")
+        check_result = store.verify()
+        console.print("[green]evidence store intact[/]" if check_result.ok else "[red]evidence store NOT intact[/]")
+        public = workdir / "keys" / "signing-key.pub"
+        public.write_bytes(public_key_pem(key))
+        pack_check = verify_pack(summary.path, public)
+        console.print(f"[green]pack intact, signed by {pack_check.fingerprint}[/]" if pack_check.ok
+                      else f"[red]pack NOT intact: {'; '.join(pack_check.problems[:3])}[/]", soft_wrap=True)
+    finally:
+        if keep_lab:
+            console.print(f"The lab keeps running: `auditpack lab down --dir {workdir / 'lab'}` stops it.")
+        else:
+            console.rule("6/6 lab down")
+            lab_down(workdir / "lab")
+            console.print("lab stopped")
+    files = "\n".join(f"{fmt.upper():<15} {path.resolve()}" for fmt, path in annual.files.items())
+    console.print(f"\n{files}\nPACK            {summary.path.resolve()}\nPUBLIC KEY      {public.resolve()}\n"
+                  f"EVIDENCE STORE  {store.root.resolve()}\nTime taken:     {time.monotonic() - began:.1f} s",
+                  soft_wrap=True, highlight=False)
+    sys.exit(OK if check_result.ok and pack_check.ok else ERRORS)
