@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from datetime import date
@@ -17,6 +16,7 @@ from .cli import (DEVIATIONS, ERRORS, OK, _collect, _default_operator, _load_inv
 from .lab.company import COMPANY_NAME, DEFAULT_SEED
 
 LAB_DIR = Path("auditpack-lab")
+DEMO_MARK = ".auditpack-demo"  # the demo empties its work directory only when it made it
 dir_option = click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=LAB_DIR,
                           show_default=True, help="Where the lab keeps its directory, repositories, registers and inventory.")
 seed_option = click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
@@ -165,7 +165,7 @@ def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> None:
     """Audit the demo lab end to end: lab up, collect, evaluate, report, pack, verify, lab down.
 
     Needs no customer system: it starts the lab of Klantcontact Demo BV (see
-    `auditpack lab --help`), imports its registers, collects from its 106 hosts,
+    `auditpack lab --help`), imports its registers, collects from its 105 hosts,
     evaluates every control over the lab's year, writes the report in every
     format, builds the signed evidence pack (with a demo signing key kept in the
     work directory), verifies the store and the pack, and stops the lab.
@@ -180,32 +180,41 @@ def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> None:
     from .controls.exceptions import load_exceptions
     from .controls.model import load_catalogue
     from .controls.profiles import load_profile
-    from .lab.control import lab_down
+    from .lab.control import lab_down, running_state
+    from .lab.runtime import fresh_directory
     from .pack import verify_pack
     from .periods import period_from_options
     from .signing import load_or_create_key, public_key_pem
 
     began = time.monotonic()
-    for old in ("lab", "evidence", "reports"):
-        shutil.rmtree(workdir / old, ignore_errors=True)
-    console.rule("1/6 lab up")
+
+    def phase(title: str) -> None:
+        console.rule(f"{title} · {time.monotonic() - began:.0f} s")
+
+    if running_state(workdir / "lab") is not None:
+        raise click.UsageError(f"a lab is still running in {workdir / 'lab'}: `auditpack lab down --dir {workdir / 'lab'}` first")
+    try:
+        fresh_directory(workdir, DEMO_MARK)
+    except RuntimeError as exc:
+        raise click.UsageError(str(exc)) from None
+    phase("1/6 lab up")
     state = _start(workdir / "lab", seed)
     operator = _default_operator()
     try:
         _set_lab_secrets()
         store = _open_store(workdir / "evidence", create=True)
-        console.rule("2/6 registers")
+        phase("2/6 registers")
         _import_registers(store, state, operator)
-        console.rule("3/6 collect")
+        phase("3/6 collect")
         _collect(store, _load_inventory(state.inventory), (), (), 16, operator)
-        console.rule("4/6 evaluate, report and pack")
+        phase("4/6 evaluate, report and pack")
         period: Period = period_from_options(None, date.fromisoformat(state.first_day), date.fromisoformat(state.today), 0)
         key = load_or_create_key(workdir / "keys" / "signing-key.pem")
         annual, summary = annual_pack(store, period, workdir / "reports", key, lang=lang,
                                       profile=load_profile(state.profile, load_catalogue()),
                                       exceptions=load_exceptions(state.exceptions))
         _print_results(annual.results, lang)
-        console.rule("5/6 verify the store and the pack")
+        phase("5/6 verify the store and the pack")
         check_result = store.verify()
         console.print("[green]evidence store intact[/]" if check_result.ok else "[red]evidence store NOT intact[/]")
         public = workdir / "keys" / "signing-key.pub"
@@ -217,7 +226,7 @@ def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> None:
         if keep_lab:
             console.print(f"The lab keeps running: `auditpack lab down --dir {workdir / 'lab'}` stops it.")
         else:
-            console.rule("6/6 lab down")
+            phase("6/6 lab down")
             lab_down(workdir / "lab")
             console.print("lab stopped")
     files = "\n".join(f"{fmt.upper():<15} {path.resolve()}" for fmt, path in annual.files.items())

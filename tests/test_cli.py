@@ -122,6 +122,17 @@ def test_lab_status_and_down_name_a_missing_lab(tmp_path, cli_env):
     assert down.returncode == 0 and "No lab is running in nolab" in down.stdout
 
 
+def test_demo_and_lab_never_empty_a_directory_they_did_not_make(tmp_path, cli_env):
+    for name in ("work", "lab"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "keep.txt").write_text("mine")
+    demo = run(["demo", "--workdir", "work"], tmp_path, cli_env)
+    assert demo.returncode == 2 and "not empty and was not made by auditpack" in demo.stderr
+    lab = run(["lab", "up", "--dir", "lab"], tmp_path, cli_env)
+    assert lab.returncode == 2 and ("not empty and was not made by auditpack" in lab.stderr or "cannot run here" in lab.stderr)
+    assert (tmp_path / "work" / "keep.txt").read_text() == (tmp_path / "lab" / "keep.txt").read_text() == "mine"
+
+
 def test_egress_register_with_a_mistake_is_refused_by_line_and_key(tmp_path, cli_env):
     (tmp_path / "egress.yaml").write_text("entries:\n  - {device: fw01, service: tcp/443, reason: CRM}\n"
                                           "  - {device: fw01, service: any, reason: everything}\n  - {device: fw01, reason: DNS}\n")

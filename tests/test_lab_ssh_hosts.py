@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import time
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,11 +64,9 @@ def lab(tmp_path_factory):
     backups = build_backup_server(company, base / "backup01")
     key, public = make_client_key(base / "id_ed25519")
     with ExitStack() as stack, pytest.MonkeyPatch.context() as patch:
-        started = time.monotonic()
         namespace = stack.enter_context(firewall_namespace(company, base / "fw01"))
         register = base / "egress-register.yaml"
         register.write_text(egress_register_yaml(company))
-        firewall_seconds = time.monotonic() - started
         fw01 = stack.enter_context(running_sshd(base / "sshd-fw01", FW01, authorized_keys={"root": [public]},
                                                 root_shell="/bin/sh", extra_config=firewall_sshd_config(namespace)))
         patch.setenv("TZ", OTHER_ZONE)  # sshd hands its own TZ to its sessions unless the config sets one
@@ -89,8 +86,6 @@ def lab(tmp_path_factory):
         period = Period(first, first + timedelta(days=len(company.days)))
         results = {r.control_id: r for r in evaluate_controls(store, period, control_ids=["T-FWP", "T-BAK-1", "T-BAK-4"],
                                                               today=company.today)}
-        print(f"\nbuild: backups {backups.seconds:.1f} s ({backups.archives} archives), "
-              f"firewall {firewall_seconds:.2f} s")
         yield {"base": base, "company": company, "backups": backups, "store": store,
                "outcomes": {o.host: o for o in result.outcomes}, "results": results, "namespace": namespace,
                "inventory": base / "inventory.yaml"}

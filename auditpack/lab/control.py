@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .runtime import STATE_FILE, LabState
+from .runtime import LAB_MARK, STATE_FILE, LabState, fresh_directory
 
 STOP_SECONDS = 60
 
@@ -52,24 +52,32 @@ def lab_up(directory: Path, seed: int, on_step: Callable[[str], None] = lambda s
     if (reason := lab_unavailable()) is not None:
         raise LabError(f"the lab cannot run here: {reason}")
     directory = directory.resolve()
-    directory.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fresh_directory(directory, LAB_MARK)  # refused here already, before anything starts
+    except RuntimeError as exc:
+        raise LabError(str(exc)) from None
     start_log = directory.parent / f"{directory.name}-start.log"
     with open(start_log, "wb") as errors:
         # a session of its own: Ctrl-C in this terminal does not reach it, and `down` can stop its whole group
         process = subprocess.Popen([sys.executable, "-m", "auditpack.lab.serve", str(directory), str(seed)],
                                    stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL, start_new_session=True)
     assert process.stdout is not None
-    for line in process.stdout:
-        message = json.loads(line)
-        if "step" in message:
-            on_step(message["step"])
-        elif "ready" in message:
-            process.stdout.close()
-            start_log.unlink(missing_ok=True)
-            return LabState(**message["ready"])
-        elif "failed" in message:
-            _stop_group(process.pid)
-            raise LabError(f"the lab did not start: {message['failed']}\n{message.get('trace', '')}")
+    try:
+        for line in process.stdout:
+            message = json.loads(line)
+            if "step" in message:
+                on_step(message["step"])
+            elif "ready" in message:
+                process.stdout.close()
+                start_log.unlink(missing_ok=True)
+                return LabState(**message["ready"])
+            elif "failed" in message:
+                process.wait(STOP_SECONDS)  # it unwinds what it started, then ends
+                raise LabError(f"the lab did not start: {message['failed']}")
+    except KeyboardInterrupt:  # the lab runs in a session of its own: take it down with us
+        process.terminate()
+        process.wait(STOP_SECONDS)
+        raise
     process.wait()
     raise LabError(f"the lab's process ended before it was ready (exit code {process.returncode}); "
                    f"its errors: {start_log.read_text(errors='replace')[-3000:]}")

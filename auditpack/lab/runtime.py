@@ -22,6 +22,7 @@ from .company import COMPANY_NAME, DEFAULT_SEED, DOMAIN, Company, build_company
 from .inventory import LabHosts, write_inventory
 
 STATE_FILE = "lab.json"
+LAB_MARK = ".auditpack-lab"  # only a directory holding this is ever emptied by the lab
 Progress = Callable[[str], None]
 
 
@@ -71,6 +72,18 @@ def lab_unavailable() -> str | None:
     return None
 
 
+def fresh_directory(directory: Path, mark: str) -> None:
+    """Empty `directory` for a new start, but only when an earlier start marked it: never a directory someone chose
+    by mistake (their home, an evidence store)."""
+    if directory.exists() and any(directory.iterdir()):
+        if not (directory / mark).exists():
+            raise RuntimeError(f"{directory} is not empty and was not made by auditpack ({mark} is missing): "
+                               f"choose another directory")
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / mark).write_text("made by auditpack; emptied on its next start\n")
+
+
 def profile_text(company: Company) -> str:
     return (f"name: Klantcontact Demo BV - Voorbeeld Verzekeringen NV\n"
             f"processor: {COMPANY_NAME}\n"
@@ -90,9 +103,7 @@ def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = 
     from .windows_hosts import FS01_DATA_PATHS, epo_rows, handler_for
 
     directory = directory.resolve()  # sshd re-executes itself and reads its files again: no relative paths
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True)
+    fresh_directory(directory, LAB_MARK)
     company = build_company(seed)
     progress(f"{COMPANY_NAME}: {len(company.current_staff)} staff, {len(company.leavers)} leavers, "
              f"{len(company.workstations)} workstations (seed {seed})")
