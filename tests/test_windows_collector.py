@@ -14,6 +14,7 @@ import time
 
 import pytest
 from auditpack.lab.peers.winrm import ScriptResult, running_winrm
+from auditpack.lab.windows_hosts import printed
 
 from auditpack.collectors import windows_probes as ps
 from auditpack.collectors.base import CollectContext
@@ -22,10 +23,6 @@ from auditpack.collectors.winrm_transport import MAX_SCRIPT
 from auditpack.inventory import parse_inventory
 
 USER, PASSWORD = "KCDEMO\\svc-audit", "Alleen-Lezen-2026"
-
-
-def printed(obj) -> bytes:
-    return base64.b64encode(json.dumps(obj, ensure_ascii=False).encode("utf-8")) + b"\r\n"
 
 
 AUDITPOL = ("Machine Name,Policy Target,Subcategory,Subcategory GUID,Inclusion Setting,Exclusion Setting,Setting Value\r\n"

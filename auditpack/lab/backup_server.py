@@ -28,7 +28,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -68,7 +67,6 @@ class BackupServer:
     wrapper_report: Path
     cloud_report: Path
     borg_home: Path
-    seconds: float = 0.0                   # wall time of the build
     archives: dict[str, int] = field(default_factory=dict)
 
     def inventory_backups(self) -> list[dict]:
@@ -79,9 +77,6 @@ class BackupServer:
         entries.append({"tool": "log", "repository": str(self.wrapper_report), "job": JOB})
         entries.append({"tool": "log", "repository": str(self.cloud_report), "server": CLOUD_SERVER, "job": CLOUD_JOB})
         return entries
-
-    def sshd_config(self) -> str:
-        return backup_sshd_config(self.root)
 
 
 def backup_sshd_config(root: Path) -> str:
@@ -204,7 +199,6 @@ def build_backup_server(company: Company, root: Path) -> BackupServer:
 
     The repositories are filled in memory when the machine has /dev/shm and copied to ROOT after: on a
     journalling disk borg's many small synchronous writes per archive make the build four times slower."""
-    started = time.monotonic()
     root.mkdir(parents=True, exist_ok=True)
     for part in ("srv", "var", "data", "borg-home"):
         shutil.rmtree(root / part, ignore_errors=True)
@@ -219,13 +213,7 @@ def build_backup_server(company: Company, root: Path) -> BackupServer:
         server.archives = _fill(company, root, scratch or root / "build", server.repositories)
     finally:
         shutil.rmtree(scratch or root / "build", ignore_errors=True)
-    server.seconds = round(time.monotonic() - started, 2)
     return server
-
-
-def build_backups(company: Company, root: Path) -> list[dict]:
-    """build_backup_server() for the lab runtime: what backup01's inventory entry carries (`auditpack_backups`)."""
-    return build_backup_server(company, root).inventory_backups()
 
 
 def success_days(company: Company, server: str) -> list[date]:

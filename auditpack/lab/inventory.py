@@ -31,6 +31,12 @@ class LabHosts:
     epo_ca_file: Path
 
 
+def windows_addresses(company: Company) -> dict[str, str]:
+    """Every Windows host of the lab (the WinRM peers) and its address."""
+    servers = {"dc01": layout.DOMAIN_CONTROLLER, "fs01": layout.FILE_SERVER, "epo01": layout.AV_CONSOLE}
+    return servers | {w.name: layout.workstation_address(n) for n, w in enumerate(company.workstations, start=1)}
+
+
 def _winrm(address: str, **extra: Any) -> dict[str, Any]:
     return {"ansible_host": address, "ansible_connection": "winrm", "ansible_port": layout.WINRM_PORT,
             "ansible_winrm_scheme": "http", "ansible_user": f"{DOMAIN}\\{layout.AUDIT_ACCOUNT}", **extra}
@@ -46,7 +52,8 @@ def inventory_document(company: Company, hosts: LabHosts) -> dict[str, Any]:
                 auditpack_tls_ca_file=str(hosts.ldap_ca_file), auditpack_tls_server_name=hosts.ldap_server_name,
                 auditpack_data_access_groups=list(hosts.data_access_groups),
                 auditpack_tls_endpoints=[f"ldaps://{layout.DOMAIN_CONTROLLER}:636"])
-    workstations = {w.name: _winrm(layout.workstation_address(n)) for n, w in enumerate(company.workstations, start=1)}
+    addresses = windows_addresses(company)
+    workstations = {w.name: _winrm(addresses[w.name]) for w in company.workstations}
     return {"all": {
         "vars": {"auditpack_password": f"env:{layout.PASSWORD_ENV}", "auditpack_ssh_known_hosts": str(hosts.known_hosts),
                  "auditpack_timeout": 300},

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import layout
 from .company import COMPANY_NAME, DEFAULT_SEED, DOMAIN, Company, build_company
-from .inventory import LabHosts, write_inventory
+from .inventory import LabHosts, windows_addresses, write_inventory
 
 STATE_FILE = "lab.json"
 LAB_MARK = ".auditpack-lab"  # only a directory holding this is ever emptied by the lab
@@ -93,7 +93,7 @@ def profile_text(company: Company) -> str:
 
 @contextmanager
 def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = lambda step: None) -> Iterator[LabState]:
-    from .backup_server import backup_sshd_config, build_backups
+    from .backup_server import backup_sshd_config, build_backup_server
     from .directory import build_directory
     from .firewall import egress_register_yaml, firewall_namespace, firewall_sshd_config, inventory_vars
     from .peers.epo import running_epo
@@ -111,14 +111,14 @@ def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = 
         with ThreadPoolExecutor(3) as pool:
             progress("building the domain controller, the backup repositories and the registers")
             directory_job = pool.submit(build_directory, company, directory / "dc01", layout.DOMAIN_CONTROLLER)
-            backups_job = pool.submit(build_backups, company, directory / "backup01")
+            backups_job = pool.submit(build_backup_server, company, directory / "backup01")
             registers = write_registers(company, directory / "registers")
             exceptions = write_exceptions(company, directory / "exceptions.yaml")
             egress = directory / "egress-register.yaml"
             egress.write_text(egress_register_yaml(company))
-            backups = backups_job.result()
-            progress(f"backup server: {sum(1 for n in company.backups['fs01'] if n.outcome == 'success')} nightly "
-                     f"archives of fs01 and {len(company.backups['backup01'])} of backup01 in borg")
+            backup_server = backups_job.result()
+            progress("backup server: " + " and ".join(f"{count} nightly archives of {server}"
+                                                      for server, count in backup_server.archives.items()) + " in borg")
             ad = directory_job.result()
         progress("starting Samba AD DC (LDAP, LDAPS, Kerberos)")
         ad.dc.start(maximum_runtime=7 * 24 * 3600)  # a lab left up stops by itself after a week
@@ -132,13 +132,12 @@ def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = 
                                                 extra_config=firewall_sshd_config(namespace)))
         backup01 = stack.enter_context(running_sshd(directory / "backup01-sshd", layout.BACKUP_SERVER,
                                                     authorized_keys=root, root_shell="/bin/sh",
-                                                    extra_config=backup_sshd_config(directory / "backup01")))
+                                                    extra_config=backup_sshd_config(backup_server.root)))
         known_hosts = write_known_hosts(directory / "known_hosts", fw01, backup01)
         progress(f"starting {len(company.workstations) + 3} Windows hosts (WinRM with NTLM) and the anti-virus console")
         users_name = f"{DOMAIN}\\{layout.AUDIT_ACCOUNT}"  # the console, too, knows the audit account from AD
         users = {users_name: layout.AUDIT_PASSWORD}
-        windows = {"dc01": layout.DOMAIN_CONTROLLER, "fs01": layout.FILE_SERVER, "epo01": layout.AV_CONSOLE}
-        windows |= {w.name: layout.workstation_address(n) for n, w in enumerate(company.workstations, start=1)}
+        windows = windows_addresses(company)
         for name, address in windows.items():
             stack.enter_context(running_winrm(directory / "winrm" / name, address, users, handler_for(company, name),
                                               port=layout.WINRM_PORT, poll_interval=0.5))
@@ -147,7 +146,7 @@ def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = 
         hosts = LabHosts(ldap_ca_file=ad.ca_file, ldap_server_name=ad.server_name, ldap_bind_user=ad.bind_user,
                          data_access_groups=ad.data_access_groups, ssh_key_file=key_file, known_hosts=known_hosts,
                          ssh_ports={"fw01": fw01.port, "backup01": backup01.port},
-                         firewall_vars=inventory_vars(), backups=backups, fs01_data_paths=list(FS01_DATA_PATHS),
+                         firewall_vars=inventory_vars(), backups=backup_server.inventory_backups(), fs01_data_paths=list(FS01_DATA_PATHS),
                          epo_url=epo.url, epo_ca_file=epo.pki.ca_file)
         inventory = write_inventory(company, hosts, directory / "inventory.yaml")
         profile = directory / "profile.yaml"
