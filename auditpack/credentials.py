@@ -14,6 +14,7 @@ import re
 import sys
 from dataclasses import dataclass
 from typing import Literal
+from .errors import AuditpackError
 
 REFERENCE_HELP = (
     "use a credential reference instead: 'env:VARIABLE' (environment variable), "
@@ -27,7 +28,7 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PROMPT_ANSWERS: dict[str | None, Secret] = {}
 
 
-class CredentialError(ValueError):
+class CredentialError(AuditpackError, ValueError):
     """A reference that cannot be parsed or resolved; the message never holds a secret."""
 
 

@@ -7,9 +7,10 @@ import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from .errors import AuditpackError
 
 
-class KeyFileError(PermissionError):
+class KeyFileError(AuditpackError, PermissionError):
     """A key file that must not be used as it is, said in words an operator can act on."""
 
 

@@ -45,6 +45,7 @@ from .canonical import iso, sha256_hex, utcnow
 from .signing import (ALGORITHM, PublicKey, SigningKey, SigningKeyError, fingerprint, load_public_key, public_key_pem,
                       sign, verify_signature)
 from .store import EvidenceStore, StoreError
+from .errors import AuditpackError
 
 PACK_FORMAT = "auditpack-pack/1"
 MANIFEST = "MANIFEST.json"
@@ -71,7 +72,7 @@ SHELL_RECIPE = (
 FINGERPRINT_RECIPE = "openssl pkey -pubin -in KEY.pub -outform DER | tail -c 32 | openssl dgst -sha256 -binary | openssl base64 -A"
 
 
-class PackError(Exception):
+class PackError(AuditpackError):
     """A pack that cannot be built or read, said in words."""
 
 

@@ -121,6 +121,13 @@ def diff_packs(old: Path, new: Path) -> dict[str, Any]:
         }
 
 
+def has_changes(result: dict[str, Any]) -> bool:
+    """Whether a diff_packs() result holds any difference (each part is empty when nothing changed)."""
+    rules_changed = any(d["added"] or d["removed"] or d["changed"] for d in result["firewall"])
+    exceptions_changed = any(result["exceptions"].values())
+    return bool(rules_changed or exceptions_changed or result["controls"] or result["populations"])
+
+
 TEXT = {
     "nl": {
         "title": "Vergelijking van bewijspakketten", "old": "oud", "new": "nieuw", "period": "periode",

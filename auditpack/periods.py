@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from auditpack.controls.evidence_view import Period
+from .errors import AuditpackError
 
 
-class PeriodError(ValueError):
-    pass
+class PeriodError(AuditpackError, ValueError):
+    """Period options that do not make a period."""
 
 
 def _midnight(day: date) -> datetime:

@@ -40,6 +40,7 @@ from . import __version__
 from .canonical import canonical_json, iso, sha256_hex, utcnow
 from .evidence import ItemStatus, Observation
 from .inventory import Host
+from .errors import AuditpackError
 
 STORE_FORMAT = "auditpack-store/1"
 MANIFEST_FORMAT = "auditpack-manifest/1"
@@ -47,8 +48,8 @@ MANIFEST_NAME = re.compile(r"^(\d{6,})-([0-9a-f]{64})\.json$")
 BLOB_NAME = re.compile(r"^[0-9a-f]{64}$")
 
 
-class StoreError(Exception):
-    pass
+class StoreError(AuditpackError):
+    """A store that cannot be opened or written, said in words."""
 
 
 def failpoint(name: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
+from .errors import AuditpackError
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -25,10 +26,13 @@ class Problem:
         return f"{where}: {self.key}: {self.message}"
 
 
-class YamlFileError(Exception):
+class YamlFileError(AuditpackError):
+    """A YAML file that cannot be used; each problem names file, line and key."""
+
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0))
-        super().__init__("\n".join(str(p) for p in self.problems))
+        located = sorted(problems, key=lambda p: (p.file, p.line or 0))
+        files = sorted({p.file for p in located})
+        super().__init__(", ".join(files) or "a YAML file", located)
 
 
 def line_of_key(mapping: Any, key: Any) -> int | None:

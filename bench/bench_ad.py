@@ -17,7 +17,7 @@ from pathlib import Path
 import ldap3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from auditpack.lab.peers.samba_dc import ADMIN_PASSWORD, BASE_DN, running_dc  # noqa: E402
+from auditpack_lab.peers.samba_dc import ADMIN_PASSWORD, BASE_DN, running_dc  # noqa: E402
 
 from auditpack.collectors import ad  # noqa: E402
 from auditpack.collectors.base import CollectContext  # noqa: E402

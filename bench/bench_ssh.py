@@ -26,8 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from auditpack.lab.peers.sockets import refused_port  # noqa: E402
-from auditpack.lab.peers.sshd import make_client_key, running_sshd  # noqa: E402
+from auditpack_lab.peers.sockets import refused_port  # noqa: E402
+from auditpack_lab.peers.sshd import make_client_key, running_sshd  # noqa: E402
 
 ADDRESSES_PER_SSHD = 16  # sshd's MAX_LISTEN_SOCKS
 # up to 32 logins at once: lift sshd's limit on unauthenticated connections (default 10:30:100)

@@ -45,12 +45,13 @@ LAB_PACKAGES=(nft:nftables iptables-save:iptables sshd:openssh-server ssh-keygen
 # What the PDF report (WeasyPrint) needs from the system: Pango for text layout, and a font.
 PDF_LIBRARIES=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 
-# Creates .venv (Python >= 3.11) and installs auditpack into it; $1 is the pip extra, if any.
+# Creates .venv (Python >= 3.11) and installs auditpack into it, with the demo lab (lab/, a distribution of its own
+# that adds `auditpack lab` and `auditpack demo`); $1 is the pip extra, if any.
 ensure_venv() {
   ensure_debian_packages python3:python3
   python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
     echo "auditpack needs Python 3.11 or newer; this python3 is $(python3 -V)" >&2; return 1; }
   python3 -c 'import ensurepip, venv' 2>/dev/null || install_debian_packages python3-venv
   [ -x "$repo/.venv/bin/python" ] || python3 -m venv "$repo/.venv"
-  "$repo/.venv/bin/python" -m pip install -q --disable-pip-version-check -e "$repo${1:+[$1]}"
+  "$repo/.venv/bin/python" -m pip install -q --disable-pip-version-check -e "$repo${1:+[$1]}" -e "$repo/lab"
 }

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 import ldap3
 import pytest
-from auditpack.lab.peers.samba_dc import ADMIN_PASSWORD, BASE_DN, USER_PASSWORD, running_dc, samba_unavailable
-from auditpack.lab.peers.sockets import refused_port
+from auditpack_lab.peers.samba_dc import ADMIN_PASSWORD, BASE_DN, USER_PASSWORD, running_dc, samba_unavailable
+from auditpack_lab.peers.sockets import refused_port
 
 from auditpack.collectors.base import CollectContext
 from auditpack.collectors.ad import AdCollector

@@ -3,7 +3,7 @@
 Everything runs for real: the lab's own process (Samba AD DC, sshd with nftables in a
 network namespace, borg repositories, WinRM peers, the ePO peer), collection over
 LDAP/WinRM/SSH/HTTPS, evaluation, the five report formats, the signed pack and its
-verification. The company's deviations are decided in auditpack/lab/company.py
+verification. The company's deviations are decided in lab/auditpack_lab/company.py
 (`Company.known`); the report must show exactly those and flag nothing else.
 The test also takes the README's screenshot of the report in headless Chromium.
 """
@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from conftest import auditpack_bin
 
-from auditpack.lab.company import build_company
-from auditpack.lab.runtime import lab_unavailable
+from auditpack_lab.company import build_company
+from auditpack_lab.runtime import lab_unavailable
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOT = REPO / "docs" / "images" / "demo-report.png"

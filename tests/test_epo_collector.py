@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from auditpack.lab.peers.epo import running_epo
+from auditpack_lab.peers.epo import running_epo
 
 from auditpack.collectors.base import CollectContext
 from auditpack.collectors.epo import EpoCollector, parse_epo_systems
@@ -59,7 +59,7 @@ def test_untrusted_certificate_wrong_password_and_plain_http_are_recorded(epo, m
 
 
 def test_unreachable_console_is_recorded(monkeypatch):
-    from auditpack.lab.peers.sockets import refused_port
+    from auditpack_lab.peers.sockets import refused_port
 
     monkeypatch.setenv("AUDITPACK_TEST_EPO_PW", "Leesrecht-42")
     obs = collect(epo_host(f"https://127.0.0.52:{refused_port('127.0.0.52')}"))

@@ -9,7 +9,7 @@ import pytest
 from conftest import corpus_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from auditpack.lab.peers.netns import netns_unavailable
+from auditpack_lab.peers.netns import netns_unavailable
 
 from auditpack.collectors.parsers.iptables import parse_iptables_save
 from auditpack.collectors.parsers.nftables import parse_nft_json

@@ -12,7 +12,7 @@ import pytest
 from conftest import corpus_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from auditpack.lab.peers.netns import netns_unavailable
+from auditpack_lab.peers.netns import netns_unavailable
 
 from auditpack.collectors.parsers.firewall_rules import (
     EgressRegister,

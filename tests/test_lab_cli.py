@@ -7,7 +7,7 @@ import socket
 import time
 
 import pytest
-from auditpack.lab.runtime import LabState, lab_unavailable
+from auditpack_lab.runtime import LabState, lab_unavailable
 from test_cli import run
 
 pytestmark = pytest.mark.skipif(lab_unavailable() is not None, reason=f"the lab cannot run here: {lab_unavailable()}")

@@ -10,10 +10,10 @@ from auditpack.controls.evaluate import evaluate_controls
 from auditpack.controls.evidence_view import Period
 from auditpack.controls.result import Status
 from auditpack.inventory import parse_inventory
-from auditpack.lab import layout
-from auditpack.lab.company import DATA_ACCESS_GROUPS, build_company
-from auditpack.lab.directory import build_directory
-from auditpack.lab.peers.samba_dc import samba_unavailable
+from auditpack_lab import layout
+from auditpack_lab.company import DATA_ACCESS_GROUPS, build_company
+from auditpack_lab.directory import build_directory
+from auditpack_lab.peers.samba_dc import samba_unavailable
 from auditpack.runner import run_collection
 from auditpack.store import EvidenceStore
 

@@ -17,8 +17,8 @@ from auditpack.controls.framework import parse_moment
 from auditpack.controls.model import load_catalogue
 from auditpack.controls.result import Status
 from auditpack.imports import import_register
-from auditpack.lab.company import DATA_ACCESS_GROUPS, Company, build_company
-from auditpack.lab.registers import open_days, write_exceptions, write_registers
+from auditpack_lab.company import DATA_ACCESS_GROUPS, Company, build_company
+from auditpack_lab.registers import open_days, write_exceptions, write_registers
 from auditpack.periods import period_from_options
 from auditpack.store import EvidenceStore
 

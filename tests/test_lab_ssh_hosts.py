@@ -17,14 +17,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from auditpack.lab import layout
-from auditpack.lab.backup_server import (BackupServer, backup_sshd_config, borg_unavailable, build_backup_server,
+from auditpack_lab import layout
+from auditpack_lab.backup_server import (BackupServer, backup_sshd_config, borg_unavailable, build_backup_server,
                                          success_days)
-from auditpack.lab.company import build_company
-from auditpack.lab.firewall import egress_register_yaml, firewall_namespace, firewall_sshd_config, inventory_vars
-from auditpack.lab.peers.netns import netns_unavailable
-from auditpack.lab.peers.sockets import refused_port
-from auditpack.lab.peers.sshd import accounts_unavailable, make_client_key, running_sshd, write_known_hosts
+from auditpack_lab.company import build_company
+from auditpack_lab.firewall import egress_register_yaml, firewall_namespace, firewall_sshd_config, inventory_vars
+from auditpack_lab.peers.netns import netns_unavailable
+from auditpack_lab.peers.sockets import refused_port
+from auditpack_lab.peers.sshd import accounts_unavailable, make_client_key, running_sshd, write_known_hosts
 
 from auditpack.controls.evaluate import evaluate_controls
 from auditpack.controls.evidence_view import Period

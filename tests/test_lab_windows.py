@@ -3,7 +3,7 @@
 Real: the WinRM peers (HTTP, NTLM, message encryption, WS-Man) and the ePO
 HTTPS peer, pywinrm and requests, the inventory parser, run_collection, the
 evidence store and the evaluators. What the hosts answer is the lab's model
-(auditpack/lab/windows_hosts.py) of Klantcontact Demo BV.
+(lab/auditpack_lab/windows_hosts.py) of Klantcontact Demo BV.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from contextlib import ExitStack
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from auditpack.lab import layout
-from auditpack.lab.company import DOMAIN, build_company
-from auditpack.lab.peers.epo import running_epo
-from auditpack.lab.peers.winrm import running_winrm
-from auditpack.lab.windows_hosts import FS01_DATA_PATHS, epo_rows, handler_for, windows_hosts
+from auditpack_lab import layout
+from auditpack_lab.company import DOMAIN, build_company
+from auditpack_lab.peers.epo import running_epo
+from auditpack_lab.peers.winrm import running_winrm
+from auditpack_lab.windows_hosts import FS01_DATA_PATHS, epo_rows, handler_for, windows_hosts
 
 from auditpack.collectors import windows_probes as ps
 from auditpack.collectors.parsers import windows as parse

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import auditpack_bin
-from auditpack.lab.peers.netns import in_netns, netns_unavailable
+from auditpack_lab.peers.netns import in_netns, netns_unavailable
 
 from auditpack.store import EvidenceStore
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from auditpack.lab.peers.sockets import refused_port, silent_server
-from auditpack.lab.peers.sshd import running_sshd, sshd_unavailable
+from auditpack_lab.peers.sockets import refused_port, silent_server
+from auditpack_lab.peers.sshd import running_sshd, sshd_unavailable
 
 from auditpack.collectors import registry
 from auditpack.inventory import parse_inventory

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 from conftest import corpus_file
-from auditpack.lab.peers.netns import netns_unavailable
-from auditpack.lab.peers.sockets import refused_port
-from auditpack.lab.peers.sshd import make_client_key, running_sshd, sshd_unavailable, write_known_hosts
+from auditpack_lab.peers.netns import netns_unavailable
+from auditpack_lab.peers.sockets import refused_port
+from auditpack_lab.peers.sshd import make_client_key, running_sshd, sshd_unavailable, write_known_hosts
 
 from auditpack.collectors import ssh
 from auditpack.collectors.base import CollectContext

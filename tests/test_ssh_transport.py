@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
-from auditpack.lab.peers.sockets import refused_port, silent_server
-from auditpack.lab.peers.sshd import (
+from auditpack_lab.peers.sockets import refused_port, silent_server
+from auditpack_lab.peers.sshd import (
     accounts_unavailable,
     make_client_key,
     running_sshd,

@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from auditpack.lab.peers.sockets import refused_port, silent_server
-from auditpack.lab.peers.tls import make_pki
+from auditpack_lab.peers.sockets import refused_port, silent_server
+from auditpack_lab.peers.tls import make_pki
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec

@@ -13,8 +13,8 @@ import json
 import time
 
 import pytest
-from auditpack.lab.peers.winrm import ScriptResult, running_winrm
-from auditpack.lab.windows_hosts import printed
+from auditpack_lab.peers.winrm import ScriptResult, running_winrm
+from auditpack_lab.windows_hosts import printed
 
 from auditpack.collectors import windows_probes as ps
 from auditpack.collectors.base import CollectContext

@@ -27,7 +27,7 @@ import requests
 import spnego
 import winrm
 import xmltodict
-from auditpack.lab.peers.winrm import ScriptResult, WinrmPeer, running_winrm, script_of
+from auditpack_lab.peers.winrm import ScriptResult, WinrmPeer, running_winrm, script_of
 from requests_ntlm import HttpNtlmAuth
 from spnego.channel_bindings import GssChannelBindings
 from winrm.encryption import Encryption

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import winrm
 from conftest import corpus_file
-from auditpack.lab.peers.winrm import ScriptResult, WinrmPeer, running_winrm, running_winrm_replay
+from auditpack_lab.peers.winrm import ScriptResult, WinrmPeer, running_winrm, running_winrm_replay
 from winrm.exceptions import WinRMOperationTimeoutError, WSManFaultError
 
 ADDRESS = "127.0.0.1"

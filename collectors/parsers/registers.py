@@ -30,8 +30,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import cache
 from typing import Any, Literal
 
-import openpyxl
 import pycountry
+from auditpack.errors import AuditpackError
 
 AMSTERDAM = zoneinfo.ZoneInfo("Europe/Amsterdam")
 
@@ -182,10 +182,13 @@ class RegisterProblem:
         return f"{where}: {self.column}: {self.message}"
 
 
-class RegisterError(Exception):
+class RegisterError(AuditpackError):
+    """A register that cannot be used; each problem names file, row and column."""
+
     def __init__(self, problems: list[RegisterProblem]):
-        self.problems = sorted(problems, key=lambda p: p.row or 0)  # stable: columns stay in file order
-        super().__init__("\n".join(str(p) for p in self.problems))
+        located = sorted(problems, key=lambda p: p.row or 0)  # stable: columns stay in file order
+        files = sorted({p.file for p in located})
+        super().__init__(", ".join(files) or "a register", located)
 
 
 class _Bad(ValueError):
@@ -399,6 +402,8 @@ def _read_csv(data: bytes, file: str) -> _Table:
 
 
 def _read_xlsx(data: bytes, file: str) -> _Table:
+    import openpyxl  # here, not at import: the command line starts without it
+
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:

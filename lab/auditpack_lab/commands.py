@@ -1,9 +1,11 @@
-"""`auditpack lab up|down|status` and `auditpack demo`: the fictitious contact centre, audited end to end."""
+"""`auditpack lab up|down|status` and `auditpack demo`: the fictitious contact centre, audited end to end.
+
+Added to the auditpack command line through the `auditpack.commands` entry points of this distribution.
+"""
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -11,9 +13,12 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from .cli import (DEVIATIONS, ERRORS, OK, _collect, _default_operator, _load_inventory, _open_store, _print_results, _refuse, cli, console,
-                  err_console)
-from .lab.company import COMPANY_NAME, DEFAULT_SEED
+from auditpack.commands.collect import collect_with_progress
+from auditpack.commands.shared import (Outcome, console, default_operator, lang_option, load_inventory, open_store, print_results,
+                                       results_outcome)
+from auditpack.errors import AuditpackError
+
+from .company import COMPANY_NAME, DEFAULT_SEED
 
 LAB_DIR = Path("auditpack-lab")
 DEMO_MARK = ".auditpack-demo"  # the demo empties its work directory only when it made it
@@ -25,14 +30,14 @@ seed_option = click.option("--seed", type=int, default=DEFAULT_SEED, show_defaul
 
 def _set_lab_secrets() -> None:
     """The lab's throwaway passwords, where its inventory's references look for them."""
-    from .lab import layout
+    from . import layout
 
     os.environ.setdefault(layout.PASSWORD_ENV, layout.AUDIT_PASSWORD)
     os.environ.setdefault(layout.BORG_ENV, layout.BORG_PASSPHRASE)
 
 
 def _start(directory: Path, seed: int):
-    from .lab.control import LabError, lab_up
+    from .control import LabError, lab_up
 
     began = time.monotonic()
     with console.status(f"Starting the lab of {COMPANY_NAME}…") as status:
@@ -42,14 +47,13 @@ def _start(directory: Path, seed: int):
         try:
             state = lab_up(directory, seed, step)
         except LabError as exc:
-            err_console.print(f"[red]{exc}[/]", highlight=False, soft_wrap=True)
-            sys.exit(ERRORS)
+            raise AuditpackError(str(exc)) from None
     console.print(f"  [dim]{time.monotonic() - began:5.1f} s[/]  [green]lab up[/] (pid {state.pid}), inventory "
                   f"{state.inventory}", highlight=False, soft_wrap=True)
     return state
 
 
-@cli.group()
+@click.group()
 def lab() -> None:
     """The demo lab: Klantcontact Demo BV, a fictitious contact centre on this machine's loopback addresses.
 
@@ -70,14 +74,14 @@ def lab() -> None:
 @lab.command(name="up")
 @dir_option
 @seed_option
-def lab_up_command(directory: Path, seed: int) -> None:
+def lab_up_command(directory: Path, seed: int) -> Outcome:
     """Build and start the lab; it keeps running until `auditpack lab down`.
 
     \b
     Example:
       auditpack lab up --dir /tmp/kcdemo --seed 7
     """
-    from .lab import layout
+    from . import layout
 
     state = _start(directory, seed)
     console.print(f"\nThe lab's year: {state.first_day} to {state.today}. To audit it by hand:\n"
@@ -89,28 +93,30 @@ def lab_up_command(directory: Path, seed: int) -> None:
                   f"--exceptions {state.exceptions}\n"
                   f"The passwords above are the lab's own throwaway secrets; nothing outside this machine's loopback uses them.",
                   highlight=False, soft_wrap=True)
+    return Outcome.OK
 
 
 @lab.command(name="down")
 @dir_option
-def lab_down_command(directory: Path) -> None:
+def lab_down_command(directory: Path) -> Outcome:
     """Stop every peer of the lab and end its process.
 
     \b
     Example:
       auditpack lab down --dir /tmp/kcdemo
     """
-    from .lab.control import lab_down
+    from .control import lab_down
 
     if lab_down(directory):
         console.print(f"Lab in {directory} stopped.")
     else:
         console.print(f"No lab is running in {directory}.")
+    return Outcome.OK
 
 
 @lab.command(name="status")
 @dir_option
-def lab_status_command(directory: Path) -> None:
+def lab_status_command(directory: Path) -> Outcome:
     """Show whether the lab runs and whether each of its services answers.
 
     \b
@@ -118,12 +124,11 @@ def lab_status_command(directory: Path) -> None:
       auditpack lab status
     Exit codes: 0 running and every service answers, 1 some do not, 2 no lab running.
     """
-    from .lab.control import lab_status, running_state
+    from .control import lab_status, running_state
 
     state = running_state(directory)
     if state is None:
-        console.print(f"No lab is running in {directory}; `auditpack lab up` starts one.")
-        sys.exit(ERRORS)
+        raise AuditpackError(f"No lab is running in {directory}; `auditpack lab up` starts one.")
     found = lab_status(state)
     answering = sum(e.answers for e in found)
     hosts: dict[str, list] = {}
@@ -137,31 +142,31 @@ def lab_status_command(directory: Path) -> None:
         table.add_row(host, " ".join(e.endpoint for e in endpoints), "[green]yes[/]" if ok else "[red]NO[/]")
     console.print(table)
     console.print(f"{answering} of {len(found)} endpoints answer. Inventory: {state.inventory}", soft_wrap=True)
-    sys.exit(OK if answering == len(found) else DEVIATIONS)
+    return Outcome.OK if answering == len(found) else Outcome.FINDINGS
 
 
 def _import_registers(store, state, operator: str) -> None:
-    from .collectors.parsers.registers import RegisterError
-    from .imports import import_egress_register, import_register
+    from auditpack.collectors.parsers.registers import RegisterError
+    from auditpack.imports import import_egress_register, import_register
 
     for name, path in state.registers.items():
         try:
             _, _, normalized = import_register(store, name, Path(path), operator)
         except RegisterError as exc:
-            _refuse(f"Register {path}", exc.problems)
+            raise AuditpackError(f"Register {path}", exc.problems) from None
         console.print(f"  {name:<22} {len(normalized['rows']):>6} rows  {Path(path).name}", highlight=False)
     _, _, egress = import_egress_register(store, Path(state.egress_register), operator)
     console.print(f"  {'egress register':<22} {len(egress['entries']):>6} reasons  {Path(state.egress_register).name}",
                   highlight=False)
 
 
-@cli.command()
+@click.command()
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("auditpack-demo"),
               show_default=True, help="Where the demo's lab, evidence store, report and pack go (emptied first).")
-@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@lang_option
 @seed_option
 @click.option("--keep-lab", is_flag=True, help="Leave the lab running afterwards, to explore it (`auditpack lab down --dir WORKDIR/lab`).")
-def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> None:
+def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> Outcome:
     """Audit the demo lab end to end: lab up, collect, evaluate, report, pack, verify, lab down.
 
     Needs no customer system: it starts the lab of Klantcontact Demo BV (see
@@ -173,18 +178,20 @@ def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> None:
     \b
     Example:
       sudo auditpack demo --workdir /tmp/auditpack-demo --lang en
-    Exit codes: 0 the report and a verified pack were made, 2 something failed.
+    Exit codes, as for `auditpack pack`: 1 when the report has deviations (the
+    demo company's deliberate ones: the report and a verified pack were made),
+    0 when every control is effective, 2 when something failed.
     """
-    from .annual import annual_pack
-    from .controls.evidence_view import Period
-    from .controls.exceptions import load_exceptions
-    from .controls.model import load_catalogue
-    from .controls.profiles import load_profile
-    from .lab.control import lab_down, running_state
-    from .lab.runtime import fresh_directory
-    from .pack import verify_pack
-    from .periods import period_from_options
-    from .signing import load_or_create_key, public_key_pem
+    from auditpack.annual import annual_pack
+    from auditpack.controls.exceptions import load_exceptions
+    from auditpack.controls.model import load_catalogue
+    from auditpack.controls.profiles import load_profile
+    from auditpack.pack import verify_pack
+    from auditpack.periods import Period, period_from_options
+    from auditpack.signing import load_or_create_key, public_key_pem
+
+    from .control import lab_down, running_state
+    from .runtime import fresh_directory
 
     began = time.monotonic()
 
@@ -199,21 +206,21 @@ def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> None:
         raise click.UsageError(str(exc)) from None
     phase("1/6 lab up")
     state = _start(workdir / "lab", seed)
-    operator = _default_operator()
+    operator = default_operator()
     try:
         _set_lab_secrets()
-        store = _open_store(workdir / "evidence", create=True)
+        store = open_store(workdir / "evidence", create=True)
         phase("2/6 registers")
         _import_registers(store, state, operator)
         phase("3/6 collect")
-        _collect(store, _load_inventory(state.inventory), (), (), 16, operator)
+        collect_with_progress(store, load_inventory(state.inventory), (), (), 16, operator)
         phase("4/6 evaluate, report and pack")
         period: Period = period_from_options(None, date.fromisoformat(state.first_day), date.fromisoformat(state.today), 0)
         key = load_or_create_key(workdir / "keys" / "signing-key.pem")
         annual, summary = annual_pack(store, period, workdir / "reports", key, lang=lang,
                                       profile=load_profile(state.profile, load_catalogue()),
                                       exceptions=load_exceptions(state.exceptions))
-        _print_results(annual.results, lang)
+        print_results(annual.results, lang)
         phase("5/6 verify the store and the pack")
         check_result = store.verify()
         console.print("[green]evidence store intact[/]" if check_result.ok else "[red]evidence store NOT intact[/]")
@@ -233,4 +240,9 @@ def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> None:
     console.print(f"\n{files}\nPACK            {summary.path.resolve()}\nPUBLIC KEY      {public.resolve()}\n"
                   f"EVIDENCE STORE  {store.root.resolve()}\nTime taken:     {time.monotonic() - began:.1f} s",
                   soft_wrap=True, highlight=False)
-    sys.exit(OK if check_result.ok and pack_check.ok else ERRORS)
+    if not (check_result.ok and pack_check.ok):
+        raise AuditpackError("The demo's evidence store or pack did not verify (see above).")
+    outcome = results_outcome(annual.results)
+    if outcome is Outcome.FINDINGS:
+        console.print("Exit code 1: the report names deviations, as the demo company was built to have.", highlight=False)
+    return outcome

@@ -59,7 +59,7 @@ def lab_up(directory: Path, seed: int, on_step: Callable[[str], None] = lambda s
     start_log = directory.parent / f"{directory.name}-start.log"
     with open(start_log, "wb") as errors:
         # a session of its own: Ctrl-C in this terminal does not reach it, and `down` can stop its whole group
-        process = subprocess.Popen([sys.executable, "-m", "auditpack.lab.serve", str(directory), str(seed)],
+        process = subprocess.Popen([sys.executable, "-m", "auditpack_lab.serve", str(directory), str(seed)],
                                    stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL, start_new_session=True)
     assert process.stdout is not None
     try:

@@ -1,4 +1,4 @@
-"""The lab's own process: `python -m auditpack.lab.serve DIRECTORY SEED`.
+"""The lab's own process: `python -m auditpack_lab.serve DIRECTORY SEED`.
 
 Prints one JSON line per step on stdout, then {"ready": ...} once every peer
 answers, and from then on writes only to DIRECTORY/lab.log, so `lab up` may

@@ -1,0 +1,221 @@
+"""`auditpack collect`, `check` and `doctor`: the commands that talk to the inventory's hosts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from auditpack.errors import AuditpackError
+
+from .shared import (Outcome, collection_options, console, control_option, err_console, exceptions_option, host_option,
+                     inventory_option, lang_option, load_exceptions, load_inventory, load_profile, open_store, period_options,
+                     print_results, profile_option, resolve_period, results_outcome, role_option, check_control_ids)
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from auditpack.controls.model import Control
+    from auditpack.evidence import Observation
+    from auditpack.inventory import Host, Inventory
+    from auditpack.runner import HostOutcome, RunResult
+    from auditpack.store import EvidenceStore
+
+HOST_STYLE = {"ok": "green", "partial": "yellow", "unreachable": "red", "timeout": "red"}
+
+
+def ask_prompted_passwords(hosts: list[Host]) -> None:
+    """Ask for 'prompt' passwords now, in order, before worker threads and the progress display start."""
+    from auditpack.credentials import CredentialError
+
+    for host in hosts:
+        asked = [(host.password, host.user, f"{host.user} on {host.name}"),
+                 (host.ldap_password, host.ldap_user or host.user, f"{host.ldap_user or host.user} on {host.name}")]
+        asked += [(b.passphrase, b.key, f"the {b.tool} repository {b.repository} on {host.name}") for b in host.backups]
+        for ref, user, label in asked:
+            if ref is not None and ref.scheme == "prompt":
+                try:
+                    ref.resolve(user, label)
+                except CredentialError as exc:
+                    err_console.print(f"{host.name}: {exc}", style="yellow", markup=False, highlight=False)
+
+
+def collect_with_progress(store: EvidenceStore, inventory: Inventory, hosts: tuple[str, ...], roles: tuple[str, ...],
+                          workers: int, operator: str) -> RunResult:
+    """Collect from the chosen hosts with a progress row per host, then print the run's table."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from auditpack.runner import run_collection
+
+    chosen = inventory.select(list(hosts), list(roles))
+    if not chosen:
+        raise AuditpackError("No host in the inventory matches --host/--role; nothing to collect.")
+    ask_prompted_passwords(chosen)
+    columns = (SpinnerColumn(), TextColumn("{task.description:<24}"), BarColumn(bar_width=24),
+               TimeElapsedColumn(), TextColumn("{task.fields[status]}"))
+    with Progress(*columns, console=err_console) as progress:
+        result = run_collection(store, inventory, chosen, operator, workers, HostProgressRows(progress))
+    table = Table(title=f"Run {result.manifest.seq} · {result.body['run_id']}")
+    for col in ("host", "status", "items", "seconds", "problems"):
+        table.add_column(col)
+    for o in result.outcomes:
+        table.add_row(o.host, f"[{HOST_STYLE.get(o.status)}]{o.status}[/]", str(o.items), f"{o.seconds:.1f}", "; ".join(o.errors)[:200])
+    console.print(table)
+    console.print(f"Manifest: {result.manifest.path}", soft_wrap=True)
+    if result.partial:
+        console.print("[yellow]The run is partial: the hosts above that are not 'ok' are recorded as such.[/]")
+    return result
+
+
+class HostProgressRows:
+    """The runner's progress callbacks drawn as one row per host: a pulsing bar while it runs, its verdict when done."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+        self.counts: dict[str, int] = {}
+
+    def host_started(self, host: Host, steps: int) -> None:
+        self.counts[host.name] = 0
+        self.tasks[host.name] = self.progress.add_task(host.name, total=None, status=f"{host.connection} · starting")
+
+    def item_done(self, host: Host, obs: Observation) -> None:
+        self.counts[host.name] += 1
+        self.progress.update(self.tasks[host.name], status=f"{self.counts[host.name]} items · {obs.kind}")
+
+    def host_finished(self, host: Host, outcome: HostOutcome) -> None:
+        style = HOST_STYLE.get(outcome.status, "white")
+        self.progress.update(self.tasks[host.name], total=1, completed=1,
+                             status=f"[{style}]{outcome.status}[/] · {outcome.items} items")
+
+
+@click.command()
+@collection_options
+def collect(inventory_path: str | None, store_path: Path, hosts: tuple[str, ...], roles: tuple[str, ...], workers: int,
+            operator: str) -> Outcome:
+    """Collect evidence from the inventory's hosts into the evidence store.
+
+    Every output is kept byte for byte, hashed, and listed in a manifest that is
+    chained to the previous run's. A host that cannot be reached, or runs out of
+    time, is recorded as such and the run goes on; the run is then partial.
+
+    \b
+    Examples:
+      auditpack collect
+      auditpack collect -i site.yaml --role domain_controller --workers 4
+    Exit codes: 0 complete, 1 partial (some host or item failed), 2 unusable input.
+    """
+    inventory = load_inventory(inventory_path)
+    store = open_store(store_path, create=True)
+    result = collect_with_progress(store, inventory, hosts, roles, workers, operator)
+    return Outcome.FINDINGS if result.partial else Outcome.OK
+
+
+def _relevant_controls(catalogue: dict[str, Control], hosts: list[Host]) -> list[str]:
+    """A spot check on some hosts tests the controls that apply to those hosts' roles."""
+    roles = {r for h in hosts for r in h.roles}
+    return [cid for cid, c in catalogue.items() if roles & set(c.applies_to_roles)]
+
+
+@click.command()
+@collection_options
+@control_option
+@period_options
+@profile_option
+@exceptions_option
+@lang_option
+def check(inventory_path: str | None, store_path: Path, hosts: tuple[str, ...], roles: tuple[str, ...], workers: int,
+          operator: str, control_ids: tuple[str, ...], year: int | None, start: datetime | None, end: datetime | None,
+          profile_path: str | None, exceptions_path: str | None, lang: str) -> Outcome:
+    """Spot check: collect now, then evaluate and show each control's result.
+
+    Without a period only this collection is evaluated ("today"); with --period
+    or --from/--to the whole stored period is, including this collection.
+    Without --control, the controls that apply to the checked hosts' roles are
+    evaluated. The evidence is kept in the store like any collection.
+
+    \b
+    Examples:
+      auditpack check
+      auditpack check --host ws-017 --control T-FWH --lang en
+      auditpack check --control T-BAK-1 --from 2026-01-01 --to 2026-03-31
+    Exit codes: 0 every control effective (or not applicable), 1 deviations,
+                missing evidence or a partial run, 2 unusable input.
+    """
+    from auditpack.canonical import parse_iso
+    from auditpack.controls.evaluate import evaluate_controls
+    from auditpack.controls.model import load_catalogue
+    from auditpack.periods import Period
+
+    check_control_ids(control_ids)
+    inventory = load_inventory(inventory_path)
+    profile, exceptions = load_profile(profile_path), load_exceptions(exceptions_path)
+    store = open_store(store_path, create=True)
+    result = collect_with_progress(store, inventory, hosts, roles, workers, operator)
+    checked = [o.host for o in result.outcomes]
+    catalogue = load_catalogue()
+    selected = list(control_ids) or _relevant_controls(catalogue, inventory.select(checked))
+    if year is None and start is None and end is None:
+        started, ended = parse_iso(result.body["started"]), parse_iso(result.body["ended"])
+        period, only_seq = Period(started, ended + timedelta(seconds=1)), result.manifest.seq
+    else:
+        period, only_seq = resolve_period(store, year, start, end), None
+    results = evaluate_controls(store, period, catalogue, profile, exceptions, only_seq=only_seq,
+                                control_ids=selected, hosts=checked if hosts or roles else None)
+    print_results(results, lang)
+    return Outcome.FINDINGS if result.partial else results_outcome(results)
+
+
+@click.command()
+@inventory_option
+@host_option
+@role_option
+def doctor(inventory_path: str | None, hosts: tuple[str, ...], roles: tuple[str, ...]) -> Outcome:
+    """Test connectivity and credential references for every host, without collecting.
+
+    For SSH hosts the server's identification line is read; for WinRM hosts an
+    empty, unauthenticated WS-Management request shows which logon methods the
+    server offers. Credentials are only looked up, never sent or shown.
+
+    \b
+    Examples:
+      auditpack doctor
+      auditpack doctor -i site.yaml --role firewall
+    Exit codes: 0 every host ready, 1 some host not ready, 2 bad input.
+    """
+    from rich.table import Table
+
+    from auditpack.collectors.reachability import probe_host
+    from auditpack.credentials import CredentialError
+
+    inventory = load_inventory(inventory_path)
+    chosen = inventory.select(list(hosts), list(roles))
+    table = Table(title="auditpack doctor")
+    for col in ("host", "connection", "address", "reachable", "answer", "credential"):
+        table.add_column(col)
+    all_ok = True
+    for host in chosen:
+        if host.connection == "local":
+            table.add_row(host.name, "local", "-", "[green]yes[/]", "this machine", "not needed")
+            continue
+        probe = probe_host(host)
+        cred_ok, cred_text = True, "none referenced" if host.connection == "ssh" else "[red]missing[/]"
+        if host.password is not None:
+            try:
+                cred_ok, cred_text = host.password.describe_availability(host.user)
+            except CredentialError as exc:
+                cred_ok, cred_text = False, str(exc)
+        elif host.connection == "winrm":
+            cred_ok = False
+        all_ok &= probe.reachable and cred_ok
+        table.add_row(host.name, host.connection, f"{host.address}:{host.effective_port}",
+                      "[green]yes[/]" if probe.reachable else "[red]no[/]", f"{probe.detail} ({probe.seconds:.2f} s)",
+                      cred_text if cred_ok else f"[red]{cred_text}[/]")
+    console.print(table)
+    return Outcome.OK if all_ok else Outcome.FINDINGS
+
+
+COMMANDS = (collect, check, doctor)

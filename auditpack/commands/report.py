@@ -1,0 +1,200 @@
+"""`auditpack report`, `pack`, `sample` and `controls`: the commands that evaluate the store and write for the auditor."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from auditpack import __version__
+
+from .shared import (Outcome, check_control_ids, console, control_option, exceptions_option, json_option, lang_option,
+                     load_exceptions, load_profile, open_store, operator_option, out_option, period_options, print_results,
+                     profile_option, pseudonym_key, resolve_period, results_outcome, signing_key, signing_key_option,
+                     store_option)
+
+FORMAT_NAMES = ("html", "pdf", "xlsx", "json", "oscal")
+
+
+def _last_full_year() -> int:
+    return datetime.now().year - 1
+
+
+@click.command()
+@store_option
+@period_options
+@profile_option
+@exceptions_option
+@control_option
+@lang_option
+@out_option
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMAT_NAMES),
+              help="Only these formats (repeatable; default all five).")
+@signing_key_option
+def report(store_path: Path, year: int | None, start: datetime | None, end: datetime | None, profile_path: str | None,
+           exceptions_path: str | None, control_ids: tuple[str, ...], lang: str, out_dir: Path, formats: tuple[str, ...],
+           key_path: Path | None) -> Outcome:
+    """Evaluate every control over a period and write the audit report in every format.
+
+    HTML and PDF for people, an Excel workbook for auditors (every tested item,
+    the evidence index, exceptions, samples), JSON in a published schema and an
+    OSCAL assessment-results file for GRC tools. All five come from the same
+    report document, so they cannot disagree. Without --period or --from/--to
+    the period is the last full calendar year. No host is contacted.
+
+    \b
+    Examples:
+      auditpack report --period 2026
+      auditpack report --period 2026 --profile profiles/klant-a.yaml --exceptions exceptions.yaml
+      auditpack report --from 2026-01-01 --to 2026-06-30 --lang en --format html --format xlsx
+    Exit codes: 0 every control effective (or not applicable), 1 deviations or
+                missing evidence (the report is written all the same), 2 errors.
+    """
+    from auditpack.annual import FORMATS, make_document, write_formats
+    from auditpack.signing import fingerprint
+
+    check_control_ids(control_ids)
+    profile, exceptions = load_profile(profile_path), load_exceptions(exceptions_path)
+    store = open_store(store_path, create=False)
+    period = resolve_period(store, year, start, end, default_year=_last_full_year())
+    key = signing_key(key_path)
+    document, results = make_document(store, period, lang, profile, exceptions, control_ids=control_ids or None,
+                                      signing_fingerprint=fingerprint(key))
+    files = write_formats(document, out_dir, formats or FORMATS)
+    print_results(results, lang)
+    for fmt, path in files.items():
+        console.print(f"{fmt:>5}: {path}", soft_wrap=True, highlight=False)
+    return results_outcome(results)
+
+
+@click.command()
+@store_option
+@period_options
+@profile_option
+@exceptions_option
+@lang_option
+@out_option
+@signing_key_option
+@click.option("--pseudonymise", is_flag=True,
+              help="Replace every person and account name in the pack with a keyed pseudonym (P-…); "
+                   "the key stays with you ($AUDITPACK_PSEUDONYM_KEY or ~/.config/auditpack/pseudonym-key).")
+def pack(store_path: Path, year: int | None, start: datetime | None, end: datetime | None, profile_path: str | None,
+         exceptions_path: str | None, lang: str, out_dir: Path, key_path: Path | None, pseudonymise: bool) -> Outcome:
+    """Build the signed evidence pack for the auditors: the report in every format and the evidence it cites.
+
+    One zip with the report (HTML, PDF, workbook, JSON, OSCAL), every evidence
+    item the findings cite (raw output byte for byte and its normalised form),
+    a manifest with the SHA-256 of every file, a SHA256SUMS file that
+    `sha256sum -c` accepts, the Ed25519 signature, and VERIFY.txt for auditors.
+    Send the public key (printed below) to the auditors by another channel.
+
+    \b
+    Examples:
+      auditpack pack --period 2026
+      auditpack pack --period 2026 --pseudonymise --lang en
+    Exit codes: 0 every control effective (or not applicable), 1 deviations or
+                missing evidence (the pack is built all the same), 2 errors.
+    """
+    from auditpack.annual import annual_pack
+    from auditpack.signing import public_key_pem
+
+    profile, exceptions = load_profile(profile_path), load_exceptions(exceptions_path)
+    store = open_store(store_path, create=False)
+    period = resolve_period(store, year, start, end, default_year=_last_full_year())
+    key = signing_key(key_path)
+    secret = pseudonym_key() if pseudonymise else None
+    with console.status("Evaluating, writing the report and packing the evidence..."):
+        annual, summary = annual_pack(store, period, out_dir, key, lang=lang, profile=profile, exceptions=exceptions,
+                                      pseudonym_key=secret)
+    print_results(annual.results, lang)
+    public = out_dir / "signing-key.pub"
+    public.write_bytes(public_key_pem(key))
+    console.print(f"Pack:        {summary.path} ({summary.size / 1e6:.1f} MB, {summary.items} evidence items"
+                  f"{', pseudonymised' if secret else ''})\nSHA-256:     {summary.sha256}\n"
+                  f"Signed by:   {summary.fingerprint}\nPublic key:  {public} (send it separately)", soft_wrap=True)
+    return results_outcome(annual.results)
+
+
+@click.command()
+@click.argument("control_id", metavar="CONTROL")
+@click.option("--size", type=click.IntRange(min=1), required=True, help="How many items to draw.")
+@click.option("--seed", type=int, default=None, help="The seed that makes the draw reproducible (default: a new one, printed).")
+@store_option
+@period_options
+@profile_option
+@exceptions_option
+@operator_option
+def sample(control_id: str, size: int, seed: int | None, store_path: Path, year: int | None, start: datetime | None,
+           end: datetime | None, profile_path: str | None, exceptions_path: str | None, operator: str) -> Outcome:
+    """Draw a reproducible sample from a control's population for the auditor.
+
+    The population is what the control tests: each server on each day for a
+    daily control (backup days), otherwise each subject (leavers, workstations).
+    The same control, period, size and seed always draw the same items. The
+    sample is stored as evidence, so the report and the workbook list it.
+
+    \b
+    Examples:
+      auditpack sample T-BAK-1 --size 25 --seed 2026 --period 2026
+      auditpack sample O-LVR --size 5 --seed 7
+    Exit codes: 0 drawn and stored, 2 unusable input (unknown control, a sample larger than the population).
+    """
+    from auditpack.controls.evaluate import evaluate_controls
+    from auditpack.controls.model import load_catalogue
+    from auditpack.sampling import draw_sample, store_sample
+
+    check_control_ids((control_id,))
+    profile, exceptions = load_profile(profile_path), load_exceptions(exceptions_path)
+    store = open_store(store_path, create=False)
+    period = resolve_period(store, year, start, end)
+    catalogue = load_catalogue()
+    [result] = evaluate_controls(store, period, catalogue, profile, exceptions, control_ids=[control_id])
+    seed = seed if seed is not None else int.from_bytes(os.urandom(3), "big")
+    try:
+        drawn = draw_sample(result, catalogue[control_id].frequency, period, size, seed)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    meta = store_sample(store, drawn, operator)
+    console.print(f"{control_id}, {period.label}: {size} of {drawn['population_size']} ({drawn['unit']}s), seed {seed}; "
+                  f"stored as item {meta['id']}", soft_wrap=True)
+    for unit in drawn["drawn"]:
+        console.print(f"  {unit}", highlight=False, markup=False)
+    return Outcome.OK
+
+
+@click.command()
+@json_option
+@lang_option
+def controls(as_json: bool, lang: str) -> Outcome:
+    """List the control catalogue: ids, titles, references and parameters.
+
+    \b
+    Examples:
+      auditpack controls
+      auditpack controls --json > catalogue.json
+    Exit codes: 0 listed, 2 the catalogue cannot be read.
+    """
+    from rich.table import Table
+
+    from auditpack.controls.model import load_catalogue
+
+    catalogue = load_catalogue()
+    if as_json:
+        data = [c.model_dump(mode="json") for c in catalogue.values()]
+        click.echo(json.dumps({"auditpack_version": __version__, "controls": data}, indent=2, ensure_ascii=False))
+        return Outcome.OK
+    table = Table(title=f"{len(catalogue)} controls")
+    for col in ("id", "title", "frequency", "evidence", "references", "parameters"):
+        table.add_column(col)
+    for c in catalogue.values():
+        params = ", ".join(f"{k}={v.default}" for k, v in c.parameters.items() if not isinstance(v.default, (list, dict)))
+        table.add_row(c.id, c.title.in_(lang), c.frequency, ", ".join(c.evidence_kinds),
+                      ", ".join(c.references.gdpr + c.references.iso27001_2022), params)
+    console.print(table)
+    return Outcome.OK
+
+
+COMMANDS = (report, pack, sample, controls)

@@ -1,0 +1,234 @@
+"""What every command shares: the consoles, the exit-code rule, the common options, and opening the inputs.
+
+Commands return an `Outcome`; `auditpack.cli.main` turns it into the exit code and prints every
+`AuditpackError` the same way, so no command calls sys.exit or prints a traceback for an expected fault.
+Heavy libraries are imported inside the functions that need them: `auditpack --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.console import Console
+
+from auditpack.errors import AuditpackError
+from auditpack.inventory import ROLE_NAMES
+
+if TYPE_CHECKING:
+    from auditpack.controls.exceptions import ExceptionEntry
+    from auditpack.controls.profiles import Profile
+    from auditpack.controls.result import ControlResult
+    from auditpack.inventory import Inventory
+    from auditpack.periods import Period
+    from auditpack.store import EvidenceStore
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class Outcome(IntEnum):
+    """The exit codes, the same for every command."""
+
+    OK = 0        # everything effective, nothing changed
+    FINDINGS = 1  # deviations, a control not effective or not evidenced, a partial run, differences found
+    ERROR = 2     # unusable input or an error
+
+
+EXIT_CODES_HELP = "Exit codes: 0 all effective / nothing changed, 1 deviations, missing evidence, partial or differences, 2 errors."
+
+STATUS_STYLE = {
+    "effective": "green", "effective_with_deviations": "yellow", "not_effective": "red",
+    "not_evidenced": "bright_black", "not_applicable": "bright_black",
+}
+LANGUAGES = ("nl", "en")
+# The console's own words; the documents' vocabulary is reports/i18n.py.
+CONSOLE_WORDS = {
+    "nl": {"controls": "Maatregelen", "control": "maatregel", "title": "titel", "result": "oordeel", "tested": "getoetst",
+           "deviations": "afwijkingen", "not_evidenced": "niet aangetoond"},
+    "en": {"controls": "Controls", "control": "control", "title": "title", "result": "result", "tested": "tested",
+           "deviations": "deviations", "not_evidenced": "not evidenced"},
+}
+
+
+def default_operator() -> str:
+    return os.environ.get("AUDITPACK_OPERATOR") or getpass.getuser()
+
+
+# --- options -------------------------------------------------------------------------------------------------------
+
+store_option = click.option("--store", "store_path", type=click.Path(file_okay=False, path_type=Path),
+                            default=lambda: os.environ.get("AUDITPACK_STORE", "evidence"), show_default="./evidence or $AUDITPACK_STORE",
+                            help="Evidence store directory (created on first collection).")
+inventory_option = click.option("-i", "--inventory", "inventory_path", type=click.Path(dir_okay=False),
+                                help="Inventory YAML (Ansible format). Default: ./inventory.yaml, else the built-in one (this machine).")
+host_option = click.option("--host", "hosts", multiple=True, metavar="NAME", help="Only this host (repeatable).")
+role_option = click.option("--role", "roles", multiple=True, type=click.Choice(ROLE_NAMES), help="Only hosts with this role (repeatable).")
+workers_option = click.option("--workers", type=click.IntRange(1, 256), default=8, show_default=True, help="Hosts collected at the same time.")
+operator_option = click.option("--operator", default=default_operator, show_default="$AUDITPACK_OPERATOR or your login",
+                               help="Who ran the collection; recorded with every evidence item.")
+profile_option = click.option("--profile", "profile_path", type=click.Path(dir_okay=False, exists=True),
+                              help="Per-agreement profile YAML overriding control parameters (default: catalogue defaults).")
+exceptions_option = click.option("--exceptions", "exceptions_path", type=click.Path(dir_okay=False),
+                                 help="Exceptions YAML (default: ./exceptions.yaml when present).")
+control_option = click.option("--control", "control_ids", multiple=True, metavar="ID",
+                              help="Only this control (repeatable), e.g. --control T-FWH.")
+# One language option for every command: Dutch by default, as the reports are.
+lang_option = click.option("--lang", type=click.Choice(LANGUAGES), default="nl", show_default=True,
+                           help="Language of the output and documents: nl (Dutch) or en (English).")
+out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports-out"),
+                          show_default=True, help="Where the report files (and the pack) are written.")
+signing_key_option = click.option("--signing-key", "key_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                                  help="The Ed25519 signing key (created on first use; default $AUDITPACK_SIGNING_KEY or "
+                                       "~/.config/auditpack/signing-key.pem). Kept outside every pack.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for other tools.")
+_period_options = (
+    click.option("--period", "year", type=click.IntRange(1990, 2999), help="Calendar year."),
+    click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (YYYY-MM-DD)."),
+    click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day, inclusive (YYYY-MM-DD)."),
+)
+
+
+def _apply(options: Iterable[Callable[[Any], Any]], func: Any) -> Any:
+    for option in reversed(tuple(options)):
+        func = option(func)
+    return func
+
+
+def period_options(func: Any) -> Any:
+    """--period YEAR or --from/--to."""
+    return _apply(_period_options, func)
+
+
+def collection_options(func: Any) -> Any:
+    """The options every command that collects shares."""
+    return _apply((inventory_option, store_option, host_option, role_option, workers_option, operator_option), func)
+
+
+# --- opening the inputs ----------------------------------------------------------------------------------------------
+
+def load_inventory(path: str | None) -> Inventory:
+    from auditpack.inventory import InventoryError
+    from auditpack.jobs import find_inventory
+
+    try:
+        inventory = find_inventory(path)
+    except InventoryError as exc:
+        raise AuditpackError("The inventory (nothing was collected)", exc.problems) from None
+    if inventory.path.startswith("<"):
+        err_console.print("[dim]No inventory given and no ./inventory.yaml: using the built-in inventory (this machine only).[/]")
+    return inventory
+
+
+def open_store(path: Path, create: bool) -> EvidenceStore:
+    from auditpack.store import EvidenceStore
+
+    return EvidenceStore(path, create=create)
+
+
+def load_profile(path: str | None) -> Profile:
+    from auditpack.controls.model import load_catalogue
+    from auditpack.controls.profiles import DEFAULT_PROFILE
+    from auditpack.controls.profiles import load_profile as load
+    from auditpack.yamlfile import YamlFileError
+
+    if not path:
+        return DEFAULT_PROFILE
+    try:
+        return load(path, load_catalogue())
+    except YamlFileError as exc:
+        raise AuditpackError(f"Profile {path}", exc.problems) from None
+
+
+def load_exceptions(path: str | None) -> list[ExceptionEntry]:
+    from auditpack.controls.exceptions import load_exceptions as load
+    from auditpack.yamlfile import YamlFileError
+
+    if path is None and not Path("exceptions.yaml").exists():
+        return []
+    try:
+        return load(path or "exceptions.yaml")
+    except YamlFileError as exc:
+        raise AuditpackError(f"Exceptions file {path or 'exceptions.yaml'}", exc.problems) from None
+
+
+def check_control_ids(ids: Iterable[str]) -> None:
+    from auditpack.controls.model import load_catalogue
+
+    unknown = sorted(set(ids) - set(load_catalogue()))
+    if unknown:
+        raise click.UsageError(f"unknown control(s) {', '.join(unknown)}; 'auditpack controls' lists them")
+
+
+def resolve_period(store: EvidenceStore, year: int | None, start: datetime | None, end: datetime | None,
+                   default_year: int | None = None) -> Period:
+    """The period asked for; without options `default_year`, else the year of the latest run (else this year)."""
+    from auditpack.jobs import latest_run_year
+    from auditpack.periods import PeriodError, period_from_options
+
+    if year is None and start is None and end is None and default_year is not None:
+        year = default_year
+    try:
+        return period_from_options(year, start.date() if start else None, end.date() if end else None,
+                                   latest_run_year(store) or datetime.now().year)
+    except PeriodError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def signing_key(path: Path | None) -> Any:
+    from auditpack.signing import load_or_create_key
+
+    return load_or_create_key(path)
+
+
+def pseudonym_key() -> bytes:
+    from auditpack.pseudonymise import load_or_create_key
+
+    return load_or_create_key()
+
+
+# --- results -----------------------------------------------------------------------------------------------------------
+
+def results_outcome(results: Iterable[ControlResult]) -> Outcome:
+    """OK only when every control is effective or does not apply; anything else is a finding."""
+    from auditpack.controls.result import Status
+
+    fine = (Status.EFFECTIVE, Status.NOT_APPLICABLE)
+    return Outcome.OK if all(r.status in fine for r in results) else Outcome.FINDINGS
+
+
+def print_results(results: list[ControlResult], lang: str) -> None:
+    from rich.table import Table
+
+    from auditpack.controls.model import load_catalogue
+    from auditpack.reports.i18n import STATUS_LABELS
+
+    catalogue = load_catalogue()
+    words = CONSOLE_WORDS[lang]
+    table = Table(title=words["controls"])
+    for col in ("control", "title", "result", "tested", "deviations", "not_evidenced"):
+        table.add_column(words[col])
+    for r in results:
+        style = STATUS_STYLE[r.status]
+        table.add_row(r.control_id, catalogue[r.control_id].title.in_(lang), f"[{style}]{STATUS_LABELS[lang][r.status]}[/]",
+                      str(r.tested), str(len(r.deviations)), str(len(r.gaps)))
+    console.print(table)
+    for r in results:
+        for d in r.deviations + r.gaps:
+            console.print(f"  {r.control_id} {d.subject} {d.date}: {d.text(lang)}", markup=False, highlight=False, soft_wrap=True)
+
+
+def print_error(exc: AuditpackError) -> None:
+    """The one way an expected fault is shown: what, then each located problem on a line of its own."""
+    if exc.problems:
+        err_console.print(f"{exc} has {len(exc.problems)} problem(s):", style="red bold", markup=False, highlight=False)
+        for problem in exc.problems:
+            err_console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
+    else:
+        err_console.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)

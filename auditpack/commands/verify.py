@@ -1,0 +1,177 @@
+"""`auditpack verify`, `diff`, `firewall-diff` and `reveal`: checking and comparing what was kept."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import click
+
+from auditpack.errors import AuditpackError
+
+from .shared import Outcome, console, json_option, lang_option, open_store, pseudonym_key, store_option
+
+
+@click.command()
+@click.argument("pack_path", metavar="[PACK.zip]", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--key", "key_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The processor's public key (PEM), received apart from the pack. Needed for a pack.")
+@store_option
+def verify(pack_path: Path | None, key_path: Path | None, store_path: Path) -> Outcome:
+    """Check an evidence pack offline, or (without PACK.zip) every hash in the evidence store.
+
+    A pack: the Ed25519 signature of its manifest with the key you were given,
+    then every file against the manifest; each file that changed, is missing or
+    was added is named. The store: every blob and manifest and the chain of
+    run manifests; leftovers of an interrupted run are reported as harmless.
+
+    \b
+    Examples:
+      auditpack verify auditpack-2026.zip --key klantcontact-demo.pub
+      auditpack verify --store /srv/auditpack/evidence
+    Exit codes: 0 intact, 1 something was changed, missing or added, 2 not a pack or store.
+    """
+    if pack_path is not None:
+        return _verify_pack(pack_path, key_path)
+    store = open_store(store_path, create=False)
+    result = store.verify()
+    for finding in result.findings:
+        console.print(str(finding), style="red" if finding.severity == "error" else "dim", highlight=False, markup=False)
+    summary = f"{result.manifests} runs, {result.items} items, {result.blobs} blobs ({result.blob_bytes / 1e6:.1f} MB)"
+    if result.ok:
+        console.print(f"[green]Evidence store intact:[/] {summary}")
+        return Outcome.OK
+    console.print(f"[red bold]Evidence store NOT intact[/] ({sum(f.severity == 'error' for f in result.findings)} problem(s)); {summary}")
+    return Outcome.FINDINGS
+
+
+def _verify_pack(pack_path: Path, key_path: Path | None) -> Outcome:
+    from auditpack.pack import verify_pack
+
+    if key_path is None:
+        raise click.UsageError("a pack is verified with the processor's public key: add --key KEY.pub "
+                               "(the key inside the pack proves nothing by itself)")
+    if not pack_path.exists():
+        raise AuditpackError(f"{pack_path} does not exist")
+    result = verify_pack(pack_path, key_path)
+    for problem in result.problems:
+        console.print(problem, style="red", highlight=False, soft_wrap=True, markup=False)
+    if result.ok:
+        console.print(f"[green]Pack intact and signed by {result.fingerprint}:[/] {result.files_checked} files checked",
+                      soft_wrap=True)
+        return Outcome.OK
+    not_a_pack = not result.signature_ok and result.manifest is None
+    console.print(f"[red bold]Pack NOT intact[/]: {len(result.changed)} changed, {len(result.missing)} missing, "
+                  f"{len(result.added)} added, signature {'valid' if result.signature_ok else 'NOT valid'}")
+    return Outcome.ERROR if not_a_pack else Outcome.FINDINGS
+
+
+@click.command(name="diff")
+@click.argument("old", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@lang_option
+@json_option
+def diff_command(old: Path, new: Path, lang: str, as_json: bool) -> Outcome:
+    """Show what changed between two evidence packs: results, populations, exceptions, firewall rules.
+
+    Signatures are not checked here: run `auditpack verify` on both packs first.
+
+    \b
+    Example:
+      auditpack diff auditpack-2025.zip auditpack-2026.zip --lang en
+    Exit codes: 0 nothing changed, 1 something changed, 2 not a pack.
+    """
+    from auditpack.pack_diff import diff_packs, format_diff, has_changes
+
+    try:
+        result = diff_packs(old, new)
+    except (ValueError, KeyError, TypeError) as exc:  # a document.json that is not a report document
+        raise AuditpackError(f"{old} and {new} cannot be compared: {exc!r}") from None
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json else format_diff(result, lang))
+    return Outcome.FINDINGS if has_changes(result) else Outcome.OK
+
+
+@click.command(name="firewall-diff")
+@click.argument("host")
+@click.option("--old", "old_day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The earlier moment (YYYY-MM-DD); default: 365 days before --new.")
+@click.option("--new", "new_day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The later moment; default: today.")
+@json_option
+@store_option
+def firewall_diff(host: str, old_day: datetime | None, new_day: datetime | None, as_json: bool, store_path: Path) -> Outcome:
+    """Show the firewall rules added, removed and changed between two moments.
+
+    Each moment takes the last ruleset collected or imported on or before that
+    day, so the default compares today's rules with those of a year ago.
+
+    \b
+    Examples:
+      auditpack firewall-diff fw01
+      auditpack firewall-diff fw01 --old 2026-10-01 --new 2026-11-01
+    Exit codes: 0 no change, 1 rules changed, 2 no ruleset for a moment.
+    """
+    from rich.table import Table
+
+    from auditpack.rule_history import rules_diff
+
+    new = (new_day or datetime.now()).date()
+    old = old_day.date() if old_day else new - timedelta(days=365)
+    store = open_store(store_path, create=False)
+    try:
+        before, after, diff = rules_diff(store, host, old, new)
+    except ValueError as exc:
+        raise AuditpackError(str(exc)) from None
+    outcome = Outcome.FINDINGS if any(diff.values()) else Outcome.OK
+    if as_json:
+        click.echo(json.dumps({"host": host, "old": {"item": before.item.id, "collected": before.item.started},
+                               "new": {"item": after.item.id, "collected": after.item.started}, **diff}, indent=2))
+        return outcome
+    console.print(f"{host}: rules of {before.item.started} (item {before.item.id}) against {after.item.started} "
+                  f"(item {after.item.id})", soft_wrap=True, markup=False)
+    table = Table()
+    for col in ("change", "rule", "direction", "source", "destination", "service", "action", "description"):
+        table.add_column(col)
+    rows = [("added", r) for r in diff["added"]] + [("removed", r) for r in diff["removed"]]
+    rows += [(f"changed: {', '.join(c['fields'])}", c["after"]) for c in diff["changed"]]
+    for change, rule in rows:
+        table.add_row(*(_plain(v) for v in (change, rule["id"], rule["direction"], rule["source"], rule["destination"],
+                                            rule["service"], rule["action"] if rule["enabled"] else f"{rule['action']} (disabled)",
+                                            rule["description"])))
+    console.print(table if rows else "No rule changed.")
+    return outcome
+
+
+def _plain(text: str):
+    """A cell from evidence (a rule's description may hold '[…]'), never read as console markup."""
+    from rich.text import Text
+
+    return Text(str(text))
+
+
+@click.command(name="reveal")
+@click.argument("pseudonyms", nargs=-1, required=True)
+@store_option
+def reveal_command(pseudonyms: tuple[str, ...], store_path: Path) -> Outcome:
+    """Show which person or account is behind a pseudonym in a pseudonymised pack (needs your key).
+
+    \b
+    Example:
+      auditpack reveal P-3b1e2016c9
+    Exit codes: 0 every pseudonym found, 1 some not found, 2 no store or key.
+    """
+    from auditpack.pseudonymise import names_in_store, reveal
+
+    store = open_store(store_path, create=False)
+    secret = pseudonym_key()
+    names = names_in_store(store)
+    found_all = True
+    for wanted in pseudonyms:
+        found = reveal(secret, wanted, names)
+        found_all &= bool(found)
+        console.print(f"{wanted}: {', '.join(found) if found else 'not found among the names in this store'}",
+                      highlight=False, markup=False)
+    return Outcome.OK if found_all else Outcome.FINDINGS
+
+
+COMMANDS = (verify, diff_command, firewall_diff, reveal_command)
