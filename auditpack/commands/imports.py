@@ -7,14 +7,23 @@ from pathlib import Path
 
 import click
 
-from auditpack.collectors.parsers.registers import REGISTERS, RegisterError
 from auditpack.errors import AuditpackError
-from auditpack.imports import FIREWALL_CONFIG_PARSERS
-from auditpack.yamlfile import YamlFileError
 
-from .shared import Outcome, check_control_ids, console, open_store, operator_option, store_option
+from .shared import LazyChoice, Outcome, check_control_ids, console, open_store, operator_option, store_option
 
 existing_file = click.Path(dir_okay=False, exists=True, path_type=Path)
+
+
+def _register_names() -> list[str]:
+    from auditpack.collectors.parsers.registers import REGISTERS
+
+    return sorted(REGISTERS)
+
+
+def _firewall_types() -> list[str]:
+    from auditpack.imports import FIREWALL_CONFIG_PARSERS
+
+    return sorted(FIREWALL_CONFIG_PARSERS)
 
 
 @click.group(name="import")
@@ -30,7 +39,7 @@ def import_group() -> None:
 
 
 @import_group.command(name="register")
-@click.argument("name", type=click.Choice(sorted(REGISTERS)))
+@click.argument("name", type=LazyChoice(_register_names))
 @click.argument("file", type=existing_file)
 @store_option
 @operator_option
@@ -46,6 +55,7 @@ def import_register_command(name: str, file: Path, store_path: Path, operator: s
       auditpack import register restore_tests restore-log.csv
     Exit codes: 0 stored, 2 the register has problems (nothing stored).
     """
+    from auditpack.collectors.parsers.registers import RegisterError
     from auditpack.imports import import_register
 
     store = open_store(store_path, create=True)
@@ -117,6 +127,7 @@ def import_egress_command(file: Path, store_path: Path, operator: str) -> Outcom
     Exit codes: 0 stored, 2 the file has problems (nothing stored).
     """
     from auditpack.imports import import_egress_register
+    from auditpack.yamlfile import YamlFileError
 
     store = open_store(store_path, create=True)
     try:
@@ -130,7 +141,7 @@ def import_egress_command(file: Path, store_path: Path, operator: str) -> Outcom
 
 @import_group.command(name="firewall")
 @click.argument("file", type=existing_file)
-@click.option("--type", "config_type", type=click.Choice(sorted(FIREWALL_CONFIG_PARSERS)), required=True,
+@click.option("--type", "config_type", type=LazyChoice(_firewall_types), required=True,
               help="What the file is: a config.xml backup (pfsense/opnsense), a FortiGate config backup, "
                    "`nft -j list ruleset` output or `iptables-save` output.")
 @click.option("--device", required=True, metavar="NAME", help="The firewall's name, as in the inventory and the egress register.")

@@ -19,7 +19,6 @@ import click
 from rich.console import Console
 
 from auditpack.errors import AuditpackError
-from auditpack.inventory import ROLE_NAMES
 
 if TYPE_CHECKING:
     from auditpack.controls.exceptions import ExceptionEntry
@@ -63,13 +62,38 @@ def default_operator() -> str:
 
 # --- options -------------------------------------------------------------------------------------------------------
 
+class LazyChoice(click.Choice):
+    """A choice whose names come from a module that is imported only when the option is used or its help is shown."""
+
+    def __init__(self, names: Callable[[], Iterable[str]]):
+        self._names = names
+        self._loaded: tuple[str, ...] | None = None
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        if self._loaded is None:
+            self._loaded = tuple(self._names())
+        return self._loaded
+
+    @choices.setter
+    def choices(self, value: Iterable[str]) -> None:  # click's __init__ assigns (); the names come from _names
+        pass
+
+
+def _role_names() -> list[str]:
+    from auditpack.inventory import ROLE_NAMES
+
+    return ROLE_NAMES
+
+
 store_option = click.option("--store", "store_path", type=click.Path(file_okay=False, path_type=Path),
                             default=lambda: os.environ.get("AUDITPACK_STORE", "evidence"), show_default="./evidence or $AUDITPACK_STORE",
                             help="Evidence store directory (created on first collection).")
 inventory_option = click.option("-i", "--inventory", "inventory_path", type=click.Path(dir_okay=False),
                                 help="Inventory YAML (Ansible format). Default: ./inventory.yaml, else the built-in one (this machine).")
 host_option = click.option("--host", "hosts", multiple=True, metavar="NAME", help="Only this host (repeatable).")
-role_option = click.option("--role", "roles", multiple=True, type=click.Choice(ROLE_NAMES), help="Only hosts with this role (repeatable).")
+role_option = click.option("--role", "roles", multiple=True, type=LazyChoice(_role_names), help="Only hosts with this role (repeatable).")
 workers_option = click.option("--workers", type=click.IntRange(1, 256), default=8, show_default=True, help="Hosts collected at the same time.")
 operator_option = click.option("--operator", default=default_operator, show_default="$AUDITPACK_OPERATOR or your login",
                                help="Who ran the collection; recorded with every evidence item.")
