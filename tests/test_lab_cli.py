@@ -53,4 +53,4 @@ def test_up_status_down(tmp_path, cli_env):
     assert not _group_alive(state.pid)  # the lab's process and everything it started (samba, sshd, the namespace holder)
     assert not any(_answers(e) for e in endpoints)
     after = run(["lab", "status", "--dir", "lab"], tmp_path, cli_env)
-    assert after.returncode == 2 and "No lab is running" in after.stdout
+    assert after.returncode == 2 and "No lab is running" in after.stderr
