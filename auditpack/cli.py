@@ -17,7 +17,7 @@ from rich.table import Table
 from . import __version__
 from .canonical import parse_iso
 from .controls.evaluate import evaluate_controls
-from .controls.evidence_view import Period
+from .periods import Period
 from .controls.exceptions import ExceptionEntry, load_exceptions
 from .controls.model import Control, load_catalogue
 from .controls.profiles import DEFAULT_PROFILE, Profile, load_profile

@@ -176,7 +176,7 @@ def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> None:
     Exit codes: 0 the report and a verified pack were made, 2 something failed.
     """
     from .annual import annual_pack
-    from .controls.evidence_view import Period
+    from .periods import Period
     from .controls.exceptions import load_exceptions
     from .controls.model import load_catalogue
     from .controls.profiles import load_profile

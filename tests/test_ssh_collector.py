@@ -32,7 +32,7 @@ from auditpack.collectors import ssh
 from auditpack.collectors.base import CollectContext
 from auditpack.collectors.ssh import SshCollector, command_allowed
 from auditpack.controls.evaluate import evaluate_controls
-from auditpack.controls.evidence_view import Period
+from auditpack.periods import Period
 from auditpack.controls.result import Status
 from auditpack.imports import import_egress_register
 from auditpack.inventory import parse_inventory
