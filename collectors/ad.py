@@ -24,7 +24,7 @@ from auditpack.credentials import CredentialError
 from auditpack.evidence import ItemStatus, Observation
 from auditpack.inventory import Host, Role
 
-from . import ldap_transport as lt
+from .transports import ldap as lt
 from .base import CollectContext
 from .parsers import ad as parse
 

@@ -3,7 +3,7 @@
 Read-only: the listing commands in `allowed_commands` only. A backup passphrase
 is resolved here and handed to the tool on stdin, never on a command line.
 Firewalls that are not Linux (pfSense/OPNsense, FortiGate) get only their
-configuration read; the transport (ssh_transport.py) and the parsers are apart.
+configuration read; the transport (transports/ssh.py) and the parsers are apart.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from .parsers.netfilter_rules import parse_iptables_rules, parse_nft_rules
 from .parsers.nftables import parse_nft_json
 from .parsers.pfsense import parse_pfsense_config
 from .parsers.restic import parse_restic_snapshots
-from .ssh_transport import CommandResult, SshError, SshSession, SshTarget
+from .transports.ssh import CommandResult, SshError, SshSession, SshTarget
 
 MAX_OUTPUT = 64 * 1024 * 1024
 NOT_FOUND = 127  # the shell's exit code for a command that does not exist

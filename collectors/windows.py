@@ -22,7 +22,7 @@ from . import windows_probes as ps
 from .base import CollectContext
 from .parsers import windows as parse
 from .parsers.auditpol import parse_auditpol_csv
-from .winrm_transport import PywinrmTransport, Transport, WinrmError
+from .transports.winrm import PywinrmTransport, Transport, WinrmError
 
 LOGGING_ROLES = frozenset({Role.DOMAIN_CONTROLLER, Role.FILE_SERVER})
 SERVER_ROLES = frozenset({Role.DOMAIN_CONTROLLER, Role.FILE_SERVER, Role.SERVER, Role.BACKUP_SERVER})
