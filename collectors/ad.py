@@ -207,7 +207,7 @@ class AdCollector:
                 for entry in found:
                     members_filter = member_filter.replace("GROUP_DN", escape_filter_chars(entry["dn"]))
                     members = list(search.feed(lt.paged_entries(conn, base, members_filter, ["sAMAccountName"], page_size),
-                                               lambda e: parse._text(parse._one(e, "sAMAccountName"))))
+                                               parse.member_account))
                     groups.append(parse.group_record(entry, [m for m in members if m]))
         except (ldap_errors.LDAPException, OSError, ValueError) as exc:
             return search.failed(exc)
