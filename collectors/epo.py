@@ -20,12 +20,14 @@ from .base import CollectContext
 from .parsers.epo import parse_epo_systems
 
 DEFAULT_SELECT = "(select EPOLeafNode.NodeName EPOLeafNode.LastUpdate EPOProdPropsView_VIRUSCAN.datdate)"
+CONSOLE_URL = r"https://[^\s?#&']+"  # auditpack_epo_url: no query of its own, so the declared one is the one sent
 
 
 class EpoCollector:
     name = "epo"
     transport = "https"
-    allowed_commands = (f"GET /remote/core.executeQuery?target=EPOLeafNode&select={DEFAULT_SELECT}&:output=json",)
+    allowed_commands = (f"GET {{console}}/remote/core.executeQuery?target=EPOLeafNode&select={DEFAULT_SELECT}&:output=json",)
+    command_placeholders = {"{console}": CONSOLE_URL}
 
     def applies_to(self, host: Host) -> bool:
         return bool(host.epo_url)
@@ -33,7 +35,8 @@ class EpoCollector:
     def collect(self, host: Host, ctx: CollectContext) -> Iterator[Observation]:
         url = f"{host.epo_url.rstrip('/')}/remote/core.executeQuery"
         params = {"target": "EPOLeafNode", "select": DEFAULT_SELECT, ":output": "json"}
-        command = f"GET {url}?target=EPOLeafNode&select={DEFAULT_SELECT}&:output=json as {host.user}"
+        request = f"GET {url}?" + "&".join(f"{key}={value}" for key, value in params.items())  # what is sent, as checked
+        command = f"{request} as {host.user}"
         started = utcnow()
 
         def observation(raw: bytes, **kw: Any) -> Observation:
@@ -42,6 +45,7 @@ class EpoCollector:
         if not url.startswith("https://"):
             yield observation(b"", status=ItemStatus.ERROR, errors=["epo: the console URL must be https:// (the API uses Basic authentication)"])
             return
+        ctx.guard_for(self).check(request)  # the request below must be this declared one, else nothing is sent
         try:
             secret = host.password.resolve(host.user, f"{host.user} on {host.name}") if host.password else None
             response = requests.get(url, params=params, auth=(host.user or "", secret.reveal() if secret else ""),
