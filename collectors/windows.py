@@ -160,6 +160,9 @@ class WindowsCollector:
         return None
 
 
+DECLARED = CommandGuard.for_collector(WindowsCollector)  # compiled once; allows() changes nothing in it
+
+
 def script_allowed(script: str) -> bool:
     """Whether a script is a declared probe, or the retention template filled in with only a quoted path and a number."""
-    return CommandGuard.for_collector(WindowsCollector).allows(script)
+    return DECLARED.allows(script)
