@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from auditpack.controls.evaluate import evaluate_controls
-from auditpack.controls.evidence_view import Period
+from auditpack.periods import Period
 from auditpack.controls.exceptions import ExceptionEntry
 from auditpack.controls.model import Control, load_catalogue
 from auditpack.controls.profiles import DEFAULT_PROFILE, Profile

@@ -10,11 +10,11 @@ from typing import Any
 from importlib.metadata import version
 
 from auditpack.collectors.parsers.evtx_summary import summarize_evtx
-from auditpack.collectors.parsers.firewall_rules import EgressRegister
 from auditpack.collectors.parsers.fortigate import parse_fortigate_config
 from auditpack.collectors.parsers.netfilter_rules import parse_iptables_rules, parse_nft_rules
 from auditpack.collectors.parsers.pfsense import parse_pfsense_config
 from auditpack.collectors.parsers.registers import parse_register
+from auditpack.controls.firewall_rules import EgressRegister
 
 from .canonical import utcnow
 from .evidence import Observation

@@ -6,7 +6,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from auditpack.controls.evidence_view import Period
+from auditpack.periods import Period
 
 from .canonical import parse_iso
 from .inventory import Inventory, load_inventory, parse_inventory

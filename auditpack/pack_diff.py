@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from auditpack.collectors.parsers.firewall_rules import diff_rulesets
+from auditpack.controls.firewall_rules import diff_rulesets
 from auditpack.reports.i18n import LANGS, STATUS_LABELS, STRINGS
 
 from .pack import PackError, PackReader

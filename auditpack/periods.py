@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from auditpack.controls.evidence_view import Period
 from .errors import AuditpackError
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime  # exclusive
+
+    @property
+    def last_day(self) -> datetime:
+        return self.end - timedelta(microseconds=1)
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%Y-%m-%d} – {self.last_day:%Y-%m-%d}"
 
 
 class PeriodError(AuditpackError, ValueError):

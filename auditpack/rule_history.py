@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from auditpack.collectors.parsers.firewall_rules import diff_rulesets
+from auditpack.controls.firewall_rules import diff_rulesets
 
 from .store import EvidenceStore, ItemRecord
 

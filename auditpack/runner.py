@@ -3,6 +3,12 @@
 One failing host never stops the run: an unreachable host, a crashing collector
 or a host that runs out of time becomes evidence of its own, and the run is
 marked partial.
+
+Each collector gets a CommandGuard built from its own `allowed_commands`
+(collectors/guard.py); its transports check every command against it before
+sending. A command it does not declare is refused unsent and becomes an error
+item naming the command and the collector; that collector stops for the host,
+the others go on.
 """
 
 from __future__ import annotations
@@ -11,10 +17,11 @@ import queue
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auditpack.collectors.base import CollectContext, Collector
+from auditpack.collectors.guard import CommandGuard, CommandRefused, refusal
 from auditpack.collectors.registry import collectors_for
 
 from .canonical import canonical_json, utcnow
@@ -62,16 +69,23 @@ def _crash_observation(collector: Collector, exc: BaseException, started) -> Obs
                        errors=[f"collector {collector.name} failed: {detail}"])
 
 
+def _refused_observation(collector: Collector, command: str) -> Observation:
+    now = utcnow()
+    return Observation(kind=f"{collector.name}.refused", command=command, raw=b"", started=now, ended=now,
+                       status=ItemStatus.ERROR, errors=[refusal(collector.name, command)])
+
+
 def _collect_host(host: Host, run: RunWriter, operator: str, outcome: HostOutcome, progress: Progress,
                   collectors: list[Collector]) -> None:
-    ctx = CollectContext(deadline=time.monotonic() + host.timeout, operator=operator)
+    host_ctx = CollectContext(deadline=time.monotonic() + host.timeout, operator=operator)
     unreachable = False
     for collector in collectors:
         if unreachable and collector.transport == host.connection:
             continue  # its own connection failed; other transports (LDAP to a DC) may still answer
         started = utcnow()
+        guard = CommandGuard.for_collector(collector)
         try:
-            for obs in collector.collect(host, ctx):
+            for obs in collector.collect(host, replace(host_ctx, guard=guard)):
                 if run.add(host.name, collector.name, obs) is None:
                     return  # the host was timed out meanwhile
                 outcome.items += 1
@@ -83,12 +97,19 @@ def _collect_host(host: Host, run: RunWriter, operator: str, outcome: HostOutcom
                 elif obs.status in BAD_ITEM or obs.status == ItemStatus.UNREACHABLE:  # e.g. LDAP down, WinRM fine
                     outcome.status = "partial" if outcome.status == "ok" else outcome.status
                     outcome.errors.extend(obs.errors)
+        except CommandRefused:
+            pass  # recorded below from the guard, which also keeps refusals a collector caught itself
         except Exception as exc:  # a bug or surprise in one collector must not cost the other hosts
-            obs = _crash_observation(collector, exc, started)
-            if run.add(host.name, collector.name, obs) is not None:
-                outcome.items += 1
-                outcome.status = "partial" if outcome.status == "ok" else outcome.status
-                outcome.errors.extend(obs.errors)
+            _add_error(host, run, collector, outcome, _crash_observation(collector, exc, started))
+        for command in guard.refused:
+            _add_error(host, run, collector, outcome, _refused_observation(collector, command))
+
+
+def _add_error(host: Host, run: RunWriter, collector: Collector, outcome: HostOutcome, obs: Observation) -> None:
+    if run.add(host.name, collector.name, obs) is not None:
+        outcome.items += 1
+        outcome.status = "partial" if outcome.status == "ok" else outcome.status
+        outcome.errors.extend(obs.errors)
 
 
 def _run_one(host: Host, run: RunWriter, operator: str, progress: Progress) -> HostOutcome:

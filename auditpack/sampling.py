@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from .canonical import iso, utcnow
-from .controls.evidence_view import Period
+from .periods import Period
 from .controls.result import ControlResult
 from .imports import store_one
 from .store import EvidenceStore

@@ -1,7 +1,7 @@
 """The `ad` collector: users, password policies, privileged groups, computers and data-access groups over LDAP.
 
 Read-only by construction (ldap3 read_only connection) and by declaration:
-the searches below are all it sends. Every search is its own evidence item,
+the searches in `allowed_commands` are all it sends (the transport checks each, guard.py). Every search is its own evidence item,
 with the exact base, filter and attributes; the raw answer is streamed to a
 spooled file (as JSON lines of the attributes exactly as sent), so memory holds
 only the normalised records.
@@ -24,14 +24,19 @@ from auditpack.credentials import CredentialError
 from auditpack.evidence import ItemStatus, Observation
 from auditpack.inventory import Host, Role
 
-from . import ldap_transport as lt
+from .transports import ldap as lt
 from .base import CollectContext
+from .guard import DN, LDAP_VALUE, NUMBER, CommandGuard
 from .parsers import ad as parse
 
 USERS_FILTER = "(&(objectCategory=person)(objectClass=user))"
 COMPUTERS_FILTER = "(objectClass=computer)"
 PSO_FILTER = "(objectClass=msDS-PasswordSettings)"
 IN_CHAIN = "1.2.840.113556.1.4.1941"  # LDAP_MATCHING_RULE_IN_CHAIN: transitive group membership
+GROUP_BY_SID = "(&(objectClass=group)(objectSid={sid}))"
+GROUP_BY_NAME = "(&(objectClass=group)(sAMAccountName={group}))"
+MEMBERS_FILTER = f"(&(objectClass=user)(memberOf:{IN_CHAIN}:=GROUP_DN))"
+PSO_CONTAINER = "CN=Password Settings Container,CN=System,{base}"
 # Privileged groups by SID, so a Dutch or German DC ("Domeinadministrators") is read the same way.
 PRIVILEGED = {"-512": "Domain Admins", "-518": "Schema Admins", "-519": "Enterprise Admins",
               "-520": "Group Policy Creator Owners", "S-1-5-32-544": "Administrators",
@@ -94,24 +99,22 @@ def _ldap3_version() -> str:
     return f"ldap3 {ldap3.__version__}"
 
 
-def _describe(base: str, search_filter: str, attributes: list[str], scope: str = "subtree", page_size: int | None = None) -> str:
-    paged = f" page_size={page_size}" if page_size else ""
-    return f"LDAP search base='{base}' scope={scope} filter='{search_filter}' attributes={','.join(attributes)}{paged}"
-
-
 class AdCollector:
     name = "ad"
     transport = "ldap"
+    # The searches after the bind (simple over TLS, NTLM or GSSAPI), as the transport describes each one it sends.
     allowed_commands = (
-        "LDAP bind (simple over TLS, NTLM or GSSAPI)",
-        "LDAP search rootDSE defaultNamingContext",
-        f"LDAP search users {USERS_FILTER}",
-        "LDAP search domain root (password and lockout policy)",
-        f"LDAP search Password Settings Container {PSO_FILTER}",
-        "LDAP search privileged groups by objectSid, members by LDAP_MATCHING_RULE_IN_CHAIN",
-        f"LDAP search computers {COMPUTERS_FILTER}",
-        "LDAP search data-access groups by sAMAccountName, members by LDAP_MATCHING_RULE_IN_CHAIN",
+        lt.describe_search("", "(objectClass=*)", ["defaultNamingContext"], scope="base"),  # rootDSE
+        lt.describe_search("{base}", USERS_FILTER, parse.USER_ATTRIBUTES, page_size="{page_size}"),
+        lt.describe_search("{base}", "(objectClass=*)", parse.POLICY_ATTRIBUTES, scope="base"),  # password and lockout policy
+        lt.describe_search(PSO_CONTAINER, PSO_FILTER, parse.PSO_ATTRIBUTES, page_size="{page_size}"),
+        lt.describe_search("{base}", GROUP_BY_SID, parse.GROUP_ATTRIBUTES, page_size="{page_size}"),  # privileged groups
+        lt.describe_search("{base}", GROUP_BY_NAME, parse.GROUP_ATTRIBUTES, page_size="{page_size}"),  # data-access groups
+        lt.describe_search("{base}", MEMBERS_FILTER, ["sAMAccountName"], page_size="{page_size}"),  # members, nested too
+        lt.describe_search("{base}", COMPUTERS_FILTER, parse.COMPUTER_ATTRIBUTES, page_size="{page_size}"),
     )
+    command_placeholders = {"{base}": DN, "{page_size}": NUMBER, "{sid}": r"S-1(?:-[0-9]+)+", "{group}": LDAP_VALUE,
+                            "GROUP_DN": LDAP_VALUE}  # filter values as escape_filter_chars writes them
 
     def applies_to(self, host: Host) -> bool:
         return Role.DOMAIN_CONTROLLER in host.roles
@@ -125,8 +128,9 @@ class AdCollector:
             ref = host.ldap_password or host.password
             if target.auth != "gssapi" and ref is not None:
                 secret = ref.resolve(target.user, f"{target.user} on {host.name}")
+            guard = ctx.guard_for(self)
             conn = lt.open_connection(target, secret)
-            base = host.ldap_base or lt.default_naming_context(conn)
+            base = host.ldap_base or lt.default_naming_context(conn, guard=guard)
         except (lt.LdapError, CredentialError) as exc:
             status = ItemStatus.UNREACHABLE if getattr(exc, "unreachable", False) else ItemStatus.ERROR
             yield Observation("ad.connection", f"LDAP bind to {target.url} as {target.user} ({target.auth}, TLS {target.tls_mode})",
@@ -137,39 +141,40 @@ class AdCollector:
         yield Observation("ad.connection", f"LDAP bind to {target.url} as {target.user} ({target.auth}, TLS {target.tls_mode})",
                           canonical_json(facts), started, utcnow(), facts, ItemStatus.OK, [], _ldap3_version())
         try:
-            yield self._users(conn, base, host.ldap_page_size)
-            policy = self._policy(conn, base)
+            yield self._users(conn, guard, base, host.ldap_page_size)
+            policy = self._policy(conn, guard, base)
             yield policy
-            yield self._fine_grained(conn, base, host.ldap_page_size)
+            yield self._fine_grained(conn, guard, base, host.ldap_page_size)
             domain_sid = (policy.normalized or {}).get("domain_sid")
-            yield self._groups(conn, base, host.ldap_page_size, "ad.privileged_groups", self._privileged_searches(domain_sid))
-            yield self._computers(conn, base, host.ldap_page_size)
+            yield self._groups(conn, guard, base, host.ldap_page_size, "ad.privileged_groups",
+                               self._privileged_searches(domain_sid))
+            yield self._computers(conn, guard, base, host.ldap_page_size)
             if host.data_access_groups:
-                searches = {g: f"(&(objectClass=group)(sAMAccountName={escape_filter_chars(g)}))" for g in host.data_access_groups}
-                yield self._groups(conn, base, host.ldap_page_size, "ad.groups", searches)
+                searches = {g: GROUP_BY_NAME.format(group=escape_filter_chars(g)) for g in host.data_access_groups}
+                yield self._groups(conn, guard, base, host.ldap_page_size, "ad.groups", searches)
         finally:
             conn.unbind()
 
     @staticmethod
-    def _list(conn, kind: str, base: str, search_filter: str, attributes: list[str], page_size: int,
+    def _list(conn, guard: CommandGuard, kind: str, base: str, search_filter: str, attributes: list[str], page_size: int,
               record: Callable[[dict[str, Any]], Any], wrap: Callable[[list[Any]], Any]) -> Observation:
         """One paged search as one evidence item: every entry decoded by record, the list shaped by wrap."""
-        search = _Search(kind, _describe(base, search_filter, attributes, page_size=page_size))
+        search = _Search(kind, lt.describe_search(base, search_filter, attributes, page_size=page_size))
         try:
-            records = list(search.feed(lt.paged_entries(conn, base, search_filter, attributes, page_size), record))
+            records = list(search.feed(lt.paged_entries(conn, base, search_filter, attributes, page_size, guard=guard), record))
         except (ldap_errors.LDAPException, OSError, ValueError) as exc:
             return search.failed(exc)
         return search.observation(wrap(records))
 
-    def _users(self, conn, base: str, page_size: int) -> Observation:
+    def _users(self, conn, guard: CommandGuard, base: str, page_size: int) -> Observation:
         now = datetime.now(timezone.utc)
-        return self._list(conn, "ad.users", base, USERS_FILTER, parse.USER_ATTRIBUTES, page_size,
+        return self._list(conn, guard, "ad.users", base, USERS_FILTER, parse.USER_ATTRIBUTES, page_size,
                           lambda e: parse.user_record(e, now), lambda users: {"base": base, "users": users, "note": LOGON_LAG_NOTE})
 
-    def _policy(self, conn, base: str) -> Observation:
-        search = _Search("ad.password_policy", _describe(base, "(objectClass=*)", parse.POLICY_ATTRIBUTES, scope="base"))
+    def _policy(self, conn, guard: CommandGuard, base: str) -> Observation:
+        search = _Search("ad.password_policy", lt.describe_search(base, "(objectClass=*)", parse.POLICY_ATTRIBUTES, scope="base"))
         try:
-            entry = lt.read_entry(conn, base, parse.POLICY_ATTRIBUTES)
+            entry = lt.read_entry(conn, base, parse.POLICY_ATTRIBUTES, guard=guard)
             if entry is None:
                 raise ValueError(f"domain root {base} not found")
             [policy] = list(search.feed([entry], parse.domain_policy))
@@ -177,9 +182,9 @@ class AdCollector:
             return search.failed(exc)
         return search.observation(policy)
 
-    def _fine_grained(self, conn, base: str, page_size: int) -> Observation:
-        container = f"CN=Password Settings Container,CN=System,{base}"
-        return self._list(conn, "ad.fine_grained_policies", container, PSO_FILTER, parse.PSO_ATTRIBUTES, page_size,
+    def _fine_grained(self, conn, guard: CommandGuard, base: str, page_size: int) -> Observation:
+        container = PSO_CONTAINER.format(base=base)
+        return self._list(conn, guard, "ad.fine_grained_policies", container, PSO_FILTER, parse.PSO_ATTRIBUTES, page_size,
                           parse.fine_grained_policy,
                           lambda found: {"policies": sorted(found, key=lambda p: (p["precedence"] or 0, p["name"] or ""))})
 
@@ -189,30 +194,32 @@ class AdCollector:
         searches = {}
         for sid, name in PRIVILEGED.items():
             if sid.startswith("S-") or domain_sid:
-                searches[name] = f"(&(objectClass=group)(objectSid={sid if sid.startswith('S-') else domain_sid + sid}))"
+                searches[name] = GROUP_BY_SID.format(sid=sid if sid.startswith("S-") else domain_sid + sid)
         return searches
 
-    def _groups(self, conn, base: str, page_size: int, kind: str, searches: dict[str, str]) -> Observation:
+    def _groups(self, conn, guard: CommandGuard, base: str, page_size: int, kind: str, searches: dict[str, str]) -> Observation:
         """Groups found by the given filters, each with its transitive user members (nested groups resolved by the DC)."""
-        member_filter = f"(&(objectClass=user)(memberOf:{IN_CHAIN}:=GROUP_DN))"
-        command = "; ".join([_describe(base, f, parse.GROUP_ATTRIBUTES) for f in searches.values()]
-                            + [_describe(base, member_filter, ["sAMAccountName"], page_size=page_size) + " for each group found"])
+        members_search = lt.describe_search(base, MEMBERS_FILTER, ["sAMAccountName"], page_size=page_size)
+        command = "; ".join([lt.describe_search(base, f, parse.GROUP_ATTRIBUTES) for f in searches.values()]
+                            + [members_search + " for each group found"])
         search = _Search(kind, command)
         groups, not_found = [], []
         try:
             for name, group_filter in searches.items():
-                found = list(search.feed(lt.paged_entries(conn, base, group_filter, parse.GROUP_ATTRIBUTES, page_size), lambda e: e))
+                found = list(search.feed(
+                    lt.paged_entries(conn, base, group_filter, parse.GROUP_ATTRIBUTES, page_size, guard=guard), lambda e: e))
                 if not found:
                     not_found.append(name)
                 for entry in found:
-                    members_filter = member_filter.replace("GROUP_DN", escape_filter_chars(entry["dn"]))
-                    members = list(search.feed(lt.paged_entries(conn, base, members_filter, ["sAMAccountName"], page_size),
-                                               lambda e: parse._text(parse._one(e, "sAMAccountName"))))
+                    members_filter = MEMBERS_FILTER.replace("GROUP_DN", escape_filter_chars(entry["dn"]))
+                    members = list(search.feed(
+                        lt.paged_entries(conn, base, members_filter, ["sAMAccountName"], page_size, guard=guard),
+                        parse.member_account))
                     groups.append(parse.group_record(entry, [m for m in members if m]))
         except (ldap_errors.LDAPException, OSError, ValueError) as exc:
             return search.failed(exc)
         return search.observation({"groups": groups, "not_found": not_found})
 
-    def _computers(self, conn, base: str, page_size: int) -> Observation:
-        return self._list(conn, "ad.computers", base, COMPUTERS_FILTER, parse.COMPUTER_ATTRIBUTES, page_size,
+    def _computers(self, conn, guard: CommandGuard, base: str, page_size: int) -> Observation:
+        return self._list(conn, guard, "ad.computers", base, COMPUTERS_FILTER, parse.COMPUTER_ATTRIBUTES, page_size,
                           parse.computer_record, lambda found: {"base": base, "computers": found, "note": LOGON_LAG_NOTE})

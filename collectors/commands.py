@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from auditpack.canonical import utcnow
 from auditpack.evidence import ItemStatus, Observation
 
+from .guard import CommandGuard
+
 MAX_OUTPUT = 64 * 1024 * 1024  # a ruleset or listing larger than this is not evidence anyone reads
 
 
@@ -21,7 +23,10 @@ class CommandResult:
     error: str = ""
 
 
-def run_command(argv: list[str], timeout: float) -> CommandResult:
+def run_command(argv: list[str], timeout: float, guard: CommandGuard | None = None) -> CommandResult:
+    """Run argv once it has passed the guard (None: not a collector's command, such as a test's)."""
+    if guard is not None:
+        guard.check(" ".join(argv))
     if shutil.which(argv[0]) is None:
         return CommandResult(argv, None, b"", b"", f"{argv[0]} is not installed")
     try:
@@ -37,10 +42,11 @@ def run_command(argv: list[str], timeout: float) -> CommandResult:
     return CommandResult(argv, proc.returncode, out, proc.stderr, error)
 
 
-def command_observation(kind: str, argv: list[str], timeout: float, parse, tool_version: str = "") -> Observation:
+def command_observation(kind: str, argv: list[str], timeout: float, parse, tool_version: str = "",
+                        guard: CommandGuard | None = None) -> Observation:
     """Run argv and turn its output into an observation; unparseable output is kept raw and flagged."""
     started = utcnow()
-    result = run_command(argv, timeout)
+    result = run_command(argv, timeout, guard=guard)
     ended = utcnow()
     obs = Observation(kind=kind, command=" ".join(argv), raw=result.stdout, started=started, ended=ended,
                       tool_version=tool_version)

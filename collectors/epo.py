@@ -6,7 +6,6 @@ certificate verified; Basic authentication is only ever sent inside TLS.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,38 +17,17 @@ from auditpack.evidence import ItemStatus, Observation
 from auditpack.inventory import Host
 
 from .base import CollectContext
+from .parsers.epo import parse_epo_systems
 
 DEFAULT_SELECT = "(select EPOLeafNode.NodeName EPOLeafNode.LastUpdate EPOProdPropsView_VIRUSCAN.datdate)"
-COLUMNS = {"name": "EPOLeafNode.NodeName", "last_contact": "EPOLeafNode.LastUpdate",
-           "content_date": "EPOProdPropsView_VIRUSCAN.datdate"}
-
-
-def parse_epo_systems(data: bytes) -> dict[str, Any]:
-    """ePO answers 'OK:' and a JSON list of rows keyed by Table.Column. Pure: bytes in, records out."""
-    text = data.decode("utf-8", errors="strict").lstrip()
-    status, _, body = text.partition("\n")
-    if not status.startswith("OK:"):
-        raise ValueError(f"ePO did not answer OK: {status.strip()[:200]}")
-    try:
-        rows = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"ePO answer is not JSON: {exc}") from None
-    if not isinstance(rows, list):
-        raise ValueError("ePO answer is not a list of systems")
-    systems = []
-    for row in rows:
-        if not isinstance(row, dict) or COLUMNS["name"] not in row:
-            raise ValueError(f"row without {COLUMNS['name']}: {str(row)[:80]}")
-        content = row.get(COLUMNS["content_date"])
-        systems.append({"name": row[COLUMNS["name"]], "last_contact": row.get(COLUMNS["last_contact"]),
-                        "content_date": str(content)[:10] if content else None, "product_enabled": None})
-    return {"systems": sorted(systems, key=lambda s: s["name"].lower())}
+CONSOLE_URL = r"https://[^\s?#&']+"  # auditpack_epo_url: no query of its own, so the declared one is the one sent
 
 
 class EpoCollector:
     name = "epo"
     transport = "https"
-    allowed_commands = (f"GET /remote/core.executeQuery?target=EPOLeafNode&select={DEFAULT_SELECT}&:output=json",)
+    allowed_commands = (f"GET {{console}}/remote/core.executeQuery?target=EPOLeafNode&select={DEFAULT_SELECT}&:output=json",)
+    command_placeholders = {"{console}": CONSOLE_URL}
 
     def applies_to(self, host: Host) -> bool:
         return bool(host.epo_url)
@@ -57,7 +35,8 @@ class EpoCollector:
     def collect(self, host: Host, ctx: CollectContext) -> Iterator[Observation]:
         url = f"{host.epo_url.rstrip('/')}/remote/core.executeQuery"
         params = {"target": "EPOLeafNode", "select": DEFAULT_SELECT, ":output": "json"}
-        command = f"GET {url}?target=EPOLeafNode&select={DEFAULT_SELECT}&:output=json as {host.user}"
+        request = f"GET {url}?" + "&".join(f"{key}={value}" for key, value in params.items())  # what is sent, as checked
+        command = f"{request} as {host.user}"
         started = utcnow()
 
         def observation(raw: bytes, **kw: Any) -> Observation:
@@ -66,6 +45,7 @@ class EpoCollector:
         if not url.startswith("https://"):
             yield observation(b"", status=ItemStatus.ERROR, errors=["epo: the console URL must be https:// (the API uses Basic authentication)"])
             return
+        ctx.guard_for(self).check(request)  # the request below must be this declared one, else nothing is sent
         try:
             secret = host.password.resolve(host.user, f"{host.user} on {host.name}") if host.password else None
             response = requests.get(url, params=params, auth=(host.user or "", secret.reveal() if secret else ""),

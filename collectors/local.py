@@ -25,6 +25,7 @@ from auditpack.inventory import Host
 
 from .base import CollectContext
 from .commands import command_observation
+from .guard import CommandGuard
 from .parsers.agents import classify_processes
 from .parsers.iptables import parse_iptables_save
 from .parsers.nftables import parse_nft_json
@@ -38,8 +39,9 @@ NON_LOGIN_SHELLS = ("nologin", "false", "sync", "halt", "shutdown")
 PSUTIL = f"psutil {psutil.__version__}"
 
 
-def _psutil_observation(kind: str, call: str, produce) -> Observation:
+def _psutil_observation(kind: str, call: str, produce, guard: CommandGuard) -> Observation:
     """Run a psutil call; its JSON rendering is the raw evidence, the derived view the normalised one."""
+    guard.check(call)
     started = utcnow()
     try:
         raw_records, normalized = produce()
@@ -108,31 +110,36 @@ def _processes() -> tuple[Any, Any]:
     return procs, {"process_count": len(procs), "agents": classify_processes(procs)}
 
 
+# The psutil and file reads, by what they read: (evidence kind, call as declared and recorded, the reading).
+PSUTIL_CALLS: dict[str, tuple[str, str, Any]] = {
+    "system": ("system.os", "psutil.boot_time(); platform.uname(); read /etc/os-release", _system),
+    "sessions": ("accounts.sessions", "psutil.users()", _sessions),
+    "accounts": ("accounts.local", "pwd.getpwall()", _accounts),
+    "listening": ("network.listening", "psutil.net_connections(kind='inet')", _listening),
+    "processes": ("processes.agents", "psutil.process_iter(['pid', 'name', 'exe'])", _processes),
+}
+
+
 class LocalCollector:
     name = "local"
     transport = "local"
     allowed_commands = (
-        "psutil.boot_time(); platform.uname(); read /etc/os-release",
-        "psutil.users()",
-        "pwd.getpwall()",
-        "psutil.net_connections(kind='inet')",
-        "psutil.process_iter(['pid', 'name', 'exe'])",
+        *(call for _, call, _ in PSUTIL_CALLS.values()),
         *(" ".join(argv) for _, argv, _ in FIREWALL_COMMANDS),
     )
+    command_placeholders: dict[str, str] = {}  # nothing is filled in per host
 
     def applies_to(self, host: Host) -> bool:
         return host.connection == "local"
 
     def collect(self, host: Host, ctx: CollectContext) -> Iterator[Observation]:
-        yield _psutil_observation("system.os", self.allowed_commands[0], _system)
-        yield _psutil_observation("accounts.sessions", self.allowed_commands[1], _sessions)
-        yield _psutil_observation("accounts.local", self.allowed_commands[2], _accounts)
-        yield _psutil_observation("network.listening", self.allowed_commands[3], _listening)
-        yield _psutil_observation("processes.agents", self.allowed_commands[4], _processes)
+        guard = ctx.guard_for(self)
+        for kind, call, produce in PSUTIL_CALLS.values():
+            yield _psutil_observation(kind, call, produce, guard)
         if sys.platform.startswith("linux"):
             for kind, argv, parse in FIREWALL_COMMANDS:
                 remaining = min(60.0, ctx.deadline - time.monotonic())
-                obs = command_observation(kind, argv, remaining, parse)
+                obs = command_observation(kind, argv, remaining, parse, guard=guard)
                 if isinstance(obs.normalized, dict):
                     obs.tool_version = obs.normalized.get("nft_version") or obs.normalized.get("generator", "")
                 yield obs

@@ -20,6 +20,7 @@ from auditpack.evidence import ItemStatus, Observation
 from auditpack.inventory import Host
 
 from .base import CollectContext
+from .guard import NUMBER
 
 MAX_BANNER = 255  # RFC 4253 caps the SSH identification line at 255 bytes
 
@@ -125,11 +126,13 @@ def describe_probe(host: Host) -> str:
 class ReachabilityCollector:
     name = "reachability"
     transport = "probe"
-    allowed_commands = (
-        "TCP connect, read SSH identification line",
-        "HTTP(S) POST /wsman (empty body, no credentials)",
-        "TCP connect",
+    allowed_commands = (  # as describe_probe names them
+        "TCP connect {address}:{port}, read SSH identification line",
+        "HTTP POST http://{address}:{port}/wsman (empty body, no credentials)",
+        "HTTPS POST https://{address}:{port}/wsman (empty body, no credentials)",
+        "TCP connect {address}:{port}",
     )
+    command_placeholders = {"{address}": r"[^\s/,']+", "{port}": NUMBER}
 
     def applies_to(self, host: Host) -> bool:
         return host.connection != "local"
@@ -137,6 +140,7 @@ class ReachabilityCollector:
     def collect(self, host: Host, ctx: CollectContext) -> Iterator[Observation]:
         started = utcnow()
         budget = max(0.1, min(host.connect_timeout, ctx.deadline - time.monotonic()))
+        ctx.guard_for(self).check(describe_probe(host))  # before the probe connects
         result = probe_host(host, budget)
         normalized = {"address": host.address, "port": host.effective_port, "connection": host.connection,
                       "reachable": result.reachable, "seconds": round(result.seconds, 3), "detail": result.detail, **result.facts}

@@ -3,12 +3,11 @@
 Read-only: the listing commands in `allowed_commands` only. A backup passphrase
 is resolved here and handed to the tool on stdin, never on a command line.
 Firewalls that are not Linux (pfSense/OPNsense, FortiGate) get only their
-configuration read; the transport (ssh_transport.py) and the parsers are apart.
+configuration read; the transport (transports/ssh.py) and the parsers are apart.
 """
 
 from __future__ import annotations
 
-import re
 import shlex
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from auditpack.evidence import ItemStatus, Observation
 from auditpack.inventory import Host, Role
 
 from .base import CollectContext
+from .guard import NUMBER, SHELL_WORD
 from .parsers import linux
 from .parsers.backup_logs import parse_backup_log
 from .parsers.borg import parse_borg_list
@@ -31,7 +31,7 @@ from .parsers.netfilter_rules import parse_iptables_rules, parse_nft_rules
 from .parsers.nftables import parse_nft_json
 from .parsers.pfsense import parse_pfsense_config
 from .parsers.restic import parse_restic_snapshots
-from .ssh_transport import CommandResult, SshError, SshSession, SshTarget
+from .transports.ssh import CommandResult, SshError, SshSession, SshTarget
 
 MAX_OUTPUT = 64 * 1024 * 1024
 NOT_FOUND = 127  # the shell's exit code for a command that does not exist
@@ -115,16 +115,6 @@ def retention_files(stdout: bytes, path: str, limit_days: int) -> dict[str, Any]
     return {"limit_days": limit_days, "locations": [linux.file_ages(stdout, path, limit_days, utcnow())]}
 
 
-def command_allowed(command: str, templates: tuple[str, ...]) -> bool:
-    """Whether a command is one of the templates with only its {placeholders} filled in (by quoted values)."""
-    for template in templates:
-        pattern = "".join("(.+)" if part.startswith("{") else re.escape(part)
-                          for part in re.split(r"(\{[a-z_]+\})", template) if part)
-        if re.fullmatch(pattern, command, re.DOTALL):
-            return True
-    return False
-
-
 BACKUP_PARSERS: dict[str, Callable[..., dict[str, Any]]] = {
     "borg": parse_borg_list, "restic": parse_restic_snapshots, "log": parse_backup_log}
 
@@ -184,6 +174,8 @@ class SshCollector:
     name = "ssh"
     transport = "ssh"
     allowed_commands = (*LINUX_COMMANDS, RETENTION, *BACKUP_COMMANDS.values(), *FIREWALL_CONFIG.values())
+    # filled in with shlex.quote (one shell word) and a whole number of days
+    command_placeholders = {"{path}": SHELL_WORD, "{repository}": SHELL_WORD, "{days}": NUMBER}
 
     def applies_to(self, host: Host) -> bool:
         return host.connection == "ssh"
@@ -193,7 +185,7 @@ class SshCollector:
         label = f"SSH to {host.user or 'root'}@{host.address}:{host.effective_port or 22}"
         try:
             steps = steps_for(host)
-            session = SshSession(target_of(host))
+            session = SshSession(target_of(host), guard=ctx.guard_for(self))
         except (CredentialError, SshError) as exc:
             status = ItemStatus.UNREACHABLE if getattr(exc, "unreachable", False) else ItemStatus.ERROR
             yield Observation("ssh.connection", label, b"", started, utcnow(), status=status, errors=[f"ssh: {exc}"])

@@ -31,9 +31,11 @@ from auditpack.evidence import ItemStatus, Observation
 from auditpack.inventory import Host, TlsEndpoint
 
 from .base import CollectContext
+from .guard import WORD
 from .parsers.tls import parse_tls_probe
 
 PROBE = "TCP connect and TLS handshake only, no application data"
+ENDPOINT_PROBE = PROBE + ": {endpoint}, server name {name}"  # what the guard checks per endpoint, before connecting
 SECOND = "a second handshake without verification reads protocol and certificate when the first fails"
 REPLY_KEPT = 64  # bytes of a non-TLS answer kept as evidence (an HTTP status line, an SMTP banner)
 TLS_RECORD_TYPES = range(20, 24)  # change_cipher_spec, alert, handshake, application_data
@@ -187,7 +189,8 @@ def describe(host: Host, timeout: float) -> str:
 class TlsCollector:
     name = "tls"
     transport = "tls"  # the probe runs from the collecting machine, whatever the host's own connection
-    allowed_commands = (PROBE,)
+    allowed_commands = (PROBE, ENDPOINT_PROBE)  # the item's command starts with PROBE; each endpoint is ENDPOINT_PROBE
+    command_placeholders = {"{endpoint}": WORD, "{name}": WORD}
 
     def applies_to(self, host: Host) -> bool:
         return bool(host.tls_endpoints)
@@ -203,12 +206,14 @@ class TlsCollector:
                               errors=[f"tls: cannot read auditpack_tls_ca_file {host.tls_ca_file}: {exc}"])
             return
         records = []
+        guard = ctx.guard_for(self)
         for endpoint in host.tls_endpoints:
             budget = min(host.connect_timeout, ctx.deadline - time.monotonic())
             name = host.tls_server_name or endpoint.host
             if budget <= 0.05:
                 records.append({**blank_record(endpoint, name), "error": "not probed: the host's time budget ran out"})
                 continue
+            guard.check(ENDPOINT_PROBE.format(endpoint=endpoint, name=name))
             records.append(probe_endpoint(endpoint, name, verifying, budget))
         raw = canonical_json({"endpoints": records})
         notes = [f"tls: {r['url']}: {r['error']}" for r in records if r["error"]]

@@ -2,7 +2,7 @@
 
 Read-only: the probes in windows_probes.py are all it runs (auditpol writes its
 export to a temp file that the same script deletes); the retention probe is one
-template filled in per host, each data path a quoted literal (script_allowed).
+template filled in per host, each data path a quoted literal (command_placeholders).
 Outputs are base64 of UTF-8, decoded by pure parsers keyed on GUIDs, enums and
 numbers, so a Dutch Windows reads the same as an English one.
 """
@@ -20,9 +20,10 @@ from auditpack.inventory import Host, Role
 
 from . import windows_probes as ps
 from .base import CollectContext
+from .guard import NUMBER, CommandGuard
 from .parsers import windows as parse
 from .parsers.auditpol import parse_auditpol_csv
-from .winrm_transport import PywinrmTransport, Transport, WinrmError
+from .transports.winrm import PywinrmTransport, Transport, WinrmError
 
 LOGGING_ROLES = frozenset({Role.DOMAIN_CONTROLLER, Role.FILE_SERVER})
 SERVER_ROLES = frozenset({Role.DOMAIN_CONTROLLER, Role.FILE_SERVER, Role.SERVER, Role.BACKUP_SERVER})
@@ -87,18 +88,14 @@ def probes_for(host: Host) -> list[Probe]:
     return [p for p in PROBES if p.roles is None or p.roles & host.roles] + retention_probes(host)
 
 
-def script_allowed(script: str) -> bool:
-    """Whether a script is a declared probe, or the retention template filled in with only a quoted path and a number."""
-    return script in {p.script for p in PROBES} or ps.retention_arguments(script) is not None
-
-
 class WindowsCollector:
     name = "windows"
     transport = "winrm"
-    # the fixed probes, then the retention template (its filled-in forms: script_allowed)
+    # the fixed probes, then the retention template, filled in with a quoted literal path and a number of days
     allowed_commands = (*(p.script for p in PROBES), ps.RETENTION)
+    command_placeholders = {"__PATH__": ps.PS_LITERAL, "__DAYS__": NUMBER}
 
-    def __init__(self, transport_factory: Callable[[Host, Any, float], Transport] = PywinrmTransport):
+    def __init__(self, transport_factory: Callable[[Host, Any, float, CommandGuard | None], Transport] = PywinrmTransport):
         self.transport_factory = transport_factory  # pypsrp could be plugged in here
 
     def applies_to(self, host: Host) -> bool:
@@ -108,7 +105,7 @@ class WindowsCollector:
         started = utcnow()
         try:
             secret = host.password.resolve(host.user, f"{host.user} on {host.name}") if host.password else None
-            transport = self.transport_factory(host, secret, host.timeout)
+            transport = self.transport_factory(host, secret, host.timeout, ctx.guard_for(self))
         except (CredentialError, WinrmError) as exc:
             yield Observation("windows.connection", f"WinRM to {host.address}", b"", started, utcnow(),
                               status=ItemStatus.ERROR, errors=[f"windows: {exc}"])
@@ -161,3 +158,11 @@ class WindowsCollector:
             else:
                 yield observation(kind, out.stdout, normalized=normalized, errors=warnings)
         return None
+
+
+DECLARED = CommandGuard.for_collector(WindowsCollector)  # compiled once; allows() changes nothing in it
+
+
+def script_allowed(script: str) -> bool:
+    """Whether a script is a declared probe, or the retention template filled in with only a quoted path and a number."""
+    return DECLARED.allows(script)

@@ -96,7 +96,8 @@ $o = @{file_count=$k; older_than_limit=$m; oldest=$(if ($null -ne $t) { $t.ToStr
 
 # PowerShell ends a single-quoted string at any of these quote characters, and reads any two in a row as one quote.
 PS_QUOTES = "'\u2018\u2019\u201a\u201b"
-_LITERAL = f"'(?:[^{PS_QUOTES}]|[{PS_QUOTES}]{{2}})*'"
+# What ps_literal writes, as a regular expression: quotes inside only ever doubled.
+PS_LITERAL = f"'(?:[^{PS_QUOTES}]|[{PS_QUOTES}]{{2}})*'"
 
 
 def ps_literal(text: str) -> str:
@@ -109,7 +110,7 @@ def retention_script(path: str, days: int) -> str:
 
 
 _RETENTION_FILLED = re.compile(
-    re.escape(RETENTION).replace("__PATH__", f"({_LITERAL})").replace("__DAYS__", r"(\d+)"), re.DOTALL)
+    re.escape(RETENTION).replace("__PATH__", f"({PS_LITERAL})").replace("__DAYS__", r"(\d+)"), re.DOTALL)
 
 
 def retention_arguments(script: str) -> tuple[str, int] | None:

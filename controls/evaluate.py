@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import date
 
 from auditpack.canonical import parse_iso
+from auditpack.periods import Period
 from auditpack.store import EvidenceStore
 
 from .evaluators import EVALUATORS
-from .evidence_view import EvidenceView, Period, RunView
+from .evidence_view import EvidenceView, RunView
 from .exceptions import ExceptionEntry
 from .framework import EvaluationContext, Findings
 from .model import Control, load_catalogue

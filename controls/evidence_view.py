@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from .result import EvidenceRef
@@ -47,17 +46,3 @@ class EvidenceView:
 
     def ref(self) -> EvidenceRef:
         return EvidenceRef(self.item_id, self.host, self.kind, self.started, self.command, self.raw_sha256, self.status)
-
-
-@dataclass(frozen=True)
-class Period:
-    start: datetime
-    end: datetime  # exclusive
-
-    @property
-    def last_day(self) -> datetime:
-        return self.end - timedelta(microseconds=1)
-
-    @property
-    def label(self) -> str:
-        return f"{self.start:%Y-%m-%d} – {self.last_day:%Y-%m-%d}"

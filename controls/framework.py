@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from .evidence_view import EvidenceView, Period, RunView
+from auditpack.periods import Period
+
+from .evidence_view import EvidenceView, RunView
 from .model import Control
 from .result import Deviation, EvidenceRef
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from auditpack import __version__
 from auditpack.canonical import iso, utcnow
-from auditpack.controls.evidence_view import Period
+from auditpack.periods import Period
 from auditpack.controls.model import Control
 from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
 from auditpack.controls.result import ControlResult, Deviation, Status

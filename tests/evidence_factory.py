@@ -8,7 +8,8 @@ from typing import Any
 
 from auditpack.controls.evaluate import finalize
 from auditpack.controls.evaluators import EVALUATORS
-from auditpack.controls.evidence_view import EvidenceView, Period, RunView
+from auditpack.controls.evidence_view import EvidenceView, RunView
+from auditpack.periods import Period
 from auditpack.controls.exceptions import ExceptionEntry
 from auditpack.controls.framework import EvaluationContext
 from auditpack.controls.model import load_catalogue

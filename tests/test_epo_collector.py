@@ -8,7 +8,8 @@ import pytest
 from auditpack_lab.peers.epo import running_epo
 
 from auditpack.collectors.base import CollectContext
-from auditpack.collectors.epo import EpoCollector, parse_epo_systems
+from auditpack.collectors.epo import EpoCollector
+from auditpack.collectors.parsers.epo import parse_epo_systems
 from auditpack.inventory import parse_inventory
 
 ROWS = [  # hand-built in the shape ePO's :output=json uses; not a capture
@@ -70,3 +71,14 @@ def test_unreachable_console_is_recorded(monkeypatch):
 def test_garbled_answers_are_refused_with_a_reason(answer):
     with pytest.raises((ValueError, UnicodeDecodeError)):
         parse_epo_systems(answer)
+
+
+def test_answer_is_parsed_as_the_console_sends_it():
+    """The pure parser on the answer's own shape: CRLF after "OK:", indented JSON, ePO's datdate with a time."""
+    answer = (b'OK:\r\n[\r\n  {\r\n    "EPOLeafNode.NodeName": "ws-b",\r\n    "EPOLeafNode.LastUpdate": "2026-11-20T09:12:03+01:00",\r\n'
+              b'    "EPOProdPropsView_VIRUSCAN.datdate": "2026-11-19T00:00:00"\r\n  },\r\n'
+              b'  {"EPOLeafNode.NodeName": "WS-A", "EPOLeafNode.LastUpdate": null}\r\n]\r\n')
+    assert parse_epo_systems(answer) == {"systems": [
+        {"name": "WS-A", "last_contact": None, "content_date": None, "product_enabled": None},
+        {"name": "ws-b", "last_contact": "2026-11-20T09:12:03+01:00", "content_date": "2026-11-19", "product_enabled": None}]}
+    assert parse_epo_systems(b"OK:\r\n[]") == {"systems": []}  # a console without systems

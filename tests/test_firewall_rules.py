@@ -14,17 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from auditpack_lab.peers.netns import netns_unavailable
 
-from auditpack.collectors.parsers.firewall_rules import (
-    EgressRegister,
-    Rule,
-    diff_rulesets,
-    justify,
-    ruleset,
-    service,
-)
+from auditpack.collectors.parsers.firewall_rules import Rule, ruleset, service
 from auditpack.collectors.parsers.fortigate import parse_fortigate_config
 from auditpack.collectors.parsers.netfilter_rules import parse_iptables_rules, parse_nft_rules
 from auditpack.collectors.parsers.pfsense import parse_pfsense_config
+from auditpack.controls.firewall_rules import EgressRegister, diff_rulesets, justify
 from auditpack.yamlfile import YamlFileError
 
 FORTI = "firewall/acidjunk__fortigate-config-parser"

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from auditpack.controls.evaluate import evaluate_controls
-from auditpack.controls.evidence_view import Period
+from auditpack.periods import Period
 from auditpack.controls.result import Status
 from auditpack.inventory import parse_inventory
 from auditpack_lab import layout

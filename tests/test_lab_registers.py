@@ -10,7 +10,7 @@ import pytest
 
 from auditpack.collectors.parsers.registers import REGISTERS, parse_register
 from auditpack.controls.evaluate import evaluate_controls
-from auditpack.controls.evaluators._accounts import account_key
+from auditpack.controls.evaluators._people import account_key
 from auditpack.controls.evaluators.o_ntk import last_review, review_outcomes
 from auditpack.controls.exceptions import load_exceptions
 from auditpack.controls.framework import parse_moment

@@ -27,7 +27,7 @@ from auditpack_lab.peers.sockets import refused_port
 from auditpack_lab.peers.sshd import accounts_unavailable, make_client_key, running_sshd, write_known_hosts
 
 from auditpack.controls.evaluate import evaluate_controls
-from auditpack.controls.evidence_view import Period
+from auditpack.periods import Period
 from auditpack.controls.result import Status
 from auditpack.imports import import_egress_register
 from auditpack.inventory import parse_inventory

@@ -23,7 +23,7 @@ from auditpack.collectors import windows_probes as ps
 from auditpack.collectors.parsers import windows as parse
 from auditpack.collectors.windows import EVENT_DAYS, script_allowed
 from auditpack.controls.evaluate import evaluate_controls
-from auditpack.controls.evidence_view import Period
+from auditpack.periods import Period
 from auditpack.inventory import parse_inventory
 from auditpack.runner import run_collection
 

@@ -17,7 +17,7 @@ import pytest
 from year_store import build_year
 
 from auditpack.controls.evaluate import evaluate_controls
-from auditpack.controls.evidence_view import Period
+from auditpack.periods import Period
 from auditpack.controls.model import load_catalogue
 from auditpack.jobs import run_rows
 from auditpack.pack import (FINGERPRINT_RECIPE, SHELL_RECIPE, PackError, build_pack, extract_pack, verify_pack,

@@ -30,9 +30,10 @@ from auditpack_lab.peers.sshd import make_client_key, running_sshd, sshd_unavail
 
 from auditpack.collectors import ssh
 from auditpack.collectors.base import CollectContext
-from auditpack.collectors.ssh import SshCollector, command_allowed
+from auditpack.collectors.guard import CommandGuard
+from auditpack.collectors.ssh import SshCollector
 from auditpack.controls.evaluate import evaluate_controls
-from auditpack.controls.evidence_view import Period
+from auditpack.periods import Period
 from auditpack.controls.result import Status
 from auditpack.imports import import_egress_register
 from auditpack.inventory import parse_inventory
@@ -178,7 +179,7 @@ def test_linux_perimeter_firewall_gives_its_real_ruleset_and_host_facts(site):
     [host] = [h for h in parse_inventory(inventory(site)).hosts if h.name == "fw01"]
     found = collect(host)
     sent = [obs.command for items in found.values() for obs in items if obs.kind != "ssh.connection"]
-    assert all(command_allowed(c, SshCollector.allowed_commands) for c in sent)  # read-only, by the list
+    assert all(CommandGuard.for_collector(SshCollector()).allows(c) for c in sent)  # read-only, by the list
     [conn] = found["ssh.connection"]
     assert conn.normalized["host_key"].endswith(site["peers"]["fw01"].fingerprint) and not conn.errors
     [nft] = found["host_firewall.nftables"]

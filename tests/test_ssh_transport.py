@@ -27,7 +27,7 @@ from auditpack_lab.peers.sshd import (
 )
 
 from auditpack.credentials import Secret
-from auditpack.collectors.ssh_transport import SshError, SshSession, SshTarget
+from auditpack.collectors.transports.ssh import SshError, SshSession, SshTarget
 
 pytestmark = pytest.mark.skipif(sshd_unavailable() is not None, reason=str(sshd_unavailable()))
 needs_accounts = pytest.mark.skipif(accounts_unavailable() is not None, reason=str(accounts_unavailable()))

@@ -28,7 +28,7 @@ from auditpack.collectors.parsers.tls import parse_tls_probe
 from auditpack.collectors.registry import collectors_for
 from auditpack.collectors.tls import TlsCollector
 from auditpack.controls.evaluate import evaluate_controls
-from auditpack.controls.evidence_view import Period
+from auditpack.periods import Period
 from auditpack.controls.profiles import Profile
 from auditpack.inventory import InventoryError, parse_inventory
 from auditpack.runner import run_collection

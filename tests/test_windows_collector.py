@@ -19,7 +19,7 @@ from auditpack_lab.windows_hosts import printed
 from auditpack.collectors import windows_probes as ps
 from auditpack.collectors.base import CollectContext
 from auditpack.collectors.windows import EVENT_DAYS, WindowsCollector, probes_for, script_allowed
-from auditpack.collectors.winrm_transport import MAX_SCRIPT
+from auditpack.collectors.transports.winrm import MAX_SCRIPT
 from auditpack.inventory import parse_inventory
 
 USER, PASSWORD = "KCDEMO\\svc-audit", "Alleen-Lezen-2026"
@@ -172,7 +172,7 @@ def test_server_without_security_center_fault_and_missing_cmdlet(tmp_path):
 
 
 def test_every_probe_fits_the_command_line():
-    from auditpack.collectors.winrm_transport import MAX_SCRIPT
+    from auditpack.collectors.transports.winrm import MAX_SCRIPT
 
     assert all(len(script) <= MAX_SCRIPT for script in WindowsCollector.allowed_commands)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from auditpack.controls.evidence_view import Period
+from auditpack.periods import Period
 from auditpack.controls.exceptions import ExceptionEntry
 from auditpack.evidence import Observation
 from auditpack.periods import year_period

@@ -187,6 +187,11 @@ def fine_grained_policy(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def member_account(entry: dict[str, Any]) -> str | None:
+    """The account name of one entry of a group-members search."""
+    return _text(_one(entry, "sAMAccountName"))
+
+
 def group_record(entry: dict[str, Any], transitive_members: list[str]) -> dict[str, Any]:
     return {
         "name": _text(_one(entry, "sAMAccountName")) or _text(_one(entry, "cn")),

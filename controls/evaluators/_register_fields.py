@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from ..evidence_view import EvidenceView
 from ..framework import EvaluationContext, Findings, parse_day
-from ._accounts import Row, closing_day, rows
+from ._common import Row, closing_day, rows
 
 T = TypeVar("T")
 TRUE_WORDS = {"true", "yes", "ja", "y", "j", "1", "waar", "x"}

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from ..evidence_view import EvidenceView
 from ..framework import EvaluationContext, Findings, parse_moment
-from ._accounts import on_register
+from ._common import on_register
 from ._register_fields import dated_rows, label, readable
 
 CONTROL_ID = "O-BRE"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..framework import EvaluationContext, Findings
-from ._accounts import closing_day, evidence_or_gap, rows
+from ._common import closing_day, evidence_or_gap, rows
 from ._register_fields import label, subprocessors_in_use
 
 CONTROL_ID = "O-EEA"

@@ -6,7 +6,8 @@ from datetime import date
 
 from ..evidence_view import EvidenceView
 from ..framework import EvaluationContext, Findings, parse_moment
-from ._accounts import Outcome, Row, badges_in_use, closing_day, first_match, record, require, rows
+from ._common import Outcome, Row, closing_day, record, require, rows
+from ._people import badges_in_use, first_match
 from ._register_fields import dated_rows
 
 CONTROL_ID = "O-KEY"

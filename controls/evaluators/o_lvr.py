@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 
 from ..evidence_view import EvidenceView
 from ..framework import EvaluationContext, Findings, parse_day, parse_moment
-from ._accounts import (Outcome, PersonRows, Row, account_key, evidence_or_gap, find_user, record, require, rows,
-                        snapshot_day, users_by_account)
+from ._common import Outcome, Row, evidence_or_gap, record, require, rows, snapshot_day
+from ._people import PersonRows, account_key, find_user, users_by_account
 from ._register_fields import dated_rows, readable
 
 CONTROL_ID = "O-LVR"

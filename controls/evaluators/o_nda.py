@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from ..framework import EvaluationContext, Findings, parse_day
-from ._accounts import Outcome, PersonRows, Row, matches_any, record, require, rows, snapshot_day
+from ._common import Outcome, Row, record, require, rows, snapshot_day
+from ._people import PersonRows, matches_any
 from ._register_fields import readable
 
 CONTROL_ID = "O-NDA"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from ..framework import EvaluationContext, Findings
-from ._accounts import Outcome, Row, name_key, record, require, snapshot_day
+from ._common import Outcome, Row, record, require, snapshot_day
+from ._people import name_key
 from ._register_fields import dated_rows
 
 CONTROL_ID = "O-NTK"

@@ -7,7 +7,8 @@ from datetime import date
 from typing import Any
 
 from ..framework import EvaluationContext, Findings
-from ._accounts import Outcome, Row, first_match, matches_any, record, require, snapshot_day
+from ._common import Outcome, Row, record, require, snapshot_day
+from ._people import first_match, matches_any
 
 CONTROL_ID = "O-PWD"
 POLICY = "ad.password_policy"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..framework import EvaluationContext, Findings
-from ._accounts import Outcome, badges_in_use, closing_day, name_key, record, require, rows
+from ._common import Outcome, closing_day, record, require, rows
+from ._people import badges_in_use, name_key
 from ._register_fields import is_true
 
 CONTROL_ID = "O-SRV"

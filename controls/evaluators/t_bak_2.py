@@ -6,7 +6,7 @@ from datetime import date
 
 from ..evidence_view import EvidenceView
 from ..framework import EvaluationContext, Findings
-from ._accounts import closing_day, on_register
+from ._common import closing_day, on_register
 from ._register_fields import dated_rows, label, succeeded
 
 CONTROL_ID = "T-BAK-2"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..framework import EvaluationContext, Findings
-from ._accounts import closing_day
+from ._common import closing_day
 from ._backup_days import KIND, DailyRule, collect_runs, completeness, judge_days, ok_results
 
 CONTROL_ID = "T-BAK-4"

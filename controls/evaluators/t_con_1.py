@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..evidence_view import EvidenceView
 from ..framework import EvaluationContext, Findings
-from ._accounts import closing_day, on_register
+from ._common import closing_day, on_register
 from ._register_fields import dated_rows, succeeded
 
 CONTROL_ID = "T-CON-1"

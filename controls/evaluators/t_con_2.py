@@ -6,7 +6,7 @@ from datetime import date
 
 from ..evidence_view import EvidenceView
 from ..framework import EvaluationContext, Findings
-from ._accounts import closing_day
+from ._common import closing_day
 from ._register_fields import dated_rows, readable
 
 CONTROL_ID = "T-CON-2"

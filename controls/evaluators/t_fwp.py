@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from auditpack.collectors.parsers.firewall_rules import EgressRegister, diff_rulesets, justify
-
 from ..evidence_view import EvidenceView
+from ..firewall_rules import EgressRegister, diff_rulesets, justify
 from ..framework import EvaluationContext, Findings
 from ._per_run import host_items_per_run, usable_or_gap
 

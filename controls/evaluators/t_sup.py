@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..evidence_view import EvidenceView
 from ..framework import EvaluationContext, Findings
-from ._accounts import closing_day, on_register, rows
+from ._common import closing_day, on_register, rows
 from ._register_fields import label, readable, subprocessors_in_use
 
 CONTROL_ID = "T-SUP"

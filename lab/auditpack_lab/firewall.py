@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditpack.collectors.parsers.firewall_rules import EgressRegister
+from auditpack.controls.firewall_rules import EgressRegister
 
 from .company import COMPANY_NAME, Company, FirewallRule
 

@@ -17,6 +17,8 @@ from ldap3.core import exceptions as ldap_errors
 
 from auditpack.credentials import Secret
 
+from ..guard import CommandGuard
+
 
 class LdapError(Exception):
     """A connection or bind that failed, said plainly; `unreachable` when the DC never answered."""
@@ -108,8 +110,19 @@ def open_connection(target: LdapTarget, password: Secret | None) -> ldap3.Connec
     return conn
 
 
-def read_entry(conn: ldap3.Connection, dn: str, attributes: list[str]) -> dict[str, Any] | None:
-    """One object by DN (scope base), or None when it does not exist."""
+def describe_search(base: str, search_filter: str, attributes: list[str], scope: str = "subtree",
+                    page_size: int | str | None = None) -> str:
+    """A search as evidence names it and as the guard checks it (page_size a str: a declared template's marker)."""
+    paged = f" page_size={page_size}" if page_size else ""
+    return f"LDAP search base='{base}' scope={scope} filter='{search_filter}' attributes={','.join(attributes)}{paged}"
+
+
+def read_entry(conn: ldap3.Connection, dn: str, attributes: list[str],
+               guard: CommandGuard | None = None) -> dict[str, Any] | None:
+    """One object by DN (scope base), or None when it does not exist. The search passes the guard first
+    (a collector always gives its own; None: not a collector's search)."""
+    if guard is not None:
+        guard.check(describe_search(dn, "(objectClass=*)", attributes, scope="base"))
     try:
         conn.search(dn, "(objectClass=*)", search_scope=ldap3.BASE, attributes=attributes)
     except ldap_errors.LDAPNoSuchObjectResult:
@@ -118,8 +131,10 @@ def read_entry(conn: ldap3.Connection, dn: str, attributes: list[str]) -> dict[s
 
 
 def paged_entries(conn: ldap3.Connection, base: str, search_filter: str, attributes: list[str],
-                  page_size: int) -> Iterator[dict[str, Any]]:
-    """Entries one by one as pages arrive, so memory does not grow with the directory."""
+                  page_size: int, guard: CommandGuard | None = None) -> Iterator[dict[str, Any]]:
+    """Entries one by one as pages arrive, so memory does not grow with the directory; the search passes the guard first."""
+    if guard is not None:
+        guard.check(describe_search(base, search_filter, attributes, page_size=page_size))
     try:
         for answer in conn.extend.standard.paged_search(base, search_filter, search_scope=ldap3.SUBTREE,
                                                         attributes=attributes, paged_size=page_size, generator=True):
@@ -129,8 +144,8 @@ def paged_entries(conn: ldap3.Connection, base: str, search_filter: str, attribu
         return  # an absent container (e.g. no Password Settings Container) holds nothing
 
 
-def default_naming_context(conn: ldap3.Connection) -> str:
-    entry = read_entry(conn, "", ["defaultNamingContext"])
+def default_naming_context(conn: ldap3.Connection, guard: CommandGuard | None = None) -> str:
+    entry = read_entry(conn, "", ["defaultNamingContext"], guard)
     values = (entry or {}).get("attributes", {}).get("defaultNamingContext") or []
     if not values:
         raise LdapError("the DC's rootDSE names no defaultNamingContext; set auditpack_ldap_base")

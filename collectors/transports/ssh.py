@@ -32,6 +32,8 @@ from paramiko.message import Message
 
 from auditpack.credentials import Secret
 
+from ..guard import CommandGuard
+
 # paramiko logs a dropped connection at ERROR level; without a handler Python would print
 # that on stderr, in the middle of a run's progress display. Errors reach the caller as SshError.
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
@@ -118,10 +120,15 @@ class _Hop:
 
 
 class SshSession:
-    """An authenticated SSH connection to one host (through a jump host if given). Use as a context manager."""
+    """An authenticated SSH connection to one host (through a jump host if given). Use as a context manager.
 
-    def __init__(self, target: SshTarget):
+    Every command passes the guard before it is sent; a collector always gives its own
+    (None: the caller is not a collector, such as this transport's tests).
+    """
+
+    def __init__(self, target: SshTarget, guard: CommandGuard | None = None):
         self.target = target
+        self.guard = guard
         self._pinned: dict[tuple[str, str], bytes] = {}  # keys seen in this session: a reconnect must meet the same
         self._broken: str | None = None
         self._hop: _Hop | None = _connect(target, self._pinned)
@@ -145,6 +152,8 @@ class SshSession:
 
         stdin is sent whole before the output is read, so keep it small (a passphrase, say).
         """
+        if self.guard is not None:
+            self.guard.check(command)  # raises CommandRefused: an undeclared command never reaches the channel
         if self._broken is not None:
             raise SshError(self._broken, unreachable=True)
         if self._hop is None:

@@ -16,6 +16,8 @@ from winrm import exceptions as winrm_errors
 from auditpack.credentials import Secret
 from auditpack.inventory import Host
 
+from ..guard import CommandGuard
+
 MAX_SCRIPT = 2400  # pywinrm passes the script as UTF-16 base64 on one cmd.exe line of at most ~8191 characters
 
 
@@ -42,7 +44,10 @@ class Transport(Protocol):
 
 
 class PywinrmTransport:
-    def __init__(self, host: Host, password: Secret | None, timeout: float):
+    """Every script passes the guard before it is sent; a collector always gives its own (None: not a collector's call)."""
+
+    def __init__(self, host: Host, password: Secret | None, timeout: float, guard: CommandGuard | None = None):
+        self.guard = guard
         if not host.user:
             raise WinrmError("no user: set ansible_user (DOMAIN\\user or user@domain)")
         self.endpoint = f"{host.winrm_scheme}://{host.address}:{host.effective_port}/wsman"
@@ -57,6 +62,8 @@ class PywinrmTransport:
         )
 
     def run_ps(self, script: str) -> ScriptOutput:
+        if self.guard is not None:
+            self.guard.check(script)  # raises CommandRefused: an undeclared script is never sent
         if len(script) > MAX_SCRIPT:
             raise WinrmError(f"script of {len(script)} characters exceeds the command-line limit ({MAX_SCRIPT})")
         try:
