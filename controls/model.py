@@ -105,11 +105,10 @@ class Control(BaseModel):
 def load_catalogue(directory: Path = CATALOGUE_DIR) -> dict[str, Control]:
     """Every control of the catalogue; a broken control file, or a message code defined twice, is named with its line."""
     controls = {}
-    shared, file = read_yaml(directory / SHARED_MESSAGES)
-    sources = [(file, shared, validate(SharedMessages, shared, file).messages)]
+    sources = [_shared_messages(directory)]
     for path in sorted(directory.glob("*.yaml")):
         if path.name.startswith("_"):
-            continue
+            continue  # data shared by controls, not a control
         doc, file = read_yaml(path)
         control = validate(Control, doc, file)
         if control.id != path.stem:
@@ -124,11 +123,17 @@ def load_catalogue(directory: Path = CATALOGUE_DIR) -> dict[str, Control]:
 def load_messages(directory: Path = CATALOGUE_DIR) -> dict[str, Message]:
     """Every message code with its texts: the shared ones and each control's (load_catalogue refuses a code twice)."""
     controls = load_catalogue(directory)
-    doc, file = read_yaml(directory / SHARED_MESSAGES)
-    found = dict(validate(SharedMessages, doc, file).messages)
+    found = dict(_shared_messages(directory)[2])
     for control in controls.values():
         found.update(control.messages)
     return found
+
+
+@lru_cache(maxsize=4)
+def _shared_messages(directory: Path) -> tuple[str, Any, dict[str, Message]]:
+    """The shared file's name, document (for line numbers) and messages."""
+    doc, file = read_yaml(directory / SHARED_MESSAGES)
+    return file, doc, validate(SharedMessages, doc, file).messages
 
 
 def _refuse_duplicate_codes(sources: list[tuple[str, Any, dict[str, Message]]]) -> None:
