@@ -1,17 +1,28 @@
-"""The control catalogue as data: what an auditor reads (texts, references, parameters)."""
+"""The control catalogue as data: what an auditor reads (texts, references, parameters, finding texts).
+
+Each control is one file, catalogue/<CONTROL-ID>.yaml, holding everything said
+about it, including under `messages:` the deviation, gap and observation texts
+its evaluator records by code. Texts that several controls share (the generic
+evidence codes and those of the helper modules controls/evaluators/_*.py) live
+in catalogue/_shared_messages.yaml; files whose name starts with "_" are data,
+not controls. A code is defined once in all these files together.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from auditpack.yamlfile import Problem, YamlFileError, locate, read_yaml, validate
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
+SHARED_MESSAGES = "_shared_messages.yaml"
+PLACEHOLDER = re.compile(r"{(\w+)}")
 
 
 class Text(BaseModel):
@@ -21,6 +32,35 @@ class Text(BaseModel):
 
     def in_(self, lang: str) -> str:
         return self.en if lang == "en" else self.nl
+
+
+class Message(Text):
+    """A finding's text in both report languages, with the same {placeholders} (filled from the finding's facts)."""
+
+    @field_validator("nl", "en")
+    @classmethod
+    def _not_blank(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("the text is empty")
+        return text  # returned unchanged: the report shows it exactly as written
+
+    @model_validator(mode="after")
+    def _same_placeholders(self) -> Message:
+        nl, en = set(PLACEHOLDER.findall(self.nl)), set(PLACEHOLDER.findall(self.en))
+        if nl != en:
+            raise ValueError(f"nl and en use different placeholders: {sorted(nl ^ en)}")
+        return self
+
+    def in_language(self, lang: str) -> str:
+        """The text in a report language; an unknown language is an error, never silently Dutch."""
+        return {"nl": self.nl, "en": self.en}[lang]
+
+
+class SharedMessages(BaseModel):
+    """catalogue/_shared_messages.yaml: texts that belong to no single control."""
+
+    model_config = ConfigDict(extra="forbid")
+    messages: dict[str, Message]
 
 
 class Parameter(BaseModel):
@@ -53,6 +93,7 @@ class Control(BaseModel):
     applies_to_roles: list[str] = []
     test_procedure: Procedure
     parameters: dict[str, Parameter] = {}
+    messages: dict[str, Message] = {}   # code -> text, for the findings this control's evaluator records
 
     def parameter_values(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         values = {name: p.default for name, p in self.parameters.items()}
@@ -62,12 +103,49 @@ class Control(BaseModel):
 
 @lru_cache(maxsize=4)
 def load_catalogue(directory: Path = CATALOGUE_DIR) -> dict[str, Control]:
-    """Every control of the catalogue; a broken control file is named with its line and key."""
+    """Every control of the catalogue; a broken control file, or a message code defined twice, is named with its line."""
     controls = {}
+    sources = [_shared_messages(directory)]
     for path in sorted(directory.glob("*.yaml")):
+        if path.name.startswith("_"):
+            continue  # data shared by controls, not a control
         doc, file = read_yaml(path)
         control = validate(Control, doc, file)
         if control.id != path.stem:
             raise YamlFileError([Problem(file, locate(doc, ("id",)), "id", f"{control.id!r} does not match the file name")])
+        sources.append((file, doc, control.messages))
         controls[control.id] = control
+    _refuse_duplicate_codes(sources)
     return controls
+
+
+@lru_cache(maxsize=4)
+def load_messages(directory: Path = CATALOGUE_DIR) -> dict[str, Message]:
+    """Every message code with its texts: the shared ones and each control's (load_catalogue refuses a code twice)."""
+    controls = load_catalogue(directory)
+    found = dict(_shared_messages(directory)[2])
+    for control in controls.values():
+        found.update(control.messages)
+    return found
+
+
+@lru_cache(maxsize=4)
+def _shared_messages(directory: Path) -> tuple[str, Any, dict[str, Message]]:
+    """The shared file's name, document (for line numbers) and messages."""
+    doc, file = read_yaml(directory / SHARED_MESSAGES)
+    return file, doc, validate(SharedMessages, doc, file).messages
+
+
+def _refuse_duplicate_codes(sources: list[tuple[str, Any, dict[str, Message]]]) -> None:
+    """A code means one text: a second definition, in the same catalogue or another file, names both places."""
+    first: dict[str, str] = {}
+    problems = []
+    for file, doc, messages in sources:
+        for code in messages:
+            line = locate(doc, ("messages", code))
+            if code in first:
+                problems.append(Problem(file, line, f"messages.{code}", f"already defined at {first[code]}"))
+            else:
+                first[code] = f"{file}:{line}"
+    if problems:
+        raise YamlFileError(problems)

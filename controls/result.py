@@ -34,7 +34,7 @@ class EvidenceRef:
 class Deviation:
     subject: str          # a host, an account, a backup job…
     date: str             # the day (YYYY-MM-DD) the deviation or gap concerns
-    code: str             # message code, see controls/messages.py and the evaluators' MESSAGES
+    code: str             # message code; its texts are in the catalogue, see controls/messages.py
     facts: dict[str, Any] = field(default_factory=dict)
     evidence: list[str] = field(default_factory=list)  # item ids
 

@@ -1,8 +1,11 @@
 """One pure evaluation module per control, found by its CONTROL_ID.
 
-A module here defines CONTROL_ID, evaluate(ctx) -> Findings, and MESSAGES
-(its deviation texts in nl and en). Helper modules (named with a leading
-underscore) have no CONTROL_ID but may add MESSAGES.
+A module here defines CONTROL_ID and evaluate(ctx) -> Findings; helper modules
+(named with a leading underscore) have no CONTROL_ID. The words of the findings
+they record are not code: each code's nl/en text is in the control's catalogue
+file (catalogue/<CONTROL-ID>.yaml, `messages:`) or, when several controls share
+it, in catalogue/_shared_messages.yaml. So rendering a report needs only the
+catalogue, and this registry only collects evaluate functions.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ import pkgutil
 from collections.abc import Callable
 
 from ..framework import EvaluationContext, Findings
-from ..messages import MESSAGES
 
 EVALUATORS: dict[str, Callable[[EvaluationContext], Findings]] = {}
 
@@ -23,7 +25,3 @@ for _info in pkgutil.iter_modules(__path__):
         if _id in EVALUATORS:
             raise RuntimeError(f"two evaluators for {_id}")
         EVALUATORS[_id] = _module.evaluate
-    for _code, _texts in getattr(_module, "MESSAGES", {}).items():
-        if _code in MESSAGES:
-            raise RuntimeError(f"message code {_code} defined twice")
-        MESSAGES[_code] = _texts

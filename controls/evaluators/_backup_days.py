@@ -40,7 +40,8 @@ class BackupRun:
 
 @dataclass(frozen=True)
 class DailyRule:
-    prefix: str                  # message codes "<prefix>.failed" and "<prefix>.not_repaired"
+    failed_code: str             # the control's message code for a failed day repaired in time
+    not_repaired_code: str       # ... and for one not repaired in time (written out, so the codes can be found)
     ok_results: frozenset[str]   # results that make a day pass
     max_repair_days: int
 
@@ -109,7 +110,7 @@ def _judge_day(findings: Findings, server: str, day: date, runs: list[BackupRun]
     later = success_days[bisect_right(success_days, day):]
     repair_days = (later[0] - day).days if later else None
     repaired = repair_days is not None and repair_days <= rule.max_repair_days
-    findings.deviation(server, day, f"{rule.prefix}.{'failed' if repaired else 'not_repaired'}",
+    findings.deviation(server, day, rule.failed_code if repaired else rule.not_repaired_code,
                        sorted({r.item_id for r in runs}),
                        results=sorted({r.result for r in runs}), jobs=sorted({r.job for r in runs}),
                        next_success=later[0].isoformat() if later else NONE, repair_days=repair_days,

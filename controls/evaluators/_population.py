@@ -9,12 +9,6 @@ from __future__ import annotations
 
 from ..framework import EvaluationContext, Findings
 
-MESSAGES = {
-    "pop.missing": {
-        "nl": "werkplek ontbreekt in {missing_from} (wel in {present_in})",
-        "en": "workstation missing from {missing_from} (present in {present_in})",
-    },
-}
 SOURCE_NAMES = {"inventory": "inventory", "ad": "Active Directory", "console": "anti-virus console"}
 
 

@@ -12,23 +12,6 @@ from ._register_fields import dated_rows, label, readable
 CONTROL_ID = "O-BRE"
 REGISTER = "register.breaches"
 
-MESSAGES = {
-    "bre.late": {
-        "nl": "klant pas {hours} uur na ontdekking van datalek {breach_id} geïnformeerd (maximaal {max_hours} uur)",
-        "en": "customer told only {hours} hours after breach {breach_id} was detected (at most {max_hours} hours)",
-    },
-    "bre.not_notified": {
-        "nl": "klant niet geïnformeerd over datalek {breach_id} (ontdekt {detected_at})",
-        "en": "customer not told about breach {breach_id} (detected {detected_at})",
-    },
-    "bre.before_detection": {
-        "nl": "register onjuist: klant over datalek {breach_id} geïnformeerd op {notified_at}, vóór de ontdekking "
-              "op {detected_at}",
-        "en": "register inconsistent: customer told about breach {breach_id} at {notified_at}, before its "
-              "detection at {detected_at}",
-    },
-}
-
 
 def hours_between(start: datetime, end: datetime) -> float:
     """Hours from start to end; a moment without an offset is read as UTC, as the evidence contract prescribes."""

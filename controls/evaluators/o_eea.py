@@ -10,21 +10,6 @@ CONTROL_ID = "O-EEA"
 SUBPROCESSORS = "register.subprocessors"
 LOCATIONS = "register.processing_locations"
 
-MESSAGES = {
-    "eea.subprocessor_outside": {
-        "nl": "subverwerker {name} ({service}) verwerkt gegevens in {country}, buiten de EER",
-        "en": "sub-processor {name} ({service}) processes data in {country}, outside the EEA",
-    },
-    "eea.location_outside": {
-        "nl": "systeem {system} verwerkt gegevens in {country}, buiten de EER",
-        "en": "system {system} processes data in {country}, outside the EEA",
-    },
-    "eea.no_country": {
-        "nl": "voor {what} is geen land van verwerking vastgelegd",
-        "en": "no processing country is recorded for {what}",
-    },
-}
-
 
 def _judge(ctx: EvaluationContext, findings: Findings, subject: str, country: str, ids: list[str],
            outside_code: str, **facts: str) -> None:

@@ -15,19 +15,6 @@ BADGES = "register.badges"
 LOG = "register.badge_log"
 LOG_SUBJECT = "badge log"
 
-MESSAGES = {
-    "key.generic_holder": {
-        "nl": "elektronische sleutel {badge_id} staat niet op naam van een persoon (houder: {holder})",
-        "en": "electronic key {badge_id} is not issued to a person (holder: {holder})",
-    },
-    "key.log_gap": {
-        "nl": "het badgelogboek bevat geen registraties tussen {from} en {to} ({days} dagen; ten hoogste {allowed} "
-              "dagen is toegestaan)",
-        "en": "the badge log holds no records between {from} and {to} ({days} days; at most {allowed} days "
-              "is allowed)",
-    },
-}
-
 
 def log_gaps(event_days: set[date], first: date, last: date, max_gap: int) -> list[tuple[date, date]]:
     """Stretches longer than max_gap days between the period start, each day with records, and the last day seen.

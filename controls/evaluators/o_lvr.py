@@ -17,57 +17,6 @@ USERS = "ad.users"
 DISABLED = "ad.account_disabled_events"
 BADGES = "register.badges"
 
-MESSAGES = {
-    "lvr.enabled": {
-        "nl": "account staat {days} dagen na de laatste werkdag ({last_day}) nog aan (AD-momentopname van {snapshot})",
-        "en": "account still enabled {days} days after the last working day ({last_day}) (AD snapshot of {snapshot})",
-    },
-    "lvr.disabled_late": {
-        "nl": "account pas op {disabled_on} geblokkeerd, {delay} dagen na de laatste werkdag ({last_day}); "
-              "toegestaan is {allowed} dag(en)",
-        "en": "account only disabled on {disabled_on}, {delay} days after the last working day ({last_day}); "
-              "{allowed} day(s) allowed",
-    },
-    "lvr.disabled_date_unknown": {
-        "nl": "account is geblokkeerd, maar de datum waarop is onbekend: het verzamelde beveiligingslogboek bevat "
-              "geen gebeurtenis 4725 voor dit account, dus of het op tijd gebeurde blijkt niet",
-        "en": "account is disabled, but the date it was disabled is unknown: the collected security log holds no "
-              "event 4725 for this account, so whether it happened in time cannot be shown",
-    },
-    "lvr.state_unknown": {
-        "nl": "de nieuwste AD-momentopname ({snapshot}) valt niet na de uiterste blokkeerdatum ({deadline}) en er is "
-              "geen gebeurtenis 4725: of het account op tijd is geblokkeerd, blijkt niet",
-        "en": "the newest AD snapshot ({snapshot}) is not later than the deadline for blocking ({deadline}) and there "
-              "is no event 4725: whether the account was blocked in time cannot be shown",
-    },
-    "lvr.logon_after": {
-        "nl": "na de laatste werkdag ({last_day}) nog aangemeld: laatste aanmelding volgens AD {last_logon}; "
-              "lastLogonTimestamp kan tot 14 dagen achterlopen, dus dit is een ondergrens en de werkelijke "
-              "laatste aanmelding kan later zijn",
-        "en": "logged on after the last working day ({last_day}): last logon according to AD {last_logon}; "
-              "lastLogonTimestamp can lag up to 14 days behind, so this is a lower bound and the real last "
-              "logon may be later",
-    },
-    "lvr.no_badge": {
-        "nl": "het badgeregister bevat geen sleutel van deze vertrokken medewerker: blokkeren en inleveren blijken niet",
-        "en": "the badge register holds no key of this leaver: blocking and handing in cannot be shown",
-    },
-    "lvr.badge_not_blocked": {
-        "nl": "elektronische sleutel {badge_id} is niet geblokkeerd (geen blokkeerdatum)",
-        "en": "electronic key {badge_id} was not blocked (no blocking date)",
-    },
-    "lvr.badge_blocked_late": {
-        "nl": "elektronische sleutel {badge_id} pas op {blocked_on} geblokkeerd, {delay} dagen na de laatste "
-              "werkdag ({last_day}); toegestaan is {allowed} dag(en)",
-        "en": "electronic key {badge_id} only blocked on {blocked_on}, {delay} days after the last working day "
-              "({last_day}); {allowed} day(s) allowed",
-    },
-    "lvr.badge_not_returned": {
-        "nl": "elektronische sleutel {badge_id} is niet ingeleverd (geen inleverdatum)",
-        "en": "electronic key {badge_id} was not handed in (no return date)",
-    },
-}
-
 
 @dataclass(frozen=True)
 class Leaver:

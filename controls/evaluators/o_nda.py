@@ -13,20 +13,6 @@ CONTROL_ID = "O-NDA"
 NDA = "register.nda"
 USERS = "ad.users"
 
-MESSAGES = {
-    "nda.missing": {
-        "nl": "geen getekende geheimhoudingsverklaring in het register voor dit ingeschakelde account "
-              "(aangemaakt {created})",
-        "en": "no signed confidentiality agreement in the register for this enabled account (created {created})",
-    },
-    "nda.late": {
-        "nl": "geheimhoudingsverklaring pas getekend op {signed_on}, {days} dagen nadat het account werd aangemaakt "
-              "({created}); toegestaan is {allowed} dagen",
-        "en": "confidentiality agreement only signed on {signed_on}, {days} days after the account was created "
-              "({created}); {allowed} days allowed",
-    },
-}
-
 
 def first_signature(nda_rows: PersonRows, user: Row) -> date | None:
     """The earliest signing date among the register rows for this user."""

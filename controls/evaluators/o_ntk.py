@@ -13,19 +13,6 @@ CONTROL_ID = "O-NTK"
 GROUPS = "ad.groups"
 REVIEWS = "register.access_reviews"
 
-MESSAGES = {
-    "ntk.never_reviewed": {
-        "nl": "de toegang via deze groep ({members} leden) is tot en met {until} nooit beoordeeld",
-        "en": "access through this group ({members} members) was never reviewed up to {until}",
-    },
-    "ntk.review_stale": {
-        "nl": "de laatste toegangsbeoordeling van deze groep ({members} leden) was op {last_review}, {age} dagen "
-              "voor {until}; ten hoogste {allowed} dagen is toegestaan",
-        "en": "the last access review of this group ({members} members) was on {last_review}, {age} days before "
-              "{until}; at most {allowed} days is allowed",
-    },
-}
-
 
 def last_review(reviews: list[tuple[Row, date]], group: str, until: date) -> date | None:
     """The newest review of the group on or before the given day; later reviews cannot evidence the period."""

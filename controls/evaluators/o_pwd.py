@@ -15,47 +15,6 @@ POLICY = "ad.password_policy"
 FINE_GRAINED = "ad.fine_grained_policies"
 USERS = "ad.users"
 
-MESSAGES = {
-    "pwd.min_length": {
-        "nl": "minimale wachtwoordlengte is {value}, vereist is ten minste {required}",
-        "en": "minimum password length is {value}, at least {required} is required",
-    },
-    "pwd.complexity": {
-        "nl": "de complexiteitseisen voor wachtwoorden staan uit",
-        "en": "password complexity requirements are switched off",
-    },
-    "pwd.max_age_never": {
-        "nl": "wachtwoorden verlopen nooit (geen maximale leeftijd ingesteld); vereist is wijzigen binnen {required} dagen",
-        "en": "passwords never expire (no maximum age set); a change within {required} days is required",
-    },
-    "pwd.max_age": {
-        "nl": "maximale wachtwoordleeftijd is {value} dagen, vereist is ten hoogste {required}",
-        "en": "maximum password age is {value} days, at most {required} is required",
-    },
-    "pwd.lockout_off": {
-        "nl": "accountvergrendeling staat uit (drempel 0), zodat wachtwoorden onbeperkt geraden kunnen worden; "
-              "vereist is vergrendelen na ten hoogste {required} mislukte pogingen",
-        "en": "account lockout is off (threshold 0), so passwords can be guessed without limit; "
-              "locking after at most {required} failed attempts is required",
-    },
-    "pwd.lockout_high": {
-        "nl": "account wordt pas na {value} mislukte pogingen vergrendeld, vereist is ten hoogste {required}",
-        "en": "account locks only after {value} failed attempts, at most {required} is required",
-    },
-    "pwd.never_expires": {
-        "nl": "het wachtwoord van dit ingeschakelde account verloopt nooit en het account valt onder geen toegestaan patroon",
-        "en": "the password of this enabled account never expires and the account matches no allowed pattern",
-    },
-    "pwd.not_required": {
-        "nl": "dit ingeschakelde account mag zonder wachtwoord bestaan (PASSWD_NOTREQD)",
-        "en": "this enabled account may exist without a password (PASSWD_NOTREQD)",
-    },
-    "pwd.generic": {
-        "nl": "ingeschakeld account met een algemene naam (patroon {pattern}): geen persoonlijke inlog",
-        "en": "enabled account with a generic name (pattern {pattern}): not a personal login",
-    },
-}
-
 Failure = tuple[str, dict[str, Any]] | None
 
 

@@ -8,17 +8,6 @@ from ..framework import EvaluationContext, Findings, parse_moment
 
 CONTROL_ID = "O-RET"
 
-MESSAGES = {
-    "ret.too_old": {
-        "nl": "oudste bestand is van {oldest} ({days} dagen oud, maximaal {limit})",
-        "en": "oldest file dates from {oldest} ({days} days old, at most {limit})",
-    },
-    "ret.too_old_counted": {
-        "nl": "oudste bestand is van {oldest} ({days} dagen oud, maximaal {limit}); {files} bestanden zijn te oud",
-        "en": "oldest file dates from {oldest} ({days} days old, at most {limit}); {files} files are too old",
-    },
-}
-
 
 def evaluate(ctx: EvaluationContext) -> Findings:
     findings = Findings()

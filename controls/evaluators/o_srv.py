@@ -10,15 +10,6 @@ from ._register_fields import is_true
 CONTROL_ID = "O-SRV"
 BADGES = "register.badges"
 
-MESSAGES = {
-    "srv.role": {
-        "nl": "sleutel {badge_id} van {holder} (rol: {role}) opent de serverruimte; alleen de rollen {allowed} "
-              "mogen daar binnen",
-        "en": "key {badge_id} of {holder} (role: {role}) opens the server room; only the roles {allowed} "
-              "may enter it",
-    },
-}
-
 
 def evaluate(ctx: EvaluationContext) -> Findings:
     findings = Findings()

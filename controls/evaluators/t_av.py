@@ -10,18 +10,6 @@ from ._population import reconcile_population, short_name
 
 CONTROL_ID = "T-AV"
 
-MESSAGES = {
-    "av.not_in_console": {"nl": "werkplek niet bekend in de antivirusconsole", "en": "workstation not known to the anti-virus console"},
-    "av.silent": {"nl": "geen contact met de console sinds {last_contact} ({days} dagen)",
-                  "en": "no contact with the console since {last_contact} ({days} days)"},
-    "av.signatures_old": {"nl": "virusdefinities van {signature_date} zijn {days} dagen oud (maximaal {limit})",
-                          "en": "signatures of {signature_date} are {days} days old (at most {limit})"},
-    "av.signatures_unknown": {"nl": "datum van de virusdefinities onbekend", "en": "signature date unknown"},
-    "av.realtime_off": {"nl": "realtimebescherming staat uit ({product})", "en": "real-time protection is off ({product})"},
-    "av.unresolved": {"nl": "detectie {threat} op {host} om {time} niet opgelost (actie: {action})",
-                      "en": "detection {threat} on {host} at {time} not resolved (action: {action})"},
-}
-
 
 def _console_entry(snapshot: EvidenceView | None, host: str) -> dict | None:
     if snapshot is None:

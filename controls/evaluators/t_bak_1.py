@@ -8,25 +8,6 @@ from ._backup_days import KIND, DailyRule, collect_runs, completeness, judge_day
 
 CONTROL_ID = "T-BAK-1"
 
-MESSAGES = {
-    "bak1.failed": {
-        "nl": "geen geslaagde back-up, alleen {results} (job {jobs}); hersteld door een geslaagde back-up "
-              "op {next_success}, {repair_days} dag(en) later",
-        "en": "no successful backup, only {results} (job {jobs}); repaired by a successful backup "
-              "on {next_success}, {repair_days} day(s) later",
-    },
-    "bak1.not_repaired": {
-        "nl": "geen geslaagde back-up, alleen {results} (job {jobs}), en niet binnen {max_repair_days} dag(en) "
-              "hersteld (eerstvolgende geslaagde back-up: {next_success})",
-        "en": "no successful backup, only {results} (job {jobs}), and not repaired within {max_repair_days} "
-              "day(s) (next successful backup: {next_success})",
-    },
-    "bak1.no_servers": {
-        "nl": "geen back-upruns verzameld en geen server in de inventaris: de populatie is onbekend",
-        "en": "no backup runs collected and no server in the inventory: the population is unknown",
-    },
-}
-
 
 def evaluate(ctx: EvaluationContext) -> Findings:
     findings = Findings()
@@ -40,6 +21,6 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         return findings
     # servers that only the backup tool knows are tested too: a backup of an unlisted server is still a server
     findings.completeness = completeness(inventory, with_runs)
-    rule = DailyRule("bak1", ok_results(ctx.params), ctx.params["max_repair_days"])
+    rule = DailyRule("bak1.failed", "bak1.not_repaired", ok_results(ctx.params), ctx.params["max_repair_days"])
     judge_days(ctx, findings, inventory | with_runs, runs, rule)
     return findings

@@ -12,17 +12,6 @@ from ._register_fields import dated_rows, label, succeeded
 CONTROL_ID = "T-BAK-2"
 REGISTER = "register.restore_tests"
 
-MESSAGES = {
-    "bak2.interval": {
-        "nl": "{days} dagen tussen {from} en {to} zonder geslaagde hersteltest (maximaal {max_interval_days})",
-        "en": "{days} days between {from} and {to} without a successful restore test (at most {max_interval_days})",
-    },
-    "bak2.failed": {
-        "nl": "hersteltest van {server} mislukt",
-        "en": "restore test of {server} failed",
-    },
-}
-
 
 def intervals(ctx: EvaluationContext, success_days: list[date]) -> list[tuple[date, date]]:
     """Period start -> each successful test -> the last day evaluated; empty stretches (a test on an edge) drop out."""

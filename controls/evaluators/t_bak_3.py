@@ -13,13 +13,6 @@ from ._register_fields import dated_rows
 CONTROL_ID = "T-BAK-3"
 REGISTER = "register.backup_reports"
 
-MESSAGES = {
-    "bak3.no_report": {
-        "nl": "geen back-uprapportage verstuurd in week {week} ({from} t/m {to})",
-        "en": "no backup report sent in week {week} ({from} to {to})",
-    },
-}
-
 
 def week_label(day: date) -> str:
     year, week, _ = day.isocalendar()

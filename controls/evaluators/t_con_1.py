@@ -11,17 +11,6 @@ CONTROL_ID = "T-CON-1"
 REGISTER = "register.generator_tests"
 SUBJECT = "generator"
 
-MESSAGES = {
-    "con1.failed": {
-        "nl": "test van het noodaggregaat mislukt",
-        "en": "emergency generator test failed",
-    },
-    "con1.too_few": {
-        "nl": "{successful} geslaagde test(s) van het noodaggregaat in de periode, vereist is {required}",
-        "en": "{successful} successful emergency generator test(s) in the period, {required} required",
-    },
-}
-
 
 @on_register(REGISTER)
 def evaluate(ctx: EvaluationContext, findings: Findings, register: EvidenceView, ids: list[str]) -> None:

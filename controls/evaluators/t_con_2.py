@@ -14,23 +14,6 @@ REGISTER = "register.continuity_reviews"
 ATTACHMENT = "manual.evidence"
 SUBJECT = "continuity_review"
 
-MESSAGES = {
-    "con2.no_evidence": {
-        "nl": "geen register van continuïteitsreviews ingelezen en geen document bij T-CON-2 gevoegd",
-        "en": "no continuity review register imported and no document attached to T-CON-2",
-    },
-    "con2.none": {
-        "nl": "geen externe continuïteitsreview vastgelegd op of vóór {as_of}",
-        "en": "no external continuity review recorded on or before {as_of}",
-    },
-    "con2.too_old": {
-        "nl": "de laatste externe continuïteitsreview is van {latest}, {age_days} dagen vóór {as_of} "
-              "(maximaal {max_age_days})",
-        "en": "the latest external continuity review dates from {latest}, {age_days} days before {as_of} "
-              "(at most {max_age_days})",
-    },
-}
-
 
 def review_dates(ctx: EvaluationContext, findings: Findings) -> tuple[list[date], list[EvidenceView]]:
     """Review dates from the register and from documents attached to this control, with the items they came from."""

@@ -13,19 +13,6 @@ LINUX_KINDS = ("host_firewall.nftables", "host_firewall.iptables", "host_firewal
 WINDOWS_KIND = "windows.firewall_profiles"
 WINDOWS_PROFILES = ("domain", "private", "public")
 
-MESSAGES = {
-    "fw.inbound_open": {
-        "nl": "inkomend verkeer wordt standaard toegelaten voor {families} (uitgelezen: {backends}; "
-              "geen input-keten weigert onbekende pakketten)",
-        "en": "inbound traffic is accepted by default for {families} (read: {backends}; "
-              "no input chain refuses unmatched packets)",
-    },
-    "fw.windows_profile": {
-        "nl": "Windows Firewall-profiel {profiles} staat uit of laat inkomend verkeer standaard toe",
-        "en": "Windows Firewall profile {profiles} is off or allows inbound traffic by default",
-    },
-}
-
 
 def inbound_defaults(items: list[EvidenceView]) -> dict[str, str]:
     """Default inbound verdict per address family over every firewall backend read on the host."""

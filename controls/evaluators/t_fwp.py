@@ -12,19 +12,6 @@ RULESET = "firewall.ruleset"
 EGRESS = "register.egress"
 LINUX_KINDS = ("host_firewall.nftables", "host_firewall.iptables", "host_firewall.ip6tables")
 
-MESSAGES = {
-    "fwp.default_open": {
-        "nl": "{direction} verkeer wordt standaard toegelaten ({detail})",
-        "en": "{direction} traffic is allowed by default ({detail})",
-    },
-    "fwp.any_to_any": {"nl": "regel {rule} staat alles naar alles toe", "en": "rule {rule} allows anything to anything"},
-    "fwp.unjustified": {"nl": "regel {rule} ({summary}) heeft geen reden in het egress-register",
-                        "en": "rule {rule} ({summary}) has no reason in the egress register"},
-    "fwp.rule_added": {"nl": "regel toegevoegd: {rule} ({summary})", "en": "rule added: {rule} ({summary})"},
-    "fwp.rule_removed": {"nl": "regel verwijderd: {rule} ({summary})", "en": "rule removed: {rule} ({summary})"},
-    "fwp.rule_changed": {"nl": "regel gewijzigd: {rule} ({fields}), nu {summary}",
-                         "en": "rule changed: {rule} ({fields}), now {summary}"},
-}
 DIRECTIONS = {"inbound": {"nl": "inkomend", "en": "inbound"}, "outbound": {"nl": "uitgaand", "en": "outbound"}}
 
 

@@ -8,17 +8,6 @@ from ._per_run import host_items_per_run, usable_or_gap
 CONTROL_ID = "T-LOG-1"
 KINDS = ("windows.audit_policy", "windows.security_log")
 
-MESSAGES = {
-    "log1.subcategory": {
-        "nl": "auditbeleid mist {missing}",
-        "en": "audit policy lacks {missing}",
-    },
-    "log1.log_size": {
-        "nl": "Security-logboek is maximaal {size_mb} MB, vereist is {required_mb} MB",
-        "en": "Security log maximum size is {size_mb} MB, {required_mb} MB required",
-    },
-}
-
 
 def _missing(subcategories: dict, required: list[dict]) -> list[str]:
     missing = []

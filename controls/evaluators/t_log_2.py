@@ -10,25 +10,6 @@ CONTROL_ID = "T-LOG-2"
 DAILY = "windows.security_events_daily"
 LOG = "windows.security_log"
 
-MESSAGES = {
-    "log2.no_logons": {
-        "nl": "{count} aanmeldgebeurtenissen (4624) op deze dag, terwijl het logboek de dag dekt: een gat in de logging",
-        "en": "{count} logon events (4624) on this day although the log covers it: a gap in logging",
-    },
-    "log2.cleared": {
-        "nl": "Security-logboek gewist (1102) om {time} door {by}",
-        "en": "Security log cleared (1102) at {time} by {by}",
-    },
-    "log2.policy_changed": {
-        "nl": "auditbeleid gewijzigd (4719) om {time} door {by}",
-        "en": "audit policy changed (4719) at {time} by {by}",
-    },
-    "log2.retention": {
-        "nl": "oudste record is {days} dagen oud, bewaartermijn is {required} dagen",
-        "en": "oldest record is {days} days old, retention requires {required} days",
-    },
-}
-
 
 def _coverage(ctx: EvaluationContext, host: str) -> tuple[dict[date, int], list[tuple[date, date]], list[str]]:
     """Logons per day, the spans the log reads covered, and the item ids, over every read of this host."""

@@ -11,27 +11,6 @@ CONTROL_ID = "T-SUP"
 REGISTER = "register.subprocessors"
 REGISTER_SUBJECT = "register"
 
-MESSAGES = {
-    "sup.no_agreement": {
-        "nl": "geen getekende verwerkersovereenkomst vastgelegd met subverwerker {name} ({service})",
-        "en": "no signed processor agreement recorded with sub-processor {name} ({service})",
-    },
-    "sup.signed_late": {
-        "nl": "verwerkersovereenkomst met subverwerker {name} ({service}) pas getekend op {signed_on}, na {as_of}",
-        "en": "processor agreement with sub-processor {name} ({service}) only signed on {signed_on}, after {as_of}",
-    },
-    "sup.review_overdue": {
-        "nl": "het register van subverwerkers is voor het laatst beoordeeld op {last_reviewed}, {age_days} dagen "
-              "vóór {as_of} (maximaal {max_age_days})",
-        "en": "the sub-processor register was last reviewed on {last_reviewed}, {age_days} days before {as_of} "
-              "(at most {max_age_days})",
-    },
-    "sup.never_reviewed": {
-        "nl": "het register van subverwerkers vermeldt geen beoordeling op of vóór {as_of}",
-        "en": "the sub-processor register records no review on or before {as_of}",
-    },
-}
-
 
 def _test_agreements(ctx: EvaluationContext, findings: Findings, register: EvidenceView, ids: list[str]) -> None:
     last = closing_day(ctx)

@@ -9,15 +9,6 @@ from ..framework import EvaluationContext, Findings, parse_moment
 CONTROL_ID = "T-TLS"
 VERSIONS = ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
 
-MESSAGES = {
-    "tls.plaintext": {"nl": "dienst is onversleuteld bereikbaar", "en": "service is reachable without encryption"},
-    "tls.old_version": {"nl": "onderhandelde {protocol}, vereist is minstens {required}", "en": "negotiated {protocol}, at least {required} required"},
-    "tls.invalid_certificate": {"nl": "certificaat is niet geldig", "en": "certificate is not valid"},
-    "tls.expired": {"nl": "certificaat verlopen op {not_after}", "en": "certificate expired on {not_after}"},
-    "tls.expires_soon": {"nl": "certificaat verloopt op {not_after} (over {days} dagen)", "en": "certificate expires on {not_after} (in {days} days)"},
-    "tls.probe_failed": {"nl": "eindpunt niet getoetst: {error}", "en": "endpoint not tested: {error}"},
-}
-
 
 def _version_rank(protocol: str | None) -> int:
     return VERSIONS.index(protocol) if protocol in VERSIONS else -1

@@ -1,0 +1,181 @@
+"""Every control's evidence scenarios (tests/scenarios/<CONTROL-ID>/*.yaml): build the evidence, evaluate, compare.
+
+A scenario lists all its expected deviations, gaps and observations, so a missing or an extra finding fails.
+Every control in the catalogue needs at least one *pass* and one *fail* scenario; see tests/scenarios/README.md.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from evidence_factory import AFTER_2026, evaluate, item, register, run
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
+
+from auditpack.controls.evidence_view import EvidenceView, Period, RunView
+from auditpack.controls.model import load_catalogue
+from auditpack.controls.result import ControlResult, Deviation, Status
+from auditpack.periods import period_from_options, year_period
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+CATALOGUE = load_catalogue()
+
+
+class TextDates(SafeConstructor):
+    """Dates stay text, as they are in stored evidence (JSON); YAML would otherwise turn 2026-03-10 into a date."""
+
+
+TextDates.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt key must not silently mean "expect nothing"
+
+
+class Span(Strict):
+    first: date
+    last: date
+
+
+class Run(Strict):
+    seq: int
+    day: str
+    hosts: dict[str, list[str]]
+    status: dict[str, str] = {}
+
+
+class Evidence(Strict):
+    """One evidence item (kind + normalized) or one imported register (register + rows)."""
+
+    kind: str | None = None
+    normalized: Any = None
+    host: str = "registers"
+    day: str | None = None
+    seq: int = 1
+    status: str = "ok"
+    errors: list[str] = []
+    register_name: str | None = Field(None, alias="register")  # "register" itself is taken by pydantic's BaseModel
+    rows: list[dict[str, Any]] = []
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Evidence:
+        if (self.kind is None) == (self.register_name is None):
+            raise ValueError("give either kind (with normalized) or register (with rows)")
+        return self
+
+    def view(self) -> EvidenceView:
+        if self.register_name is not None:
+            return register(self.register_name, self.rows, **({"day": self.day} if self.day else {}))
+        return item(self.kind, self.normalized, self.host, self.day or "2026-06-01", self.seq, self.status, tuple(self.errors))
+
+
+class Finding(Strict):
+    subject: str
+    date: str
+    code: str
+    facts: dict[str, Any] | None = None  # when given, the finding's facts must be exactly these
+
+    def matches(self, found: Deviation) -> bool:
+        return (self.subject, self.date, self.code) == (found.subject, found.date, found.code) and \
+            (self.facts is None or self.facts == found.facts)
+
+
+class Expect(Strict):
+    status: Literal["effective", "effective_with_deviations", "not_effective", "not_evidenced", "not_applicable"]
+    tested: int | None = None
+    population: list[str] | None = None
+    deviations: list[Finding] = []
+    gaps: list[Finding] = []
+    observations: list[Finding] = []
+
+
+class Scenario(Strict):
+    control: str
+    params: dict[str, Any] = {}
+    period: int | Span = 2026
+    today: date = AFTER_2026
+    runs: list[Run] = []
+    evidence: list[Evidence] = []
+    expect: Expect
+
+    def period_view(self) -> Period:
+        if isinstance(self.period, int):
+            return year_period(self.period)
+        return period_from_options(None, self.period.first, self.period.last, self.period.first.year)
+
+    def run_views(self) -> list[RunView]:
+        return [run(r.seq, r.day, r.hosts, r.status) for r in self.runs]
+
+    def result(self) -> ControlResult:
+        return evaluate(self.control, [e.view() for e in self.evidence], self.run_views(), period=self.period_view(),
+                        today=self.today, **self.params)
+
+
+def load(path: Path) -> Scenario:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Constructor = TextDates
+    return Scenario.model_validate(yaml.load(path.read_text(encoding="utf-8")))
+
+
+def unmatched(expected: list[Finding], found: list[Deviation]) -> tuple[list[Finding], list[Deviation]]:
+    """Expected findings not found, and found findings not expected (each expectation matches one finding)."""
+    left = list(found)
+    missing = []
+    for want in expected:
+        hit = next((f for f in left if want.matches(f)), None)
+        if hit is None:
+            missing.append(want)
+        else:
+            left.remove(hit)
+    return missing, left
+
+
+FILES = sorted(SCENARIOS.glob("*/*.yaml"))
+
+
+def test_scenarios_exist():
+    assert len(FILES) >= 2 * len(CATALOGUE)
+
+
+@pytest.mark.parametrize("control_id", sorted(CATALOGUE))
+def test_every_control_has_a_pass_and_a_fail_scenario(control_id):
+    names = [p.name for p in (SCENARIOS / control_id).glob("*.yaml")]
+    assert any("pass" in n for n in names), f"add tests/scenarios/{control_id}/<name>_pass.yaml (see tests/scenarios/README.md)"
+    assert any("fail" in n for n in names), f"add tests/scenarios/{control_id}/<name>_fail.yaml (see tests/scenarios/README.md)"
+
+
+def test_every_scenario_folder_is_a_control():
+    folders = {p.name for p in SCENARIOS.iterdir() if p.is_dir()}
+    assert folders - set(CATALOGUE) == set()
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f"{p.parent.name}/{p.stem}" for p in FILES])
+def test_scenario(path):
+    scenario = load(path)
+    assert scenario.control == path.parent.name, "a scenario lives in the folder of its control"
+    assert path.read_text(encoding="utf-8").startswith("# "), "a scenario starts with a one-line comment saying what it shows"
+    want = scenario.expect
+    if "pass" in path.stem:
+        assert want.status == Status.EFFECTIVE and not (want.deviations or want.gaps), "a pass scenario expects a clean pass"
+    if "fail" in path.stem:
+        assert want.status != Status.EFFECTIVE and (want.deviations or want.gaps), "a fail scenario names what fails"
+
+    result = scenario.result()
+    problems = []
+    for bucket in ("deviations", "gaps", "observations"):
+        missing, extra = unmatched(getattr(want, bucket), getattr(result, bucket))
+        problems += [f"{bucket}: expected, not found: {m.model_dump(exclude_none=True)}" for m in missing]
+        problems += [f"{bucket}: found, not expected: {{subject: {e.subject}, date: {e.date}, code: {e.code}, facts: {e.facts}}}"
+                     for e in extra]
+    assert not problems, "\n".join(problems)
+    assert result.status == want.status
+    if want.tested is not None:
+        assert result.tested == want.tested
+    if want.population is not None:
+        assert result.population == want.population
+    for finding in result.deviations + result.gaps + result.observations:
+        assert finding.text("nl") and finding.text("en")  # every finding renders in both languages
