@@ -8,4 +8,8 @@ class AuditpackError(Exception):
 
     def __init__(self, message: str, problems: list[str] | None = None):
         super().__init__(message)
+        self.message = message
         self.problems = list(problems or [])
+
+    def __str__(self) -> str:  # the located lines say where and what; the message heads them on the console
+        return "\n".join(str(p) for p in self.problems) if self.problems else self.message

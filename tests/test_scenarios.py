@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 
-from auditpack.controls.evidence_view import EvidenceView, Period, RunView
+from auditpack.controls.evidence_view import EvidenceView, RunView
+from auditpack.periods import Period
 from auditpack.controls.model import load_catalogue
 from auditpack.controls.result import ControlResult, Deviation, Status
 from auditpack.periods import period_from_options, year_period

@@ -251,7 +251,7 @@ def print_results(results: list[ControlResult], lang: str) -> None:
 def print_error(exc: AuditpackError) -> None:
     """The one way an expected fault is shown: what, then each located problem on a line of its own."""
     if exc.problems:
-        err_console.print(f"{exc} has {len(exc.problems)} problem(s):", style="red bold", markup=False, highlight=False)
+        err_console.print(f"{exc.message} has {len(exc.problems)} problem(s):", style="red bold", markup=False, highlight=False)
         for problem in exc.problems:
             err_console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
     else:
