@@ -42,6 +42,7 @@ from auditpack import __version__
 from auditpack.reports.document import evidence_item_ids
 
 from .canonical import iso, sha256_hex, utcnow
+from .errors import AuditpackError
 from .signing import (ALGORITHM, PublicKey, SigningKey, SigningKeyError, fingerprint, load_public_key, public_key_pem,
                       sign, verify_signature)
 from .store import EvidenceStore, StoreError
@@ -71,7 +72,7 @@ SHELL_RECIPE = (
 FINGERPRINT_RECIPE = "openssl pkey -pubin -in KEY.pub -outform DER | tail -c 32 | openssl dgst -sha256 -binary | openssl base64 -A"
 
 
-class PackError(Exception):
+class PackError(AuditpackError):
     """A pack that cannot be built or read, said in words."""
 
 

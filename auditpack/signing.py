@@ -22,6 +22,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from .errors import AuditpackError
 from .keyfiles import KeyFileError, read_or_create
 
 KEY_ENV = "AUDITPACK_SIGNING_KEY"
@@ -31,7 +32,7 @@ SigningKey = Ed25519PrivateKey
 PublicKey = Ed25519PublicKey
 
 
-class SigningKeyError(Exception):
+class SigningKeyError(AuditpackError):
     """A key that cannot be used, said in words an operator can act on."""
 
 
