@@ -19,7 +19,7 @@ from auditpack.controls.exceptions import ExceptionEntry
 from auditpack.controls.model import Control, load_catalogue
 from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
 from auditpack.controls.result import ControlResult
-from auditpack.reports.atomic import write_atomic
+from auditpack.atomic import write_atomic
 from auditpack.reports.document import build_document
 from auditpack.reports.html import render_report_html
 from auditpack.reports.json_export import write_json

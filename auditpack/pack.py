@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import re
 import shutil
 import stat
@@ -36,11 +35,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from hashlib import sha256
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from auditpack import __version__
 from auditpack.reports.document import evidence_item_ids
 
+from .atomic import atomic_path
 from .canonical import iso, sha256_hex, utcnow
 from .errors import AuditpackError
 from .signing import (ALGORITHM, PublicKey, SigningKey, SigningKeyError, fingerprint, load_public_key, public_key_pem,
@@ -129,13 +129,19 @@ def _bytes_entry(path: str, data: bytes) -> _Entry:
     return _Entry(path, sha256_hex(data), len(data), data=data)
 
 
-def _file_entry(path: str, source: Path) -> _Entry:
+def _hash_stream(handle: BinaryIO) -> tuple[str, int]:
+    """SHA-256 and size of what is left to read, a chunk at a time: blobs and packs can be larger than memory."""
     digest, size = sha256(), 0
+    while chunk := handle.read(CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _file_entry(path: str, source: Path) -> _Entry:
     with open(source, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return _Entry(path, digest.hexdigest(), size, source=source)
+        sha, size = _hash_stream(handle)
+    return _Entry(path, sha, size, source=source)
 
 
 def _zip_info(path: str) -> zipfile.ZipInfo:
@@ -360,30 +366,14 @@ def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dic
         put(_bytes_entry(MANIFEST_SIG, base64.b64encode(sign(key, manifest_bytes)) + b"\n"))
         put(_bytes_entry(SUMS_SIG, base64.b64encode(sign(key, sums)) + b"\n"))
 
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-        try:
-            with os.fdopen(fd, "w+b") as handle:
-                with zipfile.ZipFile(handle, "w") as archive:
-                    for path in sorted(entries):
-                        _write_entry(archive, entries[path])
-                handle.flush()
-                os.fsync(handle.fileno())
-                handle.seek(0)
-                digest = sha256()
-                while chunk := handle.read(CHUNK):
-                    digest.update(chunk)
-                size = handle.tell()
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, out)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    dir_fd = os.open(out.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-    return PackSummary(out, digest.hexdigest(), size, len(entries), len(cited), len(blobs.entries), key_fp, created,
+        # 0644: a pack is meant to be handed out; the directory is synced so the pack survives a power cut
+        with atomic_path(out, mode=0o644, sync_dir=True) as tmp, open(tmp, "w+b") as handle:
+            with zipfile.ZipFile(handle, "w") as archive:
+                for path in sorted(entries):
+                    _write_entry(archive, entries[path])
+            handle.seek(0)
+            pack_sha, size = _hash_stream(handle)
+    return PackSummary(out, pack_sha, size, len(entries), len(cited), len(blobs.entries), key_fp, created,
                        sha256_hex(manifest_bytes))
 
 
@@ -391,12 +381,8 @@ def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dic
 
 
 def _hash_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[str, int]:
-    digest, size = sha256(), 0
     with archive.open(info) as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+        return _hash_stream(handle)
 
 
 def _read_member(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: str) -> bytes | None:
