@@ -38,7 +38,7 @@ from typing import Any, BinaryIO
 
 from . import __version__
 from .atomic import fsync_dir, write_atomic
-from .canonical import canonical_json, iso, sha256_hex, utcnow
+from .canonical import canonical_json, iso, parse_iso, sha256_hex, utcnow
 from .evidence import ItemStatus, Observation
 from .inventory import Host
 
@@ -218,6 +218,18 @@ class EvidenceStore:
 
     def load_manifest(self, ref: ManifestRef) -> dict[str, Any]:
         return json.loads(ref.path.read_bytes())
+
+    def manifests_started(self, start: datetime, end: datetime,
+                          seq: int | None = None) -> list[tuple[ManifestRef, dict[str, Any]]]:
+        """The runs that started in [start, end), oldest first, with their manifests; only run SEQ when given."""
+        found = []
+        for ref in self.manifest_refs():
+            if seq is not None and ref.seq != seq:
+                continue  # not even read: a year of manifests is large
+            body = self.load_manifest(ref)
+            if start <= parse_iso(body["started"]) < end:
+                found.append((ref, body))
+        return found
 
     def begin_run(self, operator: str, inventory_path: str = "", inventory_sha256: str = "") -> RunWriter:
         self._remove_stale_temp_files()
