@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from auditpack import __version__
-from auditpack.reports.document import evidence_item_ids
+from auditpack.reports.document import evidence_citations, evidence_item_ids
 
 from .atomic import atomic_path
 from .canonical import iso, sha256_hex, utcnow
@@ -106,7 +106,10 @@ class PackVerification:
 
     @property
     def fingerprint(self) -> str | None:
-        return ((self.manifest or {}).get("signing_key") or {}).get("fingerprint")
+        """The key the manifest names; None when it names none (or the manifest is not what auditpack writes)."""
+        signing = (self.manifest or {}).get("signing_key")
+        named = signing.get("fingerprint") if isinstance(signing, dict) else None
+        return named if isinstance(named, str) else None
 
 
 # --- building -------------------------------------------------------------------------------------
@@ -238,16 +241,6 @@ signed with another key.
 """
 
 
-def _cited_by(document: dict[str, Any]) -> dict[str, list[str]]:
-    cited: dict[str, list[str]] = {}
-    for control in document["controls"]:
-        for ref in control["evidence"]:
-            ids = cited.setdefault(ref["item_id"], [])
-            if control["id"] not in ids:
-                ids.append(control["id"])
-    return cited
-
-
 class _BlobCollector:
     """Store blobs going into the pack: checked against their names, optionally transformed first."""
 
@@ -287,6 +280,34 @@ class _BlobCollector:
         return {"sha256": sha, "size": size, "path": path, "pack_sha256": pack_sha, "pack_size": pack_size}
 
 
+@dataclass(frozen=True)
+class _ReportFacts:
+    """What a pack takes from the report document, read in one place so a malformed document fails up front."""
+
+    document_json: bytes
+    cited: dict[str, list[str]]  # item id -> the controls citing it
+    fingerprint: str | None      # the signing key the report names
+    period: dict[str, Any] | None
+    verify_txt: bytes
+    report: dict[str, Any]       # the manifest's summary of the report
+
+
+def _report_facts(document: dict[str, Any], key_fp: str) -> _ReportFacts:
+    try:
+        return _ReportFacts(
+            document_json=_json_bytes(document),
+            cited=evidence_citations(document),
+            fingerprint=(document.get("signing_key") or {}).get("fingerprint"),
+            period=document.get("period"),
+            verify_txt=verify_text(key_fp, document.get("period")).encode(),
+            report={"lang": document.get("lang"), "generated_at": document.get("generated_at"),
+                    "chain_head": (document.get("evidence_store") or {}).get("chain_head")},
+        )
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise PackError(f"the document given is not a report document ({type(exc).__name__}: {exc}); "
+                        f"build it with make_document") from exc
+
+
 def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dict[str, Path], out: Path,
                key: SigningKey, *, blob_transform: Callable[[bytes], bytes] | None = None,
                meta_transform: Callable[[Any], Any] | None = None, created_at: datetime | None = None) -> PackSummary:
@@ -297,7 +318,8 @@ def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dic
     """
     out = Path(out)
     key_fp = fingerprint(key)
-    stated = (document.get("signing_key") or {}).get("fingerprint")
+    facts = _report_facts(document, key_fp)
+    stated = facts.fingerprint
     if stated and stated != key_fp:
         raise PackError(f"the report names signing key {stated}, but the pack would be signed with {key_fp}; "
                         f"render the report with the key that signs the pack")
@@ -309,7 +331,7 @@ def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dic
             raise PackError(f"two files would be written to {entry.path} in the pack")
         entries[entry.path] = entry
 
-    put(_bytes_entry(DOCUMENT, _json_bytes(document)))
+    put(_bytes_entry(DOCUMENT, facts.document_json))
     for name, source in sorted(report_files.items()):
         if not REPORT_NAME.match(name):
             raise PackError(f"report file name {name!r} is not a plain file name (letters, digits, '.', '_', '-')")
@@ -318,7 +340,7 @@ def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dic
         except OSError as exc:
             raise PackError(f"cannot read report file {source}: {exc.strerror or exc}") from exc
 
-    cited = _cited_by(document)
+    cited = facts.cited
     records = {r.id: r for r in store.items()}
     absent = sorted(set(cited) - set(records))
     if absent:
@@ -329,7 +351,7 @@ def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dic
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.spool.") as spool:
         blobs = _BlobCollector(store, blob_transform, Path(spool))
-        for item_id in sorted(evidence_item_ids(document)):
+        for item_id in sorted(cited):
             record = records[item_id]
             normalized = blobs.add("normalized", record.normalized_sha256) if record.normalized_sha256 else None
             meta = {
@@ -346,15 +368,14 @@ def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dic
         for entry in blobs.entries.values():
             put(entry)
         put(_bytes_entry(PUBLIC_KEY, public_key_pem(key)))
-        put(_bytes_entry(VERIFY_TXT, verify_text(key_fp, document.get("period")).encode()))
+        put(_bytes_entry(VERIFY_TXT, facts.verify_txt))
 
         manifest = {
             "format": PACK_FORMAT,
             "tool": {"name": "auditpack", "version": __version__},
             "created_at": created,
-            "period": document.get("period"),
-            "report": {"lang": document.get("lang"), "generated_at": document.get("generated_at"),
-                       "chain_head": (document.get("evidence_store") or {}).get("chain_head")},
+            "period": facts.period,
+            "report": facts.report,
             "signing_key": {"algorithm": ALGORITHM, "fingerprint": key_fp},
             "evidence": {"items": len(cited), "blobs": len(blobs.entries), "transformed": blob_transform is not None},
             "files": {path: {"sha256": e.sha256, "size": e.size} for path, e in sorted(entries.items())},
@@ -472,12 +493,20 @@ def _absent(result: PackVerification, members: dict[str, zipfile.ZipInfo], name:
     (result.changed if name in members else result.missing).append(name)
 
 
+def _signature_file(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: str, why: str,
+                    result: PackVerification) -> bytes | None:
+    """The content of the signature file NAME; None (recorded, saying WHY it is needed) when it is missing or unreadable."""
+    content = _read_member(archive, members, name)
+    if content is None:
+        _absent(result, members, name)
+        result.problems.append(f"{name} is missing or unreadable{why}")
+    return content
+
+
 def _check_signature(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], manifest_bytes: bytes,
                      key: PublicKey, result: PackVerification) -> None:
-    sig_file = _read_member(archive, members, MANIFEST_SIG)
+    sig_file = _signature_file(archive, members, MANIFEST_SIG, ": the pack is not signed", result)
     if sig_file is None:
-        _absent(result, members, MANIFEST_SIG)
-        result.problems.append(f"{MANIFEST_SIG} is missing or unreadable: the pack is not signed")
         return
     sig = _decode_sig(sig_file)
     if sig is not None and verify_signature(key, manifest_bytes, sig):
@@ -534,10 +563,8 @@ def _check_sums(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], l
         return
     if not result.signature_ok:
         return  # the key does not fit; saying so once is enough
-    sig_file = _read_member(archive, members, SUMS_SIG)
+    sig_file = _signature_file(archive, members, SUMS_SIG, " (needed for the check with openssl)", result)
     if sig_file is None:
-        _absent(result, members, SUMS_SIG)
-        result.problems.append(f"{SUMS_SIG} is missing or unreadable (needed for the check with openssl)")
         return
     sig = _decode_sig(sig_file)
     if sig is None or not verify_signature(key, sums, sig):
@@ -568,7 +595,7 @@ def _check_consistency(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipI
             for blob in blobs:
                 if blob["path"] not in listed:
                     result.problems.append(f"{meta_path} refers to {blob['path']}, which is not in the pack")
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             result.problems.append(f"{meta_path} is not readable evidence metadata")
 
 
