@@ -12,6 +12,7 @@ import copy
 import json
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
@@ -27,7 +28,9 @@ from auditpack.controls.evaluate import evaluate_controls
 from auditpack.controls.model import load_catalogue
 from auditpack.controls.profiles import Profile
 from auditpack.jobs import run_rows
+from auditpack.annual import write_formats
 from auditpack.reports.document import build_document
+from auditpack.reports.formats import FORMAT_NAMES, REPORT_FORMATS
 from auditpack.reports.json_export import DocumentInvalid, load_schema, validate_document, write_json
 from auditpack.reports.oscal import to_oscal, write_oscal
 from auditpack.reports.workbook import write_workbook
@@ -250,6 +253,35 @@ def test_workbook_opens_in_libreoffice(workbooks, tmp_path):
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, timeout=60).stdout
         assert "T-BAK-1" in text and "2026-03-10" in text
+
+
+# -- the registry of formats ------------------------------------------------------------------
+
+def test_every_registered_format_writes_a_file_with_its_suffix(small_doc, tmp_path):
+    assert FORMAT_NAMES == ("html", "pdf", "xlsx", "json", "oscal")
+    for report_format in REPORT_FORMATS:
+        path = report_format.path(tmp_path / report_format.name / "report")
+        assert report_format.write(small_doc, path) is None
+        assert path.name == "report" + report_format.suffix and path.stat().st_size > 0, report_format.name
+    starts = {"html": b"<!DOCTYPE html>", "pdf": b"%PDF", "xlsx": b"PK", "json": b"{", "oscal": b"{"}
+    files = write_formats(small_doc, tmp_path / "all")
+    assert list(files) == list(FORMAT_NAMES)
+    for name, path in files.items():
+        assert path.read_bytes().startswith(starts[name]), name
+    assert json.loads(files["json"].read_text(encoding="utf-8")) == small_doc
+    assert "assessment-results" in json.loads(files["oscal"].read_text(encoding="utf-8"))
+    with pytest.raises(ValueError, match="unknown report format.*docx.*choose from html, pdf, xlsx, json, oscal"):
+        write_formats(small_doc, tmp_path / "none", ["docx"])
+
+
+def test_the_format_registry_imports_no_heavy_library():
+    """The command line imports the registry for --help; the renderers' libraries load only when a format is written."""
+    heavy = ("openpyxl", "numpy", "pandas", "weasyprint", "matplotlib", "jsonschema", "trestle")
+    probe = (f"import sys; import auditpack.reports.formats as f; print(','.join(f.FORMAT_NAMES)); "
+             f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    names, loaded = done.stdout.splitlines()
+    assert names == "html,pdf,xlsx,json,oscal" and loaded == ""
 
 
 # -- JSON and its schema ----------------------------------------------------------------------
