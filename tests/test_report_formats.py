@@ -31,6 +31,7 @@ from auditpack.jobs import run_rows
 from auditpack.annual import write_formats
 from auditpack.reports.document import build_document
 from auditpack.reports.formats import FORMAT_NAMES, REPORT_FORMATS
+from auditpack.reports.i18n import LANGS, STRINGS, WORKBOOK_STRINGS
 from auditpack.reports.json_export import DocumentInvalid, load_schema, validate_document, write_json
 from auditpack.reports.oscal import to_oscal, write_oscal
 from auditpack.reports.workbook import write_workbook
@@ -132,7 +133,7 @@ def test_excepted_item_shows_exception_owner_and_expiry(wb_nl):
     exceptions = table(ws, header_row(ws))
     [bak] = [r for r in exceptions if r["Maatregel"] == "T-BAK-1"]
     assert (bak["Reikwijdte"], bak["Eigenaar"], bak["Goedgekeurd door"]) == ("dc01", "ICT manager", "Director")
-    assert bak["Vervalt"] == datetime(2027, 3, 31) and bak["Stand"] == "actief" and bak["Toegepast (aantal)"] == 1
+    assert bak["Vervalt"] == datetime(2027, 3, 31) and bak["Stand"] == "actief" and bak["Toegepast"] == 1
     [av] = [r for r in exceptions if r["Maatregel"] == "T-AV"]
     assert av["Stand"] == "verlopen"
 
@@ -196,8 +197,8 @@ def test_samples_sheet_lists_every_drawn_item(wb_en, wb_nl, year_docs):
     sample = year_docs["sample"]
     ws = wb_en["Samples"]
     rows = table(ws, header_row(ws))
-    assert [r["Drawn item"] for r in rows] == sample["drawn"]
-    assert {(r["Control"], r["Seed"], r["Sample size"], r["Unit"]) for r in rows} == {("T-BAK-1", 2026, 5, "subject-day")}
+    assert [r["Subjects drawn"] for r in rows] == sample["drawn"]
+    assert {(r["Control"], r["Seed"], r["Size"], r["Unit"]) for r in rows} == {("T-BAK-1", 2026, 5, "subject-day")}
     assert all(isinstance(r["Drawn at (UTC)"], datetime) for r in rows)
     ws = wb_nl["Steekproeven"]
     assert table(ws, header_row(ws)) == []  # the Dutch document has no samples, and says so below the table
@@ -253,6 +254,13 @@ def test_workbook_opens_in_libreoffice(workbooks, tmp_path):
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, timeout=60).stdout
         assert "T-BAK-1" in text and "2026-03-10" in text
+
+
+def test_the_workbook_reads_its_words_from_the_report_vocabulary():
+    """Only the workbook's own words live apart, under keys the report's strings do not use, in every language."""
+    for lang in LANGS:
+        assert not set(WORKBOOK_STRINGS[lang]) & set(STRINGS[lang]), lang
+        assert set(WORKBOOK_STRINGS[lang]) == set(WORKBOOK_STRINGS[LANGS[0]]), lang
 
 
 # -- the registry of formats ------------------------------------------------------------------
