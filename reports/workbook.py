@@ -160,6 +160,13 @@ class _Sheet:
             self.ws.freeze_panes = f"A{header_row + 1}"
         self.ws.print_title_rows = f"{header_row}:{header_row}"
 
+    def end_table(self, header_row: int, ncols: int, when_empty: str) -> None:
+        """Filter and freeze the table; an empty one gets WHEN_EMPTY said below it."""
+        self.table(header_row, self.row, ncols)
+        if self.row == header_row:
+            self.row += 1  # a blank line: the note is not a row of the table
+            self.note(when_empty)
+
     def finish(self) -> None:
         for i, (width, cap) in enumerate(zip(self.widths, self.caps), start=1):
             self.ws.column_dimensions[get_column_letter(i)].width = max(8, min(width + 2, cap))
@@ -254,10 +261,7 @@ def _control(ws: Worksheet, control: dict[str, Any], w: dict[str, str], lang: st
         s.append([w[kind], finding["subject"], _day(finding["date"]), finding["code"], finding["text"],
                   finding["evidence"], exc["scope"] if exc else None, exc["owner"] if exc else None,
                   _day(exc["expires"]) if exc else None], wrap_cols=frozenset({5}))
-    s.table(header, s.row, 9)
-    if not rows:
-        s.row += 1  # a blank line: the note is not a row of the table
-        s.note(w["no_findings"])
+    s.end_table(header, 9, w["no_findings"])
 
     population = control["population"]
     s.row += 1
@@ -302,10 +306,7 @@ def _exceptions(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
         for e in control["exceptions"]:
             s.append([control["id"], e["scope"], e["justification"], e["owner"], e["approver"], _day(e["expires"]),
                       w.get(f"state_{e['state']}", e["state"]), e["matched"]], wrap_cols=frozenset({3}))
-    s.table(header, s.row, 8)
-    if s.row == header:
-        s.row += 1  # a blank line: the note is not a row of the table
-        s.note(w["no_exceptions"])
+    s.end_table(header, 8, w["no_exceptions"])
     s.finish()
 
 
@@ -320,10 +321,7 @@ def _samples(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
                 s.append([sample["control"], sample["size"], sample["seed"], sample["population_size"],
                           w.get(f"unit_{unit}", unit) if unit else None, _moment(sample["drawn_at"]), n, drawn,
                           sample.get("item_id")])
-    s.table(header, s.row, 9)
-    if s.row == header:
-        s.row += 1  # a blank line: the note is not a row of the table
-        s.note(w["no_samples"])
+    s.end_table(header, 9, w["no_samples"])
     s.finish()
 
 
