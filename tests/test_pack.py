@@ -385,3 +385,16 @@ def test_a_malformed_document_is_a_pack_error_not_a_key_error(env, tmp_path):
     with pytest.raises(PackError, match="cannot be compared.*population"):
         diff_packs(env["full"].path, odd.path)
     assert issubclass(PackError, AuditpackError) and issubclass(SigningKeyError, AuditpackError)
+
+
+def test_a_manifest_naming_its_key_oddly_gives_problems_not_a_traceback(env, tmp_path):
+    odd = tmp_path / "odd-key.zip"
+    with zipfile.ZipFile(env["full"].path) as old, zipfile.ZipFile(odd, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info)
+            if info.filename == "MANIFEST.json":
+                data = json.dumps({**json.loads(data), "signing_key": "SHA256:x"}).encode()
+            new.writestr(info.filename, data)
+    result = verify_pack(odd, env["pub"])
+    assert not result.ok and result.fingerprint is None
+    assert any("MANIFEST.json.sig does not verify" in p for p in result.problems)
