@@ -19,13 +19,8 @@ from auditpack.controls.exceptions import ExceptionEntry
 from auditpack.controls.model import Control, load_catalogue
 from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
 from auditpack.controls.result import ControlResult
-from auditpack.reports.atomic import write_atomic
 from auditpack.reports.document import build_document
-from auditpack.reports.html import render_report_html
-from auditpack.reports.json_export import write_json
-from auditpack.reports.oscal import write_oscal
-from auditpack.reports.pdf import write_pdf
-from auditpack.reports.workbook import write_workbook
+from auditpack.reports.formats import FORMAT_NAMES, formats_named
 
 from .jobs import run_rows
 from .pack import PackSummary, build_pack
@@ -33,7 +28,6 @@ from .pseudonymise import Pseudonymiser, names_in_store
 from .sampling import samples_for
 from .store import EvidenceStore
 
-FORMATS = ("html", "pdf", "xlsx", "json", "oscal")
 
 
 @dataclass
@@ -60,25 +54,16 @@ def report_name(document: dict[str, Any]) -> str:
     return f"report-{period['start'].replace('-', '')}-{period['end'].replace('-', '')}-{document['lang']}"
 
 
-def write_formats(document: dict[str, Any], out_dir: Path, formats: Sequence[str] = FORMATS) -> dict[str, Path]:
-    """Every requested format of one document into out_dir; returns {format: path}."""
-    unknown = set(formats) - set(FORMATS)
-    if unknown:
-        raise ValueError(f"unknown report format(s) {', '.join(sorted(unknown))}; choose from {', '.join(FORMATS)}")
+def write_formats(document: dict[str, Any], out_dir: Path, formats: Sequence[str] = FORMAT_NAMES) -> dict[str, Path]:
+    """Every requested format of one document into out_dir, in the registry's order; returns {format: path}."""
+    chosen = formats_named(formats)
     out_dir.mkdir(parents=True, exist_ok=True)
     base = out_dir / report_name(document)
     files: dict[str, Path] = {}
-    html = render_report_html(document) if {"html", "pdf"} & set(formats) else ""
-    if "html" in formats:
-        files["html"] = write_atomic(base.with_suffix(".html"), html.encode("utf-8"))
-    if "pdf" in formats:
-        files["pdf"] = write_pdf(html, base.with_suffix(".pdf"))
-    if "xlsx" in formats:
-        files["xlsx"] = write_workbook(document, base.with_suffix(".xlsx"))
-    if "json" in formats:
-        files["json"] = write_json(document, base.with_suffix(".json"))
-    if "oscal" in formats:
-        files["oscal"] = write_oscal(document, base.with_name(base.name + "-oscal.json"))
+    for report_format in chosen:
+        path = report_format.path(base)
+        report_format.write(document, path)
+        files[report_format.name] = path
     return files
 
 

@@ -30,13 +30,10 @@ def find_inventory(path: str | None) -> Inventory:
 
 
 def run_rows(store: EvidenceStore, period: Period) -> list[dict[str, Any]]:
-    rows = []
-    for ref in store.manifest_refs():
-        body = store.load_manifest(ref)
-        if period.start <= parse_iso(body["started"]) < period.end:
-            rows.append({"seq": ref.seq, "sha256": ref.sha256, "run_id": body["run_id"], "started": body["started"],
-                         "operator": body["operator"], "status": body["status"], "hosts": body["hosts"]})
-    return rows
+    """The period's collection runs as the report document lists them."""
+    return [{"seq": ref.seq, "sha256": ref.sha256, "run_id": body["run_id"], "started": body["started"],
+             "operator": body["operator"], "status": body["status"], "hosts": body["hosts"]}
+            for ref, body in store.manifests_started(period.start, period.end)]
 
 
 def latest_run_year(store: EvidenceStore) -> int | None:

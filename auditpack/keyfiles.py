@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from .errors import AuditpackError
+
+from .atomic import write_atomic
 
 
 class KeyFileError(AuditpackError, PermissionError):
@@ -51,17 +52,9 @@ def read_or_create(path: Path, make: Callable[[], bytes], what: str) -> bytes:
         return path.read_bytes()
     _make_dirs(path.parent)
     data = make()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mkstemp makes the file 0600
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            check_private(path, what)
-            return path.read_bytes()
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        write_atomic(path, data, mode=0o600, overwrite=False)
+    except FileExistsError:
+        check_private(path, what)
+        return path.read_bytes()
     return data

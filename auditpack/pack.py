@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import re
 import shutil
 import stat
@@ -36,12 +35,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from hashlib import sha256
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from auditpack import __version__
-from auditpack.reports.document import evidence_item_ids
+from auditpack.reports.document import evidence_citations, evidence_item_ids
 
+from .atomic import atomic_path
 from .canonical import iso, sha256_hex, utcnow
+from .errors import AuditpackError
 from .signing import (ALGORITHM, PublicKey, SigningKey, SigningKeyError, fingerprint, load_public_key, public_key_pem,
                       sign, verify_signature)
 from .store import EvidenceStore, StoreError
@@ -106,7 +107,10 @@ class PackVerification:
 
     @property
     def fingerprint(self) -> str | None:
-        return ((self.manifest or {}).get("signing_key") or {}).get("fingerprint")
+        """The key the manifest names; None when it names none (or the manifest is not what auditpack writes)."""
+        signing = (self.manifest or {}).get("signing_key")
+        named = signing.get("fingerprint") if isinstance(signing, dict) else None
+        return named if isinstance(named, str) else None
 
 
 # --- building -------------------------------------------------------------------------------------
@@ -129,13 +133,19 @@ def _bytes_entry(path: str, data: bytes) -> _Entry:
     return _Entry(path, sha256_hex(data), len(data), data=data)
 
 
-def _file_entry(path: str, source: Path) -> _Entry:
+def _hash_stream(handle: BinaryIO) -> tuple[str, int]:
+    """SHA-256 and size of what is left to read, a chunk at a time: blobs and packs can be larger than memory."""
     digest, size = sha256(), 0
+    while chunk := handle.read(CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _file_entry(path: str, source: Path) -> _Entry:
     with open(source, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return _Entry(path, digest.hexdigest(), size, source=source)
+        sha, size = _hash_stream(handle)
+    return _Entry(path, sha, size, source=source)
 
 
 def _zip_info(path: str) -> zipfile.ZipInfo:
@@ -232,16 +242,6 @@ signed with another key.
 """
 
 
-def _cited_by(document: dict[str, Any]) -> dict[str, list[str]]:
-    cited: dict[str, list[str]] = {}
-    for control in document["controls"]:
-        for ref in control["evidence"]:
-            ids = cited.setdefault(ref["item_id"], [])
-            if control["id"] not in ids:
-                ids.append(control["id"])
-    return cited
-
-
 class _BlobCollector:
     """Store blobs going into the pack: checked against their names, optionally transformed first."""
 
@@ -281,6 +281,34 @@ class _BlobCollector:
         return {"sha256": sha, "size": size, "path": path, "pack_sha256": pack_sha, "pack_size": pack_size}
 
 
+@dataclass(frozen=True)
+class _ReportFacts:
+    """What a pack takes from the report document, read in one place so a malformed document fails up front."""
+
+    document_json: bytes
+    cited: dict[str, list[str]]  # item id -> the controls citing it
+    fingerprint: str | None      # the signing key the report names
+    period: dict[str, Any] | None
+    verify_txt: bytes
+    report: dict[str, Any]       # the manifest's summary of the report
+
+
+def _report_facts(document: dict[str, Any], key_fp: str) -> _ReportFacts:
+    try:
+        return _ReportFacts(
+            document_json=_json_bytes(document),
+            cited=evidence_citations(document),
+            fingerprint=(document.get("signing_key") or {}).get("fingerprint"),
+            period=document.get("period"),
+            verify_txt=verify_text(key_fp, document.get("period")).encode(),
+            report={"lang": document.get("lang"), "generated_at": document.get("generated_at"),
+                    "chain_head": (document.get("evidence_store") or {}).get("chain_head")},
+        )
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise PackError(f"the document given is not a report document ({type(exc).__name__}: {exc}); "
+                        f"build it with make_document") from exc
+
+
 def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dict[str, Path], out: Path,
                key: SigningKey, *, blob_transform: Callable[[bytes], bytes] | None = None,
                meta_transform: Callable[[Any], Any] | None = None, created_at: datetime | None = None) -> PackSummary:
@@ -291,7 +319,8 @@ def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dic
     """
     out = Path(out)
     key_fp = fingerprint(key)
-    stated = (document.get("signing_key") or {}).get("fingerprint")
+    facts = _report_facts(document, key_fp)
+    stated = facts.fingerprint
     if stated and stated != key_fp:
         raise PackError(f"the report names signing key {stated}, but the pack would be signed with {key_fp}; "
                         f"render the report with the key that signs the pack")
@@ -303,7 +332,7 @@ def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dic
             raise PackError(f"two files would be written to {entry.path} in the pack")
         entries[entry.path] = entry
 
-    put(_bytes_entry(DOCUMENT, _json_bytes(document)))
+    put(_bytes_entry(DOCUMENT, facts.document_json))
     for name, source in sorted(report_files.items()):
         if not REPORT_NAME.match(name):
             raise PackError(f"report file name {name!r} is not a plain file name (letters, digits, '.', '_', '-')")
@@ -312,7 +341,7 @@ def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dic
         except OSError as exc:
             raise PackError(f"cannot read report file {source}: {exc.strerror or exc}") from exc
 
-    cited = _cited_by(document)
+    cited = facts.cited
     records = {r.id: r for r in store.items()}
     absent = sorted(set(cited) - set(records))
     if absent:
@@ -323,7 +352,7 @@ def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dic
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.spool.") as spool:
         blobs = _BlobCollector(store, blob_transform, Path(spool))
-        for item_id in sorted(evidence_item_ids(document)):
+        for item_id in sorted(cited):
             record = records[item_id]
             normalized = blobs.add("normalized", record.normalized_sha256) if record.normalized_sha256 else None
             meta = {
@@ -340,15 +369,14 @@ def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dic
         for entry in blobs.entries.values():
             put(entry)
         put(_bytes_entry(PUBLIC_KEY, public_key_pem(key)))
-        put(_bytes_entry(VERIFY_TXT, verify_text(key_fp, document.get("period")).encode()))
+        put(_bytes_entry(VERIFY_TXT, facts.verify_txt))
 
         manifest = {
             "format": PACK_FORMAT,
             "tool": {"name": "auditpack", "version": __version__},
             "created_at": created,
-            "period": document.get("period"),
-            "report": {"lang": document.get("lang"), "generated_at": document.get("generated_at"),
-                       "chain_head": (document.get("evidence_store") or {}).get("chain_head")},
+            "period": facts.period,
+            "report": facts.report,
             "signing_key": {"algorithm": ALGORITHM, "fingerprint": key_fp},
             "evidence": {"items": len(cited), "blobs": len(blobs.entries), "transformed": blob_transform is not None},
             "files": {path: {"sha256": e.sha256, "size": e.size} for path, e in sorted(entries.items())},
@@ -360,30 +388,14 @@ def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dic
         put(_bytes_entry(MANIFEST_SIG, base64.b64encode(sign(key, manifest_bytes)) + b"\n"))
         put(_bytes_entry(SUMS_SIG, base64.b64encode(sign(key, sums)) + b"\n"))
 
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-        try:
-            with os.fdopen(fd, "w+b") as handle:
-                with zipfile.ZipFile(handle, "w") as archive:
-                    for path in sorted(entries):
-                        _write_entry(archive, entries[path])
-                handle.flush()
-                os.fsync(handle.fileno())
-                handle.seek(0)
-                digest = sha256()
-                while chunk := handle.read(CHUNK):
-                    digest.update(chunk)
-                size = handle.tell()
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, out)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    dir_fd = os.open(out.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-    return PackSummary(out, digest.hexdigest(), size, len(entries), len(cited), len(blobs.entries), key_fp, created,
+        # 0644: a pack is meant to be handed out; the directory is synced so the pack survives a power cut
+        with atomic_path(out, mode=0o644, sync_dir=True) as tmp, open(tmp, "w+b") as handle:
+            with zipfile.ZipFile(handle, "w") as archive:
+                for path in sorted(entries):
+                    _write_entry(archive, entries[path])
+            handle.seek(0)
+            pack_sha, size = _hash_stream(handle)
+    return PackSummary(out, pack_sha, size, len(entries), len(cited), len(blobs.entries), key_fp, created,
                        sha256_hex(manifest_bytes))
 
 
@@ -391,12 +403,8 @@ def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dic
 
 
 def _hash_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[str, int]:
-    digest, size = sha256(), 0
     with archive.open(info) as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+        return _hash_stream(handle)
 
 
 def _read_member(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: str) -> bytes | None:
@@ -486,12 +494,20 @@ def _absent(result: PackVerification, members: dict[str, zipfile.ZipInfo], name:
     (result.changed if name in members else result.missing).append(name)
 
 
+def _signature_file(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: str, why: str,
+                    result: PackVerification) -> bytes | None:
+    """The content of the signature file NAME; None (recorded, saying WHY it is needed) when it is missing or unreadable."""
+    content = _read_member(archive, members, name)
+    if content is None:
+        _absent(result, members, name)
+        result.problems.append(f"{name} is missing or unreadable{why}")
+    return content
+
+
 def _check_signature(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], manifest_bytes: bytes,
                      key: PublicKey, result: PackVerification) -> None:
-    sig_file = _read_member(archive, members, MANIFEST_SIG)
+    sig_file = _signature_file(archive, members, MANIFEST_SIG, ": the pack is not signed", result)
     if sig_file is None:
-        _absent(result, members, MANIFEST_SIG)
-        result.problems.append(f"{MANIFEST_SIG} is missing or unreadable: the pack is not signed")
         return
     sig = _decode_sig(sig_file)
     if sig is not None and verify_signature(key, manifest_bytes, sig):
@@ -548,10 +564,8 @@ def _check_sums(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], l
         return
     if not result.signature_ok:
         return  # the key does not fit; saying so once is enough
-    sig_file = _read_member(archive, members, SUMS_SIG)
+    sig_file = _signature_file(archive, members, SUMS_SIG, " (needed for the check with openssl)", result)
     if sig_file is None:
-        _absent(result, members, SUMS_SIG)
-        result.problems.append(f"{SUMS_SIG} is missing or unreadable (needed for the check with openssl)")
         return
     sig = _decode_sig(sig_file)
     if sig is None or not verify_signature(key, sums, sig):
@@ -582,7 +596,7 @@ def _check_consistency(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipI
             for blob in blobs:
                 if blob["path"] not in listed:
                     result.problems.append(f"{meta_path} refers to {blob['path']}, which is not in the pack")
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             result.problems.append(f"{meta_path} is not readable evidence metadata")
 
 

@@ -110,15 +110,20 @@ def diff_packs(old: Path, new: Path) -> dict[str, Any]:
     """Compare two packs (e.g. last year's and this year's, or two versions of one report)."""
     with PackReader(Path(old)) as a, PackReader(Path(new)) as b:
         doc_a, doc_b = a.document(), b.document()
-        controls, populations = _controls(doc_a, doc_b)
-        return {
-            "old": _pack_info(Path(old), doc_a),
-            "new": _pack_info(Path(new), doc_b),
-            "controls": controls,
-            "populations": populations,
-            "exceptions": _exceptions(doc_a, doc_b),
-            "firewall": _firewalls(_latest_rulesets(a, doc_a), _latest_rulesets(b, doc_b)),
-        }
+        try:
+            controls, populations = _controls(doc_a, doc_b)
+            return {
+                "old": _pack_info(Path(old), doc_a),
+                "new": _pack_info(Path(new), doc_b),
+                "controls": controls,
+                "populations": populations,
+                "exceptions": _exceptions(doc_a, doc_b),
+                "firewall": _firewalls(_latest_rulesets(a, doc_a), _latest_rulesets(b, doc_b)),
+            }
+        except (KeyError, TypeError, AttributeError) as exc:
+            # a document or item that is not what auditpack writes: a damaged or hand-made pack, not a bug to trace back
+            raise PackError(f"{old} or {new} holds a report document or evidence item that cannot be compared "
+                            f"({type(exc).__name__}: {exc}); run 'auditpack verify' on both packs") from exc
 
 
 def has_changes(result: dict[str, Any]) -> bool:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .keyfiles import read_or_create
+from .keyfiles import KeyFileError, read_or_create
 from .store import EvidenceStore
 
 # Fields whose values name a person or an account, in any evidence kind's normalised JSON.
@@ -47,11 +47,15 @@ def default_key_path() -> Path:
 def load_or_create_key(path: Path | None = None) -> bytes:
     """The processor's pseudonymisation key (32 random bytes, hex in a 0600 file), created on first use.
 
-    Raises KeyFileError (a PermissionError) when others may read the file.
+    Raises KeyFileError when others may read the file or it does not hold a key.
     """
-    data = read_or_create(path or default_key_path(), lambda: (secrets.token_bytes(32).hex() + "\n").encode(),
-                          "pseudonym key")
-    return bytes.fromhex(data.decode().strip())
+    path = path or default_key_path()
+    data = read_or_create(path, lambda: (secrets.token_bytes(32).hex() + "\n").encode(), "pseudonym key")
+    try:
+        return bytes.fromhex(data.decode().strip())
+    except (UnicodeDecodeError, ValueError):
+        raise KeyFileError(f"the pseudonym key {path} is not a key written by auditpack (64 hex digits); restore it "
+                           f"from your backup: without it no pseudonym can be revealed") from None
 
 
 def _normal(name: str) -> str:

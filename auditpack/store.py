@@ -37,7 +37,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import __version__
-from .canonical import canonical_json, iso, sha256_hex, utcnow
+from .atomic import fsync_dir, write_atomic
+from .canonical import canonical_json, iso, parse_iso, sha256_hex, utcnow
 from .evidence import ItemStatus, Observation
 from .inventory import Host
 from .errors import AuditpackError
@@ -56,14 +57,6 @@ def failpoint(name: str) -> None:
     """Crash-test hook: die here, as abruptly as a power cut, when asked to by the environment."""
     if os.environ.get("AUDITPACK_FAILPOINT") == name:
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -143,20 +136,9 @@ class EvidenceStore:
     # -- low-level writes -------------------------------------------------------------------
 
     def _atomic_write(self, path: Path, data: bytes, point: str = "", sync_dir: bool = True) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.root / "tmp", prefix=path.name[:20] + ".")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            if point:
-                failpoint(point + "-tmp-written")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        if sync_dir:
-            _fsync_dir(path.parent)
+        """Temp file in tmp/ (verify reports leftovers there), synced, renamed; owner-only like every store file."""
+        write_atomic(path, data, mode=0o600, temp_dir=self.root / "tmp", sync_dir=sync_dir,
+                     before_rename=(lambda: failpoint(point + "-tmp-written")) if point else None)
 
     def blob_path(self, sha: str) -> Path:
         return self.root / "blobs" / "sha256" / sha[:2] / sha
@@ -204,8 +186,8 @@ class EvidenceStore:
         with self._dirty_lock:
             dirs, self._dirty_dirs = self._dirty_dirs, set()
         for directory in sorted(dirs):
-            _fsync_dir(directory)
-        _fsync_dir(self.root / "blobs" / "sha256")
+            fsync_dir(directory)
+        fsync_dir(self.root / "blobs" / "sha256")
 
     def read_blob(self, sha: str) -> bytes:
         data = self.blob_path(sha).read_bytes()
@@ -237,6 +219,18 @@ class EvidenceStore:
 
     def load_manifest(self, ref: ManifestRef) -> dict[str, Any]:
         return json.loads(ref.path.read_bytes())
+
+    def manifests_started(self, start: datetime, end: datetime,
+                          seq: int | None = None) -> list[tuple[ManifestRef, dict[str, Any]]]:
+        """The runs that started in [start, end), oldest first, with their manifests; only run SEQ when given."""
+        found = []
+        for ref in self.manifest_refs():
+            if seq is not None and ref.seq != seq:
+                continue  # not even read: a year of manifests is large
+            body = self.load_manifest(ref)
+            if start <= parse_iso(body["started"]) < end:
+                found.append((ref, body))
+        return found
 
     def begin_run(self, operator: str, inventory_path: str = "", inventory_sha256: str = "") -> RunWriter:
         self._remove_stale_temp_files()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from auditpack.canonical import parse_iso
 from auditpack.periods import Period
 from auditpack.store import EvidenceStore
 
@@ -32,13 +31,9 @@ def describes_history(kind: str) -> bool:
 def runs_in_period(store: EvidenceStore, period: Period, only_seq: int | None = None,
                    hosts: Sequence[str] | None = None) -> list[RunView]:
     views = []
-    for ref in store.manifest_refs():
-        if only_seq is not None and ref.seq != only_seq:
-            continue
-        body = store.load_manifest(ref)
-        if period.start <= parse_iso(body["started"]) < period.end:
-            run_hosts = {h: info for h, info in body["hosts"].items() if not hosts or h in hosts}
-            views.append(RunView(ref.seq, body["run_id"], body["started"], run_hosts))
+    for ref, body in store.manifests_started(period.start, period.end, only_seq):
+        run_hosts = {h: info for h, info in body["hosts"].items() if not hosts or h in hosts}
+        views.append(RunView(ref.seq, body["run_id"], body["started"], run_hosts))
     return views
 
 

@@ -83,6 +83,17 @@ def build_document(results: list[ControlResult], catalogue: dict[str, Control], 
     }
 
 
+def evidence_citations(document: dict[str, Any]) -> dict[str, list[str]]:
+    """Every evidence item the report cites, with the controls that cite it (in document order)."""
+    cited: dict[str, list[str]] = {}
+    for control in document["controls"]:
+        for ref in control["evidence"]:
+            citing = cited.setdefault(ref["item_id"], [])
+            if control["id"] not in citing:
+                citing.append(control["id"])
+    return cited
+
+
 def evidence_item_ids(document: dict[str, Any]) -> set[str]:
     """Every evidence item the report cites: what an evidence pack must carry."""
-    return {e["item_id"] for c in document["controls"] for e in c["evidence"]}
+    return set(evidence_citations(document))

@@ -1,7 +1,8 @@
 """Report wording in Dutch (default) and English. Control texts live in the catalogue.
 
-Every text the HTML/PDF report and its charts print comes from here, so a report
-in one language never carries a word of the other.
+Every text the HTML/PDF report, its charts and the workbook print comes from here, so a
+report in one language never carries a word of the other, and a label reads the same in
+every format. WORKBOOK_STRINGS holds only what the workbook says and the report does not.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "state_unused": "niet gebruikt",
         "completeness": "Volledigheid van de populatie", "none": "Geen",
         "sample_size": "Omvang", "seed": "Startwaarde (seed)", "sample_population": "Uit populatie van",
-        "drawn_at": "Getrokken op", "drawn": "Getrokken objecten",
+        "drawn_at": "Getrokken op (UTC)", "drawn": "Getrokken objecten",
         # evidence
         "host": "Host", "kind": "Soort", "collected": "Verzameld (UTC)", "command": "Opdracht of query",
         "hash": "SHA-256 ruwe uitvoer", "item_status": "Status",
@@ -139,7 +140,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "state_unused": "not used",
         "completeness": "Completeness of the population", "none": "None",
         "sample_size": "Size", "seed": "Seed", "sample_population": "From a population of",
-        "drawn_at": "Drawn at", "drawn": "Subjects drawn",
+        "drawn_at": "Drawn at (UTC)", "drawn": "Subjects drawn",
         # evidence
         "host": "Host", "kind": "Kind", "collected": "Collected (UTC)", "command": "Command or query",
         "hash": "SHA-256 of raw output", "item_status": "Status",
@@ -180,6 +181,35 @@ STRINGS: dict[str, dict[str, str]] = {
         "chart_logging_line": "{subject}: {with_evidence} days with evidence ({deviation} with a deviation), {without} "
                               "without evidence{without_dates}",
         "chart_more": "and {count} more",
+    },
+}
+
+# What only the workbook says (its sheets, columns and notes); every other label it takes from STRINGS and
+# the label tables below. No key here is also a key of STRINGS: the workbook reads both as one table.
+WORKBOOK_STRINGS: dict[str, dict[str, str]] = {
+    "nl": {
+        "workbook_title": "Werking beveiligingsmaatregelen — werkmap voor de auditor",
+        "sheet_summary": "Samenvatting",
+        "period_start": "Periode van", "period_end": "Periode tot en met", "results": "Oordelen",
+        "control_title": "Titel",
+        "type": "Soort", "code": "Code", "finding": "Bevinding", "evidence_items": "Bewijsstukken",
+        "exception_scope": "Uitzondering (reikwijdte)", "no_findings": "Geen bevindingen: elk getoetst item voldeed.",
+        "source": "Bron", "type_deviation": "Afwijking", "type_observation": "Waarneming",
+        "unit": "Eenheid", "number": "Nr.", "sample_item": "Vastgelegd als bewijsstuk",
+        "unit_subject": "object", "unit_subject-day": "object-dag", "no_samples": "Er zijn geen steekproeven getrokken.",
+        "item_id": "Bewijsstuk", "no_exceptions": "Er zijn geen uitzonderingen vastgelegd.",
+    },
+    "en": {
+        "workbook_title": "Operation of security measures — workbook for the auditor",
+        "sheet_summary": "Summary",
+        "period_start": "Period from", "period_end": "Period to (inclusive)", "results": "Results",
+        "control_title": "Title",
+        "type": "Type", "code": "Code", "finding": "Finding", "evidence_items": "Evidence items",
+        "exception_scope": "Exception (scope)", "no_findings": "No findings: every tested item passed.",
+        "source": "Source", "type_deviation": "Deviation", "type_observation": "Observation",
+        "unit": "Unit", "number": "No.", "sample_item": "Recorded as evidence item",
+        "unit_subject": "subject", "unit_subject-day": "subject-day", "no_samples": "No samples have been drawn.",
+        "item_id": "Evidence item", "no_exceptions": "No exceptions are recorded.",
     },
 }
 

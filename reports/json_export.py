@@ -20,7 +20,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from .atomic import write_atomic
+from auditpack.atomic import write_atomic
 
 SCHEMA_RESOURCE = "schema/report.schema.json"
 _MAX_MESSAGE = 240  # a message quoting a whole control would bury the path

@@ -33,7 +33,8 @@ from trestle.oscal import OSCAL_VERSION
 from trestle.oscal import common
 from trestle.oscal.assessment_results import AssessmentResults, ImportAp, LocalDefinitions1, Result
 
-from .atomic import write_atomic
+from auditpack.atomic import write_atomic
+
 from .json_export import validate_document
 
 NAMESPACE = "https://auditpack.example/ns/oscal"

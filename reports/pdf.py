@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .atomic import atomic_path
+from auditpack.atomic import atomic_path
 
 
 def _data_urls_only() -> Any:

@@ -5,6 +5,7 @@ recomputed here. Sheets: a summary with the cover facts, one sheet per control w
 item that is not a plain pass (and the population it was drawn from), then the
 exceptions, samples, evidence references and collection runs. Dates and moments are real
 Excel dates (UTC, as in the document), every table has a frozen header and a filter.
+Its words are the report's (reports/i18n.py), so a label reads the same here as in the HTML and PDF.
 
 Texts coming from evidence (firewall descriptions, commands, register cells) are written
 as text, never as formulas, so a cell beginning with "=" cannot run anything.
@@ -26,99 +27,15 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .atomic import atomic_path
+from auditpack.atomic import atomic_path
+
+from .i18n import COMPLETENESS_LABELS, FREQUENCY_LABELS, LANGS, STRINGS, WORKBOOK_STRINGS
 
 DATE_FORMAT = "yyyy-mm-dd"
 MOMENT_FORMAT = "yyyy-mm-dd hh:mm:ss"
 LINE_HEIGHT = 15  # points per line of 11 pt text
 EXCEL_CELL_LIMIT = 32767
 SHEET_NAME_LIMIT = 31
-
-WORDS: dict[str, dict[str, str]] = {
-    "nl": {
-        "title": "Werking beveiligingsmaatregelen — werkmap voor de auditor",
-        "sheet_summary": "Samenvatting", "sheet_exceptions": "Uitzonderingen", "sheet_samples": "Steekproeven",
-        "sheet_evidence": "Bewijs", "sheet_runs": "Verzamelrondes",
-        # cover
-        "processor": "Verwerker", "customer": "Verwerkingsverantwoordelijke", "agreement": "Overeenkomst",
-        "period_start": "Periode van", "period_end": "Periode tot en met", "profile": "Profiel",
-        "generated": "Opgesteld op (UTC)", "tool": "Hulpmiddel", "signing_key": "Ondertekeningssleutel (vingerafdruk)",
-        "not_signed": "niet ondertekend", "chain_head": "Laatste manifest in de periode (SHA-256)",
-        "run_count": "Verzamelrondes in de periode", "results": "Oordelen", "language": "Taal",
-        # summary table
-        "control": "Maatregel", "control_title": "Titel", "result": "Oordeel", "population": "Populatie",
-        "tested": "Getoetst", "deviations": "Afwijkingen", "gaps": "Niet aangetoond", "excepted": "Uitgezonderd",
-        "observations": "Waarnemingen", "frequency": "Frequentie",
-        # control sheets
-        "type": "Soort", "subject": "Object", "date": "Datum", "code": "Code", "finding": "Bevinding",
-        "evidence_items": "Bewijsstukken", "exception_scope": "Uitzondering (reikwijdte)", "owner": "Eigenaar",
-        "expires": "Vervalt", "no_findings": "Geen bevindingen: elk getoetst item voldeed.",
-        "population_subjects": "Populatie", "completeness": "Volledigheid van de populatie",
-        "parameters": "Parameters", "parameter": "Parameter", "value": "Waarde", "source": "Bron",
-        "type_deviation": "Afwijking", "type_gap": "Niet aangetoond", "type_excepted": "Uitgezonderd",
-        "type_observation": "Waarneming",
-        # exceptions
-        "scope": "Reikwijdte", "justification": "Onderbouwing", "approver": "Goedgekeurd door", "state": "Stand",
-        "matched": "Toegepast (aantal)",
-        "state_active": "actief", "state_expiring_soon": "verloopt binnen 30 dagen", "state_expired": "verlopen",
-        "state_unused": "niet gebruikt",
-        # samples
-        "sample_size": "Omvang steekproef", "seed": "Seed", "population_size": "Omvang populatie", "unit": "Eenheid",
-        "drawn_at": "Getrokken op (UTC)", "number": "Nr.", "drawn": "Getrokken item", "sample_item": "Vastgelegd als bewijsstuk",
-        "unit_subject": "object", "unit_subject-day": "object-dag", "no_samples": "Er zijn geen steekproeven getrokken.",
-        # evidence and runs
-        "item_id": "Bewijsstuk", "host": "Host", "kind": "Soort", "collected": "Verzameld (UTC)",
-        "command": "Opdracht of query", "raw_sha256": "SHA-256 ruwe uitvoer", "status": "Status",
-        "seq": "Ronde", "started": "Start (UTC)", "operator": "Uitgevoerd door", "hosts": "Hosts",
-        "manifest": "Manifest (SHA-256)", "no_exceptions": "Er zijn geen uitzonderingen vastgelegd.",
-        # completeness keys
-        "sources": "Bronnen", "not_provided": "Niet aangeleverd", "missing": "Ontbreekt in een bron",
-        "missing_from": "ontbreekt in",
-        "servers_in_inventory": "Servers in de inventaris", "servers_with_backup_runs": "Servers met back-upruns",
-        "in_inventory_without_runs": "In de inventaris, zonder back-upruns",
-        "with_runs_not_in_inventory": "Met back-upruns, niet in de inventaris",
-        "freq_per_collection": "elke verzamelronde", "freq_daily": "dagelijks", "freq_weekly": "wekelijks",
-        "freq_monthly": "maandelijks", "freq_yearly": "jaarlijks", "freq_per_event": "per gebeurtenis",
-    },
-    "en": {
-        "title": "Operation of security measures — workbook for the auditor",
-        "sheet_summary": "Summary", "sheet_exceptions": "Exceptions", "sheet_samples": "Samples",
-        "sheet_evidence": "Evidence", "sheet_runs": "Collection runs",
-        "processor": "Processor", "customer": "Controller", "agreement": "Agreement",
-        "period_start": "Period from", "period_end": "Period to (inclusive)", "profile": "Profile",
-        "generated": "Generated at (UTC)", "tool": "Tool", "signing_key": "Signing key (fingerprint)",
-        "not_signed": "not signed", "chain_head": "Last manifest in the period (SHA-256)",
-        "run_count": "Collection runs in the period", "results": "Results", "language": "Language",
-        "control": "Control", "control_title": "Title", "result": "Result", "population": "Population",
-        "tested": "Tested", "deviations": "Deviations", "gaps": "Not evidenced", "excepted": "Excepted",
-        "observations": "Observations", "frequency": "Frequency",
-        "type": "Type", "subject": "Subject", "date": "Date", "code": "Code", "finding": "Finding",
-        "evidence_items": "Evidence items", "exception_scope": "Exception (scope)", "owner": "Owner",
-        "expires": "Expires", "no_findings": "No findings: every tested item passed.",
-        "population_subjects": "Population", "completeness": "Completeness of the population",
-        "parameters": "Parameters", "parameter": "Parameter", "value": "Value", "source": "Source",
-        "type_deviation": "Deviation", "type_gap": "Not evidenced", "type_excepted": "Excepted",
-        "type_observation": "Observation",
-        "scope": "Scope", "justification": "Justification", "approver": "Approved by", "state": "State",
-        "matched": "Applied (count)",
-        "state_active": "active", "state_expiring_soon": "expires within 30 days", "state_expired": "expired",
-        "state_unused": "not used",
-        "sample_size": "Sample size", "seed": "Seed", "population_size": "Population size", "unit": "Unit",
-        "drawn_at": "Drawn at (UTC)", "number": "No.", "drawn": "Drawn item", "sample_item": "Recorded as evidence item",
-        "unit_subject": "subject", "unit_subject-day": "subject-day", "no_samples": "No samples have been drawn.",
-        "item_id": "Evidence item", "host": "Host", "kind": "Kind", "collected": "Collected (UTC)",
-        "command": "Command or query", "raw_sha256": "SHA-256 of raw output", "status": "Status",
-        "seq": "Run", "started": "Started (UTC)", "operator": "Operator", "hosts": "Hosts",
-        "manifest": "Manifest (SHA-256)", "no_exceptions": "No exceptions are recorded.",
-        "sources": "Sources", "not_provided": "Not provided", "missing": "Missing from a source",
-        "missing_from": "missing from",
-        "servers_in_inventory": "Servers in the inventory", "servers_with_backup_runs": "Servers with backup runs",
-        "in_inventory_without_runs": "In the inventory, without backup runs",
-        "with_runs_not_in_inventory": "With backup runs, not in the inventory",
-        "freq_per_collection": "every collection run", "freq_daily": "daily", "freq_weekly": "weekly",
-        "freq_monthly": "monthly", "freq_yearly": "yearly", "freq_per_event": "per event",
-    },
-}
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
@@ -243,6 +160,13 @@ class _Sheet:
             self.ws.freeze_panes = f"A{header_row + 1}"
         self.ws.print_title_rows = f"{header_row}:{header_row}"
 
+    def end_table(self, header_row: int, ncols: int, when_empty: str) -> None:
+        """Filter and freeze the table; an empty one gets WHEN_EMPTY said below it."""
+        self.table(header_row, self.row, ncols)
+        if self.row == header_row:
+            self.row += 1  # a blank line: the note is not a row of the table
+            self.note(when_empty)
+
     def finish(self) -> None:
         for i, (width, cap) in enumerate(zip(self.widths, self.caps), start=1):
             self.ws.column_dimensions[get_column_letter(i)].width = max(8, min(width + 2, cap))
@@ -284,9 +208,9 @@ def _link(cell, sheet: str) -> None:
 
 # -- sheets -----------------------------------------------------------------------------------
 
-def _summary(ws: Worksheet, doc: dict[str, Any], w: dict[str, str], control_sheets: dict[str, str]) -> None:
+def _summary(ws: Worksheet, doc: dict[str, Any], w: dict[str, str], lang: str, control_sheets: dict[str, str]) -> None:
     s = _Sheet(ws, [44, WIDE, MEDIUM, NARROW + 4, NARROW, NARROW, NARROW, NARROW, NARROW, NARROW])
-    s.note(w["title"], TITLE_FONT)
+    s.note(w["workbook_title"], TITLE_FONT)
     profile, tool = doc["profile"], doc["tool"]
     signing = doc.get("signing_key")
     labels = {c["status"]: c["status_label"] for c in doc["controls"]}
@@ -297,9 +221,10 @@ def _summary(ws: Worksheet, doc: dict[str, Any], w: dict[str, str], control_shee
         (w["period_start"], _day(doc["period"]["start"])), (w["period_end"], _day(doc["period"]["end"])),
         (w["profile"], profile["name"]), (w["generated"], _moment(doc["generated_at"])),
         (w["tool"], f"{tool['name']} {tool['version']}"),
-        (w["signing_key"], f"{signing['algorithm']} {signing['fingerprint']}" if signing else w["not_signed"]),
+        (f"{w['signing_key']} ({w['fingerprint']})",
+         f"{signing['algorithm']} {signing['fingerprint']}" if signing else w["not_signed"]),
         (w["chain_head"], doc["evidence_store"]["chain_head"] or "—"),
-        (w["run_count"], len(doc["evidence_store"]["runs"])),
+        (w["runs_in_period"], len(doc["evidence_store"]["runs"])),
         (w["results"], results or "—"),
     ]
     for label, value in facts:
@@ -308,11 +233,11 @@ def _summary(ws: Worksheet, doc: dict[str, Any], w: dict[str, str], control_shee
         cell = s.put(s.row, 2, value, measure=False)
         cell.alignment = Alignment(horizontal="left", vertical="top")
     s.row += 1  # a blank line between the cover and the table
-    header = s.header([w["control"], w["control_title"], w["result"], w["frequency"], w["population"], w["tested"],
+    header = s.header([w["control"], w["control_title"], w["status"], w["frequency"], w["population"], w["tested"],
                        w["deviations"], w["gaps"], w["excepted"], w["observations"]])
     for control in doc["controls"]:
         row = s.append([control["id"], control["title"], control["status_label"],
-                        w.get(f"freq_{control['frequency']}", control["frequency"]),
+                        FREQUENCY_LABELS[lang].get(control["frequency"], control["frequency"]),
                         control["population"]["size"], control["tested"], len(control["deviations"]),
                         len(control["gaps"]), len(control["excepted"]), len(control["observations"])],
                        wrap_cols=frozenset({2}))
@@ -322,33 +247,31 @@ def _summary(ws: Worksheet, doc: dict[str, Any], w: dict[str, str], control_shee
     s.finish()
 
 
-def _control(ws: Worksheet, control: dict[str, Any], w: dict[str, str]) -> None:
+def _control(ws: Worksheet, control: dict[str, Any], w: dict[str, str], lang: str) -> None:
     s = _Sheet(ws, [36, MEDIUM, NARROW, 22, TEXT, MEDIUM, MEDIUM, MEDIUM, NARROW])
     s.note(f"{control['id']} — {control['title']} — {control['status_label']}", BLOCK_FONT)
     header = s.header([w["type"], w["subject"], w["date"], w["code"], w["finding"], w["evidence_items"],
                        w["exception_scope"], w["owner"], w["expires"]])
     rows = ([("type_deviation", f, None) for f in control["deviations"]]
-            + [("type_gap", f, None) for f in control["gaps"]]
-            + [("type_excepted", f, f) for f in control["excepted"]]
+            + [("gaps", f, None) for f in control["gaps"]]
+            + [("excepted", f, f) for f in control["excepted"]]
             + [("type_observation", f, None) for f in control["observations"]])
     rows.sort(key=lambda r: (r[1]["date"], r[1]["subject"]))  # one year, in the order it happened
     for kind, finding, exc in rows:
         s.append([w[kind], finding["subject"], _day(finding["date"]), finding["code"], finding["text"],
                   finding["evidence"], exc["scope"] if exc else None, exc["owner"] if exc else None,
                   _day(exc["expires"]) if exc else None], wrap_cols=frozenset({5}))
-    s.table(header, s.row, 9)
-    if not rows:
-        s.row += 1  # a blank line: the note is not a row of the table
-        s.note(w["no_findings"])
+    s.end_table(header, 9, w["no_findings"])
 
     population = control["population"]
     s.row += 1
-    s.note(f"{w['population_subjects']} ({population['size']})", BLOCK_FONT)
+    s.note(f"{w['population']} ({population['size']})", BLOCK_FONT)
     for subject in population["subjects"]:
         s.row += 1
         s.put(s.row, 2, subject)
     completeness = population.get("completeness")
     if completeness:
+        labels = COMPLETENESS_LABELS[lang]
         s.row += 1
         s.note(w["completeness"], BLOCK_FONT)
         for key, value in completeness.items():
@@ -359,10 +282,10 @@ def _control(ws: Worksheet, control: dict[str, Any], w: dict[str, str]) -> None:
                     s.put(s.row, 2, hosts, measure=False)  # overflows into the empty cells to its right
                 continue
             if key == "missing" and isinstance(value, list):
-                value = [f"{m.get('host')} ({w['missing_from']} {', '.join(m.get('missing_from', []))})"
+                value = [f"{m.get('host')} ({labels['missing_from']} {', '.join(m.get('missing_from', []))})"
                          if isinstance(m, dict) else str(m) for m in value]
             s.row += 1
-            s.put(s.row, 1, w.get(key, key))
+            s.put(s.row, 1, labels.get(key, key))
             s.put(s.row, 2, value if value else "—", measure=False)
     if control["parameters"]:
         s.row += 1
@@ -378,21 +301,18 @@ def _control(ws: Worksheet, control: dict[str, Any], w: dict[str, str]) -> None:
 def _exceptions(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
     s = _Sheet(ws, [NARROW, MEDIUM, TEXT, MEDIUM, MEDIUM, NARROW, 26, NARROW])
     header = s.header([w["control"], w["scope"], w["justification"], w["owner"], w["approver"], w["expires"],
-                       w["state"], w["matched"]])
+                       w["exception_state"], w["matched"]])
     for control in doc["controls"]:
         for e in control["exceptions"]:
             s.append([control["id"], e["scope"], e["justification"], e["owner"], e["approver"], _day(e["expires"]),
                       w.get(f"state_{e['state']}", e["state"]), e["matched"]], wrap_cols=frozenset({3}))
-    s.table(header, s.row, 8)
-    if s.row == header:
-        s.row += 1  # a blank line: the note is not a row of the table
-        s.note(w["no_exceptions"])
+    s.end_table(header, 8, w["no_exceptions"])
     s.finish()
 
 
 def _samples(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
     s = _Sheet(ws, [NARROW, NARROW, NARROW, NARROW, NARROW, 20, 8, WIDE, 20])
-    header = s.header([w["control"], w["sample_size"], w["seed"], w["population_size"], w["unit"], w["drawn_at"],
+    header = s.header([w["control"], w["sample_size"], w["seed"], w["sample_population"], w["unit"], w["drawn_at"],
                        w["number"], w["drawn"], w["sample_item"]])
     for control in doc["controls"]:
         for sample in control["samples"]:
@@ -401,17 +321,14 @@ def _samples(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
                 s.append([sample["control"], sample["size"], sample["seed"], sample["population_size"],
                           w.get(f"unit_{unit}", unit) if unit else None, _moment(sample["drawn_at"]), n, drawn,
                           sample.get("item_id")])
-    s.table(header, s.row, 9)
-    if s.row == header:
-        s.row += 1  # a blank line: the note is not a row of the table
-        s.note(w["no_samples"])
+    s.end_table(header, 9, w["no_samples"])
     s.finish()
 
 
 def _evidence(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
     s = _Sheet(ws, [NARROW, 20, 22, 26, 20, WIDE, 66, NARROW])
     header = s.header([w["control"], w["item_id"], w["host"], w["kind"], w["collected"], w["command"],
-                       w["raw_sha256"], w["status"]])
+                       w["hash"], w["item_status"]])
     for control in doc["controls"]:
         for e in control["evidence"]:
             s.append([control["id"], e["item_id"], e["host"], e["kind"], _moment(e["collected"]), e["command"],
@@ -422,7 +339,7 @@ def _evidence(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
 
 def _runs(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
     s = _Sheet(ws, [NARROW, 20, MEDIUM, NARROW, NARROW, 66])
-    header = s.header([w["seq"], w["started"], w["operator"], w["status"], w["hosts"], w["manifest"]])
+    header = s.header([w["run"], w["started"], w["operator"], w["run_status"], w["hosts"], w["manifest"]])
     for run in doc["evidence_store"]["runs"]:
         s.append([run["seq"], _moment(run["started"]), run["operator"], run["status"], run["hosts"],
                   run["manifest_sha256"]])
@@ -432,24 +349,23 @@ def _runs(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
 
 def build_workbook(document: dict[str, Any]) -> Workbook:
     lang = document.get("lang", "nl")
-    if lang not in WORDS:
-        raise ValueError(f"no workbook wording for language {lang!r}; available: {', '.join(WORDS)}")
-    w = WORDS[lang]
+    if lang not in LANGS:
+        raise ValueError(f"no workbook wording for language {lang!r}; available: {', '.join(LANGS)}")
+    w = {**STRINGS[lang], **WORKBOOK_STRINGS[lang]}  # one table: the two share no key (tests/test_report_formats.py)
     wb = Workbook()
     taken: set[str] = set()
     summary = wb.active
     summary.title = _sheet_name(w["sheet_summary"], taken)
-    fixed = {key: _sheet_name(w[key], taken)
-             for key in ("sheet_exceptions", "sheet_samples", "sheet_evidence", "sheet_runs")}
+    fixed = {key: _sheet_name(w[key], taken) for key in ("exceptions", "samples", "evidence", "runs")}
     control_sheets = {c["id"]: _sheet_name(c["id"], taken) for c in document["controls"]}
     for control in document["controls"]:
-        _control(wb.create_sheet(control_sheets[control["id"]]), control, w)
-    _exceptions(wb.create_sheet(fixed["sheet_exceptions"]), document, w)
-    _samples(wb.create_sheet(fixed["sheet_samples"]), document, w)
-    _evidence(wb.create_sheet(fixed["sheet_evidence"]), document, w)
-    _runs(wb.create_sheet(fixed["sheet_runs"]), document, w)
-    _summary(summary, document, w, control_sheets)
-    wb.properties.title = w["title"]
+        _control(wb.create_sheet(control_sheets[control["id"]]), control, w, lang)
+    _exceptions(wb.create_sheet(fixed["exceptions"]), document, w)
+    _samples(wb.create_sheet(fixed["samples"]), document, w)
+    _evidence(wb.create_sheet(fixed["evidence"]), document, w)
+    _runs(wb.create_sheet(fixed["runs"]), document, w)
+    _summary(summary, document, w, lang, control_sheets)
+    wb.properties.title = w["workbook_title"]
     wb.properties.creator = f"{document['tool']['name']} {document['tool']['version']}"
     wb.properties.language = lang
     return wb

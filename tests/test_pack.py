@@ -19,6 +19,7 @@ from year_store import build_year
 from auditpack.controls.evaluate import evaluate_controls
 from auditpack.periods import Period
 from auditpack.controls.model import load_catalogue
+from auditpack.errors import AuditpackError
 from auditpack.jobs import run_rows
 from auditpack.pack import (FINGERPRINT_RECIPE, SHELL_RECIPE, PackError, build_pack, extract_pack, verify_pack,
                             verify_text)
@@ -370,3 +371,30 @@ def test_diff_of_something_that_is_not_a_pack(env, tmp_path):
     junk.write_bytes(b"nope")
     with pytest.raises(PackError, match="not a readable zip"):
         diff_packs(junk, env["full"].path)
+
+
+def test_a_malformed_document_is_a_pack_error_not_a_key_error(env, tmp_path):
+    """Build and diff say what is wrong with a document that is not what auditpack writes, as their own error."""
+    for broken in ({"period": None}, {"controls": [{"id": "T-BAK-1"}]}, {"controls": "T-BAK-1"}):
+        with pytest.raises(PackError, match="not a report document"):
+            build_pack(env["year"].store, broken, {}, tmp_path / "broken.zip", env["key"], created_at=CREATED)
+    assert not (tmp_path / "broken.zip").exists()
+    document = copy.deepcopy(env["document"])
+    del document["controls"][0]["population"]
+    odd = build_pack(env["year"].store, document, {}, tmp_path / "odd.zip", env["key"], created_at=CREATED)
+    with pytest.raises(PackError, match="cannot be compared.*population"):
+        diff_packs(env["full"].path, odd.path)
+    assert issubclass(PackError, AuditpackError) and issubclass(SigningKeyError, AuditpackError)
+
+
+def test_a_manifest_naming_its_key_oddly_gives_problems_not_a_traceback(env, tmp_path):
+    odd = tmp_path / "odd-key.zip"
+    with zipfile.ZipFile(env["full"].path) as old, zipfile.ZipFile(odd, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info)
+            if info.filename == "MANIFEST.json":
+                data = json.dumps({**json.loads(data), "signing_key": "SHA256:x"}).encode()
+            new.writestr(info.filename, data)
+    result = verify_pack(odd, env["pub"])
+    assert not result.ok and result.fingerprint is None
+    assert any("MANIFEST.json.sig does not verify" in p for p in result.problems)

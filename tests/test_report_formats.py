@@ -12,6 +12,7 @@ import copy
 import json
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
@@ -27,7 +28,10 @@ from auditpack.controls.evaluate import evaluate_controls
 from auditpack.controls.model import load_catalogue
 from auditpack.controls.profiles import Profile
 from auditpack.jobs import run_rows
+from auditpack.annual import write_formats
 from auditpack.reports.document import build_document
+from auditpack.reports.formats import FORMAT_NAMES, REPORT_FORMATS
+from auditpack.reports.i18n import LANGS, STRINGS, WORKBOOK_STRINGS
 from auditpack.reports.json_export import DocumentInvalid, load_schema, validate_document, write_json
 from auditpack.reports.oscal import to_oscal, write_oscal
 from auditpack.reports.workbook import write_workbook
@@ -129,7 +133,7 @@ def test_excepted_item_shows_exception_owner_and_expiry(wb_nl):
     exceptions = table(ws, header_row(ws))
     [bak] = [r for r in exceptions if r["Maatregel"] == "T-BAK-1"]
     assert (bak["Reikwijdte"], bak["Eigenaar"], bak["Goedgekeurd door"]) == ("dc01", "ICT manager", "Director")
-    assert bak["Vervalt"] == datetime(2027, 3, 31) and bak["Stand"] == "actief" and bak["Toegepast (aantal)"] == 1
+    assert bak["Vervalt"] == datetime(2027, 3, 31) and bak["Stand"] == "actief" and bak["Toegepast"] == 1
     [av] = [r for r in exceptions if r["Maatregel"] == "T-AV"]
     assert av["Stand"] == "verlopen"
 
@@ -193,8 +197,8 @@ def test_samples_sheet_lists_every_drawn_item(wb_en, wb_nl, year_docs):
     sample = year_docs["sample"]
     ws = wb_en["Samples"]
     rows = table(ws, header_row(ws))
-    assert [r["Drawn item"] for r in rows] == sample["drawn"]
-    assert {(r["Control"], r["Seed"], r["Sample size"], r["Unit"]) for r in rows} == {("T-BAK-1", 2026, 5, "subject-day")}
+    assert [r["Subjects drawn"] for r in rows] == sample["drawn"]
+    assert {(r["Control"], r["Seed"], r["Size"], r["Unit"]) for r in rows} == {("T-BAK-1", 2026, 5, "subject-day")}
     assert all(isinstance(r["Drawn at (UTC)"], datetime) for r in rows)
     ws = wb_nl["Steekproeven"]
     assert table(ws, header_row(ws)) == []  # the Dutch document has no samples, and says so below the table
@@ -250,6 +254,42 @@ def test_workbook_opens_in_libreoffice(workbooks, tmp_path):
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, timeout=60).stdout
         assert "T-BAK-1" in text and "2026-03-10" in text
+
+
+def test_the_workbook_reads_its_words_from_the_report_vocabulary():
+    """Only the workbook's own words live apart, under keys the report's strings do not use, in every language."""
+    for lang in LANGS:
+        assert not set(WORKBOOK_STRINGS[lang]) & set(STRINGS[lang]), lang
+        assert set(WORKBOOK_STRINGS[lang]) == set(WORKBOOK_STRINGS[LANGS[0]]), lang
+
+
+# -- the registry of formats ------------------------------------------------------------------
+
+def test_every_registered_format_writes_a_file_with_its_suffix(small_doc, tmp_path):
+    assert FORMAT_NAMES == ("html", "pdf", "xlsx", "json", "oscal")
+    for report_format in REPORT_FORMATS:
+        path = report_format.path(tmp_path / report_format.name / "report")
+        assert report_format.write(small_doc, path) is None
+        assert path.name == "report" + report_format.suffix and path.stat().st_size > 0, report_format.name
+    starts = {"html": b"<!DOCTYPE html>", "pdf": b"%PDF", "xlsx": b"PK", "json": b"{", "oscal": b"{"}
+    files = write_formats(small_doc, tmp_path / "all")
+    assert list(files) == list(FORMAT_NAMES)
+    for name, path in files.items():
+        assert path.read_bytes().startswith(starts[name]), name
+    assert json.loads(files["json"].read_text(encoding="utf-8")) == small_doc
+    assert "assessment-results" in json.loads(files["oscal"].read_text(encoding="utf-8"))
+    with pytest.raises(ValueError, match="unknown report format.*docx.*choose from html, pdf, xlsx, json, oscal"):
+        write_formats(small_doc, tmp_path / "none", ["docx"])
+
+
+def test_the_format_registry_imports_no_heavy_library():
+    """The command line imports the registry for --help; the renderers' libraries load only when a format is written."""
+    heavy = ("openpyxl", "numpy", "pandas", "weasyprint", "matplotlib", "jsonschema", "trestle")
+    probe = (f"import sys; import auditpack.reports.formats as f; print(','.join(f.FORMAT_NAMES)); "
+             f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    names, loaded = done.stdout.splitlines()
+    assert names == "html,pdf,xlsx,json,oscal" and loaded == ""
 
 
 # -- JSON and its schema ----------------------------------------------------------------------

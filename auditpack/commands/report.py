@@ -10,13 +10,12 @@ from pathlib import Path
 import click
 
 from auditpack import __version__
+from auditpack.reports.formats import FORMAT_NAMES
 
 from .shared import (Outcome, check_control_ids, console, control_option, exceptions_option, json_option, lang_option,
                      load_exceptions, load_profile, open_store, operator_option, out_option, period_options, print_results,
                      profile_option, pseudonym_key, resolve_period, results_outcome, signing_key, signing_key_option,
                      store_option)
-
-FORMAT_NAMES = ("html", "pdf", "xlsx", "json", "oscal")
 
 
 def _last_full_year() -> int:
@@ -53,7 +52,7 @@ def report(store_path: Path, year: int | None, start: datetime | None, end: date
     Exit codes: 0 every control effective (or not applicable), 1 deviations or
                 missing evidence (the report is written all the same), 2 errors.
     """
-    from auditpack.annual import FORMATS, make_document, write_formats
+    from auditpack.annual import make_document, write_formats
     from auditpack.signing import fingerprint
 
     check_control_ids(control_ids)
@@ -63,7 +62,7 @@ def report(store_path: Path, year: int | None, start: datetime | None, end: date
     key = signing_key(key_path)
     document, results = make_document(store, period, lang, profile, exceptions, control_ids=control_ids or None,
                                       signing_fingerprint=fingerprint(key))
-    files = write_formats(document, out_dir, formats or FORMATS)
+    files = write_formats(document, out_dir, formats or FORMAT_NAMES)
     print_results(results, lang)
     for fmt, path in files.items():
         console.print(f"{fmt:>5}: {path}", soft_wrap=True, highlight=False)
