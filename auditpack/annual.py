@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from auditpack.controls.evaluate import evaluate_controls
-from auditpack.periods import Period
 from auditpack.controls.exceptions import ExceptionEntry
 from auditpack.controls.model import Control, load_catalogue
 from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
 from auditpack.controls.result import ControlResult
+from auditpack.periods import Period
 from auditpack.reports.document import build_document
 from auditpack.reports.formats import FORMAT_NAMES, formats_named
 
@@ -29,7 +29,6 @@ from .sampling import samples_for
 from .store import EvidenceStore
 
 
-
 @dataclass
 class AnnualReport:
     document: dict[str, Any]
@@ -37,15 +36,23 @@ class AnnualReport:
     files: dict[str, Path]  # format -> file
 
 
-def make_document(store: EvidenceStore, period: Period, lang: str = "nl", profile: Profile = DEFAULT_PROFILE,
-                  exceptions: Sequence[ExceptionEntry] = (), control_ids: Sequence[str] | None = None,
-                  signing_fingerprint: str | None = None, pseudonymiser: Pseudonymiser | None = None,
-                  catalogue: dict[str, Control] | None = None,
-                  today: date | None = None) -> tuple[dict[str, Any], list[ControlResult]]:
+def make_document(
+    store: EvidenceStore,
+    period: Period,
+    lang: str = "nl",
+    profile: Profile = DEFAULT_PROFILE,
+    exceptions: Sequence[ExceptionEntry] = (),
+    control_ids: Sequence[str] | None = None,
+    signing_fingerprint: str | None = None,
+    pseudonymiser: Pseudonymiser | None = None,
+    catalogue: dict[str, Control] | None = None,
+    today: date | None = None,
+) -> tuple[dict[str, Any], list[ControlResult]]:
     catalogue = catalogue or load_catalogue()
     results = evaluate_controls(store, period, catalogue, profile, exceptions, control_ids=control_ids, today=today)
-    document = build_document(results, catalogue, period, run_rows(store, period), lang, profile, signing_fingerprint,
-                              samples_for(store, period))
+    document = build_document(
+        results, catalogue, period, run_rows(store, period), lang, profile, signing_fingerprint, samples_for(store, period)
+    )
     return (pseudonymiser.data(document) if pseudonymiser else document), results
 
 
@@ -71,18 +78,35 @@ def pseudonymiser_for(store: EvidenceStore, key: bytes) -> Pseudonymiser:
     return Pseudonymiser(key, names_in_store(store))
 
 
-def annual_pack(store: EvidenceStore, period: Period, out_dir: Path, signing_key: Any, *, lang: str = "nl",
-                profile: Profile = DEFAULT_PROFILE, exceptions: Sequence[ExceptionEntry] = (),
-                pseudonym_key: bytes | None = None, today: date | None = None) -> tuple[AnnualReport, PackSummary]:
+def annual_pack(
+    store: EvidenceStore,
+    period: Period,
+    out_dir: Path,
+    signing_key: Any,
+    *,
+    lang: str = "nl",
+    profile: Profile = DEFAULT_PROFILE,
+    exceptions: Sequence[ExceptionEntry] = (),
+    pseudonym_key: bytes | None = None,
+    today: date | None = None,
+) -> tuple[AnnualReport, PackSummary]:
     """The report in every format and the signed pack holding it and the evidence it cites."""
     from .signing import fingerprint
 
     pseudo = pseudonymiser_for(store, pseudonym_key) if pseudonym_key else None
-    document, results = make_document(store, period, lang, profile, exceptions, signing_fingerprint=fingerprint(signing_key),
-                                      pseudonymiser=pseudo, today=today)
+    document, results = make_document(
+        store, period, lang, profile, exceptions, signing_fingerprint=fingerprint(signing_key), pseudonymiser=pseudo, today=today
+    )
     suffix = "-pseudonymised" if pseudo else ""
     files = write_formats(document, out_dir / f"{report_name(document)}{suffix}")
     pack_path = out_dir / f"auditpack-{report_name(document).removeprefix('report-')}{suffix}.zip"
-    summary = build_pack(store, document, {p.name: p for p in files.values()}, pack_path, signing_key,
-                         blob_transform=pseudo.blob if pseudo else None, meta_transform=pseudo.data if pseudo else None)
+    summary = build_pack(
+        store,
+        document,
+        {p.name: p for p in files.values()},
+        pack_path,
+        signing_key,
+        blob_transform=pseudo.blob if pseudo else None,
+        meta_transform=pseudo.data if pseudo else None,
+    )
     return AnnualReport(document, results, files), summary

@@ -31,8 +31,15 @@ def _fsync_file(path: Path) -> None:
 
 
 @contextmanager
-def atomic_path(path: Path, *, mode: int | None = None, temp_dir: Path | None = None, overwrite: bool = True,
-                sync_dir: bool = False, before_rename: Callable[[], None] | None = None) -> Iterator[Path]:
+def atomic_path(
+    path: Path,
+    *,
+    mode: int | None = None,
+    temp_dir: Path | None = None,
+    overwrite: bool = True,
+    sync_dir: bool = False,
+    before_rename: Callable[[], None] | None = None,
+) -> Iterator[Path]:
     """A fresh temporary file to write PATH's new content to (by name: some writers only take a path).
 
     When the block ends without an error the file is synced to disk and renamed to PATH; on any
@@ -67,11 +74,20 @@ def atomic_path(path: Path, *, mode: int | None = None, temp_dir: Path | None = 
         fsync_dir(path.parent)
 
 
-def write_atomic(path: Path, data: bytes | str, *, mode: int | None = None, temp_dir: Path | None = None,
-                 overwrite: bool = True, sync_dir: bool = False, before_rename: Callable[[], None] | None = None) -> Path:
+def write_atomic(
+    path: Path,
+    data: bytes | str,
+    *,
+    mode: int | None = None,
+    temp_dir: Path | None = None,
+    overwrite: bool = True,
+    sync_dir: bool = False,
+    before_rename: Callable[[], None] | None = None,
+) -> Path:
     """Write DATA (text as UTF-8) to PATH through `atomic_path`, with its options; returns PATH."""
     content = data.encode("utf-8") if isinstance(data, str) else data
-    with atomic_path(path, mode=mode, temp_dir=temp_dir, overwrite=overwrite, sync_dir=sync_dir,
-                     before_rename=before_rename) as tmp:
+    with atomic_path(
+        path, mode=mode, temp_dir=temp_dir, overwrite=overwrite, sync_dir=sync_dir, before_rename=before_rename
+    ) as tmp:
         tmp.write_bytes(content)
     return Path(path)

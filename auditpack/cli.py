@@ -36,8 +36,9 @@ class AuditpackGroup(click.Group):
         return plugin.load() if plugin is not None else None
 
 
-@click.group(cls=AuditpackGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-             epilog=EXIT_CODES_HELP)
+@click.group(
+    cls=AuditpackGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}, epilog=EXIT_CODES_HELP
+)
 @click.version_option(__version__, prog_name="auditpack")
 def cli() -> None:
     """Collect evidence that the promised security measures are in place, evaluate it
@@ -78,7 +79,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(Outcome.ERROR)
     except Exception:  # a bug: show where, and never exit 1, which would read as "deviations found"
         err_console.print_exception()
-        err_console.print("auditpack stopped on an unexpected error (a bug: please report it with the lines above).",
-                          style="red", markup=False)
+        err_console.print(
+            "auditpack stopped on an unexpected error (a bug: please report it with the lines above).", style="red", markup=False
+        )
         sys.exit(Outcome.ERROR)
     sys.exit(int(outcome) if outcome is not None else Outcome.OK)

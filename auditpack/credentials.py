@@ -14,6 +14,7 @@ import re
 import sys
 from dataclasses import dataclass
 from typing import Literal
+
 from .errors import AuditpackError
 
 REFERENCE_HELP = (
@@ -93,8 +94,10 @@ class CredentialRef:
         if login_user in _PROMPT_ANSWERS:
             return _PROMPT_ANSWERS[login_user]
         if not sys.stdin.isatty():
-            raise CredentialError(f"password for {prompt_label} is set to 'prompt', but there is no terminal to ask on; "
-                                  "use env: or keyring: for scheduled runs")
+            raise CredentialError(
+                f"password for {prompt_label} is set to 'prompt', but there is no terminal to ask on; "
+                "use env: or keyring: for scheduled runs"
+            )
         _PROMPT_ANSWERS[login_user] = Secret(getpass.getpass(f"Password for {prompt_label}: "))
         return _PROMPT_ANSWERS[login_user]
 
@@ -114,7 +117,7 @@ def _keyring_get(service: str, user: str | None) -> str | None:
 def parse_reference(value: object) -> CredentialRef:
     """Parse a reference; raise CredentialError (without echoing the value) if it is not one."""
     if isinstance(value, dict) and len(value) == 1:
-        (scheme, name), = value.items()
+        ((scheme, name),) = value.items()
         value = "prompt" if scheme == "prompt" else f"{scheme}:{name}"
     if not isinstance(value, str):
         raise CredentialError(f"not a credential reference; {REFERENCE_HELP}")

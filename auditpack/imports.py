@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import mimetypes
 from datetime import date
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-
-from importlib.metadata import version
 
 from auditpack.collectors.parsers.evtx_summary import summarize_evtx
 from auditpack.collectors.parsers.fortigate import parse_fortigate_config
@@ -33,12 +32,23 @@ FIREWALL_CONFIG_PARSERS: dict[str, Any] = {
 }
 
 
-def store_one(store: EvidenceStore, operator: str, kind: str, command: str, raw: bytes, normalized: Any,
-              source: str = SOURCE, collector: str = "import", connection: str = "file") -> tuple[ManifestRef, dict]:
+def store_one(
+    store: EvidenceStore,
+    operator: str,
+    kind: str,
+    command: str,
+    raw: bytes,
+    normalized: Any,
+    source: str = SOURCE,
+    collector: str = "import",
+    connection: str = "file",
+) -> tuple[ManifestRef, dict]:
     """One item that arrives by hand (a file, a sample) as a run of its own."""
     run = store.begin_run(operator)
     now = utcnow()
-    meta = run.add(source, collector, Observation(kind=kind, command=command, raw=raw, started=now, ended=utcnow(), normalized=normalized))
+    meta = run.add(
+        source, collector, Observation(kind=kind, command=command, raw=raw, started=now, ended=utcnow(), normalized=normalized)
+    )
     run.close_source(source, "ok", [], connection=connection)
     ref, _ = run.commit()
     return ref, meta
@@ -60,16 +70,18 @@ def import_egress_register(store: EvidenceStore, path: Path, operator: str) -> t
     return ref, meta, normalized
 
 
-def import_firewall_config(store: EvidenceStore, path: Path, config_type: str, device: str, wan: tuple[str, ...],
-                           operator: str) -> tuple[ManifestRef, dict, dict]:
+def import_firewall_config(
+    store: EvidenceStore, path: Path, config_type: str, device: str, wan: tuple[str, ...], operator: str
+) -> tuple[ManifestRef, dict, dict]:
     """A configuration backup of a firewall that is not reached over SSH, as that device's ruleset.
 
     Raises ValueError (nothing stored) when the file cannot be read as that type.
     """
     raw = path.read_bytes()
     normalized = FIREWALL_CONFIG_PARSERS[config_type](raw, device, wan)
-    ref, meta = store_one(store, operator, "firewall.ruleset", f"import firewall {config_type} {path.name}", raw,
-                            normalized, source=device)
+    ref, meta = store_one(
+        store, operator, "firewall.ruleset", f"import firewall {config_type} {path.name}", raw, normalized, source=device
+    )
     return ref, meta, normalized
 
 
@@ -93,16 +105,36 @@ def import_evtx(store: EvidenceStore, paths: list[Path], host: str | None, opera
             kinds.insert(0, ("windows.security_events_daily", summary.security_daily))
         for kind, normalized in kinds:
             with path.open("rb") as raw:
-                run.add(name, "import", Observation(kind, command, raw, started, utcnow(), normalized=normalized,
-                                                    errors=list(summary.errors), tool_version=f"evtx {version('evtx')}"))
+                run.add(
+                    name,
+                    "import",
+                    Observation(
+                        kind,
+                        command,
+                        raw,
+                        started,
+                        utcnow(),
+                        normalized=normalized,
+                        errors=list(summary.errors),
+                        tool_version=f"evtx {version('evtx')}",
+                    ),
+                )
         sources.setdefault(name, []).extend(summary.errors)
     for name, errors in sources.items():
         run.close_source(name, "partial" if errors else "ok", errors[:20], connection="file")
     return run.commit()
 
 
-def attach_document(store: EvidenceStore, control: str, path: Path, day: date, note: str, operator: str) -> tuple[ManifestRef, dict]:
+def attach_document(
+    store: EvidenceStore, control: str, path: Path, day: date, note: str, operator: str
+) -> tuple[ManifestRef, dict]:
     raw = path.read_bytes()
-    normalized = {"control": control, "date": day.isoformat(), "note": note, "filename": path.name,
-                  "media_type": mimetypes.guess_type(path.name)[0] or "application/octet-stream", "size": len(raw)}
+    normalized = {
+        "control": control,
+        "date": day.isoformat(),
+        "note": note,
+        "filename": path.name,
+        "media_type": mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+        "size": len(raw),
+    }
     return store_one(store, operator, "manual.evidence", f"attach {control} {path.name}", raw, normalized)

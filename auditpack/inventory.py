@@ -81,14 +81,27 @@ CREDENTIAL_FIELDS = {"password", "ldap_password"}
 AUDITPACK_KEYS = sorted(k for k in FIELD_OF_KEY if k.startswith("auditpack_"))
 # Ansible keys that would hold a literal secret: refused unless they hold a reference.
 SECRET_KEYS = {
-    "ansible_password", "ansible_ssh_pass", "ansible_ssh_password", "ansible_winrm_password",
-    "ansible_become_pass", "ansible_become_password", "ansible_sudo_pass", "ansible_httpapi_pass",
+    "ansible_password",
+    "ansible_ssh_pass",
+    "ansible_ssh_password",
+    "ansible_winrm_password",
+    "ansible_become_pass",
+    "ansible_become_password",
+    "ansible_sudo_pass",
+    "ansible_httpapi_pass",
 }
 SECRET_KEY_WORDS = ("password", "passwd", "secret", "token")
 GROUP_KEYS = ("hosts", "vars", "children")
 # "ldap" is auditpack's own: a domain controller reached over LDAP only (no shell access).
-CONNECTION_ALIASES = {"local": "local", "ssh": "ssh", "paramiko": "ssh", "smart": "ssh", "winrm": "winrm", "psrp": "winrm",
-                      "ldap": "ldap"}
+CONNECTION_ALIASES = {
+    "local": "local",
+    "ssh": "ssh",
+    "paramiko": "ssh",
+    "smart": "ssh",
+    "winrm": "winrm",
+    "psrp": "winrm",
+    "ldap": "ldap",
+}
 DEFAULT_PORTS = {"ssh": 22}
 DEFAULT_LDAP_PORTS = {"ldaps": 636, "starttls": 389, "plain": 389}
 DEFAULT_WINRM_PORTS = {"https": 5986, "http": 5985}
@@ -106,8 +119,8 @@ class BackupSource(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     tool: Literal["borg", "restic", "log"]
-    repository: str                        # repository path/URL, or the report file for tool "log"
-    server: str | None = None              # the server this backs up (default: the host itself)
+    repository: str  # repository path/URL, or the report file for tool "log"
+    server: str | None = None  # the server this backs up (default: the host itself)
     job: str | None = None
     passphrase: CredentialRef | None = None  # a reference; sent on stdin, never on a command line
 
@@ -164,7 +177,9 @@ def parse_tls_endpoint(text: Any) -> TlsEndpoint:
         scheme, rest = "", text.strip()
     scheme = scheme.lower()
     if sep and scheme not in ENDPOINT_SCHEMES:
-        raise ValueError(f"unknown scheme {scheme!r}, expected one of {', '.join(ENDPOINT_SCHEMES)}{_did_you_mean(scheme, ENDPOINT_SCHEMES)}")
+        raise ValueError(
+            f"unknown scheme {scheme!r}, expected one of {', '.join(ENDPOINT_SCHEMES)}{_did_you_mean(scheme, ENDPOINT_SCHEMES)}"
+        )
     if "@" in rest:  # never echo it: it may hold a password
         raise ValueError("a user or password in an endpoint is refused: the probe sends no credentials")
     if rest.count(":") > 1 and not rest.startswith("["):
@@ -230,7 +245,7 @@ class Host(BaseModel):
     winrm_transport: Literal["ntlm", "kerberos", "negotiate", "credssp", "certificate"] = "ntlm"
     tls_verify: bool = True
     tls_ca_file: str | None = None
-    tls_insecure: bool = False        # explicit lab switch: no certificate verification; recorded in the evidence
+    tls_insecure: bool = False  # explicit lab switch: no certificate verification; recorded in the evidence
     tls_server_name: str | None = None  # the name the certificate must carry when the host is reached by IP
     ldap_scheme: Literal["ldaps", "starttls", "plain"] = "ldaps"
     ldap_port: int | None = Field(default=None, ge=1, le=65535)
@@ -240,13 +255,13 @@ class Host(BaseModel):
     ldap_base: str | None = None
     ldap_page_size: int = Field(default=500, ge=1, le=10000)
     data_access_groups: tuple[str, ...] = ()
-    epo_url: str | None = None          # this host runs the anti-virus console (ePO), e.g. https://epo01:8443
+    epo_url: str | None = None  # this host runs the anti-virus console (ePO), e.g. https://epo01:8443
     ssh_known_hosts: str | None = None  # default ~/.ssh/known_hosts; unknown keys are refused unless trusted on first use
     ssh_trust_on_first_use: bool = False  # explicit switch: accept and remember an unknown host key; recorded in the evidence
-    ssh_jump: str | None = None         # user@host[:port] of a jump host, reached with the same key
+    ssh_jump: str | None = None  # user@host[:port] of a jump host, reached with the same key
     firewall_type: Literal["linux", "pfsense", "opnsense", "fortigate"] = "linux"
     firewall_wan: tuple[str, ...] = ()  # outside interfaces/zones: traffic leaving through them is outbound
-    data_paths: tuple[str, ...] = ()    # locations with personal data whose file ages show retention (O-RET)
+    data_paths: tuple[str, ...] = ()  # locations with personal data whose file ages show retention (O-RET)
     retention_days: int = Field(default=92, ge=1, le=3650)
     backups: tuple[BackupSource, ...] = ()
     tls_endpoints: tuple[TlsEndpoint, ...] = ()  # probed with a TLS handshake only (T-TLS)
@@ -357,8 +372,9 @@ class _Loader:
     def problem(self, line: int | None, key: str, message: str) -> None:
         self.problems.append(Problem(self.file, line, key, message))
 
-    def walk_group(self, name: str, body: Any, path: str, line: int | None, inherited: list[dict[str, _Var]],
-                   lineage: list[str]) -> None:
+    def walk_group(
+        self, name: str, body: Any, path: str, line: int | None, inherited: list[dict[str, _Var]], lineage: list[str]
+    ) -> None:
         if body is None:
             return  # an empty group is legal in Ansible
         if not isinstance(body, dict):
@@ -366,13 +382,17 @@ class _Loader:
             return
         for key in body:
             if key not in GROUP_KEYS:
-                self.problem(line_of_key(body, key), f"{path}.{key}",
-                             f"unknown group key, expected one of {', '.join(GROUP_KEYS)}{_did_you_mean(str(key), GROUP_KEYS)}")
+                self.problem(
+                    line_of_key(body, key),
+                    f"{path}.{key}",
+                    f"unknown group key, expected one of {', '.join(GROUP_KEYS)}{_did_you_mean(str(key), GROUP_KEYS)}",
+                )
         own_vars = self.read_vars(body.get("vars"), f"{path}.vars", line_of_key(body, "vars"))
         chain = inherited + [own_vars]
         groups = lineage + [name]
-        hosts = self.mapping_under(body, "hosts", path, "hosts must be a mapping of host name to variables "
-                                                            "(a list is not Ansible YAML inventory syntax)")
+        hosts = self.mapping_under(
+            body, "hosts", path, "hosts must be a mapping of host name to variables (a list is not Ansible YAML inventory syntax)"
+        )
         for host_name, host_body in hosts.items():
             self.add_host(str(host_name), host_body, f"{path}.hosts.{host_name}", line_of_key(hosts, host_name), chain, groups)
         children = self.mapping_under(body, "children", path, "children must be a mapping of group name to group")
@@ -396,7 +416,9 @@ class _Loader:
             return {}
         return {str(k): _Var(v, line_of_key(node, k), f"{path}.{k}") for k, v in node.items()}
 
-    def add_host(self, name: str, body: Any, path: str, line: int | None, chain: list[dict[str, _Var]], groups: list[str]) -> None:
+    def add_host(
+        self, name: str, body: Any, path: str, line: int | None, chain: list[dict[str, _Var]], groups: list[str]
+    ) -> None:
         draft = self.drafts.setdefault(name, _HostDraft(name, line=line, path=path))
         if body is not None and not isinstance(body, dict):
             self.problem(line, path, "host variables must be a mapping (or empty)")
@@ -454,8 +476,11 @@ class _Loader:
             values = var.value if isinstance(var.value, list) else [var.value]
             for value in values:
                 if value not in ROLE_NAMES:
-                    self.problem(var.line, var.path,
-                                 f"unknown role {value!r}, expected one of {', '.join(ROLE_NAMES)}{_did_you_mean(str(value), ROLE_NAMES)}")
+                    self.problem(
+                        var.line,
+                        var.path,
+                        f"unknown role {value!r}, expected one of {', '.join(ROLE_NAMES)}{_did_you_mean(str(value), ROLE_NAMES)}",
+                    )
                     ok = False
                 else:
                     roles.add(value)
@@ -475,8 +500,12 @@ class _Loader:
                 key = var.path if var else f"{draft.path}.{target}"
                 # echo only plain scalars: a list or mapping may hold a secret (a backup passphrase, say)
                 # (endpoint messages name the bad entries themselves, leaving out any user:password@ in them)
-                echo = (var is not None and isinstance(var.value, (str, int, float, bool))
-                        and target not in CREDENTIAL_FIELDS and target != "tls_endpoints")
+                echo = (
+                    var is not None
+                    and isinstance(var.value, (str, int, float, bool))
+                    and target not in CREDENTIAL_FIELDS
+                    and target != "tls_endpoints"
+                )
                 got = f" (got {var.value!r})" if echo else ""
                 self.problem(var.line if var else draft.line, key, f"{_plain_message(target, err)}{got}")
             return None
@@ -492,11 +521,17 @@ class _Loader:
         if not looks_secret:
             return True
         if isinstance(var.value, TaggedScalar):
-            self.problem(var.line, var.path, f"Ansible Vault values are not read by auditpack; {REFERENCE_HELP} under auditpack_password")
+            self.problem(
+                var.line, var.path, f"Ansible Vault values are not read by auditpack; {REFERENCE_HELP} under auditpack_password"
+            )
             return False
         if key in SECRET_KEYS or key.startswith(("ansible_", "auditpack_")):
             # Never echo the value: it may be a real password.
-            self.problem(var.line, var.path, f"literal password refused: auditpack never reads secrets from the inventory; {REFERENCE_HELP} under auditpack_password")
+            self.problem(
+                var.line,
+                var.path,
+                f"literal password refused: auditpack never reads secrets from the inventory; {REFERENCE_HELP} under auditpack_password",
+            )
             return False
         return True  # a custom Ansible variable that merely looks secret is not ours to judge
 

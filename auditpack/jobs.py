@@ -31,9 +31,18 @@ def find_inventory(path: str | None) -> Inventory:
 
 def run_rows(store: EvidenceStore, period: Period) -> list[dict[str, Any]]:
     """The period's collection runs as the report document lists them."""
-    return [{"seq": ref.seq, "sha256": ref.sha256, "run_id": body["run_id"], "started": body["started"],
-             "operator": body["operator"], "status": body["status"], "hosts": body["hosts"]}
-            for ref, body in store.manifests_started(period.start, period.end)]
+    return [
+        {
+            "seq": ref.seq,
+            "sha256": ref.sha256,
+            "run_id": body["run_id"],
+            "started": body["started"],
+            "operator": body["operator"],
+            "status": body["status"],
+            "hosts": body["hosts"],
+        }
+        for ref, body in store.manifests_started(period.start, period.end)
+    ]
 
 
 def latest_run_year(store: EvidenceStore) -> int | None:

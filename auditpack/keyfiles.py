@@ -6,9 +6,9 @@ import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
-from .errors import AuditpackError
 
 from .atomic import write_atomic
+from .errors import AuditpackError
 
 
 class KeyFileError(AuditpackError, PermissionError):
@@ -23,7 +23,8 @@ def check_private(path: Path, what: str) -> None:
         raise KeyFileError(
             f"{what} {path} has permissions {stat.S_IMODE(info.st_mode):04o}: other users may read or change "
             f"it, so it is not used. Restrict it with 'chmod 600 {path}' (and make a new key if "
-            f"someone else may have copied it)")
+            f"someone else may have copied it)"
+        )
 
 
 def _make_dirs(directory: Path) -> None:

@@ -43,10 +43,18 @@ from auditpack.reports.document import evidence_citations, evidence_item_ids
 from .atomic import atomic_path
 from .canonical import iso, sha256_hex, utcnow
 from .errors import AuditpackError
-from .signing import (ALGORITHM, PublicKey, SigningKey, SigningKeyError, fingerprint, load_public_key, public_key_pem,
-                      sign, verify_signature)
+from .signing import (
+    ALGORITHM,
+    PublicKey,
+    SigningKey,
+    SigningKeyError,
+    fingerprint,
+    load_public_key,
+    public_key_pem,
+    sign,
+    verify_signature,
+)
 from .store import EvidenceStore, StoreError
-from .errors import AuditpackError
 
 PACK_FORMAT = "auditpack-pack/1"
 MANIFEST = "MANIFEST.json"
@@ -70,7 +78,9 @@ SHELL_RECIPE = (
     f"diff <(find . -type f | sed 's|^\\./||' | LC_ALL=C sort) "
     f"<( (cut -c67- {SUMS}; printf '%s\\n' {SUMS} {SUMS_SIG} {MANIFEST_SIG}) | LC_ALL=C sort) && echo OK",
 )
-FINGERPRINT_RECIPE = "openssl pkey -pubin -in KEY.pub -outform DER | tail -c 32 | openssl dgst -sha256 -binary | openssl base64 -A"
+FINGERPRINT_RECIPE = (
+    "openssl pkey -pubin -in KEY.pub -outform DER | tail -c 32 | openssl dgst -sha256 -binary | openssl base64 -A"
+)
 
 
 class PackError(AuditpackError):
@@ -80,11 +90,11 @@ class PackError(AuditpackError):
 @dataclass(frozen=True)
 class PackSummary:
     path: Path
-    sha256: str           # of the zip file
+    sha256: str  # of the zip file
     size: int
-    files: int            # entries in the zip
-    items: int            # evidence items carried
-    blobs: int            # distinct raw and normalised blobs carried
+    files: int  # entries in the zip
+    items: int  # evidence items carried
+    blobs: int  # distinct raw and normalised blobs carried
     fingerprint: str
     created_at: str
     manifest_sha256: str
@@ -168,8 +178,10 @@ def _write_entry(archive: zipfile.ZipFile, entry: _Entry) -> None:
             digest.update(chunk)
             dst.write(chunk)
     if digest.hexdigest() != entry.sha256:
-        raise PackError(f"{entry.source} changed while the pack was written ({entry.path}); "
-                        f"if it is a store blob, run 'auditpack verify' on the store")
+        raise PackError(
+            f"{entry.source} changed while the pack was written ({entry.path}); "
+            f"if it is a store blob, run 'auditpack verify' on the store"
+        )
 
 
 def verify_text(key_fingerprint: str, period: dict[str, Any] | None = None) -> str:
@@ -287,10 +299,10 @@ class _ReportFacts:
 
     document_json: bytes
     cited: dict[str, list[str]]  # item id -> the controls citing it
-    fingerprint: str | None      # the signing key the report names
+    fingerprint: str | None  # the signing key the report names
     period: dict[str, Any] | None
     verify_txt: bytes
-    report: dict[str, Any]       # the manifest's summary of the report
+    report: dict[str, Any]  # the manifest's summary of the report
 
 
 def _report_facts(document: dict[str, Any], key_fp: str) -> _ReportFacts:
@@ -301,17 +313,29 @@ def _report_facts(document: dict[str, Any], key_fp: str) -> _ReportFacts:
             fingerprint=(document.get("signing_key") or {}).get("fingerprint"),
             period=document.get("period"),
             verify_txt=verify_text(key_fp, document.get("period")).encode(),
-            report={"lang": document.get("lang"), "generated_at": document.get("generated_at"),
-                    "chain_head": (document.get("evidence_store") or {}).get("chain_head")},
+            report={
+                "lang": document.get("lang"),
+                "generated_at": document.get("generated_at"),
+                "chain_head": (document.get("evidence_store") or {}).get("chain_head"),
+            },
         )
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise PackError(f"the document given is not a report document ({type(exc).__name__}: {exc}); "
-                        f"build it with make_document") from exc
+        raise PackError(
+            f"the document given is not a report document ({type(exc).__name__}: {exc}); build it with make_document"
+        ) from exc
 
 
-def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dict[str, Path], out: Path,
-               key: SigningKey, *, blob_transform: Callable[[bytes], bytes] | None = None,
-               meta_transform: Callable[[Any], Any] | None = None, created_at: datetime | None = None) -> PackSummary:
+def build_pack(
+    store: EvidenceStore,
+    document: dict[str, Any],
+    report_files: dict[str, Path],
+    out: Path,
+    key: SigningKey,
+    *,
+    blob_transform: Callable[[bytes], bytes] | None = None,
+    meta_transform: Callable[[Any], Any] | None = None,
+    created_at: datetime | None = None,
+) -> PackSummary:
     """Write the signed pack for `document` to `out` (atomically) and say what went in.
 
     blob_transform and meta_transform (pseudonymisation) rewrite each carried blob and each
@@ -322,8 +346,10 @@ def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dic
     facts = _report_facts(document, key_fp)
     stated = facts.fingerprint
     if stated and stated != key_fp:
-        raise PackError(f"the report names signing key {stated}, but the pack would be signed with {key_fp}; "
-                        f"render the report with the key that signs the pack")
+        raise PackError(
+            f"the report names signing key {stated}, but the pack would be signed with {key_fp}; "
+            f"render the report with the key that signs the pack"
+        )
     created = iso(created_at or utcnow())
     entries: dict[str, _Entry] = {}
 
@@ -345,8 +371,10 @@ def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dic
     records = {r.id: r for r in store.items()}
     absent = sorted(set(cited) - set(records))
     if absent:
-        raise PackError(f"the report cites {len(absent)} evidence item(s) the store does not hold "
-                        f"(first: {absent[0]}); was the report made from another store?")
+        raise PackError(
+            f"the report cites {len(absent)} evidence item(s) the store does not hold "
+            f"(first: {absent[0]}); was the report made from another store?"
+        )
     runs = {ref.seq: ref.sha256 for ref in store.manifest_refs()}
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -356,9 +384,16 @@ def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dic
             record = records[item_id]
             normalized = blobs.add("normalized", record.normalized_sha256) if record.normalized_sha256 else None
             meta = {
-                "id": record.id, "host": record.host, "collector": record.collector, "kind": record.kind,
-                "command": record.command, "collected": record.started, "ended": record.ended,
-                "status": record.status, "errors": list(record.errors), "tool_version": record.tool_version,
+                "id": record.id,
+                "host": record.host,
+                "collector": record.collector,
+                "kind": record.kind,
+                "command": record.command,
+                "collected": record.started,
+                "ended": record.ended,
+                "status": record.status,
+                "errors": list(record.errors),
+                "tool_version": record.tool_version,
                 "run": {"seq": record.run_seq, "manifest_sha256": runs.get(record.run_seq)},
                 "raw": blobs.add("raw", record.raw_sha256, record.raw_size),
                 "normalized": normalized,
@@ -395,8 +430,9 @@ def build_pack(store: EvidenceStore, document: dict[str, Any], report_files: dic
                     _write_entry(archive, entries[path])
             handle.seek(0)
             pack_sha, size = _hash_stream(handle)
-    return PackSummary(out, pack_sha, size, len(entries), len(cited), len(blobs.entries), key_fp, created,
-                       sha256_hex(manifest_bytes))
+    return PackSummary(
+        out, pack_sha, size, len(entries), len(cited), len(blobs.entries), key_fp, created, sha256_hex(manifest_bytes)
+    )
 
 
 # --- verifying ------------------------------------------------------------------------------------
@@ -494,8 +530,9 @@ def _absent(result: PackVerification, members: dict[str, zipfile.ZipInfo], name:
     (result.changed if name in members else result.missing).append(name)
 
 
-def _signature_file(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: str, why: str,
-                    result: PackVerification) -> bytes | None:
+def _signature_file(
+    archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: str, why: str, result: PackVerification
+) -> bytes | None:
     """The content of the signature file NAME; None (recorded, saying WHY it is needed) when it is missing or unreadable."""
     content = _read_member(archive, members, name)
     if content is None:
@@ -504,8 +541,9 @@ def _signature_file(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo
     return content
 
 
-def _check_signature(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], manifest_bytes: bytes,
-                     key: PublicKey, result: PackVerification) -> None:
+def _check_signature(
+    archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], manifest_bytes: bytes, key: PublicKey, result: PackVerification
+) -> None:
     sig_file = _signature_file(archive, members, MANIFEST_SIG, ": the pack is not signed", result)
     if sig_file is None:
         return
@@ -517,15 +555,20 @@ def _check_signature(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInf
     if sig is None:
         result.problems.append(f"{MANIFEST_SIG} does not hold a base64 signature")
     elif signer and signer != given:
-        result.problems.append(f"the signature in {MANIFEST_SIG} does not verify with the key given ({given}); "
-                               f"{MANIFEST} names key {signer}: signed with another key, or the manifest was changed")
+        result.problems.append(
+            f"the signature in {MANIFEST_SIG} does not verify with the key given ({given}); "
+            f"{MANIFEST} names key {signer}: signed with another key, or the manifest was changed"
+        )
     else:
-        result.problems.append(f"the signature in {MANIFEST_SIG} does not verify with the key given ({given}): "
-                               f"{MANIFEST} was changed after signing, or it was signed with another key")
+        result.problems.append(
+            f"the signature in {MANIFEST_SIG} does not verify with the key given ({given}): "
+            f"{MANIFEST} was changed after signing, or it was signed with another key"
+        )
 
 
-def _check_files(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], listed: dict[str, tuple[str, int]],
-                 result: PackVerification) -> None:
+def _check_files(
+    archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], listed: dict[str, tuple[str, int]], result: PackVerification
+) -> None:
     for name in sorted(listed):
         want_sha, want_size = listed[name]
         if name not in members:
@@ -541,15 +584,23 @@ def _check_files(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], 
         result.files_checked += 1
         if got_sha != want_sha or got_size != want_size:
             result.changed.append(name)
-            result.problems.append(f"{name} differs from {MANIFEST} (SHA-256 {got_sha[:16]}…, {got_size} bytes; "
-                                   f"signed: {want_sha[:16]}…, {want_size} bytes): it was changed after signing")
+            result.problems.append(
+                f"{name} differs from {MANIFEST} (SHA-256 {got_sha[:16]}…, {got_size} bytes; "
+                f"signed: {want_sha[:16]}…, {want_size} bytes): it was changed after signing"
+            )
     for name in sorted(set(members) - set(listed) - set(UNLISTED)):
         result.added.append(name)
         result.problems.append(f"{name} is in the pack but not in {MANIFEST}: it was added after signing")
 
 
-def _check_sums(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], listed: dict[str, tuple[str, int]],
-                manifest_bytes: bytes, key: PublicKey, result: PackVerification) -> None:
+def _check_sums(
+    archive: zipfile.ZipFile,
+    members: dict[str, zipfile.ZipInfo],
+    listed: dict[str, tuple[str, int]],
+    manifest_bytes: bytes,
+    key: PublicKey,
+    result: PackVerification,
+) -> None:
     """SHA256SUMS serves the plain-tools check; it must say exactly what the signed manifest says."""
     sums = _read_member(archive, members, SUMS)
     if sums is None:
@@ -573,8 +624,9 @@ def _check_sums(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], l
         result.problems.append(f"the signature in {SUMS_SIG} does not verify with the key given")
 
 
-def _check_consistency(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],
-                       listed: dict[str, tuple[str, int]], result: PackVerification) -> None:
+def _check_consistency(
+    archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], listed: dict[str, tuple[str, int]], result: PackVerification
+) -> None:
     """A correctly signed pack should also be whole: every item the report cites is there, blobs named by content."""
     for name, (sha, _size) in listed.items():
         if name.startswith(("evidence/raw/", "evidence/normalized/")) and name.rsplit("/", 1)[1] != sha:

@@ -20,8 +20,12 @@ EXCEPTION_FIELDS = ("justification", "owner", "approver", "expires", "state")  #
 
 
 def _pack_info(path: Path, document: dict[str, Any]) -> dict[str, Any]:
-    return {"path": str(path), "period": document.get("period"), "generated_at": document.get("generated_at"),
-            "lang": document.get("lang")}
+    return {
+        "path": str(path),
+        "period": document.get("period"),
+        "generated_at": document.get("generated_at"),
+        "lang": document.get("lang"),
+    }
 
 
 def _controls(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -63,8 +67,15 @@ def _exceptions(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[dict
         else:
             fields = [f for f in EXCEPTION_FIELDS if a.get(f) != b.get(f)]
             if fields:
-                result["changed"].append({"control": control, "scope": scope, "fields": fields,
-                                          "old": {f: a.get(f) for f in fields}, "new": {f: b.get(f) for f in fields}})
+                result["changed"].append(
+                    {
+                        "control": control,
+                        "scope": scope,
+                        "fields": fields,
+                        "old": {f: a.get(f) for f in fields},
+                        "new": {f: b.get(f) for f in fields},
+                    }
+                )
     return result
 
 
@@ -86,8 +97,7 @@ def _latest_rulesets(reader: PackReader, document: dict[str, Any]) -> dict[str, 
             device = ruleset.get("device") or meta["host"]
             current = latest.get(device)
             if current is None or (meta["collected"], meta["id"]) > (current["collected"], current["item_id"]):
-                latest[device] = {"item_id": meta["id"], "host": meta["host"], "collected": meta["collected"],
-                                  "ruleset": ruleset}
+                latest[device] = {"item_id": meta["id"], "host": meta["host"], "collected": meta["collected"], "ruleset": ruleset}
     return latest
 
 
@@ -97,12 +107,14 @@ def _firewalls(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -
     for device in sorted(set(old) | set(new)):
         a, b = old.get(device), new.get(device)
         change = diff_rulesets((a or {}).get("ruleset", empty), (b or {}).get("ruleset", empty))
-        out.append({
-            "device": device,
-            "old": {k: a[k] for k in ("item_id", "collected")} if a else None,
-            "new": {k: b[k] for k in ("item_id", "collected")} if b else None,
-            **change,
-        })
+        out.append(
+            {
+                "device": device,
+                "old": {k: a[k] for k in ("item_id", "collected")} if a else None,
+                "new": {k: b[k] for k in ("item_id", "collected")} if b else None,
+                **change,
+            }
+        )
     return out
 
 
@@ -122,8 +134,10 @@ def diff_packs(old: Path, new: Path) -> dict[str, Any]:
             }
         except (KeyError, TypeError, AttributeError) as exc:
             # a document or item that is not what auditpack writes: a damaged or hand-made pack, not a bug to trace back
-            raise PackError(f"{old} or {new} holds a report document or evidence item that cannot be compared "
-                            f"({type(exc).__name__}: {exc}); run 'auditpack verify' on both packs") from exc
+            raise PackError(
+                f"{old} or {new} holds a report document or evidence item that cannot be compared "
+                f"({type(exc).__name__}: {exc}); run 'auditpack verify' on both packs"
+            ) from exc
 
 
 def has_changes(result: dict[str, Any]) -> bool:
@@ -135,33 +149,65 @@ def has_changes(result: dict[str, Any]) -> bool:
 
 TEXT = {
     "nl": {
-        "title": "Vergelijking van bewijspakketten", "old": "oud", "new": "nieuw", "period": "periode",
-        "controls": "Maatregelen", "no_controls": "geen wijzigingen in oordeel, populatie of afwijkingen",
-        "population": "populatie", "deviations": "afwijkingen", "absent": "(niet in pakket)",
-        "populations": "Populaties", "subjects_added": "erbij", "subjects_removed": "eraf",
-        "exceptions": "Uitzonderingen", "no_exceptions": "geen wijzigingen",
-        "exc_added": "nieuw", "exc_removed": "vervallen", "exc_changed": "gewijzigd",
-        "firewall": "Firewallregels (laatste verzameling per apparaat)", "no_firewall": "geen firewallbewijs in de pakketten",
-        "unchanged": "ongewijzigd", "rule_added": "regel erbij", "rule_removed": "regel eraf", "rule_changed": "regel gewijzigd",
+        "title": "Vergelijking van bewijspakketten",
+        "old": "oud",
+        "new": "nieuw",
+        "period": "periode",
+        "controls": "Maatregelen",
+        "no_controls": "geen wijzigingen in oordeel, populatie of afwijkingen",
+        "population": "populatie",
+        "deviations": "afwijkingen",
+        "absent": "(niet in pakket)",
+        "populations": "Populaties",
+        "subjects_added": "erbij",
+        "subjects_removed": "eraf",
+        "exceptions": "Uitzonderingen",
+        "no_exceptions": "geen wijzigingen",
+        "exc_added": "nieuw",
+        "exc_removed": "vervallen",
+        "exc_changed": "gewijzigd",
+        "firewall": "Firewallregels (laatste verzameling per apparaat)",
+        "no_firewall": "geen firewallbewijs in de pakketten",
+        "unchanged": "ongewijzigd",
+        "rule_added": "regel erbij",
+        "rule_removed": "regel eraf",
+        "rule_changed": "regel gewijzigd",
         "none": "geen",
     },
     "en": {
-        "title": "Comparison of evidence packs", "old": "old", "new": "new", "period": "period",
-        "controls": "Controls", "no_controls": "no change in result, population or deviations",
-        "population": "population", "deviations": "deviations", "absent": "(not in pack)",
-        "populations": "Populations", "subjects_added": "added", "subjects_removed": "removed",
-        "exceptions": "Exceptions", "no_exceptions": "no changes",
-        "exc_added": "added", "exc_removed": "removed", "exc_changed": "changed",
-        "firewall": "Firewall rules (latest collection per device)", "no_firewall": "no firewall evidence in the packs",
-        "unchanged": "unchanged", "rule_added": "rule added", "rule_removed": "rule removed", "rule_changed": "rule changed",
+        "title": "Comparison of evidence packs",
+        "old": "old",
+        "new": "new",
+        "period": "period",
+        "controls": "Controls",
+        "no_controls": "no change in result, population or deviations",
+        "population": "population",
+        "deviations": "deviations",
+        "absent": "(not in pack)",
+        "populations": "Populations",
+        "subjects_added": "added",
+        "subjects_removed": "removed",
+        "exceptions": "Exceptions",
+        "no_exceptions": "no changes",
+        "exc_added": "added",
+        "exc_removed": "removed",
+        "exc_changed": "changed",
+        "firewall": "Firewall rules (latest collection per device)",
+        "no_firewall": "no firewall evidence in the packs",
+        "unchanged": "unchanged",
+        "rule_added": "rule added",
+        "rule_removed": "rule removed",
+        "rule_changed": "rule changed",
         "none": "none",
     },
 }
 
 
 def _rule_text(rule: dict[str, Any]) -> str:
-    parts = [f"{rule.get('action', '?')} {rule.get('service', '?')}",
-             f"{rule.get('source', '?')} -> {rule.get('destination', '?')}"]
+    parts = [
+        f"{rule.get('action', '?')} {rule.get('service', '?')}",
+        f"{rule.get('source', '?')} -> {rule.get('destination', '?')}",
+    ]
     if rule.get("interface"):
         parts.append(str(rule["interface"]))
     if rule.get("enabled") is False:
@@ -191,15 +237,23 @@ def format_diff(diff: dict[str, Any], lang: str = "nl") -> str:
             return STRINGS[lang].get(f"state_{raw}", str(raw))
         return str(raw)
 
-    lines = [t["title"],
-             f"  {t['old']}: {diff['old']['path']} ({t['period']} {span(diff['old'])})",
-             f"  {t['new']}: {diff['new']['path']} ({t['period']} {span(diff['new'])})", "", t["controls"]]
+    lines = [
+        t["title"],
+        f"  {t['old']}: {diff['old']['path']} ({t['period']} {span(diff['old'])})",
+        f"  {t['new']}: {diff['new']['path']} ({t['period']} {span(diff['new'])})",
+        "",
+        t["controls"],
+    ]
     for c in diff["controls"]:
-        parts = [f"{status(c['status']['old'])} → {status(c['status']['new'])}" if c["status_changed"] else status(c["status"]["new"])]
+        parts = [
+            f"{status(c['status']['old'])} → {status(c['status']['new'])}" if c["status_changed"] else status(c["status"]["new"])
+        ]
         for key in ("population", "deviations"):
             if c[key]["old"] != c[key]["new"]:
-                parts.append(f"{t[key]} {c[key]['old'] if c[key]['old'] is not None else '-'} → "
-                             f"{c[key]['new'] if c[key]['new'] is not None else '-'}")
+                parts.append(
+                    f"{t[key]} {c[key]['old'] if c[key]['old'] is not None else '-'} → "
+                    f"{c[key]['new'] if c[key]['new'] is not None else '-'}"
+                )
         lines.append(f"  {'*' if c['status_changed'] else ' '} {c['id']}: {'; '.join(parts)}")
     if not diff["controls"]:
         lines.append(f"  {t['no_controls']}")
@@ -207,8 +261,10 @@ def format_diff(diff: dict[str, Any], lang: str = "nl") -> str:
     if diff["populations"]:
         lines += ["", t["populations"]]
         for p in diff["populations"]:
-            lines.append(f"  {p['control']}: {t['subjects_added']} {', '.join(p['added']) or t['none']}; "
-                         f"{t['subjects_removed']} {', '.join(p['removed']) or t['none']}")
+            lines.append(
+                f"  {p['control']}: {t['subjects_added']} {', '.join(p['added']) or t['none']}; "
+                f"{t['subjects_removed']} {', '.join(p['removed']) or t['none']}"
+            )
 
     lines += ["", t["exceptions"]]
     exc = diff["exceptions"]

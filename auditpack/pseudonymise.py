@@ -24,18 +24,77 @@ from .keyfiles import KeyFileError, read_or_create
 from .store import EvidenceStore
 
 # Fields whose values name a person or an account, in any evidence kind's normalised JSON.
-PERSON_FIELDS = frozenset({
-    "name", "account", "holder", "display_name", "displayName", "sAMAccountName", "sam_account_name",
-    "user_principal_name", "userPrincipalName", "cn", "by", "user", "username", "owner_name", "performed_by",
-    "reviewer", "members", "member", "manager",
-})
+PERSON_FIELDS = frozenset(
+    {
+        "name",
+        "account",
+        "holder",
+        "display_name",
+        "displayName",
+        "sAMAccountName",
+        "sam_account_name",
+        "user_principal_name",
+        "userPrincipalName",
+        "cn",
+        "by",
+        "user",
+        "username",
+        "owner_name",
+        "performed_by",
+        "reviewer",
+        "members",
+        "member",
+        "manager",
+    }
+)
 # Kinds whose "name" is not a person (a host, a group, a product, a job).
-NOT_PEOPLE_KINDS = ("host.", "network.", "firewall.", "host_firewall.", "windows.firewall", "epo.", "backup.",
-                    "register.subprocessors", "register.processing_locations", "ad.computers", "ad.groups", "av.")
-SYSTEM_ACCOUNTS = frozenset({"root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp",
-                             "proxy", "www-data", "backup", "list", "irc", "gnats", "nobody", "systemd-network",
-                             "systemd-resolve", "messagebus", "sshd", "_apt", "system", "administrator", "guest",
-                             "krbtgt", "local service", "network service"})
+NOT_PEOPLE_KINDS = (
+    "host.",
+    "network.",
+    "firewall.",
+    "host_firewall.",
+    "windows.firewall",
+    "epo.",
+    "backup.",
+    "register.subprocessors",
+    "register.processing_locations",
+    "ad.computers",
+    "ad.groups",
+    "av.",
+)
+SYSTEM_ACCOUNTS = frozenset(
+    {
+        "root",
+        "daemon",
+        "bin",
+        "sys",
+        "sync",
+        "games",
+        "man",
+        "lp",
+        "mail",
+        "news",
+        "uucp",
+        "proxy",
+        "www-data",
+        "backup",
+        "list",
+        "irc",
+        "gnats",
+        "nobody",
+        "systemd-network",
+        "systemd-resolve",
+        "messagebus",
+        "sshd",
+        "_apt",
+        "system",
+        "administrator",
+        "guest",
+        "krbtgt",
+        "local service",
+        "network service",
+    }
+)
 MIN_LENGTH = 3  # shorter values are initials or codes: replacing them would garble unrelated text
 KEY_ENV = "AUDITPACK_PSEUDONYM_KEY"
 
@@ -54,8 +113,10 @@ def load_or_create_key(path: Path | None = None) -> bytes:
     try:
         return bytes.fromhex(data.decode().strip())
     except (UnicodeDecodeError, ValueError):
-        raise KeyFileError(f"the pseudonym key {path} is not a key written by auditpack (64 hex digits); restore it "
-                           f"from your backup: without it no pseudonym can be revealed") from None
+        raise KeyFileError(
+            f"the pseudonym key {path} is not a key written by auditpack (64 hex digits); restore it "
+            f"from your backup: without it no pseudonym can be revealed"
+        ) from None
 
 
 def _normal(name: str) -> str:
@@ -134,9 +195,11 @@ class Pseudonymiser:
         return self.text(text).encode("utf-8")
 
 
-WITHHELD = (b"auditpack: this raw output is binary (an EVTX or XLSX file, say) and may hold personal names;\n"
-            b"it is withheld from a pseudonymised pack. Its normalised form is included, pseudonymised, and the\n"
-            b"processor can show the original on request (its SHA-256 is in the item's metadata).\n")
+WITHHELD = (
+    b"auditpack: this raw output is binary (an EVTX or XLSX file, say) and may hold personal names;\n"
+    b"it is withheld from a pseudonymised pack. Its normalised form is included, pseudonymised, and the\n"
+    b"processor can show the original on request (its SHA-256 is in the item's metadata).\n"
+)
 
 
 def reveal(key: bytes, wanted: str, candidates: Iterable[str]) -> list[str]:

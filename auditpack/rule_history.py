@@ -19,8 +19,11 @@ class RulesetAt:
 
 def ruleset_on(store: EvidenceStore, host: str, day: date) -> RulesetAt | None:
     """The last usable ruleset of HOST collected (or imported) on or before DAY."""
-    found = [i for i in store.items(kinds=["firewall.ruleset"], host=host)
-             if i.status == "ok" and i.normalized_sha256 and i.started[:10] <= day.isoformat()]
+    found = [
+        i
+        for i in store.items(kinds=["firewall.ruleset"], host=host)
+        if i.status == "ok" and i.normalized_sha256 and i.started[:10] <= day.isoformat()
+    ]
     if not found:
         return None
     latest = max(found, key=lambda i: (i.started, i.run_seq))

@@ -64,19 +64,33 @@ class Progress:
 
 def _crash_observation(collector: Collector, exc: BaseException, started) -> Observation:
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    return Observation(kind=f"{collector.name}.crash", command=f"collector {collector.name}", raw=detail.encode(),
-                       started=started, ended=utcnow(), status=ItemStatus.ERROR,
-                       errors=[f"collector {collector.name} failed: {detail}"])
+    return Observation(
+        kind=f"{collector.name}.crash",
+        command=f"collector {collector.name}",
+        raw=detail.encode(),
+        started=started,
+        ended=utcnow(),
+        status=ItemStatus.ERROR,
+        errors=[f"collector {collector.name} failed: {detail}"],
+    )
 
 
 def _refused_observation(collector: Collector, command: str) -> Observation:
     now = utcnow()
-    return Observation(kind=f"{collector.name}.refused", command=command, raw=b"", started=now, ended=now,
-                       status=ItemStatus.ERROR, errors=[refusal(collector.name, command)])
+    return Observation(
+        kind=f"{collector.name}.refused",
+        command=command,
+        raw=b"",
+        started=now,
+        ended=now,
+        status=ItemStatus.ERROR,
+        errors=[refusal(collector.name, command)],
+    )
 
 
-def _collect_host(host: Host, run: RunWriter, operator: str, outcome: HostOutcome, progress: Progress,
-                  collectors: list[Collector]) -> None:
+def _collect_host(
+    host: Host, run: RunWriter, operator: str, outcome: HostOutcome, progress: Progress, collectors: list[Collector]
+) -> None:
     host_ctx = CollectContext(deadline=time.monotonic() + host.timeout, operator=operator)
     unreachable = False
     for collector in collectors:
@@ -117,8 +131,9 @@ def _run_one(host: Host, run: RunWriter, operator: str, progress: Progress) -> H
     collectors = collectors_for(host)
     progress.host_started(host, len(collectors))
     start = time.monotonic()
-    worker = threading.Thread(target=_collect_host, args=(host, run, operator, outcome, progress, collectors),
-                              name=f"collect-{host.name}", daemon=True)
+    worker = threading.Thread(
+        target=_collect_host, args=(host, run, operator, outcome, progress, collectors), name=f"collect-{host.name}", daemon=True
+    )
     worker.start()
     worker.join(host.timeout)
     outcome.seconds = time.monotonic() - start
@@ -126,18 +141,33 @@ def _run_one(host: Host, run: RunWriter, operator: str, progress: Progress) -> H
         # Python cannot kill a thread; it is abandoned (daemon) and its late answers are refused.
         message = f"timed out after {host.timeout:g} s; {outcome.items} item(s) were collected before"
         now = utcnow()
-        run.add(host.name, "runner", Observation(
-            kind="host.timeout", command=f"collect {host.name} within {host.timeout:g} s",
-            raw=canonical_json({"timeout_seconds": host.timeout, "items_before": outcome.items}),
-            started=now, ended=now, status=ItemStatus.TIMEOUT, errors=[message]))
+        run.add(
+            host.name,
+            "runner",
+            Observation(
+                kind="host.timeout",
+                command=f"collect {host.name} within {host.timeout:g} s",
+                raw=canonical_json({"timeout_seconds": host.timeout, "items_before": outcome.items}),
+                started=now,
+                ended=now,
+                status=ItemStatus.TIMEOUT,
+                errors=[message],
+            ),
+        )
         outcome.status, outcome.errors = "timeout", outcome.errors + [message]
     run.close_host(host, outcome.status, outcome.errors)
     progress.host_finished(host, outcome)
     return outcome
 
 
-def run_collection(store: EvidenceStore, inventory: Inventory, hosts: list[Host], operator: str,
-                   workers: int = 8, progress: Progress | None = None) -> RunResult:
+def run_collection(
+    store: EvidenceStore,
+    inventory: Inventory,
+    hosts: list[Host],
+    operator: str,
+    workers: int = 8,
+    progress: Progress | None = None,
+) -> RunResult:
     progress = progress or Progress()
     run = store.begin_run(operator, inventory.path, inventory.sha256)
     todo: queue.Queue[Host] = queue.Queue()
@@ -160,5 +190,3 @@ def run_collection(store: EvidenceStore, inventory: Inventory, hosts: list[Host]
         t.join()
     ref, body = run.commit()
     return RunResult(ref, body, [outcomes[h.name] for h in hosts])
-
-

@@ -13,9 +13,9 @@ from datetime import timedelta
 from typing import Any
 
 from .canonical import iso, utcnow
-from .periods import Period
 from .controls.result import ControlResult
 from .imports import store_one
+from .periods import Period
 from .store import EvidenceStore
 
 SAMPLE_KIND = "audit.sample"
@@ -37,18 +37,28 @@ def draw_sample(result: ControlResult, frequency: str, period: Period, size: int
     if size < 1:
         raise ValueError("a sample needs at least one item")
     if size > len(units):
-        raise ValueError(f"the population of {result.control_id} over {period.label} has {len(units)} items; "
-                         f"a sample of {size} cannot be drawn from it")
+        raise ValueError(
+            f"the population of {result.control_id} over {period.label} has {len(units)} items; "
+            f"a sample of {size} cannot be drawn from it"
+        )
     drawn = sorted(random.Random(seed).sample(units, size))  # sorted: easier to work through, same set either way
-    return {"control": result.control_id, "size": size, "seed": seed, "population_size": len(units),
-            "period": {"start": period.start.date().isoformat(), "end": period.last_day.date().isoformat()},
-            "unit": "subject-day" if frequency == "daily" else "subject", "drawn": drawn, "drawn_at": iso(utcnow())}
+    return {
+        "control": result.control_id,
+        "size": size,
+        "seed": seed,
+        "population_size": len(units),
+        "period": {"start": period.start.date().isoformat(), "end": period.last_day.date().isoformat()},
+        "unit": "subject-day" if frequency == "daily" else "subject",
+        "drawn": drawn,
+        "drawn_at": iso(utcnow()),
+    }
 
 
 def store_sample(store: EvidenceStore, sample: dict[str, Any], operator: str) -> dict[str, Any]:
     command = f"auditpack sample {sample['control']} --size {sample['size']} --seed {sample['seed']}"
-    _, meta = store_one(store, operator, SAMPLE_KIND, command, b"", sample, source=SOURCE, collector="sample",
-                        connection="auditor")
+    _, meta = store_one(
+        store, operator, SAMPLE_KIND, command, b"", sample, source=SOURCE, collector="sample", connection="auditor"
+    )
     return meta
 
 

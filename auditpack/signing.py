@@ -24,7 +24,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from .errors import AuditpackError
 from .keyfiles import KeyFileError, read_or_create
-from .errors import AuditpackError
 
 KEY_ENV = "AUDITPACK_SIGNING_KEY"
 ALGORITHM = "Ed25519"
@@ -48,8 +47,10 @@ def _private_key(pem: bytes, path: Path) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except TypeError as exc:  # an encrypted PEM
-        raise SigningKeyError(f"signing key {path} is protected by a passphrase; auditpack needs an unencrypted "
-                              f"PKCS#8 key in a file only you can read") from exc
+        raise SigningKeyError(
+            f"signing key {path} is protected by a passphrase; auditpack needs an unencrypted "
+            f"PKCS#8 key in a file only you can read"
+        ) from exc
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise SigningKeyError(f"signing key {path} is not a readable PEM private key ({exc})") from exc
     if not isinstance(key, Ed25519PrivateKey):
@@ -58,8 +59,9 @@ def _private_key(pem: bytes, path: Path) -> Ed25519PrivateKey:
 
 
 def _new_pem() -> bytes:
-    return Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                      serialization.NoEncryption())
+    return Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def load_or_create_key(path: Path | None = None) -> Ed25519PrivateKey:

@@ -39,9 +39,9 @@ from typing import Any, BinaryIO
 from . import __version__
 from .atomic import fsync_dir, write_atomic
 from .canonical import canonical_json, iso, parse_iso, sha256_hex, utcnow
+from .errors import AuditpackError
 from .evidence import ItemStatus, Observation
 from .inventory import Host
-from .errors import AuditpackError
 
 STORE_FORMAT = "auditpack-store/1"
 MANIFEST_FORMAT = "auditpack-manifest/1"
@@ -137,8 +137,14 @@ class EvidenceStore:
 
     def _atomic_write(self, path: Path, data: bytes, point: str = "", sync_dir: bool = True) -> None:
         """Temp file in tmp/ (verify reports leftovers there), synced, renamed; owner-only like every store file."""
-        write_atomic(path, data, mode=0o600, temp_dir=self.root / "tmp", sync_dir=sync_dir,
-                     before_rename=(lambda: failpoint(point + "-tmp-written")) if point else None)
+        write_atomic(
+            path,
+            data,
+            mode=0o600,
+            temp_dir=self.root / "tmp",
+            sync_dir=sync_dir,
+            before_rename=(lambda: failpoint(point + "-tmp-written")) if point else None,
+        )
 
     def blob_path(self, sha: str) -> Path:
         return self.root / "blobs" / "sha256" / sha[:2] / sha
@@ -220,8 +226,9 @@ class EvidenceStore:
     def load_manifest(self, ref: ManifestRef) -> dict[str, Any]:
         return json.loads(ref.path.read_bytes())
 
-    def manifests_started(self, start: datetime, end: datetime,
-                          seq: int | None = None) -> list[tuple[ManifestRef, dict[str, Any]]]:
+    def manifests_started(
+        self, start: datetime, end: datetime, seq: int | None = None
+    ) -> list[tuple[ManifestRef, dict[str, Any]]]:
         """The runs that started in [start, end), oldest first, with their manifests; only run SEQ when given."""
         found = []
         for ref in self.manifest_refs():
@@ -280,14 +287,31 @@ class EvidenceStore:
             with db:  # one transaction: a run is indexed whole or not at all
                 for ref in refs:
                     body = self.load_manifest(ref)
-                    db.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?)",
-                               (ref.seq, ref.sha256, body["run_id"], body["started"], body["ended"], body["status"], body["operator"]))
+                    db.execute(
+                        "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?)",
+                        (ref.seq, ref.sha256, body["run_id"], body["started"], body["ended"], body["status"], body["operator"]),
+                    )
                     db.executemany(
                         "INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        [(it["id"], ref.seq, it["host"], it["collector"], it["kind"], it["command"], it["started"], it["ended"],
-                          it["status"], it["raw"]["sha256"], it["raw"]["size"],
-                          (it["normalized"] or {}).get("sha256"), it["tool_version"], json.dumps(it["errors"]))
-                         for it in body["items"]],
+                        [
+                            (
+                                it["id"],
+                                ref.seq,
+                                it["host"],
+                                it["collector"],
+                                it["kind"],
+                                it["command"],
+                                it["started"],
+                                it["ended"],
+                                it["status"],
+                                it["raw"]["sha256"],
+                                it["raw"]["size"],
+                                (it["normalized"] or {}).get("sha256"),
+                                it["tool_version"],
+                                json.dumps(it["errors"]),
+                            )
+                            for it in body["items"]
+                        ],
                     )
                     failpoint("index-midway")
         finally:
@@ -305,8 +329,9 @@ class EvidenceStore:
             with self._locked():
                 self._index_manifests(missing)
 
-    def items(self, kinds: list[str] | None = None, start: datetime | None = None, end: datetime | None = None,
-              host: str | None = None) -> list[ItemRecord]:
+    def items(
+        self, kinds: list[str] | None = None, start: datetime | None = None, end: datetime | None = None, host: str | None = None
+    ) -> list[ItemRecord]:
         self.sync_index()
         where, args = ["1=1"], []
         if kinds:
@@ -333,7 +358,7 @@ class EvidenceStore:
         db = self._db()
         try:
             cols = ["seq", "sha256", "run_id", "started", "ended", "status", "operator"]
-            return [dict(zip(cols, row)) for row in db.execute(f"SELECT {','.join(cols)} FROM runs ORDER BY seq")]
+            return [dict(zip(cols, row, strict=False)) for row in db.execute(f"SELECT {','.join(cols)} FROM runs ORDER BY seq")]
         finally:
             db.close()
 
@@ -385,8 +410,11 @@ class EvidenceStore:
                 if body.get("format") != MANIFEST_FORMAT or body.get("seq") != ref.seq:
                     report.error(rel, "format or sequence number inside does not match the file name")
                 if body.get("prev") != prev_sha:
-                    report.error(rel, f"previous-manifest hash {str(body.get('prev'))[:12]}… does not match "
-                                      f"the manifest before it ({str(prev_sha)[:12]}…): the chain is broken")
+                    report.error(
+                        rel,
+                        f"previous-manifest hash {str(body.get('prev'))[:12]}… does not match "
+                        f"the manifest before it ({str(prev_sha)[:12]}…): the chain is broken",
+                    )
             except (ValueError, KeyError, TypeError) as exc:
                 report.error(rel, f"not a readable manifest ({exc.__class__.__name__}); items unknown")
                 prev_sha = ref.sha256
@@ -401,7 +429,10 @@ class EvidenceStore:
                     referenced.add(blob["sha256"])
                     state = blob_ok.get(blob["sha256"])
                     if state is None:
-                        report.error(rel, f"item {item.get('id')} ({item.get('host')}, {item.get('kind')}): {part} blob {blob['sha256'][:12]}… is missing")
+                        report.error(
+                            rel,
+                            f"item {item.get('id')} ({item.get('host')}, {item.get('kind')}): {part} blob {blob['sha256'][:12]}… is missing",
+                        )
                     elif state and self.blob_path(blob["sha256"]).stat().st_size != blob["size"]:
                         report.error(rel, f"item {item.get('id')}: {part} blob size differs from the manifest")
         orphans = set(blob_ok) - referenced
@@ -416,9 +447,14 @@ class EvidenceStore:
         try:
             for seq, sha in db.execute("SELECT seq, sha256 FROM runs ORDER BY seq"):
                 if seq not in on_disk:
-                    report.error("index.sqlite", f"run {seq} (manifest {sha[:12]}…) is listed in the index but its manifest is gone")
+                    report.error(
+                        "index.sqlite", f"run {seq} (manifest {sha[:12]}…) is listed in the index but its manifest is gone"
+                    )
                 elif on_disk[seq] != sha:
-                    report.error("index.sqlite", f"run {seq} was indexed with manifest {sha[:12]}… but runs/ now holds {on_disk[seq][:12]}…")
+                    report.error(
+                        "index.sqlite",
+                        f"run {seq} was indexed with manifest {sha[:12]}… but runs/ now holds {on_disk[seq][:12]}…",
+                    )
         finally:
             db.close()
 
@@ -447,11 +483,19 @@ class RunWriter:
             data = canonical_json(obs.normalized)
             normalized = {"sha256": self.store.put_blob(data), "size": len(data)}
         meta = {
-            "host": host, "collector": collector, "kind": obs.kind, "command": obs.command,
-            "tool_version": obs.tool_version, "auditpack_version": __version__,
-            "started": iso(obs.started), "ended": iso(obs.ended), "operator": self.operator,
-            "status": str(obs.status), "errors": list(obs.errors),
-            "raw": {"sha256": raw_sha, "size": raw_size}, "normalized": normalized,
+            "host": host,
+            "collector": collector,
+            "kind": obs.kind,
+            "command": obs.command,
+            "tool_version": obs.tool_version,
+            "auditpack_version": __version__,
+            "started": iso(obs.started),
+            "ended": iso(obs.ended),
+            "operator": self.operator,
+            "status": str(obs.status),
+            "errors": list(obs.errors),
+            "raw": {"sha256": raw_sha, "size": raw_size},
+            "normalized": normalized,
         }
         meta["id"] = sha256_hex(canonical_json(meta))[:16]
         with self._lock:
@@ -462,8 +506,15 @@ class RunWriter:
 
     def close_host(self, host: Host, status: str, errors: list[str]) -> None:
         """Seal a host's part of the run, recording how it was reached and which roles it had then."""
-        self.close_source(host.name, status, errors, roles=sorted(host.roles), connection=host.connection,
-                          address=host.address, groups=list(host.groups))
+        self.close_source(
+            host.name,
+            status,
+            errors,
+            roles=sorted(host.roles),
+            connection=host.connection,
+            address=host.address,
+            groups=list(host.groups),
+        )
 
     def close_source(self, name: str, status: str, errors: list[str], **info: Any) -> None:
         """Seal one source of evidence (a host, or 'registers' for imported files); late items are refused."""
@@ -476,10 +527,15 @@ class RunWriter:
         with self._lock:
             partial = any(h["status"] != ItemStatus.OK for h in self.hosts.values())
             body = {
-                "format": MANIFEST_FORMAT, "run_id": self.run_id, "operator": self.operator,
+                "format": MANIFEST_FORMAT,
+                "run_id": self.run_id,
+                "operator": self.operator,
                 "tool": {"name": "auditpack", "version": __version__},
-                "started": iso(self.started), "ended": iso(utcnow()), "inventory": self.inventory,
-                "status": "partial" if partial else "complete", "hosts": self.hosts,
+                "started": iso(self.started),
+                "ended": iso(utcnow()),
+                "inventory": self.inventory,
+                "status": "partial" if partial else "complete",
+                "hosts": self.hosts,
                 "items": sorted(self.items, key=lambda it: (it["host"], it["kind"], it["started"])),
             }
         ref = self.store._commit_manifest(body)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
+
 from .errors import AuditpackError
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -61,7 +62,9 @@ def load_yaml(data: bytes, file: str) -> Any:
         return YAML(typ="rt").load(data)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise YamlFileError([Problem(file, mark.line + 1 if mark else None, "-", f"not valid YAML: {exc.problem or exc.context}")]) from None
+        raise YamlFileError(
+            [Problem(file, mark.line + 1 if mark else None, "-", f"not valid YAML: {exc.problem or exc.context}")]
+        ) from None
 
 
 def read_yaml(path: str | Path) -> tuple[Any, str]:

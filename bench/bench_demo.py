@@ -27,8 +27,9 @@ def one_run(auditpack: Path) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as work:
         env = {**os.environ, "COLUMNS": "200", "AUDITPACK_SIGNING_KEY": f"{work}/unused.pem"}
         began = time.monotonic()
-        done = subprocess.run([str(auditpack), "demo", "--workdir", f"{work}/demo"], capture_output=True, text=True,
-                              env=env, cwd=work)
+        done = subprocess.run(
+            [str(auditpack), "demo", "--workdir", f"{work}/demo"], capture_output=True, text=True, env=env, cwd=work
+        )
         wall = time.monotonic() - began
     if done.returncode != 0:
         sys.exit(f"demo failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")

@@ -46,16 +46,18 @@ CHUNK_HEADER_SIZE = 512
 CHUNK_MAGIC = b"ElfChnk\x00"
 RECORD_MAGIC = b"\x2a\x2a\x00\x00"
 
-PYEVTX_MISSING = ("python-evtx is not installed, so its row is skipped "
-                  "(install it for the benchmark only: .venv/bin/pip install python-evtx)")
+PYEVTX_MISSING = (
+    "python-evtx is not installed, so its row is skipped (install it for the benchmark only: .venv/bin/pip install python-evtx)"
+)
 
 
 # ---------------------------------------------------------------- building the large file
 
+
 def _used_chunks(data: bytes) -> list[bytes]:
     """The chunks the file header declares, each checked for its signature."""
-    declared, = struct.unpack_from("<H", data, 42)
-    chunks = [data[HEADER_BLOCK_SIZE + i * CHUNK_SIZE:HEADER_BLOCK_SIZE + (i + 1) * CHUNK_SIZE] for i in range(declared)]
+    (declared,) = struct.unpack_from("<H", data, 42)
+    chunks = [data[HEADER_BLOCK_SIZE + i * CHUNK_SIZE : HEADER_BLOCK_SIZE + (i + 1) * CHUNK_SIZE] for i in range(declared)]
     for i, chunk in enumerate(chunks):
         if len(chunk) != CHUNK_SIZE or not chunk.startswith(CHUNK_MAGIC):
             raise SystemExit(f"source chunk {i} is missing or has no ElfChnk signature")
@@ -67,12 +69,12 @@ def _shifted_chunk(chunk: bytes, shift: int) -> tuple[bytes, int]:
     out = bytearray(chunk)
     for at in (8, 16, 24, 32):  # first/last event record number, first/last event record ID
         struct.pack_into("<Q", out, at, struct.unpack_from("<Q", out, at)[0] + shift)
-    free, = struct.unpack_from("<I", out, 48)
+    (free,) = struct.unpack_from("<I", out, 48)
     offset, count = CHUNK_HEADER_SIZE, 0
     while offset < free:
-        if out[offset:offset + 4] != RECORD_MAGIC:
+        if out[offset : offset + 4] != RECORD_MAGIC:
             raise SystemExit(f"no record signature at chunk offset {offset}")
-        size, = struct.unpack_from("<I", out, offset + 4)
+        (size,) = struct.unpack_from("<I", out, offset + 4)
         struct.pack_into("<Q", out, offset + 8, struct.unpack_from("<Q", out, offset + 8)[0] + shift)
         offset += size
         count += 1
@@ -115,6 +117,7 @@ def build_large(source: Path, copies: int, target: Path) -> tuple[int, int]:
 # Each takes the path and returns a function that makes one full pass and returns the records it read;
 # the imports happen before, so no timed pass pays for them.
 
+
 def _run_summarize(path: str) -> Callable[[], int]:
     sys.path.insert(0, str(ROOT))
     from collectors.parsers.evtx_summary import summarize_evtx
@@ -124,6 +127,7 @@ def _run_summarize(path: str) -> Callable[[], int]:
         if summary.errors:
             raise SystemExit(f"summarize_evtx reported errors: {summary.errors[:3]}")
         return summary.records
+
     return run
 
 
@@ -135,6 +139,7 @@ def _run_evtx_records(path: str) -> Callable[[], int]:
         for _ in PyEvtxParser(path).records():
             n += 1
         return n
+
     return run
 
 
@@ -146,6 +151,7 @@ def _run_evtx_json(path: str) -> Callable[[], int]:
         for _ in PyEvtxParser(path).records_json():
             n += 1
         return n
+
     return run
 
 
@@ -158,6 +164,7 @@ def _run_evtx_json_loads(path: str) -> Callable[[], int]:
             json.loads(raw["data"])
             n += 1
         return n
+
     return run
 
 
@@ -165,6 +172,7 @@ def _run_pyevtx(path: str) -> Callable[[], int]:
     import xml.etree.ElementTree as ET
 
     from Evtx.Evtx import Evtx
+
     event_id_path = "{0}System/{0}EventID".format("{http://schemas.microsoft.com/win/2004/08/events/event}")
 
     def run() -> int:
@@ -174,6 +182,7 @@ def _run_pyevtx(path: str) -> Callable[[], int]:
                 int(ET.fromstring(record.xml()).find(event_id_path).text)
                 n += 1
         return n
+
     return run
 
 
@@ -193,8 +202,9 @@ IMPLEMENTATIONS = {
 
 def _peak_rss_kb() -> tuple[int, int]:
     """ru_maxrss, and VmHWM of this process image (which, unlike ru_maxrss, does not keep the parent's peak)."""
-    hwm = next((int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
-                if line.startswith("VmHWM:")), -1)
+    hwm = next(
+        (int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM:")), -1
+    )
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, hwm
 
 
@@ -203,6 +213,7 @@ def _child(impl: str, path: str, repeat: int, traced: bool) -> None:
     run = IMPLEMENTATIONS[impl][1](path)
     if traced:
         import tracemalloc
+
         tracemalloc.start()
         records = run()
         peak = tracemalloc.get_traced_memory()[1]
@@ -222,8 +233,18 @@ def _child(impl: str, path: str, repeat: int, traced: bool) -> None:
         records = count
     best = min(range(repeat), key=times.__getitem__)
     maxrss, hwm = _peak_rss_kb()
-    print(json.dumps({"records": records, "times": times, "best": times[best], "cpu_of_best": cpu[best],
-                      "maxrss_kb": maxrss, "vmhwm_kb": hwm}))
+    print(
+        json.dumps(
+            {
+                "records": records,
+                "times": times,
+                "best": times[best],
+                "cpu_of_best": cpu[best],
+                "maxrss_kb": maxrss,
+                "vmhwm_kb": hwm,
+            }
+        )
+    )
 
 
 # ---------------------------------------------------------------- the parent
@@ -240,12 +261,14 @@ def _spawn(impl: str, path: Path, repeat: int, traced: bool = False) -> dict:
 
 def _pyevtx_available() -> bool:
     import importlib.util  # not imported here: the parent stays small, see _spawn
+
     return importlib.util.find_spec("Evtx") is not None
 
 
 def _verify(path: Path, expected: int, chunks: int, with_pyevtx: bool) -> None:
     """Both parsers read exactly records 1..expected from the built file; its checksums hold. Runs in a child."""
     from evtx import PyEvtxParser
+
     ids = [r["event_record_id"] for r in PyEvtxParser(str(path)).records()]
     if ids != list(range(1, expected + 1)):
         raise SystemExit(f"evtx read {len(ids)} records from {path.name}, expected IDs 1..{expected}")
@@ -253,6 +276,7 @@ def _verify(path: Path, expected: int, chunks: int, with_pyevtx: bool) -> None:
     if not with_pyevtx:
         return
     from Evtx.Evtx import Evtx
+
     with Evtx(str(path)) as log:
         header = log.get_file_header()
         if not header.verify():
@@ -264,9 +288,11 @@ def _verify(path: Path, expected: int, chunks: int, with_pyevtx: bool) -> None:
                 n += 1
                 out_of_order += record.record_num() != n
         if bad or out_of_order or n != expected or header.chunk_count() != chunks:
-            raise SystemExit(f"python-evtx: {n} records ({out_of_order} not numbered in order), {bad} chunks failing "
-                             f"verify(), header says {header.chunk_count()} chunks; expected {expected} records in "
-                             f"{chunks} chunks")
+            raise SystemExit(
+                f"python-evtx: {n} records ({out_of_order} not numbered in order), {bad} chunks failing "
+                f"verify(), header says {header.chunk_count()} chunks; expected {expected} records in "
+                f"{chunks} chunks"
+            )
     print(f"python-evtx reads {n:,} records, IDs 1..{n:,} in order; header and all {chunks:,} chunk checksums verify")
 
 
@@ -295,17 +321,22 @@ def _load() -> str:
 def _row(label: str, result: dict) -> str:
     rate = result["records"] / result["best"]
     runs = ", ".join(f"{t:.2f}" for t in result["times"])
-    return (f"{label:<30} {result['records']:>9,} rec  best {result['best']:8.2f} s  {rate:>9,.0f} rec/s  "
-            f"cpu {result['cpu_of_best']:7.2f} s  peak RSS {result['maxrss_kb'] / 1024:6.1f} MB "
-            f"(VmHWM {result['vmhwm_kb'] / 1024:.1f})  (runs: {runs})")
+    return (
+        f"{label:<30} {result['records']:>9,} rec  best {result['best']:8.2f} s  {rate:>9,.0f} rec/s  "
+        f"cpu {result['cpu_of_best']:7.2f} s  peak RSS {result['maxrss_kb'] / 1024:6.1f} MB "
+        f"(VmHWM {result['vmhwm_kb'] / 1024:.1f})  (runs: {runs})"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--copies", type=int, default=100, help="copies of the source's chunks in the large file")
-    parser.add_argument("--pyevtx-copies", type=int, default=1,
-                        help="copies in the smaller file python-evtx is timed on (it renders under 100 records/s); "
-                             "0 = the large file")
+    parser.add_argument(
+        "--pyevtx-copies",
+        type=int,
+        default=1,
+        help="copies in the smaller file python-evtx is timed on (it renders under 100 records/s); 0 = the large file",
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--source", type=Path, default=CORPUS)
     parser.add_argument("--child", nargs=2, metavar=("IMPL", "PATH"), help=argparse.SUPPRESS)
@@ -327,16 +358,21 @@ def main() -> None:
     python = os.path.relpath(sys.executable) if sys.executable.startswith(os.getcwd()) else sys.executable
     print("$ " + shlex.join([python, os.path.relpath(Path(__file__).resolve())] + sys.argv[1:]))
     from importlib.metadata import version
+
     with_pyevtx = _pyevtx_available()
-    print(f"python {sys.version.split()[0]}, evtx {version('evtx')}, "
-          f"python-evtx {version('python-evtx') if with_pyevtx else 'not installed'}, {os.cpu_count()} CPUs; "
-          f"best of {args.repeat}, each implementation in its own child process; load average at start {_load()}")
+    print(
+        f"python {sys.version.split()[0]}, evtx {version('evtx')}, "
+        f"python-evtx {version('python-evtx') if with_pyevtx else 'not installed'}, {os.cpu_count()} CPUs; "
+        f"best of {args.repeat}, each implementation in its own child process; load average at start {_load()}"
+    )
     with tempfile.TemporaryDirectory(prefix="bench_evtx_") as tmp:
         big = Path(tmp) / "large.evtx"
         began = time.perf_counter()
         records, chunks = _build(args.source, args.copies, big)
-        print(f"input: {args.source.name} ({args.source.stat().st_size:,} bytes) x{args.copies} -> {records:,} records, "
-              f"{chunks:,} chunks, {big.stat().st_size / 1e6:.1f} MB (built in {time.perf_counter() - began:.1f} s)")
+        print(
+            f"input: {args.source.name} ({args.source.stat().st_size:,} bytes) x{args.copies} -> {records:,} records, "
+            f"{chunks:,} chunks, {big.stat().st_size / 1e6:.1f} MB (built in {time.perf_counter() - began:.1f} s)"
+        )
         _check(big, records, chunks)
 
         results = {}
@@ -351,9 +387,11 @@ def main() -> None:
             if args.pyevtx_copies:
                 small = Path(tmp) / "slice.evtx"
                 small_records, small_chunks = _build(args.source, args.pyevtx_copies, small)
-                print(f"python-evtx is timed on a slice, as it renders under 100 records/s: x{args.pyevtx_copies} -> "
-                      f"{small_records:,} records, {small_chunks:,} chunks, {small.stat().st_size / 1e6:.1f} MB "
-                      f"(same records as the large file, so records/s compare; its peak RSS is for the slice)")
+                print(
+                    f"python-evtx is timed on a slice, as it renders under 100 records/s: x{args.pyevtx_copies} -> "
+                    f"{small_records:,} records, {small_chunks:,} chunks, {small.stat().st_size / 1e6:.1f} MB "
+                    f"(same records as the large file, so records/s compare; its peak RSS is for the slice)"
+                )
                 _check(small, small_records, small_chunks)
             results["pyevtx"] = _spawn("pyevtx", small, args.repeat)
             print(_row(IMPLEMENTATIONS["pyevtx"][0], results["pyevtx"]))
@@ -361,19 +399,27 @@ def main() -> None:
             print(PYEVTX_MISSING)
 
         traced = _spawn("summarize", big, 1, traced=True)
-        print(f"summarize_evtx tracemalloc peak (Python heap while summarising, imports excluded; separate pass): "
-              f"{traced['tracemalloc_peak'] / 1e6:.1f} MB")
+        print(
+            f"summarize_evtx tracemalloc peak (Python heap while summarising, imports excluded; separate pass): "
+            f"{traced['tracemalloc_peak'] / 1e6:.1f} MB"
+        )
         original = _spawn("summarize", args.source, 1)
-        print(f"summarize_evtx on the original {original['records']:,}-record file: peak RSS "
-              f"{original['maxrss_kb'] / 1024:.1f} MB, against {results['summarize']['maxrss_kb'] / 1024:.1f} MB on "
-              f"the {records:,}-record file")
+        print(
+            f"summarize_evtx on the original {original['records']:,}-record file: peak RSS "
+            f"{original['maxrss_kb'] / 1024:.1f} MB, against {results['summarize']['maxrss_kb'] / 1024:.1f} MB on "
+            f"the {records:,}-record file"
+        )
         print(f"parent process (starts the children): peak RSS {_peak_rss_kb()[0] / 1024:.1f} MB")
 
-    print(f"load average at end {_load()} ({os.cpu_count()} CPUs; a row's wall time above its CPU time means it "
-          f"waited for a CPU, CPU time above wall time that it ran threads in parallel)")
+    print(
+        f"load average at end {_load()} ({os.cpu_count()} CPUs; a row's wall time above its CPU time means it "
+        f"waited for a CPU, CPU time above wall time that it ran threads in parallel)"
+    )
     rate = {k: v["records"] / v["best"] for k, v in results.items() if k != "baseline"}
-    print("ratios (records/s of summarize_evtx divided by the other's"
-          + (", python-evtx's on its slice):" if with_pyevtx and args.pyevtx_copies else "):"))
+    print(
+        "ratios (records/s of summarize_evtx divided by the other's"
+        + (", python-evtx's on its slice):" if with_pyevtx and args.pyevtx_copies else "):")
+    )
     for impl in ("evtx-records", "evtx-json", "evtx-json-loads", "pyevtx"):
         if impl in rate:
             print(f"  summarize_evtx / {IMPLEMENTATIONS[impl][0]:<30} {rate['summarize'] / rate[impl]:6.2f}")

@@ -33,20 +33,20 @@ def build(store: str, hosts: int) -> None:
 
 
 def measure(store_path: str, out: str) -> None:
-    from year_store import EXCEPTIONS
-
     from auditpack.annual import make_document, write_formats
     from auditpack.pack import build_pack
     from auditpack.periods import year_period
     from auditpack.signing import fingerprint, load_or_create_key
     from auditpack.store import EvidenceStore
+    from year_store import EXCEPTIONS
 
     store, period = EvidenceStore(Path(store_path)), year_period(2026)
     key = load_or_create_key(Path(out) / "signing-key.pem")
     times: dict[str, float] = {}
     began = time.perf_counter()
-    document, _ = make_document(store, period, "nl", exceptions=EXCEPTIONS, signing_fingerprint=fingerprint(key),
-                                today=date(2027, 1, 20))
+    document, _ = make_document(
+        store, period, "nl", exceptions=EXCEPTIONS, signing_fingerprint=fingerprint(key), today=date(2027, 1, 20)
+    )
     times["evaluate + document"] = time.perf_counter() - began
     files = {}
     for fmt in ("html", "pdf", "xlsx", "json", "oscal"):
@@ -56,10 +56,19 @@ def measure(store_path: str, out: str) -> None:
     began = time.perf_counter()
     summary = build_pack(store, document, {p.name: p for p in files.values()}, Path(out) / "pack.zip", key)
     times["pack"] = time.perf_counter() - began
-    print(json.dumps({"times": times, "total": sum(times.values()), "pack_mb": summary.size / 1e6,
-                      "pack_files": summary.files, "cited_items": summary.items,
-                      "sizes_mb": {k: p.stat().st_size / 1e6 for k, p in files.items()},
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(
+        json.dumps(
+            {
+                "times": times,
+                "total": sum(times.values()),
+                "pack_mb": summary.size / 1e6,
+                "pack_files": summary.files,
+                "cited_items": summary.items,
+                "sizes_mb": {k: p.stat().st_size / 1e6 for k, p in files.items()},
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 def child(*args: str) -> dict:
@@ -86,10 +95,13 @@ def main() -> None:
             built = child("--build", f"{tmp}/evidence", str(hosts))
             result = child("--measure", f"{tmp}/evidence", tmp)
             steps = ", ".join(f"{k} {v:.1f} s" for k, v in result["times"].items())
-            print(f"{hosts} servers, {built['items']} items (store written in {built['seconds']:.0f} s): "
-                  f"report + pack {result['total']:.1f} s ({steps}); peak RSS {result['peak_rss_mb']:.0f} MB; "
-                  f"pack {result['pack_mb']:.1f} MB, {result['pack_files']} files, {result['cited_items']} items cited; "
-                  f"formats MB {json.dumps({k: round(v, 2) for k, v in result['sizes_mb'].items()})}", flush=True)
+            print(
+                f"{hosts} servers, {built['items']} items (store written in {built['seconds']:.0f} s): "
+                f"report + pack {result['total']:.1f} s ({steps}); peak RSS {result['peak_rss_mb']:.0f} MB; "
+                f"pack {result['pack_mb']:.1f} MB, {result['pack_files']} files, {result['cited_items']} items cited; "
+                f"formats MB {json.dumps({k: round(v, 2) for k, v in result['sizes_mb'].items()})}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -41,9 +41,15 @@ def address(n: int) -> str:
 def inventory(hosts: list[tuple[str, int]], key: Path, known_hosts: Path) -> str:
     lines = ["all:", "  hosts:"]
     for number, (ip, port) in enumerate(hosts):
-        fields = {"ansible_host": ip, "ansible_port": port, "ansible_user": "root", "ansible_connection": "ssh",
-                  "ansible_ssh_private_key_file": str(key), "auditpack_ssh_known_hosts": str(known_hosts),
-                  "auditpack_roles": ["server"]}
+        fields = {
+            "ansible_host": ip,
+            "ansible_port": port,
+            "ansible_user": "root",
+            "ansible_connection": "ssh",
+            "ansible_ssh_private_key_file": str(key),
+            "auditpack_ssh_known_hosts": str(known_hosts),
+            "auditpack_roles": ["server"],
+        }
         lines.append(f"    srv{number:03d}: {json.dumps(fields)}")
     return "\n".join(lines) + "\n"
 
@@ -63,8 +69,19 @@ def child(inventory_path: str, store_path: str, workers: int) -> None:
         statuses[outcome.status] = statuses.get(outcome.status, 0) + 1
     items = len(store.items())
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"workers": workers, "seconds": took, "hosts": len(result.outcomes), "statuses": statuses,
-                      "items": items, "peak_rss_mb": usage.ru_maxrss / 1024, "cpu_seconds": usage.ru_utime + usage.ru_stime}))
+    print(
+        json.dumps(
+            {
+                "workers": workers,
+                "seconds": took,
+                "hosts": len(result.outcomes),
+                "statuses": statuses,
+                "items": items,
+                "peak_rss_mb": usage.ru_maxrss / 1024,
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -87,9 +104,16 @@ def main() -> None:
             addresses = [address(n) for n in range(server * per_server, min(args.hosts, (server + 1) * per_server))]
             port = refused_port(addresses[0])
             extra = "".join(f"ListenAddress {ip}:{port}\n" for ip in addresses[1:])
-            peer = stack.enter_context(running_sshd(work / f"sshd{server}", addresses[0], port=port,
-                                                    authorized_keys={"root": [public]}, extra_config=CONFIG + extra,
-                                                    root_shell="/bin/sh"))
+            peer = stack.enter_context(
+                running_sshd(
+                    work / f"sshd{server}",
+                    addresses[0],
+                    port=port,
+                    authorized_keys={"root": [public]},
+                    extra_config=CONFIG + extra,
+                    root_shell="/bin/sh",
+                )
+            )
             hosts += [(ip, port) for ip in addresses]
             known += [peer.known_hosts_line(ip) for ip in addresses]
         (work / "known_hosts").write_text("".join(known))
@@ -97,14 +121,21 @@ def main() -> None:
         print(f"{args.hosts} hosts on {servers} sshd processes; Python {sys.version.split()[0]}", flush=True)
         baseline = None
         for workers in args.workers:
-            done = subprocess.run([sys.executable, __file__, "--child", str(work / "inventory.yaml"),
-                                   str(work / f"store-{workers}"), str(workers)], capture_output=True, text=True, check=False)
+            done = subprocess.run(
+                [sys.executable, __file__, "--child", str(work / "inventory.yaml"), str(work / f"store-{workers}"), str(workers)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if done.returncode != 0:
                 raise SystemExit(f"child with {workers} workers failed:\n{done.stderr[-3000:]}")
             result = json.loads(done.stdout.strip().splitlines()[-1])
             baseline = baseline or result["seconds"]
-            print(f"workers {workers:>2}: {result['seconds']:7.1f} s  speed-up {baseline / result['seconds']:4.1f}x  "
-                  f"peak RSS {result['peak_rss_mb']:6.1f} MB  auditpack CPU {result['cpu_seconds']:6.1f} s  items {result['items']}  hosts {result['statuses']}", flush=True)
+            print(
+                f"workers {workers:>2}: {result['seconds']:7.1f} s  speed-up {baseline / result['seconds']:4.1f}x  "
+                f"peak RSS {result['peak_rss_mb']:6.1f} MB  auditpack CPU {result['cpu_seconds']:6.1f} s  items {result['items']}  hosts {result['statuses']}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -48,8 +48,10 @@ def bench_store(root: Path, items: int, runs: int) -> None:
     report = store.verify()
     took = time.perf_counter() - began
     assert report.ok, report.findings
-    print(f"verify: {report.blobs} blobs, {report.blob_bytes / 1e6:.1f} MB, {report.manifests} manifests in {took:.1f} s "
-          f"({report.blob_bytes / 1e6 / took:.0f} MB/s), peak RSS {peak_rss_mb():.0f} MB")
+    print(
+        f"verify: {report.blobs} blobs, {report.blob_bytes / 1e6:.1f} MB, {report.manifests} manifests in {took:.1f} s "
+        f"({report.blob_bytes / 1e6 / took:.0f} MB/s), peak RSS {peak_rss_mb():.0f} MB"
+    )
 
 
 def bench_local(root: Path, repeat: int) -> None:
@@ -60,7 +62,9 @@ def bench_local(root: Path, repeat: int) -> None:
         began = time.perf_counter()
         run_collection(store, inventory, inventory.hosts, "bench")
         times.append(time.perf_counter() - began)
-    print(f"local collection (8 items) x{repeat}: median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms")
+    print(
+        f"local collection (8 items) x{repeat}: median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms"
+    )
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ import base64
 import json
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ldap3.core import exceptions as ldap_errors
@@ -24,10 +24,10 @@ from auditpack.credentials import CredentialError
 from auditpack.evidence import ItemStatus, Observation
 from auditpack.inventory import Host, Role
 
-from .transports import ldap as lt
 from .base import CollectContext
 from .guard import DN, LDAP_VALUE, NUMBER, CommandGuard
 from .parsers import ad as parse
+from .transports import ldap as lt
 
 USERS_FILTER = "(&(objectCategory=person)(objectClass=user))"
 COMPUTERS_FILTER = "(objectClass=computer)"
@@ -38,12 +38,21 @@ GROUP_BY_NAME = "(&(objectClass=group)(sAMAccountName={group}))"
 MEMBERS_FILTER = f"(&(objectClass=user)(memberOf:{IN_CHAIN}:=GROUP_DN))"
 PSO_CONTAINER = "CN=Password Settings Container,CN=System,{base}"
 # Privileged groups by SID, so a Dutch or German DC ("Domeinadministrators") is read the same way.
-PRIVILEGED = {"-512": "Domain Admins", "-518": "Schema Admins", "-519": "Enterprise Admins",
-              "-520": "Group Policy Creator Owners", "S-1-5-32-544": "Administrators",
-              "S-1-5-32-548": "Account Operators", "S-1-5-32-549": "Server Operators",
-              "S-1-5-32-550": "Print Operators", "S-1-5-32-551": "Backup Operators"}
-LOGON_LAG_NOTE = ("last_logon is lastLogonTimestamp, which the DC updates only when the stored value is older than "
-                  "msDS-LogonTimeSyncInterval (14 days by default, minus up to 5 random days): it can be 9-14 days behind")
+PRIVILEGED = {
+    "-512": "Domain Admins",
+    "-518": "Schema Admins",
+    "-519": "Enterprise Admins",
+    "-520": "Group Policy Creator Owners",
+    "S-1-5-32-544": "Administrators",
+    "S-1-5-32-548": "Account Operators",
+    "S-1-5-32-549": "Server Operators",
+    "S-1-5-32-550": "Print Operators",
+    "S-1-5-32-551": "Backup Operators",
+}
+LOGON_LAG_NOTE = (
+    "last_logon is lastLogonTimestamp, which the DC updates only when the stored value is older than "
+    "msDS-LogonTimeSyncInterval (14 days by default, minus up to 5 random days): it can be 9-14 days behind"
+)
 SPOOL_IN_MEMORY = 4 * 1024 * 1024
 
 
@@ -62,9 +71,17 @@ def _raw_line(entry: dict[str, Any]) -> bytes:
 
 
 def target_of(host: Host) -> lt.LdapTarget:
-    return lt.LdapTarget(address=host.address, port=host.effective_ldap_port, scheme=host.ldap_scheme, auth=host.ldap_auth,
-                         user=host.ldap_user or host.user, verify_tls=host.verify_tls, ca_file=host.tls_ca_file,
-                         timeout=host.connect_timeout, server_name=host.tls_server_name)
+    return lt.LdapTarget(
+        address=host.address,
+        port=host.effective_ldap_port,
+        scheme=host.ldap_scheme,
+        auth=host.ldap_auth,
+        user=host.ldap_user or host.user,
+        verify_tls=host.verify_tls,
+        ca_file=host.tls_ca_file,
+        timeout=host.connect_timeout,
+        server_name=host.tls_server_name,
+    )
 
 
 class _Search:
@@ -82,15 +99,28 @@ class _Search:
             self.count += 1
             yield record(entry)
 
-    def observation(self, normalized: Any = None, status: ItemStatus = ItemStatus.OK, errors: list[str] | None = None) -> Observation:
-        return Observation(kind=self.kind, command=self.command, raw=self.spool, started=self.started, ended=utcnow(),
-                           normalized=normalized, status=status, errors=errors or [], tool_version=_ldap3_version())
+    def observation(
+        self, normalized: Any = None, status: ItemStatus = ItemStatus.OK, errors: list[str] | None = None
+    ) -> Observation:
+        return Observation(
+            kind=self.kind,
+            command=self.command,
+            raw=self.spool,
+            started=self.started,
+            ended=utcnow(),
+            normalized=normalized,
+            status=status,
+            errors=errors or [],
+            tool_version=_ldap3_version(),
+        )
 
     def failed(self, exc: BaseException) -> Observation:
         """A search cut short keeps what arrived, raw, flagged; the records are dropped as incomplete."""
         what = "could not be read" if isinstance(exc, ValueError) else "was interrupted"
         status = ItemStatus.GARBLED if isinstance(exc, ValueError) else ItemStatus.ERROR
-        return self.observation(status=status, errors=[f"search {what} after {self.count} entries: {exc.__class__.__name__}: {exc}"])
+        return self.observation(
+            status=status, errors=[f"search {what} after {self.count} entries: {exc.__class__.__name__}: {exc}"]
+        )
 
 
 def _ldap3_version() -> str:
@@ -113,8 +143,13 @@ class AdCollector:
         lt.describe_search("{base}", MEMBERS_FILTER, ["sAMAccountName"], page_size="{page_size}"),  # members, nested too
         lt.describe_search("{base}", COMPUTERS_FILTER, parse.COMPUTER_ATTRIBUTES, page_size="{page_size}"),
     )
-    command_placeholders = {"{base}": DN, "{page_size}": NUMBER, "{sid}": r"S-1(?:-[0-9]+)+", "{group}": LDAP_VALUE,
-                            "GROUP_DN": LDAP_VALUE}  # filter values as escape_filter_chars writes them
+    command_placeholders = {
+        "{base}": DN,
+        "{page_size}": NUMBER,
+        "{sid}": r"S-1(?:-[0-9]+)+",
+        "{group}": LDAP_VALUE,
+        "GROUP_DN": LDAP_VALUE,
+    }  # filter values as escape_filter_chars writes them
 
     def applies_to(self, host: Host) -> bool:
         return Role.DOMAIN_CONTROLLER in host.roles
@@ -133,21 +168,39 @@ class AdCollector:
             base = host.ldap_base or lt.default_naming_context(conn, guard=guard)
         except (lt.LdapError, CredentialError) as exc:
             status = ItemStatus.UNREACHABLE if getattr(exc, "unreachable", False) else ItemStatus.ERROR
-            yield Observation("ad.connection", f"LDAP bind to {target.url} as {target.user} ({target.auth}, TLS {target.tls_mode})",
-                              canonical_json({**facts, "error": str(exc)}), started, utcnow(), {**facts, "error": str(exc)},
-                              status, [f"ad: {exc}"], _ldap3_version())
+            yield Observation(
+                "ad.connection",
+                f"LDAP bind to {target.url} as {target.user} ({target.auth}, TLS {target.tls_mode})",
+                canonical_json({**facts, "error": str(exc)}),
+                started,
+                utcnow(),
+                {**facts, "error": str(exc)},
+                status,
+                [f"ad: {exc}"],
+                _ldap3_version(),
+            )
             return
         facts["base"] = base
-        yield Observation("ad.connection", f"LDAP bind to {target.url} as {target.user} ({target.auth}, TLS {target.tls_mode})",
-                          canonical_json(facts), started, utcnow(), facts, ItemStatus.OK, [], _ldap3_version())
+        yield Observation(
+            "ad.connection",
+            f"LDAP bind to {target.url} as {target.user} ({target.auth}, TLS {target.tls_mode})",
+            canonical_json(facts),
+            started,
+            utcnow(),
+            facts,
+            ItemStatus.OK,
+            [],
+            _ldap3_version(),
+        )
         try:
             yield self._users(conn, guard, base, host.ldap_page_size)
             policy = self._policy(conn, guard, base)
             yield policy
             yield self._fine_grained(conn, guard, base, host.ldap_page_size)
             domain_sid = (policy.normalized or {}).get("domain_sid")
-            yield self._groups(conn, guard, base, host.ldap_page_size, "ad.privileged_groups",
-                               self._privileged_searches(domain_sid))
+            yield self._groups(
+                conn, guard, base, host.ldap_page_size, "ad.privileged_groups", self._privileged_searches(domain_sid)
+            )
             yield self._computers(conn, guard, base, host.ldap_page_size)
             if host.data_access_groups:
                 searches = {g: GROUP_BY_NAME.format(group=escape_filter_chars(g)) for g in host.data_access_groups}
@@ -156,8 +209,17 @@ class AdCollector:
             conn.unbind()
 
     @staticmethod
-    def _list(conn, guard: CommandGuard, kind: str, base: str, search_filter: str, attributes: list[str], page_size: int,
-              record: Callable[[dict[str, Any]], Any], wrap: Callable[[list[Any]], Any]) -> Observation:
+    def _list(
+        conn,
+        guard: CommandGuard,
+        kind: str,
+        base: str,
+        search_filter: str,
+        attributes: list[str],
+        page_size: int,
+        record: Callable[[dict[str, Any]], Any],
+        wrap: Callable[[list[Any]], Any],
+    ) -> Observation:
         """One paged search as one evidence item: every entry decoded by record, the list shaped by wrap."""
         search = _Search(kind, lt.describe_search(base, search_filter, attributes, page_size=page_size))
         try:
@@ -167,9 +229,18 @@ class AdCollector:
         return search.observation(wrap(records))
 
     def _users(self, conn, guard: CommandGuard, base: str, page_size: int) -> Observation:
-        now = datetime.now(timezone.utc)
-        return self._list(conn, guard, "ad.users", base, USERS_FILTER, parse.USER_ATTRIBUTES, page_size,
-                          lambda e: parse.user_record(e, now), lambda users: {"base": base, "users": users, "note": LOGON_LAG_NOTE})
+        now = datetime.now(UTC)
+        return self._list(
+            conn,
+            guard,
+            "ad.users",
+            base,
+            USERS_FILTER,
+            parse.USER_ATTRIBUTES,
+            page_size,
+            lambda e: parse.user_record(e, now),
+            lambda users: {"base": base, "users": users, "note": LOGON_LAG_NOTE},
+        )
 
     def _policy(self, conn, guard: CommandGuard, base: str) -> Observation:
         search = _Search("ad.password_policy", lt.describe_search(base, "(objectClass=*)", parse.POLICY_ATTRIBUTES, scope="base"))
@@ -184,9 +255,17 @@ class AdCollector:
 
     def _fine_grained(self, conn, guard: CommandGuard, base: str, page_size: int) -> Observation:
         container = PSO_CONTAINER.format(base=base)
-        return self._list(conn, guard, "ad.fine_grained_policies", container, PSO_FILTER, parse.PSO_ATTRIBUTES, page_size,
-                          parse.fine_grained_policy,
-                          lambda found: {"policies": sorted(found, key=lambda p: (p["precedence"] or 0, p["name"] or ""))})
+        return self._list(
+            conn,
+            guard,
+            "ad.fine_grained_policies",
+            container,
+            PSO_FILTER,
+            parse.PSO_ATTRIBUTES,
+            page_size,
+            parse.fine_grained_policy,
+            lambda found: {"policies": sorted(found, key=lambda p: (p["precedence"] or 0, p["name"] or ""))},
+        )
 
     @staticmethod
     def _privileged_searches(domain_sid: str | None) -> dict[str, str]:
@@ -200,26 +279,43 @@ class AdCollector:
     def _groups(self, conn, guard: CommandGuard, base: str, page_size: int, kind: str, searches: dict[str, str]) -> Observation:
         """Groups found by the given filters, each with its transitive user members (nested groups resolved by the DC)."""
         members_search = lt.describe_search(base, MEMBERS_FILTER, ["sAMAccountName"], page_size=page_size)
-        command = "; ".join([lt.describe_search(base, f, parse.GROUP_ATTRIBUTES) for f in searches.values()]
-                            + [members_search + " for each group found"])
+        command = "; ".join(
+            [lt.describe_search(base, f, parse.GROUP_ATTRIBUTES) for f in searches.values()]
+            + [members_search + " for each group found"]
+        )
         search = _Search(kind, command)
         groups, not_found = [], []
         try:
             for name, group_filter in searches.items():
-                found = list(search.feed(
-                    lt.paged_entries(conn, base, group_filter, parse.GROUP_ATTRIBUTES, page_size, guard=guard), lambda e: e))
+                found = list(
+                    search.feed(
+                        lt.paged_entries(conn, base, group_filter, parse.GROUP_ATTRIBUTES, page_size, guard=guard), lambda e: e
+                    )
+                )
                 if not found:
                     not_found.append(name)
                 for entry in found:
                     members_filter = MEMBERS_FILTER.replace("GROUP_DN", escape_filter_chars(entry["dn"]))
-                    members = list(search.feed(
-                        lt.paged_entries(conn, base, members_filter, ["sAMAccountName"], page_size, guard=guard),
-                        parse.member_account))
+                    members = list(
+                        search.feed(
+                            lt.paged_entries(conn, base, members_filter, ["sAMAccountName"], page_size, guard=guard),
+                            parse.member_account,
+                        )
+                    )
                     groups.append(parse.group_record(entry, [m for m in members if m]))
         except (ldap_errors.LDAPException, OSError, ValueError) as exc:
             return search.failed(exc)
         return search.observation({"groups": groups, "not_found": not_found})
 
     def _computers(self, conn, guard: CommandGuard, base: str, page_size: int) -> Observation:
-        return self._list(conn, guard, "ad.computers", base, COMPUTERS_FILTER, parse.COMPUTER_ATTRIBUTES, page_size,
-                          parse.computer_record, lambda found: {"base": base, "computers": found, "note": LOGON_LAG_NOTE})
+        return self._list(
+            conn,
+            guard,
+            "ad.computers",
+            base,
+            COMPUTERS_FILTER,
+            parse.COMPUTER_ATTRIBUTES,
+            page_size,
+            parse.computer_record,
+            lambda found: {"base": base, "computers": found, "note": LOGON_LAG_NOTE},
+        )

@@ -42,14 +42,16 @@ def run_command(argv: list[str], timeout: float, guard: CommandGuard | None = No
     return CommandResult(argv, proc.returncode, out, proc.stderr, error)
 
 
-def command_observation(kind: str, argv: list[str], timeout: float, parse, tool_version: str = "",
-                        guard: CommandGuard | None = None) -> Observation:
+def command_observation(
+    kind: str, argv: list[str], timeout: float, parse, tool_version: str = "", guard: CommandGuard | None = None
+) -> Observation:
     """Run argv and turn its output into an observation; unparseable output is kept raw and flagged."""
     started = utcnow()
     result = run_command(argv, timeout, guard=guard)
     ended = utcnow()
-    obs = Observation(kind=kind, command=" ".join(argv), raw=result.stdout, started=started, ended=ended,
-                      tool_version=tool_version)
+    obs = Observation(
+        kind=kind, command=" ".join(argv), raw=result.stdout, started=started, ended=ended, tool_version=tool_version
+    )
     if result.returncode is None:
         obs.status = ItemStatus.ABSENT if "not installed" in result.error else ItemStatus.ERROR
         obs.errors.append(result.error)

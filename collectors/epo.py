@@ -40,24 +40,41 @@ class EpoCollector:
         started = utcnow()
 
         def observation(raw: bytes, **kw: Any) -> Observation:
-            return Observation("epo.systems", command, raw, started, utcnow(), tool_version=f"requests {requests.__version__}", **kw)
+            return Observation(
+                "epo.systems", command, raw, started, utcnow(), tool_version=f"requests {requests.__version__}", **kw
+            )
 
         if not url.startswith("https://"):
-            yield observation(b"", status=ItemStatus.ERROR, errors=["epo: the console URL must be https:// (the API uses Basic authentication)"])
+            yield observation(
+                b"", status=ItemStatus.ERROR, errors=["epo: the console URL must be https:// (the API uses Basic authentication)"]
+            )
             return
         ctx.guard_for(self).check(request)  # the request below must be this declared one, else nothing is sent
         try:
             secret = host.password.resolve(host.user, f"{host.user} on {host.name}") if host.password else None
-            response = requests.get(url, params=params, auth=(host.user or "", secret.reveal() if secret else ""),
-                                    verify=(host.tls_ca_file or True) if host.verify_tls else False, timeout=host.connect_timeout * 6)
+            response = requests.get(
+                url,
+                params=params,
+                auth=(host.user or "", secret.reveal() if secret else ""),
+                verify=(host.tls_ca_file or True) if host.verify_tls else False,
+                timeout=host.connect_timeout * 6,
+            )
         except CredentialError as exc:
             yield observation(b"", status=ItemStatus.ERROR, errors=[f"epo: {exc}"])
             return
         except requests.exceptions.SSLError as exc:
-            yield observation(b"", status=ItemStatus.ERROR, errors=[f"epo: TLS with {host.epo_url} failed ({exc.__class__.__name__}); give the CA with auditpack_tls_ca_file"])
+            yield observation(
+                b"",
+                status=ItemStatus.ERROR,
+                errors=[
+                    f"epo: TLS with {host.epo_url} failed ({exc.__class__.__name__}); give the CA with auditpack_tls_ca_file"
+                ],
+            )
             return
         except requests.exceptions.RequestException as exc:
-            yield observation(b"", status=ItemStatus.UNREACHABLE, errors=[f"epo: cannot reach {host.epo_url}: {exc.__class__.__name__}"])
+            yield observation(
+                b"", status=ItemStatus.UNREACHABLE, errors=[f"epo: cannot reach {host.epo_url}: {exc.__class__.__name__}"]
+            )
             return
         if response.status_code != 200:
             yield observation(response.content, status=ItemStatus.ERROR, errors=[f"epo: HTTP {response.status_code} from {url}"])

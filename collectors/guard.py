@@ -44,8 +44,10 @@ class Declaring(Protocol):
 
 def refusal(collector: str, command: str) -> str:
     """What a refused command's error item says."""
-    return (f"collector {collector} tried to send a command it does not declare in allowed_commands; "
-            f"refused, nothing was sent: {command!r}")
+    return (
+        f"collector {collector} tried to send a command it does not declare in allowed_commands; "
+        f"refused, nothing was sent: {command!r}"
+    )
 
 
 class CommandRefused(Exception):
@@ -79,8 +81,9 @@ class CommandGuard:
     def _pattern(self, declared: str) -> re.Pattern[str]:
         markers = sorted(self.placeholders, key=len, reverse=True)  # the longest first, should one contain another
         parts = re.split("(" + "|".join(re.escape(m) for m in markers) + ")", declared)
-        return re.compile("".join(f"(?:{self.placeholders[p]})" if p in self.placeholders else re.escape(p) for p in parts),
-                          re.DOTALL)
+        return re.compile(
+            "".join(f"(?:{self.placeholders[p]})" if p in self.placeholders else re.escape(p) for p in parts), re.DOTALL
+        )
 
     def allows(self, command: str) -> bool:
         return command in self._exact or any(t.fullmatch(command) for t in self._templates)

@@ -13,7 +13,7 @@ import socket
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +48,17 @@ def _psutil_observation(kind: str, call: str, produce, guard: CommandGuard) -> O
         status, errors = ItemStatus.OK, []
     except (psutil.Error, OSError) as exc:
         raw_records, normalized, status, errors = None, None, ItemStatus.ERROR, [f"{call} failed: {exc}"]
-    return Observation(kind=kind, command=call, raw=canonical_json(raw_records), normalized=normalized,
-                       started=started, ended=utcnow(), status=status, errors=errors, tool_version=PSUTIL)
+    return Observation(
+        kind=kind,
+        command=call,
+        raw=canonical_json(raw_records),
+        normalized=normalized,
+        started=started,
+        ended=utcnow(),
+        status=status,
+        errors=errors,
+        tool_version=PSUTIL,
+    )
 
 
 def _system() -> tuple[Any, Any]:
@@ -61,13 +70,17 @@ def _system() -> tuple[Any, Any]:
             key, sep, value = line.partition("=")
             if sep:
                 os_release[key] = value.strip().strip('"')
-    boot = datetime.fromtimestamp(psutil.boot_time(), timezone.utc)
+    boot = datetime.fromtimestamp(psutil.boot_time(), UTC)
     raw = {"uname": uname, "os_release": os_release, "boot_time": psutil.boot_time(), "hostname": socket.gethostname()}
     normalized = {
-        "hostname": socket.gethostname(), "fqdn": socket.getfqdn(), "system": uname["system"],
-        "release": uname["release"], "machine": uname["machine"],
+        "hostname": socket.gethostname(),
+        "fqdn": socket.getfqdn(),
+        "system": uname["system"],
+        "release": uname["release"],
+        "machine": uname["machine"],
         "os_name": os_release.get("PRETTY_NAME") or f"{uname['system']} {uname['release']}",
-        "boot_time": boot, "uptime_seconds": int(time.time() - psutil.boot_time()),
+        "boot_time": boot,
+        "uptime_seconds": int(time.time() - psutil.boot_time()),
         "python": sys.version.split()[0],
     }
     return raw, normalized
@@ -75,12 +88,16 @@ def _system() -> tuple[Any, Any]:
 
 def _sessions() -> tuple[Any, Any]:
     users = [u._asdict() for u in psutil.users()]
-    return users, [{"user": u["name"], "terminal": u["terminal"], "host": u["host"],
-                    "started": datetime.fromtimestamp(u["started"], timezone.utc)} for u in users]
+    return users, [
+        {"user": u["name"], "terminal": u["terminal"], "host": u["host"], "started": datetime.fromtimestamp(u["started"], UTC)}
+        for u in users
+    ]
 
 
 def _accounts() -> tuple[Any, Any]:
-    entries = [{"name": p.pw_name, "uid": p.pw_uid, "gid": p.pw_gid, "home": p.pw_dir, "shell": p.pw_shell} for p in pwd.getpwall()]
+    entries = [
+        {"name": p.pw_name, "uid": p.pw_uid, "gid": p.pw_gid, "home": p.pw_dir, "shell": p.pw_shell} for p in pwd.getpwall()
+    ]
     normalized = [dict(e, login_shell=not e["shell"].rsplit("/", 1)[-1].startswith(NON_LOGIN_SHELLS)) for e in entries]
     return entries, normalized
 
@@ -98,8 +115,16 @@ def _listening() -> tuple[Any, Any]:
                 names[c.pid] = psutil.Process(c.pid).name()
             except psutil.Error:
                 names[c.pid] = ""
-        records.append({"protocol": "tcp" if is_tcp else "udp", "family": "ipv6" if c.family == socket.AF_INET6 else "ipv4",
-                        "address": c.laddr.ip, "port": c.laddr.port, "pid": c.pid, "process": names.get(c.pid or -1, "")})
+        records.append(
+            {
+                "protocol": "tcp" if is_tcp else "udp",
+                "family": "ipv6" if c.family == socket.AF_INET6 else "ipv4",
+                "address": c.laddr.ip,
+                "port": c.laddr.port,
+                "pid": c.pid,
+                "process": names.get(c.pid or -1, ""),
+            }
+        )
     records.sort(key=lambda r: (r["protocol"], r["port"], r["address"]))
     return records, records
 
@@ -143,4 +168,3 @@ class LocalCollector:
                 if isinstance(obs.normalized, dict):
                     obs.tool_version = obs.normalized.get("nft_version") or obs.normalized.get("generator", "")
                 yield obs
-

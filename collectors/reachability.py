@@ -29,7 +29,7 @@ MAX_BANNER = 255  # RFC 4253 caps the SSH identification line at 255 bytes
 class ProbeResult:
     reachable: bool
     seconds: float
-    detail: str                      # one line a person reads: "SSH-2.0-OpenSSH_9.2p1" or "connection refused"
+    detail: str  # one line a person reads: "SSH-2.0-OpenSSH_9.2p1" or "connection refused"
     facts: dict = field(default_factory=dict)
     raw: bytes = b""
 
@@ -89,7 +89,9 @@ def probe_winrm(address: str, port: int, scheme: str, timeout: float, verify: bo
     raw = f"HTTP/1.1 {response.status} {response.reason}\r\n{response.headers}".encode()
     facts = {"http_status": response.status, "auth_schemes": schemes, "server": response.headers.get("Server", "")}
     if response.status != 401 or not schemes:
-        return ProbeResult(False, seconds, f"HTTP {response.status} without an authentication offer: not a WinRM listener", facts, raw)
+        return ProbeResult(
+            False, seconds, f"HTTP {response.status} without an authentication offer: not a WinRM listener", facts, raw
+        )
     return ProbeResult(True, seconds, f"WinRM over {scheme}, offers {', '.join(schemes)}", facts, raw)
 
 
@@ -142,11 +144,22 @@ class ReachabilityCollector:
         budget = max(0.1, min(host.connect_timeout, ctx.deadline - time.monotonic()))
         ctx.guard_for(self).check(describe_probe(host))  # before the probe connects
         result = probe_host(host, budget)
-        normalized = {"address": host.address, "port": host.effective_port, "connection": host.connection,
-                      "reachable": result.reachable, "seconds": round(result.seconds, 3), "detail": result.detail, **result.facts}
+        normalized = {
+            "address": host.address,
+            "port": host.effective_port,
+            "connection": host.connection,
+            "reachable": result.reachable,
+            "seconds": round(result.seconds, 3),
+            "detail": result.detail,
+            **result.facts,
+        }
         yield Observation(
-            kind="host.reachability", command=describe_probe(host), raw=result.raw or canonical_json(normalized),
-            normalized=normalized, started=started, ended=utcnow(),
+            kind="host.reachability",
+            command=describe_probe(host),
+            raw=result.raw or canonical_json(normalized),
+            normalized=normalized,
+            started=started,
+            ended=utcnow(),
             status=ItemStatus.OK if result.reachable else ItemStatus.UNREACHABLE,
             errors=[] if result.reachable else [f"unreachable: {result.detail}"],
         )

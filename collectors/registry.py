@@ -13,8 +13,15 @@ from .ssh import SshCollector
 from .tls import TlsCollector
 from .windows import WindowsCollector
 
-ALL_COLLECTORS: list[Collector] = [ReachabilityCollector(), LocalCollector(), AdCollector(), WindowsCollector(), EpoCollector(),
-                                  SshCollector(), TlsCollector()]
+ALL_COLLECTORS: list[Collector] = [
+    ReachabilityCollector(),
+    LocalCollector(),
+    AdCollector(),
+    WindowsCollector(),
+    EpoCollector(),
+    SshCollector(),
+    TlsCollector(),
+]
 
 
 def collectors_for(host: Host) -> list[Collector]:

@@ -37,8 +37,10 @@ MAX_OUTPUT = 64 * 1024 * 1024
 NOT_FOUND = 127  # the shell's exit code for a command that does not exist
 NFT, IPTABLES, IP6TABLES = "nft -j list ruleset", "iptables-save", "ip6tables-save"
 # count, oldest mtime (epoch seconds), files older than the limit: ages only, never names or contents
-RETENTION = ('sh -c \'[ -d "$1" ] || exec ls -d "$1"; find "$1" -type f | wc -l; find "$1" -type f -printf "%T@\\n" | sort -n | head -n 1; '
-             'find "$1" -type f -mtime +"$2" | wc -l\' _ {path} {days}')
+RETENTION = (
+    'sh -c \'[ -d "$1" ] || exec ls -d "$1"; find "$1" -type f | wc -l; find "$1" -type f -printf "%T@\\n" | sort -n | head -n 1; '
+    'find "$1" -type f -mtime +"$2" | wc -l\' _ {path} {days}'
+)
 BACKUP_COMMANDS = {  # the passphrase arrives on stdin, so it never shows in a process list or the evidence
     "borg": 'sh -c \'BORG_PASSPHRASE="$(cat)" exec borg list --json "$1"\' _ {repository}',
     "restic": 'sh -c \'RESTIC_PASSWORD="$(cat)" exec restic -r "$1" snapshots --json\' _ {repository}',
@@ -63,7 +65,7 @@ class Step:
     parse: Callable[[bytes], Any]
     stdin: bytes = b""
     fallback: Step | None = None  # run instead when this command is not installed (nft missing: iptables-save)
-    refused: str | None = None    # why the command is not sent at all (its credential could not be had)
+    refused: str | None = None  # why the command is not sent at all (its credential could not be had)
 
 
 def _jump(host: Host) -> SshTarget | None:
@@ -71,16 +73,31 @@ def _jump(host: Host) -> SshTarget | None:
         return None
     user, _, rest = host.ssh_jump.rpartition("@")
     address, _, port = rest.partition(":")
-    return SshTarget(address=address, port=int(port or 22), user=user or host.user or "root", key_file=host.ssh_key_file,
-                     password=None, known_hosts=host.ssh_known_hosts, trust_on_first_use=host.ssh_trust_on_first_use,
-                     connect_timeout=host.connect_timeout)
+    return SshTarget(
+        address=address,
+        port=int(port or 22),
+        user=user or host.user or "root",
+        key_file=host.ssh_key_file,
+        password=None,
+        known_hosts=host.ssh_known_hosts,
+        trust_on_first_use=host.ssh_trust_on_first_use,
+        connect_timeout=host.connect_timeout,
+    )
 
 
 def target_of(host: Host) -> SshTarget:
     secret = host.password.resolve(host.user, f"{host.user} on {host.name}") if host.password else None
-    return SshTarget(address=host.address, port=host.effective_port or 22, user=host.user or "root", key_file=host.ssh_key_file,
-                     password=secret, known_hosts=host.ssh_known_hosts, trust_on_first_use=host.ssh_trust_on_first_use,
-                     connect_timeout=host.connect_timeout, jump=_jump(host))
+    return SshTarget(
+        address=host.address,
+        port=host.effective_port or 22,
+        user=host.user or "root",
+        key_file=host.ssh_key_file,
+        password=secret,
+        known_hosts=host.ssh_known_hosts,
+        trust_on_first_use=host.ssh_trust_on_first_use,
+        connect_timeout=host.connect_timeout,
+        jump=_jump(host),
+    )
 
 
 def perimeter_steps(host: Host) -> list[Step]:
@@ -89,8 +106,13 @@ def perimeter_steps(host: Host) -> list[Step]:
     if host.firewall_type == "fortigate":
         return [Step("firewall.ruleset", FIREWALL_CONFIG["fortigate"], lambda b: parse_fortigate_config(b, device, wan))]
     if host.firewall_type in ("pfsense", "opnsense"):
-        return [Step("firewall.ruleset", FIREWALL_CONFIG[host.firewall_type],
-                     lambda b: parse_pfsense_config(b, device, wan or ("wan",)))]
+        return [
+            Step(
+                "firewall.ruleset",
+                FIREWALL_CONFIG[host.firewall_type],
+                lambda b: parse_pfsense_config(b, device, wan or ("wan",)),
+            )
+        ]
     legacy = Step("firewall.ruleset", IPTABLES, lambda b: parse_iptables_rules(b, device, "ipv4", wan))
     return [Step("firewall.ruleset", NFT, lambda b: parse_nft_rules(b, device, wan), fallback=legacy)]
 
@@ -106,8 +128,13 @@ def linux_steps(host: Host) -> list[Step]:
         Step("av.host_status", CLAMAV, linux.clamav_report),
     ]
     for path in host.data_paths:  # one item per location, so one unreadable path does not hide the others
-        steps.append(Step("retention.files", RETENTION.format(path=shlex.quote(path), days=host.retention_days),
-                          lambda b, path=path: retention_files(b, path, host.retention_days)))
+        steps.append(
+            Step(
+                "retention.files",
+                RETENTION.format(path=shlex.quote(path), days=host.retention_days),
+                lambda b, path=path: retention_files(b, path, host.retention_days),
+            )
+        )
     return steps
 
 
@@ -116,7 +143,10 @@ def retention_files(stdout: bytes, path: str, limit_days: int) -> dict[str, Any]
 
 
 BACKUP_PARSERS: dict[str, Callable[..., dict[str, Any]]] = {
-    "borg": parse_borg_list, "restic": parse_restic_snapshots, "log": parse_backup_log}
+    "borg": parse_borg_list,
+    "restic": parse_restic_snapshots,
+    "log": parse_backup_log,
+}
 
 
 def backup_steps(host: Host) -> list[Step]:
@@ -124,8 +154,11 @@ def backup_steps(host: Host) -> list[Step]:
     for source in host.backups:
         parse = BACKUP_PARSERS[source.tool]
         server, job = source.server or host.name, source.job or source.tool
-        step = Step("backup.runs", BACKUP_COMMANDS[source.tool].format(repository=shlex.quote(source.repository)),
-                    lambda data, parse=parse, server=server, job=job: parse(data, server=server, job=job))
+        step = Step(
+            "backup.runs",
+            BACKUP_COMMANDS[source.tool].format(repository=shlex.quote(source.repository)),
+            lambda data, parse=parse, server=server, job=job: parse(data, server=server, job=job),
+        )
         if source.passphrase is not None:
             try:
                 secret = source.passphrase.resolve(source.key, f"the {source.tool} repository {source.repository}")
@@ -192,8 +225,15 @@ class SshCollector:
             return
         with session:
             facts = {"host_key": session.host_key, "trusted_on_first_use": session.trusted_on_first_use, "hops": session.hops}
-            yield Observation("ssh.connection", label, repr(facts).encode(), started, utcnow(), normalized=facts,
-                              errors=["host key trusted on first use (explicit switch)"] if session.trusted_on_first_use else [])
+            yield Observation(
+                "ssh.connection",
+                label,
+                repr(facts).encode(),
+                started,
+                utcnow(),
+                normalized=facts,
+                errors=["host key trusted on first use (explicit switch)"] if session.trusted_on_first_use else [],
+            )
             answers: dict[tuple[str, bytes], Answer] = {}
             for step in steps:
                 obs = self._run(session, step, min(host.command_timeout, ctx.deadline - time.monotonic()), answers)

@@ -44,9 +44,9 @@ TLS_RECORD_TYPES = range(20, 24)  # change_cipher_spec, alert, handshake, applic
 @dataclass
 class Handshake:
     connected: bool = False
-    protocol: str | None = None      # set when the handshake completed
+    protocol: str | None = None  # set when the handshake completed
     certificate: bytes | None = None  # DER of the server's certificate
-    reply: bytes = b""               # the first bytes the server sent
+    reply: bytes = b""  # the first bytes the server sent
     failure: str | None = None
     verify_error: str | None = None  # the handshake failed on the certificate (chain, name, dates)
 
@@ -86,8 +86,9 @@ def _send(sock: socket.socket, outgoing: ssl.MemoryBIO) -> None:
         sock.sendall(data)
 
 
-def _drive(tls: ssl.SSLObject, sock: socket.socket, incoming: ssl.MemoryBIO, outgoing: ssl.MemoryBIO,
-           result: Handshake, deadline: float) -> None:
+def _drive(
+    tls: ssl.SSLObject, sock: socket.socket, incoming: ssl.MemoryBIO, outgoing: ssl.MemoryBIO, result: Handshake, deadline: float
+) -> None:
     """Run the client handshake over our own socket, so the server's first bytes can be kept."""
     while True:
         try:
@@ -98,7 +99,7 @@ def _drive(tls: ssl.SSLObject, sock: socket.socket, incoming: ssl.MemoryBIO, out
             sock.settimeout(max(0.01, deadline - time.monotonic()))
             data = sock.recv(16384)
             if len(result.reply) < REPLY_KEPT:
-                result.reply += data[:REPLY_KEPT - len(result.reply)]
+                result.reply += data[: REPLY_KEPT - len(result.reply)]
             if not data:
                 incoming.write_eof()
             else:
@@ -131,7 +132,7 @@ def handshake(endpoint: TlsEndpoint, server_name: str, context: ssl.SSLContext, 
             result.failure = "connection closed during the TLS handshake"
         except ssl.SSLError as exc:
             result.failure = f"TLS handshake failed: {exc.reason or exc}"
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             result.failure = f"no TLS answer within {timeout:g} s"
         except OSError as exc:
             result.failure = f"connection lost during the TLS handshake: {exc.strerror or exc}"
@@ -143,9 +144,21 @@ def _pem(der: bytes | None) -> str | None:
 
 
 def blank_record(endpoint: TlsEndpoint, server_name: str) -> dict[str, Any]:
-    return {"endpoint": endpoint.address, "url": str(endpoint), "server_name": server_name,
-            "tls_expected": endpoint.expects_tls, "protocol": None, "certificate_pem": None, "verified": False,
-            "certificate_error": None, "plaintext": False, "reply_start": None, "error": None, "handshakes": 0, "seconds": 0.0}
+    return {
+        "endpoint": endpoint.address,
+        "url": str(endpoint),
+        "server_name": server_name,
+        "tls_expected": endpoint.expects_tls,
+        "protocol": None,
+        "certificate_pem": None,
+        "verified": False,
+        "certificate_error": None,
+        "plaintext": False,
+        "reply_start": None,
+        "error": None,
+        "handshakes": 0,
+        "seconds": 0.0,
+    }
 
 
 def probe_endpoint(endpoint: TlsEndpoint, server_name: str, verifying: ssl.SSLContext, timeout: float) -> dict[str, Any]:
@@ -182,8 +195,10 @@ def describe(host: Host, timeout: float) -> str:
     """The evidence's command: exactly what was probed, with what trust and which name."""
     trust = f"CA file {host.tls_ca_file}" if host.tls_ca_file else "the system CAs"
     name = host.tls_server_name or "each endpoint's host"
-    return (f"{PROBE}; certificate verified against {trust}, name checked: {name}; {SECOND}; "
-            f"at most {timeout:g} s per handshake; endpoints: {', '.join(str(e) for e in host.tls_endpoints)}")
+    return (
+        f"{PROBE}; certificate verified against {trust}, name checked: {name}; {SECOND}; "
+        f"at most {timeout:g} s per handshake; endpoints: {', '.join(str(e) for e in host.tls_endpoints)}"
+    )
 
 
 class TlsCollector:
@@ -202,8 +217,16 @@ class TlsCollector:
         try:
             verifying = verifying_context(host.tls_ca_file)
         except (OSError, ssl.SSLError) as exc:
-            yield Observation("tls.endpoints", command, b"", started, utcnow(), status=ItemStatus.ERROR, tool_version=tool,
-                              errors=[f"tls: cannot read auditpack_tls_ca_file {host.tls_ca_file}: {exc}"])
+            yield Observation(
+                "tls.endpoints",
+                command,
+                b"",
+                started,
+                utcnow(),
+                status=ItemStatus.ERROR,
+                tool_version=tool,
+                errors=[f"tls: cannot read auditpack_tls_ca_file {host.tls_ca_file}: {exc}"],
+            )
             return
         records = []
         guard = ctx.guard_for(self)
@@ -217,6 +240,6 @@ class TlsCollector:
             records.append(probe_endpoint(endpoint, name, verifying, budget))
         raw = canonical_json({"endpoints": records})
         notes = [f"tls: {r['url']}: {r['error']}" for r in records if r["error"]]
-        yield Observation("tls.endpoints", command, raw, started, utcnow(), normalized=parse_tls_probe(raw),
-                          errors=notes, tool_version=tool)
-
+        yield Observation(
+            "tls.endpoints", command, raw, started, utcnow(), normalized=parse_tls_probe(raw), errors=notes, tool_version=tool
+        )

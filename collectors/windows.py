@@ -37,7 +37,7 @@ Parsed = list[tuple[str, Any]]  # (evidence kind, normalised) pairs from one pro
 class Probe:
     name: str
     script: str
-    roles: frozenset[Role] | None      # None: every Windows host
+    roles: frozenset[Role] | None  # None: every Windows host
     parse: Callable[[bytes, Host], Parsed]
     kinds: tuple[str, ...]
 
@@ -58,17 +58,42 @@ def _antivirus(stdout: bytes, host: Host) -> Parsed:
 
 PROBES = (
     Probe("audit policy", ps.AUDIT_POLICY, LOGGING_ROLES, _audit, ("windows.audit_policy",)),
-    Probe("security log", ps.SECURITY_LOG, LOGGING_ROLES, lambda out, h: [("windows.security_log", parse.security_log(out))],
-          ("windows.security_log",)),
-    Probe("security events", ps.security_events_script(EVENT_DAYS), LOGGING_ROLES, _events,
-          ("windows.security_events_daily", "ad.account_disabled_events")),
-    Probe("firewall", ps.FIREWALL, None, lambda out, h: [("windows.firewall_profiles", parse.firewall_profiles(out))],
-          ("windows.firewall_profiles",)),
+    Probe(
+        "security log",
+        ps.SECURITY_LOG,
+        LOGGING_ROLES,
+        lambda out, h: [("windows.security_log", parse.security_log(out))],
+        ("windows.security_log",),
+    ),
+    Probe(
+        "security events",
+        ps.security_events_script(EVENT_DAYS),
+        LOGGING_ROLES,
+        _events,
+        ("windows.security_events_daily", "ad.account_disabled_events"),
+    ),
+    Probe(
+        "firewall",
+        ps.FIREWALL,
+        None,
+        lambda out, h: [("windows.firewall_profiles", parse.firewall_profiles(out))],
+        ("windows.firewall_profiles",),
+    ),
     Probe("antivirus", ps.ANTIVIRUS, None, _antivirus, ("windows.security_center", "av.host_status")),
-    Probe("windows server backup", ps.WINDOWS_BACKUP, SERVER_ROLES,
-          lambda out, h: [("backup.runs", parse.windows_backup_jobs(out, h.name))], ("backup.runs",)),
-    Probe("veeam", ps.VEEAM, frozenset({Role.BACKUP_SERVER}),
-          lambda out, h: [("backup.runs", parse.veeam_sessions(out))], ("backup.runs",)),
+    Probe(
+        "windows server backup",
+        ps.WINDOWS_BACKUP,
+        SERVER_ROLES,
+        lambda out, h: [("backup.runs", parse.windows_backup_jobs(out, h.name))],
+        ("backup.runs",),
+    ),
+    Probe(
+        "veeam",
+        ps.VEEAM,
+        frozenset({Role.BACKUP_SERVER}),
+        lambda out, h: [("backup.runs", parse.veeam_sessions(out))],
+        ("backup.runs",),
+    ),
 )
 
 
@@ -80,8 +105,16 @@ def retention_probes(host: Host) -> list[Probe]:
     """One probe per data path, so a missing or unreadable location does not hide the others (as over SSH)."""
     if not RETENTION_ROLES & host.roles:
         return []
-    return [Probe(f"retention {path}", ps.retention_script(path, host.retention_days), RETENTION_ROLES, _retention(path),
-                  ("retention.files",)) for path in host.data_paths]
+    return [
+        Probe(
+            f"retention {path}",
+            ps.retention_script(path, host.retention_days),
+            RETENTION_ROLES,
+            _retention(path),
+            ("retention.files",),
+        )
+        for path in host.data_paths
+    ]
 
 
 def probes_for(host: Host) -> list[Probe]:
@@ -107,8 +140,15 @@ class WindowsCollector:
             secret = host.password.resolve(host.user, f"{host.user} on {host.name}") if host.password else None
             transport = self.transport_factory(host, secret, host.timeout, ctx.guard_for(self))
         except (CredentialError, WinrmError) as exc:
-            yield Observation("windows.connection", f"WinRM to {host.address}", b"", started, utcnow(),
-                              status=ItemStatus.ERROR, errors=[f"windows: {exc}"])
+            yield Observation(
+                "windows.connection",
+                f"WinRM to {host.address}",
+                b"",
+                started,
+                utcnow(),
+                status=ItemStatus.ERROR,
+                errors=[f"windows: {exc}"],
+            )
             return
         failure: WinrmError | None = None
         for probe in probes_for(host):
@@ -121,8 +161,15 @@ class WindowsCollector:
         now = utcnow()
         status = ItemStatus.UNREACHABLE if failure.unreachable else ItemStatus.ERROR
         for kind in probe.kinds:
-            yield Observation(kind, f"powershell (WinRM {transport.endpoint}): {probe.script}", b"", now, now, status=status,
-                              errors=[f"{probe.name}: not tried after: {failure}"])
+            yield Observation(
+                kind,
+                f"powershell (WinRM {transport.endpoint}): {probe.script}",
+                b"",
+                now,
+                now,
+                status=status,
+                errors=[f"{probe.name}: not tried after: {failure}"],
+            )
 
     def _run(self, probe: Probe, host: Host, transport: Transport) -> Generator[Observation, None, WinrmError | None]:
         """Run one probe; returns the error that makes further probes pointless, if any."""
@@ -142,16 +189,22 @@ class WindowsCollector:
         if out.exit_code != 0:
             message = out.stderr.decode("utf-8", errors="replace").strip()[:500]
             for kind in probe.kinds:
-                yield observation(kind, out.stdout, status=ItemStatus.ERROR, errors=[f"{probe.name}: exit code {out.exit_code}: {message}"])
+                yield observation(
+                    kind, out.stdout, status=ItemStatus.ERROR, errors=[f"{probe.name}: exit code {out.exit_code}: {message}"]
+                )
             return None
         try:
             parsed = probe.parse(out.stdout, host)
         except (ValueError, KeyError, TypeError) as exc:
             for kind in probe.kinds:  # kept raw and flagged, never dropped
-                yield observation(kind, out.stdout, status=ItemStatus.GARBLED, errors=[f"{probe.name}: output could not be read: {exc}"])
+                yield observation(
+                    kind, out.stdout, status=ItemStatus.GARBLED, errors=[f"{probe.name}: output could not be read: {exc}"]
+                )
             return None
         # a succeeded probe may still have written warnings (pywinrm has unwrapped CLIXML already): keep them
-        warnings = [f"{probe.name}: stderr: {out.stderr.decode('utf-8', errors='replace').strip()[:500]}"] if out.stderr.strip() else []
+        warnings = (
+            [f"{probe.name}: stderr: {out.stderr.decode('utf-8', errors='replace').strip()[:500]}"] if out.stderr.strip() else []
+        )
         for kind, normalized in parsed:
             if normalized is None:
                 yield observation(kind, out.stdout, status=ItemStatus.ABSENT, errors=[f"{probe.name}: not present on this host"])

@@ -16,14 +16,18 @@ auditpol /backup /file:$f | Out-Null
 $c = [IO.File]::ReadAllText($f); Remove-Item $f -Force
 [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($c))"""
 
-SECURITY_LOG = r"""$l = Get-WinEvent -ListLog Security
+SECURITY_LOG = (
+    r"""$l = Get-WinEvent -ListLog Security
 $e = Get-WinEvent -LogName Security -Oldest -MaxEvents 1 -ErrorAction SilentlyContinue
 $o = @{max_size_bytes=[int64]$l.MaximumSizeInBytes; log_mode=[int]$l.LogMode; record_count=[int64]$l.RecordCount
  oldest_record=$(if ($e) { $e.TimeCreated.ToUniversalTime().ToString('o') } else { $null })}
-""" + EMIT
+"""
+    + EMIT
+)
 
 # Counted with EventLogReader, never rendering messages: fast on large DC logs and language-independent.
-SECURITY_EVENTS = r"""$days = __DAYS__
+SECURITY_EVENTS = (
+    r"""$days = __DAYS__
 $ids = 4624,4625,4634,4647,4663,4719,4725,4740,5140,5145,1102
 $q = "*[System[(" + (($ids | % { "EventID=$_" }) -join ' or ') + ") and TimeCreated[timediff(@SystemTime) <= $($days*86400000)]]]"
 $R = 'System.Diagnostics.Eventing.Reader'
@@ -40,15 +44,21 @@ $old = Get-WinEvent -LogName Security -Oldest -MaxEvents 1 -ErrorAction Silently
 $from = (Get-Date).ToUniversalTime().AddDays(-$days)
 if ($old -and $old.TimeCreated.ToUniversalTime() -gt $from) { $from = $old.TimeCreated.ToUniversalTime() }
 $o = @{covered_from=$from.ToString('o'); covered_to=(Get-Date).ToUniversalTime().ToString('o'); days=$d; notable=$n; disabled=$x}
-""" + EMIT
+"""
+    + EMIT
+)
 
-FIREWALL = r"""$p = @(Get-NetFirewallProfile -PolicyStore ActiveStore | % { @{name=[string]$_.Name; enabled=[int]$_.Enabled
+FIREWALL = (
+    r"""$p = @(Get-NetFirewallProfile -PolicyStore ActiveStore | % { @{name=[string]$_.Name; enabled=[int]$_.Enabled
  inbound=[int]$_.DefaultInboundAction; outbound=[int]$_.DefaultOutboundAction; log_allowed=[int]$_.LogAllowed; log_blocked=[int]$_.LogBlocked} })
 $f = @(Get-CimInstance -Namespace root/SecurityCenter2 -ClassName FirewallProduct -ErrorAction SilentlyContinue | % { [string]$_.displayName })
 $o = @{profiles=$p; third_party=$f}
-""" + EMIT
+"""
+    + EMIT
+)
 
-ANTIVIRUS = r"""$a = @(Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct -ErrorAction SilentlyContinue |
+ANTIVIRUS = (
+    r"""$a = @(Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct -ErrorAction SilentlyContinue |
  % { @{name=[string]$_.displayName; state=[int]$_.productState; timestamp=[string]$_.timestamp} })
 $m = $null
 try { $s = Get-MpComputerStatus -ErrorAction Stop
@@ -57,25 +67,33 @@ try { $s = Get-MpComputerStatus -ErrorAction Stop
 $c = $null; $ca = Join-Path $env:ProgramFiles 'McAfee\Agent\cmdagent.exe'
 if (Test-Path $ca) { $c = (& $ca -i) -join "`n" }
 $o = @{antivirus=$a; defender=$m; mcafee_agent=$c}
-""" + EMIT
+"""
+    + EMIT
+)
 
-WINDOWS_BACKUP = r"""$o = @{available=$false; jobs=@()}
+WINDOWS_BACKUP = (
+    r"""$o = @{available=$false; jobs=@()}
 if (Get-Command Get-WBJob -ErrorAction SilentlyContinue) {
  $o.available = $true
  $o.jobs = @(Get-WBJob -Previous 400 | % { @{type=[string]$_.JobType; start=$_.StartTime.ToUniversalTime().ToString('o')
   end=$(if ($_.EndTime) { $_.EndTime.ToUniversalTime().ToString('o') } else { $null }); hresult=[int64]$_.HResult} }) }
-""" + EMIT
+"""
+    + EMIT
+)
 
 
 # Veeam Backup & Replication, on its own server: one record per protected machine per session.
 # Enum names (Success, Warning, Failed) are code identifiers, not translated text.
-VEEAM = r"""$o = @{available=$false; runs=@()}
+VEEAM = (
+    r"""$o = @{available=$false; runs=@()}
 if (Get-Module -ListAvailable -Name Veeam.Backup.PowerShell) {
  Import-Module Veeam.Backup.PowerShell -WarningAction SilentlyContinue; $o.available = $true; $since = (Get-Date).AddDays(-400)
  $o.runs = @(Get-VBRBackupSession | ? { $_.CreationTime -gt $since } | % { $s = $_; $s.GetTaskSessions() | % {
   @{server=[string]$_.Name; job=[string]$s.JobName; start=$s.CreationTime.ToUniversalTime().ToString('o')
    end=$(if ($s.EndTime -gt $s.CreationTime) { $s.EndTime.ToUniversalTime().ToString('o') } else { $null }); status=[string]$_.Status} } }) }
-""" + EMIT
+"""
+    + EMIT
+)
 
 
 def security_events_script(days: int) -> str:
@@ -86,13 +104,16 @@ def security_events_script(days: int) -> str:
 # only, never names or contents. "Older than N days" counts whole days as `find -mtime +N` does over SSH. A location
 # that is not there exits 2 (an error for that location, never "0 files"); unreadable subfolders go to stderr.
 # __PATH__ becomes a single-quoted literal (ps_literal), __DAYS__ a number: see retention_script.
-RETENTION = r"""$p = __PATH__; $n = __DAYS__
+RETENTION = (
+    r"""$p = __PATH__; $n = __DAYS__
 if (-not (Test-Path -LiteralPath $p -PathType Container)) { [Console]::Error.WriteLine("no such directory: $p"); exit 2 }
 $c = (Get-Date).ToUniversalTime().AddDays(-$n - 1); $k = 0; $m = 0; $t = $null
 Get-ChildItem -LiteralPath $p -Recurse -File -Force | % { $k++; $w = $_.LastWriteTimeUtc
  if ($w -le $c) { $m++ }; if ($null -eq $t -or $w -lt $t) { $t = $w } }
 $o = @{file_count=$k; older_than_limit=$m; oldest=$(if ($null -ne $t) { $t.ToString('o') } else { $null })}
-""" + EMIT
+"""
+    + EMIT
+)
 
 # PowerShell ends a single-quoted string at any of these quote characters, and reads any two in a row as one quote.
 PS_QUOTES = "'\u2018\u2019\u201a\u201b"
@@ -110,7 +131,8 @@ def retention_script(path: str, days: int) -> str:
 
 
 _RETENTION_FILLED = re.compile(
-    re.escape(RETENTION).replace("__PATH__", f"({PS_LITERAL})").replace("__DAYS__", r"(\d+)"), re.DOTALL)
+    re.escape(RETENTION).replace("__PATH__", f"({PS_LITERAL})").replace("__DAYS__", r"(\d+)"), re.DOTALL
+)
 
 
 def retention_arguments(script: str) -> tuple[str, int] | None:

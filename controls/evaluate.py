@@ -28,8 +28,9 @@ def describes_history(kind: str) -> bool:
     return kind.startswith(TIMELESS_PREFIXES) or kind in DATED_KINDS
 
 
-def runs_in_period(store: EvidenceStore, period: Period, only_seq: int | None = None,
-                   hosts: Sequence[str] | None = None) -> list[RunView]:
+def runs_in_period(
+    store: EvidenceStore, period: Period, only_seq: int | None = None, hosts: Sequence[str] | None = None
+) -> list[RunView]:
     views = []
     for ref, body in store.manifests_started(period.start, period.end, only_seq):
         run_hosts = {h: info for h, info in body["hosts"].items() if not hosts or h in hosts}
@@ -37,7 +38,9 @@ def runs_in_period(store: EvidenceStore, period: Period, only_seq: int | None = 
     return views
 
 
-def evidence_for(store: EvidenceStore, kinds: list[str], runs: list[RunView], hosts: Sequence[str] | None = None) -> list[EvidenceView]:
+def evidence_for(
+    store: EvidenceStore, kinds: list[str], runs: list[RunView], hosts: Sequence[str] | None = None
+) -> list[EvidenceView]:
     seqs = {r.seq for r in runs}
     views = []
     for rec in store.items(kinds=kinds):
@@ -47,8 +50,20 @@ def evidence_for(store: EvidenceStore, kinds: list[str], runs: list[RunView], ho
         elif rec.run_seq not in seqs or (hosts and rec.host not in hosts):
             continue
         normalized = store.read_json(rec.normalized_sha256) if rec.normalized_sha256 else None
-        views.append(EvidenceView(rec.id, rec.run_seq, rec.host, rec.kind, rec.command, rec.started, rec.status,
-                                  rec.raw_sha256, rec.errors, normalized))
+        views.append(
+            EvidenceView(
+                rec.id,
+                rec.run_seq,
+                rec.host,
+                rec.kind,
+                rec.command,
+                rec.started,
+                rec.status,
+                rec.raw_sha256,
+                rec.errors,
+                normalized,
+            )
+        )
     return views
 
 
@@ -72,21 +87,45 @@ def finalize(ctx: EvaluationContext, findings: Findings, exceptions: Sequence[Ex
     gaps = len({(d.subject, d.date) for d in kept["gaps"]})
     status = overall_status(len(findings.population), findings.tested, failed, gaps, tolerance)
     return ControlResult(
-        control_id=ctx.control.id, status=status, period_start=ctx.period.start.isoformat(),
-        period_end=ctx.period.end.isoformat(), population=sorted(findings.population), tested=findings.tested,
-        deviations=kept["deviations"], gaps=kept["gaps"], excepted=excepted,
+        control_id=ctx.control.id,
+        status=status,
+        period_start=ctx.period.start.isoformat(),
+        period_end=ctx.period.end.isoformat(),
+        population=sorted(findings.population),
+        tested=findings.tested,
+        deviations=kept["deviations"],
+        gaps=kept["gaps"],
+        excepted=excepted,
         observations=sorted(findings.observations, key=lambda d: (d.date, d.subject, d.code)),
-        exceptions=[ExceptionUse(e.scope, e.justification, e.owner, e.approver, e.expires.isoformat(),
-                                 e.state(ctx.today, matched[id(e)] > 0), matched[id(e)]) for e in own],
+        exceptions=[
+            ExceptionUse(
+                e.scope,
+                e.justification,
+                e.owner,
+                e.approver,
+                e.expires.isoformat(),
+                e.state(ctx.today, matched[id(e)] > 0),
+                matched[id(e)],
+            )
+            for e in own
+        ],
         evidence=sorted(findings.used.values(), key=lambda r: (r.collected, r.host, r.kind)),
-        parameters=ctx.params, completeness=findings.completeness,
+        parameters=ctx.params,
+        completeness=findings.completeness,
     )
 
 
-def evaluate_controls(store: EvidenceStore, period: Period, catalogue: dict[str, Control] | None = None,
-                      profile: Profile = DEFAULT_PROFILE, exceptions: Sequence[ExceptionEntry] = (),
-                      only_seq: int | None = None, control_ids: Sequence[str] | None = None,
-                      hosts: Sequence[str] | None = None, today: date | None = None) -> list[ControlResult]:
+def evaluate_controls(
+    store: EvidenceStore,
+    period: Period,
+    catalogue: dict[str, Control] | None = None,
+    profile: Profile = DEFAULT_PROFILE,
+    exceptions: Sequence[ExceptionEntry] = (),
+    only_seq: int | None = None,
+    control_ids: Sequence[str] | None = None,
+    hosts: Sequence[str] | None = None,
+    today: date | None = None,
+) -> list[ControlResult]:
     catalogue = catalogue or load_catalogue()
     today = today or date.today()
     runs = runs_in_period(store, period, only_seq, hosts)
@@ -98,5 +137,3 @@ def evaluate_controls(store: EvidenceStore, period: Period, catalogue: dict[str,
         ctx = EvaluationContext(control, params, period, runs, evidence_for(store, control.evidence_kinds, runs, hosts), today)
         results.append(finalize(ctx, EVALUATORS[control_id](ctx), exceptions))
     return results
-
-

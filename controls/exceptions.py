@@ -39,8 +39,12 @@ class ExceptionEntry(BaseModel):
         return value
 
     def covers(self, control_id: str, subject: str, day: date) -> bool:
-        return (self.control == control_id and fnmatchcase(subject.lower(), self.scope.lower())
-                and (self.starts is None or self.starts <= day) and day <= self.expires)
+        return (
+            self.control == control_id
+            and fnmatchcase(subject.lower(), self.scope.lower())
+            and (self.starts is None or self.starts <= day)
+            and day <= self.expires
+        )
 
     def state(self, today: date, used: bool) -> str:
         if self.expires < today:

@@ -99,8 +99,11 @@ def justify(ruleset_: dict[str, Any], register: EgressRegister) -> dict[str, Any
         parts = rule["service"].split(",")
         return ANY not in parts and all(any(e.covers(rule["id"], part) for e in entries) for part in parts)
 
-    unjustified = [r["id"] for r in ruleset_["rules"]
-                   if r["enabled"] and r["action"] == "allow" and r["direction"] == "out" and not covered(r)]
+    unjustified = [
+        r["id"]
+        for r in ruleset_["rules"]
+        if r["enabled"] and r["action"] == "allow" and r["direction"] == "out" and not covered(r)
+    ]
     return {**ruleset_, "unjustified": unjustified}
 
 
@@ -108,9 +111,16 @@ def diff_rulesets(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[di
     """Rules added, removed and changed (same id, other content) between two collections of one device."""
     before = {r["id"]: r for r in old["rules"]}
     after = {r["id"]: r for r in new["rules"]}
-    changed = [{"id": rid, "fields": [k for k in after[rid] if before[rid].get(k) != after[rid][k]],
-                "before": before[rid], "after": after[rid]}
-               for rid in after if rid in before and before[rid] != after[rid]]
+    changed = [
+        {
+            "id": rid,
+            "fields": [k for k in after[rid] if before[rid].get(k) != after[rid][k]],
+            "before": before[rid],
+            "after": after[rid],
+        }
+        for rid in after
+        if rid in before and before[rid] != after[rid]
+    ]
     return {
         "added": [r for rid, r in after.items() if rid not in before],
         "removed": [r for rid, r in before.items() if rid not in after],

@@ -26,8 +26,8 @@ class EvaluationContext:
     control: Control
     params: dict[str, Any]
     period: Period
-    runs: list[RunView]                # collection runs inside the period
-    evidence: list[EvidenceView]       # the control's evidence kinds: runs in the period, registers from any time
+    runs: list[RunView]  # collection runs inside the period
+    evidence: list[EvidenceView]  # the control's evidence kinds: runs in the period, registers from any time
     today: date
 
     def items(self, *kinds: str, usable_only: bool = True) -> list[EvidenceView]:

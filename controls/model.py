@@ -11,10 +11,9 @@ not controls. A code is defined once in all these files together.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
-
-from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
@@ -93,7 +92,7 @@ class Control(BaseModel):
     applies_to_roles: list[str] = []
     test_procedure: Procedure
     parameters: dict[str, Parameter] = {}
-    messages: dict[str, Message] = {}   # code -> text, for the findings this control's evaluator records
+    messages: dict[str, Message] = {}  # code -> text, for the findings this control's evaluator records
 
     def parameter_values(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         values = {name: p.default for name, p in self.parameters.items()}

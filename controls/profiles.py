@@ -45,10 +45,14 @@ def load_profile(path: str | Path, catalogue: dict[str, Control]) -> Profile:
             where = locate(doc, ("parameters", control_id, name))
             key = f"parameters.{control_id}.{name}"
             if name not in control.parameters:
-                problems.append(Problem(file, where, key, f"{control_id} has no such parameter; it has: {', '.join(control.parameters)}"))
+                problems.append(
+                    Problem(file, where, key, f"{control_id} has no such parameter; it has: {', '.join(control.parameters)}")
+                )
             elif not _same_type(control.parameters[name].default, value):
                 default = control.parameters[name].default
-                problems.append(Problem(file, where, key, f"must be of the same kind as the default {default!r} ({type(default).__name__})"))
+                problems.append(
+                    Problem(file, where, key, f"must be of the same kind as the default {default!r} ({type(default).__name__})")
+                )
     if problems:
         raise YamlFileError(problems)
     return profile

@@ -32,9 +32,9 @@ class EvidenceRef:
 
 @dataclass
 class Deviation:
-    subject: str          # a host, an account, a backup job…
-    date: str             # the day (YYYY-MM-DD) the deviation or gap concerns
-    code: str             # message code; its texts are in the catalogue, see controls/messages.py
+    subject: str  # a host, an account, a backup job…
+    date: str  # the day (YYYY-MM-DD) the deviation or gap concerns
+    code: str  # message code; its texts are in the catalogue, see controls/messages.py
     facts: dict[str, Any] = field(default_factory=dict)
     evidence: list[str] = field(default_factory=list)  # item ids
 
@@ -51,14 +51,14 @@ class ExceptionUse:
     owner: str
     approver: str
     expires: str
-    state: str            # active | expiring_soon | expired | unused
-    matched: int          # deviations and gaps it covered in the period
+    state: str  # active | expiring_soon | expired | unused
+    matched: int  # deviations and gaps it covered in the period
 
 
 @dataclass
 class Excepted:
     deviation: Deviation
-    scope: str            # the exception that covered it
+    scope: str  # the exception that covered it
     owner: str
     expires: str
 
@@ -70,9 +70,9 @@ class ControlResult:
     period_start: str
     period_end: str
     population: list[str]
-    tested: int                                   # subject-dates (or subjects) with usable evidence
+    tested: int  # subject-dates (or subjects) with usable evidence
     deviations: list[Deviation] = field(default_factory=list)
-    gaps: list[Deviation] = field(default_factory=list)   # subject-dates without usable evidence
+    gaps: list[Deviation] = field(default_factory=list)  # subject-dates without usable evidence
     excepted: list[Excepted] = field(default_factory=list)
     observations: list[Deviation] = field(default_factory=list)
     exceptions: list[ExceptionUse] = field(default_factory=list)

@@ -35,31 +35,45 @@ LOGGING_CONTROL = "T-LOG-2"
 OK, EXCEPTED, NO_EVIDENCE, DEVIATION = 0, 1, 2, 3
 COLOURS = {OK: "#2e7d32", EXCEPTED: "#f2b233", NO_EVIDENCE: "#b8bcc2", DEVIATION: "#c62828"}
 
-WIDTH_IN = 7.2            # the printable width of A4 with the report's margins, so the text is printed at size
-MAX_HEIGHT_IN = 8.0       # with its legend, axis and caption a chart still fits an A4 page
-MAX_ROW_LABELS = 60       # more rows than this: label every n-th row
-MAX_LINES = 25            # text-alternative lines per chart
-MAX_DATES = 6             # dates (or date ranges) named per subject in a line
-RC = {"svg.hashsalt": "auditpack-report", "svg.fonttype": "path", "font.family": "DejaVu Sans", "font.size": 8,
-      "axes.titlesize": 9, "legend.fontsize": 8}
+WIDTH_IN = 7.2  # the printable width of A4 with the report's margins, so the text is printed at size
+MAX_HEIGHT_IN = 8.0  # with its legend, axis and caption a chart still fits an A4 page
+MAX_ROW_LABELS = 60  # more rows than this: label every n-th row
+MAX_LINES = 25  # text-alternative lines per chart
+MAX_DATES = 6  # dates (or date ranges) named per subject in a line
+RC = {
+    "svg.hashsalt": "auditpack-report",
+    "svg.fonttype": "path",
+    "font.family": "DejaVu Sans",
+    "font.size": 8,
+    "axes.titlesize": 9,
+    "legend.fontsize": 8,
+}
 
 
 @dataclass(frozen=True)
 class Chart:
-    control: str                 # the control the chart belongs to
-    key: str                     # backup_calendar | coverage | logging_continuity
+    control: str  # the control the chart belongs to
+    key: str  # backup_calendar | coverage | logging_continuity
     title: str
-    summary: str                 # the short text alternative (the image's alt text)
-    lines: tuple[str, ...]       # the longer text alternative
-    more: int                    # lines left out of `lines`
-    image: str                   # data:image/svg+xml;base64,…
+    summary: str  # the short text alternative (the image's alt text)
+    lines: tuple[str, ...]  # the longer text alternative
+    more: int  # lines left out of `lines`
+    image: str  # data:image/svg+xml;base64,…
 
     def as_dict(self) -> dict[str, Any]:
-        return {"control": self.control, "key": self.key, "title": self.title, "summary": self.summary,
-                "lines": list(self.lines), "more": self.more, "image": self.image}
+        return {
+            "control": self.control,
+            "key": self.key,
+            "title": self.title,
+            "summary": self.summary,
+            "lines": list(self.lines),
+            "more": self.more,
+            "image": self.image,
+        }
 
 
 # -- reading the document ------------------------------------------------------------------------
+
 
 def period_days(document: dict[str, Any]) -> list[date]:
     start, end = date.fromisoformat(document["period"]["start"]), date.fromisoformat(document["period"]["end"])
@@ -76,8 +90,7 @@ def day_states(control: dict[str, Any], days: list[date]) -> tuple[list[str], np
     row = {s: i for i, s in enumerate(subjects)}
     column = {d.isoformat(): i for i, d in enumerate(days)}
     grid = np.full((len(subjects), len(days)), OK, dtype=np.uint8)
-    for findings, state in ((control["excepted"], EXCEPTED), (control["gaps"], NO_EVIDENCE),
-                            (control["deviations"], DEVIATION)):
+    for findings, state in ((control["excepted"], EXCEPTED), (control["gaps"], NO_EVIDENCE), (control["deviations"], DEVIATION)):
         for f in findings:
             r, c = row.get(f["subject"]), column.get(f["date"])
             if r is not None and c is not None and grid[r, c] < state:
@@ -126,6 +139,7 @@ def week_states(control: dict[str, Any], days: list[date]) -> tuple[list[date], 
 
 # -- the text alternative ------------------------------------------------------------------------
 
+
 def _ranges(dates: list[date]) -> list[str]:
     """Dates as 'first – last' runs of consecutive days."""
     out: list[str] = []
@@ -159,6 +173,7 @@ def _capped(lines: list[str]) -> tuple[tuple[str, ...], int]:
 
 # -- drawing -------------------------------------------------------------------------------------
 
+
 def _svg_data_uri(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", dpi=150, bbox_inches="tight", metadata={"Date": None})
@@ -180,15 +195,21 @@ def _month_ticks(ax: Any, days: list[date], lang: str, x_of_day: Any) -> None:
     ax.set_xticklabels([MONTHS[lang][d.month - 1] + (f" {d.year}" if with_year else "") for d in starts])
 
 
-def _grid_figure(subjects: list[str], grid: np.ndarray, days: list[date], lang: str,
-                 legend: list[tuple[int, str]]) -> Figure:
+def _grid_figure(subjects: list[str], grid: np.ndarray, days: list[date], lang: str, legend: list[tuple[int, str]]) -> Figure:
     n = len(subjects)
     row_in = 0.16 if n <= 40 else max(0.025, 6.0 / n)
     fig = _figure(min(MAX_HEIGHT_IN, 0.9 + n * row_in))
     ax = fig.add_subplot()
     states = [OK, EXCEPTED, NO_EVIDENCE, DEVIATION]
-    ax.imshow(grid, aspect="auto", interpolation="nearest", cmap=ListedColormap([COLOURS[s] for s in states]),
-              vmin=-0.5, vmax=len(states) - 0.5, extent=(-0.5, len(days) - 0.5, n - 0.5, -0.5))
+    ax.imshow(
+        grid,
+        aspect="auto",
+        interpolation="nearest",
+        cmap=ListedColormap([COLOURS[s] for s in states]),
+        vmin=-0.5,
+        vmax=len(states) - 0.5,
+        extent=(-0.5, len(days) - 0.5, n - 0.5, -0.5),
+    )
     step = max(1, math.ceil(n / MAX_ROW_LABELS))
     ax.set_yticks(range(0, n, step))
     ax.set_yticklabels(subjects[::step], fontsize=8 if n <= 40 else 6)
@@ -196,12 +217,20 @@ def _grid_figure(subjects: list[str], grid: np.ndarray, days: list[date], lang: 
     ax.tick_params(length=2)
     for spine in ax.spines.values():
         spine.set_linewidth(0.5)
-    ax.legend(handles=[Patch(facecolor=COLOURS[s], label=label) for s, label in legend], loc="lower left",
-              bbox_to_anchor=(0, 1.01), ncol=len(legend), frameon=False, borderaxespad=0, handlelength=1.2)
+    ax.legend(
+        handles=[Patch(facecolor=COLOURS[s], label=label) for s, label in legend],
+        loc="lower left",
+        bbox_to_anchor=(0, 1.01),
+        ncol=len(legend),
+        frameon=False,
+        borderaxespad=0,
+        handlelength=1.2,
+    )
     return fig
 
 
 # -- the charts ----------------------------------------------------------------------------------
+
 
 def _control(document: dict[str, Any], control_id: str) -> dict[str, Any] | None:
     control = next((c for c in document["controls"] if c["id"] == control_id), None)
@@ -225,19 +254,41 @@ def backup_calendar(document: dict[str, Any]) -> Chart | None:
         if not (row != OK).any():
             clean += 1
             continue
-        lines.append(t["chart_backup_line"].format(
-            subject=subject, failure=int((row == DEVIATION).sum()), failure_dates=_dates_text(days, row == DEVIATION, t),
-            no_evidence=int((row == NO_EVIDENCE).sum()), no_evidence_dates=_dates_text(days, row == NO_EVIDENCE, t),
-            excepted=int((row == EXCEPTED).sum()), excepted_dates=_dates_text(days, row == EXCEPTED, t)))
+        lines.append(
+            t["chart_backup_line"].format(
+                subject=subject,
+                failure=int((row == DEVIATION).sum()),
+                failure_dates=_dates_text(days, row == DEVIATION, t),
+                no_evidence=int((row == NO_EVIDENCE).sum()),
+                no_evidence_dates=_dates_text(days, row == NO_EVIDENCE, t),
+                excepted=int((row == EXCEPTED).sum()),
+                excepted_dates=_dates_text(days, row == EXCEPTED, t),
+            )
+        )
     shown, more = _capped(lines)
     if clean:
         shown += (t["chart_backup_clean"].format(count=clean),)
-    summary = t["chart_backup_summary"].format(servers=len(subjects), days=len(days), success=counts[OK],
-                                               failure=counts[DEVIATION], no_evidence=counts[NO_EVIDENCE],
-                                               excepted=counts[EXCEPTED])
+    summary = t["chart_backup_summary"].format(
+        servers=len(subjects),
+        days=len(days),
+        success=counts[OK],
+        failure=counts[DEVIATION],
+        no_evidence=counts[NO_EVIDENCE],
+        excepted=counts[EXCEPTED],
+    )
     with rc_context(RC):
-        fig = _grid_figure(subjects, grid, days, lang, [(OK, t["chart_success"]), (DEVIATION, t["chart_failure"]),
-                                                        (NO_EVIDENCE, t["chart_no_evidence"]), (EXCEPTED, t["chart_excepted"])])
+        fig = _grid_figure(
+            subjects,
+            grid,
+            days,
+            lang,
+            [
+                (OK, t["chart_success"]),
+                (DEVIATION, t["chart_failure"]),
+                (NO_EVIDENCE, t["chart_no_evidence"]),
+                (EXCEPTED, t["chart_excepted"]),
+            ],
+        )
         image = _svg_data_uri(fig)
     return Chart(BACKUP_CONTROL, "backup_calendar", t["chart_backup_title"], summary, shown, more, image)
 
@@ -256,8 +307,12 @@ def coverage(document: dict[str, Any], control_id: str) -> Chart | None:
     if tested.any():
         lowest = int(np.argmin(np.where(tested, share[0], np.inf)))
         summary = t["chart_coverage_summary"].format(
-            subjects=total, weeks=int(tested.sum()), full=int(((counts[0] == total) & tested).sum()),
-            lowest=_pct(share[0][lowest], lang), lowest_week=weeks[lowest].isoformat())
+            subjects=total,
+            weeks=int(tested.sum()),
+            full=int(((counts[0] == total) & tested).sum()),
+            lowest=_pct(share[0][lowest], lang),
+            lowest_week=weeks[lowest].isoformat(),
+        )
     else:
         summary = t["chart_coverage_none"].format(subjects=total)
     if not tested.all():
@@ -272,9 +327,16 @@ def coverage(document: dict[str, Any], control_id: str) -> Chart | None:
         while last + 1 < len(weeks) and tested[last + 1] and (counts[:, last + 1] == counts[:, w]).all():
             last += 1
         span = weeks[w].isoformat() if last == w else f"{weeks[w].isoformat()} – {weeks[last].isoformat()}"
-        lines.append(t["chart_coverage_line"].format(weeks=span, compliant=int(counts[0][w]), subjects=total,
-                                                     excepted=int(counts[1][w]), no_evidence=int(counts[2][w]),
-                                                     deviation=int(counts[3][w])))
+        lines.append(
+            t["chart_coverage_line"].format(
+                weeks=span,
+                compliant=int(counts[0][w]),
+                subjects=total,
+                excepted=int(counts[1][w]),
+                no_evidence=int(counts[2][w]),
+                deviation=int(counts[3][w]),
+            )
+        )
         w = last + 1
     shown, more = _capped(lines)
     with rc_context(RC):
@@ -284,8 +346,9 @@ def coverage(document: dict[str, Any], control_id: str) -> Chart | None:
         x = [max(0, (w - days[0]).days) for w in weeks] + [len(days)]
         ys = [np.append(share[s], share[s][-1]) for s in (OK, EXCEPTED, NO_EVIDENCE, DEVIATION)]
         labels = [t["chart_compliant"], t["chart_excepted"], t["chart_no_evidence"], t["chart_deviation"]]
-        ax.stackplot(x, ys, step="post", colors=[COLOURS[s] for s in (OK, EXCEPTED, NO_EVIDENCE, DEVIATION)],
-                     labels=labels, linewidth=0)
+        ax.stackplot(
+            x, ys, step="post", colors=[COLOURS[s] for s in (OK, EXCEPTED, NO_EVIDENCE, DEVIATION)], labels=labels, linewidth=0
+        )
         ax.set_xlim(0, len(days))
         ax.set_ylim(0, 100)
         ax.set_yticks([0, 25, 50, 75, 100])
@@ -311,15 +374,32 @@ def logging_continuity(document: dict[str, Any]) -> Chart | None:
     lines = []
     for i, subject in enumerate(subjects):
         missing = without[i]
-        lines.append(t["chart_logging_line"].format(
-            subject=subject, with_evidence=int((~missing).sum()), deviation=int(((grid[i] == DEVIATION) & ~missing).sum()),
-            without=int(missing.sum()), without_dates=_dates_text(days, missing, t)))
+        lines.append(
+            t["chart_logging_line"].format(
+                subject=subject,
+                with_evidence=int((~missing).sum()),
+                deviation=int(((grid[i] == DEVIATION) & ~missing).sum()),
+                without=int(missing.sum()),
+                without_dates=_dates_text(days, missing, t),
+            )
+        )
     shown, more = _capped(lines)
-    summary = t["chart_logging_summary"].format(servers=len(subjects), days=len(days),
-                                                with_evidence=int((~without).sum()), without=int(without.sum()))
+    summary = t["chart_logging_summary"].format(
+        servers=len(subjects), days=len(days), with_evidence=int((~without).sum()), without=int(without.sum())
+    )
     with rc_context(RC):
-        fig = _grid_figure(subjects, grid, days, lang, [(OK, t["chart_logged"]), (DEVIATION, t["chart_log_deviation"]),
-                                                        (NO_EVIDENCE, t["chart_no_evidence"]), (EXCEPTED, t["chart_excepted"])])
+        fig = _grid_figure(
+            subjects,
+            grid,
+            days,
+            lang,
+            [
+                (OK, t["chart_logged"]),
+                (DEVIATION, t["chart_log_deviation"]),
+                (NO_EVIDENCE, t["chart_no_evidence"]),
+                (EXCEPTED, t["chart_excepted"]),
+            ],
+        )
         image = _svg_data_uri(fig)
     return Chart(LOGGING_CONTROL, "logging_continuity", t["chart_logging_title"], summary, shown, more, image)
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from auditpack import __version__
 from auditpack.canonical import iso, utcnow
-from auditpack.periods import Period
 from auditpack.controls.model import Control
 from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
 from auditpack.controls.result import ControlResult, Deviation, Status
+from auditpack.periods import Period
 
 from .i18n import LANGS, STATUS_LABELS
 
@@ -35,31 +35,60 @@ def control_section(result: ControlResult, control: Control, lang: str, samples:
         "annex_section": control.annex_section,
         "references": {"gdpr": list(control.references.gdpr), "iso27001_2022": list(control.references.iso27001_2022)},
         "frequency": control.frequency,
-        "test_procedure": {"design": control.test_procedure.design.in_(lang),
-                           "operation": control.test_procedure.operation.in_(lang)},
+        "test_procedure": {
+            "design": control.test_procedure.design.in_(lang),
+            "operation": control.test_procedure.operation.in_(lang),
+        },
         "parameters": dict(result.parameters),
         "status": result.status.value,
         "status_label": STATUS_LABELS[lang][result.status.value],
-        "population": {"size": len(result.population), "subjects": list(result.population),
-                       "completeness": result.completeness},
+        "population": {"size": len(result.population), "subjects": list(result.population), "completeness": result.completeness},
         "tested": result.tested,
         "deviations": [_finding(d, lang) for d in result.deviations],
         "gaps": [_finding(d, lang) for d in result.gaps],
         "observations": [_finding(d, lang) for d in result.observations],
-        "excepted": [{**_finding(e.deviation, lang), "scope": e.scope, "owner": e.owner, "expires": e.expires}
-                     for e in result.excepted],
-        "exceptions": [{"scope": e.scope, "justification": e.justification, "owner": e.owner, "approver": e.approver,
-                        "expires": e.expires, "state": e.state, "matched": e.matched} for e in result.exceptions],
-        "evidence": [{"item_id": r.item_id, "host": r.host, "kind": r.kind, "collected": r.collected, "command": r.command,
-                      "raw_sha256": r.raw_sha256, "status": r.status} for r in result.evidence],
+        "excepted": [
+            {**_finding(e.deviation, lang), "scope": e.scope, "owner": e.owner, "expires": e.expires} for e in result.excepted
+        ],
+        "exceptions": [
+            {
+                "scope": e.scope,
+                "justification": e.justification,
+                "owner": e.owner,
+                "approver": e.approver,
+                "expires": e.expires,
+                "state": e.state,
+                "matched": e.matched,
+            }
+            for e in result.exceptions
+        ],
+        "evidence": [
+            {
+                "item_id": r.item_id,
+                "host": r.host,
+                "kind": r.kind,
+                "collected": r.collected,
+                "command": r.command,
+                "raw_sha256": r.raw_sha256,
+                "status": r.status,
+            }
+            for r in result.evidence
+        ],
         "samples": [s for s in samples if s["control"] == control.id],
     }
 
 
-def build_document(results: list[ControlResult], catalogue: dict[str, Control], period: Period,
-                   runs: list[dict[str, Any]], lang: str = "nl", profile: Profile = DEFAULT_PROFILE,
-                   signing_fingerprint: str | None = None, samples: list[dict[str, Any]] | None = None,
-                   generated_at: str | None = None) -> dict[str, Any]:
+def build_document(
+    results: list[ControlResult],
+    catalogue: dict[str, Control],
+    period: Period,
+    runs: list[dict[str, Any]],
+    lang: str = "nl",
+    profile: Profile = DEFAULT_PROFILE,
+    signing_fingerprint: str | None = None,
+    samples: list[dict[str, Any]] | None = None,
+    generated_at: str | None = None,
+) -> dict[str, Any]:
     """The report document. `runs` are the collection runs in the period (jobs.run_rows)."""
     if lang not in LANGS:
         raise ValueError(f"language {lang!r} is not available; choose one of {', '.join(LANGS)}")
@@ -69,14 +98,27 @@ def build_document(results: list[ControlResult], catalogue: dict[str, Control], 
         "lang": lang,
         "generated_at": generated_at or iso(utcnow()),
         "tool": {"name": "auditpack", "version": __version__},
-        "profile": {"name": profile.name, "processor": profile.processor, "customer": profile.customer,
-                    "agreement": profile.agreement},
+        "profile": {
+            "name": profile.name,
+            "processor": profile.processor,
+            "customer": profile.customer,
+            "agreement": profile.agreement,
+        },
         "period": {"start": period.start.date().isoformat(), "end": period.last_day.date().isoformat()},
         "signing_key": {"algorithm": "Ed25519", "fingerprint": signing_fingerprint} if signing_fingerprint else None,
         "evidence_store": {
             "chain_head": runs[-1]["sha256"] if runs else None,
-            "runs": [{"seq": r["seq"], "manifest_sha256": r["sha256"], "started": r["started"], "operator": r["operator"],
-                      "status": r["status"], "hosts": len(r["hosts"])} for r in runs],
+            "runs": [
+                {
+                    "seq": r["seq"],
+                    "manifest_sha256": r["sha256"],
+                    "started": r["started"],
+                    "operator": r["operator"],
+                    "status": r["status"],
+                    "hosts": len(r["hosts"]),
+                }
+                for r in runs
+            ],
         },
         "summary": {status: counts.get(status, 0) for status in STATUS_ORDER},
         "controls": [control_section(r, catalogue[r.control_id], lang, samples or []) for r in results],

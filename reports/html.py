@@ -19,18 +19,24 @@ from markupsafe import Markup
 from .i18n import COMPLETENESS_LABELS, FREQUENCY_LABELS, LANGS, SOURCE_LABELS, STATE_LABELS, STATUS_LABELS, STRINGS
 
 TEMPLATES = Path(__file__).parent / "templates"
-EVIDENCE_SHOWN = 50     # evidence references listed per control; the workbook carries all of them
-SUBJECTS_SHOWN = 200    # population subjects named per control
-GAP_RANGES_SHOWN = 20   # date ranges named per row of days not evidenced
+EVIDENCE_SHOWN = 50  # evidence references listed per control; the workbook carries all of them
+SUBJECTS_SHOWN = 200  # population subjects named per control
+GAP_RANGES_SHOWN = 20  # date ranges named per row of days not evidenced
 
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(loader=PackageLoader("auditpack.reports", "templates"), autoescape=select_autoescape(["j2", "html"]),
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=PackageLoader("auditpack.reports", "templates"),
+        autoescape=select_autoescape(["j2", "html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 # -- views on the document that only change how it is shown -------------------------------------
+
 
 def date_ranges(days: list[str]) -> list[str]:
     """ISO dates as runs of consecutive days: '2026-01-01 – 2026-01-31', '2026-03-10'."""
@@ -52,16 +58,24 @@ def group_findings(findings: list[dict[str, Any]], max_ranges: int | None = None
     """
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for f in findings:
-        row = groups.setdefault((f["subject"], f["text"]), {"subject": f["subject"], "text": f["text"], "dates": [],
-                                                           "evidence": []})
+        row = groups.setdefault(
+            (f["subject"], f["text"]), {"subject": f["subject"], "text": f["text"], "dates": [], "evidence": []}
+        )
         row["dates"].append(f["date"])
         row["evidence"] += [e for e in f["evidence"] if e not in row["evidence"]]
     rows = []
     for row in groups.values():
         ranges = date_ranges(row["dates"])
         shown = ranges if max_ranges is None else ranges[:max_ranges]
-        rows.append({**row, "count": len(set(row["dates"])), "first": min(row["dates"]), "ranges": shown,
-                     "more_ranges": len(ranges) - len(shown)})
+        rows.append(
+            {
+                **row,
+                "count": len(set(row["dates"])),
+                "first": min(row["dates"]),
+                "ranges": shown,
+                "more_ranges": len(ranges) - len(shown),
+            }
+        )
     return sorted(rows, key=lambda r: (r["first"], r["subject"]))
 
 
@@ -76,9 +90,18 @@ def run_months(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The collection runs per calendar month: how many, which sequence numbers, states, operators, last manifest."""
     months: dict[str, dict[str, Any]] = {}
     for run in runs:
-        m = months.setdefault(run["started"][:7], {"month": run["started"][:7], "runs": 0, "first_seq": run["seq"],
-                                                   "last_seq": run["seq"], "statuses": {}, "operators": [],
-                                                   "last_manifest": run["manifest_sha256"]})
+        m = months.setdefault(
+            run["started"][:7],
+            {
+                "month": run["started"][:7],
+                "runs": 0,
+                "first_seq": run["seq"],
+                "last_seq": run["seq"],
+                "statuses": {},
+                "operators": [],
+                "last_manifest": run["manifest_sha256"],
+            },
+        )
         m["runs"] += 1
         m["first_seq"], m["last_seq"] = min(m["first_seq"], run["seq"]), max(m["last_seq"], run["seq"])
         m["statuses"][run["status"]] = m["statuses"].get(run["status"], 0) + 1
@@ -123,8 +146,10 @@ def completeness_rows(completeness: dict[str, Any] | None, lang: str) -> list[tu
         elif key == "not_provided" and isinstance(value, list):
             text = ", ".join(sources.get(name, name) for name in value)
         elif key == "missing" and isinstance(value, list):
-            text = "; ".join(f"{m.get('host')}: {labels['missing_from']} "
-                             f"{', '.join(sources.get(s, s) for s in m.get('missing_from', []))}" for m in value)
+            text = "; ".join(
+                f"{m.get('host')}: {labels['missing_from']} {', '.join(sources.get(s, s) for s in m.get('missing_from', []))}"
+                for m in value
+            )
         elif isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
             label = f"{label} ({len(value)})"
             text = ", ".join(str(v) for v in value[:SUBJECTS_SHOWN])
@@ -148,20 +173,24 @@ def page_css(document: dict[str, Any]) -> Markup:
     period = f"{document['period']['start']} – {document['period']['end']}"
     who = document["profile"]["customer"] or document["profile"]["name"]
     footer = _css_string(f"{who} · {period}")
-    page = (f"{_css_string(t['page'] + ' ')} counter(page) {_css_string(' ' + t['page_of'] + ' ')} counter(pages)")
+    page = f"{_css_string(t['page'] + ' ')} counter(page) {_css_string(' ' + t['page_of'] + ' ')} counter(pages)"
     ref = _css_string(f" · {t['page_abbr']} ")
     return Markup(
         f"@page {{ @bottom-left {{ content: {footer}; }} @bottom-right {{ content: {page}; }} }}\n"
         f"@page :first {{ @bottom-left {{ content: none; }} }}\n"
-        f"@media print {{ table.summary a.ref::after {{ content: {ref} target-counter(attr(href), page); }} }}\n")
+        f"@media print {{ table.summary a.ref::after {{ content: {ref} target-counter(attr(href), page); }} }}\n"
+    )
 
 
 def _control_view(control: dict[str, Any], lang: str, charts: list[dict[str, Any]]) -> dict[str, Any]:
     t = STRINGS[lang]
     shown = evidence_shown(control)
     total = len(control["evidence"])
-    note = (t["evidence_all"].format(count=total) if len(shown) == total
-            else t["evidence_first"].format(shown=len(shown), count=total))
+    note = (
+        t["evidence_all"].format(count=total)
+        if len(shown) == total
+        else t["evidence_first"].format(shown=len(shown), count=total)
+    )
     subjects = control["population"]["subjects"]
     return {
         "c": control,
@@ -193,12 +222,16 @@ def render_report_html(document: dict[str, Any], *, charts: bool = True) -> str:
     period = document["period"]
     template = _environment().get_template("report.html.j2")
     return template.render(
-        doc=document, t=t, lang=lang,
-        status_labels=STATUS_LABELS[lang], state_labels=STATE_LABELS[lang],
+        doc=document,
+        t=t,
+        lang=lang,
+        status_labels=STATUS_LABELS[lang],
+        state_labels=STATE_LABELS[lang],
         period_label=f"{period['start']} – {period['end']}",
         summary_intro=t["summary_intro"].format(start=period["start"], end=period["end"]),
         run_months=run_months(document["evidence_store"]["runs"]),
         other_runs=[r for r in document["evidence_store"]["runs"] if r["status"] != "complete"],
         controls=[_control_view(c, lang, by_control.get(c["id"], [])) for c in document["controls"]],
-        css=Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")), page_css=page_css(document),
+        css=Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
+        page_css=page_css(document),
     )

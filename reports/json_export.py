@@ -66,12 +66,11 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
 def _validator() -> Draft202012Validator:
     schema = load_schema()
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(_inline(schema, schema.get("$defs", {})),
-                                format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return Draft202012Validator(_inline(schema, schema.get("$defs", {})), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def _short(text: str) -> str:
-    return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE - 1] + "…"
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 
 
 def _closest_branch(error: ValidationError) -> list[ValidationError]:
@@ -79,8 +78,7 @@ def _closest_branch(error: ValidationError) -> list[ValidationError]:
     branches: dict[Any, list[ValidationError]] = {}
     for sub in error.context or []:
         branches.setdefault(sub.schema_path[0] if sub.schema_path else None, []).append(sub)
-    plausible = [errs for errs in branches.values()
-                 if not any(e.validator == "type" and not e.relative_path for e in errs)]
+    plausible = [errs for errs in branches.values() if not any(e.validator == "type" and not e.relative_path for e in errs)]
     return min(plausible, key=len) if plausible else []
 
 
@@ -90,7 +88,8 @@ def _describe(error: ValidationError) -> str:
         branch = _closest_branch(error)
         if branch:
             line = f"{error.json_path}: matches none of the allowed shapes; nearest: " + "; ".join(
-                f"{e.json_path}: {_short(e.message)}" for e in branch[:3])
+                f"{e.json_path}: {_short(e.message)}" for e in branch[:3]
+            )
     return line
 
 
@@ -110,8 +109,9 @@ def _consistency(doc: dict[str, Any]) -> list[str]:
         seen.add(control["id"])
         population = control["population"]
         if population["size"] != len(population["subjects"]):
-            problems.append(f"$.controls[{i}].population.size: {population['size']} but "
-                            f"{len(population['subjects'])} subjects are listed")
+            problems.append(
+                f"$.controls[{i}].population.size: {population['size']} but {len(population['subjects'])} subjects are listed"
+            )
         for j, sample in enumerate(control["samples"]):
             if sample["control"] != control["id"]:
                 problems.append(f"$.controls[{i}].samples[{j}].control: {sample['control']} under {control['id']}")

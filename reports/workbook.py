@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 # -- values -----------------------------------------------------------------------------------
 
+
 def _day(text: str | None) -> date | str | None:
     if not text:
         return None
@@ -70,14 +71,14 @@ def _moment(text: str | None) -> datetime | str | None:
     except ValueError:
         return text
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 
 def _clean_text(text: str) -> str:
     text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
     if len(text) > EXCEL_CELL_LIMIT:
-        text = text[:EXCEL_CELL_LIMIT - 1] + "…"
+        text = text[: EXCEL_CELL_LIMIT - 1] + "…"
     return text
 
 
@@ -101,8 +102,9 @@ class _Sheet:
         self.row = 0
         self.wrapped: list[tuple[int, int, str]] = []
 
-    def put(self, row: int, col: int, value: Any, *, bold: bool = False, wrap: bool = False, top: bool = True,
-            measure: bool = True):
+    def put(
+        self, row: int, col: int, value: Any, *, bold: bool = False, wrap: bool = False, top: bool = True, measure: bool = True
+    ):
         if isinstance(value, (list, tuple)):
             value = ", ".join(str(v) for v in value)
         elif isinstance(value, dict):
@@ -168,7 +170,7 @@ class _Sheet:
             self.note(when_empty)
 
     def finish(self) -> None:
-        for i, (width, cap) in enumerate(zip(self.widths, self.caps), start=1):
+        for i, (width, cap) in enumerate(zip(self.widths, self.caps, strict=False), start=1):
             self.ws.column_dimensions[get_column_letter(i)].width = max(8, min(width + 2, cap))
         # Row heights for wrapped text: not every reader sizes rows itself (LibreOffice keeps the default).
         lines: dict[int, int] = {}
@@ -195,7 +197,7 @@ def _sheet_name(name: str, taken: set[str]) -> str:
     while candidate.casefold() in taken:
         n += 1
         suffix = f" ({n})"
-        candidate = base[:SHEET_NAME_LIMIT - len(suffix)] + suffix
+        candidate = base[: SHEET_NAME_LIMIT - len(suffix)] + suffix
     taken.add(candidate.casefold())
     return candidate
 
@@ -208,6 +210,7 @@ def _link(cell, sheet: str) -> None:
 
 # -- sheets -----------------------------------------------------------------------------------
 
+
 def _summary(ws: Worksheet, doc: dict[str, Any], w: dict[str, str], lang: str, control_sheets: dict[str, str]) -> None:
     s = _Sheet(ws, [44, WIDE, MEDIUM, NARROW + 4, NARROW, NARROW, NARROW, NARROW, NARROW, NARROW])
     s.note(w["workbook_title"], TITLE_FONT)
@@ -216,13 +219,18 @@ def _summary(ws: Worksheet, doc: dict[str, Any], w: dict[str, str], lang: str, c
     labels = {c["status"]: c["status_label"] for c in doc["controls"]}
     results = "; ".join(f"{labels.get(status, status)}: {count}" for status, count in doc["summary"].items() if count)
     facts: list[tuple[str, Any]] = [
-        (w["processor"], profile["processor"] or "—"), (w["customer"], profile["customer"] or "—"),
+        (w["processor"], profile["processor"] or "—"),
+        (w["customer"], profile["customer"] or "—"),
         (w["agreement"], profile["agreement"] or "—"),
-        (w["period_start"], _day(doc["period"]["start"])), (w["period_end"], _day(doc["period"]["end"])),
-        (w["profile"], profile["name"]), (w["generated"], _moment(doc["generated_at"])),
+        (w["period_start"], _day(doc["period"]["start"])),
+        (w["period_end"], _day(doc["period"]["end"])),
+        (w["profile"], profile["name"]),
+        (w["generated"], _moment(doc["generated_at"])),
         (w["tool"], f"{tool['name']} {tool['version']}"),
-        (f"{w['signing_key']} ({w['fingerprint']})",
-         f"{signing['algorithm']} {signing['fingerprint']}" if signing else w["not_signed"]),
+        (
+            f"{w['signing_key']} ({w['fingerprint']})",
+            f"{signing['algorithm']} {signing['fingerprint']}" if signing else w["not_signed"],
+        ),
         (w["chain_head"], doc["evidence_store"]["chain_head"] or "—"),
         (w["runs_in_period"], len(doc["evidence_store"]["runs"])),
         (w["results"], results or "—"),
@@ -233,14 +241,36 @@ def _summary(ws: Worksheet, doc: dict[str, Any], w: dict[str, str], lang: str, c
         cell = s.put(s.row, 2, value, measure=False)
         cell.alignment = Alignment(horizontal="left", vertical="top")
     s.row += 1  # a blank line between the cover and the table
-    header = s.header([w["control"], w["control_title"], w["status"], w["frequency"], w["population"], w["tested"],
-                       w["deviations"], w["gaps"], w["excepted"], w["observations"]])
+    header = s.header(
+        [
+            w["control"],
+            w["control_title"],
+            w["status"],
+            w["frequency"],
+            w["population"],
+            w["tested"],
+            w["deviations"],
+            w["gaps"],
+            w["excepted"],
+            w["observations"],
+        ]
+    )
     for control in doc["controls"]:
-        row = s.append([control["id"], control["title"], control["status_label"],
-                        FREQUENCY_LABELS[lang].get(control["frequency"], control["frequency"]),
-                        control["population"]["size"], control["tested"], len(control["deviations"]),
-                        len(control["gaps"]), len(control["excepted"]), len(control["observations"])],
-                       wrap_cols=frozenset({2}))
+        row = s.append(
+            [
+                control["id"],
+                control["title"],
+                control["status_label"],
+                FREQUENCY_LABELS[lang].get(control["frequency"], control["frequency"]),
+                control["population"]["size"],
+                control["tested"],
+                len(control["deviations"]),
+                len(control["gaps"]),
+                len(control["excepted"]),
+                len(control["observations"]),
+            ],
+            wrap_cols=frozenset({2}),
+        )
         if control["id"] in control_sheets:
             _link(ws.cell(row=row, column=1), control_sheets[control["id"]])
     s.table(header, s.row, 10)
@@ -250,17 +280,41 @@ def _summary(ws: Worksheet, doc: dict[str, Any], w: dict[str, str], lang: str, c
 def _control(ws: Worksheet, control: dict[str, Any], w: dict[str, str], lang: str) -> None:
     s = _Sheet(ws, [36, MEDIUM, NARROW, 22, TEXT, MEDIUM, MEDIUM, MEDIUM, NARROW])
     s.note(f"{control['id']} — {control['title']} — {control['status_label']}", BLOCK_FONT)
-    header = s.header([w["type"], w["subject"], w["date"], w["code"], w["finding"], w["evidence_items"],
-                       w["exception_scope"], w["owner"], w["expires"]])
-    rows = ([("type_deviation", f, None) for f in control["deviations"]]
-            + [("gaps", f, None) for f in control["gaps"]]
-            + [("excepted", f, f) for f in control["excepted"]]
-            + [("type_observation", f, None) for f in control["observations"]])
+    header = s.header(
+        [
+            w["type"],
+            w["subject"],
+            w["date"],
+            w["code"],
+            w["finding"],
+            w["evidence_items"],
+            w["exception_scope"],
+            w["owner"],
+            w["expires"],
+        ]
+    )
+    rows = (
+        [("type_deviation", f, None) for f in control["deviations"]]
+        + [("gaps", f, None) for f in control["gaps"]]
+        + [("excepted", f, f) for f in control["excepted"]]
+        + [("type_observation", f, None) for f in control["observations"]]
+    )
     rows.sort(key=lambda r: (r[1]["date"], r[1]["subject"]))  # one year, in the order it happened
     for kind, finding, exc in rows:
-        s.append([w[kind], finding["subject"], _day(finding["date"]), finding["code"], finding["text"],
-                  finding["evidence"], exc["scope"] if exc else None, exc["owner"] if exc else None,
-                  _day(exc["expires"]) if exc else None], wrap_cols=frozenset({5}))
+        s.append(
+            [
+                w[kind],
+                finding["subject"],
+                _day(finding["date"]),
+                finding["code"],
+                finding["text"],
+                finding["evidence"],
+                exc["scope"] if exc else None,
+                exc["owner"] if exc else None,
+                _day(exc["expires"]) if exc else None,
+            ],
+            wrap_cols=frozenset({5}),
+        )
     s.end_table(header, 9, w["no_findings"])
 
     population = control["population"]
@@ -282,8 +336,12 @@ def _control(ws: Worksheet, control: dict[str, Any], w: dict[str, str], lang: st
                     s.put(s.row, 2, hosts, measure=False)  # overflows into the empty cells to its right
                 continue
             if key == "missing" and isinstance(value, list):
-                value = [f"{m.get('host')} ({labels['missing_from']} {', '.join(m.get('missing_from', []))})"
-                         if isinstance(m, dict) else str(m) for m in value]
+                value = [
+                    f"{m.get('host')} ({labels['missing_from']} {', '.join(m.get('missing_from', []))})"
+                    if isinstance(m, dict)
+                    else str(m)
+                    for m in value
+                ]
             s.row += 1
             s.put(s.row, 1, labels.get(key, key))
             s.put(s.row, 2, value if value else "—", measure=False)
@@ -300,39 +358,92 @@ def _control(ws: Worksheet, control: dict[str, Any], w: dict[str, str], lang: st
 
 def _exceptions(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
     s = _Sheet(ws, [NARROW, MEDIUM, TEXT, MEDIUM, MEDIUM, NARROW, 26, NARROW])
-    header = s.header([w["control"], w["scope"], w["justification"], w["owner"], w["approver"], w["expires"],
-                       w["exception_state"], w["matched"]])
+    header = s.header(
+        [
+            w["control"],
+            w["scope"],
+            w["justification"],
+            w["owner"],
+            w["approver"],
+            w["expires"],
+            w["exception_state"],
+            w["matched"],
+        ]
+    )
     for control in doc["controls"]:
         for e in control["exceptions"]:
-            s.append([control["id"], e["scope"], e["justification"], e["owner"], e["approver"], _day(e["expires"]),
-                      w.get(f"state_{e['state']}", e["state"]), e["matched"]], wrap_cols=frozenset({3}))
+            s.append(
+                [
+                    control["id"],
+                    e["scope"],
+                    e["justification"],
+                    e["owner"],
+                    e["approver"],
+                    _day(e["expires"]),
+                    w.get(f"state_{e['state']}", e["state"]),
+                    e["matched"],
+                ],
+                wrap_cols=frozenset({3}),
+            )
     s.end_table(header, 8, w["no_exceptions"])
     s.finish()
 
 
 def _samples(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
     s = _Sheet(ws, [NARROW, NARROW, NARROW, NARROW, NARROW, 20, 8, WIDE, 20])
-    header = s.header([w["control"], w["sample_size"], w["seed"], w["sample_population"], w["unit"], w["drawn_at"],
-                       w["number"], w["drawn"], w["sample_item"]])
+    header = s.header(
+        [
+            w["control"],
+            w["sample_size"],
+            w["seed"],
+            w["sample_population"],
+            w["unit"],
+            w["drawn_at"],
+            w["number"],
+            w["drawn"],
+            w["sample_item"],
+        ]
+    )
     for control in doc["controls"]:
         for sample in control["samples"]:
             unit = sample.get("unit")
             for n, drawn in enumerate(sample["drawn"], start=1):
-                s.append([sample["control"], sample["size"], sample["seed"], sample["population_size"],
-                          w.get(f"unit_{unit}", unit) if unit else None, _moment(sample["drawn_at"]), n, drawn,
-                          sample.get("item_id")])
+                s.append(
+                    [
+                        sample["control"],
+                        sample["size"],
+                        sample["seed"],
+                        sample["population_size"],
+                        w.get(f"unit_{unit}", unit) if unit else None,
+                        _moment(sample["drawn_at"]),
+                        n,
+                        drawn,
+                        sample.get("item_id"),
+                    ]
+                )
     s.end_table(header, 9, w["no_samples"])
     s.finish()
 
 
 def _evidence(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
     s = _Sheet(ws, [NARROW, 20, 22, 26, 20, WIDE, 66, NARROW])
-    header = s.header([w["control"], w["item_id"], w["host"], w["kind"], w["collected"], w["command"],
-                       w["hash"], w["item_status"]])
+    header = s.header(
+        [w["control"], w["item_id"], w["host"], w["kind"], w["collected"], w["command"], w["hash"], w["item_status"]]
+    )
     for control in doc["controls"]:
         for e in control["evidence"]:
-            s.append([control["id"], e["item_id"], e["host"], e["kind"], _moment(e["collected"]), e["command"],
-                      e["raw_sha256"], e["status"]])
+            s.append(
+                [
+                    control["id"],
+                    e["item_id"],
+                    e["host"],
+                    e["kind"],
+                    _moment(e["collected"]),
+                    e["command"],
+                    e["raw_sha256"],
+                    e["status"],
+                ]
+            )
     s.table(header, s.row, 8)
     s.finish()
 
@@ -341,8 +452,7 @@ def _runs(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
     s = _Sheet(ws, [NARROW, 20, MEDIUM, NARROW, NARROW, 66])
     header = s.header([w["run"], w["started"], w["operator"], w["run_status"], w["hosts"], w["manifest"]])
     for run in doc["evidence_store"]["runs"]:
-        s.append([run["seq"], _moment(run["started"]), run["operator"], run["status"], run["hosts"],
-                  run["manifest_sha256"]])
+        s.append([run["seq"], _moment(run["started"]), run["operator"], run["status"], run["hosts"], run["manifest_sha256"]])
     s.table(header, s.row, 6)
     s.finish()
 

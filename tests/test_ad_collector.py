@@ -6,25 +6,25 @@ import os
 import signal
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import ldap3
 import pytest
-from auditpack_lab.peers.samba_dc import ADMIN_PASSWORD, BASE_DN, USER_PASSWORD, running_dc, samba_unavailable
-from auditpack_lab.peers.sockets import refused_port
 
-from auditpack.collectors.base import CollectContext
 from auditpack.collectors.ad import AdCollector
+from auditpack.collectors.base import CollectContext
 from auditpack.collectors.parsers.ad import FILETIME_EPOCH
 from auditpack.inventory import parse_inventory
 from auditpack.runner import run_collection
+from auditpack_lab.peers.samba_dc import ADMIN_PASSWORD, BASE_DN, USER_PASSWORD, running_dc, samba_unavailable
+from auditpack_lab.peers.sockets import refused_port
 
 pytestmark = pytest.mark.skipif(samba_unavailable() is not None, reason=str(samba_unavailable()))
 
 ADDRESS = "127.0.0.21"
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 STALE = NOW - timedelta(days=200)
-AFTER_LEAVING = datetime(2026, 10, 5, 9, 30, tzinfo=timezone.utc)
+AFTER_LEAVING = datetime(2026, 10, 5, 9, 30, tzinfo=UTC)
 
 
 def filetime(moment: datetime) -> str:
@@ -33,8 +33,16 @@ def filetime(moment: datetime) -> str:
 
 def seed(dc) -> None:
     """The cases the controls need, each set the way a real administrator would."""
-    dc.tool("domain", "passwordsettings", "set", "--min-pwd-length=12", "--max-pwd-age=90", "--complexity=on",
-            "--account-lockout-threshold=5", "--history-length=10")
+    dc.tool(
+        "domain",
+        "passwordsettings",
+        "set",
+        "--min-pwd-length=12",
+        "--max-pwd-age=90",
+        "--complexity=on",
+        "--account-lockout-threshold=5",
+        "--history-length=10",
+    )
     dc.tool("user", "create", "alice", USER_PASSWORD, "--given-name=Alice", "--surname=Jansen")
     dc.tool("user", "create", "ivo", USER_PASSWORD, faketime="2025-01-15 10:00:00")  # password last set back then
     dc.tool("user", "create", "bob", USER_PASSWORD)
@@ -50,8 +58,19 @@ def seed(dc) -> None:
     dc.tool("group", "addmembers", "Domain Admins", "Tier0Ops")
     dc.tool("group", "add", "Klantdata")
     dc.tool("group", "addmembers", "Klantdata", "alice,henk")
-    dc.tool("domain", "passwordsettings", "pso", "create", "Servicekonten", "10", "--min-pwd-length=20",
-            "--complexity=on", "--max-pwd-age=365", "--account-lockout-threshold=3", "--history-length=24")
+    dc.tool(
+        "domain",
+        "passwordsettings",
+        "pso",
+        "create",
+        "Servicekonten",
+        "10",
+        "--min-pwd-length=20",
+        "--complexity=on",
+        "--max-pwd-age=365",
+        "--account-lockout-threshold=3",
+        "--history-length=24",
+    )
     dc.tool("domain", "passwordsettings", "pso", "apply", "Servicekonten", "dave")
     for name in ("WS-001", "WS-002", "WS-OLD"):
         dc.tool("computer", "create", name)
@@ -76,9 +95,11 @@ def dc(tmp_path_factory):
 
 
 def host_yaml(extra: str = "", port: str = "") -> bytes:
-    return (f"all:\n  hosts:\n    dc1:\n      ansible_host: {ADDRESS}\n      ansible_connection: ldap\n"
-            f"      auditpack_roles: [domain_controller]\n      ansible_user: Administrator@kcdemo.test\n"
-            f"      auditpack_password: env:AUDITPACK_TEST_DC_PW\n{port}{extra}").encode()
+    return (
+        f"all:\n  hosts:\n    dc1:\n      ansible_host: {ADDRESS}\n      ansible_connection: ldap\n"
+        f"      auditpack_roles: [domain_controller]\n      ansible_user: Administrator@kcdemo.test\n"
+        f"      auditpack_password: env:AUDITPACK_TEST_DC_PW\n{port}{extra}"
+    ).encode()
 
 
 def collect(host_text: bytes, monkeypatch, password: str = ADMIN_PASSWORD) -> dict:
@@ -104,9 +125,18 @@ def users_of(evidence) -> dict:
 
 
 def test_every_search_is_recorded_with_its_query(evidence):
-    assert {k: v.status for k, v in evidence.items()} == {k: "ok" for k in (
-        "ad.connection", "ad.users", "ad.password_policy", "ad.fine_grained_policies", "ad.privileged_groups",
-        "ad.computers", "ad.groups")}
+    assert {k: v.status for k, v in evidence.items()} == {
+        k: "ok"
+        for k in (
+            "ad.connection",
+            "ad.users",
+            "ad.password_policy",
+            "ad.fine_grained_policies",
+            "ad.privileged_groups",
+            "ad.computers",
+            "ad.groups",
+        )
+    }
     assert evidence["ad.connection"].normalized["tls"].startswith("INSECURE")  # the lab switch is on record
     assert "filter='(&(objectCategory=person)(objectClass=user))'" in evidence["ad.users"].command
     assert "attributes=sAMAccountName,displayName,userAccountControl" in evidence["ad.users"].command
@@ -133,12 +163,22 @@ def test_user_flags_decode_as_seeded(evidence):
 
 def test_password_policies_decode_as_seeded(evidence):
     policy = evidence["ad.password_policy"].normalized
-    assert (policy["min_length"], policy["complexity"], policy["max_age_days"], policy["lockout_threshold"],
-            policy["history_length"]) == (12, True, 90, 5, 10)
+    assert (
+        policy["min_length"],
+        policy["complexity"],
+        policy["max_age_days"],
+        policy["lockout_threshold"],
+        policy["history_length"],
+    ) == (12, True, 90, 5, 10)
     assert policy["domain_sid"].startswith("S-1-5-21-")
     [pso] = evidence["ad.fine_grained_policies"].normalized["policies"]
     assert (pso["name"], pso["precedence"], pso["min_length"], pso["max_age_days"], pso["lockout_threshold"]) == (
-        "Servicekonten", 10, 20, 365, 3)
+        "Servicekonten",
+        10,
+        20,
+        365,
+        3,
+    )
     assert pso["applies_to"] == [f"CN=dave,CN=Users,{BASE_DN}"]
 
 
@@ -194,8 +234,9 @@ def test_plain_ldap_needs_the_explicit_lab_switch(dc, monkeypatch):
 
 
 def test_ntlm_bind_against_samba_fails_plainly(dc, monkeypatch):
-    evidence = collect(host_yaml(INSECURE + "      auditpack_ldap_auth: ntlm\n      auditpack_ldap_user: KCDEMO\\Administrator\n"),
-                       monkeypatch)
+    evidence = collect(
+        host_yaml(INSECURE + "      auditpack_ldap_auth: ntlm\n      auditpack_ldap_user: KCDEMO\\Administrator\n"), monkeypatch
+    )
     [item] = evidence.values()
     assert item.status == "error" and "ntlm" in item.errors[0].lower()
 
@@ -203,8 +244,9 @@ def test_ntlm_bind_against_samba_fails_plainly(dc, monkeypatch):
 def test_unreachable_dc_is_recorded_and_the_run_goes_on(store, monkeypatch):
     monkeypatch.setenv("AUDITPACK_TEST_DC_PW", ADMIN_PASSWORD)
     port = refused_port("127.0.0.22")
-    inv = parse_inventory(host_yaml(INSECURE, f"      auditpack_ldap_port: {port}\n").replace(ADDRESS.encode(), b"127.0.0.22")
-                          + b"    localhost:\n")
+    inv = parse_inventory(
+        host_yaml(INSECURE, f"      auditpack_ldap_port: {port}\n").replace(ADDRESS.encode(), b"127.0.0.22") + b"    localhost:\n"
+    )
     result = run_collection(store, inv, inv.hosts, "tester")
     outcome = {o.host: o for o in result.outcomes}
     assert outcome["dc1"].status == "unreachable" and "connection refused" in outcome["dc1"].errors[0]
@@ -213,9 +255,14 @@ def test_unreachable_dc_is_recorded_and_the_run_goes_on(store, monkeypatch):
 
 def test_dc_stopped_in_the_middle_of_a_paged_search(tmp_path, monkeypatch):
     with running_dc(tmp_path / "dc2", "127.0.0.23") as dc:
-        dc.ldbadd("".join(f"dn: CN=bulk{i:05d},CN=Users,{BASE_DN}\nobjectClass: user\nsAMAccountName: bulk{i:05d}\n\n"
-                          for i in range(3000)))
-        host = parse_inventory(host_yaml(INSECURE + "      auditpack_ldap_page_size: 1\n").replace(ADDRESS.encode(), b"127.0.0.23")).hosts[0]
+        dc.ldbadd(
+            "".join(
+                f"dn: CN=bulk{i:05d},CN=Users,{BASE_DN}\nobjectClass: user\nsAMAccountName: bulk{i:05d}\n\n" for i in range(3000)
+            )
+        )
+        host = parse_inventory(
+            host_yaml(INSECURE + "      auditpack_ldap_page_size: 1\n").replace(ADDRESS.encode(), b"127.0.0.23")
+        ).hosts[0]
         monkeypatch.setenv("AUDITPACK_TEST_DC_PW", ADMIN_PASSWORD)
         found: dict = {}
 
@@ -247,8 +294,9 @@ def test_from_the_dc_to_the_report(dc, tmp_path, cli_env):
 
     env = {**cli_env, "AUDITPACK_TEST_DC_PW": ADMIN_PASSWORD}
     (tmp_path / "inventory.yaml").write_bytes(host_yaml(INSECURE))
-    (tmp_path / "leavers.csv").write_text("naam;account;laatste werkdag\nHenk de Boer;henk;01-10-2026\nBob;bob;15-03-2026\n",
-                                          encoding="cp1252")
+    (tmp_path / "leavers.csv").write_text(
+        "naam;account;laatste werkdag\nHenk de Boer;henk;01-10-2026\nBob;bob;15-03-2026\n", encoding="cp1252"
+    )
     (tmp_path / "nda.csv").write_text("name,account,signed_on\nAlice Jansen,alice,2026-01-02\n")
 
     def auditpack(*args: str) -> subprocess.CompletedProcess:
@@ -262,16 +310,16 @@ def test_from_the_dc_to_the_report(dc, tmp_path, cli_env):
     auditpack("import", "register", "nda", "nda.csv")
     auditpack("report", "--period", "2026", "--lang", "en", "--control", "O-LVR", "--control", "O-NDA", "--control", "O-PWD")
     html = (tmp_path / "reports-out" / "report-20260101-20261231-en.html").read_text()
-    lvr = html[html.index('id="O-LVR"'):html.index('id="O-NDA"')]
+    lvr = html[html.index('id="O-LVR"') : html.index('id="O-NDA"')]
     days = (NOW.date() - datetime(2026, 10, 1).date()).days
     assert f"account still enabled {days} days after the last working day (2026-10-01) (AD snapshot of {NOW:%Y-%m-%d})" in lvr
     assert "logged on after the last working day (2026-10-01): last logon according to AD 2026-10-05" in lvr
     assert "account is disabled, but the date it was disabled is unknown" in lvr  # bob: no 4725 event was read
-    nda = html[html.index('id="O-NDA"'):html.index('id="O-PWD"')]
+    nda = html[html.index('id="O-NDA"') : html.index('id="O-PWD"')]
     for account in ("henk", "carol", "ivo"):
         assert f"<td>{account}</td>" in nda
     assert "<td>alice</td>" not in nda
-    pwd = html[html.index('id="O-PWD"'):]
+    pwd = html[html.index('id="O-PWD"') :]
     for account in ("dave", "erin", "balie1"):
         assert f"<td>{account}</td>" in pwd
     for secret in (ADMIN_PASSWORD, USER_PASSWORD):

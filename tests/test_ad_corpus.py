@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import ldif
 import pytest
-from conftest import corpus_file
-from evidence_factory import evaluate, item, register
 
 from auditpack.collectors.parsers import ad as parse
+from conftest import corpus_file
+from evidence_factory import evaluate, item, register
 
 DUMPS = {
     "multi-dc": "ad_ldap/samba-team__samba/multi-dc-samba-master-c596ac6_DC=SAMDOM,DC=EXAMPLE,DC=COM.derived.ldif",
     "release-4-8": "ad_ldap/samba-team__samba/release-4-8-0-pre1_DC=REALM,DC=COM.derived.ldif",
 }
-NOW = datetime(2026, 11, 23, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
 
 def entries(name: str) -> list[dict]:
@@ -43,20 +43,31 @@ def test_multi_dc_dump_decodes():
     guest = by_account["Guest"]
     assert not guest["enabled"] and guest["password_not_required"] and guest["password_never_expires"]
     assert by_account["Administrator"]["pwd_last_set"] == "2015-10-22T22:58:24Z"
-    assert policy == {"min_length": 7, "complexity": True, "max_age_days": 42, "min_age_days": 1, "history_length": 24,
-                      "lockout_threshold": 0, "lockout_duration_minutes": 30, "lockout_window_minutes": 30,
-                      "domain_sid": "S-1-5-21-3008502463-2017935226-3707235946"}
+    assert policy == {
+        "min_length": 7,
+        "complexity": True,
+        "max_age_days": 42,
+        "min_age_days": 1,
+        "history_length": 24,
+        "lockout_threshold": 0,
+        "lockout_duration_minutes": 30,
+        "lockout_window_minutes": 30,
+        "domain_sid": "S-1-5-21-3008502463-2017935226-3707235946",
+    }
 
 
 @pytest.mark.parametrize("name", sorted(DUMPS))
 def test_dumps_evaluate_without_errors(name):
     users, policy = shapes(name)
-    evidence = [item("ad.users", users, "dc1", "2026-06-01"), item("ad.password_policy", policy, "dc1", "2026-06-01"),
-                item("ad.fine_grained_policies", {"policies": []}, "dc1", "2026-06-01")]
+    evidence = [
+        item("ad.users", users, "dc1", "2026-06-01"),
+        item("ad.password_policy", policy, "dc1", "2026-06-01"),
+        item("ad.fine_grained_policies", {"policies": []}, "dc1", "2026-06-01"),
+    ]
     pwd = evaluate("O-PWD", evidence)
     codes = {(d.subject, d.code) for d in pwd.deviations}
-    assert any(code == "pwd.lockout_off" for _, code in codes)       # lockoutThreshold 0 in both dumps
-    assert any("min_length" in subject for subject, _ in codes)       # 7 < 8
-    assert any(subject == "Administrator" for subject, _ in codes)    # an enabled generic account name
+    assert any(code == "pwd.lockout_off" for _, code in codes)  # lockoutThreshold 0 in both dumps
+    assert any("min_length" in subject for subject, _ in codes)  # 7 < 8
+    assert any(subject == "Administrator" for subject, _ in codes)  # an enabled generic account name
     nda = evaluate("O-NDA", [item("ad.users", users, "dc1", "2026-06-01"), register("nda", [])])
     assert nda.status in ("not_applicable", "effective")  # only built-in accounts, all excluded by default

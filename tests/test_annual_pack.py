@@ -15,11 +15,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import auditpack_bin
 from openpyxl import load_workbook
-from year_store import ACCOUNTS, FAILED_BACKUP, build_year
 
 from auditpack.pseudonymise import names_in_store
+from conftest import auditpack_bin
+from year_store import ACCOUNTS, FAILED_BACKUP, build_year
 
 PDFTOTEXT = shutil.which("pdftotext")
 
@@ -33,15 +33,21 @@ def site(tmp_path_factory):
         "  - {control: T-BAK-1, scope: dc01, justification: backup disk replaced that night, owner: ICT manager,"
         " approver: Director, expires: 2027-03-31}\n"
         "  - {control: T-AV, scope: ws-023, justification: lab machine replaced in Q2, owner: Service desk,"
-        " approver: ICT manager, expires: 2026-05-31}\n")
+        " approver: ICT manager, expires: 2026-05-31}\n"
+    )
     return root, year
 
 
 def cli(root: Path, env: dict, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    env = {**env, "AUDITPACK_SIGNING_KEY": str(root / "keys" / "signing.pem"),
-           "AUDITPACK_PSEUDONYM_KEY": str(root / "keys" / "pseudonym-key"), "COLUMNS": "200"}
-    return subprocess.run([auditpack_bin(), *args, "--store", "ev"], cwd=root, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    env = {
+        **env,
+        "AUDITPACK_SIGNING_KEY": str(root / "keys" / "signing.pem"),
+        "AUDITPACK_PSEUDONYM_KEY": str(root / "keys" / "pseudonym-key"),
+        "COLUMNS": "200",
+    }
+    return subprocess.run(
+        [auditpack_bin(), *args, "--store", "ev"], cwd=root, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def pdf_text(path: Path) -> str:
@@ -68,8 +74,11 @@ def test_report_sample_pack_verify_and_diff(site, cli_env):
     assert [(d["subject"], d["date"]) for d in bak["deviations"]] == [FAILED_BACKUP]
     assert [s["drawn"] for s in bak["samples"]] == [drawn]
     sheet = load_workbook(files[".xlsx"])["T-BAK-1"]
-    dated = [row for row in sheet.iter_rows(values_only=True) if host in row and any(
-        getattr(v, "isoformat", lambda: "")()[:10] == day for v in row)]
+    dated = [
+        row
+        for row in sheet.iter_rows(values_only=True)
+        if host in row and any(getattr(v, "isoformat", lambda: "")()[:10] == day for v in row)
+    ]
     assert dated, "the deviation's row carries its date as a real date"
     oscal = files["oscal"].read_text()
     assert day in oscal and '"assessment-results"' in oscal

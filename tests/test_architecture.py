@@ -17,8 +17,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Source directory -> the package it installs as (pyproject.toml's package-dir).
-PACKAGES = {"auditpack": "auditpack", "collectors": "auditpack.collectors", "controls": "auditpack.controls",
-            "reports": "auditpack.reports", "lab/auditpack_lab": "auditpack_lab"}
+PACKAGES = {
+    "auditpack": "auditpack",
+    "collectors": "auditpack.collectors",
+    "controls": "auditpack.controls",
+    "reports": "auditpack.reports",
+    "lab/auditpack_lab": "auditpack_lab",
+}
 
 LAYER_RULES = {  # modules under the key never import a module under any of the values
     "auditpack.collectors": ("auditpack.controls", "auditpack.reports"),
@@ -31,10 +36,10 @@ LAYER_RULES = {  # modules under the key never import a module under any of the 
 @dataclass(frozen=True)
 class Import:
     importer: str
-    module: str                  # the project module imported (a package's __init__ included)
-    names: tuple[str, ...]       # the names taken from it by `from module import ...`
+    module: str  # the project module imported (a package's __init__ included)
+    names: tuple[str, ...]  # the names taken from it by `from module import ...`
     line: int
-    lazy: bool                   # inside a function: runs when called, not when the module loads
+    lazy: bool  # inside a function: runs when called, not when the module loads
 
 
 def project_modules() -> dict[str, Path]:
@@ -67,7 +72,8 @@ def absolute(importer: str, node: ast.ImportFrom) -> str:
 def is_type_checking(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def import_nodes(node: ast.AST, lazy: bool = False) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
@@ -111,8 +117,12 @@ def private_attributes(importer: str) -> Iterator[tuple[str, str, int]]:
             source = absolute(importer, node)
             bound.update({a.asname or a.name: f"{source}.{a.name}" for a in node.names if f"{source}.{a.name}" in MODULES})
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in bound
-                and is_private(node.attr)):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in bound
+            and is_private(node.attr)
+        ):
             yield bound[node.value.id], node.attr, node.lineno
 
 
@@ -166,10 +176,15 @@ def strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
 
 
 def test_the_source_is_read():
-    assert {"auditpack.runner", "auditpack.collectors.transports.ssh", "auditpack.controls.evaluators.t_fwp",
-            "auditpack.reports.html"} <= set(MODULES)
-    assert any(i.importer == "auditpack.collectors.ssh" and i.module == "auditpack.collectors.transports.ssh"
-               for i in ALL_IMPORTS)
+    assert {
+        "auditpack.runner",
+        "auditpack.collectors.transports.ssh",
+        "auditpack.controls.evaluators.t_fwp",
+        "auditpack.reports.html",
+    } <= set(MODULES)
+    assert any(
+        i.importer == "auditpack.collectors.ssh" and i.module == "auditpack.collectors.transports.ssh" for i in ALL_IMPORTS
+    )
 
 
 def test_no_import_cycle_among_module_level_imports():
@@ -182,10 +197,18 @@ def test_no_import_cycle_among_module_level_imports():
 
 
 def test_no_underscore_name_is_imported_from_another_module():
-    private = [f"{i.importer}:{i.line} takes {name} from {i.module}" for i in ALL_IMPORTS for name in i.names
-               if is_private(name) and i.module != i.importer]
-    private += [f"{module}:{line} reads {source}.{name}" for module in MODULES
-                for source, name, line in private_attributes(module) if source != module]
+    private = [
+        f"{i.importer}:{i.line} takes {name} from {i.module}"
+        for i in ALL_IMPORTS
+        for name in i.names
+        if is_private(name) and i.module != i.importer
+    ]
+    private += [
+        f"{module}:{line} reads {source}.{name}"
+        for module in MODULES
+        for source, name, line in private_attributes(module)
+        if source != module
+    ]
     assert private == []
 
 
@@ -193,8 +216,12 @@ def test_layers_import_only_along_the_data_flow():
     def under(module: str, package: str) -> bool:
         return module == package or module.startswith(package + ".")
 
-    crossing = [f"{i.importer}:{i.line} imports {i.module}" for i in ALL_IMPORTS for layer, forbidden in LAYER_RULES.items()
-                if under(i.importer, layer) and any(under(i.module, f) for f in forbidden)]
+    crossing = [
+        f"{i.importer}:{i.line} imports {i.module}"
+        for i in ALL_IMPORTS
+        for layer, forbidden in LAYER_RULES.items()
+        if under(i.importer, layer) and any(under(i.module, f) for f in forbidden)
+    ]
     assert crossing == []
 
 

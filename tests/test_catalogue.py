@@ -5,17 +5,34 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import SHARED
-from evidence_factory import context, run
 
 from auditpack.controls.evaluate import finalize
 from auditpack.controls.evaluators import EVALUATORS
 from auditpack.controls.messages import JOINERS, all_messages
 from auditpack.controls.model import load_catalogue
+from conftest import SHARED
+from evidence_factory import context, run
 
 # The rows of MEASURES.md (technical and organisational measures).
-PROMISES = ["T-LOG", "T-SUP", "T-FWP", "T-FWH", "T-AV", "T-BAK", "T-CON", "T-TLS",
-            "O-NTK", "O-NDA", "O-SRV", "O-KEY", "O-PWD", "O-LVR", "O-BRE", "O-RET", "O-EEA"]
+PROMISES = [
+    "T-LOG",
+    "T-SUP",
+    "T-FWP",
+    "T-FWH",
+    "T-AV",
+    "T-BAK",
+    "T-CON",
+    "T-TLS",
+    "O-NTK",
+    "O-NDA",
+    "O-SRV",
+    "O-KEY",
+    "O-PWD",
+    "O-LVR",
+    "O-BRE",
+    "O-RET",
+    "O-EEA",
+]
 GDPR = re.compile(r"^art\. \d+(\(\d\))?(\([a-h]\))?(-\([a-h]\))?$")
 ISO = re.compile(r"^A\.[5-8]\.\d{1,2}$")
 CATALOGUE = load_catalogue()
@@ -57,8 +74,17 @@ def test_every_control_has_exactly_one_evaluator():
 
 @pytest.mark.parametrize("control_id", sorted(CATALOGUE))
 def test_evaluator_runs_on_no_evidence_and_never_passes(control_id):
-    ctx = context(control_id, [], [run(1, "2026-05-01", {"h1": ["workstation", "server", "domain_controller", "firewall",
-                                                                   "file_server", "backup_server"]})])
+    ctx = context(
+        control_id,
+        [],
+        [
+            run(
+                1,
+                "2026-05-01",
+                {"h1": ["workstation", "server", "domain_controller", "firewall", "file_server", "backup_server"]},
+            )
+        ],
+    )
     result = finalize(ctx, EVALUATORS[control_id](ctx), [])
     assert result.status in ("not_evidenced", "not_applicable"), (control_id, result.status)
 

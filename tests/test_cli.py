@@ -7,13 +7,34 @@ import subprocess
 import threading
 
 import pytest
-from conftest import auditpack_bin
+
 from auditpack_lab.peers.sockets import refused_port
 from auditpack_lab.peers.sshd import running_sshd, sshd_unavailable
+from conftest import auditpack_bin
 
-COMMANDS = ["collect", "check", "report", "verify", "doctor", "demo", "controls", "attach", "import register", "import evtx",
-            "import egress-register", "import firewall", "firewall-diff", "sample", "pack", "diff", "reveal", "lab", "lab up",
-            "lab down", "lab status"]
+COMMANDS = [
+    "collect",
+    "check",
+    "report",
+    "verify",
+    "doctor",
+    "demo",
+    "controls",
+    "attach",
+    "import register",
+    "import evtx",
+    "import egress-register",
+    "import firewall",
+    "firewall-diff",
+    "sample",
+    "pack",
+    "diff",
+    "reveal",
+    "lab",
+    "lab up",
+    "lab down",
+    "lab status",
+]
 
 
 def run(args, cwd, env, timeout=120):
@@ -39,7 +60,9 @@ def test_invalid_inventory_exits_2_and_collects_nothing(tmp_path, cli_env):
 
 def test_partial_run_exit_codes(tmp_path, cli_env):
     port = refused_port()
-    (tmp_path / "inventory.yaml").write_text(f"all:\n  hosts:\n    localhost:\n    gone: {{ansible_host: 127.0.0.1, ansible_port: {port}}}\n")
+    (tmp_path / "inventory.yaml").write_text(
+        f"all:\n  hosts:\n    localhost:\n    gone: {{ansible_host: 127.0.0.1, ansible_port: {port}}}\n"
+    )
     collected = run(["collect"], tmp_path, cli_env)  # ./inventory.yaml is picked up by default
     assert collected.returncode == 1
     assert "gone" in collected.stdout and "unreachable" in collected.stdout and "partial" in collected.stdout
@@ -103,7 +126,8 @@ def test_doctor_reports_each_host(tmp_path, cli_env):
                 f"    dc01: {{ansible_host: 127.0.0.1, ansible_port: {server.server_port}, ansible_connection: winrm,"
                 " ansible_winrm_scheme: http, ansible_user: 'KC\\svc', auditpack_password: 'env:DOCTOR_TEST_PW'}\n"
                 f"    fs01: {{ansible_host: 127.0.0.1, ansible_port: {dead}, ansible_connection: winrm, ansible_user: svc,"
-                " auditpack_password: 'env:DOCTOR_MISSING_PW'}\n")
+                " auditpack_password: 'env:DOCTOR_MISSING_PW'}\n"
+            )
             done = run(["doctor", "-i", "inv.yaml"], tmp_path, {**cli_env, "COLUMNS": "250"})
     finally:
         server.shutdown()
@@ -134,8 +158,10 @@ def test_demo_and_lab_never_empty_a_directory_they_did_not_make(tmp_path, cli_en
 
 
 def test_egress_register_with_a_mistake_is_refused_by_line_and_key(tmp_path, cli_env):
-    (tmp_path / "egress.yaml").write_text("entries:\n  - {device: fw01, service: tcp/443, reason: CRM}\n"
-                                          "  - {device: fw01, service: any, reason: everything}\n  - {device: fw01, reason: DNS}\n")
+    (tmp_path / "egress.yaml").write_text(
+        "entries:\n  - {device: fw01, service: tcp/443, reason: CRM}\n"
+        "  - {device: fw01, service: any, reason: everything}\n  - {device: fw01, reason: DNS}\n"
+    )
     done = run(["import", "egress-register", "egress.yaml", "--store", "ev"], tmp_path, cli_env)
     assert done.returncode == 2, done.stderr
     assert "egress.yaml:3: entries.1" in done.stderr and "'any' is not a justification" in done.stderr

@@ -12,9 +12,9 @@ import shlex
 from pathlib import Path
 
 import pytest
-from auditpack_lab.peers.sshd import make_client_key, running_sshd, sshd_unavailable, write_known_hosts
 
 from auditpack.collectors import ssh
+from auditpack.collectors import windows_probes as ps
 from auditpack.collectors.ad import GROUP_BY_NAME, GROUP_BY_SID, MEMBERS_FILTER, PSO_CONTAINER, USERS_FILTER, AdCollector
 from auditpack.collectors.epo import DEFAULT_SELECT, EpoCollector
 from auditpack.collectors.guard import SHELL_WORD, CommandGuard, CommandRefused
@@ -26,9 +26,9 @@ from auditpack.collectors.ssh import RETENTION, SshCollector, Step
 from auditpack.collectors.tls import ENDPOINT_PROBE, TlsCollector
 from auditpack.collectors.transports.ldap import describe_search
 from auditpack.collectors.windows import WindowsCollector
-from auditpack.collectors import windows_probes as ps
 from auditpack.inventory import parse_inventory
 from auditpack.runner import run_collection
+from auditpack_lab.peers.sshd import make_client_key, running_sshd, sshd_unavailable, write_known_hosts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,17 +69,25 @@ def test_ldap_searches_are_checked_with_their_base_filter_and_attributes():
     g = guard(AdCollector())
     base = "DC=klantcontact,DC=local"
     assert g.allows(describe_search(base, USERS_FILTER, ad_parse.USER_ATTRIBUTES, page_size=500))
-    assert g.allows(describe_search(PSO_CONTAINER.format(base=base), "(objectClass=msDS-PasswordSettings)",
-                                    ad_parse.PSO_ATTRIBUTES, page_size=500))
+    assert g.allows(
+        describe_search(
+            PSO_CONTAINER.format(base=base), "(objectClass=msDS-PasswordSettings)", ad_parse.PSO_ATTRIBUTES, page_size=500
+        )
+    )
     assert g.allows(describe_search(base, GROUP_BY_SID.format(sid="S-1-5-21-1-2-3-512"), ad_parse.GROUP_ATTRIBUTES, page_size=5))
-    assert g.allows(describe_search(base, GROUP_BY_NAME.format(group="KC-Dossiers\\28lezen\\29"), ad_parse.GROUP_ATTRIBUTES,
-                                    page_size=5))
-    assert g.allows(describe_search(base, MEMBERS_FILTER.replace("GROUP_DN", "CN=KC-Dossiers,OU=Groepen," + base),
-                                    ["sAMAccountName"], page_size=5))
+    assert g.allows(
+        describe_search(base, GROUP_BY_NAME.format(group="KC-Dossiers\\28lezen\\29"), ad_parse.GROUP_ATTRIBUTES, page_size=5)
+    )
+    assert g.allows(
+        describe_search(
+            base, MEMBERS_FILTER.replace("GROUP_DN", "CN=KC-Dossiers,OU=Groepen," + base), ["sAMAccountName"], page_size=5
+        )
+    )
     assert not g.allows(describe_search(base, USERS_FILTER, ad_parse.USER_ATTRIBUTES + ["unicodePwd"], page_size=500))
     assert not g.allows(describe_search(base, "(objectClass=*)", ["*"], page_size=500))
-    assert not g.allows(describe_search(base, GROUP_BY_NAME.format(group="x)(objectClass=*"), ad_parse.GROUP_ATTRIBUTES,
-                                        page_size=5))  # an unescaped value cannot widen the filter
+    assert not g.allows(
+        describe_search(base, GROUP_BY_NAME.format(group="x)(objectClass=*"), ad_parse.GROUP_ATTRIBUTES, page_size=5)
+    )  # an unescaped value cannot widen the filter
 
 
 def test_http_requests_probes_and_local_calls_are_declared_exactly():
@@ -89,17 +97,27 @@ def test_http_requests_probes_and_local_calls_are_declared_exactly():
     assert not epo.allows(f"GET https://epo.klantcontact.local:8443/remote/core.executeQuery?target=Evil&x={query}")
     assert not epo.allows(f"GET http://epo.klantcontact.local{query}")  # Basic authentication only inside TLS
     assert guard(TlsCollector()).allows(ENDPOINT_PROBE.format(endpoint="ldaps://dc01.klantcontact.local:636", name="dc01"))
-    inv = parse_inventory(b"all:\n  hosts:\n    w1: {ansible_host: 127.0.0.9, ansible_connection: winrm, ansible_user: KC\\\\audit}\n"
-                          b"    w2: {ansible_host: 127.0.0.9, ansible_connection: winrm, ansible_user: audit@kc, ansible_winrm_scheme: http}\n"
-                          b"    s1: {ansible_host: 127.0.0.9, ansible_port: 2222}\n")
+    inv = parse_inventory(
+        b"all:\n  hosts:\n    w1: {ansible_host: 127.0.0.9, ansible_connection: winrm, ansible_user: KC\\\\audit}\n"
+        b"    w2: {ansible_host: 127.0.0.9, ansible_connection: winrm, ansible_user: audit@kc, ansible_winrm_scheme: http}\n"
+        b"    s1: {ansible_host: 127.0.0.9, ansible_port: 2222}\n"
+    )
     assert {describe_probe(h).split(" ")[0] for h in inv.hosts} == {"HTTP", "HTTPS", "TCP"}
     assert all(guard(ReachabilityCollector()).allows(describe_probe(h)) for h in inv.hosts)
     local = guard(LocalCollector())
     assert local.allows("psutil.users()") and local.allows("nft -j list ruleset") and not local.allows("nft flush ruleset")
 
 
-TRANSPORT_CALLS = {"SshSession", "transport_factory", "read_entry", "paged_entries", "default_naming_context",
-                   "command_observation", "run_command", "_psutil_observation"}
+TRANSPORT_CALLS = {
+    "SshSession",
+    "transport_factory",
+    "read_entry",
+    "paged_entries",
+    "default_naming_context",
+    "command_observation",
+    "run_command",
+    "_psutil_observation",
+}
 
 
 def test_every_collector_hands_its_guard_to_what_sends():
@@ -133,8 +151,10 @@ def test_an_undeclared_command_is_refused_unsent_and_recorded_while_the_run_goes
     monkeypatch.setattr(ssh, "linux_steps", steps)
     with running_sshd(tmp_path / "sshd", "127.0.0.231", authorized_keys={"root": [public]}, extra_config=force) as peer:
         known = write_known_hosts(tmp_path / "known_hosts", peer)
-        line = (f"{{ansible_host: {peer.address}, ansible_port: {peer.port}, ansible_user: root, "
-                f"ansible_ssh_private_key_file: {key}, auditpack_ssh_known_hosts: {known}}}")
+        line = (
+            f"{{ansible_host: {peer.address}, ansible_port: {peer.port}, ansible_user: root, "
+            f"ansible_ssh_private_key_file: {key}, auditpack_ssh_known_hosts: {known}}}"
+        )
         inv = parse_inventory(f"all:\n  hosts:\n    web01: {line}\n    web02: {line}\n".encode())
         result = run_collection(store, inv, inv.hosts, "tester")
     assert not marker.exists()
@@ -147,6 +167,10 @@ def test_an_undeclared_command_is_refused_unsent_and_recorded_while_the_run_goes
     assert "collector ssh" in refused.errors[0] and sneaky in refused.errors[0] and "nothing was sent" in refused.errors[0]
     web01 = [i.kind for i in store.items(host="web01")]
     assert "accounts.local" in web01 and "accounts.admin_groups" not in web01  # the ssh collector stops at the refusal
-    assert {i.kind for i in store.items(host="web02")} >= {"host.reachability", "ssh.connection", "accounts.local",
-                                                            "accounts.admin_groups"}
+    assert {i.kind for i in store.items(host="web02")} >= {
+        "host.reachability",
+        "ssh.connection",
+        "accounts.local",
+        "accounts.admin_groups",
+    }
     assert result.partial and result.body["status"] == "partial"

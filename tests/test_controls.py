@@ -34,14 +34,17 @@ def test_message_rendering_joins_lists_per_language():
     assert "ipv4 and ipv6" in render("fw.inbound_open", facts, "en")
 
 
-@pytest.mark.parametrize("population,tested,failed,gaps,tolerance,expected", [
-    (0, 0, 0, 0, 0.05, Status.NOT_APPLICABLE),
-    (3, 0, 0, 3, 0.05, Status.NOT_EVIDENCED),
-    (3, 30, 0, 0, 0.05, Status.EFFECTIVE),
-    (3, 30, 1, 0, 0.05, Status.EFFECTIVE_WITH_DEVIATIONS),
-    (3, 29, 0, 1, 0.05, Status.EFFECTIVE_WITH_DEVIATIONS),  # a missing day is never a silent pass
-    (3, 30, 2, 0, 0.05, Status.NOT_EFFECTIVE),
-    (3, 10, 1, 0, 0.0, Status.NOT_EFFECTIVE),
-])
+@pytest.mark.parametrize(
+    "population,tested,failed,gaps,tolerance,expected",
+    [
+        (0, 0, 0, 0, 0.05, Status.NOT_APPLICABLE),
+        (3, 0, 0, 3, 0.05, Status.NOT_EVIDENCED),
+        (3, 30, 0, 0, 0.05, Status.EFFECTIVE),
+        (3, 30, 1, 0, 0.05, Status.EFFECTIVE_WITH_DEVIATIONS),
+        (3, 29, 0, 1, 0.05, Status.EFFECTIVE_WITH_DEVIATIONS),  # a missing day is never a silent pass
+        (3, 30, 2, 0, 0.05, Status.NOT_EFFECTIVE),
+        (3, 10, 1, 0, 0.0, Status.NOT_EFFECTIVE),
+    ],
+)
 def test_overall_status(population, tested, failed, gaps, tolerance, expected):
     assert overall_status(population, tested, failed, gaps, tolerance) == expected

@@ -7,9 +7,9 @@ import subprocess
 import time
 
 import pytest
-from conftest import auditpack_bin
 
 from auditpack.store import EvidenceStore
+from conftest import auditpack_bin
 
 FAILPOINTS = ["blob-tmp-written", "blob-renamed", "manifest-tmp-written", "manifest-renamed", "index-midway"]
 # Without root the firewall listing fails and the run is partial (exit 1); either way it must finish.
@@ -18,12 +18,20 @@ COMMITTED_AT = {"manifest-renamed", "index-midway"}  # the manifest is on disk: 
 
 
 def collect(store_dir, env, **extra_env):
-    return subprocess.run([auditpack_bin(), "collect", "--store", str(store_dir)], env={**env, **extra_env},
-                          capture_output=True, text=True, timeout=120, cwd=store_dir.parent)
+    return subprocess.run(
+        [auditpack_bin(), "collect", "--store", str(store_dir)],
+        env={**env, **extra_env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=store_dir.parent,
+    )
 
 
 def verify(store_dir, env):
-    return subprocess.run([auditpack_bin(), "verify", "--store", str(store_dir)], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [auditpack_bin(), "verify", "--store", str(store_dir)], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def assert_consistent(store_dir, env):
@@ -58,8 +66,13 @@ def test_sigkill_at_each_write_step(point, tmp_path, cli_env):
 def test_sigkill_at_arbitrary_moments(delay, tmp_path, cli_env):
     store_dir = tmp_path / "evidence"
     assert collect(store_dir, cli_env).returncode in COMPLETE_OR_PARTIAL
-    proc = subprocess.Popen([auditpack_bin(), "collect", "--store", str(store_dir)], env=cli_env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [auditpack_bin(), "collect", "--store", str(store_dir)],
+        env=cli_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)

@@ -5,13 +5,16 @@ import pytest
 from auditpack.credentials import CredentialError, CredentialRef, Secret, parse_reference
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("env:AD_PASSWORD", CredentialRef("env", "AD_PASSWORD")),
-    ({"env": "AD_PASSWORD"}, CredentialRef("env", "AD_PASSWORD")),
-    ("keyring:auditpack", CredentialRef("keyring", "auditpack")),
-    ("keyring:auditpack:svc-audit", CredentialRef("keyring", "auditpack", "svc-audit")),
-    ("prompt", CredentialRef("prompt")),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("env:AD_PASSWORD", CredentialRef("env", "AD_PASSWORD")),
+        ({"env": "AD_PASSWORD"}, CredentialRef("env", "AD_PASSWORD")),
+        ("keyring:auditpack", CredentialRef("keyring", "auditpack")),
+        ("keyring:auditpack:svc-audit", CredentialRef("keyring", "auditpack", "svc-audit")),
+        ("prompt", CredentialRef("prompt")),
+    ],
+)
 def test_references_parse(text, expected):
     assert parse_reference(text) == expected
 
@@ -28,7 +31,10 @@ def test_env_reference_resolves_and_hides_its_value(monkeypatch):
     secret = parse_reference("env:AUDITPACK_TEST_PW").resolve(None, "dc01")
     assert secret.reveal() == "Geheim-123"
     assert "Geheim-123" not in repr(secret) and "Geheim-123" not in str(secret) and "Geheim-123" not in f"{secret}"
-    assert parse_reference("env:AUDITPACK_TEST_PW").describe_availability(None) == (True, "environment variable AUDITPACK_TEST_PW is set")
+    assert parse_reference("env:AUDITPACK_TEST_PW").describe_availability(None) == (
+        True,
+        "environment variable AUDITPACK_TEST_PW is set",
+    )
 
 
 def test_missing_env_variable_is_named(monkeypatch):
@@ -63,10 +69,12 @@ def test_prompt_without_a_terminal_is_a_clear_error():
     import subprocess
     import sys
 
-    code = ("from auditpack.credentials import parse_reference, CredentialError\n"
-            "ref = parse_reference('prompt')\n"
-            "print(ref.describe_availability('u'))\n"
-            "try:\n    ref.resolve('u', 'dc01')\nexcept CredentialError as e:\n    print('ERR', e)\n")
+    code = (
+        "from auditpack.credentials import parse_reference, CredentialError\n"
+        "ref = parse_reference('prompt')\n"
+        "print(ref.describe_availability('u'))\n"
+        "try:\n    ref.resolve('u', 'dc01')\nexcept CredentialError as e:\n    print('ERR', e)\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     assert "needs an interactive terminal" in done.stdout
     assert "ERR password for dc01 is set to 'prompt', but there is no terminal" in done.stdout

@@ -18,10 +18,10 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
-from conftest import auditpack_bin
 
 from auditpack_lab.company import build_company
 from auditpack_lab.runtime import lab_unavailable
+from conftest import auditpack_bin
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOT = REPO / "docs" / "images" / "demo-report.png"
@@ -35,8 +35,14 @@ pytestmark = pytest.mark.skipif(lab_unavailable() is not None, reason=f"the lab 
 def demo(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("demo")
     env = {**os.environ, "AUDITPACK_SIGNING_KEY": str(workdir / "unused.pem"), "COLUMNS": "200"}
-    done = subprocess.run([auditpack_bin(), "demo", "--workdir", str(workdir / "run"), "--lang", "en"],
-                          capture_output=True, text=True, env=env, timeout=900, cwd=workdir)
+    done = subprocess.run(
+        [auditpack_bin(), "demo", "--workdir", str(workdir / "run"), "--lang", "en"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        cwd=workdir,
+    )
     document = None
     if (workdir / "run" / "reports").exists():
         found = sorted((workdir / "run" / "reports").rglob("report-*-en.json"))
@@ -121,8 +127,9 @@ def test_the_known_deviations_appear_and_nothing_else(demo):
         if control_id in FLAGGED:
             assert control["status"] in ("effective_with_deviations", "not_effective"), control_id
             continue
-        assert (control_id, control["status"], control["deviations"], control["gaps"]) == \
-               (control_id, "effective", [], []), control_id
+        assert (control_id, control["status"], control["deviations"], control["gaps"]) == (control_id, "effective", [], []), (
+            control_id
+        )
 
 
 def test_the_report_in_a_browser_makes_the_readme_screenshot(demo, tmp_path):
@@ -131,9 +138,22 @@ def test_the_report_in_a_browser_makes_the_readme_screenshot(demo, tmp_path):
     _, _, workdir, _ = demo
     [page] = sorted((workdir / "reports").rglob("report-*-en.html"))
     shot = tmp_path / "report.png"
-    done = subprocess.run([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'profile'}",
-                           "--hide-scrollbars", f"--screenshot={shot}", "--window-size=1200,1500", page.as_uri()],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--hide-scrollbars",
+            f"--screenshot={shot}",
+            "--window-size=1200,1500",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     png = shot.read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 30_000

@@ -5,23 +5,33 @@ from __future__ import annotations
 import time
 
 import pytest
-from auditpack_lab.peers.epo import running_epo
 
 from auditpack.collectors.base import CollectContext
 from auditpack.collectors.epo import EpoCollector
 from auditpack.collectors.parsers.epo import parse_epo_systems
 from auditpack.inventory import parse_inventory
+from auditpack_lab.peers.epo import running_epo
 
 ROWS = [  # hand-built in the shape ePO's :output=json uses; not a capture
-    {"EPOLeafNode.NodeName": "WS-001", "EPOLeafNode.LastUpdate": "2026-11-20T09:12:03+01:00", "EPOProdPropsView_VIRUSCAN.datdate": "2026-11-19"},
-    {"EPOLeafNode.NodeName": "ws-002", "EPOLeafNode.LastUpdate": "2026-10-01T08:00:00+02:00", "EPOProdPropsView_VIRUSCAN.datdate": None},
+    {
+        "EPOLeafNode.NodeName": "WS-001",
+        "EPOLeafNode.LastUpdate": "2026-11-20T09:12:03+01:00",
+        "EPOProdPropsView_VIRUSCAN.datdate": "2026-11-19",
+    },
+    {
+        "EPOLeafNode.NodeName": "ws-002",
+        "EPOLeafNode.LastUpdate": "2026-10-01T08:00:00+02:00",
+        "EPOProdPropsView_VIRUSCAN.datdate": None,
+    },
 ]
 
 
 def epo_host(url: str, extra: str = "") -> object:
-    text = (f"all:\n  hosts:\n    epo01:\n      ansible_host: 127.0.0.51\n      ansible_connection: winrm\n"
-            f"      ansible_user: svc-epo-read\n      auditpack_password: env:AUDITPACK_TEST_EPO_PW\n"
-            f"      auditpack_epo_url: {url}\n{extra}")
+    text = (
+        f"all:\n  hosts:\n    epo01:\n      ansible_host: 127.0.0.51\n      ansible_connection: winrm\n"
+        f"      ansible_user: svc-epo-read\n      auditpack_password: env:AUDITPACK_TEST_EPO_PW\n"
+        f"      auditpack_epo_url: {url}\n{extra}"
+    )
     return parse_inventory(text.encode()).hosts[0]
 
 
@@ -42,7 +52,8 @@ def test_systems_are_read_over_verified_https(epo):
     assert obs.status == "ok", obs.errors
     assert obs.normalized["systems"] == [
         {"name": "WS-001", "last_contact": "2026-11-20T09:12:03+01:00", "content_date": "2026-11-19", "product_enabled": None},
-        {"name": "ws-002", "last_contact": "2026-10-01T08:00:00+02:00", "content_date": None, "product_enabled": None}]
+        {"name": "ws-002", "last_contact": "2026-10-01T08:00:00+02:00", "content_date": None, "product_enabled": None},
+    ]
     assert obs.raw.startswith(b"OK:")
     [request] = epo.requests
     assert request["path"] == "/remote/core.executeQuery" and request["query"]["target"] == ["EPOLeafNode"]
@@ -67,7 +78,9 @@ def test_unreachable_console_is_recorded(monkeypatch):
     assert obs.status == "unreachable" and "cannot reach" in obs.errors[0]
 
 
-@pytest.mark.parametrize("answer", [b"Error 0:\r\nInvalid query\r\n", b"OK:\r\n{not json", b"OK:\r\n{}", b'OK:\r\n[{"x": 1}]', b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "answer", [b"Error 0:\r\nInvalid query\r\n", b"OK:\r\n{not json", b"OK:\r\n{}", b'OK:\r\n[{"x": 1}]', b"\xff\xfe"]
+)
 def test_garbled_answers_are_refused_with_a_reason(answer):
     with pytest.raises((ValueError, UnicodeDecodeError)):
         parse_epo_systems(answer)
@@ -75,10 +88,15 @@ def test_garbled_answers_are_refused_with_a_reason(answer):
 
 def test_answer_is_parsed_as_the_console_sends_it():
     """The pure parser on the answer's own shape: CRLF after "OK:", indented JSON, ePO's datdate with a time."""
-    answer = (b'OK:\r\n[\r\n  {\r\n    "EPOLeafNode.NodeName": "ws-b",\r\n    "EPOLeafNode.LastUpdate": "2026-11-20T09:12:03+01:00",\r\n'
-              b'    "EPOProdPropsView_VIRUSCAN.datdate": "2026-11-19T00:00:00"\r\n  },\r\n'
-              b'  {"EPOLeafNode.NodeName": "WS-A", "EPOLeafNode.LastUpdate": null}\r\n]\r\n')
-    assert parse_epo_systems(answer) == {"systems": [
-        {"name": "WS-A", "last_contact": None, "content_date": None, "product_enabled": None},
-        {"name": "ws-b", "last_contact": "2026-11-20T09:12:03+01:00", "content_date": "2026-11-19", "product_enabled": None}]}
+    answer = (
+        b'OK:\r\n[\r\n  {\r\n    "EPOLeafNode.NodeName": "ws-b",\r\n    "EPOLeafNode.LastUpdate": "2026-11-20T09:12:03+01:00",\r\n'
+        b'    "EPOProdPropsView_VIRUSCAN.datdate": "2026-11-19T00:00:00"\r\n  },\r\n'
+        b'  {"EPOLeafNode.NodeName": "WS-A", "EPOLeafNode.LastUpdate": null}\r\n]\r\n'
+    )
+    assert parse_epo_systems(answer) == {
+        "systems": [
+            {"name": "WS-A", "last_contact": None, "content_date": None, "product_enabled": None},
+            {"name": "ws-b", "last_contact": "2026-11-20T09:12:03+01:00", "content_date": "2026-11-19", "product_enabled": None},
+        ]
+    }
     assert parse_epo_systems(b"OK:\r\n[]") == {"systems": []}  # a console without systems

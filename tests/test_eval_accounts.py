@@ -5,18 +5,28 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from evidence_factory import evaluate, item, register
-
 from auditpack.controls.exceptions import ExceptionEntry
 from auditpack.controls.result import Status
+from evidence_factory import evaluate, item, register
 
 SNAPSHOT = "2026-11-30"
 
 
 def user(account: str, enabled: bool = True, **fields: Any) -> dict[str, Any]:
-    base = {"account": account, "name": account.title(), "enabled": enabled, "password_never_expires": False,
-            "password_not_required": False, "locked": False, "expires": None, "pwd_last_set": None,
-            "last_logon": None, "created": "2020-01-06T09:00:00Z", "changed": "2026-01-06T09:00:00Z", "member_of": []}
+    base = {
+        "account": account,
+        "name": account.title(),
+        "enabled": enabled,
+        "password_never_expires": False,
+        "password_not_required": False,
+        "locked": False,
+        "expires": None,
+        "pwd_last_set": None,
+        "last_logon": None,
+        "created": "2020-01-06T09:00:00Z",
+        "changed": "2026-01-06T09:00:00Z",
+        "member_of": [],
+    }
     return base | fields
 
 
@@ -30,28 +40,55 @@ def devs(result) -> list[tuple[str, str, str]]:
 
 # --- O-LVR -----------------------------------------------------------------
 
+
 def leaver(account: str, last_day: str, name: str | None = None) -> dict[str, Any]:
     return {"name": name or account.title(), "account": account, "last_working_day": last_day}
 
 
 def disabled(*events: tuple[str, str], day: str = SNAPSHOT):
-    return item("ad.account_disabled_events",
-                {"events": [{"account": a, "time": t, "by": "ict-beheer"} for a, t in events]}, host="dc01", day=day)
+    return item(
+        "ad.account_disabled_events",
+        {"events": [{"account": a, "time": t, "by": "ict-beheer"} for a, t in events]},
+        host="dc01",
+        day=day,
+    )
 
 
-def badge(badge_id: str, holder: str, account: str | None = None, blocked_on: str | None = None,
-          returned_on: str | None = None, role: str = "callcenter", server_room_access: bool = False) -> dict[str, Any]:
-    return {"badge_id": badge_id, "holder": holder, "account": account, "role": role,
-            "server_room_access": server_room_access, "blocked_on": blocked_on, "returned_on": returned_on}
+def badge(
+    badge_id: str,
+    holder: str,
+    account: str | None = None,
+    blocked_on: str | None = None,
+    returned_on: str | None = None,
+    role: str = "callcenter",
+    server_room_access: bool = False,
+) -> dict[str, Any]:
+    return {
+        "badge_id": badge_id,
+        "holder": holder,
+        "account": account,
+        "role": role,
+        "server_room_access": server_room_access,
+        "blocked_on": blocked_on,
+        "returned_on": returned_on,
+    }
 
 
-def lvr_evidence(last_day: str = "2026-05-15", enabled: bool = False, disabled_at: str | None = "2026-05-16T07:30:00Z",
-                 last_logon: str | None = "2026-05-15T16:00:00Z", blocked_on: str | None = "2026-05-15",
-                 returned_on: str | None = "2026-05-15", snapshot: str = SNAPSHOT) -> list:
+def lvr_evidence(
+    last_day: str = "2026-05-15",
+    enabled: bool = False,
+    disabled_at: str | None = "2026-05-16T07:30:00Z",
+    last_logon: str | None = "2026-05-15T16:00:00Z",
+    blocked_on: str | None = "2026-05-15",
+    returned_on: str | None = "2026-05-15",
+    snapshot: str = SNAPSHOT,
+) -> list:
     """One leaver, bpieters, handled correctly unless a keyword says otherwise."""
-    evidence = [register("hr_leavers", [leaver("bpieters", last_day)]),
-                ad_users(user("bpieters", enabled=enabled, last_logon=last_logon), user("other"), day=snapshot),
-                register("badges", [badge("B-17", "Bpieters", "BPieters", blocked_on, returned_on)])]
+    evidence = [
+        register("hr_leavers", [leaver("bpieters", last_day)]),
+        ad_users(user("bpieters", enabled=enabled, last_logon=last_logon), user("other"), day=snapshot),
+        register("badges", [badge("B-17", "Bpieters", "BPieters", blocked_on, returned_on)]),
+    ]
     if disabled_at:
         evidence.append(disabled(("bpieters", disabled_at), day=snapshot))
     return evidence
@@ -63,13 +100,16 @@ def test_lvr_blocked_in_time_passes():
     assert result.population == ["bpieters"]
     assert result.tested == 1  # one leaver: account, logon and key are one tested instance
     assert not result.deviations and not result.gaps
-    assert {e.kind for e in result.evidence} == {"register.hr_leavers", "ad.users", "ad.account_disabled_events",
-                                                 "register.badges"}
+    assert {e.kind for e in result.evidence} == {
+        "register.hr_leavers",
+        "ad.users",
+        "ad.account_disabled_events",
+        "register.badges",
+    }
 
 
 def test_lvr_blocked_exactly_one_day_after_last_day_passes_and_two_days_fails():
-    assert evaluate("O-LVR", lvr_evidence(disabled_at="2026-05-16T23:59:00Z", blocked_on="2026-05-16")).status \
-        == Status.EFFECTIVE
+    assert evaluate("O-LVR", lvr_evidence(disabled_at="2026-05-16T23:59:00Z", blocked_on="2026-05-16")).status == Status.EFFECTIVE
     result = evaluate("O-LVR", lvr_evidence(disabled_at="2026-05-17T00:01:00Z", blocked_on="2026-05-16"))
     assert devs(result) == [("bpieters", "2026-05-15", "lvr.disabled_late")]
     assert result.deviations[0].facts["delay"] == 2
@@ -79,24 +119,32 @@ def test_lvr_blocked_late_by_three_days():
     result = evaluate("O-LVR", lvr_evidence(disabled_at="2026-05-18T10:00:00Z"))
     assert result.status == Status.NOT_EFFECTIVE
     assert devs(result) == [("bpieters", "2026-05-15", "lvr.disabled_late")]
-    assert result.deviations[0].facts == {"disabled_on": "2026-05-18", "delay": 3, "allowed": 1,
-                                          "last_day": "2026-05-15"}
+    assert result.deviations[0].facts == {"disabled_on": "2026-05-18", "delay": 3, "allowed": 1, "last_day": "2026-05-15"}
     assert "3 days after the last working day (2026-05-15)" in result.deviations[0].text("en")
     assert result.tested == 1
 
 
 def test_lvr_newest_disable_event_counts():
     # disabled once long before leaving (and re-enabled), then late after the last day
-    evidence = lvr_evidence(disabled_at=None) + [disabled(("CORP\\BPieters", "2026-05-20T09:00:00Z"),
-                                                          ("bpieters", "2026-02-01T09:00:00Z"))]
+    evidence = lvr_evidence(disabled_at=None) + [
+        disabled(("CORP\\BPieters", "2026-05-20T09:00:00Z"), ("bpieters", "2026-02-01T09:00:00Z"))
+    ]
     result = evaluate("O-LVR", evidence)
     assert result.deviations[0].facts["disabled_on"] == "2026-05-20"
 
 
 def test_lvr_still_enabled():
-    result = evaluate("O-LVR", lvr_evidence(last_day="2026-06-30", enabled=True, disabled_at=None,
-                                            last_logon="2026-06-30T15:00:00Z", blocked_on="2026-06-30",
-                                            returned_on="2026-07-01"))
+    result = evaluate(
+        "O-LVR",
+        lvr_evidence(
+            last_day="2026-06-30",
+            enabled=True,
+            disabled_at=None,
+            last_logon="2026-06-30T15:00:00Z",
+            blocked_on="2026-06-30",
+            returned_on="2026-07-01",
+        ),
+    )
     assert devs(result) == [("bpieters", "2026-06-30", "lvr.enabled")]
     assert result.deviations[0].facts == {"days": 153, "last_day": "2026-06-30", "snapshot": SNAPSHOT}
     assert result.status == Status.NOT_EFFECTIVE
@@ -106,7 +154,8 @@ def test_lvr_enabled_in_a_snapshot_older_than_the_deadline_is_unknown_not_a_devi
     result = evaluate("O-LVR", lvr_evidence(enabled=True, disabled_at=None, snapshot="2026-05-16"))
     assert not result.deviations
     assert [(g.subject, g.code, g.facts) for g in result.gaps] == [
-        ("bpieters", "lvr.state_unknown", {"snapshot": "2026-05-16", "deadline": "2026-05-16"})]
+        ("bpieters", "lvr.state_unknown", {"snapshot": "2026-05-16", "deadline": "2026-05-16"})
+    ]
 
 
 def test_lvr_logged_on_after_last_day():
@@ -125,28 +174,46 @@ def test_lvr_disabled_with_unknown_date_is_a_gap():
 
 
 def test_lvr_account_removed_from_ad_passes():
-    evidence = [register("hr_leavers", [leaver("gone", "2026-03-31")]), ad_users(user("other")),
-                register("badges", [badge("B-2", "Gone", "gone", "2026-03-31", "2026-03-31")])]
+    evidence = [
+        register("hr_leavers", [leaver("gone", "2026-03-31")]),
+        ad_users(user("other")),
+        register("badges", [badge("B-2", "Gone", "gone", "2026-03-31", "2026-03-31")]),
+    ]
     result = evaluate("O-LVR", evidence)
     assert result.status == Status.EFFECTIVE and result.tested == 1 and result.population == ["gone"]
 
 
 def test_lvr_badge_not_returned_and_not_blocked():
     result = evaluate("O-LVR", lvr_evidence(blocked_on=None, returned_on=None))
-    assert devs(result) == [("bpieters", "2026-05-15", "lvr.badge_not_blocked"),
-                            ("bpieters", "2026-05-15", "lvr.badge_not_returned")]
+    assert devs(result) == [
+        ("bpieters", "2026-05-15", "lvr.badge_not_blocked"),
+        ("bpieters", "2026-05-15", "lvr.badge_not_returned"),
+    ]
     assert result.deviations[1].facts == {"badge_id": "B-17"}
 
 
 def test_lvr_badge_blocked_late_and_badge_matched_by_name():
-    evidence = [register("hr_leavers", [leaver("bpieters", "2026-05-15", name="Bert Pieters")]),
-                ad_users(user("bpieters", enabled=False)), disabled(("bpieters", "2026-05-15T17:00:00Z")),
-                register("badges", [badge("B-9", "bert  PIETERS", None, "2026-05-20", "2026-05-15"),
-                                    badge("B-10", "Bert Pieters", "bpieters2", None, None)])]  # another Bert
+    evidence = [
+        register("hr_leavers", [leaver("bpieters", "2026-05-15", name="Bert Pieters")]),
+        ad_users(user("bpieters", enabled=False)),
+        disabled(("bpieters", "2026-05-15T17:00:00Z")),
+        register(
+            "badges",
+            [
+                badge("B-9", "bert  PIETERS", None, "2026-05-20", "2026-05-15"),
+                badge("B-10", "Bert Pieters", "bpieters2", None, None),
+            ],
+        ),
+    ]  # another Bert
     result = evaluate("O-LVR", evidence)
     assert devs(result) == [("bpieters", "2026-05-15", "lvr.badge_blocked_late")]
-    assert result.deviations[0].facts == {"badge_id": "B-9", "blocked_on": "2026-05-20", "delay": 5, "allowed": 1,
-                                          "last_day": "2026-05-15"}
+    assert result.deviations[0].facts == {
+        "badge_id": "B-9",
+        "blocked_on": "2026-05-20",
+        "delay": 5,
+        "allowed": 1,
+        "last_day": "2026-05-15",
+    }
 
 
 def test_lvr_leaver_without_badge_and_badges_switched_off():
@@ -167,12 +234,14 @@ def test_lvr_missing_hr_register_or_ad_is_not_evidenced():
     no_hr = evaluate("O-LVR", lvr_evidence()[1:])
     assert no_hr.status == Status.NOT_EVIDENCED and no_hr.tested == 0
     assert [(g.subject, g.date, g.code, g.facts) for g in no_hr.gaps] == [
-        ("register.hr_leavers", "2026-12-31", "evidence.no_register", {"register": "hr_leavers"})]
+        ("register.hr_leavers", "2026-12-31", "evidence.no_register", {"register": "hr_leavers"})
+    ]
     failed_ldap = item("ad.users", None, status="error", errors=("LDAP bind refused",))
     no_ad = evaluate("O-LVR", [lvr_evidence()[0], failed_ldap])
     assert no_ad.status == Status.NOT_EVIDENCED
     assert [(g.subject, g.code, g.facts, g.evidence) for g in no_ad.gaps] == [
-        ("ad.users", "evidence.missing", {"why": "ad.users: LDAP bind refused"}, [failed_ldap.item_id])]
+        ("ad.users", "evidence.missing", {"why": "ad.users: LDAP bind refused"}, [failed_ldap.item_id])
+    ]
 
 
 def test_lvr_missing_badge_register_leaves_a_gap_beside_the_account_tests():
@@ -185,24 +254,39 @@ def test_lvr_unreadable_last_working_day_is_a_gap_not_a_silent_skip():
     evidence = lvr_evidence() + [register("hr_leavers", [leaver("bpieters", "2026-05-15"), leaver("x", "eind mei")])]
     result = evaluate("O-LVR", evidence)
     assert [(g.subject, g.code, g.facts) for g in result.gaps] == [
-        ("register.hr_leavers row 3", "evidence.missing", {"why": "last_working_day: 'eind mei'"})]
+        ("register.hr_leavers row 3", "evidence.missing", {"why": "last_working_day: 'eind mei'"})
+    ]
     assert result.population == ["bpieters", "register.hr_leavers row 3"]
 
 
 def exception(expires: date, scope: str = "BPIETERS") -> ExceptionEntry:
-    return ExceptionEntry(control="O-LVR", scope=scope, justification="account kept open to hand over the mailbox",
-                          owner="HR", approver="CISO", expires=expires)
+    return ExceptionEntry(
+        control="O-LVR",
+        scope=scope,
+        justification="account kept open to hand over the mailbox",
+        owner="HR",
+        approver="CISO",
+        expires=expires,
+    )
 
 
 def test_lvr_exception_moves_the_deviation_to_excepted():
-    evidence = [register("hr_leavers", [leaver("bpieters", "2026-05-15"), leaver("other", "2026-04-30")]),
-                ad_users(user("bpieters", enabled=False), user("other", enabled=False)),
-                disabled(("bpieters", "2026-05-18T10:00:00Z"), ("other", "2026-05-04T10:00:00Z")),
-                register("badges", [badge("B-17", "Bpieters", "bpieters", "2026-05-15", "2026-05-15"),
-                                    badge("B-18", "Other", "other", "2026-04-30", "2026-04-30")])]
+    evidence = [
+        register("hr_leavers", [leaver("bpieters", "2026-05-15"), leaver("other", "2026-04-30")]),
+        ad_users(user("bpieters", enabled=False), user("other", enabled=False)),
+        disabled(("bpieters", "2026-05-18T10:00:00Z"), ("other", "2026-05-04T10:00:00Z")),
+        register(
+            "badges",
+            [
+                badge("B-17", "Bpieters", "bpieters", "2026-05-15", "2026-05-15"),
+                badge("B-18", "Other", "other", "2026-04-30", "2026-04-30"),
+            ],
+        ),
+    ]
     result = evaluate("O-LVR", evidence, exceptions=[exception(date(2027, 6, 30))])
     assert [(e.deviation.subject, e.deviation.code, e.scope) for e in result.excepted] == [
-        ("bpieters", "lvr.disabled_late", "BPIETERS")]
+        ("bpieters", "lvr.disabled_late", "BPIETERS")
+    ]
     assert devs(result) == [("other", "2026-04-30", "lvr.disabled_late")]  # not in the exception's scope
     assert result.exceptions[0].state == "active" and result.exceptions[0].matched == 1
 
@@ -216,25 +300,44 @@ def test_lvr_expired_exception_no_longer_applies():
 
 # --- O-PWD -----------------------------------------------------------------
 
-def policy(min_length: int = 12, complexity: bool = True, max_age_days: int | None = 60,
-           lockout_threshold: int = 5, **extra: Any) -> dict[str, Any]:
-    return {"min_length": min_length, "complexity": complexity, "max_age_days": max_age_days, "min_age_days": 1,
-            "history_length": 24, "lockout_threshold": lockout_threshold, "lockout_duration_minutes": 30} | extra
+
+def policy(
+    min_length: int = 12, complexity: bool = True, max_age_days: int | None = 60, lockout_threshold: int = 5, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "min_length": min_length,
+        "complexity": complexity,
+        "max_age_days": max_age_days,
+        "min_age_days": 1,
+        "history_length": 24,
+        "lockout_threshold": lockout_threshold,
+        "lockout_duration_minutes": 30,
+    } | extra
 
 
 def pwd_evidence(domain: dict[str, Any], fine_grained: list[dict[str, Any]] = (), users: list[dict[str, Any]] = ()):
-    return [item("ad.password_policy", domain, host="dc01"),
-            item("ad.fine_grained_policies", {"policies": list(fine_grained)}, host="dc01"),
-            ad_users(*users, day="2026-06-01")]
+    return [
+        item("ad.password_policy", domain, host="dc01"),
+        item("ad.fine_grained_policies", {"policies": list(fine_grained)}, host="dc01"),
+        ad_users(*users, day="2026-06-01"),
+    ]
 
 
-RULE_SUBJECTS = ["domain policy: complexity", "domain policy: lockout_threshold", "domain policy: max_age_days",
-                 "domain policy: min_length"]
+RULE_SUBJECTS = [
+    "domain policy: complexity",
+    "domain policy: lockout_threshold",
+    "domain policy: max_age_days",
+    "domain policy: min_length",
+]
 
 
 def test_pwd_strong_policy_and_personal_accounts_pass():
-    result = evaluate("O-PWD", pwd_evidence(policy(), users=[user("jdoe"), user("svc-backup", password_never_expires=True),
-                                                             user("temp1", enabled=False)]))
+    result = evaluate(
+        "O-PWD",
+        pwd_evidence(
+            policy(), users=[user("jdoe"), user("svc-backup", password_never_expires=True), user("temp1", enabled=False)]
+        ),
+    )
     assert result.status == Status.EFFECTIVE
     assert result.population == RULE_SUBJECTS + ["jdoe", "svc-backup"]
     assert result.tested == 6
@@ -255,9 +358,14 @@ def test_pwd_boundary_values_pass_and_one_beyond_fails():
 
 def test_pwd_weak_policies_and_accounts_deviate():
     fine = [dict(policy(max_age_days=0, complexity=False), name="Callcenter", precedence=10, applies_to=["cn=cc"])]
-    users = [user("jdoe", password_never_expires=True), user("kvries", password_not_required=True),
-             user("Balie2"), user("Administrator"), user("svc-sql", password_never_expires=True),
-             user("test-old", enabled=False, password_not_required=True)]
+    users = [
+        user("jdoe", password_never_expires=True),
+        user("kvries", password_not_required=True),
+        user("Balie2"),
+        user("Administrator"),
+        user("svc-sql", password_never_expires=True),
+        user("test-old", enabled=False, password_not_required=True),
+    ]
     result = evaluate("O-PWD", pwd_evidence(policy(max_age_days=None, lockout_threshold=0), fine, users))
     assert result.status == Status.NOT_EFFECTIVE
     assert [(d.subject, d.code, d.facts) for d in result.deviations] == [  # sorted by date, subject, code
@@ -287,6 +395,7 @@ def test_pwd_missing_evidence_is_not_evidenced():
 
 # --- O-NDA -----------------------------------------------------------------
 
+
 def nda(account: str, signed_on: str, name: str | None = None) -> dict[str, Any]:
     return {"name": name or account.title(), "account": account, "signed_on": signed_on}
 
@@ -306,37 +415,44 @@ def test_nda_signed_exactly_30_days_after_creation_passes_31_fails():
     register_rows = [nda("ontime", "2026-03-03"), nda("late", "2026-03-04")]
     result = evaluate("O-NDA", [register("nda", register_rows), ad_users(*users)])
     assert [(d.subject, d.date, d.code, d.facts) for d in result.deviations] == [
-        ("late", SNAPSHOT, "nda.late", {"signed_on": "2026-03-04", "created": "2026-02-01", "days": 31, "allowed": 30})]
+        ("late", SNAPSHOT, "nda.late", {"signed_on": "2026-03-04", "created": "2026-02-01", "days": 31, "allowed": 30})
+    ]
     assert result.tested == 2 and result.status == Status.NOT_EFFECTIVE
 
 
 def test_nda_missing_agreement_and_matching_by_name():
-    users = [user("ajansen", name="Anna Jansen"), user("ajansen2", name="Anna Jansen")] + \
-            [user(f"agent{n}") for n in range(19)]
+    users = [user("ajansen", name="Anna Jansen"), user("ajansen2", name="Anna Jansen")] + [user(f"agent{n}") for n in range(19)]
     rows = [nda("", "2020-01-10", name="Anna Jansen")] + [nda(f"agent{n}", "2020-01-10") for n in range(19)]
     result = evaluate("O-NDA", [register("nda", rows), ad_users(*users)])
     # a row without an account matches by name; both Annas carry that name, so both are covered
     assert not result.deviations
     rows[0] = nda("ajansen", "2020-01-10", name="Anna Jansen")
     result = evaluate("O-NDA", [register("nda", rows), ad_users(*users)])
-    assert [(d.subject, d.code, d.facts) for d in result.deviations] == [
-        ("ajansen2", "nda.missing", {"created": "2020-01-06"})]
+    assert [(d.subject, d.code, d.facts) for d in result.deviations] == [("ajansen2", "nda.missing", {"created": "2020-01-06"})]
     assert result.tested == 21 and result.status == Status.EFFECTIVE_WITH_DEVIATIONS  # 1/21 within 5 %
 
 
 def test_nda_missing_register_is_not_evidenced():
     result = evaluate("O-NDA", [ad_users(user("jdoe"))])
     assert result.status == Status.NOT_EVIDENCED
-    assert [(g.subject, g.code, g.facts) for g in result.gaps] == [
-        ("register.nda", "evidence.no_register", {"register": "nda"})]
+    assert [(g.subject, g.code, g.facts) for g in result.gaps] == [("register.nda", "evidence.no_register", {"register": "nda"})]
 
 
 # --- O-NTK -----------------------------------------------------------------
 
+
 def groups(*named: tuple[str, int]):
-    return item("ad.groups", {"groups": [{"name": n, "dn": f"CN={n},OU=Data,DC=corp,DC=local",
-                                          "members": [f"user{i}" for i in range(count)]} for n, count in named]},
-                host="dc01", day="2026-10-01")
+    return item(
+        "ad.groups",
+        {
+            "groups": [
+                {"name": n, "dn": f"CN={n},OU=Data,DC=corp,DC=local", "members": [f"user{i}" for i in range(count)]}
+                for n, count in named
+            ]
+        },
+        host="dc01",
+        day="2026-10-01",
+    )
 
 
 def review(group: str, reviewed_on: str) -> dict[str, Any]:
@@ -344,19 +460,28 @@ def review(group: str, reviewed_on: str) -> dict[str, Any]:
 
 
 def test_ntk_groups_reviewed_within_a_year_pass():
-    evidence = [groups(("GG-Klant-A", 12), ("GG-HR", 3)),
-                register("access_reviews", [review("gg-klant-a", "2026-03-01"), review("GG-HR", "2026-09-15")])]
+    evidence = [
+        groups(("GG-Klant-A", 12), ("GG-HR", 3)),
+        register("access_reviews", [review("gg-klant-a", "2026-03-01"), review("GG-HR", "2026-09-15")]),
+    ]
     result = evaluate("O-NTK", evidence)
     assert result.status == Status.EFFECTIVE and result.population == ["GG-HR", "GG-Klant-A"]
 
 
 def test_ntk_review_exactly_365_days_before_the_last_day_passes_366_fails():
-    evidence = [groups(("A", 1), ("B", 2)),
-                register("access_reviews", [review("A", "2025-12-31"), review("B", "2025-12-30"), review("B", "2025-06-01")])]
+    evidence = [
+        groups(("A", 1), ("B", 2)),
+        register("access_reviews", [review("A", "2025-12-31"), review("B", "2025-12-30"), review("B", "2025-06-01")]),
+    ]
     result = evaluate("O-NTK", evidence)
     assert [(d.subject, d.date, d.code, d.facts) for d in result.deviations] == [
-        ("B", "2026-10-01", "ntk.review_stale",
-         {"members": 2, "last_review": "2025-12-30", "age": 366, "allowed": 365, "until": "2026-12-31"})]
+        (
+            "B",
+            "2026-10-01",
+            "ntk.review_stale",
+            {"members": 2, "last_review": "2025-12-30", "age": 366, "allowed": 365, "until": "2026-12-31"},
+        )
+    ]
 
 
 def test_ntk_group_never_reviewed_in_the_period():
@@ -364,11 +489,11 @@ def test_ntk_group_never_reviewed_in_the_period():
     result = evaluate("O-NTK", evidence)
     assert result.status == Status.NOT_EFFECTIVE
     assert [(d.subject, d.code, d.facts) for d in result.deviations] == [
-        ("GG-Klant-B", "ntk.never_reviewed", {"members": 7, "last_review": None, "until": "2026-12-31"})]
+        ("GG-Klant-B", "ntk.never_reviewed", {"members": 7, "last_review": None, "until": "2026-12-31"})
+    ]
 
 
 def test_ntk_missing_review_register_is_not_evidenced():
     result = evaluate("O-NTK", [groups(("A", 1))])
     assert result.status == Status.NOT_EVIDENCED
     assert [(g.subject, g.code) for g in result.gaps] == [("register.access_reviews", "evidence.no_register")]
-

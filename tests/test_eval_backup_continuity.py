@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from conftest import corpus_file
-from evidence_factory import evaluate, item, register, run
 
 from auditpack.collectors.parsers.borg import parse_borg_list
 from auditpack.controls.evaluators._backup_days import collect_runs
 from auditpack.controls.exceptions import ExceptionEntry
 from auditpack.controls.result import Status
 from auditpack.periods import period_from_options
+from conftest import corpus_file
+from evidence_factory import evaluate, item, register, run
 
 
 def period(first: str, last: str):
@@ -24,10 +24,17 @@ def days(first: str, last: str) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
-def backup(server: str, day: date | str, result: str = "success", target: str = "local", job: str = "nightly",
-           hour: int = 22) -> dict:
-    return {"server": server, "job": job, "target": target, "started": f"{day}T{hour:02d}:00:00+01:00",
-            "ended": f"{day}T{hour:02d}:40:00+01:00", "result": result}
+def backup(
+    server: str, day: date | str, result: str = "success", target: str = "local", job: str = "nightly", hour: int = 22
+) -> dict:
+    return {
+        "server": server,
+        "job": job,
+        "target": target,
+        "started": f"{day}T{hour:02d}:00:00+01:00",
+        "ended": f"{day}T{hour:02d}:40:00+01:00",
+        "result": result,
+    }
 
 
 def backups(runs: list[dict], day: str = "2026-06-01", seq: int = 1):
@@ -65,23 +72,34 @@ def test_t_bak_1_year_of_two_servers_counts_every_server_day():
     assert r.population == ["srv-a", "srv-b"]
     assert r.tested == 2 * 365 - 3
     assert [(d.subject, d.date, d.code) for d in r.deviations] == [
-        ("srv-b", "2026-03-10", "bak1.failed"), ("srv-b", "2026-06-30", "bak1.not_repaired")]
+        ("srv-b", "2026-03-10", "bak1.failed"),
+        ("srv-b", "2026-06-30", "bak1.not_repaired"),
+    ]
     assert [(g.subject, g.date, g.code) for g in r.gaps] == [
-        ("srv-b", "2026-02-14", "evidence.no_day"), ("srv-b", "2026-07-01", "evidence.no_day"),
-        ("srv-b", "2026-12-31", "evidence.no_day")]
+        ("srv-b", "2026-02-14", "evidence.no_day"),
+        ("srv-b", "2026-07-01", "evidence.no_day"),
+        ("srv-b", "2026-12-31", "evidence.no_day"),
+    ]
     assert r.status == Status.EFFECTIVE_WITH_DEVIATIONS  # 5 of 730 server-days
     march, june = (d.facts for d in r.deviations)
     assert (march["next_success"], march["repair_days"], march["results"]) == ("2026-03-11", 1, ["failure"])
     assert (june["next_success"], june["repair_days"], june["max_repair_days"]) == ("2026-07-02", 2, 1)
     assert r.deviations[1].text("en") == (
-        "no successful backup, only failure (job nightly), and not repaired within 1 day(s) "
-        "(next successful backup: 2026-07-02)")
+        "no successful backup, only failure (job nightly), and not repaired within 1 day(s) (next successful backup: 2026-07-02)"
+    )
     assert r.completeness["in_inventory_without_runs"] == [] and r.completeness["with_runs_not_in_inventory"] == []
 
 
 def test_t_bak_1_exception_moves_the_failed_day_to_excepted():
-    waiver = ExceptionEntry(control="T-BAK-1", scope="SRV-B", justification="storage migration, backup paused by plan",
-                            owner="ICT manager", approver="director", starts=date(2026, 3, 10), expires=date(2026, 3, 10))
+    waiver = ExceptionEntry(
+        control="T-BAK-1",
+        scope="SRV-B",
+        justification="storage migration, backup paused by plan",
+        owner="ICT manager",
+        approver="director",
+        starts=date(2026, 3, 10),
+        expires=date(2026, 3, 10),
+    )
     r = evaluate("T-BAK-1", year_of_backups(), [run(1, "2026-01-15", SERVERS)], exceptions=[waiver])
     assert [(e.deviation.subject, e.deviation.date, e.owner) for e in r.excepted] == [("srv-b", "2026-03-10", "ICT manager")]
     assert dates(r.deviations) == ["2026-06-30"]
@@ -94,7 +112,9 @@ def test_t_bak_1_overlapping_collections_count_each_run_once():
     second = backups([run_a, backup("srv-a", "2026-05-02", "success")], seq=2)  # the newer collection wins
     runs = collect_runs([first, second])
     assert [(r.day.isoformat(), r.result, r.item_id) for r in runs] == [
-        ("2026-05-01", "success", second.item_id), ("2026-05-02", "success", second.item_id)]
+        ("2026-05-01", "success", second.item_id),
+        ("2026-05-02", "success", second.item_id),
+    ]
 
 
 def test_t_bak_1_warning_counts_as_success_unless_the_profile_says_otherwise():
@@ -116,16 +136,23 @@ def test_t_bak_1_repair_exactly_at_the_limit_is_in_time(max_repair_days, code):
 
 
 def test_t_bak_1_failure_never_repaired_names_no_next_success():
-    r = evaluate("T-BAK-1", [backups([backup("srv-a", "2026-05-01"), backup("srv-a", "2026-05-02", "failure")])],
-                 period=period("2026-05-01", "2026-05-02"))
+    r = evaluate(
+        "T-BAK-1",
+        [backups([backup("srv-a", "2026-05-01"), backup("srv-a", "2026-05-02", "failure")])],
+        period=period("2026-05-01", "2026-05-02"),
+    )
     [dev] = r.deviations
     assert (dev.code, dev.facts["next_success"], dev.facts["repair_days"]) == ("bak1.not_repaired", "—", None)
     assert r.status == Status.NOT_EFFECTIVE  # 1 of 2 days
 
 
 def test_t_bak_1_inventoried_server_without_runs_is_not_evidenced():
-    r = evaluate("T-BAK-1", [], [run(1, "2026-05-01", {"dc01": ["domain_controller"], "ws01": ["workstation"]})],
-                 period=period("2026-05-01", "2026-05-03"))
+    r = evaluate(
+        "T-BAK-1",
+        [],
+        [run(1, "2026-05-01", {"dc01": ["domain_controller"], "ws01": ["workstation"]})],
+        period=period("2026-05-01", "2026-05-03"),
+    )
     assert r.status == Status.NOT_EVIDENCED and r.population == ["dc01"] and r.tested == 0
     assert dates(r.gaps) == ["2026-05-01", "2026-05-02", "2026-05-03"]
     assert r.completeness["in_inventory_without_runs"] == ["dc01"]
@@ -155,37 +182,54 @@ DC = {"dc01": ["domain_controller"], "fs01": ["file_server"]}
 
 def test_t_bak_4_daily_cloud_backups_of_the_dc_pass():
     runs = [backup("dc01", d, target="cloud") for d in days("2026-05-01", "2026-05-07")]
-    r = evaluate("T-BAK-4", [backups(runs + [backup("fs01", "2026-05-01", "failure", "cloud")])],
-                 [run(1, "2026-05-01", DC)], period=period("2026-05-01", "2026-05-07"))
+    r = evaluate(
+        "T-BAK-4",
+        [backups(runs + [backup("fs01", "2026-05-01", "failure", "cloud")])],
+        [run(1, "2026-05-01", DC)],
+        period=period("2026-05-01", "2026-05-07"),
+    )
     assert r.status == Status.EFFECTIVE and r.population == ["dc01"] and r.tested == 7
 
 
 def test_t_bak_4_local_backups_do_not_count_and_failures_are_timed():
-    runs = [backup("dc01", "2026-05-01", target="cloud"), backup("dc01", "2026-05-02", target="local"),
-            backup("dc01", "2026-05-03", "failure", "cloud"), backup("dc01", "2026-05-04", target="cloud"),
-            backup("dc01", "2026-05-05", "failure", "cloud"), backup("dc01", "2026-05-07", target="cloud")]
+    runs = [
+        backup("dc01", "2026-05-01", target="cloud"),
+        backup("dc01", "2026-05-02", target="local"),
+        backup("dc01", "2026-05-03", "failure", "cloud"),
+        backup("dc01", "2026-05-04", target="cloud"),
+        backup("dc01", "2026-05-05", "failure", "cloud"),
+        backup("dc01", "2026-05-07", target="cloud"),
+    ]
     r = evaluate("T-BAK-4", [backups(runs)], [run(1, "2026-05-01", DC)], period=period("2026-05-01", "2026-05-07"))
     assert [(d.date, d.code, d.facts["repair_days"]) for d in r.deviations] == [
-        ("2026-05-03", "bak4.failed", 1), ("2026-05-05", "bak4.not_repaired", 2)]
+        ("2026-05-03", "bak4.failed", 1),
+        ("2026-05-05", "bak4.not_repaired", 2),
+    ]
     assert dates(r.gaps) == ["2026-05-02", "2026-05-06"]
     assert r.tested == 5 and r.status == Status.NOT_EFFECTIVE
 
 
 def test_t_bak_4_without_a_domain_controller_is_not_evidenced():
     runs = [backup("fs01", "2026-05-01", target="cloud")]
-    r = evaluate("T-BAK-4", [backups(runs)], [run(1, "2026-05-01", {"fs01": ["file_server"]})],
-                 period=period("2026-05-01", "2026-05-01"))
+    r = evaluate(
+        "T-BAK-4", [backups(runs)], [run(1, "2026-05-01", {"fs01": ["file_server"]})], period=period("2026-05-01", "2026-05-01")
+    )
     assert r.status == Status.NOT_EVIDENCED
     assert [(g.subject, g.code) for g in r.gaps] == [("domain_controller", "bak4.no_dc")]
 
 
 def test_t_bak_4_dc_without_cloud_runs_is_not_evidenced():
-    r = evaluate("T-BAK-4", [backups([backup("dc01", "2026-05-01")])], [run(1, "2026-05-01", DC)],
-                 period=period("2026-05-01", "2026-05-02"))
+    r = evaluate(
+        "T-BAK-4",
+        [backups([backup("dc01", "2026-05-01")])],
+        [run(1, "2026-05-01", DC)],
+        period=period("2026-05-01", "2026-05-02"),
+    )
     assert r.status == Status.NOT_EVIDENCED and dates(r.gaps) == ["2026-05-01", "2026-05-02"]
 
 
 # -- T-BAK-2: restore tests at most 62 days apart ------------------------------------------------------
+
 
 def restore(tested_on: str, result: str = "success", server: str = "fs01") -> dict:
     return {"tested_on": tested_on, "server": server, "result": result, "performed_by": "ICT"}
@@ -212,12 +256,21 @@ def test_t_bak_2_exactly_62_days_passes(first_test, ok):
 
 
 def test_t_bak_2_long_pause_and_failed_test_are_deviations():
-    rows = [restore("2026-02-01"), restore("2026-03-15", "failure", "dc01"), restore("2026-05-13"),
-            restore("2026-07-01"), restore("2026-08-30"), restore("2026-10-29"), restore("2026-12-20"),
-            restore("2027-01-05")]  # after the period: ignored
+    rows = [
+        restore("2026-02-01"),
+        restore("2026-03-15", "failure", "dc01"),
+        restore("2026-05-13"),
+        restore("2026-07-01"),
+        restore("2026-08-30"),
+        restore("2026-10-29"),
+        restore("2026-12-20"),
+        restore("2027-01-05"),
+    ]  # after the period: ignored
     r = evaluate("T-BAK-2", [register("restore_tests", rows)])
     assert [(d.subject, d.date, d.code) for d in r.deviations] == [
-        ("dc01", "2026-03-15", "bak2.failed"), ("2026-02-01/2026-05-13", "2026-05-13", "bak2.interval")]
+        ("dc01", "2026-03-15", "bak2.failed"),
+        ("2026-02-01/2026-05-13", "2026-05-13", "bak2.interval"),
+    ]
     assert r.deviations[0].text("nl") == "hersteltest van dc01 mislukt"
     assert r.deviations[1].facts["days"] == 101
     assert r.status == Status.NOT_EFFECTIVE
@@ -238,12 +291,14 @@ def test_t_bak_2_missing_register_is_not_evidenced():
 
 
 def test_t_bak_2_row_without_a_date_is_a_gap_not_a_silent_skip():
-    r = evaluate("T-BAK-2", [register("restore_tests", [restore("2026-02-01"), restore("")])],
-                 period=period("2026-01-01", "2026-03-01"))
+    r = evaluate(
+        "T-BAK-2", [register("restore_tests", [restore("2026-02-01"), restore("")])], period=period("2026-01-01", "2026-03-01")
+    )
     assert [(g.subject, g.code) for g in r.gaps] == [("register.restore_tests row 3", "evidence.missing")]
 
 
 # -- T-BAK-3: a backup report every week ---------------------------------------------------------------
+
 
 def mondays(first: str, last: str) -> list[str]:
     return [d.isoformat() for d in days(first, last) if d.weekday() == 0]
@@ -256,12 +311,17 @@ def test_t_bak_3_a_report_every_week_passes_all_53_weeks_of_2026():
     assert r.population[0] == "2026-W01" and r.population[-1] == "2026-W53"
 
 
-@pytest.mark.parametrize("dropped,status", [(("2026-02-09", "2026-07-20"), Status.EFFECTIVE_WITH_DEVIATIONS),
-                                            (("2026-02-09", "2026-07-20", "2026-12-28"), Status.NOT_EFFECTIVE)])
+@pytest.mark.parametrize(
+    "dropped,status",
+    [
+        (("2026-02-09", "2026-07-20"), Status.EFFECTIVE_WITH_DEVIATIONS),
+        (("2026-02-09", "2026-07-20", "2026-12-28"), Status.NOT_EFFECTIVE),
+    ],
+)
 def test_t_bak_3_weeks_without_report_are_deviations(dropped, status):
     rows = [{"sent_on": d} for d in mondays("2025-12-29", "2026-12-28") if d not in dropped]
     r = evaluate("T-BAK-3", [register("backup_reports", rows)])
-    expected = [("2026-W07", "2026-02-15"), ("2026-W30", "2026-07-26"), ("2026-W53", "2026-12-31")][:len(dropped)]
+    expected = [("2026-W07", "2026-02-15"), ("2026-W30", "2026-07-26"), ("2026-W53", "2026-12-31")][: len(dropped)]
     assert [(d.subject, d.date) for d in r.deviations] == expected
     assert r.deviations[0].facts == {"week": "2026-W07", "from": "2026-02-09", "to": "2026-02-15"}
     assert r.status == status  # 2 of 53 weeks is within 5 %, 3 is not
@@ -270,11 +330,13 @@ def test_t_bak_3_weeks_without_report_are_deviations(dropped, status):
 def test_t_bak_3_week_edges():
     # Sunday 4 January closes 2026-W01; Monday 29 December 2025 already belongs to it, Sunday 28 December 2025 not
     window = period("2026-01-01", "2026-01-11")
-    only_sunday = evaluate("T-BAK-3", [register("backup_reports", [{"sent_on": "2026-01-04"}, {"sent_on": "2026-01-11"}])],
-                           period=window)
+    only_sunday = evaluate(
+        "T-BAK-3", [register("backup_reports", [{"sent_on": "2026-01-04"}, {"sent_on": "2026-01-11"}])], period=window
+    )
     assert only_sunday.status == Status.EFFECTIVE and only_sunday.population == ["2026-W01", "2026-W02"]
-    early = evaluate("T-BAK-3", [register("backup_reports", [{"sent_on": "2025-12-28"}, {"sent_on": "2026-01-05"}])],
-                     period=window)
+    early = evaluate(
+        "T-BAK-3", [register("backup_reports", [{"sent_on": "2025-12-28"}, {"sent_on": "2026-01-05"}])], period=window
+    )
     assert [(d.subject, d.date) for d in early.deviations] == [("2026-W01", "2026-01-04")]
 
 
@@ -291,14 +353,17 @@ def test_t_bak_3_missing_register_is_not_evidenced():
 
 # -- T-CON-1: emergency generator tests ----------------------------------------------------------------
 
+
 def test_t_con_1_one_successful_test_passes():
     r = evaluate("T-CON-1", [register("generator_tests", [{"tested_on": "2026-04-02", "result": "success"}])])
     assert r.status == Status.EFFECTIVE and r.population == ["generator"] and r.tested == 1
 
 
 def test_t_con_1_only_a_failed_test_is_two_deviations():
-    rows = [{"tested_on": "2026-04-02", "result": "failure", "notes": "did not start"},
-            {"tested_on": "2025-11-02", "result": "success"}]  # before the period
+    rows = [
+        {"tested_on": "2026-04-02", "result": "failure", "notes": "did not start"},
+        {"tested_on": "2025-11-02", "result": "success"},
+    ]  # before the period
     r = evaluate("T-CON-1", [register("generator_tests", rows)])
     assert [(d.date, d.code) for d in r.deviations] == [("2026-04-02", "con1.failed"), ("2026-12-31", "con1.too_few")]
     assert r.deviations[1].facts == {"successful": 0, "required": 1}
@@ -307,8 +372,11 @@ def test_t_con_1_only_a_failed_test_is_two_deviations():
 
 @pytest.mark.parametrize("required,ok", [(2, True), (3, False)])
 def test_t_con_1_minimum_number_of_tests_boundary(required, ok):
-    rows = [{"tested_on": "2026-01-01", "result": "success"}, {"tested_on": "2026-12-31", "result": "success"},
-            {"tested_on": "2027-01-01", "result": "success"}]
+    rows = [
+        {"tested_on": "2026-01-01", "result": "success"},
+        {"tested_on": "2026-12-31", "result": "success"},
+        {"tested_on": "2027-01-01", "result": "success"},
+    ]
     r = evaluate("T-CON-1", [register("generator_tests", rows)], min_tests_per_period=required)
     assert (r.status == Status.EFFECTIVE) is ok
     if not ok:
@@ -321,9 +389,21 @@ def test_t_con_1_missing_register_is_not_evidenced():
 
 # -- T-CON-2: yearly external continuity review --------------------------------------------------------
 
+
 def attachment(control: str, day: str) -> object:
-    return item("manual.evidence", {"control": control, "date": day, "note": "external review", "filename": "review.pdf",
-                                    "media_type": "application/pdf", "size": 12345}, day="2027-01-12", seq=998)
+    return item(
+        "manual.evidence",
+        {
+            "control": control,
+            "date": day,
+            "note": "external review",
+            "filename": "review.pdf",
+            "media_type": "application/pdf",
+            "size": 12345,
+        },
+        day="2027-01-12",
+        seq=998,
+    )
 
 
 def test_t_con_2_review_in_the_register_passes():
@@ -356,4 +436,5 @@ def test_t_con_2_review_after_the_period_does_not_count():
 def test_t_con_2_neither_register_nor_attachment_is_not_evidenced():
     r = evaluate("T-CON-2", [])
     assert r.status == Status.NOT_EVIDENCED and [(g.subject, g.date) for g in r.gaps] == [
-        ("register.continuity_reviews", "2026-12-31")]
+        ("register.continuity_reviews", "2026-12-31")
+    ]

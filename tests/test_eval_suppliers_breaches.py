@@ -5,17 +5,29 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from evidence_factory import evaluate, register
 
 from auditpack.controls.evaluators._register_fields import is_true
 from auditpack.controls.model import load_catalogue
 from auditpack.controls.result import Status
+from evidence_factory import evaluate, register
 
 
-def sub(name: str, country: str = "NL", signed: str | None = "2025-03-01", in_use: object = True,
-        reviewed: str | None = None, service: str = "telephony") -> dict:
-    return {"name": name, "service": service, "agreement_signed_on": signed, "location_country": country,
-            "in_use": in_use, "last_reviewed_on": reviewed}
+def sub(
+    name: str,
+    country: str = "NL",
+    signed: str | None = "2025-03-01",
+    in_use: object = True,
+    reviewed: str | None = None,
+    service: str = "telephony",
+) -> dict:
+    return {
+        "name": name,
+        "service": service,
+        "agreement_signed_on": signed,
+        "location_country": country,
+        "in_use": in_use,
+        "last_reviewed_on": reviewed,
+    }
 
 
 def location(system: str, country: str) -> dict:
@@ -24,6 +36,7 @@ def location(system: str, country: str) -> dict:
 
 # -- T-SUP -------------------------------------------------------------------------------------------
 
+
 def test_t_sup_agreements_and_a_recent_review_pass():
     rows = [sub("CallCloud", reviewed="2026-03-01"), sub("MailHost", "DE", service="e-mail")]
     r = evaluate("T-SUP", [register("subprocessors", rows)])
@@ -31,36 +44,46 @@ def test_t_sup_agreements_and_a_recent_review_pass():
 
 
 def test_t_sup_missing_or_late_agreement_is_a_deviation_unless_no_longer_in_use():
-    rows = [sub("CallCloud", signed=None, reviewed="2026-03-01"), sub("MailHost", signed="2027-01-05"),
-            sub("OldCRM", signed=None, in_use=False)]
+    rows = [
+        sub("CallCloud", signed=None, reviewed="2026-03-01"),
+        sub("MailHost", signed="2027-01-05"),
+        sub("OldCRM", signed=None, in_use=False),
+    ]
     r = evaluate("T-SUP", [register("subprocessors", rows)])
     assert [(d.subject, d.date, d.code) for d in r.deviations] == [
-        ("CallCloud", "2026-12-31", "sup.no_agreement"), ("MailHost", "2026-12-31", "sup.signed_late")]
-    assert r.deviations[1].facts == {"name": "MailHost", "service": "telephony", "signed_on": "2027-01-05",
-                                     "as_of": "2026-12-31"}
+        ("CallCloud", "2026-12-31", "sup.no_agreement"),
+        ("MailHost", "2026-12-31", "sup.signed_late"),
+    ]
+    assert r.deviations[1].facts == {"name": "MailHost", "service": "telephony", "signed_on": "2027-01-05", "as_of": "2026-12-31"}
     assert r.deviations[0].text("en") == "no signed processor agreement recorded with sub-processor CallCloud (telephony)"
     assert "OldCRM" not in r.population and r.status == Status.NOT_EFFECTIVE
 
 
-@pytest.mark.parametrize("signed,reviewed,codes", [
-    ("2026-12-31", "2025-12-31", []),                                       # both exactly at the limit
-    ("2026-12-31", "2025-12-30", ["sup.review_overdue"]),                  # review 366 days old
-    ("2027-01-01", "2025-12-31", ["sup.signed_late"]),                     # signed the day after the period
-])
+@pytest.mark.parametrize(
+    "signed,reviewed,codes",
+    [
+        ("2026-12-31", "2025-12-31", []),  # both exactly at the limit
+        ("2026-12-31", "2025-12-30", ["sup.review_overdue"]),  # review 366 days old
+        ("2027-01-01", "2025-12-31", ["sup.signed_late"]),  # signed the day after the period
+    ],
+)
 def test_t_sup_boundaries(signed, reviewed, codes):
     r = evaluate("T-SUP", [register("subprocessors", [sub("CallCloud", signed=signed, reviewed=reviewed)])])
     assert [d.code for d in r.deviations] == codes
     if codes == ["sup.review_overdue"]:
         assert r.deviations[0].subject == "register"
-        assert r.deviations[0].facts == {"last_reviewed": "2025-12-30", "age_days": 366, "as_of": "2026-12-31",
-                                         "max_age_days": 365}
+        assert r.deviations[0].facts == {
+            "last_reviewed": "2025-12-30",
+            "age_days": 366,
+            "as_of": "2026-12-31",
+            "max_age_days": 365,
+        }
 
 
 def test_t_sup_register_never_reviewed_and_review_limit_from_the_profile():
     never = evaluate("T-SUP", [register("subprocessors", [sub("CallCloud")])])
     assert [(d.subject, d.code) for d in never.deviations] == [("register", "sup.never_reviewed")]
-    strict = evaluate("T-SUP", [register("subprocessors", [sub("CallCloud", reviewed="2026-06-01")])],
-                      review_max_age_days=180)
+    strict = evaluate("T-SUP", [register("subprocessors", [sub("CallCloud", reviewed="2026-06-01")])], review_max_age_days=180)
     assert strict.deviations[0].facts["age_days"] == 213
 
 
@@ -72,19 +95,29 @@ def test_t_sup_missing_register_is_not_evidenced():
 
 # -- O-EEA -------------------------------------------------------------------------------------------
 
+
 def test_o_eea_everything_inside_the_eea_passes():
-    r = evaluate("O-EEA", [register("subprocessors", [sub("CallCloud", "NL"), sub("Backups", "IE")]),
-                           register("processing_locations", [location("crm", "NL"), location("dr-site", "de")])])
+    r = evaluate(
+        "O-EEA",
+        [
+            register("subprocessors", [sub("CallCloud", "NL"), sub("Backups", "IE")]),
+            register("processing_locations", [location("crm", "NL"), location("dr-site", "de")]),
+        ],
+    )
     assert r.status == Status.EFFECTIVE and r.population == ["Backups", "CallCloud", "crm", "dr-site"]
 
 
 def test_o_eea_processing_outside_the_eea_is_a_deviation():
     subs = [sub("CallCloud", "US"), sub("Archive", "US", in_use=False), sub("Unknown", "")]
-    r = evaluate("O-EEA", [register("subprocessors", subs),
-                           register("processing_locations", [location("crm", "NL"), location("support", "gb")])])
+    r = evaluate(
+        "O-EEA",
+        [register("subprocessors", subs), register("processing_locations", [location("crm", "NL"), location("support", "gb")])],
+    )
     assert [(d.subject, d.code, d.facts.get("country")) for d in r.deviations] == [
-        ("CallCloud", "eea.subprocessor_outside", "US"), ("Unknown", "eea.no_country", None),
-        ("support", "eea.location_outside", "GB")]
+        ("CallCloud", "eea.subprocessor_outside", "US"),
+        ("Unknown", "eea.no_country", None),
+        ("support", "eea.location_outside", "GB"),
+    ]
     assert r.deviations[2].text("nl") == "systeem support verwerkt gegevens in GB, buiten de EER"
     assert "Archive" not in r.population and r.status == Status.NOT_EFFECTIVE
 
@@ -112,14 +145,29 @@ def test_o_eea_missing_registers():
 
 def test_register_flags_read_like_a_person_wrote_them():
     assert [is_true(v, default=True) for v in (None, "", "nee", "No", "ja", 0, 1, False, "?")] == [
-        True, True, False, False, True, False, True, False, True]
+        True,
+        True,
+        False,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+    ]
 
 
 # -- O-BRE -------------------------------------------------------------------------------------------
 
+
 def breach(breach_id: str, detected: str, notified: str | None, reported: bool = False) -> dict:
-    return {"breach_id": breach_id, "detected_at": detected, "customer_notified_at": notified,
-            "reported_to_authority": reported, "description": "test"}
+    return {
+        "breach_id": breach_id,
+        "detected_at": detected,
+        "customer_notified_at": notified,
+        "reported_to_authority": reported,
+        "description": "test",
+    }
 
 
 def test_o_bre_prompt_notification_passes():
@@ -140,20 +188,27 @@ def test_o_bre_hours_are_counted_across_time_zones_and_summer_time():
     # 29 March 2026 23:30 CET to 30 March 23:00 CEST is 22.5 hours, not 23.5
     r = evaluate("O-BRE", [register("breaches", [breach("DL-1", "2026-03-29T23:30:00+01:00", "2026-03-30T23:00:00+02:00")])])
     assert r.status == Status.EFFECTIVE
-    late = evaluate("O-BRE", [register("breaches", [breach("DL-1", "2026-03-29T23:30:00+01:00", "2026-03-31T05:30:00Z")])],
-                    max_notification_hours=12)
+    late = evaluate(
+        "O-BRE",
+        [register("breaches", [breach("DL-1", "2026-03-29T23:30:00+01:00", "2026-03-31T05:30:00Z")])],
+        max_notification_hours=12,
+    )
     assert late.deviations[0].facts["hours"] == 31.0
 
 
 def test_o_bre_late_unnotified_and_impossible_notifications_are_deviations():
-    rows = [breach("DL-1", "2026-05-01T08:00:00Z", "2026-05-02T14:00:00Z", reported=True),
-            breach("DL-2", "2026-06-10T08:00:00Z", None),
-            breach("DL-3", "2026-07-01T08:00:00Z", "2026-06-30T08:00:00Z"),
-            breach("DL-0", "2025-12-31T22:00:00Z", None)]  # detected before the period: another year's
+    rows = [
+        breach("DL-1", "2026-05-01T08:00:00Z", "2026-05-02T14:00:00Z", reported=True),
+        breach("DL-2", "2026-06-10T08:00:00Z", None),
+        breach("DL-3", "2026-07-01T08:00:00Z", "2026-06-30T08:00:00Z"),
+        breach("DL-0", "2025-12-31T22:00:00Z", None),
+    ]  # detected before the period: another year's
     r = evaluate("O-BRE", [register("breaches", rows)])
     assert [(d.subject, d.date, d.code) for d in r.deviations] == [
-        ("DL-1", "2026-05-01", "bre.late"), ("DL-2", "2026-06-10", "bre.not_notified"),
-        ("DL-3", "2026-07-01", "bre.before_detection")]
+        ("DL-1", "2026-05-01", "bre.late"),
+        ("DL-2", "2026-06-10", "bre.not_notified"),
+        ("DL-3", "2026-07-01", "bre.before_detection"),
+    ]
     assert r.deviations[0].facts["hours"] == 30.0
     assert r.deviations[1].text("en") == "customer not told about breach DL-2 (detected 2026-06-10T08:00:00+00:00)"
     assert r.population == ["DL-1", "DL-2", "DL-3"] and r.status == Status.NOT_EFFECTIVE

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import subprocess
 
-from conftest import auditpack_bin, corpus_file
-from evidence_factory import evaluate, item
-
 from auditpack.collectors.parsers.evtx_summary import summarize_evtx
 from auditpack.store import EvidenceStore
+from conftest import auditpack_bin, corpus_file
+from evidence_factory import evaluate, item
 
 LAB_LOG = "windows_security_evtx/marvioncriddle__Authentication-Artifact-Analysis/Security.evtx"  # clock set to 2026
 DEFENDER = "antivirus/sbousseaden__EVTX-ATTACK-SAMPLES/WinDefender_Events_1117_1116_AtomicRedTeam.evtx"
@@ -16,8 +15,14 @@ DEFENDER = "antivirus/sbousseaden__EVTX-ATTACK-SAMPLES/WinDefender_Events_1117_1
 
 def test_import_stores_the_file_whole_and_the_summaries(tmp_path, cli_env):
     log, defender = corpus_file(LAB_LOG), corpus_file(DEFENDER)
-    done = subprocess.run([auditpack_bin(), "import", "evtx", str(log), str(defender), "--host", "dc01"], cwd=tmp_path,
-                          env=cli_env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [auditpack_bin(), "import", "evtx", str(log), str(defender), "--host", "dc01"],
+        cwd=tmp_path,
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     store = EvidenceStore(tmp_path / "evidence", create=False)
     items = {(i.kind, i.command.split()[2]): i for i in store.items(host="dc01")}
@@ -38,7 +43,7 @@ def test_t_log_2_on_a_real_security_log():
     # the log covers 7 June to 1 July 2026: 25 days tested, 340 days of 2026 not evidenced
     assert result.tested == 25 and len(result.gaps) == 340
     codes = [(d.date, d.code) for d in result.deviations]
-    assert codes[0] == ("2026-06-07", "log2.cleared")                # the log was cleared when the lab started
+    assert codes[0] == ("2026-06-07", "log2.cleared")  # the log was cleared when the lab started
     assert ("2026-06-30", "log2.no_logons") not in codes and ("2026-06-15", "log2.no_logons") in codes
     assert len([c for c in codes if c[1] == "log2.no_logons"]) == 22  # days in the span without a single logon
     assert result.status == "not_effective"
@@ -47,6 +52,7 @@ def test_t_log_2_on_a_real_security_log():
 def test_a_log_of_two_computers_needs_a_host_name(tmp_path, cli_env):
     mixed = corpus_file("windows_security_evtx/omerbenamram__evtx/security.evtx")
     assert len(summarize_evtx(mixed).hosts) == 2
-    done = subprocess.run([auditpack_bin(), "import", "evtx", str(mixed)], cwd=tmp_path, env=cli_env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [auditpack_bin(), "import", "evtx", str(mixed)], cwd=tmp_path, env=cli_env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 2 and "name the host with --host" in done.stderr

@@ -15,12 +15,11 @@ from datetime import UTC, datetime
 from functools import cache
 
 import pytest
-from conftest import CORPUS, corpus_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditpack.collectors.parsers.evtx_summary import (COUNTED_EVENTS, EvtxSummary, _Errors, _Record, _Summariser,
-                                                         summarize_evtx)
+from auditpack.collectors.parsers.evtx_summary import COUNTED_EVENTS, EvtxSummary, _Errors, _Record, _Summariser, summarize_evtx
+from conftest import CORPUS, corpus_file
 
 SB = "windows_security_evtx/sbousseaden__EVTX-ATTACK-SAMPLES/"
 OMER = "windows_security_evtx/omerbenamram__evtx/"
@@ -35,37 +34,97 @@ SMALL = OMER + "Security_short_selected.evtx"
 
 # file: (records, counts of the counted IDs, hosts, first and last record time to the second, UTC)
 SOURCES = {
-    SB + "CA_4624_4625_LogonType2_LogonProc_chrome.evtx":
-        (4, {4624: 3, 4625: 1}, ["MSEDGEWIN10"], "2020-09-09T13:18:23", "2020-09-09T13:18:27"),
+    SB + "CA_4624_4625_LogonType2_LogonProc_chrome.evtx": (
+        4,
+        {4624: 3, 4625: 1},
+        ["MSEDGEWIN10"],
+        "2020-09-09T13:18:23",
+        "2020-09-09T13:18:27",
+    ),
     LOG_CLEARED: (112, {4663: 110, 1102: 1}, ["PC01.example.corp"], "2019-03-19T23:35:07", "2019-03-19T23:35:15"),
-    SB + "DE_Fake_ComputerAccount_4720.evtx":
-        (2, {}, ["01566s-win16-ir.threebeesco.com"], "2020-09-16T09:31:19", "2020-09-16T09:32:13"),
+    SB + "DE_Fake_ComputerAccount_4720.evtx": (
+        2,
+        {},
+        ["01566s-win16-ir.threebeesco.com"],
+        "2020-09-16T09:31:19",
+        "2020-09-16T09:32:13",
+    ),
     DC_POLICY: (55, {4719: 8, 1102: 1}, ["DC1.insecurebank.local"], "2019-03-25T09:09:14", "2019-03-25T13:01:41"),
-    SB + "4624 LT3 AnonymousLogon Localhost - JuicyPotato.evtx":
-        (3, {4624: 1, 4634: 1, 1102: 1}, ["alice.insecurebank.local"], "2019-11-15T08:19:02", "2019-11-15T08:19:17"),
+    SB + "4624 LT3 AnonymousLogon Localhost - JuicyPotato.evtx": (
+        3,
+        {4624: 1, 4634: 1, 1102: 1},
+        ["alice.insecurebank.local"],
+        "2019-11-15T08:19:02",
+        "2019-11-15T08:19:17",
+    ),
     SB + "CA_chrome_firefox_opera_4663.evtx": (5, {4663: 4, 1102: 1}, ["IEWIN7"], "2019-04-27T19:27:55", "2019-04-27T19:33:50"),
-    SB + "NTLM2SelfRelay-med0x2e-security_4624_4688.evtx":
-        (11, {4624: 4, 4634: 1, 1102: 1}, ["wind10.winlab.local"], "2022-05-01T04:40:18", "2022-05-01T04:42:11"),
-    LARGEST: (2261, {4624: 583, 4634: 11, 4647: 36}, ["37L4247F27-25", "WIN-03DLIIOFRRA"],
-              "2016-07-08T18:12:51", "2017-04-14T01:21:10"),
-    OMER + "Security_with_size_t.evtx": (636, {4624: 126, 4634: 17, 4647: 1, 4625: 15}, ["26L2233B1-02", "WIN-L0ZZQ76PMUF"],
-                                         "2015-08-23T10:29:50", "2015-09-13T04:18:17"),
-    OMER + "post-Security.evtx":
-        (126, {4624: 25, 4647: 1}, ["37L4247F27-25", "John-PC"], "2017-12-13T14:48:10", "2017-12-13T15:12:27"),
+    SB + "NTLM2SelfRelay-med0x2e-security_4624_4688.evtx": (
+        11,
+        {4624: 4, 4634: 1, 1102: 1},
+        ["wind10.winlab.local"],
+        "2022-05-01T04:40:18",
+        "2022-05-01T04:42:11",
+    ),
+    LARGEST: (
+        2261,
+        {4624: 583, 4634: 11, 4647: 36},
+        ["37L4247F27-25", "WIN-03DLIIOFRRA"],
+        "2016-07-08T18:12:51",
+        "2017-04-14T01:21:10",
+    ),
+    OMER + "Security_with_size_t.evtx": (
+        636,
+        {4624: 126, 4634: 17, 4647: 1, 4625: 15},
+        ["26L2233B1-02", "WIN-L0ZZQ76PMUF"],
+        "2015-08-23T10:29:50",
+        "2015-09-13T04:18:17",
+    ),
+    OMER + "post-Security.evtx": (
+        126,
+        {4624: 25, 4647: 1},
+        ["37L4247F27-25", "John-PC"],
+        "2017-12-13T14:48:10",
+        "2017-12-13T15:12:27",
+    ),
     SMALL: (7, {4625: 1}, ["temporal"], "2016-06-29T15:24:34", "2016-06-29T15:25:08"),
-    "windows_security_evtx/4renwald__evtx-python/Security.evtx":
-        (398, {4624: 71, 4634: 20, 4625: 7}, ["DESKTOP-SFBTEFS"], "2021-02-13T05:00:06", "2021-02-13T21:19:55"),
+    "windows_security_evtx/4renwald__evtx-python/Security.evtx": (
+        398,
+        {4624: 71, 4634: 20, 4625: 7},
+        ["DESKTOP-SFBTEFS"],
+        "2021-02-13T05:00:06",
+        "2021-02-13T21:19:55",
+    ),
     SB + "LM_5145_Remote_FileCopy.evtx": (869, {5145: 869}, ["PC01.example.corp"], "2019-03-18T14:23:22", "2019-03-18T14:24:10"),
-    SB + "LM_ScheduledTask_ATSVC_target_host.evtx": (34, {4624: 6, 5145: 5, 1102: 1, 5140: 4}, ["WIN-77LTAPHIQ1R.example.corp"],
-                                                     "2019-03-19T00:02:00", "2019-03-19T00:02:21"),
-    "windows_security_evtx/sesellis__ETWTool/Security.evtx":
-        (100, {4624: 18, 4634: 8, 4647: 2}, ["MBP"], "2017-03-23T05:25:56", "2017-03-24T17:45:03"),
+    SB + "LM_ScheduledTask_ATSVC_target_host.evtx": (
+        34,
+        {4624: 6, 5145: 5, 1102: 1, 5140: 4},
+        ["WIN-77LTAPHIQ1R.example.corp"],
+        "2019-03-19T00:02:00",
+        "2019-03-19T00:02:21",
+    ),
+    "windows_security_evtx/sesellis__ETWTool/Security.evtx": (
+        100,
+        {4624: 18, 4634: 8, 4647: 2},
+        ["MBP"],
+        "2017-03-23T05:25:56",
+        "2017-03-24T17:45:03",
+    ),
     HOME_DEFENDER: (43, {}, ["DESKTOP-SFBTEFS"], "2021-02-13T05:47:51", "2021-02-13T20:47:51"),
     ATOMIC_DEFENDER: (11, {}, ["MSEDGEWIN10"], "2019-07-18T20:40:00", "2019-07-18T20:53:31"),
-    "windows_security_evtx/mdecrevoisier__EVTX-to-MITRE-Attack/ID4720-4726 Fast created-deleted user.evtx":
-        (2, {}, ["rootdc1.offsec.lan"], "2020-07-12T05:10:08", "2020-07-12T05:11:26"),
-    LAB_VM: (1261, {4624: 242, 4634: 29, 4647: 1, 4625: 23, 4740: 1, 4725: 1, 1102: 1}, ["WIN-K2PJV6RA7JR", "df1-vm"],
-             "2026-06-07T08:04:44", "2026-07-01T03:22:40"),
+    "windows_security_evtx/mdecrevoisier__EVTX-to-MITRE-Attack/ID4720-4726 Fast created-deleted user.evtx": (
+        2,
+        {},
+        ["rootdc1.offsec.lan"],
+        "2020-07-12T05:10:08",
+        "2020-07-12T05:11:26",
+    ),
+    LAB_VM: (
+        1261,
+        {4624: 242, 4634: 29, 4647: 1, 4625: 23, 4740: 1, 4725: 1, 1102: 1},
+        ["WIN-K2PJV6RA7JR", "df1-vm"],
+        "2026-06-07T08:04:44",
+        "2026-07-01T03:22:40",
+    ),
 }
 SECURITY_FILES = [name for name in SOURCES if name.startswith("windows_security_evtx/")]
 
@@ -93,7 +152,7 @@ def records_in_whole_chunks(data: bytes) -> int:
     """Records held by the complete chunks of a (cut) file, from the chunk headers' first/last record numbers."""
     total = 0
     for offset in range(4096, len(data) - 65536 + 1, 65536):
-        if data[offset:offset + 8] == b"ElfChnk\x00":
+        if data[offset : offset + 8] == b"ElfChnk\x00":
             first, last = struct.unpack_from("<QQ", data, offset + 8)
             total += last - first + 1
     return total
@@ -101,11 +160,13 @@ def records_in_whole_chunks(data: bytes) -> int:
 
 # --- the real corpus ---------------------------------------------------------------------------------------------
 
+
 def test_the_table_lists_every_evtx_file_of_the_corpus():
     if not CORPUS.exists():
         pytest.skip(f"shared corpus not available: {CORPUS}")
-    present = {str(p.relative_to(CORPUS)) for folder in ("windows_security_evtx", "antivirus")
-               for p in (CORPUS / folder).rglob("*.evtx")}
+    present = {
+        str(p.relative_to(CORPUS)) for folder in ("windows_security_evtx", "antivirus") for p in (CORPUS / folder).rglob("*.evtx")
+    }
     assert present == set(SOURCES)
 
 
@@ -153,9 +214,19 @@ def test_domain_controller_audit_policy_changes_are_notable():
     by_dc = "insecurebank\\DC1$"
     assert notable == [
         {"event_id": 1102, "time": "2019-03-25T09:09:14.916619Z", "by": "insecurebank\\bob"},
-        *[{"event_id": 4719, "time": f"2019-03-25T{t}Z", "by": by_dc}
-          for t in ("10:36:03.974608", "10:36:03.974608", "11:14:50.755608", "11:14:50.755608",
-                    "11:19:22.590620", "11:19:22.590620", "12:33:59.275613", "12:33:59.275613")],
+        *[
+            {"event_id": 4719, "time": f"2019-03-25T{t}Z", "by": by_dc}
+            for t in (
+                "10:36:03.974608",
+                "10:36:03.974608",
+                "11:14:50.755608",
+                "11:14:50.755608",
+                "11:19:22.590620",
+                "11:19:22.590620",
+                "12:33:59.275613",
+                "12:33:59.275613",
+            )
+        ],
     ]
 
 
@@ -165,7 +236,8 @@ def test_account_disabled_event_names_account_time_and_who():
     assert summary.disabled_accounts == {"events": [{"account": admin, "time": "2026-06-07T08:04:47.084628Z", "by": admin}]}
     assert summary.security_daily["days"]["2026-06-07"]["4725"] == 1
     assert summary.security_daily["notable"] == [
-        {"event_id": 1102, "time": "2026-06-07T08:04:45.200780Z", "by": "WIN-K2PJV6RA7JR\\Administrator"}]
+        {"event_id": 1102, "time": "2026-06-07T08:04:45.200780Z", "by": "WIN-K2PJV6RA7JR\\Administrator"}
+    ]
 
 
 def test_atomic_red_team_defender_detections_pair_with_their_actions():
@@ -173,17 +245,47 @@ def test_atomic_red_team_defender_detections_pair_with_their_actions():
     host = "MSEDGEWIN10"
     assert detections == [
         # the file's quarantine of this one failed with 0x80508023 (threat not found): not shown to be resolved
-        {"host": host, "time": "2019-07-18T20:40:00.730676Z", "threat": "Trojan:PowerShell/Powersploit.M",
-         "action": "quarantine (Action ID 2) failed: 0x80508023", "resolved": False, "resolved_at": None},
-        {"host": host, "time": "2019-07-18T20:40:16.396422Z", "threat": "Trojan:XML/Exeselrun.gen!A",
-         "action": "allow (Action ID 6) failed: 0x80508023", "resolved": False, "resolved_at": None},
+        {
+            "host": host,
+            "time": "2019-07-18T20:40:00.730676Z",
+            "threat": "Trojan:PowerShell/Powersploit.M",
+            "action": "quarantine (Action ID 2) failed: 0x80508023",
+            "resolved": False,
+            "resolved_at": None,
+        },
+        {
+            "host": host,
+            "time": "2019-07-18T20:40:16.396422Z",
+            "threat": "Trojan:XML/Exeselrun.gen!A",
+            "action": "allow (Action ID 6) failed: 0x80508023",
+            "resolved": False,
+            "resolved_at": None,
+        },
         # detected twice with the same Detection ID (20:41:16 and again 20:51:50): one detection
-        {"host": host, "time": "2019-07-18T20:41:16.418508Z", "threat": "HackTool:JS/Jsprat",
-         "action": "quarantine (Action ID 2)", "resolved": True, "resolved_at": "2019-07-18T20:53:31.905406Z"},
-        {"host": host, "time": "2019-07-18T20:41:17.508276Z", "threat": "Backdoor:ASP/Ace.T",
-         "action": "quarantine (Action ID 2)", "resolved": True, "resolved_at": "2019-07-18T20:53:31.900809Z"},
-        {"host": host, "time": "2019-07-18T20:41:48.236136Z", "threat": "Trojan:Win32/Sehyioa.A!cl",
-         "action": "quarantine (Action ID 2)", "resolved": True, "resolved_at": "2019-07-18T20:53:31.902610Z"},
+        {
+            "host": host,
+            "time": "2019-07-18T20:41:16.418508Z",
+            "threat": "HackTool:JS/Jsprat",
+            "action": "quarantine (Action ID 2)",
+            "resolved": True,
+            "resolved_at": "2019-07-18T20:53:31.905406Z",
+        },
+        {
+            "host": host,
+            "time": "2019-07-18T20:41:17.508276Z",
+            "threat": "Backdoor:ASP/Ace.T",
+            "action": "quarantine (Action ID 2)",
+            "resolved": True,
+            "resolved_at": "2019-07-18T20:53:31.900809Z",
+        },
+        {
+            "host": host,
+            "time": "2019-07-18T20:41:48.236136Z",
+            "threat": "Trojan:Win32/Sehyioa.A!cl",
+            "action": "quarantine (Action ID 2)",
+            "resolved": True,
+            "resolved_at": "2019-07-18T20:53:31.902610Z",
+        },
     ]
 
 
@@ -195,7 +297,8 @@ def test_same_threat_three_times_is_three_detections_told_apart_by_detection_id(
         ("2021-02-13T19:08:44.603751Z", "2021-02-13T19:09:07.752402Z"),
     ]
     assert {(d["host"], d["threat"], d["action"], d["resolved"]) for d in detections} == {
-        ("DESKTOP-SFBTEFS", "Trojan:PowerShell/Mountsi.A!ml", "quarantine (Action ID 2)", True)}
+        ("DESKTOP-SFBTEFS", "Trojan:PowerShell/Mountsi.A!ml", "quarantine (Action ID 2)", True)
+    }
 
 
 def test_defender_log_claims_no_security_log_coverage():
@@ -226,9 +329,10 @@ def test_memory_does_not_hold_the_records():
 
 # --- damaged input -----------------------------------------------------------------------------------------------
 
+
 def test_truncated_file_keeps_the_records_of_its_complete_chunks_and_says_it_is_truncated():
     data = corpus_bytes(LARGEST)
-    cut = data[:int(len(data) * 0.6)]
+    cut = data[: int(len(data) * 0.6)]
     summary = summarize_evtx(cut)
     assert 0 < summary.records < 2261
     assert summary.records == records_in_whole_chunks(cut) == 1682
@@ -241,7 +345,7 @@ def test_truncated_file_keeps_the_records_of_its_complete_chunks_and_says_it_is_
 
 def test_file_cut_inside_its_last_used_chunk_says_so():
     data = corpus_bytes(SMALL)  # one chunk, declared in the header
-    summary = summarize_evtx(data[:4096 + 30000])
+    summary = summarize_evtx(data[: 4096 + 30000])
     assert summary.records == 0
     assert summary.errors and "declares 1 chunks but only 0 complete" in summary.errors[0]
 
@@ -249,7 +353,7 @@ def test_file_cut_inside_its_last_used_chunk_says_so():
 def test_flipped_bytes_lose_only_the_damaged_records_and_name_where():
     data = bytearray(corpus_bytes(LARGEST))
     middle = len(data) // 2
-    data[middle:middle + 2000] = bytes(b ^ 0xFF for b in data[middle:middle + 2000])
+    data[middle : middle + 2000] = bytes(b ^ 0xFF for b in data[middle : middle + 2000])
     summary = summarize_evtx(bytes(data))
     assert 2000 < summary.records < 2261
     assert summary.errors
@@ -277,15 +381,17 @@ def test_damaged_file_header_is_reported():
 def test_damaged_chunk_header_is_an_error_and_the_other_chunks_still_count():
     data = bytearray(corpus_bytes(LARGEST))
     chunk3 = 4096 + 3 * 65536
-    data[chunk3:chunk3 + 8] = b"XXXXXXXX"
+    data[chunk3 : chunk3 + 8] = b"XXXXXXXX"
     summary = summarize_evtx(bytes(data))
     assert any("chunk number 3" in e for e in summary.errors)
     lost = records_in_whole_chunks(corpus_bytes(LARGEST)) - records_in_whole_chunks(bytes(data))
     assert lost > 0 and summary.records == 2261 - lost
 
 
-@pytest.mark.parametrize("data", [b"", b"hello", b"MZ\x90\x00" + bytes(5000), b"<Events><Event/></Events>" * 300,
-                                  "Datum;Ereignis-ID\n".encode("utf-16")])
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"hello", b"MZ\x90\x00" + bytes(5000), b"<Events><Event/></Events>" * 300, "Datum;Ereignis-ID\n".encode("utf-16")],
+)
 def test_input_that_is_not_evtx_raises_value_error(data):
     with pytest.raises(ValueError, match="not an EVTX file"):
         summarize_evtx(data)
@@ -339,7 +445,7 @@ def test_random_body_after_a_real_header_reports_errors(body):
 
 def checksummed_offsets(data: bytes) -> list[int]:
     """Offsets of a one-chunk file that a CRC covers: file header, chunk header, event records up to free space."""
-    free, = struct.unpack_from("<I", data, 4096 + 48)
+    (free,) = struct.unpack_from("<I", data, 4096 + 48)
     chunk_header = [*range(4096, 4096 + 120), *range(4096 + 124, 4096 + 512)]
     return [*range(0, 120), *range(124, 128), *chunk_header, *range(4096 + 512, 4096 + free)]
 
@@ -361,10 +467,17 @@ def test_any_change_to_a_real_file_raises_value_error_or_reports_errors(flips):
 
 # --- pairing rules on single records ------------------------------------------------------------------------------
 
+
 def defender(event_id: int, time: str, threat: str, **fields: str) -> _Record:
     moment = datetime.fromisoformat(time).replace(tzinfo=UTC)
-    return _Record(number=1, event_id=event_id, time=moment, computer="WS01", channel=DEFENDER_CHANNEL,
-                   fields={"Threat Name": threat, **fields})
+    return _Record(
+        number=1,
+        event_id=event_id,
+        time=moment,
+        computer="WS01",
+        channel=DEFENDER_CHANNEL,
+        fields={"Threat Name": threat, **fields},
+    )
 
 
 def detections_of(*records: _Record) -> list[dict]:
@@ -377,27 +490,41 @@ def detections_of(*records: _Record) -> list[dict]:
 def test_action_without_its_detection_still_counts_from_the_detection_time():
     fields = {"Action ID": "3", "Error Code": "0x00000000", "Detection Time": "2026-03-02T09:59:58.000Z"}
     found = detections_of(defender(1117, "2026-03-02T10:00:00", "Virus:DOS/EICAR_Test_File", **fields))
-    assert found == [{"host": "WS01", "time": "2026-03-02T09:59:58.000000Z", "threat": "Virus:DOS/EICAR_Test_File",
-                      "action": "remove (Action ID 3)", "resolved": True, "resolved_at": "2026-03-02T10:00:00.000000Z"}]
+    assert found == [
+        {
+            "host": "WS01",
+            "time": "2026-03-02T09:59:58.000000Z",
+            "threat": "Virus:DOS/EICAR_Test_File",
+            "action": "remove (Action ID 3)",
+            "resolved": True,
+            "resolved_at": "2026-03-02T10:00:00.000000Z",
+        }
+    ]
 
 
 def test_without_detection_ids_a_detection_after_a_resolved_one_is_new_and_open():
     ok = {"Action ID": "2", "Error Code": "0x00000000"}
-    found = detections_of(defender(1116, "2026-03-02T10:00:00", "Virus:DOS/EICAR_Test_File", **{"Action ID": "9"}),
-                          defender(1117, "2026-03-02T10:00:05", "Virus:DOS/EICAR_Test_File", **ok),
-                          defender(1116, "2026-03-03T08:00:00", "Virus:DOS/EICAR_Test_File", **{"Action ID": "9"}))
+    found = detections_of(
+        defender(1116, "2026-03-02T10:00:00", "Virus:DOS/EICAR_Test_File", **{"Action ID": "9"}),
+        defender(1117, "2026-03-02T10:00:05", "Virus:DOS/EICAR_Test_File", **ok),
+        defender(1116, "2026-03-03T08:00:00", "Virus:DOS/EICAR_Test_File", **{"Action ID": "9"}),
+    )
     assert [(d["time"], d["resolved"], d["action"]) for d in found] == [
         ("2026-03-02T10:00:00.000000Z", True, "quarantine (Action ID 2)"),
-        ("2026-03-03T08:00:00.000000Z", False, "no action (Action ID 9)")]
+        ("2026-03-03T08:00:00.000000Z", False, "no action (Action ID 9)"),
+    ]
 
 
 def test_a_failed_action_after_success_does_not_unresolve():
     same = {"Detection ID": "{A}"}
-    found = detections_of(defender(1116, "2026-03-02T10:00:00", "T", **same, **{"Action ID": "9"}),
-                          defender(1117, "2026-03-02T10:00:05", "T", **same, **{"Action ID": "2", "Error Code": "0x0"}),
-                          defender(1117, "2026-03-02T10:00:09", "T", **same, **{"Action ID": "3", "Error Code": "0x80508023"}))
+    found = detections_of(
+        defender(1116, "2026-03-02T10:00:00", "T", **same, **{"Action ID": "9"}),
+        defender(1117, "2026-03-02T10:00:05", "T", **same, **{"Action ID": "2", "Error Code": "0x0"}),
+        defender(1117, "2026-03-02T10:00:09", "T", **same, **{"Action ID": "3", "Error Code": "0x80508023"}),
+    )
     assert [(d["resolved"], d["resolved_at"], d["action"]) for d in found] == [
-        (True, "2026-03-02T10:00:05.000000Z", "quarantine (Action ID 2)")]
+        (True, "2026-03-02T10:00:05.000000Z", "quarantine (Action ID 2)")
+    ]
 
 
 def test_record_without_a_time_is_an_error_not_a_day():

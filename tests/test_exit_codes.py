@@ -15,10 +15,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, auditpack_bin
-from year_store import build_year
 
 from auditpack_lab.peers.sockets import refused_port
+from conftest import CORPUS, auditpack_bin
+from year_store import build_year
 
 NOT_POSSIBLE = {
     ("controls", 1): "listing the catalogue finds no deviations",
@@ -28,7 +28,7 @@ NOT_POSSIBLE = {
     ("import firewall", 1): "stored whole or not at all",
     ("attach", 1): "a document is stored or refused",
     ("pack", 0): "needs a store in which all 22 controls are effective over a period; report's 0 row holds the same rule "
-                 "(both use results_outcome)",
+    "(both use results_outcome)",
     ("lab", 0): "needs the running lab: tests/test_lab_cli.py asserts `lab up` and `lab status` 0",
     ("lab", 1): "a lab with a service that does not answer: `lab status` returns 1 then; not staged here",
     ("demo", 0): "the demo company is built with deviations, so its audit is never all effective",
@@ -45,22 +45,27 @@ def site(tmp_path_factory):
     build_year(root / "evidence", servers=2, workstations=3)
     port = refused_port()
     (root / "local.yaml").write_text("all:\n  hosts:\n    localhost:\n")
-    (root / "partial.yaml").write_text(f"all:\n  hosts:\n    localhost:\n    gone: {{ansible_host: 127.0.0.1, ansible_port: {port}, "
-                                       "ansible_connection: ssh}\n")
+    (root / "partial.yaml").write_text(
+        f"all:\n  hosts:\n    localhost:\n    gone: {{ansible_host: 127.0.0.1, ansible_port: {port}, ansible_connection: ssh}}\n"
+    )
     (root / "broken.yaml").write_text("all:\n  hosts:\n    a: {ansible_port: x}\n")
     (root / "restore.csv").write_text("tested_on,server,result\n2026-01-20,fs01,success\n")
     (root / "restore-broken.csv").write_text("tested_on,server,result\n2026-13-01,fs01,maybe\n")
     (root / "egress.yaml").write_text("entries:\n  - {device: fw01, service: tcp/443, reason: CRM}\n")
     (root / "egress-broken.yaml").write_text("entries:\n  - {device: fw01, reason: [not, text]}\n")
-    (root / "iptables.rules").write_text("*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
-                                         "-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n")
+    (root / "iptables.rules").write_text(
+        "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n"
+    )
     (root / "not-xml.txt").write_text("this is no firewall configuration\n")
     (root / "review.pdf").write_bytes(b"%PDF-1.4\n% a continuity review\n")
     (root / "not-a-pack.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)  # an empty zip archive
     (root / "bad-key.pem").write_text("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
     (root / "bad-key.pem").chmod(0o600)
     env = _env(root)
-    for args in (("pack", "--period", "2026", "--out", "year"), ("pack", "--from", "2026-01-01", "--to", "2026-04-30", "--out", "spring")):
+    for args in (
+        ("pack", "--period", "2026", "--out", "year"),
+        ("pack", "--from", "2026-01-01", "--to", "2026-04-30", "--out", "spring"),
+    ):
         done = _run(root, env, *args)
         assert done.returncode == 1, done.stderr  # the year has deviations by construction
     [year_pack] = (root / "year").glob("auditpack-*.zip")
@@ -76,8 +81,12 @@ def site(tmp_path_factory):
 
 
 def _env(root: Path) -> dict[str, str]:
-    env = dict(os.environ, AUDITPACK_OPERATOR="test-operator", AUDITPACK_SIGNING_KEY=str(root / "keys" / "signing-key.pem"),
-               AUDITPACK_PSEUDONYM_KEY=str(root / "keys" / "pseudonym-key"))
+    env = dict(
+        os.environ,
+        AUDITPACK_OPERATOR="test-operator",
+        AUDITPACK_SIGNING_KEY=str(root / "keys" / "signing-key.pem"),
+        AUDITPACK_PSEUDONYM_KEY=str(root / "keys" / "pseudonym-key"),
+    )
     env.pop("AUDITPACK_STORE", None)
     return env
 
@@ -175,10 +184,11 @@ def test_exit_code(site, command, args, code):
         if not source.exists():
             pytest.skip(f"shared corpus not available: {source}")
         data = bytearray(source.read_bytes())
-        data[len(data) // 2:len(data) // 2 + 4096] = b"\xff" * 4096  # a damaged chunk in the middle of a real log
+        data[len(data) // 2 : len(data) // 2 + 4096] = b"\xff" * 4096  # a damaged chunk in the middle of a real log
         (site / "damaged.evtx").write_bytes(data)
-    filled = [a.replace("{corpus}", str(CORPUS)).replace("{pseudonym}", _pseudonym(env) if "{pseudonym}" in a else a)
-              for a in args]
+    filled = [
+        a.replace("{corpus}", str(CORPUS)).replace("{pseudonym}", _pseudonym(env) if "{pseudonym}" in a else a) for a in args
+    ]
     done = _run(site, env, *command.split(), *filled)
     assert done.returncode == code, f"stdout:\n{done.stdout[-3000:]}\nstderr:\n{done.stderr[-3000:]}"
     assert "Traceback" not in done.stderr + done.stdout

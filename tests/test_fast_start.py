@@ -35,6 +35,10 @@ def test_help_loads_no_heavy_library(args):
 
 def test_the_probe_sees_a_heavy_library_when_one_is_loaded():
     """The check above can fail: a command that does load one is seen."""
-    done = subprocess.run([sys.executable, "-c", "import openpyxl\n" + PROBE.format(heavy=HEAVY), "--help"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", "import openpyxl\n" + PROBE.format(heavy=HEAVY), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "openpyxl" in done.stdout.strip().splitlines()[-1].split()[2:]

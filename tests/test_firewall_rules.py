@@ -9,10 +9,8 @@ import json
 import subprocess
 
 import pytest
-from conftest import corpus_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from auditpack_lab.peers.netns import netns_unavailable
 
 from auditpack.collectors.parsers.firewall_rules import Rule, ruleset, service
 from auditpack.collectors.parsers.fortigate import parse_fortigate_config
@@ -20,6 +18,8 @@ from auditpack.collectors.parsers.netfilter_rules import parse_iptables_rules, p
 from auditpack.collectors.parsers.pfsense import parse_pfsense_config
 from auditpack.controls.firewall_rules import EgressRegister, diff_rulesets, justify
 from auditpack.yamlfile import YamlFileError
+from auditpack_lab.peers.netns import netns_unavailable
+from conftest import corpus_file
 
 FORTI = "firewall/acidjunk__fortigate-config-parser"
 NFT_DIR = "firewall/debiansid__nftables-fullcone"
@@ -44,6 +44,7 @@ def assert_contract(rs: dict) -> None:
 
 # --- pfSense / OPNsense ------------------------------------------------------
 
+
 def test_opnsense_factory_config():
     rs = parse_pfsense_config(corpus_file("firewall/opnsense__core/config.xml.sample").read_bytes())
     assert_contract(rs)
@@ -52,8 +53,15 @@ def test_opnsense_factory_config():
     assert [r["id"] for r in rs["rules"]] == ["sequence-1", "sequence-11"]
     assert [r["description"] for r in rs["rules"]] == ["Default allow LAN to any rule", "Default allow LAN IPv6 to any rule"]
     for rule in rs["rules"]:
-        assert (rule["interface"], rule["direction"], rule["source"], rule["destination"], rule["service"], rule["action"],
-                rule["enabled"]) == ("lan", "out", "lan", "any", "any", "allow", True)
+        assert (
+            rule["interface"],
+            rule["direction"],
+            rule["source"],
+            rule["destination"],
+            rule["service"],
+            rule["action"],
+            rule["enabled"],
+        ) == ("lan", "out", "lan", "any", "any", "allow", True)
     # pf blocks what no rule passes; the default LAN rule opens everything outbound
     assert (rs["default_inbound"], rs["default_outbound"]) == ("drop", "accept")
     assert rs["any_to_any"] == [] and rs["unjustified"] == []  # source is the LAN net, not any
@@ -65,8 +73,17 @@ def test_pfsense_factory_config():
     assert rs["device"] == "pfSense.home.arpa"
     assert [r["id"] for r in rs["rules"]] == ["0100000101", "0100000102"]  # the <tracker>s
     first = by_id(rs)["0100000101"]
-    assert first == {"id": "0100000101", "interface": "lan", "direction": "out", "source": "lan", "destination": "any",
-                     "service": "any", "action": "allow", "enabled": True, "description": "Default allow LAN to any rule"}
+    assert first == {
+        "id": "0100000101",
+        "interface": "lan",
+        "direction": "out",
+        "source": "lan",
+        "destination": "any",
+        "service": "any",
+        "action": "allow",
+        "enabled": True,
+        "description": "Default allow LAN to any rule",
+    }
     assert (rs["default_inbound"], rs["default_outbound"]) == ("drop", "accept")
     assert rs["any_to_any"] == []
 
@@ -132,14 +149,17 @@ def test_pfsense_wan_interfaces_can_be_named():
     assert by_id(rs)["3"]["direction"] == "out"  # opt1 is now outside
 
 
-@pytest.mark.parametrize("broken, message", [
-    (b"<pfsense><filter><rule>", "not well-formed XML"),
-    (b"", "not well-formed XML"),
-    (b"<?xml version='1.0'?><pfsense><a></b></pfsense>", "not well-formed XML"),
-    (b"<router><filter/></router>", "root element is <router>"),
-    (b"<?xml version='1.0' encoding='nope'?><pfsense/>", "unknown encoding"),
-    (b"<pfsense><filter><rule><type>match</type></rule></filter></pfsense>", "unknown type/action 'match'"),
-])
+@pytest.mark.parametrize(
+    "broken, message",
+    [
+        (b"<pfsense><filter><rule>", "not well-formed XML"),
+        (b"", "not well-formed XML"),
+        (b"<?xml version='1.0'?><pfsense><a></b></pfsense>", "not well-formed XML"),
+        (b"<router><filter/></router>", "root element is <router>"),
+        (b"<?xml version='1.0' encoding='nope'?><pfsense/>", "unknown encoding"),
+        (b"<pfsense><filter><rule><type>match</type></rule></filter></pfsense>", "unknown type/action 'match'"),
+    ],
+)
 def test_pfsense_malformed_config_is_refused_with_a_reason(broken, message):
     with pytest.raises(ValueError, match=message):
         parse_pfsense_config(broken)
@@ -164,8 +184,11 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 <pfsense><filter><rule><type>pass</type><descr>&secret;</descr></rule></filter></pfsense>"""
 
 
-@pytest.mark.parametrize("attack", [BILLION_LAUGHS, EXTERNAL_ENTITY, b'<!DOCTYPE pfsense SYSTEM "http://x/y.dtd"><pfsense/>'],
-                         ids=["billion-laughs", "external-entity", "external-dtd"])
+@pytest.mark.parametrize(
+    "attack",
+    [BILLION_LAUGHS, EXTERNAL_ENTITY, b'<!DOCTYPE pfsense SYSTEM "http://x/y.dtd"><pfsense/>'],
+    ids=["billion-laughs", "external-entity", "external-dtd"],
+)
 def test_pfsense_entity_declarations_are_refused(attack):
     with pytest.raises(ValueError, match="entity-expansion"):
         parse_pfsense_config(attack)
@@ -173,8 +196,10 @@ def test_pfsense_entity_declarations_are_refused(attack):
 
 # --- FortiGate -------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, device", [("example.conf", "FortiGate-VM64"), ("global.conf", "FortiGate-VM64"),
-                                          ("vdom.conf", "FGVM64")])
+
+@pytest.mark.parametrize(
+    "name, device", [("example.conf", "FortiGate-VM64"), ("global.conf", "FortiGate-VM64"), ("vdom.conf", "FGVM64")]
+)
 def test_fortigate_corpus_backups(name, device):
     rs = parse_fortigate_config(corpus_file(f"{FORTI}/{name}").read_bytes())
     assert_contract(rs)
@@ -183,12 +208,29 @@ def test_fortigate_corpus_backups(name, device):
     # every backup holds the same two policies in VDOM root (example/global: `config vdom / edit root`,
     # vdom.conf: header "#global_vdom=0:vd_name=root")
     assert by_id(rs) == {
-        "root/1": {"id": "root/1", "interface": "port1->port2", "direction": "out", "source": "google-play",
-                   "destination": "android", "service": "tcp/80,tcp/443", "action": "allow", "enabled": True,
-                   "description": "Policy to allow HTTP and HTTPS"},
+        "root/1": {
+            "id": "root/1",
+            "interface": "port1->port2",
+            "direction": "out",
+            "source": "google-play",
+            "destination": "android",
+            "service": "tcp/80,tcp/443",
+            "action": "allow",
+            "enabled": True,
+            "description": "Policy to allow HTTP and HTTPS",
+        },
         # policy 2 has no `set action`: FortiOS's default is deny; service "ALL" is any, srcaddr "all" is any
-        "root/2": {"id": "root/2", "interface": "port5->port2", "direction": "out", "source": "any",
-                   "destination": "apple", "service": "any", "action": "deny", "enabled": True, "description": "Deny all"},
+        "root/2": {
+            "id": "root/2",
+            "interface": "port5->port2",
+            "direction": "out",
+            "source": "any",
+            "destination": "apple",
+            "service": "any",
+            "action": "deny",
+            "enabled": True,
+            "description": "Deny all",
+        },
     }
     assert (rs["default_inbound"], rs["default_outbound"]) == ("drop", "drop")  # the implicit deny policy
     assert rs["any_to_any"] == [] and rs["unjustified"] == []
@@ -309,16 +351,24 @@ def test_fortigate_truncated_corpus_backup_is_refused():
         parse_fortigate_config(cut)
 
 
-@pytest.mark.parametrize("broken, message", [
-    (b'config system global\n    set hostname "fw\n', "quoted value never closed"),
-    (b"config firewall policy\n    edit 1\n    next\n", "cut short"),
-    (b"next\n", "unexpected 'next'"),
-    (b"edit 1\nend\n", "unexpected 'edit 1'"),
-    (b"config firewall policy\n    edit 1\n        set action allow-all\n    next\nend\n", "unknown action"),
-    ((b"config firewall service group\n edit \"a\"\n  set member \"b\"\n next\n edit \"b\"\n  set member \"a\"\n next\nend\n"
-      b"config firewall policy\n edit 1\n  set service \"a\"\n next\nend\n"), "contains itself"),
-    (b"\xff\xfeconfig", "not text"),
-])
+@pytest.mark.parametrize(
+    "broken, message",
+    [
+        (b'config system global\n    set hostname "fw\n', "quoted value never closed"),
+        (b"config firewall policy\n    edit 1\n    next\n", "cut short"),
+        (b"next\n", "unexpected 'next'"),
+        (b"edit 1\nend\n", "unexpected 'edit 1'"),
+        (b"config firewall policy\n    edit 1\n        set action allow-all\n    next\nend\n", "unknown action"),
+        (
+            (
+                b"config firewall service group\n edit \"a\"\n  set member \"b\"\n next\n edit \"b\"\n  set member \"a\"\n next\nend\n"
+                b"config firewall policy\n edit 1\n  set service \"a\"\n next\nend\n"
+            ),
+            "contains itself",
+        ),
+        (b"\xff\xfeconfig", "not text"),
+    ],
+)
 def test_fortigate_malformed_config_is_refused_with_a_reason(broken, message):
     with pytest.raises(ValueError, match=message):
         parse_fortigate_config(broken)
@@ -326,14 +376,33 @@ def test_fortigate_malformed_config_is_refused_with_a_reason(broken, message):
 
 # --- netfilter: iptables-save ----------------------------------------------------
 
+
 def test_iptables_batfish_host1():
     rs = parse_iptables_rules(corpus_file("firewall/batfish__batfish/host1.iptables").read_bytes(), device="host1")
     assert_contract(rs)
     assert rs["rules"] == [
-        {"id": "filter/INPUT/1", "interface": "any", "direction": "in", "source": "any", "destination": "any",
-         "service": "udp/53", "action": "allow", "enabled": True, "description": ""},
-        {"id": "filter/INPUT/2", "interface": "any", "direction": "in", "source": "any", "destination": "any",
-         "service": "tcp/22", "action": "allow", "enabled": True, "description": ""},
+        {
+            "id": "filter/INPUT/1",
+            "interface": "any",
+            "direction": "in",
+            "source": "any",
+            "destination": "any",
+            "service": "udp/53",
+            "action": "allow",
+            "enabled": True,
+            "description": "",
+        },
+        {
+            "id": "filter/INPUT/2",
+            "interface": "any",
+            "direction": "in",
+            "source": "any",
+            "destination": "any",
+            "service": "tcp/22",
+            "action": "allow",
+            "enabled": True,
+            "description": "",
+        },
     ]
     # INPUT DROP but FORWARD and OUTPUT ACCEPT: as a gateway, transit passes both ways
     assert (rs["default_inbound"], rs["default_outbound"]) == ("accept", "accept")
@@ -346,7 +415,12 @@ def test_iptables_batfish_host2():
     assert [r["id"] for r in rs["rules"]] == ["filter/INPUT/1", "filter/OUTPUT/1"]
     ssh, blocked = rs["rules"]
     assert (ssh["direction"], ssh["service"], ssh["action"]) == ("in", "tcp/22", "allow")
-    assert (blocked["direction"], blocked["destination"], blocked["service"], blocked["action"]) == ("out", "2.128.0.101", "any", "deny")
+    assert (blocked["direction"], blocked["destination"], blocked["service"], blocked["action"]) == (
+        "out",
+        "2.128.0.101",
+        "any",
+        "deny",
+    )
     assert (rs["default_inbound"], rs["default_outbound"]) == ("accept", "accept")
 
 
@@ -378,14 +452,25 @@ def test_iptables_gateway_follows_user_chains_and_sets_directions():
     assert_contract(rs)
     rules = by_id(rs)
     # loopback and return-traffic accepts let no new flow cross the perimeter; `unused` is never jumped to
-    assert list(rules) == ["filter/INPUT/3", "filter/egress/1", "filter/egress/2", "filter/egress/3", "filter/FORWARD/3",
-                           "filter/FORWARD/4", "filter/OUTPUT/1"]
+    assert list(rules) == [
+        "filter/INPUT/3",
+        "filter/egress/1",
+        "filter/egress/2",
+        "filter/egress/3",
+        "filter/FORWARD/3",
+        "filter/FORWARD/4",
+        "filter/OUTPUT/1",
+    ]
     assert (rules["filter/INPUT/3"]["interface"], rules["filter/INPUT/3"]["description"]) == ("eth1", "admin ssh")
     assert rules["filter/egress/1"]["service"] == "tcp/80,tcp/443"
     assert (rules["filter/egress/2"]["service"], rules["filter/egress/2"]["destination"]) == ("udp/1000-2000", "!10.0.0.0/8")
     assert all(rules[f"filter/egress/{n}"]["interface"] == "eth1->eth0" for n in (1, 2, 3))  # from the jump
-    assert [rules[i]["direction"] for i in ("filter/egress/3", "filter/FORWARD/3", "filter/FORWARD/4", "filter/OUTPUT/1")] == \
-        ["out", "in", "in", "out"]
+    assert [rules[i]["direction"] for i in ("filter/egress/3", "filter/FORWARD/3", "filter/FORWARD/4", "filter/OUTPUT/1")] == [
+        "out",
+        "in",
+        "in",
+        "out",
+    ]
     assert rs["any_to_any"] == ["filter/egress/3", "filter/FORWARD/4"]
     assert (rs["default_inbound"], rs["default_outbound"]) == ("drop", "drop")
 
@@ -404,13 +489,16 @@ def test_iptables_garbled_output_is_refused(garbled):
 
 # --- netfilter: nftables JSON from real nft ------------------------------------------
 
+
 def nft_json_of(corpus_name: str) -> bytes:
     """Load a corpus ruleset into real nftables in a throwaway network namespace, read it back as JSON."""
     path = corpus_file(f"{NFT_DIR}/{corpus_name}")
     reason = netns_unavailable()
     if reason:
         pytest.skip(reason)
-    done = subprocess.run(["unshare", "-n", "sh", "-ec", f"nft -f '{path}'; nft -j list ruleset"], check=False, capture_output=True, timeout=60)
+    done = subprocess.run(
+        ["unshare", "-n", "sh", "-ec", f"nft -f '{path}'; nft -j list ruleset"], check=False, capture_output=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -428,7 +516,12 @@ def test_nft_upstream_sample_ruleset():
     # `iif "lo" accept` and `ct state established,related accept` (INPUT handles 64, 65) are left out
     assert pre + "INPUT/64" not in rules and pre + "INPUT/65" not in rules
     smtp = rules[pre + "public_output/166"]
-    assert (smtp["interface"], smtp["direction"], smtp["service"], smtp["action"]) == ("eth0", "out", "tcp/443,tcp/587,tcp/853", "allow")
+    assert (smtp["interface"], smtp["direction"], smtp["service"], smtp["action"]) == (
+        "eth0",
+        "out",
+        "tcp/443,tcp/587,tcp/853",
+        "allow",
+    )
     ssh = rules[pre + "home_input/85"]
     assert (ssh["interface"], ssh["direction"], ssh["service"]) == ("eth1", "in", "tcp/22")
     assert rules[pre + "home_input/78"]["interface"] == "eth1,eth2.10,eth2.20"  # home_input reached via three map keys
@@ -466,20 +559,34 @@ def test_nft_nat_maps_are_no_filter_rules():
 
 
 def nft_doc(*rules: list, policy: str = "drop") -> bytes:
-    entries = [{"table": {"family": "inet", "name": "f"}},
-               {"chain": {"family": "inet", "table": "f", "name": "fwd", "type": "filter", "hook": "forward", "policy": policy}}]
-    entries += [{"rule": {"family": "inet", "table": "f", "chain": "fwd", "handle": n, "expr": expr}} for n, expr in enumerate(rules, 1)]
+    entries = [
+        {"table": {"family": "inet", "name": "f"}},
+        {"chain": {"family": "inet", "table": "f", "name": "fwd", "type": "filter", "hook": "forward", "policy": policy}},
+    ]
+    entries += [
+        {"rule": {"family": "inet", "table": "f", "chain": "fwd", "handle": n, "expr": expr}} for n, expr in enumerate(rules, 1)
+    ]
     return json.dumps({"nftables": entries}).encode()
 
 
-@pytest.mark.parametrize("garbled", [b"", b"{}", b'{"nftables": [1]}',
-                                     nft_doc([{"match": {"op": "==", "left": {"meta": {}}, "right": 1}}, {"accept": None}]),
-                                     nft_doc([{"vmap": {"key": {"meta": {"key": "iifname"}}, "data": {"set": [["eth0"]]}}}]),
-                                     nft_doc([{"accept": None, "drop": None}]),
-                                     nft_doc([{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}},
-                                                         "right": {"range": [[], 1]}}}, {"accept": None}]),
-                                     (b'{"nftables": [{"chain": {"family": "inet", "table": "f", "name": "c", "type": "filter",'
-                                      b' "hook": {"x": 1}}}]}')])
+@pytest.mark.parametrize(
+    "garbled",
+    [
+        b"",
+        b"{}",
+        b'{"nftables": [1]}',
+        nft_doc([{"match": {"op": "==", "left": {"meta": {}}, "right": 1}}, {"accept": None}]),
+        nft_doc([{"vmap": {"key": {"meta": {"key": "iifname"}}, "data": {"set": [["eth0"]]}}}]),
+        nft_doc([{"accept": None, "drop": None}]),
+        nft_doc(
+            [
+                {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": {"range": [[], 1]}}},
+                {"accept": None},
+            ]
+        ),
+        (b'{"nftables": [{"chain": {"family": "inet", "table": "f", "name": "c", "type": "filter", "hook": {"x": 1}}}]}'),
+    ],
+)
 def test_nft_garbled_output_is_refused(garbled):
     with pytest.raises(ValueError):
         parse_nft_rules(garbled, device="gw")
@@ -496,9 +603,18 @@ def test_nft_ip_only_table_leaves_ipv6_open():
 
 # --- the rule model, egress register and diff -------------------------------------
 
+
 def rule(rid: str, **fields) -> Rule:
-    base = {"interface": "lan", "direction": "out", "source": "lan", "destination": "any", "service": "tcp/443",
-            "action": "allow", "enabled": True, "description": ""}
+    base = {
+        "interface": "lan",
+        "direction": "out",
+        "source": "lan",
+        "destination": "any",
+        "service": "tcp/443",
+        "action": "allow",
+        "enabled": True,
+        "description": "",
+    }
     return Rule(id=rid, **{**base, **fields})
 
 
@@ -549,16 +665,29 @@ def test_egress_register_justifies_fortigate_policy_by_its_ports():
 def test_egress_register_on_pfsense_default_rules():
     rs = parse_pfsense_config(corpus_file("firewall/pfsense__pfsense/config.xml").read_bytes())
     assert justify(rs, EgressRegister(entries=[]))["unjustified"] == ["0100000101", "0100000102"]
-    register = EgressRegister.from_yaml(b"entries:\n  - {device: pfSense.home.arpa, rule: '0100000101', reason: office}\n"
-                                        b"  - {device: pfSense.home.arpa, port: 443, reason: 'a port cannot justify any'}\n")
+    register = EgressRegister.from_yaml(
+        b"entries:\n  - {device: pfSense.home.arpa, rule: '0100000101', reason: office}\n"
+        b"  - {device: pfSense.home.arpa, port: 443, reason: 'a port cannot justify any'}\n"
+    )
     assert justify(rs, register)["unjustified"] == ["0100000102"]
 
 
 def test_egress_register_ranges_rule_ids_and_other_devices():
-    rs = ruleset("gw", [rule("a", service="udp/7078-7097"), rule("b", service="udp/5060"), rule("c", service="any"),
-                        rule("d", service="tcp/25"), rule("e", direction="in", service="tcp/25"),
-                        rule("f", service="tcp/25", enabled=False), rule("g", service="tcp/25", action="deny"),
-                        rule("inet/filter/guest_forward/142", service="any")], "drop", "drop")
+    rs = ruleset(
+        "gw",
+        [
+            rule("a", service="udp/7078-7097"),
+            rule("b", service="udp/5060"),
+            rule("c", service="any"),
+            rule("d", service="tcp/25"),
+            rule("e", direction="in", service="tcp/25"),
+            rule("f", service="tcp/25", enabled=False),
+            rule("g", service="tcp/25", action="deny"),
+            rule("inet/filter/guest_forward/142", service="any"),
+        ],
+        "drop",
+        "drop",
+    )
     assert justify(rs, EgressRegister.from_yaml(REGISTER))["unjustified"] == ["b", "c", "d"]
 
 
@@ -607,19 +736,23 @@ def test_diff_rulesets_by_id():
     text = corpus_file(f"{FORTI}/example.conf").read_text()
     start = text.index("    edit 2\n        set uuid 3fa6")
     end = text.index("    next\n", start) + len("    next\n")
-    new_text = text[:start] + '    edit 3\n        set srcintf "port1"\n        set dstintf "port2"\n        set srcaddr "all"\n' \
+    new_text = (
+        text[:start] + '    edit 3\n        set srcintf "port1"\n        set dstintf "port2"\n        set srcaddr "all"\n'
         '        set dstaddr "all"\n        set action accept\n        set service "ALL"\n    next\n' + text[end:]
+    )
     new_text = new_text.replace('set service "HTTP" "HTTPS"', 'set service "HTTPS"')
     new = parse_fortigate_config(new_text.encode())
     diff = diff_rulesets(old, new)
     assert [r["id"] for r in diff["added"]] == ["root/3"] and new["any_to_any"] == ["root/3"]
     assert [r["id"] for r in diff["removed"]] == ["root/2"]
-    assert [(c["id"], c["fields"], c["before"]["service"], c["after"]["service"]) for c in diff["changed"]] == \
-        [("root/1", ["service"], "tcp/80,tcp/443", "tcp/443")]
+    assert [(c["id"], c["fields"], c["before"]["service"], c["after"]["service"]) for c in diff["changed"]] == [
+        ("root/1", ["service"], "tcp/80,tcp/443", "tcp/443")
+    ]
     assert diff_rulesets(old, old) == {"added": [], "removed": [], "changed": []}
 
 
 # --- fuzzing: malformed input only ever raises ValueError ---------------------------
+
 
 def only_value_error(parse, data: bytes) -> None:
     try:
@@ -628,14 +761,38 @@ def only_value_error(parse, data: bytes) -> None:
         pass
 
 
-PF_PIECES = ["<pfsense>", "</pfsense>", "<opnsense>", "</opnsense>", "<filter>", "</filter>", "<rule>", "</rule>",
-             "<type>pass</type>", "<type>nat</type>", "<type>block</type>", "<interface>lan,wan</interface>", "<disabled/>",
-             "<source><any/></source>", "<destination><not/><address>10.0.0.0/8</address><port>1:2</port></destination>",
-             "<destination><network>lan</network></destination>", "<protocol>tcp/udp</protocol>", "<tracker></tracker>",
-             "<interfaces><lan><ipaddr>10.1.1.1</ipaddr><subnet>33</subnet></lan><wan/></interfaces>", "<OPNsense>",
-             "</OPNsense>", ("<Firewall><Filter><rules><rule uuid=''><enabled>0</enabled><action>reject</action></rule>"
-                              "</rules></Filter></Firewall>"), "<direction>out</direction>", "<floating>yes</floating>", "&amp;", "&x;",
-             "<!DOCTYPE a>", "<?xml version='1.0' encoding='nope'?>", "\x00", "é"]
+PF_PIECES = [
+    "<pfsense>",
+    "</pfsense>",
+    "<opnsense>",
+    "</opnsense>",
+    "<filter>",
+    "</filter>",
+    "<rule>",
+    "</rule>",
+    "<type>pass</type>",
+    "<type>nat</type>",
+    "<type>block</type>",
+    "<interface>lan,wan</interface>",
+    "<disabled/>",
+    "<source><any/></source>",
+    "<destination><not/><address>10.0.0.0/8</address><port>1:2</port></destination>",
+    "<destination><network>lan</network></destination>",
+    "<protocol>tcp/udp</protocol>",
+    "<tracker></tracker>",
+    "<interfaces><lan><ipaddr>10.1.1.1</ipaddr><subnet>33</subnet></lan><wan/></interfaces>",
+    "<OPNsense>",
+    "</OPNsense>",
+    ("<Firewall><Filter><rules><rule uuid=''><enabled>0</enabled><action>reject</action></rule></rules></Filter></Firewall>"),
+    "<direction>out</direction>",
+    "<floating>yes</floating>",
+    "&amp;",
+    "&x;",
+    "<!DOCTYPE a>",
+    "<?xml version='1.0' encoding='nope'?>",
+    "\x00",
+    "é",
+]
 
 
 @settings(max_examples=300, deadline=None)
@@ -650,12 +807,37 @@ def test_pfsense_parser_on_bytes_only_raises_value_error(data):
     only_value_error(parse_pfsense_config, data)
 
 
-FORTI_LINES = ["config vdom", "edit root", "edit \"cust\"", "next", "end", "config global", "config firewall policy",
-               "config firewall service custom", "config firewall service group", "config system interface", "edit 1",
-               "set srcintf \"port1\"", "set role wan", "set action accept", "set action", "set status disable",
-               "set service \"ALL\" \"g\"", "set member \"g\"", "set protocol ICMP", "set tcp-portrange 1-2:3",
-               "set comments \"multi", "line\"", "#config-version=X-1:vd_name=root", "unset icmptype", "set", "config",
-               "edit", "\"", "set hostname \"a\\\"b\""]
+FORTI_LINES = [
+    "config vdom",
+    "edit root",
+    "edit \"cust\"",
+    "next",
+    "end",
+    "config global",
+    "config firewall policy",
+    "config firewall service custom",
+    "config firewall service group",
+    "config system interface",
+    "edit 1",
+    "set srcintf \"port1\"",
+    "set role wan",
+    "set action accept",
+    "set action",
+    "set status disable",
+    "set service \"ALL\" \"g\"",
+    "set member \"g\"",
+    "set protocol ICMP",
+    "set tcp-portrange 1-2:3",
+    "set comments \"multi",
+    "line\"",
+    "#config-version=X-1:vd_name=root",
+    "unset icmptype",
+    "set",
+    "config",
+    "edit",
+    "\"",
+    "set hostname \"a\\\"b\"",
+]
 
 
 @settings(max_examples=400, deadline=None)
@@ -670,11 +852,29 @@ def test_fortigate_parser_on_bytes_only_raises_value_error(data):
     only_value_error(parse_fortigate_config, data)
 
 
-IPT_LINES = ["*filter", "*nat", "COMMIT", ":INPUT DROP [0:0]", ":FORWARD ACCEPT [0:0]", ":c - [0:0]", "-A INPUT -j c",
-             "-A c -j INPUT", "-A c -g c", "-A FORWARD -i eth0 ! -o eth1 -j ACCEPT", "-A FORWARD -s ! 1.2.3.4 -j DROP",
-             "-A INPUT -p tcp --dport 1:2 -j REJECT --reject-with x", "-A INPUT -m multiport --dports", "-A INPUT -j",
-             "-A INPUT ! -j", "-A INPUT --comment", "-A INPUT -m conntrack --ctstate NEW -j ACCEPT", "[0:0] -A FORWARD -j ACCEPT",
-             "-A INPUT -s '1.2.3.4 -j DROP", "# Generated by x", ""]
+IPT_LINES = [
+    "*filter",
+    "*nat",
+    "COMMIT",
+    ":INPUT DROP [0:0]",
+    ":FORWARD ACCEPT [0:0]",
+    ":c - [0:0]",
+    "-A INPUT -j c",
+    "-A c -j INPUT",
+    "-A c -g c",
+    "-A FORWARD -i eth0 ! -o eth1 -j ACCEPT",
+    "-A FORWARD -s ! 1.2.3.4 -j DROP",
+    "-A INPUT -p tcp --dport 1:2 -j REJECT --reject-with x",
+    "-A INPUT -m multiport --dports",
+    "-A INPUT -j",
+    "-A INPUT ! -j",
+    "-A INPUT --comment",
+    "-A INPUT -m conntrack --ctstate NEW -j ACCEPT",
+    "[0:0] -A FORWARD -j ACCEPT",
+    "-A INPUT -s '1.2.3.4 -j DROP",
+    "# Generated by x",
+    "",
+]
 
 
 @settings(max_examples=400, deadline=None)
@@ -684,24 +884,85 @@ def test_iptables_rules_parser_on_shuffled_real_syntax_only_raises_value_error(l
 
 
 nft_leaves = st.none() | st.booleans() | st.integers() | st.sampled_from(["eth0", "@m", "accept", "lo", "established", "c"])
-nft_values = st.recursive(nft_leaves, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-    st.sampled_from(["set", "range", "prefix", "addr", "len", "meta", "key", "payload", "protocol", "field", "ct", "target",
-                     "jump", "accept", "match", "left", "right", "op", "vmap", "data"]), inner, max_size=3), max_leaves=12)
-nft_statements = st.lists(nft_values | st.just({"accept": None}) | st.just({"jump": {"target": "c"}}) | st.sampled_from([
-    {"match": {"op": "==", "left": {"meta": {"key": "oifname"}}, "right": "eth0"}},
-    {"match": {"op": "!=", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": {"set": [1, {"range": [2, 3]}]}}},
-    {"vmap": {"key": {"meta": {"key": "iifname"}}, "data": "@m"}}, "jump { accept }"]), max_size=4)
+nft_values = st.recursive(
+    nft_leaves,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "set",
+                    "range",
+                    "prefix",
+                    "addr",
+                    "len",
+                    "meta",
+                    "key",
+                    "payload",
+                    "protocol",
+                    "field",
+                    "ct",
+                    "target",
+                    "jump",
+                    "accept",
+                    "match",
+                    "left",
+                    "right",
+                    "op",
+                    "vmap",
+                    "data",
+                ]
+            ),
+            inner,
+            max_size=3,
+        )
+    ),
+    max_leaves=12,
+)
+nft_statements = st.lists(
+    nft_values
+    | st.just({"accept": None})
+    | st.just({"jump": {"target": "c"}})
+    | st.sampled_from(
+        [
+            {"match": {"op": "==", "left": {"meta": {"key": "oifname"}}, "right": "eth0"}},
+            {
+                "match": {
+                    "op": "!=",
+                    "left": {"payload": {"protocol": "tcp", "field": "dport"}},
+                    "right": {"set": [1, {"range": [2, 3]}]},
+                }
+            },
+            {"vmap": {"key": {"meta": {"key": "iifname"}}, "data": "@m"}},
+            "jump { accept }",
+        ]
+    ),
+    max_size=4,
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["fwd", "c"]) .flatmap(lambda chain: nft_statements.map(lambda expr: (chain, expr))), max_size=5),
-       st.sampled_from(["filter", "nat"]))
+@given(
+    st.lists(st.sampled_from(["fwd", "c"]).flatmap(lambda chain: nft_statements.map(lambda expr: (chain, expr))), max_size=5),
+    st.sampled_from(["filter", "nat"]),
+)
 def test_nft_rules_parser_on_mangled_rules_only_raises_value_error(rules, chain_type):
-    entries = [{"table": {"family": "inet", "name": "f"}},
-               {"map": {"family": "inet", "table": "f", "name": "m", "map": "verdict",
-                        "elem": [["eth1", {"jump": {"target": "c"}}], ["lo", {"accept": None}]]}},
-               {"chain": {"family": "inet", "table": "f", "name": "fwd", "type": chain_type, "hook": "forward", "policy": "drop"}},
-               {"chain": {"family": "inet", "table": "f", "name": "c"}}]
-    entries += [{"rule": {"family": "inet", "table": "f", "chain": chain, "handle": n, "expr": expr}}
-                for n, (chain, expr) in enumerate(rules)]
+    entries = [
+        {"table": {"family": "inet", "name": "f"}},
+        {
+            "map": {
+                "family": "inet",
+                "table": "f",
+                "name": "m",
+                "map": "verdict",
+                "elem": [["eth1", {"jump": {"target": "c"}}], ["lo", {"accept": None}]],
+            }
+        },
+        {"chain": {"family": "inet", "table": "f", "name": "fwd", "type": chain_type, "hook": "forward", "policy": "drop"}},
+        {"chain": {"family": "inet", "table": "f", "name": "c"}},
+    ]
+    entries += [
+        {"rule": {"family": "inet", "table": "f", "chain": chain, "handle": n, "expr": expr}}
+        for n, (chain, expr) in enumerate(rules)
+    ]
     only_value_error(lambda d: parse_nft_rules(d, device="gw", wan=["eth0"]), json.dumps({"nftables": entries}).encode())

@@ -24,12 +24,42 @@ MISTAKES = [
     ("- all\n", 1, "-", "must be a mapping of groups"),
     ("all:\n  hosts:\n    a:\n      ansible_port: twenty-two\n", 4, "all.hosts.a.ansible_port", "whole number from 1 to 65535"),
     ("all:\n  hosts:\n    a:\n      ansible_port: 70000\n", 4, "all.hosts.a.ansible_port", "whole number from 1 to 65535"),
-    ("all:\n  hosts:\n    a:\n      ansible_connection: telnet\n", 4, "all.hosts.a.ansible_connection", "must be local, ssh, winrm or ldap"),
-    ("all:\n  hosts:\n    a:\n      ansible_password: Zomer2026!\n", 4, "all.hosts.a.ansible_password", "literal password refused"),
-    ("all:\n  vars:\n    ansible_ssh_pass: Zomer2026!\n  hosts:\n    a:\n", 3, "all.vars.ansible_ssh_pass", "literal password refused"),
-    ("all:\n  hosts:\n    a:\n      auditpack_password: Zomer2026!\n", 4, "all.hosts.a.auditpack_password", "not a credential reference"),
-    ("all:\n  hosts:\n    a:\n      auditpack_rols: [server]\n", 4, "all.hosts.a.auditpack_rols", "did you mean 'auditpack_roles'"),
-    ("all:\n  hosts:\n    a:\n      auditpack_roles: [domain_controler]\n", 4, "all.hosts.a.auditpack_roles", "did you mean 'domain_controller'"),
+    (
+        "all:\n  hosts:\n    a:\n      ansible_connection: telnet\n",
+        4,
+        "all.hosts.a.ansible_connection",
+        "must be local, ssh, winrm or ldap",
+    ),
+    (
+        "all:\n  hosts:\n    a:\n      ansible_password: Zomer2026!\n",
+        4,
+        "all.hosts.a.ansible_password",
+        "literal password refused",
+    ),
+    (
+        "all:\n  vars:\n    ansible_ssh_pass: Zomer2026!\n  hosts:\n    a:\n",
+        3,
+        "all.vars.ansible_ssh_pass",
+        "literal password refused",
+    ),
+    (
+        "all:\n  hosts:\n    a:\n      auditpack_password: Zomer2026!\n",
+        4,
+        "all.hosts.a.auditpack_password",
+        "not a credential reference",
+    ),
+    (
+        "all:\n  hosts:\n    a:\n      auditpack_rols: [server]\n",
+        4,
+        "all.hosts.a.auditpack_rols",
+        "did you mean 'auditpack_roles'",
+    ),
+    (
+        "all:\n  hosts:\n    a:\n      auditpack_roles: [domain_controler]\n",
+        4,
+        "all.hosts.a.auditpack_roles",
+        "did you mean 'domain_controller'",
+    ),
     ("all:\n  hosts:\n    a:\n      auditpack_timeout: -5\n", 4, "all.hosts.a.auditpack_timeout", "greater than 0"),
     ("all:\n  children:\n    dcs:\n      host:\n        a:\n", 4, "all.children.dcs.host", "did you mean 'hosts'"),
     ("all:\n  hosts:\n    - a\n    - b\n", 2, "all.hosts", "a list is not Ansible YAML inventory syntax"),
@@ -37,8 +67,12 @@ MISTAKES = [
     ("all:\n  vars: [x]\n  hosts:\n    a:\n", 2, "all.vars", "variables must be a mapping"),
     ("all:\n  hosts:\n    a: just-a-string\n", 3, "all.hosts.a", "host variables must be a mapping"),
     ("all:\n  hosts: {}\n", 1, "all.hosts", "lists no hosts"),
-    ("all:\n  hosts:\n    a:\n      ansible_password: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        6162\n", 4,
-     "all.hosts.a.ansible_password", "Ansible Vault values are not read"),
+    (
+        "all:\n  hosts:\n    a:\n      ansible_password: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        6162\n",
+        4,
+        "all.hosts.a.ansible_password",
+        "Ansible Vault values are not read",
+    ),
 ]
 
 
@@ -104,7 +138,9 @@ def test_the_repository_inventory_is_valid():
 
 
 def test_insecure_tls_switch_is_explicit():
-    inventory = parse_inventory(b"all:\n  hosts:\n    w: {ansible_connection: winrm, ansible_user: u, ansible_winrm_server_cert_validation: ignore}\n")
+    inventory = parse_inventory(
+        b"all:\n  hosts:\n    w: {ansible_connection: winrm, ansible_user: u, ansible_winrm_server_cert_validation: ignore}\n"
+    )
     assert inventory.hosts[0].tls_verify is False
     default = parse_inventory(b"all:\n  hosts:\n    w: {ansible_connection: winrm, ansible_user: u}\n")
     assert default.hosts[0].tls_verify is True

@@ -7,8 +7,9 @@ import socket
 import time
 
 import pytest
-from auditpack_lab.runtime import LabState, lab_unavailable
 from test_cli import run
+
+from auditpack_lab.runtime import LabState, lab_unavailable
 
 pytestmark = pytest.mark.skipif(lab_unavailable() is not None, reason=f"the lab cannot run here: {lab_unavailable()}")
 

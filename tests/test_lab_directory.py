@@ -7,30 +7,39 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from auditpack.controls.evaluate import evaluate_controls
-from auditpack.periods import Period
 from auditpack.controls.result import Status
 from auditpack.inventory import parse_inventory
+from auditpack.periods import Period
+from auditpack.runner import run_collection
+from auditpack.store import EvidenceStore
 from auditpack_lab import layout
 from auditpack_lab.company import DATA_ACCESS_GROUPS, build_company
 from auditpack_lab.directory import build_directory
 from auditpack_lab.peers.samba_dc import samba_unavailable
-from auditpack.runner import run_collection
-from auditpack.store import EvidenceStore
 
 pytestmark = pytest.mark.skipif(samba_unavailable() is not None, reason=str(samba_unavailable()))
 
 ADDRESS = "127.0.4.10"
-KINDS = ("ad.connection", "ad.users", "ad.password_policy", "ad.fine_grained_policies", "ad.privileged_groups",
-         "ad.computers", "ad.groups")
+KINDS = (
+    "ad.connection",
+    "ad.users",
+    "ad.password_policy",
+    "ad.fine_grained_policies",
+    "ad.privileged_groups",
+    "ad.computers",
+    "ad.groups",
+)
 
 
 def inventory_text(info) -> bytes:
     """The DC as the lab's inventory reaches it: the audit account, LDAPS verified against Samba's own CA."""
     groups = ", ".join(info.data_access_groups)
-    return (f"all:\n  hosts:\n    dc01:\n      ansible_host: {ADDRESS}\n      ansible_connection: ldap\n"
-            f"      auditpack_roles: [domain_controller]\n      ansible_user: {info.bind_user}\n"
-            f"      auditpack_password: env:{layout.PASSWORD_ENV}\n      auditpack_tls_ca_file: {info.ca_file}\n"
-            f"      auditpack_tls_server_name: {info.server_name}\n      auditpack_data_access_groups: [{groups}]\n").encode()
+    return (
+        f"all:\n  hosts:\n    dc01:\n      ansible_host: {ADDRESS}\n      ansible_connection: ldap\n"
+        f"      auditpack_roles: [domain_controller]\n      ansible_user: {info.bind_user}\n"
+        f"      auditpack_password: env:{layout.PASSWORD_ENV}\n      auditpack_tls_ca_file: {info.ca_file}\n"
+        f"      auditpack_tls_server_name: {info.server_name}\n      auditpack_data_access_groups: [{groups}]\n"
+    ).encode()
 
 
 @pytest.fixture(scope="module")
@@ -102,9 +111,13 @@ def test_leavers_are_disabled_and_only_one_logged_on_after_leaving(lab, collecte
     company, _ = lab
     users = users_of(collected)
     assert sorted(a for a, u in users.items() if not u["enabled"]) == sorted(
-        [p.account for p in company.leavers] + ["Administrator", "Guest", "krbtgt"])
-    after = [p.account for p in company.leavers
-             if users[p.account]["last_logon"] and date.fromisoformat(users[p.account]["last_logon"][:10]) > p.last_day]
+        [p.account for p in company.leavers] + ["Administrator", "Guest", "krbtgt"]
+    )
+    after = [
+        p.account
+        for p in company.leavers
+        if users[p.account]["last_logon"] and date.fromisoformat(users[p.account]["last_logon"][:10]) > p.last_day
+    ]
     assert after == [company.known.logged_on_after_leaving]
     for person in company.staff:
         assert users[person.account]["last_logon"] == person.last_logon.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -113,8 +126,13 @@ def test_leavers_are_disabled_and_only_one_logged_on_after_leaving(lab, collecte
 
 def test_password_policy_and_builtin_accounts(collected):
     policy = normalized(collected, "ad.password_policy")
-    assert (policy["min_length"], policy["complexity"], policy["max_age_days"], policy["lockout_threshold"],
-            policy["history_length"]) == (12, True, 90, 5, 24)
+    assert (
+        policy["min_length"],
+        policy["complexity"],
+        policy["max_age_days"],
+        policy["lockout_threshold"],
+        policy["history_length"],
+    ) == (12, True, 90, 5, 24)
     assert normalized(collected, "ad.fine_grained_policies")["policies"] == []
     users = users_of(collected)
     assert not users["Administrator"]["enabled"] and not users["Guest"]["enabled"]
@@ -154,4 +172,3 @@ def test_o_pwd_is_effective_on_the_collected_evidence(collected):
     [result] = evaluate_controls(store, period, control_ids=["O-PWD"], today=now.date())
     assert result.status == Status.EFFECTIVE, [(d.subject, d.code) for d in result.deviations + result.gaps]
     assert result.tested > 100
-

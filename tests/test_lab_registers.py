@@ -17,16 +17,19 @@ from auditpack.controls.framework import parse_moment
 from auditpack.controls.model import load_catalogue
 from auditpack.controls.result import Status
 from auditpack.imports import import_register
-from auditpack_lab.company import DATA_ACCESS_GROUPS, Company, build_company
-from auditpack_lab.registers import open_days, write_exceptions, write_registers
 from auditpack.periods import period_from_options
 from auditpack.store import EvidenceStore
+from auditpack_lab.company import DATA_ACCESS_GROUPS, Company, build_company
+from auditpack_lab.registers import open_days, write_exceptions, write_registers
 
 CLEAN_CONTROLS = ("O-BRE", "O-EEA", "O-KEY", "O-SRV", "T-SUP", "T-BAK-2", "T-BAK-3", "T-CON-1", "T-CON-2")
 # when the lab is built: now (the demo), on Easter Monday before the office opens, and after a year in which
 # Christmas fell on a Friday (the longest closure, 4 days) and Bevrijdingsdag was a holiday
-BUILT = {"now": None, "easter-monday": datetime(2026, 4, 6, 5, 0, tzinfo=UTC),
-         "christmas-friday": datetime(2021, 1, 10, 12, 0, tzinfo=UTC)}
+BUILT = {
+    "now": None,
+    "easter-monday": datetime(2026, 4, 6, 5, 0, tzinfo=UTC),
+    "christmas-friday": datetime(2021, 1, 10, 12, 0, tzinfo=UTC),
+}
 
 
 @dataclass
@@ -98,10 +101,18 @@ def _dates(value: str | None) -> date | None:
     return date.fromisoformat(value[:10]) if value else None
 
 
-EVENT_DATES = {"breaches": ("detected_at", "customer_notified_at"), "subprocessors": ("last_reviewed_on",),
-               "restore_tests": ("tested_on",), "backup_reports": ("sent_on",), "continuity_reviews": ("reviewed_on",),
-               "generator_tests": ("tested_on",), "access_reviews": ("reviewed_on",), "badge_log": ("timestamp",),
-               "hr_leavers": ("last_working_day",), "badges": ("blocked_on", "returned_on")}
+EVENT_DATES = {
+    "breaches": ("detected_at", "customer_notified_at"),
+    "subprocessors": ("last_reviewed_on",),
+    "restore_tests": ("tested_on",),
+    "backup_reports": ("sent_on",),
+    "continuity_reviews": ("reviewed_on",),
+    "generator_tests": ("tested_on",),
+    "access_reviews": ("reviewed_on",),
+    "badge_log": ("timestamp",),
+    "hr_leavers": ("last_working_day",),
+    "badges": ("blocked_on", "returned_on"),
+}
 
 
 def test_events_lie_in_the_year_and_nothing_after_the_build(lab):
@@ -119,11 +130,13 @@ def test_events_lie_in_the_year_and_nothing_after_the_build(lab):
 
 def test_backup_reports_tell_of_the_known_failures(lab):
     company = lab.company
-    bad_nights = {d for days in (*company.known.backup_failures.values(), *company.known.backup_missed.values())
-                  for d in days}
+    bad_nights = {d for days in (*company.known.backup_failures.values(), *company.known.backup_missed.values()) for d in days}
     reported_bad = {_dates(r["sent_on"]) for r in lab.rows["backup_reports"] if r["all_succeeded"] is False}
-    expected = {max(company.first_day, night + timedelta(days=7 - night.weekday())) for night in bad_nights
-                if night + timedelta(days=7 - night.weekday()) <= company.today}
+    expected = {
+        max(company.first_day, night + timedelta(days=7 - night.weekday()))
+        for night in bad_nights
+        if night + timedelta(days=7 - night.weekday()) <= company.today
+    }
     assert reported_bad == expected and expected
 
 
@@ -132,8 +145,9 @@ def _period(company: Company):
 
 
 def test_the_organisational_controls_are_clean(lab):
-    results = evaluate_controls(lab.store, _period(lab.company), load_catalogue(), control_ids=CLEAN_CONTROLS,
-                                today=lab.company.today)
+    results = evaluate_controls(
+        lab.store, _period(lab.company), load_catalogue(), control_ids=CLEAN_CONTROLS, today=lab.company.today
+    )
     assert sorted(r.control_id for r in results) == sorted(CLEAN_CONTROLS)
     for result in results:
         assert (result.status, result.deviations, result.gaps) == (Status.EFFECTIVE, [], []), result.control_id

@@ -17,22 +17,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+from auditpack.controls.evaluate import evaluate_controls
+from auditpack.controls.result import Status
+from auditpack.imports import import_egress_register
+from auditpack.inventory import parse_inventory
+from auditpack.periods import Period
+from auditpack.runner import run_collection
+from auditpack.store import EvidenceStore
 from auditpack_lab import layout
-from auditpack_lab.backup_server import (BackupServer, backup_sshd_config, borg_unavailable, build_backup_server,
-                                         success_days)
+from auditpack_lab.backup_server import BackupServer, backup_sshd_config, borg_unavailable, build_backup_server, success_days
 from auditpack_lab.company import build_company
 from auditpack_lab.firewall import egress_register_yaml, firewall_namespace, firewall_sshd_config, inventory_vars
 from auditpack_lab.peers.netns import netns_unavailable
 from auditpack_lab.peers.sockets import refused_port
 from auditpack_lab.peers.sshd import accounts_unavailable, make_client_key, running_sshd, write_known_hosts
-
-from auditpack.controls.evaluate import evaluate_controls
-from auditpack.periods import Period
-from auditpack.controls.result import Status
-from auditpack.imports import import_egress_register
-from auditpack.inventory import parse_inventory
-from auditpack.runner import run_collection
-from auditpack.store import EvidenceStore
 
 UNAVAILABLE = accounts_unavailable() or netns_unavailable() or borg_unavailable()
 pytestmark = pytest.mark.skipif(UNAVAILABLE is not None, reason=str(UNAVAILABLE))
@@ -42,18 +41,34 @@ OTHER_ZONE = "Europe/Amsterdam"  # backup01's sshd itself runs in another zone: 
 
 
 def ssh_host(name: str, address: str, port: int, key: Path, known_hosts: Path, **extra: object) -> str:
-    fields = {"ansible_host": address, "ansible_port": port, "ansible_user": "root", "ansible_connection": "ssh",
-              "ansible_ssh_private_key_file": str(key), "auditpack_ssh_known_hosts": str(known_hosts), **extra}
+    fields = {
+        "ansible_host": address,
+        "ansible_port": port,
+        "ansible_user": "root",
+        "ansible_connection": "ssh",
+        "ansible_ssh_private_key_file": str(key),
+        "auditpack_ssh_known_hosts": str(known_hosts),
+        **extra,
+    }
     return f"    {name}: {json.dumps(fields)}\n"
 
 
 def inventory_text(fw01, backup01, key: Path, known_hosts: Path, backups: BackupServer) -> str:
-    return ("all:\n  hosts:\n"
-            + ssh_host("fw01", fw01.address, fw01.port, key, known_hosts, **inventory_vars())
-            + ssh_host("backup01", backup01.address, backup01.port, key, known_hosts,
-                       auditpack_roles=["backup_server", "server"], auditpack_backups=backups.inventory_backups())
-            + ssh_host("fs01", FS01, refused_port(FS01), key, known_hosts, auditpack_roles=["file_server", "server"])
-            + ssh_host("dc01", DC01, refused_port(DC01), key, known_hosts, auditpack_roles=["domain_controller"]))
+    return (
+        "all:\n  hosts:\n"
+        + ssh_host("fw01", fw01.address, fw01.port, key, known_hosts, **inventory_vars())
+        + ssh_host(
+            "backup01",
+            backup01.address,
+            backup01.port,
+            key,
+            known_hosts,
+            auditpack_roles=["backup_server", "server"],
+            auditpack_backups=backups.inventory_backups(),
+        )
+        + ssh_host("fs01", FS01, refused_port(FS01), key, known_hosts, auditpack_roles=["file_server", "server"])
+        + ssh_host("dc01", DC01, refused_port(DC01), key, known_hosts, auditpack_roles=["domain_controller"])
+    )
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +82,25 @@ def lab(tmp_path_factory):
         namespace = stack.enter_context(firewall_namespace(company, base / "fw01"))
         register = base / "egress-register.yaml"
         register.write_text(egress_register_yaml(company))
-        fw01 = stack.enter_context(running_sshd(base / "sshd-fw01", FW01, authorized_keys={"root": [public]},
-                                                root_shell="/bin/sh", extra_config=firewall_sshd_config(namespace)))
+        fw01 = stack.enter_context(
+            running_sshd(
+                base / "sshd-fw01",
+                FW01,
+                authorized_keys={"root": [public]},
+                root_shell="/bin/sh",
+                extra_config=firewall_sshd_config(namespace),
+            )
+        )
         patch.setenv("TZ", OTHER_ZONE)  # sshd hands its own TZ to its sessions unless the config sets one
-        backup01 = stack.enter_context(running_sshd(base / "sshd-backup01", BACKUP01, authorized_keys={"root": [public]},
-                                                    root_shell="/bin/sh", extra_config=backup_sshd_config(backups.root)))
+        backup01 = stack.enter_context(
+            running_sshd(
+                base / "sshd-backup01",
+                BACKUP01,
+                authorized_keys={"root": [public]},
+                root_shell="/bin/sh",
+                extra_config=backup_sshd_config(backups.root),
+            )
+        )
         patch.delenv("TZ")
         known_hosts = write_known_hosts(base / "known_hosts", fw01, backup01)
         text = inventory_text(fw01, backup01, key, known_hosts, backups)
@@ -84,11 +113,20 @@ def lab(tmp_path_factory):
         patch.delenv(layout.BORG_ENV)
         first = datetime.combine(company.first_day, datetime.min.time(), UTC)
         period = Period(first, first + timedelta(days=len(company.days)))
-        results = {r.control_id: r for r in evaluate_controls(store, period, control_ids=["T-FWP", "T-BAK-1", "T-BAK-4"],
-                                                              today=company.today)}
-        yield {"base": base, "company": company, "backups": backups, "store": store,
-               "outcomes": {o.host: o for o in result.outcomes}, "results": results, "namespace": namespace,
-               "inventory": base / "inventory.yaml"}
+        results = {
+            r.control_id: r
+            for r in evaluate_controls(store, period, control_ids=["T-FWP", "T-BAK-1", "T-BAK-4"], today=company.today)
+        }
+        yield {
+            "base": base,
+            "company": company,
+            "backups": backups,
+            "store": store,
+            "outcomes": {o.host: o for o in result.outcomes},
+            "results": results,
+            "namespace": namespace,
+            "inventory": base / "inventory.yaml",
+        }
 
 
 def backup_items(store: EvidenceStore) -> dict[str, object]:
@@ -99,7 +137,9 @@ def backup_items(store: EvidenceStore) -> dict[str, object]:
 def test_the_hosts_are_reached_and_the_unlisted_ones_are_not(lab):
     outcomes = lab["outcomes"]
     assert outcomes["fw01"].status == "ok" and outcomes["backup01"].status == "ok", (
-        outcomes["fw01"].errors, outcomes["backup01"].errors)
+        outcomes["fw01"].errors,
+        outcomes["backup01"].errors,
+    )
     assert outcomes["fs01"].status == outcomes["dc01"].status == "unreachable"
     assert lab["namespace"].alive()  # the ruleset's namespace outlives the collection
     assert lab["backups"].archives == {server: len(success_days(lab["company"], server)) for server in ("fs01", "backup01")}
@@ -128,7 +168,11 @@ def test_t_fwp_flags_exactly_the_rule_without_a_reason(lab):
     rules = {r["id"]: r for r in lab["store"].read_json(ruleset_item.normalized_sha256)["rules"]}
     flagged = rules[deviation.facts["rule"]]
     assert (flagged["description"], flagged["source"], flagged["destination"], flagged["service"]) == (
-        unjustified.handle, unjustified.source, unjustified.destination, unjustified.service)
+        unjustified.handle,
+        unjustified.source,
+        unjustified.destination,
+        unjustified.service,
+    )
     outbound = {r["description"] for r in rules.values() if r["direction"] == "out"}
     assert outbound == {r.handle for r in lab["company"].firewall_rules}  # every company rule made it, outbound
     assert "register.egress" in {ref.kind for ref in result.evidence}

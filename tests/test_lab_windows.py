@@ -13,19 +13,19 @@ from contextlib import ExitStack
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from auditpack_lab import layout
-from auditpack_lab.company import DOMAIN, build_company
-from auditpack_lab.peers.epo import running_epo
-from auditpack_lab.peers.winrm import running_winrm
-from auditpack_lab.windows_hosts import FS01_DATA_PATHS, epo_rows, handler_for, windows_hosts
 
 from auditpack.collectors import windows_probes as ps
 from auditpack.collectors.parsers import windows as parse
 from auditpack.collectors.windows import EVENT_DAYS, script_allowed
 from auditpack.controls.evaluate import evaluate_controls
-from auditpack.periods import Period
 from auditpack.inventory import parse_inventory
+from auditpack.periods import Period
 from auditpack.runner import run_collection
+from auditpack_lab import layout
+from auditpack_lab.company import DOMAIN, build_company
+from auditpack_lab.peers.epo import running_epo
+from auditpack_lab.peers.winrm import running_winrm
+from auditpack_lab.windows_hosts import FS01_DATA_PATHS, epo_rows, handler_for, windows_hosts
 
 PASSWORD_ENV = "AUDITPACK_TEST_LAB_WINDOWS_PW"
 SERVERS = {"dc01": "127.0.4.20", "fs01": "127.0.4.21"}
@@ -37,8 +37,9 @@ CONTROLS = ["T-LOG-1", "T-LOG-2", "T-FWH", "T-AV", "O-RET", "T-BAK-1"]
 def served_workstations(company) -> list[str]:
     """A healthy workstation, every one with old signatures (WS-017 among them) and the one without anti-virus."""
     known = company.known
-    healthy = next(w.name for w in company.workstations
-                   if w.name not in known.old_signatures and w.name != known.without_antivirus)
+    healthy = next(
+        w.name for w in company.workstations if w.name not in known.old_signatures and w.name != known.without_antivirus
+    )
     return [healthy, *sorted(known.old_signatures), known.without_antivirus]
 
 
@@ -47,16 +48,24 @@ def inventory_text(peers: dict, epo) -> bytes:
         return {"ansible_host": peers[name].address, "ansible_port": peers[name].port, **extra}
 
     workstations = {name: winrm(name) for name in peers if name.startswith("WS-")}
-    document = {"all": {
-        "vars": {"ansible_connection": "winrm", "ansible_winrm_scheme": "http",
-                 "ansible_user": f"{DOMAIN}\\{layout.AUDIT_ACCOUNT}", "auditpack_password": f"env:{PASSWORD_ENV}"},
-        "children": {
-            "domain_controllers": {"hosts": {"dc01": winrm("dc01")}},
-            "file_servers": {"hosts": {"fs01": winrm("fs01", auditpack_data_paths=list(FS01_DATA_PATHS))}},
-            "workstations": {"hosts": workstations},
-            "av_console": {"hosts": {"epo01": winrm("epo01", auditpack_epo_url=epo.url,
-                                                    auditpack_tls_ca_file=str(epo.pki.ca_file))}},
-        }}}
+    document = {
+        "all": {
+            "vars": {
+                "ansible_connection": "winrm",
+                "ansible_winrm_scheme": "http",
+                "ansible_user": f"{DOMAIN}\\{layout.AUDIT_ACCOUNT}",
+                "auditpack_password": f"env:{PASSWORD_ENV}",
+            },
+            "children": {
+                "domain_controllers": {"hosts": {"dc01": winrm("dc01")}},
+                "file_servers": {"hosts": {"fs01": winrm("fs01", auditpack_data_paths=list(FS01_DATA_PATHS))}},
+                "workstations": {"hosts": workstations},
+                "av_console": {
+                    "hosts": {"epo01": winrm("epo01", auditpack_epo_url=epo.url, auditpack_tls_ca_file=str(epo.pki.ca_file))}
+                },
+            },
+        }
+    }
     return json.dumps(document, indent=1).encode()  # JSON is YAML
 
 
@@ -72,16 +81,23 @@ def lab(tmp_path_factory):
     users = {f"{DOMAIN}\\{layout.AUDIT_ACCOUNT}": layout.AUDIT_PASSWORD}
     with pytest.MonkeyPatch.context() as mp, ExitStack() as stack:
         mp.setenv(PASSWORD_ENV, layout.AUDIT_PASSWORD)
-        peers = {name: stack.enter_context(running_winrm(tmp / "winrm" / name, address, users, handler_for(company, name),
-                                                         poll_interval=0.5))
-                 for name, address in addresses.items()}
+        peers = {
+            name: stack.enter_context(
+                running_winrm(tmp / "winrm" / name, address, users, handler_for(company, name), poll_interval=0.5)
+            )
+            for name, address in addresses.items()
+        }
         # this test's console knows only the workstations the test serves, as a smaller company's would
         rows = [r for r in epo_rows(company) if r["EPOLeafNode.NodeName"] in names]
-        epo = stack.enter_context(running_epo(tmp / "epo", CONSOLE, f"{DOMAIN}\\{layout.AUDIT_ACCOUNT}", layout.AUDIT_PASSWORD, rows))
+        epo = stack.enter_context(
+            running_epo(tmp / "epo", CONSOLE, f"{DOMAIN}\\{layout.AUDIT_ACCOUNT}", layout.AUDIT_PASSWORD, rows)
+        )
         inventory = parse_inventory(inventory_text(peers, epo))
         store = EvidenceStore(tmp / "evidence")
         run = run_collection(store, inventory, inventory.hosts, "tester")
-    period = Period(datetime.combine(company.first_day, time(0), UTC), datetime.combine(company.today + timedelta(days=1), time(0), UTC))
+    period = Period(
+        datetime.combine(company.first_day, time(0), UTC), datetime.combine(company.today + timedelta(days=1), time(0), UTC)
+    )
     results = {r.control_id: r for r in evaluate_controls(store, period, control_ids=CONTROLS, today=company.today)}
     return {"company": company, "names": names, "peers": peers, "store": store, "run": run, "results": results}
 
@@ -180,8 +196,12 @@ def test_the_console_and_the_hosts_report_the_companys_anti_virus(lab):
         assert (status["product"], status["realtime"]) == ("McAfee Endpoint Security", True)
         [product] = normalized(lab, name, "windows.security_center")["antivirus"]
         assert product["up_to_date"] == (name not in company.known.old_signatures)
-    assert normalized(lab, without, "av.host_status") == {"product": None, "realtime": False, "signature_date": None,
-                                                          "engine_version": None}
+    assert normalized(lab, without, "av.host_status") == {
+        "product": None,
+        "realtime": False,
+        "signature_date": None,
+        "engine_version": None,
+    }
     codes = {d.code for d in lab["results"]["T-AV"].deviations if d.subject == without}
     assert {"av.not_in_console", "av.realtime_off"} <= codes
 

@@ -54,10 +54,13 @@ def test_ss_shows_a_socket_this_test_listens_on():
         assert mine["process"].startswith("python")
 
 
-@pytest.mark.parametrize("version,daemon,signatures,database", [
-    (b"ClamAV 1.0.7/27480/Wed Nov 25 09:33:05 2026\n", b"active\n", "2026-11-25", 27480),
-    (b"ClamAV 1.0.7\n", b"inactive\n", None, None),  # installed, but freshclam never ran: no signatures at all
-])
+@pytest.mark.parametrize(
+    "version,daemon,signatures,database",
+    [
+        (b"ClamAV 1.0.7/27480/Wed Nov 25 09:33:05 2026\n", b"active\n", "2026-11-25", 27480),
+        (b"ClamAV 1.0.7\n", b"inactive\n", None, None),  # installed, but freshclam never ran: no signatures at all
+    ],
+)
 def test_clamav_version_line_with_and_without_a_signature_database(version, daemon, signatures, database):
     status = linux.clamav_report(version + daemon)
     assert (status["signature_date"], status["database"], status["realtime"]) == (signatures, database, daemon == b"active\n")

@@ -25,8 +25,16 @@ def collect_all():
 def test_collects_only_what_it_declares():
     collector = LocalCollector()
     observations = collect_all()
-    assert {"system.os", "accounts.sessions", "accounts.local", "network.listening", "processes.agents",
-            "host_firewall.nftables", "host_firewall.iptables", "host_firewall.ip6tables"} == set(observations)
+    assert {
+        "system.os",
+        "accounts.sessions",
+        "accounts.local",
+        "network.listening",
+        "processes.agents",
+        "host_firewall.nftables",
+        "host_firewall.iptables",
+        "host_firewall.ip6tables",
+    } == set(observations)
     for obs in observations.values():
         assert obs.command in collector.allowed_commands
         assert obs.started <= obs.ended
@@ -66,10 +74,17 @@ def test_a_running_antivirus_daemon_is_recognised(tmp_path):
     finally:
         proc.kill()
     hit = [a for a in agents if a["pid"] == proc.pid]
-    assert hit == [{"pid": proc.pid, "name": "clamd", "exe": str(fake_named), "category": "antivirus", "product": "ClamAV daemon"}]
+    assert hit == [
+        {"pid": proc.pid, "name": "clamd", "exe": str(fake_named), "category": "antivirus", "product": "ClamAV daemon"}
+    ]
 
 
 def test_agent_names_match_case_and_exe_insensitively():
-    found = classify_processes([{"pid": 4, "name": "MsMpEng.exe", "exe": None}, {"pid": 5, "name": "VeeamAgent.exe", "exe": None},
-                                {"pid": 6, "name": "bash", "exe": "/bin/bash"}])
+    found = classify_processes(
+        [
+            {"pid": 4, "name": "MsMpEng.exe", "exe": None},
+            {"pid": 5, "name": "VeeamAgent.exe", "exe": None},
+            {"pid": 6, "name": "bash", "exe": "/bin/bash"},
+        ]
+    )
     assert [(f["pid"], f["category"]) for f in found] == [(4, "antivirus"), (5, "backup")]

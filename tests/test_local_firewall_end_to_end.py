@@ -9,10 +9,10 @@ import sys
 from datetime import UTC, datetime
 
 import pytest
-from conftest import auditpack_bin
-from auditpack_lab.peers.netns import in_netns, netns_unavailable
 
 from auditpack.store import EvidenceStore
+from auditpack_lab.peers.netns import in_netns, netns_unavailable
+from conftest import auditpack_bin
 
 pytestmark = pytest.mark.skipif(netns_unavailable() is not None, reason=str(netns_unavailable()))
 
@@ -75,9 +75,29 @@ def test_a_year_of_runs_is_evaluated_and_reported(tmp_path, cli_env):
     assert len(hashes) == 2  # the same ruleset twice is one blob
     for lang, label, other in (("en", "Not effective", "Niet werkzaam"), ("nl", "Niet werkzaam", "Not effective")):
         this_year = str(datetime.now(UTC).year)  # the report's default is the last full year; the runs are from this one
-        done = subprocess.run([auditpack_bin(), "report", "--store", "evidence", "--lang", lang, "--out", "out", "--control", "T-FWH",
-                               "--period", this_year, "--format", "html"],
-                              cwd=tmp_path, env=cli_env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [
+                auditpack_bin(),
+                "report",
+                "--store",
+                "evidence",
+                "--lang",
+                lang,
+                "--out",
+                "out",
+                "--control",
+                "T-FWH",
+                "--period",
+                this_year,
+                "--format",
+                "html",
+            ],
+            cwd=tmp_path,
+            env=cli_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         html = next((tmp_path / "out").glob(f"*-{lang}.html")).read_text()
         assert label in html and other not in html
@@ -95,8 +115,14 @@ def test_process_command_lines_never_reach_the_evidence(tmp_path, cli_env):
     secret = "not-for-evidence-7f3a"
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", f"--password={secret}"])
     try:
-        done = subprocess.run([auditpack_bin(), "collect", "--store", "evidence"], cwd=tmp_path, env=cli_env,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [auditpack_bin(), "collect", "--store", "evidence"],
+            cwd=tmp_path,
+            env=cli_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode in (0, 1), done.stderr
     finally:
         sleeper.kill()

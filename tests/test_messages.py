@@ -28,8 +28,11 @@ RECORDERS = {"deviation": 2, "gap": 2, "observe": 2, "Outcome": 0}  # call -> po
 
 def module_codes(tree: ast.Module) -> set[str]:
     """The message codes written in a module: its string literals that look like a code and are no evidence kind."""
-    return {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
-            and CODE.match(node.value) and node.value not in KINDS}
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and CODE.match(node.value) and node.value not in KINDS
+    }
 
 
 def control_id(tree: ast.Module) -> str | None:
@@ -56,7 +59,9 @@ def test_every_code_a_module_records_is_defined_where_it_belongs(module):
 def test_every_code_a_control_defines_is_recorded_by_its_evaluator(control_id):
     [module] = [m for m, owner in OWNER.items() if owner == control_id]
     assert CATALOGUE[control_id].messages, f"{control_id} defines no messages"
-    assert set(CATALOGUE[control_id].messages) - USED[module] == set(), f"{control_id}.yaml defines codes {module}.py never records"
+    assert set(CATALOGUE[control_id].messages) - USED[module] == set(), (
+        f"{control_id}.yaml defines codes {module}.py never records"
+    )
 
 
 def test_every_shared_code_is_recorded_somewhere():
@@ -81,14 +86,18 @@ def test_codes_are_passed_as_literals_the_scan_can_see():
 
 
 def test_rendering_needs_no_evaluator_module():
-    script = ("import sys\n"
-              "from auditpack.controls.result import Deviation\n"
-              "print(Deviation('fs01', '2026-03-10', 'bak1.failed', {'results': ['failure'], 'jobs': ['nightly'], "
-              "'next_success': '2026-03-11', 'repair_days': 1}).text('en'))\n"
-              "print(sorted(m for m in sys.modules if m.startswith('auditpack.controls.evaluators')))\n")
+    script = (
+        "import sys\n"
+        "from auditpack.controls.result import Deviation\n"
+        "print(Deviation('fs01', '2026-03-10', 'bak1.failed', {'results': ['failure'], 'jobs': ['nightly'], "
+        "'next_success': '2026-03-11', 'repair_days': 1}).text('en'))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('auditpack.controls.evaluators')))\n"
+    )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines() == [
-        "no successful backup, only failure (job nightly); repaired by a successful backup on 2026-03-11, 1 day(s) later", "[]"]
+        "no successful backup, only failure (job nightly); repaired by a successful backup on 2026-03-11, 1 day(s) later",
+        "[]",
+    ]
 
 
 def test_the_shared_file_ships_with_the_package():
@@ -100,6 +109,7 @@ def test_the_shared_file_ships_with_the_package():
 
 
 # -- the catalogue refuses broken message data at load time ---------------------------------------
+
 
 @pytest.fixture
 def catalogue_copy(tmp_path: Path) -> Path:
@@ -123,7 +133,9 @@ def test_a_code_defined_in_two_files_is_refused_naming_both(catalogue_copy):
 
 def test_a_control_code_also_in_the_shared_file_is_refused(catalogue_copy):
     append(catalogue_copy / "T-TLS.yaml", '  evidence.no_day:\n    nl: "geen bewijs"\n    en: "no evidence"\n')
-    with pytest.raises(YamlFileError, match=r"T-TLS.yaml:\d+: messages.evidence.no_day: already defined at .*_shared_messages.yaml"):
+    with pytest.raises(
+        YamlFileError, match=r"T-TLS.yaml:\d+: messages.evidence.no_day: already defined at .*_shared_messages.yaml"
+    ):
         load_catalogue(catalogue_copy)
 
 
@@ -133,12 +145,15 @@ def test_a_code_defined_twice_in_one_file_is_refused(catalogue_copy):
         load_catalogue(catalogue_copy)
 
 
-@pytest.mark.parametrize("entry,error", [
-    ('  tls.new:\n    nl: "alleen Nederlands"\n', "messages.tls.new.en: Field required"),
-    ('  tls.new:\n    nl: "  "\n    en: "text"\n', "messages.tls.new.nl: Value error, the text is empty"),
-    ('  tls.new:\n    nl: "{a}"\n    en: "{b}"\n', "different placeholders: ['a', 'b']"),
-    ('  tls.new:\n    nl: "x"\n    en: "y"\n    de: "z"\n', "messages.tls.new.de: Extra inputs are not permitted"),
-])
+@pytest.mark.parametrize(
+    "entry,error",
+    [
+        ('  tls.new:\n    nl: "alleen Nederlands"\n', "messages.tls.new.en: Field required"),
+        ('  tls.new:\n    nl: "  "\n    en: "text"\n', "messages.tls.new.nl: Value error, the text is empty"),
+        ('  tls.new:\n    nl: "{a}"\n    en: "{b}"\n', "different placeholders: ['a', 'b']"),
+        ('  tls.new:\n    nl: "x"\n    en: "y"\n    de: "z"\n', "messages.tls.new.de: Extra inputs are not permitted"),
+    ],
+)
 def test_a_message_needs_both_languages_with_text_and_the_same_placeholders(catalogue_copy, entry, error):
     append(catalogue_copy / "T-TLS.yaml", entry)
     with pytest.raises(YamlFileError, match=re.escape(error)):

@@ -14,30 +14,45 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from year_store import build_year
 
 from auditpack.controls.evaluate import evaluate_controls
-from auditpack.periods import Period
 from auditpack.controls.model import load_catalogue
 from auditpack.errors import AuditpackError
 from auditpack.jobs import run_rows
-from auditpack.pack import (FINGERPRINT_RECIPE, SHELL_RECIPE, PackError, build_pack, extract_pack, verify_pack,
-                            verify_text)
+from auditpack.pack import FINGERPRINT_RECIPE, SHELL_RECIPE, PackError, build_pack, extract_pack, verify_pack, verify_text
 from auditpack.pack_diff import diff_packs, format_diff
+from auditpack.periods import Period
 from auditpack.reports.document import build_document, evidence_item_ids
-from auditpack.signing import (SigningKeyError, fingerprint, load_or_create_key, load_public_key, public_key_pem, sign,
-                               verify_signature)
+from auditpack.signing import (
+    SigningKeyError,
+    fingerprint,
+    load_or_create_key,
+    load_public_key,
+    public_key_pem,
+    sign,
+    verify_signature,
+)
+from year_store import build_year
 
 CREATED = datetime(2027, 1, 21, 9, 30, tzinfo=UTC)
 SPRING = Period(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC))
-needs_openssl = pytest.mark.skipif(not shutil.which("openssl") or not shutil.which("sha256sum") or not shutil.which("bash"),
-                                   reason="openssl, sha256sum and bash are needed for the plain-tools recipe")
+needs_openssl = pytest.mark.skipif(
+    not shutil.which("openssl") or not shutil.which("sha256sum") or not shutil.which("bash"),
+    reason="openssl, sha256sum and bash are needed for the plain-tools recipe",
+)
 
 
 def _document(year, period, key):
     results = evaluate_controls(year.store, period, exceptions=year.exceptions, today=date(2027, 1, 20))
-    return build_document(results, load_catalogue(), period, run_rows(year.store, period), "nl",
-                          signing_fingerprint=fingerprint(key), generated_at="2027-01-21T09:00:00.000000Z")
+    return build_document(
+        results,
+        load_catalogue(),
+        period,
+        run_rows(year.store, period),
+        "nl",
+        signing_fingerprint=fingerprint(key),
+        generated_at="2027-01-21T09:00:00.000000Z",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +68,22 @@ def env(tmp_path_factory):
     full = build_pack(year.store, document, reports, base / "out" / "pack-2026.zip", key, created_at=CREATED)
     spring_doc = _document(year, SPRING, key)
     spring = build_pack(year.store, spring_doc, {}, base / "out" / "pack-2026-spring.zip", key, created_at=CREATED)
-    return {"base": base, "year": year, "key": key, "document": document, "reports": reports, "full": full,
-            "spring_doc": spring_doc, "spring": spring, "pub": base / "KEY.pub"}
+    return {
+        "base": base,
+        "year": year,
+        "key": key,
+        "document": document,
+        "reports": reports,
+        "full": full,
+        "spring_doc": spring_doc,
+        "spring": spring,
+        "pub": base / "KEY.pub",
+    }
 
 
-def _rewrite(src: Path, dst: Path, change: str | None = None, drop: str | None = None,
-             add: tuple[str, bytes] | None = None) -> Path:
+def _rewrite(
+    src: Path, dst: Path, change: str | None = None, drop: str | None = None, add: tuple[str, bytes] | None = None
+) -> Path:
     """A copy of the pack with one entry edited, removed or added, written by Python's zipfile."""
     with zipfile.ZipFile(src) as old, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as new:
         for info in old.infolist():
@@ -88,8 +113,17 @@ def test_pack_verifies_and_lists_its_parts(env):
     with zipfile.ZipFile(env["full"].path) as archive:
         names = archive.namelist()
         assert names == sorted(names)
-        assert {"MANIFEST.json", "MANIFEST.json.sig", "SHA256SUMS", "SHA256SUMS.sig", "VERIFY.txt", "signing-key.pub",
-                "report/document.json", "report/report-2026-nl.html", "report/report-2026-nl.json"} <= set(names)
+        assert {
+            "MANIFEST.json",
+            "MANIFEST.json.sig",
+            "SHA256SUMS",
+            "SHA256SUMS.sig",
+            "VERIFY.txt",
+            "signing-key.pub",
+            "report/document.json",
+            "report/report-2026-nl.html",
+            "report/report-2026-nl.json",
+        } <= set(names)
         assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in archive.infolist())
         manifest = json.loads(archive.read("MANIFEST.json"))
         assert json.loads(archive.read("report/document.json")) == env["document"]
@@ -109,8 +143,9 @@ def test_pack_carries_exactly_the_cited_evidence(env):
     for summary, document in ((env["full"], env["document"]), (env["spring"], env["spring_doc"])):
         cited = evidence_item_ids(document)
         with zipfile.ZipFile(summary.path) as archive:
-            items = {n[len("evidence/"):-len(".json")] for n in archive.namelist()
-                     if n.startswith("evidence/") and n.count("/") == 1}
+            items = {
+                n[len("evidence/") : -len(".json")] for n in archive.namelist() if n.startswith("evidence/") and n.count("/") == 1
+            }
             assert items == cited
             some = sorted(cited)[0]
             meta = json.loads(archive.read(f"evidence/{some}.json"))
@@ -130,8 +165,7 @@ def test_pack_carries_exactly_the_cited_evidence(env):
 
 
 def test_same_inputs_give_the_same_zip(env, tmp_path):
-    again = build_pack(env["year"].store, env["document"], env["reports"], tmp_path / "again.zip", env["key"],
-                       created_at=CREATED)
+    again = build_pack(env["year"].store, env["document"], env["reports"], tmp_path / "again.zip", env["key"], created_at=CREATED)
     assert again.path.read_bytes() == env["full"].path.read_bytes()
     later = build_pack(env["year"].store, env["document"], env["reports"], tmp_path / "later.zip", env["key"])
     with zipfile.ZipFile(later.path) as a, zipfile.ZipFile(env["full"].path) as b:
@@ -145,8 +179,13 @@ def test_report_signed_with_another_key_is_refused(env, tmp_path):
     with pytest.raises(PackError, match="names signing key"):
         build_pack(env["year"].store, env["document"], {}, tmp_path / "p.zip", other)
     with pytest.raises(PackError, match="plain file name"):
-        build_pack(env["year"].store, env["document"], {"../x.html": env["reports"]["report-2026-nl.html"]},
-                   tmp_path / "p.zip", env["key"])
+        build_pack(
+            env["year"].store,
+            env["document"],
+            {"../x.html": env["reports"]["report-2026-nl.html"]},
+            tmp_path / "p.zip",
+            env["key"],
+        )
     assert not (tmp_path / "p.zip").exists()
 
 
@@ -154,8 +193,9 @@ def test_blob_transform_stores_transformed_bytes_under_their_own_hash(env, tmp_p
     def pseudonymise(data: bytes) -> bytes:
         return data.replace(b"Jan de Vries", b"persoon-1")
 
-    summary = build_pack(env["year"].store, env["spring_doc"], {}, tmp_path / "pseudo.zip", env["key"],
-                         blob_transform=pseudonymise)
+    summary = build_pack(
+        env["year"].store, env["spring_doc"], {}, tmp_path / "pseudo.zip", env["key"], blob_transform=pseudonymise
+    )
     assert verify_pack(summary.path, env["pub"]).ok
     ruleset = next(e["item_id"] for c in env["spring_doc"]["controls"] for e in c["evidence"] if e["kind"] == "firewall.ruleset")
     with zipfile.ZipFile(summary.path) as archive:
@@ -173,8 +213,9 @@ def test_blob_transform_stores_transformed_bytes_under_their_own_hash(env, tmp_p
 
 
 def _run(command: str, cwd: Path, key: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-c", command.replace("KEY.pub", str(key))], cwd=cwd, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        ["bash", "-c", command.replace("KEY.pub", str(key))], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
 
 
 @needs_openssl
@@ -204,11 +245,11 @@ def test_documented_recipe_catches_tampering(env, tmp_path):
     assert _run(sums_check, unpacked, env["pub"]).returncode != 0
     # the forger also updates SHA256SUMS: then its signature no longer fits
     sums = unpacked / "SHA256SUMS"
-    new_hash = subprocess.run(["sha256sum", str(blob.relative_to(unpacked))], cwd=unpacked, capture_output=True,
-                              text=True).stdout
+    new_hash = subprocess.run(["sha256sum", str(blob.relative_to(unpacked))], cwd=unpacked, capture_output=True, text=True).stdout
     rel = str(blob.relative_to(unpacked))
-    sums.write_text("".join(new_hash if line.endswith(f"  {rel}\n") else line
-                            for line in sums.read_text().splitlines(keepends=True)))
+    sums.write_text(
+        "".join(new_hash if line.endswith(f"  {rel}\n") else line for line in sums.read_text().splitlines(keepends=True))
+    )
     assert _run(sums_check, unpacked, env["pub"]).returncode == 0
     assert _run(sums_sig, unpacked, env["pub"]).returncode != 0
     # an edited manifest fails its own signature; an extra file fails the file-list line
@@ -359,8 +400,9 @@ def test_diff_of_a_modified_document(env, tmp_path):
     assert entry["status"] == {"old": "effective_with_deviations", "new": "not_effective"}
     assert entry["deviations"]["new"] == entry["deviations"]["old"] + 1
     removed_subject = env["document"]["controls"][[c["id"] for c in env["document"]["controls"]].index("T-BAK-1")]
-    assert diff["populations"] == [{"control": "T-BAK-1", "added": ["nas01"],
-                                    "removed": [removed_subject["population"]["subjects"][0]]}]
+    assert diff["populations"] == [
+        {"control": "T-BAK-1", "added": ["nas01"], "removed": [removed_subject["population"]["subjects"][0]]}
+    ]
     assert [(e["control"], e["scope"]) for e in diff["exceptions"]["removed"]] == [("T-BAK-1", "dc01")]
     assert all(not (f["added"] or f["removed"] or f["changed"]) for f in diff["firewall"])
     assert "fw01" in format_diff(diff, "en") and "unchanged" in format_diff(diff, "en")

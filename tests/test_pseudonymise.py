@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import pytest
-from year_store import ACCOUNTS, PEOPLE, build_year
 
 from auditpack.pseudonymise import (
     WITHHELD,
@@ -16,6 +15,7 @@ from auditpack.pseudonymise import (
     pseudonym,
     reveal,
 )
+from year_store import ACCOUNTS, PEOPLE, build_year
 
 KEY, OTHER = b"k" * 32, b"o" * 32
 
@@ -37,14 +37,18 @@ def test_names_come_from_person_fields_and_not_from_hosts_or_system_accounts():
     found = names_in("accounts.local", [{"name": "root", "uid": 0}, {"name": "mvisser", "uid": 1001}])
     assert found == {"mvisser"}
     assert names_in("firewall.ruleset", {"rules": [{"description": "Jan"}], "device": "fw01"}) == set()
-    assert names_in("ad.account_disabled_events", {"events": [{"account": "KCDEMO\\jdevries", "by": "KCDEMO\\hr-beheer"}]}) \
-        == {"KCDEMO\\jdevries", "jdevries", "KCDEMO\\hr-beheer", "hr-beheer"}
+    assert names_in("ad.account_disabled_events", {"events": [{"account": "KCDEMO\\jdevries", "by": "KCDEMO\\hr-beheer"}]}) == {
+        "KCDEMO\\jdevries",
+        "jdevries",
+        "KCDEMO\\hr-beheer",
+        "hr-beheer",
+    }
 
 
 def test_binary_raw_output_is_withheld_and_text_is_rewritten():
     p = Pseudonymiser(KEY, ["pjansen"])
     assert p.blob(b"ElfChnk\x00\xff\xfe p\x00j\x00") == WITHHELD
-    assert p.blob("account,pjansen\n".encode()) == f"account,{pseudonym(KEY, 'pjansen')}\n".encode()
+    assert p.blob(b"account,pjansen\n") == f"account,{pseudonym(KEY, 'pjansen')}\n".encode()
 
 
 def test_every_person_of_the_synthetic_year_is_found_and_revealed(tmp_path):

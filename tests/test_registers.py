@@ -60,8 +60,11 @@ def evidence_md_registers() -> dict[str, list[tuple[str, bool, str]]]:
     """register -> [(field, optional, type text)] from the Registers table of EVIDENCE.md."""
     table = {}
     for name, cells in re.findall(r"^\| `register\.(\w+)` \| (.+) \|$", EVIDENCE_MD.read_text(), re.M):
-        table[name] = [(f, bool(q), t) for f, q, t in re.findall(r"`(\w+)(\??)`(?: \(([^)]*)\))?", cells)
-                       if f not in ("in", "out", "success", "failure")]
+        table[name] = [
+            (f, bool(q), t)
+            for f, q, t in re.findall(r"`(\w+)(\??)`(?: \(([^)]*)\))?", cells)
+            if f not in ("in", "out", "success", "failure")
+        ]
     return table
 
 
@@ -71,11 +74,21 @@ def test_schema_matches_evidence_md():
     for name, fields in documented.items():
         schema = REGISTERS[name].fields
         assert [f.name for f in schema] == [f for f, _, _ in fields], name
-        for fld, (_, optional, kind_text) in zip(schema, fields):
+        for fld, (_, optional, kind_text) in zip(schema, fields, strict=False):
             assert (not fld.required and fld.default is None) == optional, (name, fld.name)
-            expected = ("date" if kind_text == "date" else "moment" if kind_text == "moment"
-                        else "bool" if kind_text.startswith("bool") else "country" if "alpha-2" in kind_text
-                        else "enum" if kind_text.startswith("`") else "text")
+            expected = (
+                "date"
+                if kind_text == "date"
+                else "moment"
+                if kind_text == "moment"
+                else "bool"
+                if kind_text.startswith("bool")
+                else "country"
+                if "alpha-2" in kind_text
+                else "enum"
+                if kind_text.startswith("`")
+                else "text"
+            )
             assert fld.kind == expected, (name, fld.name, kind_text)
     assert REGISTERS["subprocessors"].fields[4].default is True  # in_use: "bool, default true"
 
@@ -100,74 +113,164 @@ CASES: dict[str, tuple[str, list[dict]]] = {
         "name,account,last_working_day,department\n"
         "Piet de Vries,pdevries,2026-04-30,Klantenservice\n"
         "Anna Bakker,abakker,15-05-2026,\n",
-        [{"name": "Piet de Vries", "account": "pdevries", "last_working_day": "2026-04-30", "department": "Klantenservice", "row": 2},
-         {"name": "Anna Bakker", "account": "abakker", "last_working_day": "2026-05-15", "department": None, "row": 3}],
+        [
+            {
+                "name": "Piet de Vries",
+                "account": "pdevries",
+                "last_working_day": "2026-04-30",
+                "department": "Klantenservice",
+                "row": 2,
+            },
+            {"name": "Anna Bakker", "account": "abakker", "last_working_day": "2026-05-15", "department": None, "row": 3},
+        ],
     ),
     "nda": (
         "name,account,signed_on\nPiet de Vries,pdevries,2024-01-15\nAnna Bakker,abakker,1/2/2025\n",
-        [{"name": "Piet de Vries", "account": "pdevries", "signed_on": "2024-01-15", "row": 2},
-         {"name": "Anna Bakker", "account": "abakker", "signed_on": "2025-02-01", "row": 3}],
+        [
+            {"name": "Piet de Vries", "account": "pdevries", "signed_on": "2024-01-15", "row": 2},
+            {"name": "Anna Bakker", "account": "abakker", "signed_on": "2025-02-01", "row": 3},
+        ],
     ),
     "badges": (
         "badge_id,holder,account,role,server_room_access,blocked_on,returned_on\n"
         "1001,Piet de Vries,pdevries,ICT-beheer,ja,2026-04-30,02-05-2026\n"
         "1002,Anna Bakker,,agent,Nee,,\n",
-        [{"badge_id": "1001", "holder": "Piet de Vries", "account": "pdevries", "role": "ICT-beheer",
-          "server_room_access": True, "blocked_on": "2026-04-30", "returned_on": "2026-05-02", "row": 2},
-         {"badge_id": "1002", "holder": "Anna Bakker", "account": None, "role": "agent",
-          "server_room_access": False, "blocked_on": None, "returned_on": None, "row": 3}],
+        [
+            {
+                "badge_id": "1001",
+                "holder": "Piet de Vries",
+                "account": "pdevries",
+                "role": "ICT-beheer",
+                "server_room_access": True,
+                "blocked_on": "2026-04-30",
+                "returned_on": "2026-05-02",
+                "row": 2,
+            },
+            {
+                "badge_id": "1002",
+                "holder": "Anna Bakker",
+                "account": None,
+                "role": "agent",
+                "server_room_access": False,
+                "blocked_on": None,
+                "returned_on": None,
+                "row": 3,
+            },
+        ],
     ),
     "badge_log": (
         "timestamp,badge_id,door,direction\n"
         "2026-05-04 08:59,1001,serverruimte,in\n"
         "2026-05-04T09:30:00Z,1001,serverruimte,UIT\n"
         "04-01-2026 17:05,1002,hoofdingang,out\n",
-        [{"timestamp": "2026-05-04T08:59:00+02:00", "badge_id": "1001", "door": "serverruimte", "direction": "in", "row": 2},
-         {"timestamp": "2026-05-04T09:30:00Z", "badge_id": "1001", "door": "serverruimte", "direction": "out", "row": 3},
-         {"timestamp": "2026-01-04T17:05:00+01:00", "badge_id": "1002", "door": "hoofdingang", "direction": "out", "row": 4}],
+        [
+            {"timestamp": "2026-05-04T08:59:00+02:00", "badge_id": "1001", "door": "serverruimte", "direction": "in", "row": 2},
+            {"timestamp": "2026-05-04T09:30:00Z", "badge_id": "1001", "door": "serverruimte", "direction": "out", "row": 3},
+            {"timestamp": "2026-01-04T17:05:00+01:00", "badge_id": "1002", "door": "hoofdingang", "direction": "out", "row": 4},
+        ],
     ),
     "breaches": (
         "breach_id,detected_at,customer_notified_at,reported_to_authority,description\n"
         "DL-2026-01,2026-02-10 14:00,11-02-2026 09:15,yes,Mail naar verkeerde klant\n"
         "DL-2026-02,2026-05-20T10:00:00+02:00,,no,\n",
-        [{"breach_id": "DL-2026-01", "detected_at": "2026-02-10T14:00:00+01:00", "customer_notified_at": "2026-02-11T09:15:00+01:00",
-          "reported_to_authority": True, "description": "Mail naar verkeerde klant", "row": 2},
-         {"breach_id": "DL-2026-02", "detected_at": "2026-05-20T10:00:00+02:00", "customer_notified_at": None,
-          "reported_to_authority": False, "description": None, "row": 3}],
+        [
+            {
+                "breach_id": "DL-2026-01",
+                "detected_at": "2026-02-10T14:00:00+01:00",
+                "customer_notified_at": "2026-02-11T09:15:00+01:00",
+                "reported_to_authority": True,
+                "description": "Mail naar verkeerde klant",
+                "row": 2,
+            },
+            {
+                "breach_id": "DL-2026-02",
+                "detected_at": "2026-05-20T10:00:00+02:00",
+                "customer_notified_at": None,
+                "reported_to_authority": False,
+                "description": None,
+                "row": 3,
+            },
+        ],
     ),
     "subprocessors": (
         "name,service,agreement_signed_on,location_country,in_use,last_reviewed_on\n"
         "Telco BV,telefonie,2023-03-01,nl,,2026-01-10\n"
         "CloudCo,opslag,,IE,false,\n",
-        [{"name": "Telco BV", "service": "telefonie", "agreement_signed_on": "2023-03-01", "location_country": "NL",
-          "in_use": True, "last_reviewed_on": "2026-01-10", "row": 2},
-         {"name": "CloudCo", "service": "opslag", "agreement_signed_on": None, "location_country": "IE",
-          "in_use": False, "last_reviewed_on": None, "row": 3}],
+        [
+            {
+                "name": "Telco BV",
+                "service": "telefonie",
+                "agreement_signed_on": "2023-03-01",
+                "location_country": "NL",
+                "in_use": True,
+                "last_reviewed_on": "2026-01-10",
+                "row": 2,
+            },
+            {
+                "name": "CloudCo",
+                "service": "opslag",
+                "agreement_signed_on": None,
+                "location_country": "IE",
+                "in_use": False,
+                "last_reviewed_on": None,
+                "row": 3,
+            },
+        ],
     ),
     "processing_locations": (
         "system,location_country,notes\nCRM,NL,\nBackup,de,tweede locatie\n",
-        [{"system": "CRM", "location_country": "NL", "notes": None, "row": 2},
-         {"system": "Backup", "location_country": "DE", "notes": "tweede locatie", "row": 3}],
+        [
+            {"system": "CRM", "location_country": "NL", "notes": None, "row": 2},
+            {"system": "Backup", "location_country": "DE", "notes": "tweede locatie", "row": 3},
+        ],
     ),
     "restore_tests": (
         "tested_on,server,result,performed_by,notes\n2026-03-15,srv-db01,geslaagd,Jan,\n2026-04-15,srv-fs01,FOUT,,schijf vol\n",
-        [{"tested_on": "2026-03-15", "server": "srv-db01", "result": "success", "performed_by": "Jan", "notes": None, "row": 2},
-         {"tested_on": "2026-04-15", "server": "srv-fs01", "result": "failure", "performed_by": None, "notes": "schijf vol", "row": 3}],
+        [
+            {
+                "tested_on": "2026-03-15",
+                "server": "srv-db01",
+                "result": "success",
+                "performed_by": "Jan",
+                "notes": None,
+                "row": 2,
+            },
+            {
+                "tested_on": "2026-04-15",
+                "server": "srv-fs01",
+                "result": "failure",
+                "performed_by": None,
+                "notes": "schijf vol",
+                "row": 3,
+            },
+        ],
     ),
     "backup_reports": (
         "sent_on,recipient,all_succeeded\n2026-05-01,directie@example.nl,waar\n2026-05-08,,\n",
-        [{"sent_on": "2026-05-01", "recipient": "directie@example.nl", "all_succeeded": True, "row": 2},
-         {"sent_on": "2026-05-08", "recipient": None, "all_succeeded": None, "row": 3}],
+        [
+            {"sent_on": "2026-05-01", "recipient": "directie@example.nl", "all_succeeded": True, "row": 2},
+            {"sent_on": "2026-05-08", "recipient": None, "all_succeeded": None, "row": 3},
+        ],
     ),
     "continuity_reviews": (
         "reviewed_on,reviewer,organisation,result\n2026-02-01,M. de Boer,Contactcenter BV,akkoord\n2026-05-01,K. Smit,,\n",
-        [{"reviewed_on": "2026-02-01", "reviewer": "M. de Boer", "organisation": "Contactcenter BV", "result": "akkoord", "row": 2},
-         {"reviewed_on": "2026-05-01", "reviewer": "K. Smit", "organisation": None, "result": None, "row": 3}],
+        [
+            {
+                "reviewed_on": "2026-02-01",
+                "reviewer": "M. de Boer",
+                "organisation": "Contactcenter BV",
+                "result": "akkoord",
+                "row": 2,
+            },
+            {"reviewed_on": "2026-05-01", "reviewer": "K. Smit", "organisation": None, "result": None, "row": 3},
+        ],
     ),
     "generator_tests": (
         "tested_on,result,notes\n2026-01-20,ok,30 min op vol vermogen\n2026-04-20,mislukt,startaccu leeg\n",
-        [{"tested_on": "2026-01-20", "result": "success", "notes": "30 min op vol vermogen", "row": 2},
-         {"tested_on": "2026-04-20", "result": "failure", "notes": "startaccu leeg", "row": 3}],
+        [
+            {"tested_on": "2026-01-20", "result": "success", "notes": "30 min op vol vermogen", "row": 2},
+            {"tested_on": "2026-04-20", "result": "failure", "notes": "startaccu leeg", "row": 3},
+        ],
     ),
     "access_reviews": (
         "group,reviewed_on,reviewer\nGG-Klantdata,2026-03-31,M. de Boer\n",
@@ -217,14 +320,28 @@ def test_utf8_with_bom_and_crlf():
 
 
 def test_dutch_excel_csv_semicolons_cp1252_and_dd_mm_yyyy():
-    text = ("Naam;Gebruikersnaam;Laatste werkdag;Afdeling\r\n"
-            "Jansen-Müller;jmuller;30-04-2026;Beëindigd – Klantenservice\r\n"
-            '"de Vries; P.";pdevries;1-5-2026;"Planning, roosters"\r\n'
-            ";;;\r\n")
+    text = (
+        "Naam;Gebruikersnaam;Laatste werkdag;Afdeling\r\n"
+        "Jansen-Müller;jmuller;30-04-2026;Beëindigd – Klantenservice\r\n"
+        '"de Vries; P.";pdevries;1-5-2026;"Planning, roosters"\r\n'
+        ";;;\r\n"
+    )
     result = parse("hr_leavers", text.encode("cp1252"), "uitdienst.csv")
     assert result["rows"] == [
-        {"name": "Jansen-Müller", "account": "jmuller", "last_working_day": "2026-04-30", "department": "Beëindigd – Klantenservice", "row": 2},
-        {"name": "de Vries; P.", "account": "pdevries", "last_working_day": "2026-05-01", "department": "Planning, roosters", "row": 3},
+        {
+            "name": "Jansen-Müller",
+            "account": "jmuller",
+            "last_working_day": "2026-04-30",
+            "department": "Beëindigd – Klantenservice",
+            "row": 2,
+        },
+        {
+            "name": "de Vries; P.",
+            "account": "pdevries",
+            "last_working_day": "2026-05-01",
+            "department": "Planning, roosters",
+            "row": 3,
+        },
     ]
 
 
@@ -233,41 +350,80 @@ def test_tab_separated_export():
 
 
 def test_dutch_headers_everywhere():
-    text = ("Incident-ID;Ontdekt op;Klant geïnformeerd op;Gemeld bij AP;Omschrijving\n"
-            "DL-7;12-03-2026 16:45;13-03-2026 10:00;Nee;USB-stick kwijt\n")
+    text = (
+        "Incident-ID;Ontdekt op;Klant geïnformeerd op;Gemeld bij AP;Omschrijving\n"
+        "DL-7;12-03-2026 16:45;13-03-2026 10:00;Nee;USB-stick kwijt\n"
+    )
     row = parse("breaches", text)["rows"][0]
-    assert row == {"breach_id": "DL-7", "detected_at": "2026-03-12T16:45:00+01:00", "customer_notified_at": "2026-03-13T10:00:00+01:00",
-                   "reported_to_authority": False, "description": "USB-stick kwijt", "row": 2}
+    assert row == {
+        "breach_id": "DL-7",
+        "detected_at": "2026-03-12T16:45:00+01:00",
+        "customer_notified_at": "2026-03-13T10:00:00+01:00",
+        "reported_to_authority": False,
+        "description": "USB-stick kwijt",
+        "row": 2,
+    }
 
 
 # --- XLSX ----------------------------------------------------------------------
 
 
 def test_xlsx_with_real_dates_and_dutch_headers():
-    data = xlsx([
-        ["Pasnummer", "Pashouder", "Gebruikersnaam", "Rol", "Toegang serverruimte", "Geblokkeerd op", "Ingeleverd op", "Opmerking"],
-        [1001, "Jansen-Müller", "jmuller", "ICT-beheer", True, datetime(2026, 4, 30), date(2026, 5, 2), "sleutel ook"],
-        [],
-        [1002.0, "Bakker", None, "agent", "nee", None, "03-05-2026", None],
-    ])
+    data = xlsx(
+        [
+            [
+                "Pasnummer",
+                "Pashouder",
+                "Gebruikersnaam",
+                "Rol",
+                "Toegang serverruimte",
+                "Geblokkeerd op",
+                "Ingeleverd op",
+                "Opmerking",
+            ],
+            [1001, "Jansen-Müller", "jmuller", "ICT-beheer", True, datetime(2026, 4, 30), date(2026, 5, 2), "sleutel ook"],
+            [],
+            [1002.0, "Bakker", None, "agent", "nee", None, "03-05-2026", None],
+        ]
+    )
     result = parse("badges", data, "passen.xlsx")
     assert result["ignored_columns"] == ["Opmerking"]
     assert result["rows"] == [
-        {"badge_id": "1001", "holder": "Jansen-Müller", "account": "jmuller", "role": "ICT-beheer", "server_room_access": True,
-         "blocked_on": "2026-04-30", "returned_on": "2026-05-02", "row": 2},
-        {"badge_id": "1002", "holder": "Bakker", "account": None, "role": "agent", "server_room_access": False,
-         "blocked_on": None, "returned_on": "2026-05-03", "row": 4},
+        {
+            "badge_id": "1001",
+            "holder": "Jansen-Müller",
+            "account": "jmuller",
+            "role": "ICT-beheer",
+            "server_room_access": True,
+            "blocked_on": "2026-04-30",
+            "returned_on": "2026-05-02",
+            "row": 2,
+        },
+        {
+            "badge_id": "1002",
+            "holder": "Bakker",
+            "account": None,
+            "role": "agent",
+            "server_room_access": False,
+            "blocked_on": None,
+            "returned_on": "2026-05-03",
+            "row": 4,
+        },
     ]
 
 
 def test_xlsx_moments_are_dutch_local_time():
-    data = xlsx([
-        ["Tijdstip", "Pasnummer", "Deur", "Richting"],
-        [datetime(2026, 7, 1, 8, 0), "1001", "serverruimte", "in"],
-        [datetime(2026, 1, 15, 17, 30), "1001", "serverruimte", "uit"],
-    ])
+    data = xlsx(
+        [
+            ["Tijdstip", "Pasnummer", "Deur", "Richting"],
+            [datetime(2026, 7, 1, 8, 0), "1001", "serverruimte", "in"],
+            [datetime(2026, 1, 15, 17, 30), "1001", "serverruimte", "uit"],
+        ]
+    )
     assert [r["timestamp"] for r in parse("badge_log", data, "log.xlsx")["rows"]] == [
-        "2026-07-01T08:00:00+02:00", "2026-01-15T17:30:00+01:00"]
+        "2026-07-01T08:00:00+02:00",
+        "2026-01-15T17:30:00+01:00",
+    ]
 
 
 def test_xlsx_found_by_its_zip_signature_whatever_the_name():
@@ -286,19 +442,22 @@ def test_xlsx_problems_name_rows_and_columns():
 # --- moments and summer time -------------------------------------------------------
 
 
-@pytest.mark.parametrize(("written", "expected"), [
-    ("2026-07-01 12:00", "2026-07-01T12:00:00+02:00"),  # summer time
-    ("2026-01-15 12:00", "2026-01-15T12:00:00+01:00"),  # winter time
-    ("01-07-2026 12:00:30", "2026-07-01T12:00:30+02:00"),
-    ("15/01/2026 9:05", "2026-01-15T09:05:00+01:00"),
-    ("2026-07-01T12:00:00+00:00", "2026-07-01T12:00:00Z"),
-    ("2026-07-01T12:00:00-04:00", "2026-07-01T12:00:00-04:00"),  # an offset the source gives is kept
-    ("2026-03-29 01:59", "2026-03-29T01:59:00+01:00"),  # just before the clocks go forward
-    ("2026-03-29 03:00", "2026-03-29T03:00:00+02:00"),
-    ("2026-10-25 02:30", "2026-10-25T02:30:00+02:00"),  # happens twice: the first occurrence, still summer time
-    ("2026-10-25 02:30+01:00", "2026-10-25T02:30:00+01:00"),  # the second one, when the offset says so
-    ("2026-10-25 03:00", "2026-10-25T03:00:00+01:00"),
-])
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("2026-07-01 12:00", "2026-07-01T12:00:00+02:00"),  # summer time
+        ("2026-01-15 12:00", "2026-01-15T12:00:00+01:00"),  # winter time
+        ("01-07-2026 12:00:30", "2026-07-01T12:00:30+02:00"),
+        ("15/01/2026 9:05", "2026-01-15T09:05:00+01:00"),
+        ("2026-07-01T12:00:00+00:00", "2026-07-01T12:00:00Z"),
+        ("2026-07-01T12:00:00-04:00", "2026-07-01T12:00:00-04:00"),  # an offset the source gives is kept
+        ("2026-03-29 01:59", "2026-03-29T01:59:00+01:00"),  # just before the clocks go forward
+        ("2026-03-29 03:00", "2026-03-29T03:00:00+02:00"),
+        ("2026-10-25 02:30", "2026-10-25T02:30:00+02:00"),  # happens twice: the first occurrence, still summer time
+        ("2026-10-25 02:30+01:00", "2026-10-25T02:30:00+01:00"),  # the second one, when the offset says so
+        ("2026-10-25 03:00", "2026-10-25T03:00:00+01:00"),
+    ],
+)
 def test_moments(written, expected):
     row = parse("badge_log", f"timestamp,badge_id,door,direction\n{written},1,d,in\n")["rows"][0]
     assert row["timestamp"] == expected
@@ -314,10 +473,23 @@ def test_time_skipped_by_summer_time_is_refused(written):
 # --- bools ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("word", "value"), [
-    ("yes", True), ("No", False), ("JA", True), ("nee", False), ("true", True), ("FALSE", False),
-    ("Waar", True), ("onwaar", False), ("1", True), ("0", False), ("x", True), ("X", True),
-])
+@pytest.mark.parametrize(
+    ("word", "value"),
+    [
+        ("yes", True),
+        ("No", False),
+        ("JA", True),
+        ("nee", False),
+        ("true", True),
+        ("FALSE", False),
+        ("Waar", True),
+        ("onwaar", False),
+        ("1", True),
+        ("0", False),
+        ("x", True),
+        ("X", True),
+    ],
+)
 def test_bool_words(word, value):
     assert parse("backup_reports", f"sent_on,all_succeeded\n2026-05-01,{word}\n")["rows"][0]["all_succeeded"] is value
 
@@ -345,23 +517,63 @@ RESTORES = "tested_on,server,result\n2026-03-01,srv,ok\n"
 MISTAKES = [
     # (register, file text, row, column, message fragment)
     ("hr_leavers", LEAVERS + "Piet,,2026-04-30\n", 3, "account", "empty: a value is required"),
-    ("hr_leavers", LEAVERS + "Piet,p,gisteren\n", 3, "laatste werkdag", "'gisteren' is not a date: write YYYY-MM-DD or dd-mm-yyyy"),
+    (
+        "hr_leavers",
+        LEAVERS + "Piet,p,gisteren\n",
+        3,
+        "laatste werkdag",
+        "'gisteren' is not a date: write YYYY-MM-DD or dd-mm-yyyy",
+    ),
     ("hr_leavers", LEAVERS + "\nPiet,p,31-02-2026\n", 4, "laatste werkdag", "'31-02-2026' is not a date on the calendar"),
     ("hr_leavers", LEAVERS + "Piet,p,30-04-26\n", 3, "laatste werkdag", "'30-04-26' is not a date"),
-    ("hr_leavers", LEAVERS + "Piet,p,30-04-2062\n", 3, "laatste werkdag", "'30-04-2062' is more than a year from today: a typo in the year?"),
-    ("hr_leavers", LEAVERS + "Piet,p,2026-04-30,Sales\n", 3, "column D",
-     "'Sales' is in a column without a header; does a value in this row contain ',' without quotes around it?"),
+    (
+        "hr_leavers",
+        LEAVERS + "Piet,p,30-04-2062\n",
+        3,
+        "laatste werkdag",
+        "'30-04-2062' is more than a year from today: a typo in the year?",
+    ),
+    (
+        "hr_leavers",
+        LEAVERS + "Piet,p,2026-04-30,Sales\n",
+        3,
+        "column D",
+        "'Sales' is in a column without a header; does a value in this row contain ',' without quotes around it?",
+    ),
     ("badge_log", LOG + "morgen om 9,1,deur,in\n", 3, "timestamp", "'morgen om 9' is not a date with a time"),
     ("badge_log", LOG + "2026-05-04,1,deur,in\n", 3, "timestamp", "'2026-05-04' is not a date with a time"),
     ("badge_log", LOG + "2026-03-29 02:15,1,deur,in\n", 3, "timestamp", "'2026-03-29 02:15' does not exist in Dutch time"),
     ("badge_log", LOG + "2028-05-04 09:00,1,deur,in\n", 3, "timestamp", "is more than a year from today"),
-    ("badge_log", LOG + "2026-05-04 10:00,1,deur,rond\n", 3, "direction", "'rond' is not an accepted value: write in or out (uit)"),
+    (
+        "badge_log",
+        LOG + "2026-05-04 10:00,1,deur,rond\n",
+        3,
+        "direction",
+        "'rond' is not an accepted value: write in or out (uit)",
+    ),
     ("badges", BADGES + "2,Piet,ict,misschien\n", 3, "server_room_access", "'misschien' is not yes or no"),
-    ("processing_locations", PLACES + "ERP,XX\n", 3, "land", "'XX' is not an ISO 3166-1 two-letter country code (e.g. NL, DE, IE)"),
-    ("processing_locations", PLACES + "ERP,UK\n", 3, "land", "'UK' is not an ISO 3166-1 two-letter country code; did you mean GB?"),
+    (
+        "processing_locations",
+        PLACES + "ERP,XX\n",
+        3,
+        "land",
+        "'XX' is not an ISO 3166-1 two-letter country code (e.g. NL, DE, IE)",
+    ),
+    (
+        "processing_locations",
+        PLACES + "ERP,UK\n",
+        3,
+        "land",
+        "'UK' is not an ISO 3166-1 two-letter country code; did you mean GB?",
+    ),
     ("processing_locations", PLACES + "ERP,Nederland\n", 3, "land", "'Nederland' is not an ISO 3166-1 two-letter country code"),
-    ("restore_tests", RESTORES + "2026-04-01,srv,half\n", 3, "result",
-     "'half' is not an accepted value: write success (geslaagd, ok) or failure (mislukt, fout)"),
+    (
+        "restore_tests",
+        RESTORES + "2026-04-01,srv,half\n",
+        3,
+        "result",
+        "'half' is not an accepted value: write success (geslaagd, ok) or failure (mislukt, fout)",
+    ),
 ]
 
 
@@ -378,12 +590,14 @@ def test_long_cell_values_are_shortened_in_messages():
 
 
 def test_all_mistakes_in_a_file_are_reported_together():
-    text = ("Naam;Gebruikersnaam;Laatste werkdag;Afdeling\n"
-            "Goed;goed;30-04-2026;\n"
-            ";leeg;30-04-2026;\n"
-            "Piet;piet;30-13-2026;\n"
-            "\n"
-            "Anna;;2062-01-01;Sales;extra\n")
+    text = (
+        "Naam;Gebruikersnaam;Laatste werkdag;Afdeling\n"
+        "Goed;goed;30-04-2026;\n"
+        ";leeg;30-04-2026;\n"
+        "Piet;piet;30-13-2026;\n"
+        "\n"
+        "Anna;;2062-01-01;Sales;extra\n"
+    )
     found = problems("hr_leavers", text.encode("cp1252"), "leavers.csv")
     assert [str(p) for p in found] == [
         "leavers.csv:row 3: Naam: empty: a value is required",
@@ -407,8 +621,10 @@ def test_header_and_row_mistakes_together():
 def test_missing_required_column_names_it_and_what_was_found():
     found = only_problem("hr_leavers", "naam;gebruikersnaam;datum\nPiet;p;2026-04-30\n", "l.csv")
     assert (found.row, found.column) == (1, "last_working_day")
-    assert found.message == ("required column is missing (also accepted: laatste_werkdag, uit_dienst, uitdienstdatum, datum_uit_dienst);"
-                             " columns found: 'naam', 'gebruikersnaam', 'datum'")
+    assert found.message == (
+        "required column is missing (also accepted: laatste_werkdag, uit_dienst, uitdienstdatum, datum_uit_dienst);"
+        " columns found: 'naam', 'gebruikersnaam', 'datum'"
+    )
 
 
 def test_duplicate_column():
@@ -420,7 +636,9 @@ def test_duplicate_column():
 def test_unknown_register_lists_the_known_ones():
     found = only_problem("leavers", "name\n", "x.csv")
     assert found.row is None
-    assert str(found).startswith("x.csv: -: unknown register 'leavers'; known registers: access_reviews, backup_reports, badge_log,")
+    assert str(found).startswith(
+        "x.csv: -: unknown register 'leavers'; known registers: access_reviews, backup_reports, badge_log,"
+    )
 
 
 @pytest.mark.parametrize("data", [b"", b"\r\n\r\n", b";;;\n;;\n", "\ufeff".encode("utf-8")])
@@ -480,16 +698,43 @@ def test_fuzz_arbitrary_bytes_raise_only_register_error(data, filename, name):
 
 
 CELL = st.one_of(
-    st.sampled_from(["", "x", "ja", "nee", "NL", "uk", "in", "uit", "ok", "fout", "2026-05-01", "31-02-2026", "2026-03-29 02:30",
-                     "2026-10-25 02:30", "2026-07-01T10:00Z", "9999-12-31 23:59", "0001-01-01 00:00", "01-01-0001 00:30",
-                     '"', '";"', "\r", "\x00"]),
+    st.sampled_from(
+        [
+            "",
+            "x",
+            "ja",
+            "nee",
+            "NL",
+            "uk",
+            "in",
+            "uit",
+            "ok",
+            "fout",
+            "2026-05-01",
+            "31-02-2026",
+            "2026-03-29 02:30",
+            "2026-10-25 02:30",
+            "2026-07-01T10:00Z",
+            "9999-12-31 23:59",
+            "0001-01-01 00:00",
+            "01-01-0001 00:30",
+            '"',
+            '";"',
+            "\r",
+            "\x00",
+        ]
+    ),
     st.text(max_size=12),
 )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(name=NAMES, rows=st.lists(st.lists(CELL, max_size=8), max_size=6), delimiter=st.sampled_from([",", ";"]),
-       encoding=st.sampled_from(["utf-8", "cp1252"]))
+@given(
+    name=NAMES,
+    rows=st.lists(st.lists(CELL, max_size=8), max_size=6),
+    delimiter=st.sampled_from([",", ";"]),
+    encoding=st.sampled_from(["utf-8", "cp1252"]),
+)
 def test_fuzz_register_shaped_csv(name, rows, delimiter, encoding):
     header = delimiter.join(f.name for f in REGISTERS[name].fields)
     text = "\n".join([header, *(delimiter.join(row) for row in rows)])

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 import subprocess
 
-from conftest import auditpack_bin
-
 from auditpack.store import EvidenceStore
+from conftest import auditpack_bin
 
 RESTORE_TESTS = """tested_on,server,result,performed_by
 2026-01-20,fs01,success,J. de Vries
@@ -38,7 +37,9 @@ def test_register_attachment_profile_and_exceptions_reach_the_report(tmp_path, c
     assert imported.returncode == 0, imported.stderr
     assert "Stored 6 rows of restore_tests" in imported.stdout
     (tmp_path / "review.pdf").write_bytes(b"%PDF-1.4 continuity review\n%%EOF\n")
-    attached = run(["attach", "T-CON-2", "review.pdf", "--date", "2026-05-12", "--note", "Yearly review by Example ICT"], tmp_path, cli_env)
+    attached = run(
+        ["attach", "T-CON-2", "review.pdf", "--date", "2026-05-12", "--note", "Yearly review by Example ICT"], tmp_path, cli_env
+    )
     assert attached.returncode == 0, attached.stderr
 
     store = EvidenceStore(tmp_path / "evidence", create=False)
@@ -51,17 +52,19 @@ def test_register_attachment_profile_and_exceptions_reach_the_report(tmp_path, c
     done = run(["report", "--period", "2026", "--lang", "en", "--control", "T-BAK-2", "--control", "T-CON-2"], tmp_path, cli_env)
     assert done.returncode == 1, done.stderr  # T-BAK-2 has a deviation (the failed test of 1 July)
     html = (tmp_path / "reports-out" / "report-20260101-20261231-en.html").read_text()
-    t_bak_2 = html[html.index('id="T-BAK-2"'):html.index('id="T-CON-2"')]
+    t_bak_2 = html[html.index('id="T-BAK-2"') : html.index('id="T-CON-2"')]
     assert re.search(r"Deviations \(1\)", t_bak_2) and "restore test of fs01 failed" in t_bak_2  # 1 July
     # 20 Mar -> 3 Jul is 105 days without a successful test: excepted, and the exception has expired since
     assert re.search(r"Excepted \(1\)", t_bak_2) and "105 days between 2026-03-20 and 2026-07-03" in t_bak_2
     assert "<td>expired</td><td>1</td>" in t_bak_2
     assert reg.raw_sha256 in t_bak_2
-    t_con_2 = html[html.index('id="T-CON-2"'):]
+    t_con_2 = html[html.index('id="T-CON-2"') :]
     assert "Effective</span>" in t_con_2 and doc.raw_sha256 in t_con_2
 
     (tmp_path / "klant-b.yaml").write_text(PROFILE)
-    lenient = run(["report", "--period", "2026", "--lang", "nl", "--control", "T-BAK-2", "--profile", "klant-b.yaml"], tmp_path, cli_env)
+    lenient = run(
+        ["report", "--period", "2026", "--lang", "nl", "--control", "T-BAK-2", "--profile", "klant-b.yaml"], tmp_path, cli_env
+    )
     assert lenient.returncode == 1, lenient.stderr  # the failed restore test is a deviation under any interval
     html = (tmp_path / "reports-out" / "report-20260101-20261231-nl.html").read_text()
     assert "Klant B" in html and "Zorgverzekeraar B" in html and "max_interval_days</code> = 120" in html

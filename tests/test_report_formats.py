@@ -24,11 +24,11 @@ from openpyxl import load_workbook
 from trestle.oscal import OSCAL_VERSION
 from trestle.oscal.assessment_results import AssessmentResults
 
+from auditpack.annual import write_formats
 from auditpack.controls.evaluate import evaluate_controls
 from auditpack.controls.model import load_catalogue
 from auditpack.controls.profiles import Profile
 from auditpack.jobs import run_rows
-from auditpack.annual import write_formats
 from auditpack.reports.document import build_document
 from auditpack.reports.formats import FORMAT_NAMES, REPORT_FORMATS
 from auditpack.reports.i18n import LANGS, STRINGS, WORKBOOK_STRINGS
@@ -40,8 +40,7 @@ from auditpack.signing import fingerprint
 from year_store import EXCEPTED_BACKUP, FAILED_BACKUP, MISSING_BACKUP, build_year
 
 GENERATED = "2027-01-20T09:30:00.000000Z"
-PROFILE = Profile(name="zorg-2026", processor="Beheer & Co B.V.", customer="Zorggroep Noord",
-                  agreement="VWO-2024-17")
+PROFILE = Profile(name="zorg-2026", processor="Beheer & Co B.V.", customer="Zorggroep Noord", agreement="VWO-2024-17")
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +53,17 @@ def year_docs(tmp_path_factory):
     bak1 = next(r for r in results if r.control_id == "T-BAK-1")
     sample = draw_sample(bak1, "daily", year.period, size=5, seed=2026)
     nl = build_document(results, catalogue, year.period, runs, "nl", generated_at=GENERATED)
-    en = build_document(results, catalogue, year.period, runs, "en", profile=PROFILE,
-                        signing_fingerprint=fingerprint(Ed25519PrivateKey.generate()), samples=[sample],
-                        generated_at=GENERATED)
+    en = build_document(
+        results,
+        catalogue,
+        year.period,
+        runs,
+        "en",
+        profile=PROFILE,
+        signing_fingerprint=fingerprint(Ed25519PrivateKey.generate()),
+        samples=[sample],
+        generated_at=GENERATED,
+    )
     return {"nl": nl, "en": en, "sample": sample}
 
 
@@ -98,7 +105,7 @@ def table(ws, header_row: int) -> list[dict]:
     for values in ws.iter_rows(min_row=header_row + 1, values_only=True):
         if all(v is None for v in values):
             break
-        rows.append(dict(zip(names, values)))
+        rows.append(dict(zip(names, values, strict=False)))
     return rows
 
 
@@ -108,6 +115,7 @@ def header_row(ws) -> int:
 
 
 # -- workbook ---------------------------------------------------------------------------------
+
 
 def test_known_deviation_and_gap_are_on_the_control_sheet_with_real_dates(wb_nl):
     ws = wb_nl["T-BAK-1"]
@@ -244,9 +252,21 @@ def test_workbook_opens_in_libreoffice(workbooks, tmp_path):
     if soffice is None:
         pytest.skip("LibreOffice (soffice) is not installed; the workbook was not opened in a second spreadsheet program")
     out = tmp_path / "pdf"
-    done = subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless",
-                           "--convert-to", "pdf", "--outdir", str(out), str(workbooks["nl"])],
-                          capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(workbooks["nl"]),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr
     pdf = out / "report-nl.pdf"
     assert pdf.exists() and pdf.stat().st_size > 0, done.stdout + done.stderr
@@ -264,6 +284,7 @@ def test_the_workbook_reads_its_words_from_the_report_vocabulary():
 
 
 # -- the registry of formats ------------------------------------------------------------------
+
 
 def test_every_registered_format_writes_a_file_with_its_suffix(small_doc, tmp_path):
     assert FORMAT_NAMES == ("html", "pdf", "xlsx", "json", "oscal")
@@ -285,14 +306,17 @@ def test_every_registered_format_writes_a_file_with_its_suffix(small_doc, tmp_pa
 def test_the_format_registry_imports_no_heavy_library():
     """The command line imports the registry for --help; the renderers' libraries load only when a format is written."""
     heavy = ("openpyxl", "numpy", "pandas", "weasyprint", "matplotlib", "jsonschema", "trestle")
-    probe = (f"import sys; import auditpack.reports.formats as f; print(','.join(f.FORMAT_NAMES)); "
-             f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
+    probe = (
+        f"import sys; import auditpack.reports.formats as f; print(','.join(f.FORMAT_NAMES)); "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     names, loaded = done.stdout.splitlines()
     assert names == "html,pdf,xlsx,json,oscal" and loaded == ""
 
 
 # -- JSON and its schema ----------------------------------------------------------------------
+
 
 def test_json_export_is_valid_against_the_published_schema(year_docs, tmp_path):
     path = write_json(year_docs["nl"], tmp_path / "report.json")
@@ -303,7 +327,8 @@ def test_json_export_is_valid_against_the_published_schema(year_docs, tmp_path):
     bak = control(loaded, "T-BAK-1")
     assert [(d["subject"], d["date"], d["code"]) for d in bak["deviations"]] == [(*FAILED_BACKUP, "bak1.failed")]
     assert [(e["subject"], e["date"], e["owner"], e["expires"]) for e in bak["excepted"]] == [
-        (*EXCEPTED_BACKUP, "ICT manager", "2027-03-31")]
+        (*EXCEPTED_BACKUP, "ICT manager", "2027-03-31")
+    ]
     assert loaded == year_docs["nl"]
 
 
@@ -311,17 +336,26 @@ def test_signed_document_with_profile_and_sample_is_valid(year_docs):
     validate_document(year_docs["en"])
 
 
-@pytest.mark.parametrize(("mutate", "path", "words"), [
-    (lambda d: control(d, "T-BAK-1").update(status="great"), "$.controls[0].status", "'great' is not one of"),
-    (lambda d: control(d, "T-BAK-1")["deviations"][0].update(date="2026-02-30"), "$.controls[0].deviations[0].date",
-     "is not a 'date'"),
-    (lambda d: control(d, "T-BAK-1")["evidence"][0].update(raw_sha256="abc"), "$.controls[0].evidence[0].raw_sha256",
-     "does not match"),
-    (lambda d: control(d, "T-BAK-1")["excepted"][0].pop("owner"), "$.controls[0].excepted[0]", "'owner' is a required"),
-    (lambda d: d.update(verdict="fine"), "$", "'verdict' was unexpected"),
-    (lambda d: d["summary"].update(effective=5), "$.summary.effective", "the controls say 0"),
-    (lambda d: control(d, "T-BAK-1")["population"].update(size=7), "$.controls[0].population.size", "2 subjects"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "path", "words"),
+    [
+        (lambda d: control(d, "T-BAK-1").update(status="great"), "$.controls[0].status", "'great' is not one of"),
+        (
+            lambda d: control(d, "T-BAK-1")["deviations"][0].update(date="2026-02-30"),
+            "$.controls[0].deviations[0].date",
+            "is not a 'date'",
+        ),
+        (
+            lambda d: control(d, "T-BAK-1")["evidence"][0].update(raw_sha256="abc"),
+            "$.controls[0].evidence[0].raw_sha256",
+            "does not match",
+        ),
+        (lambda d: control(d, "T-BAK-1")["excepted"][0].pop("owner"), "$.controls[0].excepted[0]", "'owner' is a required"),
+        (lambda d: d.update(verdict="fine"), "$", "'verdict' was unexpected"),
+        (lambda d: d["summary"].update(effective=5), "$.summary.effective", "the controls say 0"),
+        (lambda d: control(d, "T-BAK-1")["population"].update(size=7), "$.controls[0].population.size", "2 subjects"),
+    ],
+)
 def test_broken_documents_are_refused_naming_the_path(small_doc, tmp_path, mutate, path, words):
     mutate(small_doc)
     with pytest.raises(ValueError) as refused:
@@ -344,6 +378,7 @@ def test_every_schema_error_is_listed(small_doc):
 
 
 # -- OSCAL ------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def oscal_nl(year_docs):

@@ -17,31 +17,42 @@ from datetime import date, timedelta
 
 import pytest
 from markupsafe import escape
-from year_store import EXCEPTED_BACKUP, FAILED_BACKUP, MISSING_BACKUP, build_year
 
 from auditpack import __version__
+from auditpack.annual import make_document, write_formats
 from auditpack.controls.evaluate import evaluate_controls
 from auditpack.controls.model import load_catalogue
 from auditpack.controls.profiles import Profile
-from auditpack.annual import make_document, write_formats
 from auditpack.jobs import run_rows
 from auditpack.reports import charts
 from auditpack.reports.document import build_document
 from auditpack.reports.html import EVIDENCE_SHOWN, group_findings, render_report_html
 from auditpack.reports.pdf import write_pdf
+from year_store import EXCEPTED_BACKUP, FAILED_BACKUP, MISSING_BACKUP, build_year
 
 TODAY = date(2027, 1, 20)
 FINGERPRINT = "SHA256:q2Jm0c4vX1b9Zt7LwPe8RkYdNf3HsAu6GiVx5oTlBQE"
-PROFILE = Profile(name="Klant A — zorgverzekeraar", processor="Voorbeeld ICT B.V.", customer="Zorgverzekeraar A",
-                  agreement="Verwerkersovereenkomst VWO-2025-017")
-SAMPLE = {"control": "T-BAK-1", "size": 1, "seed": "restore-2026-a1", "population_size": 2, "drawn": ["fs01"],
-          "drawn_at": "2027-01-20T09:00:00Z"}
+PROFILE = Profile(
+    name="Klant A — zorgverzekeraar",
+    processor="Voorbeeld ICT B.V.",
+    customer="Zorgverzekeraar A",
+    agreement="Verwerkersovereenkomst VWO-2025-017",
+)
+SAMPLE = {
+    "control": "T-BAK-1",
+    "size": 1,
+    "seed": "restore-2026-a1",
+    "population_size": 2,
+    "drawn": ["fs01"],
+    "drawn_at": "2027-01-20T09:00:00Z",
+}
 GENERATED = "2027-01-20T10:15:00Z"
 PDFTOTEXT = shutil.which("pdftotext")
 CHROMIUM = shutil.which("chromium")
 
 
 # -- one year, evaluated once; documents and HTML in both languages, the PDF rendered once ---------------
+
 
 @pytest.fixture(scope="module")
 def year(tmp_path_factory):
@@ -53,8 +64,17 @@ def documents(year):
     results = evaluate_controls(year.store, year.period, exceptions=year.exceptions, today=TODAY)
     catalogue, runs = load_catalogue(), run_rows(year.store, year.period)
     return {
-        "nl": build_document(results, catalogue, year.period, runs, "nl", PROFILE, signing_fingerprint=FINGERPRINT,
-                             samples=[SAMPLE], generated_at=GENERATED),
+        "nl": build_document(
+            results,
+            catalogue,
+            year.period,
+            runs,
+            "nl",
+            PROFILE,
+            signing_fingerprint=FINGERPRINT,
+            samples=[SAMPLE],
+            generated_at=GENERATED,
+        ),
         "en": build_document(results, catalogue, year.period, runs, "en", generated_at=GENERATED),
     }
 
@@ -82,7 +102,7 @@ def pdf_pages(pdf):
 
 def section(page: str, control_id: str) -> str:
     start = page.index(f'<section class="control" id="{control_id}">')
-    return page[start:page.index("</section>", start)]
+    return page[start : page.index("</section>", start)]
 
 
 def rows(fragment: str) -> list[str]:
@@ -90,48 +110,59 @@ def rows(fragment: str) -> list[str]:
 
 
 def cover(page: str) -> str:
-    return page[page.index('<section class="cover"'):page.index('<section class="summary"')]
+    return page[page.index('<section class="cover"') : page.index('<section class="summary"')]
 
 
 # -- the HTML ------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_the_failed_backup_and_the_missing_day_appear_with_their_dates(html, lang):
     bak = section(html[lang], "T-BAK-1")
-    deviations = bak[bak.index('<table class="deviations">'):bak.index('<table class="gaps">')]
+    deviations = bak[bak.index('<table class="deviations">') : bak.index('<table class="gaps">')]
     [row] = rows(deviations)[1:]
     assert f'<td>{FAILED_BACKUP[0]}</td><td class="date">{FAILED_BACKUP[1]}</td>' in row
     assert {"nl": "geen geslaagde back-up", "en": "no successful backup"}[lang] in row
-    gaps = bak[bak.index('<table class="gaps">'):]
+    gaps = bak[bak.index('<table class="gaps">') :]
     assert f'<td>{MISSING_BACKUP[0]}</td><td class="date">{MISSING_BACKUP[1]}</td>' in gaps
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_the_excepted_backup_names_its_exception_owner_and_expiry(html, lang):
     bak = section(html[lang], "T-BAK-1")
-    [excepted] = rows(bak[bak.index('<table class="excepted">'):bak.index('<table class="exceptions">')])[1:]
+    [excepted] = rows(bak[bak.index('<table class="excepted">') : bak.index('<table class="exceptions">')])[1:]
     assert f'<td>{EXCEPTED_BACKUP[0]}</td><td class="date">{EXCEPTED_BACKUP[1]}</td>' in excepted
     assert "<td>ICT manager</td>" in excepted and '<td class="date">2027-03-31</td>' in excepted
-    [exception] = rows(bak[bak.index('<table class="exceptions">'):])[1:2]
+    [exception] = rows(bak[bak.index('<table class="exceptions">') :])[1:2]
     assert "backup disk replaced that night" in exception and "<td>Director</td>" in exception
     assert {"nl": "<td>actief</td>", "en": "<td>active</td>"}[lang] in exception
 
 
 def test_the_expired_antivirus_exception_is_shown_as_expired(html):
     av = section(html["en"], "T-AV")
-    exceptions = av[av.index('<table class="exceptions">'):]
+    exceptions = av[av.index('<table class="exceptions">') :]
     assert "<td>Service desk</td>" in exceptions and "<td>expired</td><td>21</td>" in exceptions
     start = av.index('<table class="deviations">')
-    deviations = av[start:av.index("</table>", start)]
+    deviations = av[start : av.index("</table>", start)]
     assert "<td>ws-023</td><td class=\"date\">2026-06-01</td>" in deviations  # the day after the exception expired
     assert "<td>ws-017</td><td class=\"date\">2026-09-14</td>" in deviations
 
 
 def test_the_cover_page_states_who_what_when_and_the_signing_key(html, documents):
     nl = cover(html["nl"])
-    for fact in ("Klant A — zorgverzekeraar", "Voorbeeld ICT B.V.", "Zorgverzekeraar A", "Verwerkersovereenkomst VWO-2025-017",
-                 "2026-01-01 – 2026-12-31", GENERATED, f"auditpack {__version__}", FINGERPRINT, "Ed25519",
-                 documents["nl"]["evidence_store"]["chain_head"], f"<dd>{len(documents['nl']['evidence_store']['runs'])}</dd>"):
+    for fact in (
+        "Klant A — zorgverzekeraar",
+        "Voorbeeld ICT B.V.",
+        "Zorgverzekeraar A",
+        "Verwerkersovereenkomst VWO-2025-017",
+        "2026-01-01 – 2026-12-31",
+        GENERATED,
+        f"auditpack {__version__}",
+        FINGERPRINT,
+        "Ed25519",
+        documents["nl"]["evidence_store"]["chain_head"],
+        f"<dd>{len(documents['nl']['evidence_store']['runs'])}</dd>",
+    ):
         assert fact in nl, fact
     assert "niet ondertekend" not in nl
     en = cover(html["en"])
@@ -142,7 +173,7 @@ def test_the_cover_page_states_who_what_when_and_the_signing_key(html, documents
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_the_management_summary_lists_every_control_with_its_result(html, documents, lang):
     page = html[lang]
-    summary = page[page.index('<section class="summary"'):page.index('<section class="control"')]
+    summary = page[page.index('<section class="summary"') : page.index('<section class="control"')]
     for control in documents[lang]["controls"]:
         [row] = [r for r in rows(summary) if f'href="#{control["id"]}"' in r]
         assert f'<span class="status {control["status"]}">{control["status_label"]}</span>' in row
@@ -151,10 +182,30 @@ def test_the_management_summary_lists_every_control_with_its_result(html, docume
 
 
 WORDS = {  # a few words per language that must not leak into the other language's report
-    "nl": ["Managementsamenvatting", "Toezegging", "Hoe is getoetst", "Toetsing van de opzet", "Afwijkingen (1)",
-           "Uitgezonderd (1)", "Populatie", "Bewijs (", "Back-upresultaat per server per dag", "Werkzaam met afwijkingen"],
-    "en": ["Management summary", "Promise", "How it was tested", "Test of design", "Deviations (1)", "Excepted (1)",
-           "Population", "Evidence (", "Backup result per server per day", "Effective with deviations"],
+    "nl": [
+        "Managementsamenvatting",
+        "Toezegging",
+        "Hoe is getoetst",
+        "Toetsing van de opzet",
+        "Afwijkingen (1)",
+        "Uitgezonderd (1)",
+        "Populatie",
+        "Bewijs (",
+        "Back-upresultaat per server per dag",
+        "Werkzaam met afwijkingen",
+    ],
+    "en": [
+        "Management summary",
+        "Promise",
+        "How it was tested",
+        "Test of design",
+        "Deviations (1)",
+        "Excepted (1)",
+        "Population",
+        "Evidence (",
+        "Backup result per server per day",
+        "Effective with deviations",
+    ],
 }
 
 
@@ -174,18 +225,29 @@ def test_the_wording_is_in_the_reports_language_only(html, lang, other):
 def test_a_control_section_explains_the_promise_references_test_and_population(html, documents):
     bak = section(html["en"], "T-BAK-1")
     control = next(c for c in documents["en"]["controls"] if c["id"] == "T-BAK-1")
-    for text in (control["promise"], control["annex_section"], control["test_procedure"]["design"],
-                 control["test_procedure"]["operation"]):
+    for text in (
+        control["promise"],
+        control["annex_section"],
+        control["test_procedure"]["design"],
+        control["test_procedure"]["operation"],
+    ):
         assert str(escape(text)) in bak, text
-    for html_text in ("art. 32(1)(b), art. 32(1)(c)", "A.8.13", "<code>max_repair_days</code> = 1",
-                      "<code>warning_counts_as_success</code> = yes", "Size: 2", "dc01, fs01", "Servers in the inventory (2):</strong> dc01, fs01",
-                      f"Tested with usable evidence: {control['tested']} subject-dates"):
+    for html_text in (
+        "art. 32(1)(b), art. 32(1)(c)",
+        "A.8.13",
+        "<code>max_repair_days</code> = 1",
+        "<code>warning_counts_as_success</code> = yes",
+        "Size: 2",
+        "dc01, fs01",
+        "Servers in the inventory (2):</strong> dc01, fs01",
+        f"Tested with usable evidence: {control['tested']} subject-dates",
+    ):
         assert html_text in bak, html_text
 
 
 def test_samples_drawn_are_listed_with_their_seed(html):
     bak = section(html["nl"], "T-BAK-1")
-    [row] = rows(bak[bak.index('<table class="samples">'):])[1:2]
+    [row] = rows(bak[bak.index('<table class="samples">') :])[1:2]
     assert "<code>restore-2026-a1</code>" in row and "<td>fs01</td>" in row and "2027-01-20T09:00:00Z" in row
     assert '<table class="samples">' not in section(html["en"], "T-BAK-1")  # no samples: no table
 
@@ -199,9 +261,9 @@ def test_many_evidence_references_are_shown_compactly_the_cited_ones_first(html,
     assert total > EVIDENCE_SHOWN and f"Evidence ({total})" in bak
     assert f"The first 50 of {total} evidence references" in bak and f"the workbook carries all {total}" in bak
     cited = {i for key in ("deviations", "excepted") for f in control[key] for i in f["evidence"]}
-    assert set(shown[:len(cited)]) == cited
+    assert set(shown[: len(cited)]) == cited
     first = next(e for e in control["evidence"] if e["item_id"] == shown[0])
-    row = rows(bak[bak.index(f'<tr id="ev-T-BAK-1-{shown[0]}">'):])[0]
+    row = rows(bak[bak.index(f'<tr id="ev-T-BAK-1-{shown[0]}">') :])[0]
     for value in (first["host"], first["collected"], first["command"], first["raw_sha256"]):
         assert value in row
     assert f'<a href="#ev-T-BAK-1-{shown[0]}">' in bak  # the deviation links to its evidence
@@ -215,7 +277,9 @@ def test_many_evidence_references_are_shown_compactly_the_cited_ones_first(html,
 
 def test_findings_of_one_subject_with_the_same_explanation_share_one_row(html, documents):
     fwp = section(html["en"], "T-FWP")
-    deviation_rows = rows(fwp[fwp.index('<table class="deviations">'):fwp.index("</table>", fwp.index('<table class="deviations">'))])[1:]
+    deviation_rows = rows(
+        fwp[fwp.index('<table class="deviations">') : fwp.index("</table>", fwp.index('<table class="deviations">'))]
+    )[1:]
     assert len(deviation_rows) == 2  # tcp/25 on every Monday, tcp/8443 from 1 June
     [smtp] = [r for r in deviation_rows if "tcp/25" in r]
     assert "(52 dates)" in smtp and "2026-01-05, 2026-01-12" in smtp and "2026-12-28" in smtp
@@ -246,6 +310,7 @@ def test_texts_from_a_profile_are_escaped_in_the_page_and_in_the_print_css(year)
 
 # -- the charts ----------------------------------------------------------------------------------------
 
+
 def test_the_backup_calendar_derives_each_day_from_the_findings(documents):
     bak = next(c for c in documents["en"]["controls"] if c["id"] == "T-BAK-1")
     days = charts.period_days(documents["en"])
@@ -270,7 +335,7 @@ def test_weekly_coverage_counts_the_population_without_a_deviation(documents):
 
 def test_charts_are_inline_svg_images_with_a_text_alternative(html):
     bak = section(html["en"], "T-BAK-1")
-    figure = bak[bak.index('<figure class="chart" id="chart-T-BAK-1-backup_calendar">'):bak.index("</figure>")]
+    figure = bak[bak.index('<figure class="chart" id="chart-T-BAK-1-backup_calendar">') : bak.index("</figure>")]
     data = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]+)">', figure)
     svg = base64.b64decode(data.group(1))
     assert b"<svg" in svg and b"<image" in svg  # the day grid is one raster inside the SVG
@@ -279,8 +344,9 @@ def test_charts_are_inline_svg_images_with_a_text_alternative(html):
     assert "dc01: 0 failed, 0 without evidence, 1 excepted (2026-11-02)" in figure
     for control_id, key in (("T-AV", "coverage"), ("T-FWH", "coverage"), ("T-LOG-2", "logging_continuity")):
         assert f'id="chart-{control_id}-{key}"' in section(html["en"], control_id)
-    assert "fs01: 0 days with evidence (0 with a deviation), 365 without evidence (2026-01-01 – 2026-12-31)" in \
-        section(html["en"], "T-LOG-2")
+    assert "fs01: 0 days with evidence (0 with a deviation), 365 without evidence (2026-01-01 – 2026-12-31)" in section(
+        html["en"], "T-LOG-2"
+    )
     assert "Dekking per week: T-AV" in section(html["nl"], "T-AV")
     assert "<figure" not in section(html["en"], "T-FWP")
 
@@ -310,17 +376,32 @@ def big_document(servers: int = 300) -> dict:
     workstations = [f"ws-{n:03d}" for n in range(servers)]
 
     def control(cid, subjects, deviations=(), gaps=(), excepted=()):
-        return {"id": cid, "title": cid, "population": {"size": len(subjects), "subjects": subjects, "completeness": None},
-                "deviations": list(deviations), "gaps": list(gaps), "excepted": list(excepted), "evidence": []}
+        return {
+            "id": cid,
+            "title": cid,
+            "population": {"size": len(subjects), "subjects": subjects, "completeness": None},
+            "deviations": list(deviations),
+            "gaps": list(gaps),
+            "excepted": list(excepted),
+            "evidence": [],
+        }
 
-    return {"lang": "en", "period": {"start": "2026-01-01", "end": "2026-12-31"}, "controls": [
-        control("T-BAK-1", hosts, [_finding(h, rng.choice(days)) for h in hosts for _ in range(5)],
+    return {
+        "lang": "en",
+        "period": {"start": "2026-01-01", "end": "2026-12-31"},
+        "controls": [
+            control(
+                "T-BAK-1",
+                hosts,
+                [_finding(h, rng.choice(days)) for h in hosts for _ in range(5)],
                 [_finding(h, rng.choice(days), "evidence.no_day") for h in hosts for _ in range(5)],
-                [{**_finding(h, rng.choice(days)), "scope": h, "owner": "o", "expires": "2027-01-01"} for h in hosts[::7]]),
-        control("T-LOG-2", hosts, gaps=[_finding(h, d, "evidence.no_day") for h in hosts[::10] for d in days[100:130]]),
-        control("T-AV", workstations, [_finding(w, d) for w in workstations[::10] for d in mondays]),
-        control("T-FWH", workstations, [_finding(w, d) for w in workstations[::3] for d in mondays]),
-    ]}
+                [{**_finding(h, rng.choice(days)), "scope": h, "owner": "o", "expires": "2027-01-01"} for h in hosts[::7]],
+            ),
+            control("T-LOG-2", hosts, gaps=[_finding(h, d, "evidence.no_day") for h in hosts[::10] for d in days[100:130]]),
+            control("T-AV", workstations, [_finding(w, d) for w in workstations[::10] for d in mondays]),
+            control("T-FWH", workstations, [_finding(w, d) for w in workstations[::3] for d in mondays]),
+        ],
+    }
 
 
 def test_charts_of_a_year_of_300_servers_render_in_seconds():
@@ -330,19 +411,29 @@ def test_charts_of_a_year_of_300_servers_render_in_seconds():
     elapsed = time.perf_counter() - started
     assert set(drawn) == {"T-BAK-1", "T-LOG-2", "T-AV", "T-FWH"}
     [bak] = drawn["T-BAK-1"]
-    assert "for 300 server(s) over 365 days" in bak.summary and len(bak.lines) == charts.MAX_LINES and bak.more == 300 - charts.MAX_LINES
+    assert (
+        "for 300 server(s) over 365 days" in bak.summary
+        and len(bak.lines) == charts.MAX_LINES
+        and bak.more == 300 - charts.MAX_LINES
+    )
     assert elapsed < 15, f"charts took {elapsed:.1f} s"  # about 3 s on a busy two-core machine
 
 
 # -- the PDF -------------------------------------------------------------------------------------------
+
 
 def test_the_pdf_carries_the_deviation_the_exception_and_the_cover_facts(pdf_pages):
     text = "\f".join(pdf_pages)
     assert re.search(rf"\b{FAILED_BACKUP[0]}\s+{FAILED_BACKUP[1]}\s+geen geslaagde back-up", text)
     assert re.search(rf"\b{EXCEPTED_BACKUP[0]}\s+{EXCEPTED_BACKUP[1]}\s+.*\bICT manager\s+2027-03-31", text)
     first = pdf_pages[0]
-    for fact in ("Klant A — zorgverzekeraar", "Zorgverzekeraar A", "Verwerkersovereenkomst VWO-2025-017",
-                 "2026-01-01 – 2026-12-31", f"auditpack {__version__}"):
+    for fact in (
+        "Klant A — zorgverzekeraar",
+        "Zorgverzekeraar A",
+        "Verwerkersovereenkomst VWO-2025-017",
+        "2026-01-01 – 2026-12-31",
+        f"auditpack {__version__}",
+    ):
         assert fact in first, fact
     assert FINGERPRINT in re.sub(r"\s+", "", first)  # a long value may wrap
 
@@ -403,8 +494,15 @@ def test_the_pdf_fetches_nothing_outside_the_html(tmp_path):
 
 
 def test_the_annual_job_builds_the_document_and_writes_html_and_pdf(year, tmp_path):
-    document, results = make_document(year.store, year.period, "en", exceptions=year.exceptions, control_ids=["T-BAK-1"],
-                                      signing_fingerprint=FINGERPRINT, today=TODAY)
+    document, results = make_document(
+        year.store,
+        year.period,
+        "en",
+        exceptions=year.exceptions,
+        control_ids=["T-BAK-1"],
+        signing_fingerprint=FINGERPRINT,
+        today=TODAY,
+    )
     path = write_formats(document, tmp_path / "out", ["html", "pdf"])["html"]
     assert path.name == "report-20260101-20261231-en.html" and [r.control_id for r in results] == ["T-BAK-1"]
     page = path.read_text(encoding="utf-8")
@@ -415,14 +513,29 @@ def test_the_annual_job_builds_the_document_and_writes_html_and_pdf(year, tmp_pa
 
 # -- the HTML in a browser -----------------------------------------------------------------------------
 
+
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium (Debian package chromium) is not installed")
 def test_the_html_renders_in_headless_chromium_without_console_errors(html, tmp_path):
     page = tmp_path / "report-nl.html"
     page.write_text(html["nl"], encoding="utf-8")
     shot = tmp_path / "shot.png"
-    done = subprocess.run([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'profile'}",
-                           "--enable-logging=stderr", "--v=0", f"--screenshot={shot}", "--window-size=1280,2000",
-                           page.as_uri()], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            f"--screenshot={shot}",
+            "--window-size=1280,2000",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     png = shot.read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000

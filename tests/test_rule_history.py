@@ -6,18 +6,20 @@ import json
 import subprocess
 from datetime import UTC, datetime
 
-from conftest import auditpack_bin, corpus_file
-
 from auditpack.collectors.parsers.pfsense import parse_pfsense_config
 from auditpack.evidence import Observation
 from auditpack.store import EvidenceStore
+from conftest import auditpack_bin, corpus_file
 
 
 def store_ruleset(store: EvidenceStore, when: datetime, raw: bytes) -> None:
     """A collection of fw01's configuration at WHEN, as the SSH collector stores it."""
     run = store.begin_run("tester")
-    run.add("fw01", "ssh", Observation("firewall.ruleset", "cat /conf/config.xml", raw, when, when,
-                                       normalized=parse_pfsense_config(raw, "fw01")))
+    run.add(
+        "fw01",
+        "ssh",
+        Observation("firewall.ruleset", "cat /conf/config.xml", raw, when, when, normalized=parse_pfsense_config(raw, "fw01")),
+    )
     run.close_source("fw01", "ok", [], connection="ssh")
     run.commit()
 
@@ -28,13 +30,20 @@ def test_rules_a_year_apart_show_what_was_added_removed_and_changed(tmp_path, cl
     store = EvidenceStore(tmp_path / "ev")
     store_ruleset(store, datetime(2025, 11, 20, tzinfo=UTC), config)
     # this year the IPv4 rule was replaced by a new one (new tracker id) and the IPv6 rule got a new description
-    edited = (config.replace(b"<tracker>0100000101</tracker>", b"<tracker>0100000199</tracker>")
-              .replace(b"Default allow LAN IPv6 to any rule", b"LAN IPv6, reviewed 2026-10"))
+    edited = config.replace(b"<tracker>0100000101</tracker>", b"<tracker>0100000199</tracker>").replace(
+        b"Default allow LAN IPv6 to any rule", b"LAN IPv6, reviewed 2026-10"
+    )
     store_ruleset(store, datetime(2026, 11, 20, tzinfo=UTC), edited)
 
     def diff(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([auditpack_bin(), "firewall-diff", "fw01", "--store", "ev", *args], cwd=tmp_path,
-                              env={**cli_env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [auditpack_bin(), "firewall-diff", "fw01", "--store", "ev", *args],
+            cwd=tmp_path,
+            env={**cli_env, "COLUMNS": "200"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     done = diff("--new", "2026-11-28", "--json")
     assert done.returncode == 1, done.stderr
@@ -42,7 +51,8 @@ def test_rules_a_year_apart_show_what_was_added_removed_and_changed(tmp_path, cl
     assert result["old"]["collected"].startswith("2025-11-20") and result["new"]["collected"].startswith("2026-11-20")
     assert [r["id"] for r in result["added"]] == ["0100000199"] and [r["id"] for r in result["removed"]] == ["0100000101"]
     assert [(c["id"], c["fields"], c["after"]["description"]) for c in result["changed"]] == [
-        ("0100000102", ["description"], "LAN IPv6, reviewed 2026-10")]
+        ("0100000102", ["description"], "LAN IPv6, reviewed 2026-10")
+    ]
     table = diff("--new", "2026-11-28").stdout
     assert "added" in table and "removed" in table and "changed: description" in table
     assert diff("--old", "2026-01-01", "--new", "2026-01-02").returncode == 0  # both moments see last year's rules

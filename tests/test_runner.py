@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from auditpack_lab.peers.sockets import refused_port, silent_server
-from auditpack_lab.peers.sshd import running_sshd, sshd_unavailable
 
 from auditpack.collectors import registry
 from auditpack.inventory import parse_inventory
 from auditpack.runner import run_collection
+from auditpack_lab.peers.sockets import refused_port, silent_server
+from auditpack_lab.peers.sshd import running_sshd, sshd_unavailable
 
 
 def inventory(lines: str):
@@ -75,7 +75,8 @@ def test_host_over_its_time_budget_is_cut_off(store, monkeypatch):
 def test_reachability_probe_keeps_within_the_host_budget(store):
     with silent_server() as port:
         inv = inventory(
-            f"    slow: {{ansible_host: 127.0.0.1, ansible_port: {port}, auditpack_connect_timeout: 30, auditpack_timeout: 2}}\n")
+            f"    slow: {{ansible_host: 127.0.0.1, ansible_port: {port}, auditpack_connect_timeout: 30, auditpack_timeout: 2}}\n"
+        )
         began = time.monotonic()
         result = run_collection(store, inv, inv.hosts, "tester")
         took = time.monotonic() - began
@@ -86,8 +87,10 @@ def test_reachability_probe_keeps_within_the_host_budget(store):
 @pytest.mark.skipif(sshd_unavailable() is not None, reason=str(sshd_unavailable()))
 def test_real_sshd_is_reachable_and_identified(store, tmp_path):
     with running_sshd(tmp_path / "sshd", "127.0.0.7") as peer:
-        inv = inventory(f"    fw01: {{ansible_host: {peer.address}, ansible_port: {peer.port}, auditpack_roles: firewall, "
-                        f"auditpack_ssh_known_hosts: {tmp_path / 'known_hosts'}}}\n")
+        inv = inventory(
+            f"    fw01: {{ansible_host: {peer.address}, ansible_port: {peer.port}, auditpack_roles: firewall, "
+            f"auditpack_ssh_known_hosts: {tmp_path / 'known_hosts'}}}\n"
+        )
         result = run_collection(store, inv, inv.hosts, "tester")
     # reachable and identified; the SSH collector then refuses the host key nobody vouched for: a partial run
     assert result.outcomes[0].status == "partial"
@@ -146,7 +149,9 @@ def test_a_crashing_collector_is_recorded_and_others_still_run(store, monkeypatc
 
 def test_many_hosts_run_concurrently(store):
     with silent_server() as port:
-        lines = "".join(f"    h{i}: {{ansible_host: 127.0.0.1, ansible_port: {port}, auditpack_connect_timeout: 1}}\n" for i in range(8))
+        lines = "".join(
+            f"    h{i}: {{ansible_host: 127.0.0.1, ansible_port: {port}, auditpack_connect_timeout: 1}}\n" for i in range(8)
+        )
         inv = inventory(lines)
         began = time.monotonic()
         result = run_collection(store, inv, inv.hosts, "tester", workers=8)

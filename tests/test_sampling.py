@@ -5,12 +5,12 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from conftest import auditpack_bin
-from year_store import build_year
 
 from auditpack.controls.result import ControlResult, Status
 from auditpack.periods import year_period
 from auditpack.sampling import draw_sample, samples_for, sampling_units
+from conftest import auditpack_bin
+from year_store import build_year
 
 YEAR = year_period(2026)
 
@@ -42,8 +42,14 @@ def test_cli_sample_is_stored_and_found_for_the_report(tmp_path, cli_env):
     year = build_year(tmp_path / "ev")
 
     def sample(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([auditpack_bin(), "sample", "T-BAK-1", "--store", "ev", "--period", "2026", *args],
-                              cwd=tmp_path, env=cli_env, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [auditpack_bin(), "sample", "T-BAK-1", "--store", "ev", "--period", "2026", *args],
+            cwd=tmp_path,
+            env=cli_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     first, second = sample("--size", "5", "--seed", "11"), sample("--size", "5", "--seed", "11")
     assert first.returncode == 0, first.stderr

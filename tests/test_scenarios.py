@@ -11,16 +11,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
-from evidence_factory import AFTER_2026, evaluate, item, register, run
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 
 from auditpack.controls.evidence_view import EvidenceView, RunView
-from auditpack.periods import Period
 from auditpack.controls.model import load_catalogue
 from auditpack.controls.result import ControlResult, Deviation, Status
-from auditpack.periods import period_from_options, year_period
+from auditpack.periods import Period, period_from_options, year_period
+from evidence_factory import AFTER_2026, evaluate, item, register, run
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 CATALOGUE = load_catalogue()
@@ -81,8 +80,9 @@ class Finding(Strict):
     facts: dict[str, Any] | None = None  # when given, the finding's facts must be exactly these
 
     def matches(self, found: Deviation) -> bool:
-        return (self.subject, self.date, self.code) == (found.subject, found.date, found.code) and \
-            (self.facts is None or self.facts == found.facts)
+        return (self.subject, self.date, self.code) == (found.subject, found.date, found.code) and (
+            self.facts is None or self.facts == found.facts
+        )
 
 
 class Expect(Strict):
@@ -112,8 +112,14 @@ class Scenario(Strict):
         return [run(r.seq, r.day, r.hosts, r.status) for r in self.runs]
 
     def result(self) -> ControlResult:
-        return evaluate(self.control, [e.view() for e in self.evidence], self.run_views(), period=self.period_view(),
-                        today=self.today, **self.params)
+        return evaluate(
+            self.control,
+            [e.view() for e in self.evidence],
+            self.run_views(),
+            period=self.period_view(),
+            today=self.today,
+            **self.params,
+        )
 
 
 def load(path: Path) -> Scenario:
@@ -170,8 +176,10 @@ def test_scenario(path):
     for bucket in ("deviations", "gaps", "observations"):
         missing, extra = unmatched(getattr(want, bucket), getattr(result, bucket))
         problems += [f"{bucket}: expected, not found: {m.model_dump(exclude_none=True)}" for m in missing]
-        problems += [f"{bucket}: found, not expected: {{subject: {e.subject}, date: {e.date}, code: {e.code}, facts: {e.facts}}}"
-                     for e in extra]
+        problems += [
+            f"{bucket}: found, not expected: {{subject: {e.subject}, date: {e.date}, code: {e.code}, facts: {e.facts}}}"
+            for e in extra
+        ]
     assert not problems, "\n".join(problems)
     assert result.status == want.status
     if want.tested is not None:

@@ -23,24 +23,25 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import corpus_file
-from auditpack_lab.peers.netns import netns_unavailable
-from auditpack_lab.peers.sockets import refused_port
-from auditpack_lab.peers.sshd import make_client_key, running_sshd, sshd_unavailable, write_known_hosts
 
 from auditpack.collectors import ssh
 from auditpack.collectors.base import CollectContext
 from auditpack.collectors.guard import CommandGuard
 from auditpack.collectors.ssh import SshCollector
 from auditpack.controls.evaluate import evaluate_controls
-from auditpack.periods import Period
 from auditpack.controls.result import Status
 from auditpack.imports import import_egress_register
 from auditpack.inventory import parse_inventory
+from auditpack.periods import Period
 from auditpack.runner import run_collection
+from auditpack_lab.peers.netns import netns_unavailable
+from auditpack_lab.peers.sockets import refused_port
+from auditpack_lab.peers.sshd import make_client_key, running_sshd, sshd_unavailable, write_known_hosts
+from conftest import corpus_file
 
-pytestmark = pytest.mark.skipif((sshd_unavailable() or netns_unavailable()) is not None,
-                                reason=str(sshd_unavailable() or netns_unavailable()))
+pytestmark = pytest.mark.skipif(
+    (sshd_unavailable() or netns_unavailable()) is not None, reason=str(sshd_unavailable() or netns_unavailable())
+)
 
 PASSPHRASE = "borg and restic test passphrase"
 FIREWALL_RULESET = """
@@ -102,7 +103,7 @@ def site(tmp_path_factory):
         subprocess.run(["nsenter", f"--net=/proc/{holder.pid}/ns/net", "nft", "-f", str(base / "ruleset.nft")], check=True)
         truncated = base / "pfsense-truncated.xml"
         config = corpus_file("firewall/pfsense__pfsense/config.xml").read_bytes()
-        truncated.write_bytes(config[:len(config) // 2])
+        truncated.write_bytes(config[: len(config) // 2])
         forti = corpus_file("firewall/acidjunk__fortigate-config-parser/example.conf")
         marker = base / "dropped-once"
         tools = base / "tools"  # borg's and restic's caches stay here, not in /root
@@ -113,19 +114,36 @@ def site(tmp_path_factory):
             "fgt01": ("127.0.0.102", wrapper(base / "fgt01.sh", {"show firewall policy": f"exec cat {forti}"})),
             "pf01": ("127.0.0.103", wrapper(base / "pf01.sh", {"cat /conf/config.xml": f"exec cat {truncated}"})),
             "backup01": ("127.0.0.104", set_env),
-            "odd01": ("127.0.0.106", wrapper(base / "odd01.sh", {
-                "ss -Htulnp": "exec sleep 600",
-                "ip6tables-save": "exec head -c 3000000 /dev/zero",
-                "getent passwd": f"[ -e {marker} ] || {{ touch {marker}; exec sleep 30; }}",
-            })),
+            "odd01": (
+                "127.0.0.106",
+                wrapper(
+                    base / "odd01.sh",
+                    {
+                        "ss -Htulnp": "exec sleep 600",
+                        "ip6tables-save": "exec head -c 3000000 /dev/zero",
+                        "getent passwd": f"[ -e {marker} ] || {{ touch {marker}; exec sleep 30; }}",
+                    },
+                ),
+            ),
         }
         with ExitStack() as stack:
             # root's sessions use /bin/sh: bash would read this machine's ~/.bashrc before every command
-            peers = {name: stack.enter_context(running_sshd(base / f"sshd-{name}", ip, authorized_keys={"root": [public]},
-                                                            extra_config=config, root_shell="/bin/sh"))
-                     for name, (ip, config) in servers.items()}
-            yield {"base": base, "key": key, "peers": peers, "marker": marker, "env": env,
-                   "known_hosts": write_known_hosts(base / "known_hosts", *peers.values())}
+            peers = {
+                name: stack.enter_context(
+                    running_sshd(
+                        base / f"sshd-{name}", ip, authorized_keys={"root": [public]}, extra_config=config, root_shell="/bin/sh"
+                    )
+                )
+                for name, (ip, config) in servers.items()
+            }
+            yield {
+                "base": base,
+                "key": key,
+                "peers": peers,
+                "marker": marker,
+                "env": env,
+                "known_hosts": write_known_hosts(base / "known_hosts", *peers.values()),
+            }
     finally:
         holder.kill()
         holder.wait()
@@ -147,25 +165,40 @@ def repositories(base: Path, env: dict[str, str]) -> tuple[Path, Path, Path, lis
         checked(full, restic, "-r", restic_repo, "init")
         for night in nights:
             checked(full, restic, "-r", restic_repo, "backup", "--host", "web01", "--time", f"{night} 22:30:00", data)
-        report.write_text("".join(json.dumps({"time": f"{night}T23:00:00+00:00", "result": result, "job": "nas-sync"}) + "\n"
-                                  for night, result in zip(nights, ("success", "failure", "success"), strict=True)))
+        report.write_text(
+            "".join(
+                json.dumps({"time": f"{night}T23:00:00+00:00", "result": result, "job": "nas-sync"}) + "\n"
+                for night, result in zip(nights, ("success", "failure", "success"), strict=True)
+            )
+        )
     return borg_repo, restic_repo, report, nights
 
 
 def host_line(site, name: str, peer_name: str | None = None, **extra: object) -> str:
     """One inventory host reached over SSH as root with the test key; `peer_name` when it is another host's sshd."""
     peer = site["peers"][peer_name or name]
-    fields = {"ansible_host": peer.address, "ansible_port": peer.port, "ansible_user": "root",
-              "ansible_connection": "ssh", "ansible_ssh_private_key_file": str(site["key"]),
-              "auditpack_ssh_known_hosts": str(site["known_hosts"]), "auditpack_roles": ["server"], **extra}
+    fields = {
+        "ansible_host": peer.address,
+        "ansible_port": peer.port,
+        "ansible_user": "root",
+        "ansible_connection": "ssh",
+        "ansible_ssh_private_key_file": str(site["key"]),
+        "auditpack_ssh_known_hosts": str(site["known_hosts"]),
+        "auditpack_roles": ["server"],
+        **extra,
+    }
     return f"    {name}: {json.dumps(fields)}\n"
 
 
 def inventory(site, extra_hosts: str = "") -> bytes:
     firewall = {"auditpack_roles": ["firewall"]}
-    return ("all:\n  hosts:\n" + host_line(site, "fw01", auditpack_firewall_wan=["eth0"], **firewall)
-            + host_line(site, "fgt01", auditpack_firewall_type="fortigate", **firewall)
-            + host_line(site, "pf01", auditpack_firewall_type="pfsense", **firewall) + extra_hosts).encode()
+    return (
+        "all:\n  hosts:\n"
+        + host_line(site, "fw01", auditpack_firewall_wan=["eth0"], **firewall)
+        + host_line(site, "fgt01", auditpack_firewall_type="fortigate", **firewall)
+        + host_line(site, "pf01", auditpack_firewall_type="pfsense", **firewall)
+        + extra_hosts
+    ).encode()
 
 
 def collect(host, seconds: float = 120) -> dict[str, list]:
@@ -189,8 +222,12 @@ def test_linux_perimeter_firewall_gives_its_real_ruleset_and_host_facts(site):
     ruleset = rules.normalized
     assert (ruleset["device"], ruleset["default_inbound"], ruleset["default_outbound"]) == ("fw01", "drop", "drop")
     outbound = sorted((r["interface"], r["service"], r["description"]) for r in ruleset["rules"] if r["direction"] == "out")
-    assert outbound == [("any", "udp/53", ""), ("eth1->eth0", "tcp/25", "old mail relay"),
-                        ("eth1->eth0", "tcp/443", "CRM over HTTPS"), ("eth1->eth0", "udp/53", "DNS")]
+    assert outbound == [
+        ("any", "udp/53", ""),
+        ("eth1->eth0", "tcp/25", "old mail relay"),
+        ("eth1->eth0", "tcp/443", "CRM over HTTPS"),
+        ("eth1->eth0", "udp/53", "DNS"),
+    ]
     assert [r["service"] for r in ruleset["rules"] if r["direction"] == "in"] == ["tcp/22"]
     assert rules.raw == nft.raw and rules.started == nft.started  # one answer, evidence of two kinds
     accounts = {a["name"]: a for a in found["accounts.local"][0].normalized}
@@ -228,21 +265,31 @@ def test_backups_and_retention_from_real_repositories_over_ssh(site, monkeypatch
         stamp = time.time() - age * 86400
         os.utime(path, (stamp, stamp))
     monkeypatch.setenv("AUDITPACK_TEST_BACKUP_PASS", PASSPHRASE)
-    backups = [{"tool": "borg", "repository": str(borg_repo), "server": "fs01", "job": "nightly",
-                "passphrase": "env:AUDITPACK_TEST_BACKUP_PASS"},
-               {"tool": "restic", "repository": str(restic_repo), "passphrase": "env:AUDITPACK_TEST_BACKUP_PASS"},
-               {"tool": "log", "repository": str(report), "server": "nas01"},
-               {"tool": "borg", "repository": str(borg_repo), "passphrase": "env:AUDITPACK_TEST_NOT_SET"}]
+    backups = [
+        {
+            "tool": "borg",
+            "repository": str(borg_repo),
+            "server": "fs01",
+            "job": "nightly",
+            "passphrase": "env:AUDITPACK_TEST_BACKUP_PASS",
+        },
+        {"tool": "restic", "repository": str(restic_repo), "passphrase": "env:AUDITPACK_TEST_BACKUP_PASS"},
+        {"tool": "log", "repository": str(report), "server": "nas01"},
+        {"tool": "borg", "repository": str(borg_repo), "passphrase": "env:AUDITPACK_TEST_NOT_SET"},
+    ]
     extra = {"auditpack_backups": backups, "auditpack_data_paths": [str(old), str(site["base"] / "no-such-dir")]}
     line = host_line(site, "backup01", **extra, auditpack_roles=["backup_server", "file_server"])
     [host] = parse_inventory(f"all:\n  hosts:\n{line}".encode()).hosts
     found = collect(host)
     borg, restic, log, unread = found["backup.runs"]
     assert unread.status == "error" and unread.errors == [
-        "passphrase not available: environment variable AUDITPACK_TEST_NOT_SET is not set"]
+        "passphrase not available: environment variable AUDITPACK_TEST_NOT_SET is not set"
+    ]
     assert borg.status == "ok", borg.errors
     assert [(r["server"], r["job"], r["started"][:10], r["result"]) for r in borg.normalized["runs"]] == [
-        ("fs01", "nightly", str(nights[0]), "success"), ("fs01", "nightly", str(nights[2]), "success")]
+        ("fs01", "nightly", str(nights[0]), "success"),
+        ("fs01", "nightly", str(nights[2]), "success"),
+    ]
     assert restic.status == "ok" and [r["started"][:10] for r in restic.normalized["runs"]] == [str(n) for n in nights]
     assert [r["result"] for r in log.normalized["runs"]] == ["success", "failure", "success"]
     for item in (borg, restic):
@@ -259,19 +306,21 @@ def test_faults_are_recorded_and_the_run_goes_on(site, store, monkeypatch):
     monkeypatch.setattr(ssh, "MAX_OUTPUT", 1 << 20)
     peers, base = site["peers"], site["base"]
     wrong_keys = base / "known_hosts_wrong"  # fw01's name with fgt01's key: what an impostor would present
-    wrong_keys.write_text(peers["fgt01"].known_hosts_line().replace(peers["fgt01"].known_hosts_name,
-                                                                    peers["fw01"].known_hosts_name))
+    wrong_keys.write_text(
+        peers["fgt01"].known_hosts_line().replace(peers["fgt01"].known_hosts_name, peers["fw01"].known_hosts_name)
+    )
     other_key, _ = make_client_key(base / "id_not_authorized")
     fresh_known = base / "known_hosts_tofu"
     fresh_known.unlink(missing_ok=True)
 
-    extra = (host_line(site, "imposter", "fw01", auditpack_ssh_known_hosts=str(wrong_keys))
-             + host_line(site, "stranger", "fw01", ansible_ssh_private_key_file=str(other_key))
-             + host_line(site, "firsttime", "fw01", auditpack_ssh_trust_on_first_use=True,
-                         auditpack_ssh_known_hosts=str(fresh_known))
-             + host_line(site, "odd01", auditpack_command_timeout=3)
-             + f'    gone: {{"ansible_host": "127.0.0.105", "ansible_port": {refused_port("127.0.0.105")}, '
-               f'"ansible_connection": "ssh", "auditpack_roles": ["server"]}}\n')
+    extra = (
+        host_line(site, "imposter", "fw01", auditpack_ssh_known_hosts=str(wrong_keys))
+        + host_line(site, "stranger", "fw01", ansible_ssh_private_key_file=str(other_key))
+        + host_line(site, "firsttime", "fw01", auditpack_ssh_trust_on_first_use=True, auditpack_ssh_known_hosts=str(fresh_known))
+        + host_line(site, "odd01", auditpack_command_timeout=3)
+        + f'    gone: {{"ansible_host": "127.0.0.105", "ansible_port": {refused_port("127.0.0.105")}, '
+        f'"ansible_connection": "ssh", "auditpack_roles": ["server"]}}\n'
+    )
     inv = parse_inventory(inventory(site, extra))
 
     def drop_when_the_command_waits() -> None:  # the connection dies under `getent passwd`, once
@@ -328,5 +377,10 @@ def test_t_fwp_from_collection_to_verdict_with_the_egress_register(site, store, 
     assert result.status == Status.NOT_EFFECTIVE
     [deviation] = result.deviations
     assert deviation.code == "fwp.unjustified" and "tcp/25" in deviation.text("en")
-    assert {ref.kind for ref in result.evidence} == {"firewall.ruleset", "host_firewall.nftables", "host_firewall.iptables",
-                                                     "host_firewall.ip6tables", "register.egress"}
+    assert {ref.kind for ref in result.evidence} == {
+        "firewall.ruleset",
+        "host_firewall.nftables",
+        "host_firewall.iptables",
+        "host_firewall.ip6tables",
+        "register.egress",
+    }

@@ -17,6 +17,9 @@ import time
 from pathlib import Path
 
 import pytest
+
+from auditpack.collectors.transports.ssh import SshError, SshSession, SshTarget
+from auditpack.credentials import Secret
 from auditpack_lab.peers.sockets import refused_port, silent_server
 from auditpack_lab.peers.sshd import (
     accounts_unavailable,
@@ -26,9 +29,6 @@ from auditpack_lab.peers.sshd import (
     write_known_hosts,
 )
 
-from auditpack.credentials import Secret
-from auditpack.collectors.transports.ssh import SshError, SshSession, SshTarget
-
 pytestmark = pytest.mark.skipif(sshd_unavailable() is not None, reason=str(sshd_unavailable()))
 needs_accounts = pytest.mark.skipif(accounts_unavailable() is not None, reason=str(accounts_unavailable()))
 
@@ -37,16 +37,37 @@ needs_accounts = pytest.mark.skipif(accounts_unavailable() is not None, reason=s
 def keys(tmp_path_factory):
     """Client key pairs: {name: (private key path, public key line)}."""
     base = tmp_path_factory.mktemp("client-keys")
-    return {"ed25519": make_client_key(base / "id_ed25519"), "rsa": make_client_key(base / "id_rsa", "rsa"),
-            "other": make_client_key(base / "id_other")}
+    return {
+        "ed25519": make_client_key(base / "id_ed25519"),
+        "rsa": make_client_key(base / "id_rsa", "rsa"),
+        "other": make_client_key(base / "id_other"),
+    }
 
 
-def target(peer, key=None, known_hosts=None, *, user="root", password=None, tofu=False, connect_timeout=3.0,
-           jump=None, address=None, port=None) -> SshTarget:
-    return SshTarget(address=address or peer.address, port=port or peer.port, user=user,
-                     key_file=str(key) if key else None, password=password,
-                     known_hosts=str(known_hosts) if known_hosts else None, trust_on_first_use=tofu,
-                     connect_timeout=connect_timeout, jump=jump)
+def target(
+    peer,
+    key=None,
+    known_hosts=None,
+    *,
+    user="root",
+    password=None,
+    tofu=False,
+    connect_timeout=3.0,
+    jump=None,
+    address=None,
+    port=None,
+) -> SshTarget:
+    return SshTarget(
+        address=address or peer.address,
+        port=port or peer.port,
+        user=user,
+        key_file=str(key) if key else None,
+        password=password,
+        known_hosts=str(known_hosts) if known_hosts else None,
+        trust_on_first_use=tofu,
+        connect_timeout=connect_timeout,
+        jump=jump,
+    )
 
 
 def accepted_logins(peer) -> int:
@@ -108,16 +129,18 @@ def test_rsa_key_and_a_known_rsa_host_key_among_several(tmp_path, keys):
     key, pub = keys["rsa"]
     rsa_host_key = tmp_path / "rsa_host_key"
     subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", str(rsa_host_key)], check=True)
-    with running_sshd(tmp_path / "sshd", "127.0.0.71", authorized_keys={"root": [pub]},
-                      extra_config=f"HostKey {rsa_host_key}\n") as peer:
+    with running_sshd(
+        tmp_path / "sshd", "127.0.0.71", authorized_keys={"root": [pub]}, extra_config=f"HostKey {rsa_host_key}\n"
+    ) as peer:
         kind, blob = (tmp_path / "rsa_host_key.pub").read_text().split()[:2]
         known = tmp_path / "known_hosts"
         known.write_text(f"{peer.known_hosts_name} {kind} {blob}\n")
         with SshSession(target(peer, key, known)) as session:
             whoami = session.run("id -un", timeout=10)
             shown = session.host_key
-    expected = subprocess.run(["ssh-keygen", "-lf", str(tmp_path / "rsa_host_key.pub")], capture_output=True,
-                              text=True, check=True).stdout.split()[1]
+    expected = subprocess.run(
+        ["ssh-keygen", "-lf", str(tmp_path / "rsa_host_key.pub")], capture_output=True, text=True, check=True
+    ).stdout.split()[1]
     assert shown == f"ssh-rsa {expected}"
     assert whoami.stdout == b"root\n"
 
@@ -174,8 +197,7 @@ def test_timed_out_command_is_stopped_on_the_server(tmp_path, keys):
     """sshd honours the 'signal' request only for sessions of accounts other than root (privilege separation)."""
     key, pub = keys["ed25519"]
     seconds = str(random.randint(100_000, 999_999))
-    with running_sshd(tmp_path / "sshd", "127.0.0.80", users={"auditor": ""},
-                      authorized_keys={"auditor": [pub]}) as peer:
+    with running_sshd(tmp_path / "sshd", "127.0.0.80", users={"auditor": ""}, authorized_keys={"auditor": [pub]}) as peer:
         known = write_known_hosts(tmp_path / "known_hosts", peer)
         with SshSession(target(peer, key, known, user="auditor")) as session:
             with pytest.raises(SshError, match="did not finish within 1 s"):
@@ -191,8 +213,7 @@ def test_timed_out_command_is_stopped_on_the_server(tmp_path, keys):
 
 @needs_accounts
 def test_password_login_and_wrong_password(tmp_path, keys):
-    with running_sshd(tmp_path / "sshd", "127.0.0.72", users={"auditor": "Juist-Wachtwoord-7"},
-                      password_auth=True) as peer:
+    with running_sshd(tmp_path / "sshd", "127.0.0.72", users={"auditor": "Juist-Wachtwoord-7"}, password_auth=True) as peer:
         known = write_known_hosts(tmp_path / "known_hosts", peer)
         with SshSession(target(peer, None, known, user="auditor", password=Secret("Juist-Wachtwoord-7"))) as session:
             whoami = session.run("id -un", timeout=10)
@@ -250,8 +271,10 @@ def test_wrong_missing_or_locked_key_refused(tmp_path, keys):
 def test_unknown_host_key_refused_by_default(tmp_path, keys, monkeypatch):
     key, pub = keys["ed25519"]
     monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the default ~/.ssh/known_hosts, without touching root's
-    with running_sshd(tmp_path / "sshd", "127.0.0.73", authorized_keys={"root": [pub]}) as peer, \
-            running_sshd(tmp_path / "elsewhere", "127.0.0.73", authorized_keys={"root": [pub]}) as elsewhere:
+    with (
+        running_sshd(tmp_path / "sshd", "127.0.0.73", authorized_keys={"root": [pub]}) as peer,
+        running_sshd(tmp_path / "elsewhere", "127.0.0.73", authorized_keys={"root": [pub]}) as elsewhere,
+    ):
         known = write_known_hosts(tmp_path / "known_hosts", elsewhere)  # another host's key only
         before = known.read_bytes()
         with pytest.raises(SshError) as caught:
@@ -274,8 +297,10 @@ def test_hashed_names_bad_lines_and_revoked_keys_in_known_hosts(tmp_path, keys):
     key, pub = keys["ed25519"]
     with running_sshd(tmp_path / "sshd", "127.0.0.73", authorized_keys={"root": [pub]}) as peer:
         kind, blob = peer.host_key_pub.split()[:2]
-        garbage = ("# comment\nbroken ssh-ed25519 !!!\n|1|bad|salt ssh-ed25519 AAAA\n"
-                   "@cert-authority *.test ssh-ed25519 AAAA\nshort line\n")
+        garbage = (
+            "# comment\nbroken ssh-ed25519 !!!\n|1|bad|salt ssh-ed25519 AAAA\n"
+            "@cert-authority *.test ssh-ed25519 AAAA\nshort line\n"
+        )
         hashed = tmp_path / "hashed"
         hashed.write_text(garbage + f"{HostKeys.hash_host(peer.known_hosts_name)} {kind} {blob}\n")
         with SshSession(target(peer, key, hashed)) as session:
@@ -310,8 +335,10 @@ def test_trust_on_first_use_accepts_records_and_then_verifies(tmp_path, keys):
 def test_trust_on_first_use_uses_the_default_known_hosts(tmp_path, keys, monkeypatch):
     key, pub = keys["ed25519"]
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    with running_sshd(tmp_path / "sshd", "127.0.0.74", authorized_keys={"root": [pub]}) as peer, \
-            SshSession(target(peer, key, None, tofu=True)) as session:
+    with (
+        running_sshd(tmp_path / "sshd", "127.0.0.74", authorized_keys={"root": [pub]}) as peer,
+        SshSession(target(peer, key, None, tofu=True)) as session,
+    ):
         assert session.trusted_on_first_use
     default = tmp_path / "home" / ".ssh" / "known_hosts"
     assert default.read_text() == peer.known_hosts_line()
@@ -350,8 +377,9 @@ def test_connection_dropped_mid_command_is_retried_once_on_a_new_connection(tmp_
         with SshSession(target(peer, key, known)) as session:
             killed: list[int] = []
             when_file_appears(marker, lambda: killed.append(peer.kill_sessions()))
-            result = session.run(f"echo attempt >> {marker}; if [ $(wc -l < {marker}) -gt 1 ]; then echo second; "
-                                 "else sleep 30; fi", timeout=20)
+            result = session.run(
+                f"echo attempt >> {marker}; if [ $(wc -l < {marker}) -gt 1 ]; then echo second; else sleep 30; fi", timeout=20
+            )
             after = session.run("echo same session", timeout=10)
         logins = accepted_logins(peer)
     assert killed and killed[0] > 0
@@ -427,9 +455,12 @@ def test_refused_and_silent_ports_are_unreachable_within_the_connect_timeout(tmp
 @needs_accounts
 def test_jump_host_reaches_a_host_only_it_can_resolve(tmp_path, keys):
     key, pub = keys["ed25519"]
-    with running_sshd(tmp_path / "inner", "127.0.0.83", authorized_keys={"root": [pub]}) as inner, \
-            running_sshd(tmp_path / "jump", "127.0.0.82", authorized_keys={"root": [pub]},
-                         hosts={"inner.auditpack.test": "127.0.0.83"}) as jump:
+    with (
+        running_sshd(tmp_path / "inner", "127.0.0.83", authorized_keys={"root": [pub]}) as inner,
+        running_sshd(
+            tmp_path / "jump", "127.0.0.82", authorized_keys={"root": [pub]}, hosts={"inner.auditpack.test": "127.0.0.83"}
+        ) as jump,
+    ):
         with pytest.raises(socket.gaierror):
             socket.getaddrinfo("inner.auditpack.test", inner.port)  # only the jump host knows this name
         known = write_known_hosts(tmp_path / "known_hosts", jump)
@@ -449,10 +480,11 @@ def test_jump_host_reaches_a_host_only_it_can_resolve(tmp_path, keys):
 def test_failing_jump_hosts_are_named(tmp_path, keys):
     key, pub = keys["ed25519"]
     other, _ = keys["other"]
-    with running_sshd(tmp_path / "inner", "127.0.0.85", authorized_keys={"root": [pub]}) as inner, \
-            running_sshd(tmp_path / "jump", "127.0.0.84", authorized_keys={"root": [pub]}) as jump, \
-            running_sshd(tmp_path / "closed", "127.0.0.84", authorized_keys={"root": [pub]},
-                         allow_tcp_forwarding=False) as closed:
+    with (
+        running_sshd(tmp_path / "inner", "127.0.0.85", authorized_keys={"root": [pub]}) as inner,
+        running_sshd(tmp_path / "jump", "127.0.0.84", authorized_keys={"root": [pub]}) as jump,
+        running_sshd(tmp_path / "closed", "127.0.0.84", authorized_keys={"root": [pub]}, allow_tcp_forwarding=False) as closed,
+    ):
         known = write_known_hosts(tmp_path / "known_hosts", jump, closed, inner)
         dead_jump = refused_port("127.0.0.84")
         dead_inner = refused_port("127.0.0.85")
@@ -461,8 +493,9 @@ def test_failing_jump_hosts_are_named(tmp_path, keys):
             "jump refuses the key": target(inner, key, known, jump=target(jump, other, known)),
             "inner down": target(inner, key, known, port=dead_inner, jump=target(jump, key, known)),
             "no forwarding": target(inner, key, known, jump=target(closed, key, known)),
-            "inner key unknown": target(inner, key, write_known_hosts(tmp_path / "jump_only", jump),
-                                        jump=target(jump, key, tmp_path / "jump_only")),
+            "inner key unknown": target(
+                inner, key, write_known_hosts(tmp_path / "jump_only", jump), jump=target(jump, key, tmp_path / "jump_only")
+            ),
         }
         errors = {}
         for name, case in cases.items():
@@ -475,8 +508,7 @@ def test_failing_jump_hosts_are_named(tmp_path, keys):
     assert errors["jump down"].unreachable
     assert str(errors["jump refuses the key"]).startswith(f"jump host {j}: authentication as root refused")
     assert errors["jump refuses the key"].fatal and not errors["jump refuses the key"].unreachable
-    assert str(errors["inner down"]) == (f"jump host {j} could not open a connection to "
-                                         f"127.0.0.85:{dead_inner}: Connect failed")
+    assert str(errors["inner down"]) == (f"jump host {j} could not open a connection to 127.0.0.85:{dead_inner}: Connect failed")
     assert errors["inner down"].unreachable
     assert str(errors["no forwarding"]).startswith(f"jump host {c} could not open a connection to 127.0.0.85:")
     assert "prohibited" in str(errors["no forwarding"])

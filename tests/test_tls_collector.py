@@ -16,8 +16,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from auditpack_lab.peers.sockets import refused_port, silent_server
-from auditpack_lab.peers.tls import make_pki
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -28,10 +26,12 @@ from auditpack.collectors.parsers.tls import parse_tls_probe
 from auditpack.collectors.registry import collectors_for
 from auditpack.collectors.tls import TlsCollector
 from auditpack.controls.evaluate import evaluate_controls
-from auditpack.periods import Period
 from auditpack.controls.profiles import Profile
 from auditpack.inventory import InventoryError, parse_inventory
+from auditpack.periods import Period
 from auditpack.runner import run_collection
+from auditpack_lab.peers.sockets import refused_port, silent_server
+from auditpack_lab.peers.tls import make_pki
 
 VALID, UNTRUSTED, WRONG_NAME, EXPIRED, REFUSED, PLAIN_HTTP, SILENT = (f"127.0.4.{n}" for n in range(41, 48))
 
@@ -108,33 +108,48 @@ def http_server(address: str) -> Iterator[tuple[int, list[bytes]]]:
 
 def expired_pki(directory: Path, address: str) -> tuple[Path, Path, Path]:
     """A CA (valid) and a server certificate for address that expired yesterday: (ca, cert, key)."""
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "expired-test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=60))
-          .not_valid_after(now + datetime.timedelta(days=60))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
-    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "expired.test")]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=30)).not_valid_after(now - datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(address))]), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=60))
+        .not_valid_after(now + datetime.timedelta(days=60))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "expired.test")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=30))
+        .not_valid_after(now - datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(address))]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     directory.mkdir(parents=True, exist_ok=True)
     paths = directory / "ca.pem", directory / "server.pem", directory / "server.key"
     paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    paths[2].write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return paths
 
 
 @dataclass
 class Site:
-    bundle: Path                      # the CAs the prober trusts
-    endpoints: dict[str, str]         # case -> endpoint as the inventory lists it
+    bundle: Path  # the CAs the prober trusts
+    endpoints: dict[str, str]  # case -> endpoint as the inventory lists it
     peers: dict[str, TlsPeer]
     http_requests: list[bytes]
-    valid_not_after: str              # notAfter of the valid certificate, as the probe must report it
+    valid_not_after: str  # notAfter of the valid certificate, as the probe must report it
 
 
 @pytest.fixture(scope="module")
@@ -173,8 +188,10 @@ def site(tmp_path_factory) -> Iterator[Site]:
 
 def inventory_text(site: Site, name: str = "prober", extra: str = "", cases: list[str] | None = None) -> str:
     listed = ", ".join(f'"{site.endpoints[c]}"' for c in (cases or site.endpoints))
-    return (f"    {name}:\n      ansible_connection: local\n      auditpack_connect_timeout: 1\n"
-            f"      auditpack_tls_ca_file: {site.bundle}\n      auditpack_tls_endpoints: [{listed}]\n{extra}")
+    return (
+        f"    {name}:\n      ansible_connection: local\n      auditpack_connect_timeout: 1\n"
+        f"      auditpack_tls_ca_file: {site.bundle}\n      auditpack_tls_endpoints: [{listed}]\n{extra}"
+    )
 
 
 def prober(site: Site, extra: str = "", cases: list[str] | None = None):
@@ -197,14 +214,24 @@ def test_each_endpoint_is_probed_and_its_failure_stays_its_own(site):
     took = time.monotonic() - began
     assert obs.status == "ok" and obs.kind == "tls.endpoints"
     ep = by_case(site, obs)
-    assert ep["valid"] == {"endpoint": site.endpoints["valid"].removeprefix("https://"), "url": site.endpoints["valid"],
-                           "server_name": VALID, "protocol": "TLSv1.3", "plaintext": False, "certificate_valid": True,
-                           "certificate_error": None, "not_after": site.valid_not_after, "error": None}
+    assert ep["valid"] == {
+        "endpoint": site.endpoints["valid"].removeprefix("https://"),
+        "url": site.endpoints["valid"],
+        "server_name": VALID,
+        "protocol": "TLSv1.3",
+        "plaintext": False,
+        "certificate_valid": True,
+        "certificate_error": None,
+        "not_after": site.valid_not_after,
+        "error": None,
+    }
     assert ep["tls12"]["protocol"] == "TLSv1.2" and ep["tls12"]["certificate_valid"] is True
     untrusted = ep["untrusted"]
     # make_pki's CAs share one subject name: OpenSSL finds the trusted one by that name, and its signature does not match
     assert untrusted["certificate_valid"] is False and untrusted["certificate_error"] == "certificate signature failure"
-    assert untrusted["protocol"] == "TLSv1.3" and untrusted["not_after"] and untrusted["error"] is None  # read by the second handshake
+    assert (
+        untrusted["protocol"] == "TLSv1.3" and untrusted["not_after"] and untrusted["error"] is None
+    )  # read by the second handshake
     assert ep["wrong_name"]["certificate_valid"] is False and "mismatch" in ep["wrong_name"]["certificate_error"]
     assert ep["wrong_name"]["not_after"] == site.valid_not_after
     expired = ep["expired"]
@@ -214,14 +241,17 @@ def test_each_endpoint_is_probed_and_its_failure_stays_its_own(site):
     assert ep["plain_http"]["plaintext"] is True and ep["plain_http"]["error"] is None and ep["plain_http"]["protocol"] is None
     assert ep["silent"]["error"] == "no TLS answer within 1 s" and ep["silent"]["plaintext"] is False
     assert took < 4, f"one silent endpoint may cost its 1 s connect timeout, not more ({took:.1f} s)"
-    assert sorted(obs.errors) == sorted([f"tls: {site.endpoints['refused']}: connection refused",
-                                         f"tls: {site.endpoints['silent']}: no TLS answer within 1 s"])
+    assert sorted(obs.errors) == sorted(
+        [f"tls: {site.endpoints['refused']}: connection refused", f"tls: {site.endpoints['silent']}: no TLS answer within 1 s"]
+    )
 
 
 def test_the_evidence_says_what_was_probed_and_keeps_what_the_servers_sent(site):
     obs = collect(prober(site, cases=["valid", "plain_http"]))
     assert obs.command.startswith(TlsCollector.allowed_commands[0])
-    assert str(site.bundle) in obs.command and site.endpoints["valid"] in obs.command and site.endpoints["plain_http"] in obs.command
+    assert (
+        str(site.bundle) in obs.command and site.endpoints["valid"] in obs.command and site.endpoints["plain_http"] in obs.command
+    )
     raw = json.loads(obs.raw)
     valid, plain = raw["endpoints"]
     assert valid["certificate_pem"].startswith("-----BEGIN CERTIFICATE-----") and valid["handshakes"] == 1
@@ -246,7 +276,9 @@ def test_server_name_is_checked_instead_of_the_address_when_given(site):
 
 
 def test_system_cas_are_used_without_a_ca_file_and_a_missing_ca_file_is_an_error(site, tmp_path):
-    text = ("all:\n  hosts:\n" + inventory_text(site, cases=["valid"])).replace(f"      auditpack_tls_ca_file: {site.bundle}\n", "")
+    text = ("all:\n  hosts:\n" + inventory_text(site, cases=["valid"])).replace(
+        f"      auditpack_tls_ca_file: {site.bundle}\n", ""
+    )
     [ep] = collect(parse_inventory(text.encode()).hosts[0]).normalized["endpoints"]
     assert ep["certificate_valid"] is False and ep["not_after"] == site.valid_not_after  # the test CA is not a system CA
     missing = collect(prober(site, cases=["valid"]).model_copy(update={"tls_ca_file": str(tmp_path / "nope.pem")}))
@@ -264,17 +296,23 @@ def test_t_tls_verdict_from_collected_evidence(site, store):
     inv = parse_inventory(("all:\n  hosts:\n" + inventory_text(site)).encode())
     assert "tls" in [c.name for c in collectors_for(inv.hosts[0])]
     run_collection(store, inv, inv.hosts, "tester")
-    now = datetime.datetime.now(datetime.timezone.utc)
-    period = Period(datetime.datetime(now.year, 1, 1, tzinfo=datetime.timezone.utc),
-                    datetime.datetime(now.year + 1, 1, 1, tzinfo=datetime.timezone.utc))
+    now = datetime.datetime.now(datetime.UTC)
+    period = Period(
+        datetime.datetime(now.year, 1, 1, tzinfo=datetime.UTC), datetime.datetime(now.year + 1, 1, 1, tzinfo=datetime.UTC)
+    )
     [result] = evaluate_controls(store, period, control_ids=["T-TLS"])
     address = {case: url.split("://")[-1] for case, url in site.endpoints.items()}
     assert {(d.subject, d.code) for d in result.deviations} == {
-        (address["untrusted"], "tls.invalid_certificate"), (address["wrong_name"], "tls.invalid_certificate"),
-        (address["expired"], "tls.invalid_certificate"), (address["expired"], "tls.expired"),
-        (address["plain_http"], "tls.plaintext")}
-    assert {(g.subject, g.code) for g in result.gaps} == {(address["refused"], "tls.probe_failed"),
-                                                           (address["silent"], "tls.probe_failed")}
+        (address["untrusted"], "tls.invalid_certificate"),
+        (address["wrong_name"], "tls.invalid_certificate"),
+        (address["expired"], "tls.invalid_certificate"),
+        (address["expired"], "tls.expired"),
+        (address["plain_http"], "tls.plaintext"),
+    }
+    assert {(g.subject, g.code) for g in result.gaps} == {
+        (address["refused"], "tls.probe_failed"),
+        (address["silent"], "tls.probe_failed"),
+    }
     # make_pki certificates live two days: inside the 30-day warning window
     assert (address["valid"], "tls.expires_soon") in {(o.subject, o.code) for o in result.observations}
     strict = Profile(name="strict", parameters={"T-TLS": {"min_tls_version": "TLSv1.3"}})
@@ -312,13 +350,18 @@ def test_a_password_in_an_endpoint_is_refused_and_never_echoed():
 
 
 def test_accepted_endpoint_forms():
-    text = (b"all:\n  hosts:\n    edge:\n      auditpack_tls_endpoints: [ldaps://DC01, 'epo01:8443', 'http://[2001:db8::5]', "
-            b"'https://epo01.corp.example:8443/', smtp://mail01]\n")
+    text = (
+        b"all:\n  hosts:\n    edge:\n      auditpack_tls_endpoints: [ldaps://DC01, 'epo01:8443', 'http://[2001:db8::5]', "
+        b"'https://epo01.corp.example:8443/', smtp://mail01]\n"
+    )
     [host] = parse_inventory(text).hosts
     assert [(str(e), e.address, e.expects_tls) for e in host.tls_endpoints] == [
-        ("ldaps://dc01:636", "dc01:636", True), ("epo01:8443", "epo01:8443", True),
+        ("ldaps://dc01:636", "dc01:636", True),
+        ("epo01:8443", "epo01:8443", True),
         ("http://[2001:db8::5]:80", "[2001:db8::5]:80", False),
-        ("https://epo01.corp.example:8443", "epo01.corp.example:8443", True), ("smtp://mail01:25", "mail01:25", False)]
+        ("https://epo01.corp.example:8443", "epo01.corp.example:8443", True),
+        ("smtp://mail01:25", "mail01:25", False),
+    ]
 
 
 @pytest.mark.parametrize("raw", [b"\xff", b"[]", b'{"endpoints": {}}', b'{"endpoints": [{"endpoint": "x:1"}]}'])
@@ -331,7 +374,8 @@ def test_a_plaintext_scheme_counts_only_what_does_not_speak_tls(site):
     tls_port = site.endpoints["valid"].rsplit(":", 1)[1]
     silent_port = site.endpoints["silent"].rsplit(":", 1)[1]
     text = ("all:\n  hosts:\n" + inventory_text(site, cases=["valid"])).replace(
-        site.endpoints["valid"], f"http://{VALID}:{tls_port}\", \"ldap://{SILENT}:{silent_port}")
+        site.endpoints["valid"], f"http://{VALID}:{tls_port}\", \"ldap://{SILENT}:{silent_port}"
+    )
     speaks_tls, hangs = collect(parse_inventory(text.encode()).hosts[0]).normalized["endpoints"]
     assert speaks_tls["plaintext"] is False and speaks_tls["protocol"] == "TLSv1.3" and speaks_tls["certificate_valid"] is True
     # listed as ldap://, it accepts the connection and never negotiates TLS (an LDAP server ignores a ClientHello)

@@ -27,7 +27,6 @@ import requests
 import spnego
 import winrm
 import xmltodict
-from auditpack_lab.peers.winrm import ScriptResult, WinrmPeer, running_winrm, script_of
 from requests_ntlm import HttpNtlmAuth
 from spnego.channel_bindings import GssChannelBindings
 from winrm.encryption import Encryption
@@ -37,13 +36,17 @@ from winrm.exceptions import (
     WSManFaultError,
 )
 
+from auditpack_lab.peers.winrm import ScriptResult, WinrmPeer, running_winrm, script_of
+
 ADDRESS = "127.0.0.1"
 USER = "KCDEMO\\svc-audit"
 PASSWORD = "Zomer-2024!"
 RESOURCE_CMD = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
 
 # Scripts the handler knows; collectors make PowerShell emit base64 of UTF-8 JSON to survive codepage 437.
-STATUS_SCRIPT = "$r = @{state = 'Beëindigd ✓'} | ConvertTo-Json -Compress; [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($r))"
+STATUS_SCRIPT = (
+    "$r = @{state = 'Beëindigd ✓'} | ConvertTo-Json -Compress; [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($r))"
+)
 STATUS_JSON = {"state": "Beëindigd ✓"}
 DENIED_SCRIPT = "auditpol /get /category:*"
 CLIXML_ERROR = (
@@ -91,11 +94,19 @@ def http_session(peer: WinrmPeer, user: str = USER, password: str = PASSWORD, **
 
 
 def https_session(peer: WinrmPeer, **options: object) -> winrm.Session:
-    options = {"transport": "ntlm", "server_cert_validation": "validate", "ca_trust_path": str(peer.ca_file), "proxy": None, **options}
+    options = {
+        "transport": "ntlm",
+        "server_cert_validation": "validate",
+        "ca_trust_path": str(peer.ca_file),
+        "proxy": None,
+        **options,
+    }
     return winrm.Session(endpoint(peer), auth=(USER, PASSWORD), **options)
 
 
-def create_shell_xml(message_id: uuid.UUID | None = None, action: str = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Create") -> bytes:
+def create_shell_xml(
+    message_id: uuid.UUID | None = None, action: str = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Create"
+) -> bytes:
     """A request as pywinrm builds it (its own header builder), for sending by hand."""
     protocol = winrm.Protocol("http://unused/wsman", username=USER, password=PASSWORD)
     envelope = protocol.build_wsman_header(action=action, resource_uri=RESOURCE_CMD, message_id=message_id)
@@ -181,7 +192,9 @@ def test_unencrypted_body_is_refused_with_400(http_peer: WinrmPeer) -> None:
         session.auth = HttpNtlmAuth(USER, PASSWORD)
         assert session.post(endpoint(http_peer), data=b"").status_code == 200  # NTLM done on this connection
 
-        plain = session.post(endpoint(http_peer), data=create_shell_xml(), headers={"Content-Type": "application/soap+xml;charset=UTF-8"})
+        plain = session.post(
+            endpoint(http_peer), data=create_shell_xml(), headers={"Content-Type": "application/soap+xml;charset=UTF-8"}
+        )
         assert plain.status_code == 400
 
         # The same message sealed with the connection's NTLM keys is served, so the 400 was about encryption.
@@ -249,7 +262,10 @@ def test_deleted_shell_is_gone(http_peer: WinrmPeer) -> None:
     ("command_line", "script"),
     [
         ("powershell -encodedcommand " + base64.b64encode("Get-Date".encode("utf-16-le")).decode(), "Get-Date"),
-        ("PowerShell.exe -NoProfile -NonInteractive -EncodedCommand " + base64.b64encode("ë ✓".encode("utf-16-le")).decode(), "ë ✓"),
+        (
+            "PowerShell.exe -NoProfile -NonInteractive -EncodedCommand " + base64.b64encode("ë ✓".encode("utf-16-le")).decode(),
+            "ë ✓",
+        ),
         ("powershell -ec " + base64.b64encode("hostname".encode("utf-16-le")).decode(), "hostname"),
         ("powershell -ExecutionPolicy Bypass -File c:\\x.ps1", "powershell -ExecutionPolicy Bypass -File c:\\x.ps1"),
         ("ipconfig /all", "ipconfig /all"),
@@ -293,7 +309,9 @@ def test_https_without_channel_binding_is_rejected(https_peer: WinrmPeer) -> Non
 
 def ntlm_over_tls(peer: WinrmPeer, binding_for: Callable[[bytes], bytes]) -> int:
     """NTLM by hand on one TLS connection; returns the status of the AUTHENTICATE leg."""
-    connection = http.client.HTTPSConnection(peer.address, peer.port, context=ssl.create_default_context(cafile=str(peer.ca_file)))
+    connection = http.client.HTTPSConnection(
+        peer.address, peer.port, context=ssl.create_default_context(cafile=str(peer.ca_file))
+    )
     connection.connect()
     certificate = connection.sock.getpeercert(binary_form=True)
     bindings = GssChannelBindings(application_data=b"tls-server-end-point:" + binding_for(certificate))
@@ -308,7 +326,9 @@ def ntlm_over_tls(peer: WinrmPeer, binding_for: Callable[[bytes], bytes]) -> int
 
 
 def post_token(connection: http.client.HTTPSConnection, token: bytes | None) -> http.client.HTTPResponse:
-    connection.request("POST", "/wsman", body=b"", headers={"Authorization": f"Negotiate {base64.b64encode(token or b'').decode()}"})
+    connection.request(
+        "POST", "/wsman", body=b"", headers={"Authorization": f"Negotiate {base64.b64encode(token or b'').decode()}"}
+    )
     response = connection.getresponse()
     response.read()
     return response
@@ -322,7 +342,9 @@ def post_token(connection: http.client.HTTPSConnection, token: bytes | None) -> 
     ],
     ids=["right-binding", "wrong-binding"],
 )
-def test_https_channel_binding_must_match_the_certificate(https_peer: WinrmPeer, binding_for: Callable[[bytes], bytes], status: int) -> None:
+def test_https_channel_binding_must_match_the_certificate(
+    https_peer: WinrmPeer, binding_for: Callable[[bytes], bytes], status: int
+) -> None:
     assert ntlm_over_tls(https_peer, binding_for) == status
 
 

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 import winrm
-from conftest import corpus_file
-from auditpack_lab.peers.winrm import ScriptResult, WinrmPeer, running_winrm, running_winrm_replay
 from winrm.exceptions import WinRMOperationTimeoutError, WSManFaultError
+
+from auditpack_lab.peers.winrm import ScriptResult, WinrmPeer, running_winrm, running_winrm_replay
+from conftest import corpus_file
 
 ADDRESS = "127.0.0.1"
 USER = "KCDEMO\\svc-audit"

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from auditpack.periods import Period
 from auditpack.controls.exceptions import ExceptionEntry
 from auditpack.evidence import Observation
-from auditpack.periods import year_period
+from auditpack.periods import Period, year_period
 from auditpack.store import EvidenceStore
 
 FAILED_BACKUP = ("fs01", "2026-03-10")
@@ -34,16 +33,34 @@ MISSING_BACKUP = ("fs01", "2026-07-01")
 STALE_AV = ("ws-017", "2026-09-14")
 PEOPLE = {"ws-017": "Petra Jansen", "ws-023": "Jan de Vries", "ws-031": "Fatima el Amrani"}  # who uses which workstation
 ACCOUNTS = {"Petra Jansen": "pjansen", "Jan de Vries": "jdevries", "Fatima el Amrani": "felamrani"}
-LEAVERS = [{"name": "Jan de Vries", "account": "KCDEMO\\jdevries", "last_working_day": "2026-04-30", "row": 2},
-           {"name": "Petra Jansen", "account": "KCDEMO\\pjansen", "last_working_day": "2026-08-31", "row": 3}]
+LEAVERS = [
+    {"name": "Jan de Vries", "account": "KCDEMO\\jdevries", "last_working_day": "2026-04-30", "row": 2},
+    {"name": "Petra Jansen", "account": "KCDEMO\\pjansen", "last_working_day": "2026-08-31", "row": 3},
+]
 DISABLED = {"jdevries": "2026-05-06T09:12:00Z", "pjansen": "2026-08-31T16:00:00Z"}
-EGRESS = {"entries": [{"device": "fw01", "rule": None, "service": "tcp/443", "port": None, "reason": "CRM over HTTPS"},
-                      {"device": "fw01", "rule": None, "service": None, "port": 53, "reason": "DNS"}]}
+EGRESS = {
+    "entries": [
+        {"device": "fw01", "rule": None, "service": "tcp/443", "port": None, "reason": "CRM over HTTPS"},
+        {"device": "fw01", "rule": None, "service": None, "port": 53, "reason": "DNS"},
+    ]
+}
 EXCEPTIONS = [
-    ExceptionEntry(control="T-BAK-1", scope="dc01", justification="backup disk replaced that night",
-                   owner="ICT manager", approver="Director", expires=date(2027, 3, 31)),
-    ExceptionEntry(control="T-AV", scope="ws-023", justification="lab machine, replaced in Q2",
-                   owner="Service desk", approver="ICT manager", expires=date(2026, 5, 31)),
+    ExceptionEntry(
+        control="T-BAK-1",
+        scope="dc01",
+        justification="backup disk replaced that night",
+        owner="ICT manager",
+        approver="Director",
+        expires=date(2027, 3, 31),
+    ),
+    ExceptionEntry(
+        control="T-AV",
+        scope="ws-023",
+        justification="lab machine, replaced in Q2",
+        owner="Service desk",
+        approver="ICT manager",
+        expires=date(2026, 5, 31),
+    ),
 ]
 
 
@@ -57,16 +74,31 @@ class Year:
 
 
 def _rule(rid: str, service: str, description: str) -> dict:
-    return {"id": rid, "interface": "eth1->eth0", "direction": "out", "source": "10.0.0.0/16", "destination": "any",
-            "service": service, "action": "allow", "enabled": True, "description": description}
+    return {
+        "id": rid,
+        "interface": "eth1->eth0",
+        "direction": "out",
+        "source": "10.0.0.0/16",
+        "destination": "any",
+        "service": service,
+        "action": "allow",
+        "enabled": True,
+        "description": description,
+    }
 
 
 def _ruleset(day: date) -> dict:
     rules = [_rule("1", "tcp/443", "CRM"), _rule("2", "tcp/25", "old mail relay (Jan de Vries)")]
     if day >= date(2026, 6, 1):
         rules.append(_rule("3", "tcp/8443", "vendor support"))
-    return {"device": "fw01", "default_inbound": "drop", "default_outbound": "drop", "rules": rules,
-            "any_to_any": [], "unjustified": []}
+    return {
+        "device": "fw01",
+        "default_inbound": "drop",
+        "default_outbound": "drop",
+        "rules": rules,
+        "any_to_any": [],
+        "unjustified": [],
+    }
 
 
 def _at(day: date, hour: int = 6) -> datetime:
@@ -81,12 +113,28 @@ def _accounts(run, day: date, year: int) -> None:
         last_logon = min(day, last_day)
         users.append({"account": account, "name": name, "enabled": not disabled, "last_logon": f"{last_logon}T08:00:00Z"})
     raw = "".join(f"dn: CN={u['name']},OU=Staff,DC=kcdemo,DC=test\nsAMAccountName: {u['account']}\n\n" for u in users)
-    run.add("dc01", "ad", Observation("ad.users", "(&(objectCategory=person)(objectClass=user))", raw.encode(),
-                                      _at(day), _at(day), normalized={"users": users}))
-    events = [{"account": f"KCDEMO\\{a}", "time": t, "by": "KCDEMO\\hr-beheer"} for a, t in DISABLED.items()
-              if t[:10] <= day.isoformat()]
-    run.add("dc01", "winrm", Observation("ad.account_disabled_events", "Get-WinEvent 4725", b"{}", _at(day), _at(day),
-                                         normalized={"events": events}))
+    run.add(
+        "dc01",
+        "ad",
+        Observation(
+            "ad.users",
+            "(&(objectCategory=person)(objectClass=user))",
+            raw.encode(),
+            _at(day),
+            _at(day),
+            normalized={"users": users},
+        ),
+    )
+    events = [
+        {"account": f"KCDEMO\\{a}", "time": t, "by": "KCDEMO\\hr-beheer"}
+        for a, t in DISABLED.items()
+        if t[:10] <= day.isoformat()
+    ]
+    run.add(
+        "dc01",
+        "winrm",
+        Observation("ad.account_disabled_events", "Get-WinEvent 4725", b"{}", _at(day), _at(day), normalized={"events": events}),
+    )
 
 
 def build_year(root: Path, year: int = 2026, servers: int = 2, workstations: int = 3) -> Year:
@@ -96,14 +144,31 @@ def build_year(root: Path, year: int = 2026, servers: int = 2, workstations: int
     ws_names = tuple(list(PEOPLE)[:workstations] + [f"ws-{100 + n:03d}" for n in range(max(0, workstations - 3))])
     registers = store.begin_run("tester")
     registers.started = _at(date(year, 1, 1), 5)
-    registers.add("registers", "import", Observation("register.egress", "import egress-register egress.yaml",
-                                                     b"entries: ...\n", registers.started, registers.started,
-                                                     normalized=EGRESS))
+    registers.add(
+        "registers",
+        "import",
+        Observation(
+            "register.egress",
+            "import egress-register egress.yaml",
+            b"entries: ...\n",
+            registers.started,
+            registers.started,
+            normalized=EGRESS,
+        ),
+    )
     csv = "naam,account,laatste werkdag\n" + "".join(f"{r['name']},{r['account']},{r['last_working_day']}\n" for r in LEAVERS)
-    registers.add("registers", "import", Observation("register.hr_leavers", "import register hr_leavers uitdienst.csv",
-                                                     csv.encode(), registers.started, registers.started,
-                                                     normalized={"register": "hr_leavers", "file": "uitdienst.csv",
-                                                                 "rows": LEAVERS}))
+    registers.add(
+        "registers",
+        "import",
+        Observation(
+            "register.hr_leavers",
+            "import register hr_leavers uitdienst.csv",
+            csv.encode(),
+            registers.started,
+            registers.started,
+            normalized={"register": "hr_leavers", "file": "uitdienst.csv", "rows": LEAVERS},
+        ),
+    )
     registers.close_source("registers", "ok", [], connection="file")
     registers.commit()
     day = date(year, 1, 1)
@@ -113,25 +178,52 @@ def build_year(root: Path, year: int = 2026, servers: int = 2, workstations: int
         for server in server_names:
             if (server, day.isoformat()) != MISSING_BACKUP:
                 failed = (server, day.isoformat()) in (FAILED_BACKUP, EXCEPTED_BACKUP)
-                runs = {"runs": [{"server": server, "job": "nightly", "target": "local", "started": f"{day}T01:00:00Z",
-                                  "ended": f"{day}T01:40:00Z", "result": "failure" if failed else "success"}]}
-                run.add(server, "ssh", Observation("backup.runs", "borg list --json /backup", b'{"archives": []}',
-                                                   _at(day), _at(day), normalized=runs))
+                runs = {
+                    "runs": [
+                        {
+                            "server": server,
+                            "job": "nightly",
+                            "target": "local",
+                            "started": f"{day}T01:00:00Z",
+                            "ended": f"{day}T01:40:00Z",
+                            "result": "failure" if failed else "success",
+                        }
+                    ]
+                }
+                run.add(
+                    server,
+                    "ssh",
+                    Observation(
+                        "backup.runs", "borg list --json /backup", b'{"archives": []}', _at(day), _at(day), normalized=runs
+                    ),
+                )
             if server == "dc01" and (day.day == 1 or day == date(year, 12, 31)):
                 _accounts(run, day, year)  # the domain controller's accounts, monthly and at year end
             roles = {"fs01": ["file_server", "server"], "dc01": ["domain_controller", "server"]}.get(server, ["server"])
             run.close_source(server, "ok", [], roles=roles, connection="ssh")
         if day.weekday() == 0:  # Mondays: the firewall and the workstations
-            run.add("fw01", "ssh", Observation("firewall.ruleset", "nft -j list ruleset", b'{"nftables": []}',
-                                               _at(day), _at(day), normalized=_ruleset(day)))
+            run.add(
+                "fw01",
+                "ssh",
+                Observation(
+                    "firewall.ruleset", "nft -j list ruleset", b'{"nftables": []}', _at(day), _at(day), normalized=_ruleset(day)
+                ),
+            )
             run.close_source("fw01", "ok", [], roles=["firewall"], connection="ssh")
             for ws in ws_names:
                 stale = (ws, day.isoformat()) == STALE_AV or ws == "ws-023"
                 signatures = day - timedelta(days=30 if stale else 1)
-                status = {"product": "Microsoft Defender Antivirus", "realtime": True,
-                          "signature_date": signatures.isoformat(), "engine_version": "1.1.24090.11"}
-                run.add(ws, "winrm", Observation("av.host_status", "Get-MpComputerStatus", b"{}", _at(day), _at(day),
-                                                 normalized=status))
+                status = {
+                    "product": "Microsoft Defender Antivirus",
+                    "realtime": True,
+                    "signature_date": signatures.isoformat(),
+                    "engine_version": "1.1.24090.11",
+                }
+                run.add(
+                    ws,
+                    "winrm",
+                    Observation("av.host_status", "Get-MpComputerStatus", b"{}", _at(day), _at(day), normalized=status),
+                )
                 run.close_source(ws, "ok", [], roles=["workstation"], connection="winrm")
         run.commit()
         day += timedelta(days=1)

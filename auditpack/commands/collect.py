@@ -10,9 +10,28 @@ import click
 
 from auditpack.errors import AuditpackError
 
-from .shared import (Outcome, collection_options, console, control_option, err_console, exceptions_option, host_option,
-                     inventory_option, lang_option, load_exceptions, load_inventory, load_profile, open_store, period_options,
-                     print_results, profile_option, resolve_period, results_outcome, role_option, check_control_ids)
+from .shared import (
+    Outcome,
+    check_control_ids,
+    collection_options,
+    console,
+    control_option,
+    err_console,
+    exceptions_option,
+    host_option,
+    inventory_option,
+    lang_option,
+    load_exceptions,
+    load_inventory,
+    load_profile,
+    open_store,
+    period_options,
+    print_results,
+    profile_option,
+    resolve_period,
+    results_outcome,
+    role_option,
+)
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -31,8 +50,10 @@ def ask_prompted_passwords(hosts: list[Host]) -> None:
     from auditpack.credentials import CredentialError
 
     for host in hosts:
-        asked = [(host.password, host.user, f"{host.user} on {host.name}"),
-                 (host.ldap_password, host.ldap_user or host.user, f"{host.ldap_user or host.user} on {host.name}")]
+        asked = [
+            (host.password, host.user, f"{host.user} on {host.name}"),
+            (host.ldap_password, host.ldap_user or host.user, f"{host.ldap_user or host.user} on {host.name}"),
+        ]
         asked += [(b.passphrase, b.key, f"the {b.tool} repository {b.repository} on {host.name}") for b in host.backups]
         for ref, user, label in asked:
             if ref is not None and ref.scheme == "prompt":
@@ -42,8 +63,9 @@ def ask_prompted_passwords(hosts: list[Host]) -> None:
                     err_console.print(f"{host.name}: {exc}", style="yellow", markup=False, highlight=False)
 
 
-def collect_with_progress(store: EvidenceStore, inventory: Inventory, hosts: tuple[str, ...], roles: tuple[str, ...],
-                          workers: int, operator: str) -> RunResult:
+def collect_with_progress(
+    store: EvidenceStore, inventory: Inventory, hosts: tuple[str, ...], roles: tuple[str, ...], workers: int, operator: str
+) -> RunResult:
     """Collect from the chosen hosts with a progress row per host, then print the run's table."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
@@ -54,15 +76,22 @@ def collect_with_progress(store: EvidenceStore, inventory: Inventory, hosts: tup
     if not chosen:
         raise AuditpackError("No host in the inventory matches --host/--role; nothing to collect.")
     ask_prompted_passwords(chosen)
-    columns = (SpinnerColumn(), TextColumn("{task.description:<24}"), BarColumn(bar_width=24),
-               TimeElapsedColumn(), TextColumn("{task.fields[status]}"))
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description:<24}"),
+        BarColumn(bar_width=24),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[status]}"),
+    )
     with Progress(*columns, console=err_console) as progress:
         result = run_collection(store, inventory, chosen, operator, workers, HostProgressRows(progress))
     table = Table(title=f"Run {result.manifest.seq} · {result.body['run_id']}")
     for col in ("host", "status", "items", "seconds", "problems"):
         table.add_column(col)
     for o in result.outcomes:
-        table.add_row(o.host, f"[{HOST_STYLE.get(o.status)}]{o.status}[/]", str(o.items), f"{o.seconds:.1f}", "; ".join(o.errors)[:200])
+        table.add_row(
+            o.host, f"[{HOST_STYLE.get(o.status)}]{o.status}[/]", str(o.items), f"{o.seconds:.1f}", "; ".join(o.errors)[:200]
+        )
     console.print(table)
     console.print(f"Manifest: {result.manifest.path}", soft_wrap=True)
     if result.partial:
@@ -88,14 +117,16 @@ class HostProgressRows:
 
     def host_finished(self, host: Host, outcome: HostOutcome) -> None:
         style = HOST_STYLE.get(outcome.status, "white")
-        self.progress.update(self.tasks[host.name], total=1, completed=1,
-                             status=f"[{style}]{outcome.status}[/] · {outcome.items} items")
+        self.progress.update(
+            self.tasks[host.name], total=1, completed=1, status=f"[{style}]{outcome.status}[/] · {outcome.items} items"
+        )
 
 
 @click.command()
 @collection_options
-def collect(inventory_path: str | None, store_path: Path, hosts: tuple[str, ...], roles: tuple[str, ...], workers: int,
-            operator: str) -> Outcome:
+def collect(
+    inventory_path: str | None, store_path: Path, hosts: tuple[str, ...], roles: tuple[str, ...], workers: int, operator: str
+) -> Outcome:
     """Collect evidence from the inventory's hosts into the evidence store.
 
     Every output is kept byte for byte, hashed, and listed in a manifest that is
@@ -127,9 +158,21 @@ def _relevant_controls(catalogue: dict[str, Control], hosts: list[Host]) -> list
 @profile_option
 @exceptions_option
 @lang_option
-def check(inventory_path: str | None, store_path: Path, hosts: tuple[str, ...], roles: tuple[str, ...], workers: int,
-          operator: str, control_ids: tuple[str, ...], year: int | None, start: datetime | None, end: datetime | None,
-          profile_path: str | None, exceptions_path: str | None, lang: str) -> Outcome:
+def check(
+    inventory_path: str | None,
+    store_path: Path,
+    hosts: tuple[str, ...],
+    roles: tuple[str, ...],
+    workers: int,
+    operator: str,
+    control_ids: tuple[str, ...],
+    year: int | None,
+    start: datetime | None,
+    end: datetime | None,
+    profile_path: str | None,
+    exceptions_path: str | None,
+    lang: str,
+) -> Outcome:
     """Spot check: collect now, then evaluate and show each control's result.
 
     Without a period only this collection is evaluated ("today"); with --period
@@ -163,8 +206,16 @@ def check(inventory_path: str | None, store_path: Path, hosts: tuple[str, ...], 
         period, only_seq = Period(started, ended + timedelta(seconds=1)), result.manifest.seq
     else:
         period, only_seq = resolve_period(store, year, start, end), None
-    results = evaluate_controls(store, period, catalogue, profile, exceptions, only_seq=only_seq,
-                                control_ids=selected, hosts=checked if hosts or roles else None)
+    results = evaluate_controls(
+        store,
+        period,
+        catalogue,
+        profile,
+        exceptions,
+        only_seq=only_seq,
+        control_ids=selected,
+        hosts=checked if hosts or roles else None,
+    )
     print_results(results, lang)
     return Outcome.FINDINGS if result.partial else results_outcome(results)
 
@@ -211,9 +262,14 @@ def doctor(inventory_path: str | None, hosts: tuple[str, ...], roles: tuple[str,
         elif host.connection == "winrm":
             cred_ok = False
         all_ok &= probe.reachable and cred_ok
-        table.add_row(host.name, host.connection, f"{host.address}:{host.effective_port}",
-                      "[green]yes[/]" if probe.reachable else "[red]no[/]", f"{probe.detail} ({probe.seconds:.2f} s)",
-                      cred_text if cred_ok else f"[red]{cred_text}[/]")
+        table.add_row(
+            host.name,
+            host.connection,
+            f"{host.address}:{host.effective_port}",
+            "[green]yes[/]" if probe.reachable else "[red]no[/]",
+            f"{probe.detail} ({probe.seconds:.2f} s)",
+            cred_text if cred_ok else f"[red]{cred_text}[/]",
+        )
     console.print(table)
     return Outcome.OK if all_ok else Outcome.FINDINGS
 

@@ -63,8 +63,12 @@ def import_register_command(name: str, file: Path, store_path: Path, operator: s
         ref, meta, normalized = import_register(store, name, file, operator)
     except RegisterError as exc:
         raise AuditpackError(f"Register {file} (nothing was stored)", exc.problems) from None
-    console.print(f"Stored {len(normalized['rows'])} rows of {name} as item {meta['id']} (sha256 {meta['raw']['sha256']}) "
-                  f"in run {ref.seq}.", soft_wrap=True, markup=False)
+    console.print(
+        f"Stored {len(normalized['rows'])} rows of {name} as item {meta['id']} (sha256 {meta['raw']['sha256']}) "
+        f"in run {ref.seq}.",
+        soft_wrap=True,
+        markup=False,
+    )
     if normalized.get("ignored_columns"):
         console.print(f"Columns not used: {', '.join(normalized['ignored_columns'])}", style="yellow", markup=False)
     return Outcome.OK
@@ -134,22 +138,34 @@ def import_egress_command(file: Path, store_path: Path, operator: str) -> Outcom
         ref, meta, normalized = import_egress_register(store, file, operator)
     except YamlFileError as exc:
         raise AuditpackError(f"Egress register {file} (nothing was stored)", exc.problems) from None
-    console.print(f"Stored {len(normalized['entries'])} egress reasons as item {meta['id']} "
-                  f"(sha256 {meta['raw']['sha256']}) in run {ref.seq}.", soft_wrap=True, markup=False)
+    console.print(
+        f"Stored {len(normalized['entries'])} egress reasons as item {meta['id']} "
+        f"(sha256 {meta['raw']['sha256']}) in run {ref.seq}.",
+        soft_wrap=True,
+        markup=False,
+    )
     return Outcome.OK
 
 
 @import_group.command(name="firewall")
 @click.argument("file", type=existing_file)
-@click.option("--type", "config_type", type=LazyChoice(_firewall_types), required=True,
-              help="What the file is: a config.xml backup (pfsense/opnsense), a FortiGate config backup, "
-                   "`nft -j list ruleset` output or `iptables-save` output.")
+@click.option(
+    "--type",
+    "config_type",
+    type=LazyChoice(_firewall_types),
+    required=True,
+    help="What the file is: a config.xml backup (pfsense/opnsense), a FortiGate config backup, "
+    "`nft -j list ruleset` output or `iptables-save` output.",
+)
 @click.option("--device", required=True, metavar="NAME", help="The firewall's name, as in the inventory and the egress register.")
-@click.option("--wan", multiple=True, metavar="IFACE", help="An outside interface or zone (repeatable); default for pfSense/OPNsense: wan.")
+@click.option(
+    "--wan", multiple=True, metavar="IFACE", help="An outside interface or zone (repeatable); default for pfSense/OPNsense: wan."
+)
 @store_option
 @operator_option
-def import_firewall_command(file: Path, config_type: str, device: str, wan: tuple[str, ...], store_path: Path,
-                            operator: str) -> Outcome:
+def import_firewall_command(
+    file: Path, config_type: str, device: str, wan: tuple[str, ...], store_path: Path, operator: str
+) -> Outcome:
     """Store a firewall configuration backup as that device's ruleset, for firewalls not reached over SSH.
 
     \b
@@ -165,16 +181,21 @@ def import_firewall_command(file: Path, config_type: str, device: str, wan: tupl
         ref, meta, normalized = import_firewall_config(store, file, config_type, device, wan, operator)
     except ValueError as exc:
         raise AuditpackError(f"{file} could not be read as {config_type} (nothing was stored): {exc}") from None
-    console.print(f"Stored {len(normalized['rules'])} rules of {device} (default inbound {normalized['default_inbound']}, "
-                  f"outbound {normalized['default_outbound']}) as item {meta['id']} in run {ref.seq}.", soft_wrap=True,
-                  markup=False)
+    console.print(
+        f"Stored {len(normalized['rules'])} rules of {device} (default inbound {normalized['default_inbound']}, "
+        f"outbound {normalized['default_outbound']}) as item {meta['id']} in run {ref.seq}.",
+        soft_wrap=True,
+        markup=False,
+    )
     return Outcome.OK
 
 
 @click.command()
 @click.argument("control_id", metavar="CONTROL")
 @click.argument("file", type=existing_file)
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The date the document evidences (YYYY-MM-DD).")
+@click.option(
+    "--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The date the document evidences (YYYY-MM-DD)."
+)
 @click.option("--note", required=True, help="What the document shows, in a sentence.")
 @store_option
 @operator_option
@@ -191,8 +212,11 @@ def attach(control_id: str, file: Path, day: datetime, note: str, store_path: Pa
     check_control_ids((control_id,))
     store = open_store(store_path, create=True)
     ref, meta = attach_document(store, control_id, file, day.date(), note, operator)
-    console.print(f"Attached {file.name} to {control_id} as item {meta['id']} (sha256 {meta['raw']['sha256']}) in run {ref.seq}.",
-                  soft_wrap=True, markup=False)
+    console.print(
+        f"Attached {file.name} to {control_id} as item {meta['id']} (sha256 {meta['raw']['sha256']}) in run {ref.seq}.",
+        soft_wrap=True,
+        markup=False,
+    )
     return Outcome.OK
 
 

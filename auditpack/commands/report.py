@@ -12,10 +12,29 @@ import click
 from auditpack import __version__
 from auditpack.reports.formats import FORMAT_NAMES
 
-from .shared import (Outcome, check_control_ids, console, control_option, exceptions_option, json_option, lang_option,
-                     load_exceptions, load_profile, open_store, operator_option, out_option, period_options, print_results,
-                     profile_option, pseudonym_key, resolve_period, results_outcome, signing_key, signing_key_option,
-                     store_option)
+from .shared import (
+    Outcome,
+    check_control_ids,
+    console,
+    control_option,
+    exceptions_option,
+    json_option,
+    lang_option,
+    load_exceptions,
+    load_profile,
+    open_store,
+    operator_option,
+    out_option,
+    period_options,
+    print_results,
+    profile_option,
+    pseudonym_key,
+    resolve_period,
+    results_outcome,
+    signing_key,
+    signing_key_option,
+    store_option,
+)
 
 
 def _last_full_year() -> int:
@@ -30,12 +49,27 @@ def _last_full_year() -> int:
 @control_option
 @lang_option
 @out_option
-@click.option("--format", "formats", multiple=True, type=click.Choice(FORMAT_NAMES),
-              help="Only these formats (repeatable; default all five).")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(FORMAT_NAMES),
+    help="Only these formats (repeatable; default all five).",
+)
 @signing_key_option
-def report(store_path: Path, year: int | None, start: datetime | None, end: datetime | None, profile_path: str | None,
-           exceptions_path: str | None, control_ids: tuple[str, ...], lang: str, out_dir: Path, formats: tuple[str, ...],
-           key_path: Path | None) -> Outcome:
+def report(
+    store_path: Path,
+    year: int | None,
+    start: datetime | None,
+    end: datetime | None,
+    profile_path: str | None,
+    exceptions_path: str | None,
+    control_ids: tuple[str, ...],
+    lang: str,
+    out_dir: Path,
+    formats: tuple[str, ...],
+    key_path: Path | None,
+) -> Outcome:
     """Evaluate every control over a period and write the audit report in every format.
 
     HTML and PDF for people, an Excel workbook for auditors (every tested item,
@@ -60,8 +94,9 @@ def report(store_path: Path, year: int | None, start: datetime | None, end: date
     store = open_store(store_path, create=False)
     period = resolve_period(store, year, start, end, default_year=_last_full_year())
     key = signing_key(key_path)
-    document, results = make_document(store, period, lang, profile, exceptions, control_ids=control_ids or None,
-                                      signing_fingerprint=fingerprint(key))
+    document, results = make_document(
+        store, period, lang, profile, exceptions, control_ids=control_ids or None, signing_fingerprint=fingerprint(key)
+    )
     files = write_formats(document, out_dir, formats or FORMAT_NAMES)
     print_results(results, lang)
     for fmt, path in files.items():
@@ -77,11 +112,24 @@ def report(store_path: Path, year: int | None, start: datetime | None, end: date
 @lang_option
 @out_option
 @signing_key_option
-@click.option("--pseudonymise", is_flag=True,
-              help="Replace every person and account name in the pack with a keyed pseudonym (P-…); "
-                   "the key stays with you ($AUDITPACK_PSEUDONYM_KEY or ~/.config/auditpack/pseudonym-key).")
-def pack(store_path: Path, year: int | None, start: datetime | None, end: datetime | None, profile_path: str | None,
-         exceptions_path: str | None, lang: str, out_dir: Path, key_path: Path | None, pseudonymise: bool) -> Outcome:
+@click.option(
+    "--pseudonymise",
+    is_flag=True,
+    help="Replace every person and account name in the pack with a keyed pseudonym (P-…); "
+    "the key stays with you ($AUDITPACK_PSEUDONYM_KEY or ~/.config/auditpack/pseudonym-key).",
+)
+def pack(
+    store_path: Path,
+    year: int | None,
+    start: datetime | None,
+    end: datetime | None,
+    profile_path: str | None,
+    exceptions_path: str | None,
+    lang: str,
+    out_dir: Path,
+    key_path: Path | None,
+    pseudonymise: bool,
+) -> Outcome:
     """Build the signed evidence pack for the auditors: the report in every format and the evidence it cites.
 
     One zip with the report (HTML, PDF, workbook, JSON, OSCAL), every evidence
@@ -106,14 +154,18 @@ def pack(store_path: Path, year: int | None, start: datetime | None, end: dateti
     key = signing_key(key_path)
     secret = pseudonym_key() if pseudonymise else None
     with console.status("Evaluating, writing the report and packing the evidence..."):
-        annual, summary = annual_pack(store, period, out_dir, key, lang=lang, profile=profile, exceptions=exceptions,
-                                      pseudonym_key=secret)
+        annual, summary = annual_pack(
+            store, period, out_dir, key, lang=lang, profile=profile, exceptions=exceptions, pseudonym_key=secret
+        )
     print_results(annual.results, lang)
     public = out_dir / "signing-key.pub"
     public.write_bytes(public_key_pem(key))
-    console.print(f"Pack:        {summary.path} ({summary.size / 1e6:.1f} MB, {summary.items} evidence items"
-                  f"{', pseudonymised' if secret else ''})\nSHA-256:     {summary.sha256}\n"
-                  f"Signed by:   {summary.fingerprint}\nPublic key:  {public} (send it separately)", soft_wrap=True)
+    console.print(
+        f"Pack:        {summary.path} ({summary.size / 1e6:.1f} MB, {summary.items} evidence items"
+        f"{', pseudonymised' if secret else ''})\nSHA-256:     {summary.sha256}\n"
+        f"Signed by:   {summary.fingerprint}\nPublic key:  {public} (send it separately)",
+        soft_wrap=True,
+    )
     return results_outcome(annual.results)
 
 
@@ -126,8 +178,18 @@ def pack(store_path: Path, year: int | None, start: datetime | None, end: dateti
 @profile_option
 @exceptions_option
 @operator_option
-def sample(control_id: str, size: int, seed: int | None, store_path: Path, year: int | None, start: datetime | None,
-           end: datetime | None, profile_path: str | None, exceptions_path: str | None, operator: str) -> Outcome:
+def sample(
+    control_id: str,
+    size: int,
+    seed: int | None,
+    store_path: Path,
+    year: int | None,
+    start: datetime | None,
+    end: datetime | None,
+    profile_path: str | None,
+    exceptions_path: str | None,
+    operator: str,
+) -> Outcome:
     """Draw a reproducible sample from a control's population for the auditor.
 
     The population is what the control tests: each server on each day for a
@@ -157,8 +219,11 @@ def sample(control_id: str, size: int, seed: int | None, store_path: Path, year:
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     meta = store_sample(store, drawn, operator)
-    console.print(f"{control_id}, {period.label}: {size} of {drawn['population_size']} ({drawn['unit']}s), seed {seed}; "
-                  f"stored as item {meta['id']}", soft_wrap=True)
+    console.print(
+        f"{control_id}, {period.label}: {size} of {drawn['population_size']} ({drawn['unit']}s), seed {seed}; "
+        f"stored as item {meta['id']}",
+        soft_wrap=True,
+    )
     for unit in drawn["drawn"]:
         console.print(f"  {unit}", highlight=False, markup=False)
     return Outcome.OK
@@ -190,8 +255,14 @@ def controls(as_json: bool, lang: str) -> Outcome:
         table.add_column(col)
     for c in catalogue.values():
         params = ", ".join(f"{k}={v.default}" for k, v in c.parameters.items() if not isinstance(v.default, (list, dict)))
-        table.add_row(c.id, c.title.in_(lang), c.frequency, ", ".join(c.evidence_kinds),
-                      ", ".join(c.references.gdpr + c.references.iso27001_2022), params)
+        table.add_row(
+            c.id,
+            c.title.in_(lang),
+            c.frequency,
+            ", ".join(c.evidence_kinds),
+            ", ".join(c.references.gdpr + c.references.iso27001_2022),
+            params,
+        )
     console.print(table)
     return Outcome.OK
 

@@ -35,24 +35,43 @@ err_console = Console(stderr=True)
 class Outcome(IntEnum):
     """The exit codes, the same for every command."""
 
-    OK = 0        # everything effective, nothing changed
+    OK = 0  # everything effective, nothing changed
     FINDINGS = 1  # deviations, a control not effective or not evidenced, a partial run, differences found
-    ERROR = 2     # unusable input or an error
+    ERROR = 2  # unusable input or an error
 
 
-EXIT_CODES_HELP = "Exit codes: 0 all effective / nothing changed, 1 deviations, missing evidence, partial or differences, 2 errors."
+EXIT_CODES_HELP = (
+    "Exit codes: 0 all effective / nothing changed, 1 deviations, missing evidence, partial or differences, 2 errors."
+)
 
 STATUS_STYLE = {
-    "effective": "green", "effective_with_deviations": "yellow", "not_effective": "red",
-    "not_evidenced": "bright_black", "not_applicable": "bright_black",
+    "effective": "green",
+    "effective_with_deviations": "yellow",
+    "not_effective": "red",
+    "not_evidenced": "bright_black",
+    "not_applicable": "bright_black",
 }
 LANGUAGES = ("nl", "en")
 # The console's own words; the documents' vocabulary is reports/i18n.py.
 CONSOLE_WORDS = {
-    "nl": {"controls": "Maatregelen", "control": "maatregel", "title": "titel", "result": "oordeel", "tested": "getoetst",
-           "deviations": "afwijkingen", "not_evidenced": "niet aangetoond"},
-    "en": {"controls": "Controls", "control": "control", "title": "title", "result": "result", "tested": "tested",
-           "deviations": "deviations", "not_evidenced": "not evidenced"},
+    "nl": {
+        "controls": "Maatregelen",
+        "control": "maatregel",
+        "title": "titel",
+        "result": "oordeel",
+        "tested": "getoetst",
+        "deviations": "afwijkingen",
+        "not_evidenced": "niet aangetoond",
+    },
+    "en": {
+        "controls": "Controls",
+        "control": "control",
+        "title": "title",
+        "result": "result",
+        "tested": "tested",
+        "deviations": "deviations",
+        "not_evidenced": "not evidenced",
+    },
 }
 
 
@@ -61,6 +80,7 @@ def default_operator() -> str:
 
 
 # --- options -------------------------------------------------------------------------------------------------------
+
 
 class LazyChoice(click.Choice):
     """A choice whose names come from a module that is imported only when the option is used or its help is shown."""
@@ -87,30 +107,73 @@ def _role_names() -> list[str]:
     return ROLE_NAMES
 
 
-store_option = click.option("--store", "store_path", type=click.Path(file_okay=False, path_type=Path),
-                            default=lambda: os.environ.get("AUDITPACK_STORE", "evidence"), show_default="./evidence or $AUDITPACK_STORE",
-                            help="Evidence store directory (created on first collection).")
-inventory_option = click.option("-i", "--inventory", "inventory_path", type=click.Path(dir_okay=False),
-                                help="Inventory YAML (Ansible format). Default: ./inventory.yaml, else the built-in one (this machine).")
+store_option = click.option(
+    "--store",
+    "store_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=lambda: os.environ.get("AUDITPACK_STORE", "evidence"),
+    show_default="./evidence or $AUDITPACK_STORE",
+    help="Evidence store directory (created on first collection).",
+)
+inventory_option = click.option(
+    "-i",
+    "--inventory",
+    "inventory_path",
+    type=click.Path(dir_okay=False),
+    help="Inventory YAML (Ansible format). Default: ./inventory.yaml, else the built-in one (this machine).",
+)
 host_option = click.option("--host", "hosts", multiple=True, metavar="NAME", help="Only this host (repeatable).")
-role_option = click.option("--role", "roles", multiple=True, type=LazyChoice(_role_names), help="Only hosts with this role (repeatable).")
-workers_option = click.option("--workers", type=click.IntRange(1, 256), default=8, show_default=True, help="Hosts collected at the same time.")
-operator_option = click.option("--operator", default=default_operator, show_default="$AUDITPACK_OPERATOR or your login",
-                               help="Who ran the collection; recorded with every evidence item.")
-profile_option = click.option("--profile", "profile_path", type=click.Path(dir_okay=False, exists=True),
-                              help="Per-agreement profile YAML overriding control parameters (default: catalogue defaults).")
-exceptions_option = click.option("--exceptions", "exceptions_path", type=click.Path(dir_okay=False),
-                                 help="Exceptions YAML (default: ./exceptions.yaml when present).")
-control_option = click.option("--control", "control_ids", multiple=True, metavar="ID",
-                              help="Only this control (repeatable), e.g. --control T-FWH.")
+role_option = click.option(
+    "--role", "roles", multiple=True, type=LazyChoice(_role_names), help="Only hosts with this role (repeatable)."
+)
+workers_option = click.option(
+    "--workers", type=click.IntRange(1, 256), default=8, show_default=True, help="Hosts collected at the same time."
+)
+operator_option = click.option(
+    "--operator",
+    default=default_operator,
+    show_default="$AUDITPACK_OPERATOR or your login",
+    help="Who ran the collection; recorded with every evidence item.",
+)
+profile_option = click.option(
+    "--profile",
+    "profile_path",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Per-agreement profile YAML overriding control parameters (default: catalogue defaults).",
+)
+exceptions_option = click.option(
+    "--exceptions",
+    "exceptions_path",
+    type=click.Path(dir_okay=False),
+    help="Exceptions YAML (default: ./exceptions.yaml when present).",
+)
+control_option = click.option(
+    "--control", "control_ids", multiple=True, metavar="ID", help="Only this control (repeatable), e.g. --control T-FWH."
+)
 # One language option for every command: Dutch by default, as the reports are.
-lang_option = click.option("--lang", type=click.Choice(LANGUAGES), default="nl", show_default=True,
-                           help="Language of the output and documents: nl (Dutch) or en (English).")
-out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports-out"),
-                          show_default=True, help="Where the report files (and the pack) are written.")
-signing_key_option = click.option("--signing-key", "key_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                                  help="The Ed25519 signing key (created on first use; default $AUDITPACK_SIGNING_KEY or "
-                                       "~/.config/auditpack/signing-key.pem). Kept outside every pack.")
+lang_option = click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default="nl",
+    show_default=True,
+    help="Language of the output and documents: nl (Dutch) or en (English).",
+)
+out_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports-out"),
+    show_default=True,
+    help="Where the report files (and the pack) are written.",
+)
+signing_key_option = click.option(
+    "--signing-key",
+    "key_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The Ed25519 signing key (created on first use; default $AUDITPACK_SIGNING_KEY or "
+    "~/.config/auditpack/signing-key.pem). Kept outside every pack.",
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for other tools.")
 _period_options = (
     click.option("--period", "year", type=click.IntRange(1990, 2999), help="Calendar year."),
@@ -136,6 +199,7 @@ def collection_options(func: Any) -> Any:
 
 
 # --- opening the inputs ----------------------------------------------------------------------------------------------
+
 
 def load_inventory(path: str | None) -> Inventory:
     from auditpack.inventory import InventoryError
@@ -190,8 +254,9 @@ def check_control_ids(ids: Iterable[str]) -> None:
         raise click.UsageError(f"unknown control(s) {', '.join(unknown)}; 'auditpack controls' lists them")
 
 
-def resolve_period(store: EvidenceStore, year: int | None, start: datetime | None, end: datetime | None,
-                   default_year: int | None = None) -> Period:
+def resolve_period(
+    store: EvidenceStore, year: int | None, start: datetime | None, end: datetime | None, default_year: int | None = None
+) -> Period:
     """The period asked for; without options `default_year`, else the year of the latest run (else this year)."""
     from auditpack.jobs import latest_run_year
     from auditpack.periods import PeriodError, period_from_options
@@ -199,8 +264,9 @@ def resolve_period(store: EvidenceStore, year: int | None, start: datetime | Non
     if year is None and start is None and end is None and default_year is not None:
         year = default_year
     try:
-        return period_from_options(year, start.date() if start else None, end.date() if end else None,
-                                   latest_run_year(store) or datetime.now().year)
+        return period_from_options(
+            year, start.date() if start else None, end.date() if end else None, latest_run_year(store) or datetime.now().year
+        )
     except PeriodError as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -218,6 +284,7 @@ def pseudonym_key() -> bytes:
 
 
 # --- results -----------------------------------------------------------------------------------------------------------
+
 
 def results_outcome(results: Iterable[ControlResult]) -> Outcome:
     """OK only when every control is effective or does not apply; anything else is a finding."""
@@ -240,8 +307,14 @@ def print_results(results: list[ControlResult], lang: str) -> None:
         table.add_column(words[col])
     for r in results:
         style = STATUS_STYLE[r.status]
-        table.add_row(r.control_id, catalogue[r.control_id].title.in_(lang), f"[{style}]{STATUS_LABELS[lang][r.status]}[/]",
-                      str(r.tested), str(len(r.deviations)), str(len(r.gaps)))
+        table.add_row(
+            r.control_id,
+            catalogue[r.control_id].title.in_(lang),
+            f"[{style}]{STATUS_LABELS[lang][r.status]}[/]",
+            str(r.tested),
+            str(len(r.deviations)),
+            str(len(r.gaps)),
+        )
     console.print(table)
     for r in results:
         for d in r.deviations + r.gaps:

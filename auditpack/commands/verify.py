@@ -15,8 +15,12 @@ from .shared import Outcome, console, json_option, lang_option, open_store, pseu
 
 @click.command()
 @click.argument("pack_path", metavar="[PACK.zip]", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--key", "key_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="The processor's public key (PEM), received apart from the pack. Needed for a pack.")
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The processor's public key (PEM), received apart from the pack. Needed for a pack.",
+)
 @store_option
 def verify(pack_path: Path | None, key_path: Path | None, store_path: Path) -> Outcome:
     """Check an evidence pack offline, or (without PACK.zip) every hash in the evidence store.
@@ -42,7 +46,9 @@ def verify(pack_path: Path | None, key_path: Path | None, store_path: Path) -> O
     if result.ok:
         console.print(f"[green]Evidence store intact:[/] {summary}")
         return Outcome.OK
-    console.print(f"[red bold]Evidence store NOT intact[/] ({sum(f.severity == 'error' for f in result.findings)} problem(s)); {summary}")
+    console.print(
+        f"[red bold]Evidence store NOT intact[/] ({sum(f.severity == 'error' for f in result.findings)} problem(s)); {summary}"
+    )
     return Outcome.FINDINGS
 
 
@@ -50,20 +56,25 @@ def _verify_pack(pack_path: Path, key_path: Path | None) -> Outcome:
     from auditpack.pack import verify_pack
 
     if key_path is None:
-        raise click.UsageError("a pack is verified with the processor's public key: add --key KEY.pub "
-                               "(the key inside the pack proves nothing by itself)")
+        raise click.UsageError(
+            "a pack is verified with the processor's public key: add --key KEY.pub "
+            "(the key inside the pack proves nothing by itself)"
+        )
     if not pack_path.exists():
         raise AuditpackError(f"{pack_path} does not exist")
     result = verify_pack(pack_path, key_path)
     for problem in result.problems:
         console.print(problem, style="red", highlight=False, soft_wrap=True, markup=False)
     if result.ok:
-        console.print(f"[green]Pack intact and signed by {result.fingerprint}:[/] {result.files_checked} files checked",
-                      soft_wrap=True)
+        console.print(
+            f"[green]Pack intact and signed by {result.fingerprint}:[/] {result.files_checked} files checked", soft_wrap=True
+        )
         return Outcome.OK
     not_a_pack = not result.signature_ok and result.manifest is None
-    console.print(f"[red bold]Pack NOT intact[/]: {len(result.changed)} changed, {len(result.missing)} missing, "
-                  f"{len(result.added)} added, signature {'valid' if result.signature_ok else 'NOT valid'}")
+    console.print(
+        f"[red bold]Pack NOT intact[/]: {len(result.changed)} changed, {len(result.missing)} missing, "
+        f"{len(result.added)} added, signature {'valid' if result.signature_ok else 'NOT valid'}"
+    )
     return Outcome.ERROR if not_a_pack else Outcome.FINDINGS
 
 
@@ -94,8 +105,13 @@ def diff_command(old: Path, new: Path, lang: str, as_json: bool) -> Outcome:
 
 @click.command(name="firewall-diff")
 @click.argument("host")
-@click.option("--old", "old_day", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="The earlier moment (YYYY-MM-DD); default: 365 days before --new.")
+@click.option(
+    "--old",
+    "old_day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="The earlier moment (YYYY-MM-DD); default: 365 days before --new.",
+)
 @click.option("--new", "new_day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The later moment; default: today.")
 @json_option
 @store_option
@@ -124,20 +140,44 @@ def firewall_diff(host: str, old_day: datetime | None, new_day: datetime | None,
         raise AuditpackError(str(exc)) from None
     outcome = Outcome.FINDINGS if any(diff.values()) else Outcome.OK
     if as_json:
-        click.echo(json.dumps({"host": host, "old": {"item": before.item.id, "collected": before.item.started},
-                               "new": {"item": after.item.id, "collected": after.item.started}, **diff}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "host": host,
+                    "old": {"item": before.item.id, "collected": before.item.started},
+                    "new": {"item": after.item.id, "collected": after.item.started},
+                    **diff,
+                },
+                indent=2,
+            )
+        )
         return outcome
-    console.print(f"{host}: rules of {before.item.started} (item {before.item.id}) against {after.item.started} "
-                  f"(item {after.item.id})", soft_wrap=True, markup=False)
+    console.print(
+        f"{host}: rules of {before.item.started} (item {before.item.id}) against {after.item.started} (item {after.item.id})",
+        soft_wrap=True,
+        markup=False,
+    )
     table = Table()
     for col in ("change", "rule", "direction", "source", "destination", "service", "action", "description"):
         table.add_column(col)
     rows = [("added", r) for r in diff["added"]] + [("removed", r) for r in diff["removed"]]
     rows += [(f"changed: {', '.join(c['fields'])}", c["after"]) for c in diff["changed"]]
     for change, rule in rows:
-        table.add_row(*(_plain(v) for v in (change, rule["id"], rule["direction"], rule["source"], rule["destination"],
-                                            rule["service"], rule["action"] if rule["enabled"] else f"{rule['action']} (disabled)",
-                                            rule["description"])))
+        table.add_row(
+            *(
+                _plain(v)
+                for v in (
+                    change,
+                    rule["id"],
+                    rule["direction"],
+                    rule["source"],
+                    rule["destination"],
+                    rule["service"],
+                    rule["action"] if rule["enabled"] else f"{rule['action']} (disabled)",
+                    rule["description"],
+                )
+            )
+        )
     console.print(table if rows else "No rule changed.")
     return outcome
 
@@ -169,8 +209,9 @@ def reveal_command(pseudonyms: tuple[str, ...], store_path: Path) -> Outcome:
     for wanted in pseudonyms:
         found = reveal(secret, wanted, names)
         found_all &= bool(found)
-        console.print(f"{wanted}: {', '.join(found) if found else 'not found among the names in this store'}",
-                      highlight=False, markup=False)
+        console.print(
+            f"{wanted}: {', '.join(found) if found else 'not found among the names in this store'}", highlight=False, markup=False
+        )
     return Outcome.OK if found_all else Outcome.FINDINGS
 
 

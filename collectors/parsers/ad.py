@@ -8,10 +8,10 @@ Attribute names are matched case-insensitively, as LDAP does.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=timezone.utc)
+FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 NEVER = {0, 0x7FFFFFFFFFFFFFFF}  # accountExpires and FILETIME "no value" markers
 INTERVAL_NEVER = -0x8000000000000000  # maxPwdAge / lockoutDuration meaning "never" / "until unlocked"
 
@@ -21,15 +21,50 @@ UF_PASSWD_NOTREQD = 0x20
 UF_DONT_EXPIRE_PASSWD = 0x10000
 UF_LOCKOUT = 0x10
 
-USER_ATTRIBUTES = ["sAMAccountName", "displayName", "userAccountControl", "msDS-User-Account-Control-Computed",
-                   "accountExpires", "pwdLastSet", "lastLogonTimestamp", "whenCreated", "whenChanged", "memberOf"]
-COMPUTER_ATTRIBUTES = ["cn", "dNSHostName", "operatingSystem", "operatingSystemVersion", "userAccountControl",
-                       "lastLogonTimestamp", "whenCreated"]
-POLICY_ATTRIBUTES = ["minPwdLength", "pwdProperties", "maxPwdAge", "minPwdAge", "pwdHistoryLength", "lockoutThreshold",
-                     "lockoutDuration", "lockOutObservationWindow", "objectSid"]
-PSO_ATTRIBUTES = ["cn", "msDS-PasswordSettingsPrecedence", "msDS-MinimumPasswordLength", "msDS-PasswordComplexityEnabled",
-                  "msDS-MaximumPasswordAge", "msDS-MinimumPasswordAge", "msDS-PasswordHistoryLength",
-                  "msDS-LockoutThreshold", "msDS-LockoutDuration", "msDS-PSOAppliesTo"]
+USER_ATTRIBUTES = [
+    "sAMAccountName",
+    "displayName",
+    "userAccountControl",
+    "msDS-User-Account-Control-Computed",
+    "accountExpires",
+    "pwdLastSet",
+    "lastLogonTimestamp",
+    "whenCreated",
+    "whenChanged",
+    "memberOf",
+]
+COMPUTER_ATTRIBUTES = [
+    "cn",
+    "dNSHostName",
+    "operatingSystem",
+    "operatingSystemVersion",
+    "userAccountControl",
+    "lastLogonTimestamp",
+    "whenCreated",
+]
+POLICY_ATTRIBUTES = [
+    "minPwdLength",
+    "pwdProperties",
+    "maxPwdAge",
+    "minPwdAge",
+    "pwdHistoryLength",
+    "lockoutThreshold",
+    "lockoutDuration",
+    "lockOutObservationWindow",
+    "objectSid",
+]
+PSO_ATTRIBUTES = [
+    "cn",
+    "msDS-PasswordSettingsPrecedence",
+    "msDS-MinimumPasswordLength",
+    "msDS-PasswordComplexityEnabled",
+    "msDS-MaximumPasswordAge",
+    "msDS-MinimumPasswordAge",
+    "msDS-PasswordHistoryLength",
+    "msDS-LockoutThreshold",
+    "msDS-LockoutDuration",
+    "msDS-PSOAppliesTo",
+]
 GROUP_ATTRIBUTES = ["cn", "sAMAccountName", "objectSid", "member"]
 PWD_COMPLEX = 0x1
 
@@ -107,7 +142,7 @@ def sid_string(value: Any) -> str | None:
         raise ValueError("objectSid too short")
     count = data[1]
     authority = int.from_bytes(data[2:8], "big")
-    subs = [int.from_bytes(data[8 + 4 * i: 12 + 4 * i], "little") for i in range(count)]
+    subs = [int.from_bytes(data[8 + 4 * i : 12 + 4 * i], "little") for i in range(count)]
     if len(data) != 8 + 4 * count:
         raise ValueError("objectSid length does not match its sub-authority count")
     return "S-" + "-".join(str(x) for x in [data[0], authority, *subs])

@@ -48,6 +48,13 @@ def classify_processes(processes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for proc in processes:
         known = KNOWN_AGENTS.get(_image_name(proc.get("name") or ""))
         if known:
-            found.append({"pid": proc.get("pid"), "name": proc.get("name"), "exe": proc.get("exe"),
-                          "category": known[0], "product": known[1]})
+            found.append(
+                {
+                    "pid": proc.get("pid"),
+                    "name": proc.get("name"),
+                    "exe": proc.get("exe"),
+                    "category": known[0],
+                    "product": known[1],
+                }
+            )
     return sorted(found, key=lambda p: (p["category"], p["name"] or "", p["pid"] or 0))

@@ -15,15 +15,29 @@ from typing import Any
 SUFFIX = "-69ae-11d9-bed3-505054503030"
 # English display names of the subcategories auditpack's controls look at, for the text form.
 ENGLISH_NAMES = {
-    "Logon": "0cce9215", "Logoff": "0cce9216", "Account Lockout": "0cce9217", "Special Logon": "0cce921b",
-    "Other Logon/Logoff Events": "0cce921c", "Credential Validation": "0cce923f",
-    "Kerberos Authentication Service": "0cce9242", "Kerberos Service Ticket Operations": "0cce9240",
-    "Other Account Logon Events": "0cce9241", "File System": "0cce921d", "File Share": "0cce9224",
-    "Detailed File Share": "0cce9244", "Audit Policy Change": "0cce922f", "User Account Management": "0cce9235",
-    "Security Group Management": "0cce9237", "Computer Account Management": "0cce9236",
+    "Logon": "0cce9215",
+    "Logoff": "0cce9216",
+    "Account Lockout": "0cce9217",
+    "Special Logon": "0cce921b",
+    "Other Logon/Logoff Events": "0cce921c",
+    "Credential Validation": "0cce923f",
+    "Kerberos Authentication Service": "0cce9242",
+    "Kerberos Service Ticket Operations": "0cce9240",
+    "Other Account Logon Events": "0cce9241",
+    "File System": "0cce921d",
+    "File Share": "0cce9224",
+    "Detailed File Share": "0cce9244",
+    "Audit Policy Change": "0cce922f",
+    "User Account Management": "0cce9235",
+    "Security Group Management": "0cce9237",
+    "Computer Account Management": "0cce9236",
 }
-TEXT_SETTINGS = {"No Auditing": (False, False), "Success": (True, False), "Failure": (False, True),
-                 "Success and Failure": (True, True)}
+TEXT_SETTINGS = {
+    "No Auditing": (False, False),
+    "Success": (True, False),
+    "Failure": (False, True),
+    "Success and Failure": (True, True),
+}
 BACKUP_VALUES = {"0": (False, False), "1": (True, False), "2": (False, True), "3": (True, True)}
 
 

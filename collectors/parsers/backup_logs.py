@@ -42,6 +42,7 @@ TARGETS = ("local", "cloud")
 
 # -- shared by the backup parsers -----------------------------------------------------------------
 
+
 def load_json(data: bytes | str, what: str) -> Any:
     """One JSON document, or ValueError naming what it should have been."""
     try:
@@ -110,14 +111,22 @@ def check_target(target: str | None, what: str = "target") -> None:
         raise ValueError(f"{what} must be one of {TARGETS}, not {shown(target)}")
 
 
-def backup_run(server: str, job: str, target: str | None, started: datetime, ended: datetime | None,
-               result: str) -> dict[str, Any]:
+def backup_run(
+    server: str, job: str, target: str | None, started: datetime, ended: datetime | None, result: str
+) -> dict[str, Any]:
     """One run in the `backup.runs` shape."""
-    return {"server": server, "job": job, "target": target, "started": iso(started),
-            "ended": iso(ended) if ended is not None else None, "result": result}
+    return {
+        "server": server,
+        "job": job,
+        "target": target,
+        "started": iso(started),
+        "ended": iso(ended) if ended is not None else None,
+        "result": result,
+    }
 
 
 # -- the report -----------------------------------------------------------------------------------
+
 
 def _name(entry: dict[str, Any], key: str, default: str, where: str) -> str:
     value = entry.get(key)
@@ -136,9 +145,14 @@ def _report_run(line: str, where: str, server: str, job: str) -> dict[str, Any]:
     if result not in RESULTS:
         raise ValueError(f"{where}: result must be one of {RESULTS}, not {shown(result)}")
     check_target(target, f"{where}: target")
-    return backup_run(_name(entry, "server", server, where), _name(entry, "job", job, where), target,
-                      aware_moment(entry.get("time"), f"{where} time"),
-                      aware_moment(ended, f"{where} ended") if ended is not None else None, result)
+    return backup_run(
+        _name(entry, "server", server, where),
+        _name(entry, "job", job, where),
+        target,
+        aware_moment(entry.get("time"), f"{where} time"),
+        aware_moment(ended, f"{where} ended") if ended is not None else None,
+        result,
+    )
 
 
 def parse_backup_log(data: bytes, server: str, job: str = "log") -> dict[str, Any]:

@@ -47,6 +47,7 @@ def _field(obj: dict[str, Any], key: str, kind: type, where: str, required: bool
 
 # -- borg list --------------------------------------------------------------------------------------
 
+
 def _run(archive: Any, number: int, server: str, job: str, target: str, tz: tzinfo | None) -> dict[str, Any]:
     if not isinstance(archive, dict):
         raise ValueError(f"archive {number} is not an object")
@@ -55,13 +56,19 @@ def _run(archive: Any, number: int, server: str, job: str, target: str, tz: tzin
         raise ValueError(f"archive {number} has no name")
     started = archive.get("start", archive.get("time"))  # `start` since borg 1.1; older listings only have `time`
     end = archive.get("end")
-    return backup_run(server, job, target, moment(started, f"archive {name!r} start", tz),
-                      moment(end, f"archive {name!r} end", tz) if end is not None else None,
-                      "failure" if CHECKPOINT.search(name) else "success")
+    return backup_run(
+        server,
+        job,
+        target,
+        moment(started, f"archive {name!r} start", tz),
+        moment(end, f"archive {name!r} end", tz) if end is not None else None,
+        "failure" if CHECKPOINT.search(name) else "success",
+    )
 
 
-def parse_borg_list(data: bytes, server: str, job: str = "borg", *, target: str = "local",
-                    tz: tzinfo | None = None) -> dict[str, Any]:
+def parse_borg_list(
+    data: bytes, server: str, job: str = "borg", *, target: str = "local", tz: tzinfo | None = None
+) -> dict[str, Any]:
     """Each archive of a `borg list --json` listing as one run of SERVER's backup JOB."""
     check_target(target)
     archives = _document(data, "borg list JSON output").get("archives")
@@ -71,6 +78,7 @@ def parse_borg_list(data: bytes, server: str, job: str = "borg", *, target: str 
 
 
 # -- borg info / borg create --json ---------------------------------------------------------------------
+
 
 def _archive_info(archive: Any, number: int, tz: tzinfo | None) -> dict[str, Any]:
     if not isinstance(archive, dict):
@@ -83,8 +91,10 @@ def _archive_info(archive: Any, number: int, tz: tzinfo | None) -> dict[str, Any
         "started": iso(moment(archive.get("start"), f"archive {name!r} start", tz)),
         "ended": iso(moment(end, f"archive {name!r} end", tz)) if end is not None else None,
         "hostname": _field(archive, "hostname", str, f"archive {name!r}", required=False),
-        **{key: _field(stats, key, int, f"archive {name!r} stats", required=False)
-           for key in ("original_size", "deduplicated_size", "nfiles")},
+        **{
+            key: _field(stats, key, int, f"archive {name!r} stats", required=False)
+            for key in ("original_size", "deduplicated_size", "nfiles")
+        },
     }
 
 
@@ -96,8 +106,7 @@ def parse_borg_info(data: bytes, *, tz: tzinfo | None = None) -> dict[str, Any]:
     """
     doc = _document(data, "borg info JSON output")
     repository = _field(doc, "repository", dict, "borg info")
-    stats = _field(_field(doc, "cache", dict, "borg info", required=False) or {}, "stats", dict, "cache",
-                   required=False) or {}
+    stats = _field(_field(doc, "cache", dict, "borg info", required=False) or {}, "stats", dict, "cache", required=False) or {}
     archives = doc.get("archives", [doc["archive"]] if "archive" in doc else None)
     if archives is not None and not isinstance(archives, list):
         raise ValueError("borg info: 'archives' is not a list")
@@ -116,6 +125,7 @@ def parse_borg_info(data: bytes, *, tz: tzinfo | None = None) -> dict[str, Any]:
 
 
 # -- borg create --log-json ---------------------------------------------------------------------------
+
 
 def _log_events(data: bytes) -> list[dict[str, Any]]:
     """The JSON objects of a --log-json log. Other lines are skipped: ssh warnings and a crashing
@@ -142,8 +152,7 @@ def _message(event: dict[str, Any]) -> str:
 
 def _return_code(events: list[dict[str, Any]]) -> int | None:
     """borg's own verdict, when it ran with --show-rc: 0 success, 1 warning, 2 error, 128+N killed by signal N."""
-    codes = [int(m.group(1)) for e in events
-             if e.get("name") == "borg.output.show-rc" and (m := SHOW_RC.search(_message(e)))]
+    codes = [int(m.group(1)) for e in events if e.get("name") == "borg.output.show-rc" and (m := SHOW_RC.search(_message(e)))]
     return codes[-1] if codes else None
 
 
@@ -166,8 +175,9 @@ def _verdict(events: list[dict[str, Any]]) -> str:
     return "warning" if "WARNING" in levels else "success"
 
 
-def parse_borg_log_json(data: bytes, server: str, job: str = "borg", *, target: str = "local",
-                        tz: tzinfo | None = None) -> dict[str, Any]:
+def parse_borg_log_json(
+    data: bytes, server: str, job: str = "borg", *, target: str = "local", tz: tzinfo | None = None
+) -> dict[str, Any]:
     """The one run that a `borg create --log-json` log (stderr, one file per run) describes.
 
     Its verdict: borg's return code when it ran with `--show-rc` (recommended); otherwise a failure
@@ -182,13 +192,19 @@ def parse_borg_log_json(data: bytes, server: str, job: str = "borg", *, target: 
     if times:
         return {"runs": [backup_run(server, job, target, min(times), max(times), _verdict(events))]}
     if data.strip():
-        raise ValueError("no line of the borg log carries a time (file_status lines have none): "
-                         "log borg create with --show-rc")
+        raise ValueError("no line of the borg log carries a time (file_status lines have none): log borg create with --show-rc")
     return {"runs": []}
 
 
 def borg_log_messages(data: bytes, *, tz: tzinfo | None = None) -> list[dict[str, Any]]:
     """The log_message lines of a --log-json log as borg wrote them: why a run failed, in borg's words."""
-    return [{"time": iso(epoch_moment(e["time"], "log line time", tz)) if "time" in e else None,
-             "level": _text(e, "levelname"), "name": _text(e, "name"), "message": _message(e)}
-            for e in _log_events(data) if e.get("type") == "log_message"]
+    return [
+        {
+            "time": iso(epoch_moment(e["time"], "log line time", tz)) if "time" in e else None,
+            "level": _text(e, "levelname"),
+            "name": _text(e, "name"),
+            "message": _message(e),
+        }
+        for e in _log_events(data)
+        if e.get("type") == "log_message"
+    ]

@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-COLUMNS = {"name": "EPOLeafNode.NodeName", "last_contact": "EPOLeafNode.LastUpdate",
-           "content_date": "EPOProdPropsView_VIRUSCAN.datdate"}
+COLUMNS = {
+    "name": "EPOLeafNode.NodeName",
+    "last_contact": "EPOLeafNode.LastUpdate",
+    "content_date": "EPOProdPropsView_VIRUSCAN.datdate",
+}
 
 
 def parse_epo_systems(data: bytes) -> dict[str, Any]:
@@ -30,6 +33,12 @@ def parse_epo_systems(data: bytes) -> dict[str, Any]:
         if not isinstance(row, dict) or COLUMNS["name"] not in row:
             raise ValueError(f"row without {COLUMNS['name']}: {str(row)[:80]}")
         content = row.get(COLUMNS["content_date"])
-        systems.append({"name": row[COLUMNS["name"]], "last_contact": row.get(COLUMNS["last_contact"]),
-                        "content_date": str(content)[:10] if content else None, "product_enabled": None})
+        systems.append(
+            {
+                "name": row[COLUMNS["name"]],
+                "last_contact": row.get(COLUMNS["last_contact"]),
+                "content_date": str(content)[:10] if content else None,
+                "product_enabled": None,
+            }
+        )
     return {"systems": sorted(systems, key=lambda s: s["name"].lower())}

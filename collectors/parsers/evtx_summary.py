@@ -40,8 +40,16 @@ SECURITY_CHANNEL = "security"
 DEFENDER_CHANNEL = "microsoft-windows-windows defender/operational"
 
 # MPTHREAT_ACTION (MpClient.h): the numeric "Action ID" Defender writes, whatever the display language.
-THREAT_ACTIONS = {0: "unknown", 1: "clean", 2: "quarantine", 3: "remove", 6: "allow", 8: "user defined",
-                  9: "no action", 10: "block"}
+THREAT_ACTIONS = {
+    0: "unknown",
+    1: "clean",
+    2: "quarantine",
+    3: "remove",
+    6: "allow",
+    8: "user defined",
+    9: "no action",
+    10: "block",
+}
 RESOLVING_ACTIONS = {1, 2, 3, 10}  # the threat is gone or cannot run once one of these succeeded
 
 FILE_MAGIC = b"ElfFile\x00"
@@ -49,7 +57,7 @@ CHUNK_MAGIC = b"ElfChnk\x00"
 CHUNK_HEADER_SIZE = 512  # header, then the string and template offset tables
 HEADER_BLOCK_SIZE = 4096
 CHUNK_SIZE = 65536
-MAX_ERRORS = 100                 # a badly damaged file must not make the error list as big as the file
+MAX_ERRORS = 100  # a badly damaged file must not make the error list as big as the file
 MAX_CONSECUTIVE_FAILURES = 10_000  # guard against a parser that keeps failing at the same place
 
 
@@ -128,9 +136,14 @@ def _record(raw: dict[str, Any]) -> _Record:
     system = event["System"]
     created = system.get("TimeCreated")
     system_time = created.get("#attributes", {}).get("SystemTime") if isinstance(created, dict) else None
-    return _Record(number=raw.get("event_record_id"), event_id=_event_id(system.get("EventID")),
-                   time=_moment(system_time) if system_time else None, computer=_text(system.get("Computer")),
-                   channel=_text(system.get("Channel")), fields=_fields(event))
+    return _Record(
+        number=raw.get("event_record_id"),
+        event_id=_event_id(system.get("EventID")),
+        time=_moment(system_time) if system_time else None,
+        computer=_text(system.get("Computer")),
+        channel=_text(system.get("Channel")),
+        fields=_fields(event),
+    )
 
 
 class _Errors:
@@ -168,8 +181,14 @@ class _Detections:
         return next((k for k in (key, (key[0], key[1], None)) if k in self._by_key), None)
 
     def _open(self, key: tuple[str, str, str | None], record: _Record, time: datetime) -> dict[str, Any]:
-        detection = {"host": record.computer, "time": time, "threat": key[1] or None, "action": None,
-                     "resolved": False, "resolved_at": None}
+        detection = {
+            "host": record.computer,
+            "time": time,
+            "threat": key[1] or None,
+            "action": None,
+            "resolved": False,
+            "resolved_at": None,
+        }
         self._all.append(detection)
         self._by_key[key] = detection
         return detection
@@ -199,8 +218,12 @@ class _Detections:
 
     def result(self) -> dict[str, Any]:
         ordered = sorted(self._all, key=lambda d: (d["time"], d["host"], d["threat"] or ""))
-        return {"detections": [{**d, "time": _iso(d["time"]),
-                                "resolved_at": _iso(d["resolved_at"]) if d["resolved_at"] else None} for d in ordered]}
+        return {
+            "detections": [
+                {**d, "time": _iso(d["time"]), "resolved_at": _iso(d["resolved_at"]) if d["resolved_at"] else None}
+                for d in ordered
+            ]
+        }
 
 
 def _action_id(fields: dict[str, Any]) -> int | None:
@@ -280,13 +303,23 @@ class _Summariser:
 
     def result(self) -> EvtxSummary:
         days = {day: {str(i): n for i, n in sorted(counts.items())} for day, counts in sorted(self.days.items())}
-        daily = {"covered_from": _iso(self.security_first) if self.security_first else None,
-                 "covered_to": _iso(self.security_last) if self.security_last else None,
-                 "days": days, "notable": self.notable}
-        return EvtxSummary(records=self.records, errors=self.errors.result(), hosts=sorted(self.hosts - {""}),
-                           channels=sorted(self.channels - {""}), first=_iso(self.first) if self.first else None,
-                           last=_iso(self.last) if self.last else None, security_daily=daily,
-                           disabled_accounts={"events": self.disabled}, detections=self.detections.result())
+        daily = {
+            "covered_from": _iso(self.security_first) if self.security_first else None,
+            "covered_to": _iso(self.security_last) if self.security_last else None,
+            "days": days,
+            "notable": self.notable,
+        }
+        return EvtxSummary(
+            records=self.records,
+            errors=self.errors.result(),
+            hosts=sorted(self.hosts - {""}),
+            channels=sorted(self.channels - {""}),
+            first=_iso(self.first) if self.first else None,
+            last=_iso(self.last) if self.last else None,
+            security_daily=daily,
+            disabled_accounts={"events": self.disabled},
+            detections=self.detections.result(),
+        )
 
 
 def _header_problems(header: bytes, size: int) -> list[str]:
@@ -298,24 +331,31 @@ def _header_problems(header: bytes, size: int) -> list[str]:
     problems = []
     if zlib.crc32(header[:120]) != struct.unpack_from("<I", header, 124)[0]:
         problems.append("file header checksum mismatch: the header is damaged, so its chunk count may be wrong")
-    chunks, = struct.unpack_from("<H", header, 42)
+    (chunks,) = struct.unpack_from("<H", header, 42)
     whole = (size - HEADER_BLOCK_SIZE) // CHUNK_SIZE
     if whole < chunks:
-        problems.append(f"file truncated (or its header damaged): the header declares {chunks} chunks but only {whole} "
-                        f"complete chunks are present; chunk {whole} (offset {HEADER_BLOCK_SIZE + whole * CHUNK_SIZE}) "
-                        f"onwards could not be read")
+        problems.append(
+            f"file truncated (or its header damaged): the header declares {chunks} chunks but only {whole} "
+            f"complete chunks are present; chunk {whole} (offset {HEADER_BLOCK_SIZE + whole * CHUNK_SIZE}) "
+            f"onwards could not be read"
+        )
     elif (size - HEADER_BLOCK_SIZE) % CHUNK_SIZE:
-        problems.append(f"file ends inside a chunk at offset {size}: the partial chunk {whole} "
-                        f"(offset {HEADER_BLOCK_SIZE + whole * CHUNK_SIZE}) could not be read")
+        problems.append(
+            f"file ends inside a chunk at offset {size}: the partial chunk {whole} "
+            f"(offset {HEADER_BLOCK_SIZE + whole * CHUNK_SIZE}) could not be read"
+        )
     return problems
 
 
 def _chunk_checksums_match(chunk: bytes) -> bool:
     """The chunk header's CRC32s: of its own header, and of the event records up to the free-space offset."""
     free, records_crc = struct.unpack_from("<II", chunk, 48)
-    header_crc, = struct.unpack_from("<I", chunk, 124)
-    return (CHUNK_HEADER_SIZE <= free <= CHUNK_SIZE and zlib.crc32(chunk[CHUNK_HEADER_SIZE:free]) == records_crc
-            and zlib.crc32(chunk[:120] + chunk[128:CHUNK_HEADER_SIZE]) == header_crc)
+    (header_crc,) = struct.unpack_from("<I", chunk, 124)
+    return (
+        CHUNK_HEADER_SIZE <= free <= CHUNK_SIZE
+        and zlib.crc32(chunk[CHUNK_HEADER_SIZE:free]) == records_crc
+        and zlib.crc32(chunk[:120] + chunk[128:CHUNK_HEADER_SIZE]) == header_crc
+    )
 
 
 def _checksum_problems(stream: BinaryIO) -> Iterator[str]:
@@ -327,8 +367,10 @@ def _checksum_problems(stream: BinaryIO) -> Iterator[str]:
             return
         # a chunk without its signature is unused space, or is reported by the parser itself
         if chunk.startswith(CHUNK_MAGIC) and not _chunk_checksums_match(chunk):
-            yield (f"chunk {index} (offset {HEADER_BLOCK_SIZE + index * CHUNK_SIZE}): checksum mismatch; "
-                   f"its records were read but may be damaged or altered")
+            yield (
+                f"chunk {index} (offset {HEADER_BLOCK_SIZE + index * CHUNK_SIZE}): checksum mismatch; "
+                f"its records were read but may be damaged or altered"
+            )
 
 
 def _is_parser_failure(exc: BaseException) -> bool:

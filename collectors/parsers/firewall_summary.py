@@ -32,4 +32,3 @@ def summary(backend: str, chains: list[dict[str, Any]], defaults: dict[str, dict
         "defaults": defaults,
         **extra,
     }
-

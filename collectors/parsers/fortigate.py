@@ -35,6 +35,7 @@ MAX_DEPTH = 64  # real backups nest sections about 6 deep
 @dataclass
 class Node:
     """A `config` section or an `edit` entry: settings plus nested sections and entries, in file order."""
+
     settings: dict[str, list[str]] = field(default_factory=dict)
     sections: list[tuple[str, Node]] = field(default_factory=list)
     entries: list[tuple[str, Node]] = field(default_factory=list)
@@ -138,8 +139,9 @@ def _services(vdom: Node) -> dict[str, list[str]]:
     return resolved
 
 
-def _resolve(names: list[str], services: dict[str, list[str]], groups: dict[str, list[str]],
-             inside: tuple[str, ...] = ()) -> list[str]:
+def _resolve(
+    names: list[str], services: dict[str, list[str]], groups: dict[str, list[str]], inside: tuple[str, ...] = ()
+) -> list[str]:
     out: list[str] = []
     for name in names:
         if name in inside:

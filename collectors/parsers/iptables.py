@@ -51,10 +51,15 @@ def parse_iptables_save(data: bytes, family: str = "ipv4") -> dict[str, Any]:
             raise ValueError(f"line {number}: outside a *table … COMMIT block: {line[:60]!r}")
         elif line.startswith(":"):
             name, policy, *_ = line[1:].split() + ["-"]
-            chains[(table, name)] = {"table": table, "name": name, "policy": None if policy == "-" else policy.lower(), "rules": 0}
+            chains[(table, name)] = {
+                "table": table,
+                "name": name,
+                "policy": None if policy == "-" else policy.lower(),
+                "rules": 0,
+            }
         elif line.startswith("-A ") or line.startswith("[") and "-A " in line:
             try:
-                args = shlex.split(line[line.index("-A "):])
+                args = shlex.split(line[line.index("-A ") :])
             except ValueError as exc:
                 raise ValueError(f"line {number}: {exc}") from None
             if len(args) < 2:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 NON_LOGIN_SHELLS = ("nologin", "false", "sync", "halt", "shutdown")
@@ -29,8 +29,16 @@ def passwd(data: bytes) -> list[dict[str, Any]]:
         if len(parts) != 7:
             raise ValueError(f"line {number}: not a passwd entry")
         name, _, uid, gid, _, home, shell = parts
-        accounts.append({"name": name, "uid": int(uid), "gid": int(gid), "home": home, "shell": shell,
-                         "login_shell": not shell.rsplit("/", 1)[-1].startswith(NON_LOGIN_SHELLS)})
+        accounts.append(
+            {
+                "name": name,
+                "uid": int(uid),
+                "gid": int(gid),
+                "home": home,
+                "shell": shell,
+                "login_shell": not shell.rsplit("/", 1)[-1].startswith(NON_LOGIN_SHELLS),
+            }
+        )
     return accounts
 
 
@@ -60,8 +68,14 @@ def listening(data: bytes) -> list[dict[str, Any]]:
             continue
         address, _, port = match["local"].rpartition(":")
         process = re.search(r'"([^"]+)"', match["users"] or "")
-        found.append({"protocol": match["proto"], "address": address.strip("[]"), "port": int(port) if port.isdigit() else port,
-                      "process": process.group(1) if process else ""})
+        found.append(
+            {
+                "protocol": match["proto"],
+                "address": address.strip("[]"),
+                "port": int(port) if port.isdigit() else port,
+                "process": process.group(1) if process else "",
+            }
+        )
     return sorted(found, key=lambda r: (r["protocol"], str(r["port"]), r["address"]))
 
 
@@ -77,8 +91,13 @@ def clamav(version_output: bytes, daemon_state: bytes) -> dict[str, Any]:
             signatures = datetime.strptime(match["date"].strip(), "%a %b %d %H:%M:%S %Y").date().isoformat()
         except ValueError:
             raise ValueError(f"unreadable signature date {match['date']!r}") from None
-    return {"product": "ClamAV", "realtime": text(daemon_state).strip() == "active", "signature_date": signatures,
-            "engine_version": match["engine"], "database": int(match["db"]) if match["db"] else None}
+    return {
+        "product": "ClamAV",
+        "realtime": text(daemon_state).strip() == "active",
+        "signature_date": signatures,
+        "engine_version": match["engine"],
+        "database": int(match["db"]) if match["db"] else None,
+    }
 
 
 def clamav_report(data: bytes) -> dict[str, Any]:
@@ -92,6 +111,11 @@ def file_ages(data: bytes, path: str, limit_days: int, collected: datetime) -> d
     lines = [line.strip() for line in text(data).splitlines()]
     if len(lines) < 3 or not lines[0].isdigit() or not lines[2].isdigit():
         raise ValueError(f"retention output for {path} is not 'count / oldest / older-than' lines")
-    oldest = datetime.fromtimestamp(float(lines[1]), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if lines[1] else None
-    return {"path": path, "file_count": int(lines[0]), "oldest_mtime": oldest, "older_than_limit": int(lines[2]),
-            "collected": collected.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    oldest = datetime.fromtimestamp(float(lines[1]), UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if lines[1] else None
+    return {
+        "path": path,
+        "file_count": int(lines[0]),
+        "oldest_mtime": oldest,
+        "older_than_limit": int(lines[2]),
+        "collected": collected.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }

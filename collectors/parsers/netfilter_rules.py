@@ -51,6 +51,7 @@ NOT_UNDERSTOOD = (*MALFORMED, IndexError)  # a "range" or "prefix" without its p
 @dataclass
 class Facts:
     """What a rule matches, as the rule model says it; negated values start with "!"."""
+
     iif: str = ""
     oif: str = ""
     source: str = ANY
@@ -85,6 +86,7 @@ class Facts:
 @dataclass(frozen=True)
 class Branch:
     """One way a rule ends: a verdict (becomes a Rule) or a jump/goto into another chain."""
+
     id: str
     facts: Facts
     verdict: str
@@ -123,8 +125,11 @@ def _interface(ctx: Context) -> str:
 
 def _merge(old: Rule, new: Rule) -> Rule:
     """A rule reached along several paths: every interface it serves; "out" if any path leads out."""
-    return replace(old, interface=",".join(dict.fromkeys([*old.interface.split(","), *new.interface.split(",")])),
-                   direction="out" if "out" in (old.direction, new.direction) else "in")
+    return replace(
+        old,
+        interface=",".join(dict.fromkeys([*old.interface.split(","), *new.interface.split(",")])),
+        direction="out" if "out" in (old.direction, new.direction) else "in",
+    )
 
 
 def _walk(chains: dict[Any, list[Branch]], bases: list[tuple[Any, str]], wan: set[str], lan: set[str]) -> list[Rule]:
@@ -141,10 +146,17 @@ def _walk(chains: dict[Any, list[Branch]], bases: list[tuple[Any, str]], wan: se
             if branch.verdict in ("jump", "goto"):
                 visit(branch.target, here, depth + 1)
             elif branch.verdict in VERDICTS and not replace(facts, iif=here.iif, oif=here.oif).only_loopback_or_replies():
-                rule = Rule(id=branch.id, interface=_interface(here), direction=_direction(here, wan, lan),
-                            source=endpoint(facts.source, facts.source_port), destination=facts.destination,
-                            service=service(facts.protocols, facts.ports), action=VERDICTS[branch.verdict],
-                            enabled=True, description=facts.description)
+                rule = Rule(
+                    id=branch.id,
+                    interface=_interface(here),
+                    direction=_direction(here, wan, lan),
+                    source=endpoint(facts.source, facts.source_port),
+                    destination=facts.destination,
+                    service=service(facts.protocols, facts.ports),
+                    action=VERDICTS[branch.verdict],
+                    enabled=True,
+                    description=facts.description,
+                )
                 found[rule.id] = _merge(found[rule.id], rule) if rule.id in found else rule
 
     for key, hook in bases:
@@ -155,14 +167,22 @@ def _walk(chains: dict[Any, list[Branch]], bases: list[tuple[Any, str]], wan: se
 def _defaults(defaults: dict[str, dict[str, str]], families: tuple[str, ...]) -> tuple[str, str]:
     def closed(hooks: tuple[str, str]) -> bool:
         return all(defaults[hook][fam] == "drop" for hook in hooks for fam in families)
+
     return ("drop" if closed(("input", "forward")) else "accept", "drop" if closed(("forward", "output")) else "accept")
 
 
 # --- nftables JSON -----------------------------------------------------------
 
 NFT_META = {"iifname": "iif", "iif": "iif", "oifname": "oif", "oif": "oif", "l4proto": "protocols"}
-NFT_PAYLOAD = {"saddr": "source", "daddr": "destination", "sport": "source_port", "dport": "ports", "type": "ports",
-               "protocol": "protocols", "nexthdr": "protocols"}
+NFT_PAYLOAD = {
+    "saddr": "source",
+    "daddr": "destination",
+    "sport": "source_port",
+    "dport": "ports",
+    "type": "ports",
+    "protocol": "protocols",
+    "nexthdr": "protocols",
+}
 L4 = {"tcp", "udp", "sctp", "dccp", "udplite", "icmp", "icmpv6", "th"}
 
 
@@ -205,7 +225,7 @@ def _nft_branches(base_id: str, body: dict[str, Any], maps: dict[str, list[Any]]
             text = " ".join(stmt.split())
             facts.description = f"anonymous chain, not analysed: {text[:200]}"
             return [Branch(base_id, facts, "accept" if re.search(r"\baccept\b", text) else "drop")]
-        (kind, arg), = stmt.items()
+        ((kind, arg),) = stmt.items()
         if kind == "match":
             _nft_match(facts, arg["left"], arg["op"], arg["right"])
         elif kind in FLOW_CONTROL:
@@ -215,11 +235,14 @@ def _nft_branches(base_id: str, body: dict[str, Any], maps: dict[str, list[Any]]
             elements = maps.get(data[1:], []) if isinstance(data, str) else data["set"]
             branches = []
             for key, verdict in elements:
-                (what, target), = verdict.items()
+                ((what, target),) = verdict.items()
                 each = facts.copy()
                 _nft_match(each, arg["key"], "==", key)
-                branches.append(Branch(f"{base_id}/{','.join(_values(key))}", each, what,
-                                       target["target"] if what in ("jump", "goto") else None))
+                branches.append(
+                    Branch(
+                        f"{base_id}/{','.join(_values(key))}", each, what, target["target"] if what in ("jump", "goto") else None
+                    )
+                )
             return branches
     return []
 
@@ -232,7 +255,7 @@ def parse_nft_rules(data: bytes, device: str, wan: Iterable[str] = (), lan: Iter
     maps: dict[tuple[str, str], dict[str, list[Any]]] = {}
     try:
         for entry in entries:
-            (kind, body), = entry.items()
+            ((kind, body),) = entry.items()
             if kind == "map" and body.get("map") == "verdict":
                 maps.setdefault((body["family"], body["table"]), {})[body["name"]] = body.get("elem", [])
             elif kind == "chain":
@@ -242,10 +265,14 @@ def parse_nft_rules(data: bytes, device: str, wan: Iterable[str] = (), lan: Iter
                     bases.append((key, body["hook"]))
             elif kind == "rule":
                 family, table, chain = body["family"], body["table"], body["chain"]
-                branches = _nft_branches(f"{family}/{table}/{chain}/{body.get('handle', len(chains[(family, table, chain)]) + 1)}",
-                                         body, maps.get((family, table), {}))
-                chains[(family, table, chain)] += [replace(b, target=(family, table, b.target)) if b.target else b
-                                                   for b in branches]
+                branches = _nft_branches(
+                    f"{family}/{table}/{chain}/{body.get('handle', len(chains[(family, table, chain)]) + 1)}",
+                    body,
+                    maps.get((family, table), {}),
+                )
+                chains[(family, table, chain)] += [
+                    replace(b, target=(family, table, b.target)) if b.target else b for b in branches
+                ]
         rules = _walk(chains, bases, set(wan), set(lan))
     except NOT_UNDERSTOOD as exc:
         raise ValueError(f"nft rule not understood ({exc.__class__.__name__}: {exc})") from None
@@ -254,14 +281,32 @@ def parse_nft_rules(data: bytes, device: str, wan: Iterable[str] = (), lan: Iter
 
 # --- iptables-save -------------------------------------------------------------
 
-IPT_OPTIONS = {"-i": "iif", "--in-interface": "iif", "-o": "oif", "--out-interface": "oif",
-               "-s": "source", "--source": "source", "--src": "source",
-               "-d": "destination", "--destination": "destination", "--dst": "destination",
-               "-p": "protocols", "--protocol": "protocols",
-               "--dport": "ports", "--destination-port": "ports", "--dports": "ports", "--destination-ports": "ports",
-               "--icmp-type": "ports", "--icmpv6-type": "ports",
-               "--sport": "source_port", "--source-port": "source_port", "--sports": "source_port",
-               "--source-ports": "source_port", "--state": "states", "--ctstate": "states"}
+IPT_OPTIONS = {
+    "-i": "iif",
+    "--in-interface": "iif",
+    "-o": "oif",
+    "--out-interface": "oif",
+    "-s": "source",
+    "--source": "source",
+    "--src": "source",
+    "-d": "destination",
+    "--destination": "destination",
+    "--dst": "destination",
+    "-p": "protocols",
+    "--protocol": "protocols",
+    "--dport": "ports",
+    "--destination-port": "ports",
+    "--dports": "ports",
+    "--destination-ports": "ports",
+    "--icmp-type": "ports",
+    "--icmpv6-type": "ports",
+    "--sport": "source_port",
+    "--source-port": "source_port",
+    "--sports": "source_port",
+    "--source-ports": "source_port",
+    "--state": "states",
+    "--ctstate": "states",
+}
 
 
 def _options(args: list[str]) -> list[tuple[str, list[str], bool]]:
@@ -298,8 +343,9 @@ def _iptables_branch(rule_id: str, args: list[str], chains: set[str]) -> Branch 
     return Branch(rule_id, facts, verdict, target) if verdict else None
 
 
-def parse_iptables_rules(data: bytes, device: str, family: str = "ipv4", wan: Iterable[str] = (),
-                         lan: Iterable[str] = ()) -> dict[str, Any]:
+def parse_iptables_rules(
+    data: bytes, device: str, family: str = "ipv4", wan: Iterable[str] = (), lan: Iterable[str] = ()
+) -> dict[str, Any]:
     summary = parse_iptables_save(data, family)  # also refuses malformed input
     names = {c["name"] for c in summary["chains"] if c["table"] == "filter"}
     chains: dict[str, list[Branch]] = {name: [] for name in names}
@@ -309,7 +355,7 @@ def parse_iptables_rules(data: bytes, device: str, family: str = "ipv4", wan: It
         if line.startswith("*"):
             table = line[1:]
         elif table == "filter" and (line.startswith("-A ") or line.startswith("[") and "-A " in line):
-            args = shlex.split(line[line.index("-A "):])
+            args = shlex.split(line[line.index("-A ") :])
             branch = _iptables_branch(f"filter/{args[1]}/{len(chains[args[1]]) + 1}", args[2:], names)
             chains[args[1]].append(branch or Branch("", Facts(), ""))  # keep positions: ids count every rule
     bases = [(name, hook) for name, hook in BUILTIN_HOOKS.items() if name in names]

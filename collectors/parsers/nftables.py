@@ -36,7 +36,7 @@ class _Ruleset:
     def add(self, entry: Any) -> None:
         if not isinstance(entry, dict) or len(entry) != 1:
             raise TypeError("an entry must be an object with exactly one key")
-        (what, body), = entry.items()
+        ((what, body),) = entry.items()
         if what == "metainfo":
             self.version = str(body.get("version", ""))
         elif what == "table":
@@ -46,9 +46,14 @@ class _Ruleset:
             if not isinstance(body.get("hook", ""), str) or not isinstance(body.get("policy", ""), str):
                 raise TypeError("a chain's hook and policy must be names")  # a dict here would break the defaults table
             self.chains[key] = {
-                "family": body["family"], "table": body["table"], "name": body["name"],
-                "hook": body.get("hook"), "type": body.get("type"), "priority": body.get("prio"),
-                "policy": body.get("policy"), "rules": 0,
+                "family": body["family"],
+                "table": body["table"],
+                "name": body["name"],
+                "hook": body.get("hook"),
+                "type": body.get("type"),
+                "priority": body.get("prio"),
+                "policy": body.get("policy"),
+                "rules": 0,
             }
         elif what == "rule":
             key = (body["family"], body["table"], body["chain"])

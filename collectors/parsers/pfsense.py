@@ -61,6 +61,7 @@ def safe_xml(data: bytes) -> ET.Element:
 @dataclass(frozen=True)
 class _PfRule:
     """A rule as both config.xml rule formats say it."""
+
     id: str
     action: str
     enabled: bool
@@ -196,6 +197,7 @@ def parse_pfsense_config(data: bytes, device: str | None = None, wan: Iterable[s
     found = [_legacy(r, n) for n, r in enumerate(root.findall("filter/rule"), 1)]
     found += [_model(r, n) for n, r in enumerate(root.findall("OPNsense/Firewall/Filter/rules/rule"), 1)]
     rules = [_rule(pf, ifs) for pf in found]
-    open_out = any(r.enabled and r.action == "allow" and r.direction == "out" and r.destination == ANY and r.service == ANY
-                   for r in rules)
+    open_out = any(
+        r.enabled and r.action == "allow" and r.direction == "out" and r.destination == ANY and r.service == ANY for r in rules
+    )
     return ruleset(device or _hostname(root), rules, "drop", "accept" if open_out else "drop")

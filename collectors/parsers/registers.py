@@ -26,11 +26,12 @@ import unicodedata
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any, Literal
 
 import pycountry
+
 from auditpack.errors import AuditpackError
 
 AMSTERDAM = zoneinfo.ZoneInfo("Europe/Amsterdam")
@@ -66,8 +67,14 @@ class RegisterSchema:
         return {normalise_header(h): f for f in self.fields for h in (f.name, *f.aliases)}
 
 
-RESULT = {"success": "success", "geslaagd": "success", "ok": "success",
-          "failure": "failure", "mislukt": "failure", "fout": "failure"}
+RESULT = {
+    "success": "success",
+    "geslaagd": "success",
+    "ok": "success",
+    "failure": "failure",
+    "mislukt": "failure",
+    "fout": "failure",
+}
 DIRECTION = {"in": "in", "out": "out", "uit": "out"}
 
 NAME = ("naam", "medewerker")
@@ -88,83 +95,130 @@ def _registers(*schemas: RegisterSchema) -> dict[str, RegisterSchema]:
 
 
 REGISTERS: dict[str, RegisterSchema] = _registers(
-    RegisterSchema("hr_leavers", (
-        Field("name", aliases=NAME),
-        Field("account", aliases=ACCOUNT),
-        Field("last_working_day", "date", aliases=("laatste_werkdag", "uit_dienst", "uitdienstdatum", "datum_uit_dienst")),
-        Field("department", required=False, aliases=("afdeling",)),
-    )),
-    RegisterSchema("nda", (
-        Field("name", aliases=NAME),
-        Field("account", aliases=ACCOUNT),
-        Field("signed_on", "date", aliases=("getekend_op", "ondertekend_op", "datum")),
-    )),
-    RegisterSchema("badges", (
-        Field("badge_id", aliases=BADGE_ID),
-        Field("holder", aliases=("houder", "pashouder", "naam", "medewerker")),
-        Field("account", required=False, aliases=ACCOUNT),
-        Field("role", aliases=("rol", "functie")),
-        Field("server_room_access", "bool", aliases=("toegang_serverruimte", "serverruimte", "serverruimte_toegang")),
-        Field("blocked_on", "date", required=False, aliases=("geblokkeerd_op", "geblokkeerd")),
-        Field("returned_on", "date", required=False, aliases=("ingeleverd_op", "ingeleverd", "teruggegeven_op")),
-    )),
-    RegisterSchema("badge_log", (
-        Field("timestamp", "moment", aliases=("tijdstip", "datum_tijd", "datumtijd", "tijd", "moment")),
-        Field("badge_id", aliases=BADGE_ID),
-        Field("door", aliases=("deur",)),
-        Field("direction", "enum", aliases=("richting",), choices=DIRECTION),
-    )),
-    RegisterSchema("breaches", (
-        Field("breach_id", aliases=("incident_id", "datalek_id", "incidentnummer", "nummer", "id")),
-        Field("detected_at", "moment", aliases=("ontdekt_op", "geconstateerd_op", "vastgesteld_op")),
-        Field("customer_notified_at", "moment", required=False,
-              aliases=("klant_geinformeerd_op", "klant_gemeld_op", "gemeld_aan_klant_op")),
-        Field("reported_to_authority", "bool",
-              aliases=("gemeld_bij_ap", "gemeld_aan_ap", "gemeld_bij_autoriteit_persoonsgegevens", "gemeld_aan_autoriteit")),
-        Field("description", required=False, aliases=("omschrijving", "beschrijving")),
-    )),
-    RegisterSchema("subprocessors", (
-        Field("name", aliases=("naam", "subverwerker")),
-        Field("service", aliases=("dienst", "dienstverlening")),
-        Field("agreement_signed_on", "date", required=False,
-              aliases=("getekend_op", "overeenkomst_getekend_op", "verwerkersovereenkomst_getekend_op")),
-        Field("location_country", "country", aliases=COUNTRY),
-        Field("in_use", "bool", required=False, default=True, aliases=("in_gebruik", "actief")),
-        Field("last_reviewed_on", "date", required=False, aliases=("laatst_beoordeeld_op", "laatste_beoordeling")),
-    )),
-    RegisterSchema("processing_locations", (
-        Field("system", aliases=("systeem", "applicatie")),
-        Field("location_country", "country", aliases=COUNTRY),
-        Field("notes", required=False, aliases=NOTES),
-    )),
-    RegisterSchema("restore_tests", (
-        Field("tested_on", "date", aliases=("getest_op", "testdatum", "datum")),
-        Field("server", aliases=("servernaam",)),
-        Field("result", "enum", aliases=RESULT_HEADERS, choices=RESULT),
-        Field("performed_by", required=False, aliases=("uitgevoerd_door", "tester")),
-        Field("notes", required=False, aliases=NOTES),
-    )),
-    RegisterSchema("backup_reports", (
-        Field("sent_on", "date", aliases=("verzonden_op", "verstuurd_op", "datum")),
-        Field("recipient", required=False, aliases=("ontvanger",)),
-        Field("all_succeeded", "bool", required=False, aliases=("alles_geslaagd", "alle_geslaagd", "allemaal_geslaagd")),
-    )),
-    RegisterSchema("continuity_reviews", (
-        Field("reviewed_on", "date", aliases=("beoordeeld_op", "reviewdatum", "datum")),
-        Field("reviewer", aliases=REVIEWER),
-        Field("organisation", required=False, aliases=("organisatie", "organization")),
-        Field("result", required=False, aliases=(*RESULT_HEADERS, "conclusie")),
-    )),
-    RegisterSchema("generator_tests", (
-        Field("tested_on", "date", aliases=("getest_op", "testdatum", "datum")),
-        Field("result", "enum", aliases=RESULT_HEADERS, choices=RESULT),
-        Field("notes", required=False, aliases=NOTES),
-    )),
-    RegisterSchema("access_reviews", (
-        Field("group", aliases=("groep", "groepsnaam")),
-        Field("reviewed_on", "date", aliases=("beoordeeld_op", "reviewdatum", "datum")),
-        Field("reviewer", aliases=REVIEWER),
-    )),
+    RegisterSchema(
+        "hr_leavers",
+        (
+            Field("name", aliases=NAME),
+            Field("account", aliases=ACCOUNT),
+            Field("last_working_day", "date", aliases=("laatste_werkdag", "uit_dienst", "uitdienstdatum", "datum_uit_dienst")),
+            Field("department", required=False, aliases=("afdeling",)),
+        ),
+    ),
+    RegisterSchema(
+        "nda",
+        (
+            Field("name", aliases=NAME),
+            Field("account", aliases=ACCOUNT),
+            Field("signed_on", "date", aliases=("getekend_op", "ondertekend_op", "datum")),
+        ),
+    ),
+    RegisterSchema(
+        "badges",
+        (
+            Field("badge_id", aliases=BADGE_ID),
+            Field("holder", aliases=("houder", "pashouder", "naam", "medewerker")),
+            Field("account", required=False, aliases=ACCOUNT),
+            Field("role", aliases=("rol", "functie")),
+            Field("server_room_access", "bool", aliases=("toegang_serverruimte", "serverruimte", "serverruimte_toegang")),
+            Field("blocked_on", "date", required=False, aliases=("geblokkeerd_op", "geblokkeerd")),
+            Field("returned_on", "date", required=False, aliases=("ingeleverd_op", "ingeleverd", "teruggegeven_op")),
+        ),
+    ),
+    RegisterSchema(
+        "badge_log",
+        (
+            Field("timestamp", "moment", aliases=("tijdstip", "datum_tijd", "datumtijd", "tijd", "moment")),
+            Field("badge_id", aliases=BADGE_ID),
+            Field("door", aliases=("deur",)),
+            Field("direction", "enum", aliases=("richting",), choices=DIRECTION),
+        ),
+    ),
+    RegisterSchema(
+        "breaches",
+        (
+            Field("breach_id", aliases=("incident_id", "datalek_id", "incidentnummer", "nummer", "id")),
+            Field("detected_at", "moment", aliases=("ontdekt_op", "geconstateerd_op", "vastgesteld_op")),
+            Field(
+                "customer_notified_at",
+                "moment",
+                required=False,
+                aliases=("klant_geinformeerd_op", "klant_gemeld_op", "gemeld_aan_klant_op"),
+            ),
+            Field(
+                "reported_to_authority",
+                "bool",
+                aliases=("gemeld_bij_ap", "gemeld_aan_ap", "gemeld_bij_autoriteit_persoonsgegevens", "gemeld_aan_autoriteit"),
+            ),
+            Field("description", required=False, aliases=("omschrijving", "beschrijving")),
+        ),
+    ),
+    RegisterSchema(
+        "subprocessors",
+        (
+            Field("name", aliases=("naam", "subverwerker")),
+            Field("service", aliases=("dienst", "dienstverlening")),
+            Field(
+                "agreement_signed_on",
+                "date",
+                required=False,
+                aliases=("getekend_op", "overeenkomst_getekend_op", "verwerkersovereenkomst_getekend_op"),
+            ),
+            Field("location_country", "country", aliases=COUNTRY),
+            Field("in_use", "bool", required=False, default=True, aliases=("in_gebruik", "actief")),
+            Field("last_reviewed_on", "date", required=False, aliases=("laatst_beoordeeld_op", "laatste_beoordeling")),
+        ),
+    ),
+    RegisterSchema(
+        "processing_locations",
+        (
+            Field("system", aliases=("systeem", "applicatie")),
+            Field("location_country", "country", aliases=COUNTRY),
+            Field("notes", required=False, aliases=NOTES),
+        ),
+    ),
+    RegisterSchema(
+        "restore_tests",
+        (
+            Field("tested_on", "date", aliases=("getest_op", "testdatum", "datum")),
+            Field("server", aliases=("servernaam",)),
+            Field("result", "enum", aliases=RESULT_HEADERS, choices=RESULT),
+            Field("performed_by", required=False, aliases=("uitgevoerd_door", "tester")),
+            Field("notes", required=False, aliases=NOTES),
+        ),
+    ),
+    RegisterSchema(
+        "backup_reports",
+        (
+            Field("sent_on", "date", aliases=("verzonden_op", "verstuurd_op", "datum")),
+            Field("recipient", required=False, aliases=("ontvanger",)),
+            Field("all_succeeded", "bool", required=False, aliases=("alles_geslaagd", "alle_geslaagd", "allemaal_geslaagd")),
+        ),
+    ),
+    RegisterSchema(
+        "continuity_reviews",
+        (
+            Field("reviewed_on", "date", aliases=("beoordeeld_op", "reviewdatum", "datum")),
+            Field("reviewer", aliases=REVIEWER),
+            Field("organisation", required=False, aliases=("organisatie", "organization")),
+            Field("result", required=False, aliases=(*RESULT_HEADERS, "conclusie")),
+        ),
+    ),
+    RegisterSchema(
+        "generator_tests",
+        (
+            Field("tested_on", "date", aliases=("getest_op", "testdatum", "datum")),
+            Field("result", "enum", aliases=RESULT_HEADERS, choices=RESULT),
+            Field("notes", required=False, aliases=NOTES),
+        ),
+    ),
+    RegisterSchema(
+        "access_reviews",
+        (
+            Field("group", aliases=("groep", "groepsnaam")),
+            Field("reviewed_on", "date", aliases=("beoordeeld_op", "reviewdatum", "datum")),
+            Field("reviewer", aliases=REVIEWER),
+        ),
+    ),
 )
 
 # --- problems ----------------------------------------------------------------
@@ -263,12 +317,13 @@ def _in_amsterdam(naive: datetime, shown: str) -> datetime:
     """Dutch wall-clock time -> aware; the first of a repeated October hour, no skipped March time."""
     aware = naive.replace(tzinfo=AMSTERDAM, fold=0)
     try:
-        round_trip = aware.astimezone(timezone.utc).astimezone(AMSTERDAM).replace(tzinfo=None)
+        round_trip = aware.astimezone(UTC).astimezone(AMSTERDAM).replace(tzinfo=None)
     except OverflowError:  # year 1 or 9999
         raise _Bad(f"{shown} is outside the calendar that can be converted") from None
     if round_trip != naive:
-        raise _Bad(f"{shown} does not exist in Dutch time: the clocks jump from 02:00 to 03:00 that night;"
-                   " write the offset, e.g. +01:00")
+        raise _Bad(
+            f"{shown} does not exist in Dutch time: the clocks jump from 02:00 to 03:00 that night; write the offset, e.g. +01:00"
+        )
     return aware
 
 
@@ -349,8 +404,12 @@ def _to_enum(value: Any, fld: Field) -> str:
 
 
 CONVERTERS: dict[Kind, Callable[[Any, Field], Any]] = {
-    "text": _to_text, "date": _to_date, "moment": _to_moment,
-    "bool": _to_bool, "country": _to_country, "enum": _to_enum,
+    "text": _to_text,
+    "date": _to_date,
+    "moment": _to_moment,
+    "bool": _to_bool,
+    "country": _to_country,
+    "enum": _to_enum,
 }
 
 # --- reading the file into records -------------------------------------------
@@ -437,8 +496,9 @@ class _Columns:
     ignored: list[str]
 
 
-def _bind_columns(schema: RegisterSchema, header_row: int, header: list[Any], file: str,
-                  problems: list[RegisterProblem]) -> _Columns:
+def _bind_columns(
+    schema: RegisterSchema, header_row: int, header: list[Any], file: str, problems: list[RegisterProblem]
+) -> _Columns:
     lookup = schema.header_lookup()
     headers = [_text(h) for h in header]
     by_field: dict[str, int] = {}
@@ -450,17 +510,24 @@ def _bind_columns(schema: RegisterSchema, header_row: int, header: list[Any], fi
                 ignored.append(text)
         elif fld.name in by_field:
             first = by_field[fld.name]
-            problems.append(RegisterProblem(file, header_row, fld.name,
-                            f"column appears twice: '{headers[first]}' (column {_column_letter(first)})"
-                            f" and '{text}' (column {_column_letter(index)})"))
+            problems.append(
+                RegisterProblem(
+                    file,
+                    header_row,
+                    fld.name,
+                    f"column appears twice: '{headers[first]}' (column {_column_letter(first)})"
+                    f" and '{text}' (column {_column_letter(index)})",
+                )
+            )
         else:
             by_field[fld.name] = index
     found = ", ".join(_quoted(h) for h in headers[:30] if h) or "none"
     for fld in schema.fields:
         if fld.required and fld.name not in by_field:
             also = f" (also accepted: {', '.join(fld.aliases)})" if fld.aliases else ""
-            problems.append(RegisterProblem(file, header_row, fld.name,
-                            f"required column is missing{also}; columns found: {found}"))
+            problems.append(
+                RegisterProblem(file, header_row, fld.name, f"required column is missing{also}; columns found: {found}")
+            )
     return _Columns(by_field, headers, ignored)
 
 
@@ -533,7 +600,9 @@ class _RowReader:
             if _is_blank(value) or (index < len(self.columns.headers) and self.columns.headers[index]):
                 continue
             hint = f"; does a value in this row contain '{self.delimiter}' without quotes around it?" if self.delimiter else ""
-            self.problem(number, f"column {_column_letter(index)}", f"{_quoted(_text(value))} is in a column without a header{hint}")
+            self.problem(
+                number, f"column {_column_letter(index)}", f"{_quoted(_text(value))} is in a column without a header{hint}"
+            )
 
 
 def parse_register(name: str, data: bytes, filename: str, *, today: date | None = None) -> dict[str, Any]:
@@ -546,8 +615,9 @@ def parse_register(name: str, data: bytes, filename: str, *, today: date | None 
     problems: list[RegisterProblem] = []
     columns = _bind_columns(schema, header_row, header, filename, problems)
     today = today or datetime.now(AMSTERDAM).date()
-    reader = _RowReader(filename, schema, columns, _tick_box_columns(schema, columns, records),
-                        _one_year_after(today), table.delimiter, problems)
+    reader = _RowReader(
+        filename, schema, columns, _tick_box_columns(schema, columns, records), _one_year_after(today), table.delimiter, problems
+    )
     rows = [reader.row(number, cells) for number, cells in records]
     if problems:
         raise RegisterError(problems)

@@ -39,8 +39,7 @@ def _run(snapshot: Any, number: int, server: str, job: str, target: str) -> dict
     return backup_run(_server(hostname, server), job, target, started, ended, "success")
 
 
-def parse_restic_snapshots(data: bytes, server: str, job: str = "restic", *,
-                           target: str = "local") -> dict[str, Any]:
+def parse_restic_snapshots(data: bytes, server: str, job: str = "restic", *, target: str = "local") -> dict[str, Any]:
     """Each snapshot of a `restic snapshots --json` listing as one successful run of SERVER's backup JOB."""
     check_target(target)
     snapshots = load_json(data, "restic snapshots JSON output")

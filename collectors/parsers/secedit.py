@@ -29,9 +29,9 @@ LOCKOUT_DURATION = "LockoutDuration"  # only written while lockout is on; -1 = l
 def _decode(data: bytes) -> str:
     try:
         if data.startswith(codecs.BOM_UTF16_LE):
-            return data[len(codecs.BOM_UTF16_LE):].decode("utf-16-le")
+            return data[len(codecs.BOM_UTF16_LE) :].decode("utf-16-le")
         if data.startswith(codecs.BOM_UTF16_BE):
-            return data[len(codecs.BOM_UTF16_BE):].decode("utf-16-be")
+            return data[len(codecs.BOM_UTF16_BE) :].decode("utf-16-be")
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError(f"not a text security template: {exc}") from None
@@ -83,8 +83,9 @@ def parse_secedit(data: bytes) -> dict[str, Any]:
     numbers = {key: _integer(values, key) for key in REQUIRED}
     if numbers["PasswordComplexity"] not in (0, 1):
         raise ValueError(f"PasswordComplexity must be 0 or 1, not {numbers['PasswordComplexity']}")
-    negative = [k for k in ("MinimumPasswordLength", "MinimumPasswordAge", "PasswordHistorySize", "LockoutBadCount")
-                if numbers[k] < 0]
+    negative = [
+        k for k in ("MinimumPasswordLength", "MinimumPasswordAge", "PasswordHistorySize", "LockoutBadCount") if numbers[k] < 0
+    ]
     if negative or numbers["MaximumPasswordAge"] < -1:
         raise ValueError(f"[System Access] negative value for {', '.join(negative) or 'MaximumPasswordAge'}")
     policy = {field: numbers[key] for key, field in REQUIRED.items()}

@@ -8,19 +8,28 @@ from that PEM, so the normalised value can always be recomputed from the raw.
 from __future__ import annotations
 
 import json
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from cryptography import x509
 
-RAW_KEYS = ("endpoint", "url", "server_name", "protocol", "certificate_pem", "verified", "certificate_error",
-            "plaintext", "error")
+RAW_KEYS = (
+    "endpoint",
+    "url",
+    "server_name",
+    "protocol",
+    "certificate_pem",
+    "verified",
+    "certificate_error",
+    "plaintext",
+    "error",
+)
 
 
 def certificate_not_after(pem: str) -> str:
     """notAfter of a PEM certificate as an ISO moment in UTC; ValueError when it cannot be read."""
     cert = x509.load_pem_x509_certificate(pem.encode("ascii"))
-    return cert.not_valid_after_utc.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return cert.not_valid_after_utc.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _endpoint(record: Any) -> dict[str, Any]:
@@ -32,10 +41,17 @@ def _endpoint(record: Any) -> dict[str, Any]:
             not_after = certificate_not_after(record["certificate_pem"])
         except ValueError as exc:  # a certificate cryptography cannot read is a finding on that endpoint, not a garbled item
             certificate_error = f"{certificate_error + '; ' if certificate_error else ''}certificate could not be read: {exc}"
-    return {"endpoint": record["endpoint"], "url": record["url"], "server_name": record["server_name"],
-            "protocol": record["protocol"], "plaintext": bool(record["plaintext"]),
-            "certificate_valid": bool(record["verified"]), "certificate_error": certificate_error,
-            "not_after": not_after, "error": record["error"]}
+    return {
+        "endpoint": record["endpoint"],
+        "url": record["url"],
+        "server_name": record["server_name"],
+        "protocol": record["protocol"],
+        "plaintext": bool(record["plaintext"]),
+        "certificate_valid": bool(record["verified"]),
+        "certificate_error": certificate_error,
+        "not_after": not_after,
+        "error": record["error"],
+    }
 
 
 def parse_tls_probe(raw: bytes) -> dict[str, Any]:

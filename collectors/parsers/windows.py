@@ -9,12 +9,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-LOG_MODES = {0: "overwrite", 1: "archive", 2: "manual"}          # EventLogMode: Circular, AutoBackup, Retain
+LOG_MODES = {0: "overwrite", 1: "archive", 2: "manual"}  # EventLogMode: Circular, AutoBackup, Retain
 FIREWALL_ACTIONS = {0: "not_configured", 2: "allow", 4: "block"}  # NetSecurity.Action
-GPO_BOOLEAN = {0: False, 1: True}                                 # 2 = NotConfigured
+GPO_BOOLEAN = {0: False, 1: True}  # 2 = NotConfigured
 DEFENDER_ACTION_OK = {"quarantine", "remove", "clean", "block"}
 
 
@@ -51,8 +51,12 @@ def _require(data: Any, *keys: str) -> dict:
 
 def security_log(stdout: bytes) -> dict[str, Any]:
     data = _require(decode_json(stdout), "max_size_bytes", "log_mode", "record_count")
-    return {"max_size_bytes": int(data["max_size_bytes"]), "retention": LOG_MODES.get(int(data["log_mode"]), "unknown"),
-            "oldest_record": data.get("oldest_record"), "record_count": int(data["record_count"])}
+    return {
+        "max_size_bytes": int(data["max_size_bytes"]),
+        "retention": LOG_MODES.get(int(data["log_mode"]), "unknown"),
+        "oldest_record": data.get("oldest_record"),
+        "record_count": int(data["record_count"]),
+    }
 
 
 def security_events(stdout: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -60,10 +64,14 @@ def security_events(stdout: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     data = _require(decode_json(stdout), "covered_from", "covered_to", "days")
     days = {str(day): {str(k): int(v) for k, v in counts.items()} for day, counts in (data["days"] or {}).items()}
     notable = [{"event_id": int(e["event_id"]), "time": e["time"], "by": e.get("by")} for e in _as_list(data.get("notable"))]
-    disabled = [{"account": f"{e['domain']}\\{e['account']}" if e.get("domain") else e["account"], "time": e["time"], "by": e.get("by")}
-                for e in _as_list(data.get("disabled"))]
-    return ({"covered_from": data["covered_from"], "covered_to": data["covered_to"], "days": days, "notable": notable},
-            {"events": disabled})
+    disabled = [
+        {"account": f"{e['domain']}\\{e['account']}" if e.get("domain") else e["account"], "time": e["time"], "by": e.get("by")}
+        for e in _as_list(data.get("disabled"))
+    ]
+    return (
+        {"covered_from": data["covered_from"], "covered_to": data["covered_to"], "days": days, "notable": notable},
+        {"events": disabled},
+    )
 
 
 def firewall_profiles(stdout: bytes) -> dict[str, Any]:
@@ -71,30 +79,46 @@ def firewall_profiles(stdout: bytes) -> dict[str, Any]:
     profiles = {}
     for p in _as_list(data["profiles"]):
         profiles[str(p["name"]).lower()] = {
-            "enabled": GPO_BOOLEAN.get(int(p["enabled"])), "default_inbound": FIREWALL_ACTIONS.get(int(p["inbound"]), "unknown"),
+            "enabled": GPO_BOOLEAN.get(int(p["enabled"])),
+            "default_inbound": FIREWALL_ACTIONS.get(int(p["inbound"]), "unknown"),
             "default_outbound": FIREWALL_ACTIONS.get(int(p["outbound"]), "unknown"),
-            "log_allowed": GPO_BOOLEAN.get(int(p.get("log_allowed", 0))), "log_blocked": GPO_BOOLEAN.get(int(p.get("log_blocked", 0))),
+            "log_allowed": GPO_BOOLEAN.get(int(p.get("log_allowed", 0))),
+            "log_blocked": GPO_BOOLEAN.get(int(p.get("log_blocked", 0))),
         }
     return {"profiles": profiles, "third_party": sorted(str(n) for n in _as_list(data.get("third_party")))}
 
 
 def decode_product_state(state: int) -> dict[str, Any]:
     """Security Center's productState, decoded the way it is commonly read. HEURISTIC: Microsoft does not document it."""
-    return {"enabled": ((state >> 8) & 0xFF) in (0x10, 0x11), "up_to_date": (state & 0xFF) == 0x00,
-            "decoding": "heuristic (productState is undocumented)"}
+    return {
+        "enabled": ((state >> 8) & 0xFF) in (0x10, 0x11),
+        "up_to_date": (state & 0xFF) == 0x00,
+        "decoding": "heuristic (productState is undocumented)",
+    }
 
 
 def security_center(stdout: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     """Security Center products (windows.security_center) and, when it can be said, the host's AV status (av.host_status)."""
     data = decode_json(stdout)
-    products = [{"name": p["name"], "product_state": int(p["state"]), **decode_product_state(int(p["state"])),
-                 "timestamp": p.get("timestamp")} for p in _as_list(_require(data, "antivirus")["antivirus"])]
+    products = [
+        {
+            "name": p["name"],
+            "product_state": int(p["state"]),
+            **decode_product_state(int(p["state"])),
+            "timestamp": p.get("timestamp"),
+        }
+        for p in _as_list(_require(data, "antivirus")["antivirus"])
+    ]
     agent = _cmdagent(data.get("mcafee_agent") or "")
     center = {"antivirus": products, "mcafee_agent": agent}
     defender = data.get("defender")
     if defender and defender.get("enabled"):
-        status = {"product": "Microsoft Defender Antivirus", "realtime": bool(defender.get("realtime")),
-                  "signature_date": (defender.get("signature") or "")[:10] or None, "engine_version": defender.get("engine")}
+        status = {
+            "product": "Microsoft Defender Antivirus",
+            "realtime": bool(defender.get("realtime")),
+            "signature_date": (defender.get("signature") or "")[:10] or None,
+            "engine_version": defender.get("engine"),
+        }
     elif active := [p for p in products if p["enabled"]]:
         # another product is the active one; its signature date is only known to its own console
         status = {"product": active[0]["name"], "realtime": True, "signature_date": None, "engine_version": None}
@@ -122,8 +146,16 @@ def windows_backup_jobs(stdout: bytes, server: str) -> dict[str, Any] | None:
     for job in _as_list(data.get("jobs")):
         if str(job.get("type", "")).lower() != "backup":
             continue
-        runs.append({"server": server, "job": "Windows Server Backup", "target": "local", "started": job["start"],
-                     "ended": job.get("end"), "result": "success" if int(job.get("hresult", 1)) == 0 else "failure"})
+        runs.append(
+            {
+                "server": server,
+                "job": "Windows Server Backup",
+                "target": "local",
+                "started": job["start"],
+                "ended": job.get("end"),
+                "result": "success" if int(job.get("hresult", 1)) == 0 else "failure",
+            }
+        )
     return {"runs": runs}
 
 
@@ -135,9 +167,18 @@ def veeam_sessions(stdout: bytes) -> dict[str, Any] | None:
     data = _require(decode_json(stdout), "available")
     if not data["available"]:
         return None
-    runs = [{"server": r["server"], "job": r["job"], "target": "local", "started": r["start"], "ended": r.get("end"),
-             "result": VEEAM_STATUS[r["status"]]}
-            for r in _as_list(data.get("runs")) if r.get("status") in VEEAM_STATUS]
+    runs = [
+        {
+            "server": r["server"],
+            "job": r["job"],
+            "target": "local",
+            "started": r["start"],
+            "ended": r.get("end"),
+            "result": VEEAM_STATUS[r["status"]],
+        }
+        for r in _as_list(data.get("runs"))
+        if r.get("status") in VEEAM_STATUS
+    ]
     return {"runs": runs}
 
 
@@ -146,7 +187,7 @@ def _utc_moment(value: Any) -> str:
     moment = datetime.fromisoformat(str(value))  # 3.11 reads the 'Z' and .NET's seven fractional digits
     if moment.tzinfo is None:
         raise ValueError(f"time without a zone: {value!r}")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def retention_files(stdout: bytes, path: str, limit_days: int, collected: datetime) -> dict[str, Any]:
@@ -158,6 +199,11 @@ def retention_files(stdout: bytes, path: str, limit_days: int, collected: dateti
     oldest = data.get("oldest")
     if (oldest is None) != (count == 0):
         raise ValueError(f"retention output for {path}: {count} files but oldest time {oldest!r}")
-    location = {"path": path, "file_count": count, "oldest_mtime": _utc_moment(oldest) if oldest is not None else None,
-                "older_than_limit": old, "collected": collected.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    location = {
+        "path": path,
+        "file_count": count,
+        "oldest_mtime": _utc_moment(oldest) if oldest is not None else None,
+        "older_than_limit": old,
+        "collected": collected.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     return {"limit_days": limit_days, "locations": [location]}

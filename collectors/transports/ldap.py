@@ -32,8 +32,8 @@ class LdapError(Exception):
 class LdapTarget:
     address: str
     port: int
-    scheme: str            # ldaps | starttls | plain
-    auth: str              # simple | ntlm | gssapi
+    scheme: str  # ldaps | starttls | plain
+    auth: str  # simple | ntlm | gssapi
     user: str | None
     verify_tls: bool
     ca_file: str | None
@@ -53,18 +53,23 @@ class LdapTarget:
 
 def _tls(target: LdapTarget) -> ldap3.Tls:
     names = [target.server_name] if target.server_name else None
-    return ldap3.Tls(validate=ssl.CERT_REQUIRED if target.verify_tls else ssl.CERT_NONE, ca_certs_file=target.ca_file,
-                     valid_names=names)
+    return ldap3.Tls(
+        validate=ssl.CERT_REQUIRED if target.verify_tls else ssl.CERT_NONE, ca_certs_file=target.ca_file, valid_names=names
+    )
 
 
 def _tls_failure(target: LdapTarget, exc: Exception) -> LdapError:
     text = str(exc)
     if "doesn't match any name" in text:
         subject = text.split("'commonName', '", 1)[-1].split("'", 1)[0] if "'commonName', '" in text else "another name"
-        return LdapError(f"TLS with {target.url}: the certificate is for {subject}, not {target.server_name or target.address}; "
-                         "connect by that name or set auditpack_tls_server_name")
-    return LdapError(f"TLS with {target.url} failed: {text}; give the CA with auditpack_tls_ca_file "
-                     "(or, in a lab only, auditpack_tls_insecure: true)")
+        return LdapError(
+            f"TLS with {target.url}: the certificate is for {subject}, not {target.server_name or target.address}; "
+            "connect by that name or set auditpack_tls_server_name"
+        )
+    return LdapError(
+        f"TLS with {target.url} failed: {text}; give the CA with auditpack_tls_ca_file "
+        "(or, in a lab only, auditpack_tls_insecure: true)"
+    )
 
 
 def _auth(target: LdapTarget, password: Secret | None) -> dict[str, Any]:
@@ -73,8 +78,10 @@ def _auth(target: LdapTarget, password: Secret | None) -> dict[str, Any]:
     if not target.user:
         raise LdapError("no bind user: set ansible_user or auditpack_ldap_user (DN, user@domain or DOMAIN\\user)")
     if target.scheme == "plain" and target.verify_tls:
-        raise LdapError("plain LDAP would send the password unencrypted: use auditpack_ldap_scheme ldaps or starttls "
-                        "(or, in a lab only, auditpack_tls_insecure: true)")
+        raise LdapError(
+            "plain LDAP would send the password unencrypted: use auditpack_ldap_scheme ldaps or starttls "
+            "(or, in a lab only, auditpack_tls_insecure: true)"
+        )
     secret = password.reveal() if password else ""
     kind = ldap3.NTLM if target.auth == "ntlm" else ldap3.SIMPLE
     return {"user": target.user, "password": secret, "authentication": kind}
@@ -82,11 +89,23 @@ def _auth(target: LdapTarget, password: Secret | None) -> dict[str, Any]:
 
 def open_connection(target: LdapTarget, password: Secret | None) -> ldap3.Connection:
     """Connect, secure and bind; every failure becomes an LdapError that names the cause but no secret."""
-    server = ldap3.Server(target.address, port=target.port, use_ssl=target.scheme == "ldaps",
-                          tls=_tls(target), get_info=ldap3.NONE, connect_timeout=target.timeout)
+    server = ldap3.Server(
+        target.address,
+        port=target.port,
+        use_ssl=target.scheme == "ldaps",
+        tls=_tls(target),
+        get_info=ldap3.NONE,
+        connect_timeout=target.timeout,
+    )
     # ldap3 packs the receive timeout into a socket option that takes whole seconds
-    conn = ldap3.Connection(server, read_only=True, receive_timeout=math.ceil(target.timeout), raise_exceptions=True,
-                            auto_bind=ldap3.AUTO_BIND_NONE, **_auth(target, password))
+    conn = ldap3.Connection(
+        server,
+        read_only=True,
+        receive_timeout=math.ceil(target.timeout),
+        raise_exceptions=True,
+        auto_bind=ldap3.AUTO_BIND_NONE,
+        **_auth(target, password),
+    )
     try:
         conn.open()
         if target.scheme == "starttls":
@@ -103,22 +122,26 @@ def open_connection(target: LdapTarget, password: Secret | None) -> ldap3.Connec
     except ldap_errors.LDAPStrongerAuthRequiredResult:
         raise LdapError(f"{target.url} requires an encrypted connection: use auditpack_ldap_scheme ldaps or starttls") from None
     except ldap_errors.LDAPSessionTerminatedByServerError:
-        raise LdapError(f"{target.url} closed the connection during the {target.auth} bind "
-                        "(Samba does not offer the NTLM bind ldap3 uses; use simple over TLS, or gssapi)") from None
+        raise LdapError(
+            f"{target.url} closed the connection during the {target.auth} bind "
+            "(Samba does not offer the NTLM bind ldap3 uses; use simple over TLS, or gssapi)"
+        ) from None
     except (ldap_errors.LDAPException, ssl.SSLError, OSError) as exc:
         raise LdapError(f"{target.url}: {exc.__class__.__name__}: {exc}") from None
     return conn
 
 
-def describe_search(base: str, search_filter: str, attributes: list[str], scope: str = "subtree",
-                    page_size: int | str | None = None) -> str:
+def describe_search(
+    base: str, search_filter: str, attributes: list[str], scope: str = "subtree", page_size: int | str | None = None
+) -> str:
     """A search as evidence names it and as the guard checks it (page_size a str: a declared template's marker)."""
     paged = f" page_size={page_size}" if page_size else ""
     return f"LDAP search base='{base}' scope={scope} filter='{search_filter}' attributes={','.join(attributes)}{paged}"
 
 
-def read_entry(conn: ldap3.Connection, dn: str, attributes: list[str],
-               guard: CommandGuard | None = None) -> dict[str, Any] | None:
+def read_entry(
+    conn: ldap3.Connection, dn: str, attributes: list[str], guard: CommandGuard | None = None
+) -> dict[str, Any] | None:
     """One object by DN (scope base), or None when it does not exist. The search passes the guard first
     (a collector always gives its own; None: not a collector's search)."""
     if guard is not None:
@@ -130,14 +153,21 @@ def read_entry(conn: ldap3.Connection, dn: str, attributes: list[str],
     return {"dn": conn.response[0]["dn"], "attributes": conn.response[0]["raw_attributes"]} if conn.response else None
 
 
-def paged_entries(conn: ldap3.Connection, base: str, search_filter: str, attributes: list[str],
-                  page_size: int, guard: CommandGuard | None = None) -> Iterator[dict[str, Any]]:
+def paged_entries(
+    conn: ldap3.Connection,
+    base: str,
+    search_filter: str,
+    attributes: list[str],
+    page_size: int,
+    guard: CommandGuard | None = None,
+) -> Iterator[dict[str, Any]]:
     """Entries one by one as pages arrive, so memory does not grow with the directory; the search passes the guard first."""
     if guard is not None:
         guard.check(describe_search(base, search_filter, attributes, page_size=page_size))
     try:
-        for answer in conn.extend.standard.paged_search(base, search_filter, search_scope=ldap3.SUBTREE,
-                                                        attributes=attributes, paged_size=page_size, generator=True):
+        for answer in conn.extend.standard.paged_search(
+            base, search_filter, search_scope=ldap3.SUBTREE, attributes=attributes, paged_size=page_size, generator=True
+        ):
             if answer.get("type") == "searchResEntry":
                 yield {"dn": answer["dn"], "attributes": answer["raw_attributes"]}
     except ldap_errors.LDAPNoSuchObjectResult:

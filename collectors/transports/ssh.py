@@ -39,7 +39,7 @@ from ..guard import CommandGuard
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 HANDSHAKE_MIN = 10.0  # seconds for key exchange and for authentication, however short the connect timeout
-DROP_GRACE = 1.0      # how long a channel closed without an exit status waits for the transport to die
+DROP_GRACE = 1.0  # how long a channel closed without an exit status waits for the transport to die
 
 
 class SshError(Exception):
@@ -87,10 +87,10 @@ class CommandResult:
     command: str
     stdout: bytes
     stderr: bytes
-    exit_code: int | None   # None: no exit status (killed by a signal, or cut off after the output bound)
+    exit_code: int | None  # None: no exit status (killed by a signal, or cut off after the output bound)
     truncated: bool
     seconds: float
-    retried: bool = False    # the connection dropped during the first attempt; this is the second, on a new connection
+    retried: bool = False  # the connection dropped during the first attempt; this is the second, on a new connection
 
 
 def fingerprint(key: paramiko.PKey) -> str:
@@ -191,15 +191,23 @@ class SshSession:
         except (paramiko.SSHException, EOFError, OSError):
             if _died(transport):
                 raise _Dropped from None
-            raise SshError(f"{self.target.endpoint} did not open a session for {_show(command)} "
-                           f"within {timeout:g} s") from None
+            raise SshError(f"{self.target.endpoint} did not open a session for {_show(command)} within {timeout:g} s") from None
         try:
             return self._exchange(chan, transport, command, timeout, max_output, stdin, deadline, began)
         finally:
             chan.close()
 
-    def _exchange(self, chan: paramiko.Channel, transport: paramiko.Transport, command: str, timeout: float,
-                  max_output: int, stdin: bytes, deadline: float, began: float) -> CommandResult:
+    def _exchange(
+        self,
+        chan: paramiko.Channel,
+        transport: paramiko.Transport,
+        command: str,
+        timeout: float,
+        max_output: int,
+        stdin: bytes,
+        deadline: float,
+        began: float,
+    ) -> CommandResult:
         too_slow = f"{_show(command)} did not finish within {timeout:g} s"
         try:
             chan.exec_command(command)
@@ -242,8 +250,9 @@ class SshSession:
         exit_code = chan.exit_status if chan.status_event.is_set() and chan.exit_status != -1 else None
         if exit_code is None and not truncated and _died(transport):
             raise _Dropped
-        return CommandResult(command, bytes(out[:max_output]), bytes(err[:max_output]), exit_code, truncated,
-                             time.monotonic() - began)
+        return CommandResult(
+            command, bytes(out[:max_output]), bytes(err[:max_output]), exit_code, truncated, time.monotonic() - began
+        )
 
 
 def _show(command: str) -> str:
@@ -293,24 +302,28 @@ def _connect(target: SshTarget, pinned: dict[tuple[str, str], bytes]) -> _Hop:
     except SshError as exc:
         raise SshError(f"jump host {jump.label}: {exc}", unreachable=exc.unreachable, fatal=exc.fatal) from None
     try:
-        tunnel = via.transport.open_channel("direct-tcpip", (target.address, target.port), ("127.0.0.1", 0),
-                                            timeout=target.connect_timeout)
+        tunnel = via.transport.open_channel(
+            "direct-tcpip", (target.address, target.port), ("127.0.0.1", 0), timeout=target.connect_timeout
+        )
     except paramiko.ChannelException as exc:
         via.close()
-        raise SshError(f"jump host {jump.label} could not open a connection to {target.endpoint}: {exc.text}",
-                       unreachable=True) from None
+        raise SshError(
+            f"jump host {jump.label} could not open a connection to {target.endpoint}: {exc.text}", unreachable=True
+        ) from None
     except (paramiko.SSHException, EOFError, OSError):
         alive = via.transport.is_active()
         via.close()
-        what = (f"did not connect to {target.endpoint} within {target.connect_timeout:g} s" if alive
-                else f"dropped the connection while opening a tunnel to {target.endpoint}")
+        what = (
+            f"did not connect to {target.endpoint} within {target.connect_timeout:g} s"
+            if alive
+            else f"dropped the connection while opening a tunnel to {target.endpoint}"
+        )
         raise SshError(f"jump host {jump.label} {what}", unreachable=True) from None
     try:
         return _handshake(target, tunnel, via, pinned)
     except SshError as exc:
         via.close()
-        raise SshError(f"{exc} (reached through jump host {jump.label})", unreachable=exc.unreachable,
-                       fatal=exc.fatal) from None
+        raise SshError(f"{exc} (reached through jump host {jump.label})", unreachable=exc.unreachable, fatal=exc.fatal) from None
     except BaseException:
         via.close()
         raise
@@ -408,8 +421,14 @@ def _read_known_hosts(path: Path) -> tuple[paramiko.HostKeys, list[bytes]]:
             continue
         try:
             entry = paramiko.hostkeys.HostKeyEntry.from_line(" ".join(fields[:3]), number)
-        except (paramiko.SSHException, paramiko.hostkeys.InvalidHostKey, paramiko.pkey.UnknownKeyType, ValueError,
-                TypeError, IndexError):
+        except (
+            paramiko.SSHException,
+            paramiko.hostkeys.InvalidHostKey,
+            paramiko.pkey.UnknownKeyType,
+            ValueError,
+            TypeError,
+            IndexError,
+        ):
             entry = None  # a line paramiko cannot read: skipped
         for name in entry.hostnames if entry is not None else []:
             if not name.startswith("|1|") or _hashed_name_is_sound(name):
@@ -426,8 +445,9 @@ def _hashed_name_is_sound(name: str) -> bool:
     return True
 
 
-def _verify_host_key(target: SshTarget, key: paramiko.PKey, entries: Any, revoked: list[bytes],
-                     pinned: dict[tuple[str, str], bytes]) -> bool:
+def _verify_host_key(
+    target: SshTarget, key: paramiko.PKey, entries: Any, revoked: list[bytes], pinned: dict[tuple[str, str], bytes]
+) -> bool:
     """Refuse an unknown or changed key; return True when an unknown key was trusted on first use (and recorded)."""
     shown, path, where = fingerprint(key), target.known_hosts_path, target.endpoint
     seen = pinned.get((target.known_hosts_name, str(path)))
@@ -443,14 +463,17 @@ def _verify_host_key(target: SshTarget, key: paramiko.PKey, entries: Any, revoke
                 f"host key of {where} does not match {path}: the server shows {shown}, known is {expected}; "
                 f"refused (a changed key may mean the host was reinstalled, or that someone is in between; "
                 f"once verified, remove the old line with: ssh-keygen -R '{target.known_hosts_name}' -f {path})",
-                fatal=True)
+                fatal=True,
+            )
         pinned[(target.known_hosts_name, str(path))] = key.asbytes()
         return False
     if not target.trust_on_first_use:
         raise SshError(
             f"host key of {where} is unknown ({shown}, not in {path}); refused. Compare it with "
             "`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host and add it to known_hosts, "
-            "or set auditpack_ssh_trust_on_first_use: true to accept and remember it once", fatal=True)
+            "or set auditpack_ssh_trust_on_first_use: true to accept and remember it once",
+            fatal=True,
+        )
     _remember(path, target.known_hosts_name, key, where)
     pinned[(target.known_hosts_name, str(path))] = key.asbytes()
     return True
@@ -468,15 +491,19 @@ def _remember(path: Path, name: str, key: paramiko.PKey, where: str) -> None:
                         line = "\n" + line
             f.write(line.encode())
     except OSError as exc:
-        raise SshError(f"host key of {where} was to be trusted on first use, but cannot be written to {path}: "
-                       f"{exc.strerror or exc}; refused", fatal=True) from None
+        raise SshError(
+            f"host key of {where} was to be trusted on first use, but cannot be written to {path}: "
+            f"{exc.strerror or exc}; refused",
+            fatal=True,
+        ) from None
 
 
 def _authenticate(transport: paramiko.Transport, target: SshTarget) -> None:
     user, where = target.user, target.endpoint
     if not target.key_file and target.password is None:
-        raise SshError(f"no key file or password for {user} on {where} "
-                       "(set ansible_ssh_private_key_file or auditpack_password)", fatal=True)
+        raise SshError(
+            f"no key file or password for {user} on {where} (set ansible_ssh_private_key_file or auditpack_password)", fatal=True
+        )
     why: list[str] = []
     try:
         if target.key_file:
@@ -499,8 +526,9 @@ def _authenticate(transport: paramiko.Transport, target: SshTarget) -> None:
     except (paramiko.SSHException, EOFError, OSError):
         if not transport.is_active():
             raise SshError(f"{where} closed the connection during authentication as {user}", unreachable=True) from None
-        raise SshError(f"authentication as {user} on {where} failed: no answer within {transport.auth_timeout:g} s",
-                       fatal=True) from None
+        raise SshError(
+            f"authentication as {user} on {where} failed: no answer within {transport.auth_timeout:g} s", fatal=True
+        ) from None
     if not transport.is_authenticated():
         raise SshError(f"authentication as {user} refused by {where} ({'; '.join(why)})", fatal=True)
 
@@ -511,10 +539,12 @@ def _load_key(path: str) -> paramiko.PKey:
     except FileNotFoundError:
         raise SshError(f"key file {path} not found", fatal=True) from None
     except (paramiko.PasswordRequiredException, TypeError):
-        raise SshError(f"key file {path} is protected by a passphrase; auditpack uses no agent, "
-                       "so give it a key of its own without a passphrase (readable only by the auditor)", fatal=True) from None
+        raise SshError(
+            f"key file {path} is protected by a passphrase; auditpack uses no agent, "
+            "so give it a key of its own without a passphrase (readable only by the auditor)",
+            fatal=True,
+        ) from None
     except OSError as exc:
         raise SshError(f"cannot read key file {path}: {exc.strerror or exc}", fatal=True) from None
     except Exception:  # noqa: BLE001 - cryptography and paramiko raise many kinds for a file that is no usable key
-        raise SshError(f"key file {path} is not a private key auditpack can use (ed25519, ECDSA or RSA)",
-                       fatal=True) from None
+        raise SshError(f"key file {path} is not a private key auditpack can use (ed25519, ECDSA or RSA)", fatal=True) from None

@@ -53,12 +53,15 @@ class PywinrmTransport:
         self.endpoint = f"{host.winrm_scheme}://{host.address}:{host.effective_port}/wsman"
         read_timeout = max(int(timeout), 30)
         self.session = winrm.Session(
-            self.endpoint, auth=(host.user, password.reveal() if password else ""), transport=host.winrm_transport,
+            self.endpoint,
+            auth=(host.user, password.reveal() if password else ""),
+            transport=host.winrm_transport,
             server_cert_validation="validate" if host.verify_tls else "ignore",
             ca_trust_path=host.tls_ca_file or "legacy_requests",
             # encrypted messages on HTTP; HTTPS is encrypted already
             message_encryption="always" if host.winrm_scheme == "http" else "auto",
-            read_timeout_sec=read_timeout, operation_timeout_sec=read_timeout - 10,
+            read_timeout_sec=read_timeout,
+            operation_timeout_sec=read_timeout - 10,
         )
 
     def run_ps(self, script: str) -> ScriptOutput:
@@ -71,7 +74,9 @@ class PywinrmTransport:
         except winrm_errors.InvalidCredentialsError:
             raise WinrmError(f"logon to {self.endpoint} refused: invalid credentials", fatal=True) from None
         except requests.exceptions.SSLError as exc:
-            raise WinrmError(f"TLS with {self.endpoint} failed: {exc}; give the CA with auditpack_tls_ca_file", fatal=True) from None
+            raise WinrmError(
+                f"TLS with {self.endpoint} failed: {exc}; give the CA with auditpack_tls_ca_file", fatal=True
+            ) from None
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             raise WinrmError(f"cannot reach {self.endpoint}: {exc.__class__.__name__}", unreachable=True) from None
         except (winrm_errors.WinRMError, winrm_errors.WSManFaultError, winrm_errors.WinRMTransportError) as exc:

@@ -40,9 +40,9 @@ class BackupRun:
 
 @dataclass(frozen=True)
 class DailyRule:
-    failed_code: str             # the control's message code for a failed day repaired in time
-    not_repaired_code: str       # ... and for one not repaired in time (written out, so the codes can be found)
-    ok_results: frozenset[str]   # results that make a day pass
+    failed_code: str  # the control's message code for a failed day repaired in time
+    not_repaired_code: str  # ... and for one not repaired in time (written out, so the codes can be found)
+    ok_results: frozenset[str]  # results that make a day pass
     max_repair_days: int
 
 
@@ -56,8 +56,9 @@ def collect_runs(items: Iterable[EvidenceView]) -> list[BackupRun]:
     runs: dict[tuple[str, str, datetime], BackupRun] = {}
     for item in items:
         for raw in item.normalized.get("runs", []):
-            run = BackupRun(raw["server"], raw.get("job") or "", raw.get("target"), parse_moment(raw["started"]),
-                            raw["result"], item.item_id)
+            run = BackupRun(
+                raw["server"], raw.get("job") or "", raw.get("target"), parse_moment(raw["started"]), raw["result"], item.item_id
+            )
             runs[(run.server, run.job, run.started)] = run
     return list(runs.values())
 
@@ -83,8 +84,9 @@ def completeness(inventory: set[str], with_runs: set[str]) -> dict[str, list[str
     }
 
 
-def judge_days(ctx: EvaluationContext, findings: Findings, servers: Iterable[str], runs: list[BackupRun],
-               rule: DailyRule) -> None:
+def judge_days(
+    ctx: EvaluationContext, findings: Findings, servers: Iterable[str], runs: list[BackupRun], rule: DailyRule
+) -> None:
     """One finding per server per day of the period."""
     per_server = runs_per_server_day(runs)
     for server in sorted(servers):
@@ -99,19 +101,26 @@ def _has_success(runs: list[BackupRun], rule: DailyRule) -> bool:
     return any(r.result in rule.ok_results for r in runs)
 
 
-def _judge_day(findings: Findings, server: str, day: date, runs: list[BackupRun], success_days: list[date],
-               rule: DailyRule) -> None:
+def _judge_day(
+    findings: Findings, server: str, day: date, runs: list[BackupRun], success_days: list[date], rule: DailyRule
+) -> None:
     if not runs:
         findings.gap(server, day, "evidence.no_day")
         return
     if _has_success(runs, rule):
         findings.passed(server, day)
         return
-    later = success_days[bisect_right(success_days, day):]
+    later = success_days[bisect_right(success_days, day) :]
     repair_days = (later[0] - day).days if later else None
     repaired = repair_days is not None and repair_days <= rule.max_repair_days
-    findings.deviation(server, day, rule.failed_code if repaired else rule.not_repaired_code,
-                       sorted({r.item_id for r in runs}),
-                       results=sorted({r.result for r in runs}), jobs=sorted({r.job for r in runs}),
-                       next_success=later[0].isoformat() if later else NONE, repair_days=repair_days,
-                       max_repair_days=rule.max_repair_days)
+    findings.deviation(
+        server,
+        day,
+        rule.failed_code if repaired else rule.not_repaired_code,
+        sorted({r.item_id for r in runs}),
+        results=sorted({r.result for r in runs}),
+        jobs=sorted({r.job for r in runs}),
+        next_success=later[0].isoformat() if later else NONE,
+        repair_days=repair_days,
+        max_repair_days=rule.max_repair_days,
+    )

@@ -42,6 +42,7 @@ def evidence_or_gap(ctx: EvaluationContext, findings: Findings, kind: str) -> Ev
 
 def on_register(kind: str) -> Callable[[RegisterCheck], Callable[[EvaluationContext], Findings]]:
     """Turn check(ctx, findings, register, ids) into evaluate(ctx): without the register the control is a gap."""
+
     def wrap(check: RegisterCheck) -> Callable[[EvaluationContext], Findings]:
         def evaluate(ctx: EvaluationContext) -> Findings:
             findings = Findings()
@@ -49,8 +50,10 @@ def on_register(kind: str) -> Callable[[RegisterCheck], Callable[[EvaluationCont
             if register is not None:
                 check(ctx, findings, register, findings.use([register]))
             return findings
+
         evaluate.__doc__ = check.__doc__
         return evaluate
+
     return wrap
 
 

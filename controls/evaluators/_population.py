@@ -21,8 +21,11 @@ def _ad_workstations(ctx: EvaluationContext) -> set[str] | None:
     snapshot = ctx.latest("ad.computers")
     if snapshot is None:
         return None
-    return {short_name(c["name"]) for c in snapshot.normalized["computers"]
-            if c.get("enabled") and "server" not in (c.get("os") or "").lower()}
+    return {
+        short_name(c["name"])
+        for c in snapshot.normalized["computers"]
+        if c.get("enabled") and "server" not in (c.get("os") or "").lower()
+    }
 
 
 def _console_systems(ctx: EvaluationContext) -> set[str] | None:
@@ -31,8 +34,11 @@ def _console_systems(ctx: EvaluationContext) -> set[str] | None:
 
 
 def reconcile_population(ctx: EvaluationContext, findings: Findings) -> None:
-    lists = {"inventory": {short_name(h) for h in ctx.hosts_with_roles(["workstation"])},
-             "ad": _ad_workstations(ctx), "console": _console_systems(ctx)}
+    lists = {
+        "inventory": {short_name(h) for h in ctx.hosts_with_roles(["workstation"])},
+        "ad": _ad_workstations(ctx),
+        "console": _console_systems(ctx),
+    }
     provided = {k: v for k, v in lists.items() if v is not None}
     findings.completeness = {
         "sources": {k: sorted(v) for k, v in provided.items()},
@@ -49,5 +55,10 @@ def reconcile_population(ctx: EvaluationContext, findings: Findings) -> None:
         if missing:
             present = [k for k in provided if k not in missing]
             findings.completeness["missing"].append({"host": host, "missing_from": missing})
-            findings.deviation(inventory_names.get(host, host), day, "pop.missing", missing_from=[SOURCE_NAMES[k] for k in missing],
-                               present_in=[SOURCE_NAMES[k] for k in present])
+            findings.deviation(
+                inventory_names.get(host, host),
+                day,
+                "pop.missing",
+                missing_from=[SOURCE_NAMES[k] for k in missing],
+                present_in=[SOURCE_NAMES[k] for k in present],
+            )

@@ -25,15 +25,21 @@ def readable(value: Any, parse: Callable[[Any], T | None] = parse_day) -> T | No
         return None
 
 
-def dated_rows(ctx: EvaluationContext, findings: Findings, register: EvidenceView, field: str,
-               parse: Callable[[Any], T | None] = parse_day) -> list[tuple[Row, T]]:
+def dated_rows(
+    ctx: EvaluationContext, findings: Findings, register: EvidenceView, field: str, parse: Callable[[Any], T | None] = parse_day
+) -> list[tuple[Row, T]]:
     """Rows with a readable FIELD; a row without one is a gap, so no row is ever skipped silently."""
     dated = []
     for row in rows(register):
         value = readable(row.get(field), parse)
         if value is None:
-            findings.gap(f"{register.kind} row {row.get('row', '?')}", closing_day(ctx), "evidence.missing",
-                         [register.item_id], why=f"{field}: {row.get(field)!r}")
+            findings.gap(
+                f"{register.kind} row {row.get('row', '?')}",
+                closing_day(ctx),
+                "evidence.missing",
+                [register.item_id],
+                why=f"{field}: {row.get(field)!r}",
+            )
         else:
             dated.append((row, value))
     return dated

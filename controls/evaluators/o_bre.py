@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..evidence_view import EvidenceView
 from ..framework import EvaluationContext, Findings, parse_moment
@@ -16,7 +16,7 @@ REGISTER = "register.breaches"
 def hours_between(start: datetime, end: datetime) -> float:
     """Hours from start to end; a moment without an offset is read as UTC, as the evidence contract prescribes."""
     if (start.tzinfo is None) != (end.tzinfo is None):
-        start, end = (m if m.tzinfo else m.replace(tzinfo=timezone.utc) for m in (start, end))
+        start, end = (m if m.tzinfo else m.replace(tzinfo=UTC) for m in (start, end))
     return (end - start).total_seconds() / 3600
 
 
@@ -34,10 +34,17 @@ def evaluate(ctx: EvaluationContext, findings: Findings, register: EvidenceView,
             continue
         hours = hours_between(detected, notified)
         if hours < 0:
-            findings.deviation(breach, detected.date(), "bre.before_detection", ids, notified_at=notified.isoformat(),
-                               **facts)
+            findings.deviation(breach, detected.date(), "bre.before_detection", ids, notified_at=notified.isoformat(), **facts)
         elif hours > limit:
-            findings.deviation(breach, detected.date(), "bre.late", ids, hours=round(hours, 2), max_hours=limit,
-                               notified_at=notified.isoformat(), **facts)
+            findings.deviation(
+                breach,
+                detected.date(),
+                "bre.late",
+                ids,
+                hours=round(hours, 2),
+                max_hours=limit,
+                notified_at=notified.isoformat(),
+                **facts,
+            )
         else:
             findings.passed(breach)

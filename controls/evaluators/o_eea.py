@@ -11,8 +11,9 @@ SUBPROCESSORS = "register.subprocessors"
 LOCATIONS = "register.processing_locations"
 
 
-def _judge(ctx: EvaluationContext, findings: Findings, subject: str, country: str, ids: list[str],
-           outside_code: str, **facts: str) -> None:
+def _judge(
+    ctx: EvaluationContext, findings: Findings, subject: str, country: str, ids: list[str], outside_code: str, **facts: str
+) -> None:
     """An unrecorded country is a deviation, not a gap: the processor must know where the data goes."""
     allowed = {c.strip().upper() for c in ctx.params["eea_countries"]}
     if not country:
@@ -35,8 +36,16 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         ids = findings.use([subprocessors])
         for row in subprocessors_in_use(subprocessors):
             name = label(row, "name")
-            _judge(ctx, findings, name, _country(row), ids, "eea.subprocessor_outside",
-                   name=name, service=str(row.get("service") or "?"))
+            _judge(
+                ctx,
+                findings,
+                name,
+                _country(row),
+                ids,
+                "eea.subprocessor_outside",
+                name=name,
+                service=str(row.get("service") or "?"),
+            )
     locations = evidence_or_gap(ctx, findings, LOCATIONS)
     if locations is not None:
         ids = findings.use([locations])

@@ -23,7 +23,7 @@ def log_gaps(event_days: set[date], first: date, last: date, max_gap: int) -> li
     fixed points, so a log that starts late or stops early shows as a gap too.
     """
     points = [first, *sorted(d for d in event_days if first <= d <= last), last]
-    return [(a, b) for a, b in zip(points, points[1:]) if (b - a).days > max_gap]
+    return [(a, b) for a, b in zip(points, points[1:], strict=False) if (b - a).days > max_gap]
 
 
 def holder_outcomes(badge: Row, patterns: list[str], ids: list[str]) -> list[Outcome]:
@@ -47,8 +47,15 @@ def check_log_coverage(ctx: EvaluationContext, findings: Findings, log: Evidence
     event_days = {moment.date() for _, moment in dated_rows(ctx, findings, log, "timestamp", parse_moment)}
     gaps = log_gaps(event_days, ctx.period.start.date(), closing_day(ctx), max_gap)
     for start, end in gaps:
-        findings.deviation(LOG_SUBJECT, start, "key.log_gap", ids, days=(end - start).days, allowed=max_gap,
-                           **{"from": start.isoformat(), "to": end.isoformat()})
+        findings.deviation(
+            LOG_SUBJECT,
+            start,
+            "key.log_gap",
+            ids,
+            days=(end - start).days,
+            allowed=max_gap,
+            **{"from": start.isoformat(), "to": end.isoformat()},
+        )
     if not gaps:
         findings.passed(LOG_SUBJECT, closing_day(ctx))
 

@@ -70,19 +70,30 @@ def account_outcomes(leaver: Leaver, user: Row | None, src: Sources) -> list[Out
     disabled_on = src.disabled.get(account_key(user.get("account")))
     if user.get("enabled") and not (disabled_on and disabled_on > src.snapshot):
         if src.snapshot > deadline:
-            return [Outcome("lvr.enabled", cite, {"days": (src.snapshot - leaver.last_day).days, "last_day": last_day,
-                                                  "snapshot": src.snapshot.isoformat()})]
+            return [
+                Outcome(
+                    "lvr.enabled",
+                    cite,
+                    {"days": (src.snapshot - leaver.last_day).days, "last_day": last_day, "snapshot": src.snapshot.isoformat()},
+                )
+            ]
         # an older snapshot shows the account before it had to be blocked
-        return [Outcome("lvr.state_unknown", cite, {"snapshot": src.snapshot.isoformat(),
-                                                    "deadline": deadline.isoformat()}, gap=True)]
+        return [
+            Outcome("lvr.state_unknown", cite, {"snapshot": src.snapshot.isoformat(), "deadline": deadline.isoformat()}, gap=True)
+        ]
     if disabled_on is None:
         if src.snapshot <= deadline:
             return []  # already disabled in a snapshot taken before the deadline
         return [Outcome("lvr.disabled_date_unknown", cite + src.cite(DISABLED), gap=True)]
     delay = (disabled_on - leaver.last_day).days
     if delay > src.allowed:
-        return [Outcome("lvr.disabled_late", cite + src.cite(DISABLED), {
-            "disabled_on": disabled_on.isoformat(), "delay": delay, "allowed": src.allowed, "last_day": last_day})]
+        return [
+            Outcome(
+                "lvr.disabled_late",
+                cite + src.cite(DISABLED),
+                {"disabled_on": disabled_on.isoformat(), "delay": delay, "allowed": src.allowed, "last_day": last_day},
+            )
+        ]
     return []
 
 
@@ -91,8 +102,13 @@ def logon_outcomes(leaver: Leaver, user: Row | None, src: Sources) -> list[Outco
         return []
     last_logon = parse_day(user.get("last_logon"))
     if last_logon and last_logon > leaver.last_day:
-        return [Outcome("lvr.logon_after", src.cite(HR, USERS), {"last_logon": last_logon.isoformat(),
-                                                                  "last_day": leaver.last_day.isoformat()})]
+        return [
+            Outcome(
+                "lvr.logon_after",
+                src.cite(HR, USERS),
+                {"last_logon": last_logon.isoformat(), "last_day": leaver.last_day.isoformat()},
+            )
+        ]
     return []
 
 
@@ -108,9 +124,19 @@ def badge_outcomes(leaver: Leaver, src: Sources) -> list[Outcome]:
         if blocked_on is None:
             outcomes.append(Outcome("lvr.badge_not_blocked", cite, {"badge_id": badge_id}))
         elif (delay := (blocked_on - leaver.last_day).days) > src.allowed:
-            outcomes.append(Outcome("lvr.badge_blocked_late", cite, {
-                "badge_id": badge_id, "blocked_on": blocked_on.isoformat(), "delay": delay, "allowed": src.allowed,
-                "last_day": leaver.last_day.isoformat()}))
+            outcomes.append(
+                Outcome(
+                    "lvr.badge_blocked_late",
+                    cite,
+                    {
+                        "badge_id": badge_id,
+                        "blocked_on": blocked_on.isoformat(),
+                        "delay": delay,
+                        "allowed": src.allowed,
+                        "last_day": leaver.last_day.isoformat(),
+                    },
+                )
+            )
         if readable(badge.get("returned_on")) is None:
             outcomes.append(Outcome("lvr.badge_not_returned", cite, {"badge_id": badge_id}))
     return outcomes
@@ -125,10 +151,17 @@ def evaluate(ctx: EvaluationContext) -> Findings:
     badges = evidence_or_gap(ctx, findings, BADGES) if ctx.params["check_badges"] else None
     events = ctx.items(DISABLED)
     src = Sources(
-        snapshot=snapshot_day(found[USERS]), users=users_by_account(found[USERS]), disabled=newest_disable_days(events),
-        badge_rows=PersonRows(rows(badges), "holder") if badges else None, allowed=ctx.params["max_days_after_last_day"],
-        ids={HR: findings.use([found[HR]]), USERS: findings.use([found[USERS]]), DISABLED: findings.use(events),
-             BADGES: findings.use([badges] if badges else [])},
+        snapshot=snapshot_day(found[USERS]),
+        users=users_by_account(found[USERS]),
+        disabled=newest_disable_days(events),
+        badge_rows=PersonRows(rows(badges), "holder") if badges else None,
+        allowed=ctx.params["max_days_after_last_day"],
+        ids={
+            HR: findings.use([found[HR]]),
+            USERS: findings.use([found[USERS]]),
+            DISABLED: findings.use(events),
+            BADGES: findings.use([badges] if badges else []),
+        },
     )
     for leaver in leavers(ctx, findings, found[HR]):
         user = find_user(src.users, leaver.account, leaver.name)

@@ -27,8 +27,18 @@ def nda_outcomes(user: Row, nda_rows: PersonRows, allowed: int, ids: list[str]) 
     if signed_on is None:
         return [Outcome("nda.missing", ids, {"created": created_text})]
     if created and (signed_on - created).days > allowed:
-        return [Outcome("nda.late", ids, {"signed_on": signed_on.isoformat(), "created": created_text,
-                                          "days": (signed_on - created).days, "allowed": allowed})]
+        return [
+            Outcome(
+                "nda.late",
+                ids,
+                {
+                    "signed_on": signed_on.isoformat(),
+                    "created": created_text,
+                    "days": (signed_on - created).days,
+                    "allowed": allowed,
+                },
+            )
+        ]
     return []
 
 

@@ -16,13 +16,15 @@ REVIEWS = "register.access_reviews"
 
 def last_review(reviews: list[tuple[Row, date]], group: str, until: date) -> date | None:
     """The newest review of the group on or before the given day; later reviews cannot evidence the period."""
-    return max((day for row, day in reviews if name_key(row.get("group")) == name_key(group) and day <= until),
-               default=None)
+    return max((day for row, day in reviews if name_key(row.get("group")) == name_key(group) and day <= until), default=None)
 
 
 def review_outcomes(group: Row, reviewed: date | None, until: date, allowed: int, ids: list[str]) -> list[Outcome]:
-    facts = {"members": len(group.get("members") or []), "until": until.isoformat(),
-             "last_review": reviewed.isoformat() if reviewed else None}
+    facts = {
+        "members": len(group.get("members") or []),
+        "until": until.isoformat(),
+        "last_review": reviewed.isoformat() if reviewed else None,
+    }
     if reviewed is None:
         return [Outcome("ntk.never_reviewed", ids, facts)]
     if (until - reviewed).days > allowed:

@@ -22,8 +22,21 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         if not is_true(badge.get("server_room_access"), default=False):
             continue
         badge_id = str(badge.get("badge_id"))
-        outcomes = [] if name_key(badge.get("role")) in allowed else [Outcome("srv.role", ids, {
-            "badge_id": badge_id, "holder": badge.get("holder"), "role": badge.get("role"),
-            "allowed": list(ctx.params["allowed_roles"])})]
+        outcomes = (
+            []
+            if name_key(badge.get("role")) in allowed
+            else [
+                Outcome(
+                    "srv.role",
+                    ids,
+                    {
+                        "badge_id": badge_id,
+                        "holder": badge.get("holder"),
+                        "role": badge.get("role"),
+                        "allowed": list(ctx.params["allowed_roles"]),
+                    },
+                )
+            ]
+        )
         record(findings, badge_id, day, outcomes)
     return findings

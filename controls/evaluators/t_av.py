@@ -17,21 +17,27 @@ def _console_entry(snapshot: EvidenceView | None, host: str) -> dict | None:
     return next((s for s in snapshot.normalized["systems"] if short_name(s["name"]) == short_name(host)), None)
 
 
-def _host_problems(ctx: EvaluationContext, day: date, console: dict | None, status: EvidenceView | None) -> list[tuple[str, dict]]:
+def _host_problems(
+    ctx: EvaluationContext, day: date, console: dict | None, status: EvidenceView | None
+) -> list[tuple[str, dict]]:
     limit = ctx.params["max_signature_age_days"]
     problems = []
     if console is not None:
         contact = parse_moment(console.get("last_contact"))
         silent = (day - contact.date()).days if contact else None
         if silent is None or silent > ctx.params["max_silent_days"]:
-            problems.append(("av.silent", {"last_contact": console.get("last_contact") or "-", "days": silent if silent is not None else "?"}))
+            problems.append(
+                ("av.silent", {"last_contact": console.get("last_contact") or "-", "days": silent if silent is not None else "?"})
+            )
     # a host may not know its own definitions' date (McAfee reports it only to the console): then the console's counts
     signature = parse_day(status.normalized.get("signature_date")) if status else None
     signature = signature or parse_day((console or {}).get("content_date"))
     if signature is None:
         problems.append(("av.signatures_unknown", {}))
     elif (day - signature).days > limit:
-        problems.append(("av.signatures_old", {"signature_date": signature.isoformat(), "days": (day - signature).days, "limit": limit}))
+        problems.append(
+            ("av.signatures_old", {"signature_date": signature.isoformat(), "days": (day - signature).days, "limit": limit})
+        )
     if status is not None and not status.normalized.get("realtime"):
         problems.append(("av.realtime_off", {"product": status.normalized.get("product") or "?"}))
     return problems
@@ -50,8 +56,16 @@ def _detections(ctx: EvaluationContext, findings: Findings) -> None:
             if det.get("resolved"):
                 findings.passed(subject)
             else:
-                findings.deviation(subject, moment.date(), "av.unresolved", [item.item_id], threat=det.get("threat") or "?",
-                                   host=det["host"], time=det["time"], action=det.get("action") or "none")
+                findings.deviation(
+                    subject,
+                    moment.date(),
+                    "av.unresolved",
+                    [item.item_id],
+                    threat=det.get("threat") or "?",
+                    host=det["host"],
+                    time=det["time"],
+                    action=det.get("action") or "none",
+                )
 
 
 def evaluate(ctx: EvaluationContext) -> Findings:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..framework import EvaluationContext, Findings
-from ._common import closing_day
 from ._backup_days import KIND, DailyRule, collect_runs, completeness, judge_days, ok_results
+from ._common import closing_day
 
 CONTROL_ID = "T-BAK-1"
 

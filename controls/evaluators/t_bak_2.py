@@ -16,23 +16,40 @@ REGISTER = "register.restore_tests"
 def intervals(ctx: EvaluationContext, success_days: list[date]) -> list[tuple[date, date]]:
     """Period start -> each successful test -> the last day evaluated; empty stretches (a test on an edge) drop out."""
     edges = [ctx.period.start.date(), *sorted(set(success_days)), closing_day(ctx)]
-    return [(a, b) for a, b in zip(edges, edges[1:]) if b > a]
+    return [(a, b) for a, b in zip(edges, edges[1:], strict=False) if b > a]
 
 
 @on_register(REGISTER)
 def evaluate(ctx: EvaluationContext, findings: Findings, register: EvidenceView, ids: list[str]) -> None:
-    tests = [(row, day) for row, day in dated_rows(ctx, findings, register, "tested_on")
-             if ctx.period.start.date() <= day <= closing_day(ctx)]
+    tests = [
+        (row, day)
+        for row, day in dated_rows(ctx, findings, register, "tested_on")
+        if ctx.period.start.date() <= day <= closing_day(ctx)
+    ]
     successes = [day for row, day in tests if succeeded(row)]
     limit = ctx.params["max_interval_days"]
     for start, end in intervals(ctx, successes):
         days = (end - start).days
         if days > limit:
-            findings.deviation(f"{start}/{end}", end, "bak2.interval", ids,
-                               days=days, max_interval_days=limit, **{"from": start.isoformat(), "to": end.isoformat()})
+            findings.deviation(
+                f"{start}/{end}",
+                end,
+                "bak2.interval",
+                ids,
+                days=days,
+                max_interval_days=limit,
+                **{"from": start.isoformat(), "to": end.isoformat()},
+            )
         else:
             findings.passed(f"{start}/{end}")
     for row, day in tests:
         if not succeeded(row):
-            findings.deviation(label(row, "server"), day, "bak2.failed", ids,
-                               server=row.get("server"), result=row.get("result"), notes=row.get("notes"))
+            findings.deviation(
+                label(row, "server"),
+                day,
+                "bak2.failed",
+                ids,
+                server=row.get("server"),
+                result=row.get("result"),
+                notes=row.get("notes"),
+            )

@@ -37,5 +37,11 @@ def evaluate(ctx: EvaluationContext, findings: Findings, register: EvidenceView,
         if label in reported:
             findings.passed(label)
         else:
-            findings.deviation(label, min(sunday, closing_day(ctx)), "bak3.no_report", ids, week=label,
-                               **{"from": monday.isoformat(), "to": sunday.isoformat()})
+            findings.deviation(
+                label,
+                min(sunday, closing_day(ctx)),
+                "bak3.no_report",
+                ids,
+                week=label,
+                **{"from": monday.isoformat(), "to": sunday.isoformat()},
+            )

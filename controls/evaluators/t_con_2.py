@@ -48,6 +48,14 @@ def evaluate(ctx: EvaluationContext) -> Findings:
     if ctx.in_period(latest) or age <= ctx.params["max_age_days"]:
         findings.passed(SUBJECT)
     else:
-        findings.deviation(SUBJECT, last, "con2.too_old", ids, latest=latest.isoformat(), age_days=age,
-                           as_of=last.isoformat(), max_age_days=ctx.params["max_age_days"])
+        findings.deviation(
+            SUBJECT,
+            last,
+            "con2.too_old",
+            ids,
+            latest=latest.isoformat(),
+            age_days=age,
+            as_of=last.isoformat(),
+            max_age_days=ctx.params["max_age_days"],
+        )
     return findings

@@ -26,8 +26,11 @@ def inbound_defaults(items: list[EvidenceView]) -> dict[str, str]:
 
 def _weak_windows_profiles(item: EvidenceView) -> list[str]:
     profiles = item.normalized["profiles"]
-    return [p for p in WINDOWS_PROFILES
-            if not profiles.get(p, {}).get("enabled") or profiles.get(p, {}).get("default_inbound") != "block"]
+    return [
+        p
+        for p in WINDOWS_PROFILES
+        if not profiles.get(p, {}).get("enabled") or profiles.get(p, {}).get("default_inbound") != "block"
+    ]
 
 
 def evaluate(ctx: EvaluationContext) -> Findings:

@@ -23,7 +23,9 @@ def _ruleset_problems(ruleset: dict) -> list[tuple[str, dict]]:
     problems = []
     for direction in ("inbound", "outbound"):
         if ruleset[f"default_{direction}"] != "drop":
-            problems.append(("fwp.default_open", {"direction": DIRECTIONS[direction], "detail": f"default {ruleset[f'default_{direction}']}"}))
+            problems.append(
+                ("fwp.default_open", {"direction": DIRECTIONS[direction], "detail": f"default {ruleset[f'default_{direction}']}"})
+            )
     rules = {r["id"]: r for r in ruleset["rules"]}
     problems += [("fwp.any_to_any", {"rule": rid}) for rid in ruleset["any_to_any"]]
     problems += [("fwp.unjustified", {"rule": rid, "summary": _summary(rules.get(rid, {}))}) for rid in ruleset["unjustified"]]
@@ -34,8 +36,12 @@ def _netfilter_problems(items: list[EvidenceView], families: tuple[str, ...]) ->
     """A Linux gateway: transit traffic meets the forward hook, the firewall's own traffic input and output."""
     problems = []
     for direction, hooks in (("inbound", ("forward", "input")), ("outbound", ("forward", "output"))):
-        open_at = [f"{hook} {fam}" for hook in hooks for fam in families
-                   if not any(i.normalized["defaults"][hook].get(fam) == "drop" for i in items)]
+        open_at = [
+            f"{hook} {fam}"
+            for hook in hooks
+            for fam in families
+            if not any(i.normalized["defaults"][hook].get(fam) == "drop" for i in items)
+        ]
         if open_at:
             problems.append(("fwp.default_open", {"direction": DIRECTIONS[direction], "detail": ", ".join(open_at)}))
     return problems
@@ -50,8 +56,15 @@ def _rule_changes(findings: Findings, host: str, day: str, before: dict | None, 
     for rule in diff["removed"]:
         findings.observe(host, day, "fwp.rule_removed", ids, rule=rule["id"], summary=_summary(rule))
     for change in diff["changed"]:
-        findings.observe(host, day, "fwp.rule_changed", ids, rule=change["id"], fields=", ".join(change["fields"]),
-                         summary=_summary(change["after"]))
+        findings.observe(
+            host,
+            day,
+            "fwp.rule_changed",
+            ids,
+            rule=change["id"],
+            fields=", ".join(change["fields"]),
+            summary=_summary(change["after"]),
+        )
 
 
 def _register_on(registers: list[EvidenceView], day: str) -> EvidenceView | None:

@@ -38,7 +38,9 @@ def evaluate(ctx: EvaluationContext) -> Findings:
             size_mb = logs[-1].normalized["max_size_bytes"] // (1024 * 1024)
             if size_mb < ctx.params["min_log_size_mb"]:
                 problems += 1
-                findings.deviation(host, run.date, "log1.log_size", ids, size_mb=size_mb, required_mb=ctx.params["min_log_size_mb"])
+                findings.deviation(
+                    host, run.date, "log1.log_size", ids, size_mb=size_mb, required_mb=ctx.params["min_log_size_mb"]
+                )
         if not problems:
             findings.passed(host, run.date)
     return findings

@@ -68,5 +68,3 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         _notable(ctx, findings, host)
         _retention(ctx, findings, host)
     return findings
-
-

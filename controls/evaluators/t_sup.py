@@ -20,8 +20,16 @@ def _test_agreements(ctx: EvaluationContext, findings: Findings, register: Evide
         if signed is None:
             findings.deviation(name, last, "sup.no_agreement", ids, name=name, service=service)
         elif signed > last:
-            findings.deviation(name, last, "sup.signed_late", ids, name=name, service=service,
-                               signed_on=signed.isoformat(), as_of=last.isoformat())
+            findings.deviation(
+                name,
+                last,
+                "sup.signed_late",
+                ids,
+                name=name,
+                service=service,
+                signed_on=signed.isoformat(),
+                as_of=last.isoformat(),
+            )
         else:
             findings.passed(name)
 
@@ -36,8 +44,16 @@ def _test_review(ctx: EvaluationContext, findings: Findings, register: EvidenceV
     newest = max(reviews)
     age = (last - newest).days
     if age > limit:
-        findings.deviation(REGISTER_SUBJECT, last, "sup.review_overdue", ids, last_reviewed=newest.isoformat(),
-                           age_days=age, as_of=last.isoformat(), max_age_days=limit)
+        findings.deviation(
+            REGISTER_SUBJECT,
+            last,
+            "sup.review_overdue",
+            ids,
+            last_reviewed=newest.isoformat(),
+            age_days=age,
+            as_of=last.isoformat(),
+            max_age_days=limit,
+        )
     else:
         findings.passed(REGISTER_SUBJECT)
 

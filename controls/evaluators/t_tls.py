@@ -37,8 +37,14 @@ def evaluate(ctx: EvaluationContext) -> Findings:
                 if not_after and not_after.date() < day:
                     problems.append(("tls.expired", {"not_after": not_after.date().isoformat()}))
                 elif not_after and (not_after.date() - day).days <= ctx.params["warn_expiry_days"]:
-                    findings.observe(name, day, "tls.expires_soon", ids, not_after=not_after.date().isoformat(),
-                                     days=(not_after.date() - day).days)
+                    findings.observe(
+                        name,
+                        day,
+                        "tls.expires_soon",
+                        ids,
+                        not_after=not_after.date().isoformat(),
+                        days=(not_after.date() - day).days,
+                    )
             for code, facts in problems:
                 findings.deviation(name, day, code, ids, **facts)
             if not problems:

@@ -37,15 +37,14 @@ from .company import COMPANY_NAME, BackupNight, Company
 
 BORG_PYTHON = "/usr/bin/python3"  # Debian's borgbackup lives in the system interpreter, not in the venv
 FILL_SCRIPT = Path(__file__).with_name("borg_fill.py")
-BORG_SERVERS = ("fs01", "backup01")   # the nightly borg jobs backup01 runs
+BORG_SERVERS = ("fs01", "backup01")  # the nightly borg jobs backup01 runs
 BACKED_UP = {"fs01": ["srv"], "backup01": ["etc", "var"]}  # the directories each nightly job saves
 JOB = "borg-nightly"
 CLOUD_JOB = "cloudkopie"
 CLOUD_SERVER = "dc01"
 WRAPPER_REPORT = "var/log/backup-report.jsonl"
 CLOUD_REPORT = "var/log/dc01-cloudkopie.jsonl"
-FAILURE_MESSAGES = ("Failed to create/acquire the lock (timeout)", "Connection closed by remote host",
-                    "No space left on device")
+FAILURE_MESSAGES = ("Failed to create/acquire the lock (timeout)", "Connection closed by remote host", "No space left on device")
 FILL_TIMEOUT = 300
 SCRATCH_PARENT = "/dev/shm"
 
@@ -63,7 +62,7 @@ def borg_unavailable() -> str | None:
 @dataclass
 class BackupServer:
     root: Path
-    repositories: dict[str, Path]          # server -> borg repository
+    repositories: dict[str, Path]  # server -> borg repository
     wrapper_report: Path
     cloud_report: Path
     borg_home: Path
@@ -72,8 +71,10 @@ class BackupServer:
     def inventory_backups(self) -> list[dict]:
         """`auditpack_backups` for backup01 in the lab inventory; the passphrase by reference only."""
         passphrase = f"env:{layout.BORG_ENV}"
-        entries: list[dict] = [{"tool": "borg", "repository": str(repo), "server": server, "job": JOB,
-                                "passphrase": passphrase} for server, repo in self.repositories.items()]
+        entries: list[dict] = [
+            {"tool": "borg", "repository": str(repo), "server": server, "job": JOB, "passphrase": passphrase}
+            for server, repo in self.repositories.items()
+        ]
         entries.append({"tool": "log", "repository": str(self.wrapper_report), "job": JOB})
         entries.append({"tool": "log", "repository": str(self.cloud_report), "server": CLOUD_SERVER, "job": CLOUD_JOB})
         return entries
@@ -92,8 +93,10 @@ def _stamp(moment: datetime) -> str:
 
 def _static_files(server: str) -> dict[str, str]:
     if server == "fs01":
-        return {"srv/klantdata/contracten.csv": "klant,contract,ingang\nGemeente Voorbeeld,KC-2024-07,2024-07-01\n",
-                "srv/ict/README.txt": f"Bestandsshares van {COMPANY_NAME}\n"}
+        return {
+            "srv/klantdata/contracten.csv": "klant,contract,ingang\nGemeente Voorbeeld,KC-2024-07,2024-07-01\n",
+            "srv/ict/README.txt": f"Bestandsshares van {COMPANY_NAME}\n",
+        }
     return {"etc/borg/jobs.conf": f"# nightly borg jobs\n{JOB} fs01 01:00\n{JOB} backup01 03:00\n"}
 
 
@@ -108,11 +111,20 @@ def _night_files(server: str, night: BackupNight, number: int) -> dict[str, str]
 
 
 def _fill_job(server: str, nights: list[BackupNight], repo: Path, data: Path, borg_home: Path) -> dict:
-    archives = [{"name": f"{server}-{night.day.isoformat()}", "timestamp": _stamp(night.started),
-                 "files": _night_files(server, night, n)}
-                for n, night in enumerate(nights) if night.outcome == "success"]
-    return {"repository": str(repo), "passphrase": layout.BORG_PASSPHRASE, "base_dir": str(borg_home),
-            "cwd": str(data), "paths": BACKED_UP[server], "files": _static_files(server), "archives": archives}
+    archives = [
+        {"name": f"{server}-{night.day.isoformat()}", "timestamp": _stamp(night.started), "files": _night_files(server, night, n)}
+        for n, night in enumerate(nights)
+        if night.outcome == "success"
+    ]
+    return {
+        "repository": str(repo),
+        "passphrase": layout.BORG_PASSPHRASE,
+        "base_dir": str(borg_home),
+        "cwd": str(data),
+        "paths": BACKED_UP[server],
+        "files": _static_files(server),
+        "archives": archives,
+    }
 
 
 def _report_line(server: str, job: str, night: BackupNight, target: str | None, number: int) -> dict:
@@ -129,15 +141,22 @@ def _report_line(server: str, job: str, night: BackupNight, target: str | None, 
 
 def wrapper_report(company: Company) -> list[dict]:
     """The wrapper's line per run of the nightly borg jobs, oldest first; a missed night wrote nothing."""
-    lines = [(night.started, _report_line(server, JOB, night, None, n))
-             for server in BORG_SERVERS for n, night in enumerate(company.backups[server]) if night.outcome != "missed"]
+    lines = [
+        (night.started, _report_line(server, JOB, night, None, n))
+        for server in BORG_SERVERS
+        for n, night in enumerate(company.backups[server])
+        if night.outcome != "missed"
+    ]
     return [line for _, line in sorted(lines, key=lambda pair: pair[0])]
 
 
 def cloud_report(company: Company) -> list[dict]:
     """dc01's nightly copy to the cloud, one line per run that took place."""
-    return [_report_line(CLOUD_SERVER, CLOUD_JOB, night, "cloud", n)
-            for n, night in enumerate(company.cloud_backups) if night.outcome != "missed"]
+    return [
+        _report_line(CLOUD_SERVER, CLOUD_JOB, night, "cloud", n)
+        for n, night in enumerate(company.cloud_backups)
+        if night.outcome != "missed"
+    ]
 
 
 def _write_jsonl(path: Path, lines: list[dict]) -> None:
@@ -155,8 +174,9 @@ def _run_fills(jobs: dict[str, dict], logs: Path) -> dict[str, int]:
     procs = {}
     for server, job in jobs.items():
         with open(logs / f"borg-fill-{server}.log", "wb") as log:
-            procs[server] = subprocess.Popen([BORG_PYTHON, str(FILL_SCRIPT)], stdin=subprocess.PIPE,
-                                             stdout=subprocess.PIPE, stderr=log, env=env, text=True)
+            procs[server] = subprocess.Popen(
+                [BORG_PYTHON, str(FILL_SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env, text=True
+            )
         # the job is read whole before borg starts, so this write cannot wait on the other process
         assert procs[server].stdin is not None
         procs[server].stdin.write(json.dumps(job))
@@ -184,8 +204,10 @@ def _fill(company: Company, root: Path, build: Path, repositories: dict[str, Pat
 
     A repository moves without borg noticing: borg remembers where it saw a repository in its home
     (BORG_BASE_DIR), so the builder's home stays behind and the sessions start with an empty one."""
-    jobs = {s: _fill_job(s, company.backups[s], build / "repos" / s, build / "data" / s, build / "borg-build-home")
-            for s in repositories}
+    jobs = {
+        s: _fill_job(s, company.backups[s], build / "repos" / s, build / "data" / s, build / "borg-build-home")
+        for s in repositories
+    }
     (build / "repos").mkdir(parents=True, exist_ok=True)
     counts = _run_fills(jobs, root / "var" / "log" / "lab")
     for server, repo in repositories.items():
@@ -202,8 +224,9 @@ def build_backup_server(company: Company, root: Path) -> BackupServer:
     root.mkdir(parents=True, exist_ok=True)
     for part in ("srv", "var", "data", "borg-home"):
         shutil.rmtree(root / part, ignore_errors=True)
-    server = BackupServer(root, {s: root / "srv" / "borg" / s for s in BORG_SERVERS}, root / WRAPPER_REPORT,
-                          root / CLOUD_REPORT, root / "borg-home")
+    server = BackupServer(
+        root, {s: root / "srv" / "borg" / s for s in BORG_SERVERS}, root / WRAPPER_REPORT, root / CLOUD_REPORT, root / "borg-home"
+    )
     server.repositories["fs01"].parent.mkdir(parents=True)
     server.borg_home.mkdir(mode=0o700)
     _write_jsonl(server.wrapper_report, wrapper_report(company))

@@ -37,10 +37,12 @@ def _write(root: Path, files: dict[str, str]) -> None:
 def _archiver():
     os.environ["BORG_SELFTEST"] = "disabled"  # the self test costs ~0.1 s per run and checks borg, not our data
     import borg
+
     if not borg.__version__.startswith("1."):
         raise SystemExit(f"borg_fill drives borg 1.x's command line; found borg {borg.__version__}")
     from borg.archiver import Archiver
     from borg.crypto import key
+
     if hasattr(key, "Passphrase") and hasattr(key.Passphrase, "kdf"):
         key.Passphrase.kdf = functools.lru_cache(maxsize=4)(key.Passphrase.kdf)
     archiver = Archiver()
@@ -68,8 +70,7 @@ def fill(job: dict) -> dict:
     _borg(archiver, "init", "--encryption=repokey-blake2", repository)
     for archive in job["archives"]:
         _write(cwd, archive.get("files", {}))
-        _borg(archiver, "create", "--timestamp", archive["timestamp"], f"{repository}::{archive['name']}",
-              *job["paths"])
+        _borg(archiver, "create", "--timestamp", archive["timestamp"], f"{repository}::{archive['name']}", *job["paths"])
     return {"archives": len(job["archives"]), "seconds": round(time.monotonic() - started, 2)}
 
 

@@ -14,18 +14,37 @@ import click
 from rich.table import Table
 
 from auditpack.commands.collect import collect_with_progress
-from auditpack.commands.shared import (Outcome, console, default_operator, lang_option, load_inventory, open_store, print_results,
-                                       results_outcome)
+from auditpack.commands.shared import (
+    Outcome,
+    console,
+    default_operator,
+    lang_option,
+    load_inventory,
+    open_store,
+    print_results,
+    results_outcome,
+)
 from auditpack.errors import AuditpackError
 
 from .company import COMPANY_NAME, DEFAULT_SEED
 
 LAB_DIR = Path("auditpack-lab")
 DEMO_MARK = ".auditpack-demo"  # the demo empties its work directory only when it made it
-dir_option = click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=LAB_DIR,
-                          show_default=True, help="Where the lab keeps its directory, repositories, registers and inventory.")
-seed_option = click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
-                           help="The same seed gives the same company, people and deviations on every machine.")
+dir_option = click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=LAB_DIR,
+    show_default=True,
+    help="Where the lab keeps its directory, repositories, registers and inventory.",
+)
+seed_option = click.option(
+    "--seed",
+    type=int,
+    default=DEFAULT_SEED,
+    show_default=True,
+    help="The same seed gives the same company, people and deviations on every machine.",
+)
 
 
 def _set_lab_secrets() -> None:
@@ -41,15 +60,20 @@ def _start(directory: Path, seed: int):
 
     began = time.monotonic()
     with console.status(f"Starting the lab of {COMPANY_NAME}…") as status:
+
         def step(text: str) -> None:
             console.print(f"  [dim]{time.monotonic() - began:5.1f} s[/]  {text}", highlight=False, soft_wrap=True)
             status.update(f"{text}…")
+
         try:
             state = lab_up(directory, seed, step)
         except LabError as exc:
             raise AuditpackError(str(exc)) from None
-    console.print(f"  [dim]{time.monotonic() - began:5.1f} s[/]  [green]lab up[/] (pid {state.pid}), inventory "
-                  f"{state.inventory}", highlight=False, soft_wrap=True)
+    console.print(
+        f"  [dim]{time.monotonic() - began:5.1f} s[/]  [green]lab up[/] (pid {state.pid}), inventory {state.inventory}",
+        highlight=False,
+        soft_wrap=True,
+    )
     return state
 
 
@@ -84,15 +108,18 @@ def lab_up_command(directory: Path, seed: int) -> Outcome:
     from . import layout
 
     state = _start(directory, seed)
-    console.print(f"\nThe lab's year: {state.first_day} to {state.today}. To audit it by hand:\n"
-                  f"  export {layout.PASSWORD_ENV}='{layout.AUDIT_PASSWORD}' {layout.BORG_ENV}='{layout.BORG_PASSPHRASE}'\n"
-                  f"  auditpack collect -i {state.inventory}\n"
-                  f"  auditpack import register hr_leavers {state.registers.get('hr_leavers', '…')}   (and the other registers in "
-                  f"{Path(state.inventory).parent / 'registers'})\n"
-                  f"  auditpack report --from {state.first_day} --to {state.today} --profile {state.profile} "
-                  f"--exceptions {state.exceptions}\n"
-                  f"The passwords above are the lab's own throwaway secrets; nothing outside this machine's loopback uses them.",
-                  highlight=False, soft_wrap=True)
+    console.print(
+        f"\nThe lab's year: {state.first_day} to {state.today}. To audit it by hand:\n"
+        f"  export {layout.PASSWORD_ENV}='{layout.AUDIT_PASSWORD}' {layout.BORG_ENV}='{layout.BORG_PASSPHRASE}'\n"
+        f"  auditpack collect -i {state.inventory}\n"
+        f"  auditpack import register hr_leavers {state.registers.get('hr_leavers', '…')}   (and the other registers in "
+        f"{Path(state.inventory).parent / 'registers'})\n"
+        f"  auditpack report --from {state.first_day} --to {state.today} --profile {state.profile} "
+        f"--exceptions {state.exceptions}\n"
+        f"The passwords above are the lab's own throwaway secrets; nothing outside this machine's loopback uses them.",
+        highlight=False,
+        soft_wrap=True,
+    )
     return Outcome.OK
 
 
@@ -156,16 +183,24 @@ def _import_registers(store, state, operator: str) -> None:
             raise AuditpackError(f"Register {path}", exc.problems) from None
         console.print(f"  {name:<22} {len(normalized['rows']):>6} rows  {Path(path).name}", highlight=False)
     _, _, egress = import_egress_register(store, Path(state.egress_register), operator)
-    console.print(f"  {'egress register':<22} {len(egress['entries']):>6} reasons  {Path(state.egress_register).name}",
-                  highlight=False)
+    console.print(
+        f"  {'egress register':<22} {len(egress['entries']):>6} reasons  {Path(state.egress_register).name}", highlight=False
+    )
 
 
 @click.command()
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("auditpack-demo"),
-              show_default=True, help="Where the demo's lab, evidence store, report and pack go (emptied first).")
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("auditpack-demo"),
+    show_default=True,
+    help="Where the demo's lab, evidence store, report and pack go (emptied first).",
+)
 @lang_option
 @seed_option
-@click.option("--keep-lab", is_flag=True, help="Leave the lab running afterwards, to explore it (`auditpack lab down --dir WORKDIR/lab`).")
+@click.option(
+    "--keep-lab", is_flag=True, help="Leave the lab running afterwards, to explore it (`auditpack lab down --dir WORKDIR/lab`)."
+)
 def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> Outcome:
     """Audit the demo lab end to end: lab up, collect, evaluate, report, pack, verify, lab down.
 
@@ -217,9 +252,15 @@ def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> Outcome:
         phase("4/6 evaluate, report and pack")
         period: Period = period_from_options(None, date.fromisoformat(state.first_day), date.fromisoformat(state.today), 0)
         key = load_or_create_key(workdir / "keys" / "signing-key.pem")
-        annual, summary = annual_pack(store, period, workdir / "reports", key, lang=lang,
-                                      profile=load_profile(state.profile, load_catalogue()),
-                                      exceptions=load_exceptions(state.exceptions))
+        annual, summary = annual_pack(
+            store,
+            period,
+            workdir / "reports",
+            key,
+            lang=lang,
+            profile=load_profile(state.profile, load_catalogue()),
+            exceptions=load_exceptions(state.exceptions),
+        )
         print_results(annual.results, lang)
         phase("5/6 verify the store and the pack")
         check_result = store.verify()
@@ -227,8 +268,12 @@ def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> Outcome:
         public = workdir / "keys" / "signing-key.pub"
         public.write_bytes(public_key_pem(key))
         pack_check = verify_pack(summary.path, public)
-        console.print(f"[green]pack intact, signed by {pack_check.fingerprint}[/]" if pack_check.ok
-                      else f"[red]pack NOT intact: {'; '.join(pack_check.problems[:3])}[/]", soft_wrap=True)
+        console.print(
+            f"[green]pack intact, signed by {pack_check.fingerprint}[/]"
+            if pack_check.ok
+            else f"[red]pack NOT intact: {'; '.join(pack_check.problems[:3])}[/]",
+            soft_wrap=True,
+        )
     finally:
         if keep_lab:
             console.print(f"The lab keeps running: `auditpack lab down --dir {workdir / 'lab'}` stops it.")
@@ -237,9 +282,12 @@ def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> Outcome:
             lab_down(workdir / "lab")
             console.print("lab stopped")
     files = "\n".join(f"{fmt.upper():<15} {path.resolve()}" for fmt, path in annual.files.items())
-    console.print(f"\n{files}\nPACK            {summary.path.resolve()}\nPUBLIC KEY      {public.resolve()}\n"
-                  f"EVIDENCE STORE  {store.root.resolve()}\nTime taken:     {time.monotonic() - began:.1f} s",
-                  soft_wrap=True, highlight=False)
+    console.print(
+        f"\n{files}\nPACK            {summary.path.resolve()}\nPUBLIC KEY      {public.resolve()}\n"
+        f"EVIDENCE STORE  {store.root.resolve()}\nTime taken:     {time.monotonic() - began:.1f} s",
+        soft_wrap=True,
+        highlight=False,
+    )
     if not (check_result.ok and pack_check.ok):
         raise AuditpackError("The demo's evidence store or pack did not verify (see above).")
     outcome = results_outcome(annual.results)

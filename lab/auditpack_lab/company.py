@@ -22,14 +22,94 @@ YEAR_DAYS = 365
 COMPANY_NAME = "Klantcontact Demo BV"
 DOMAIN, REALM = "KCDEMO", "KCDEMO.TEST"
 
-FIRST_NAMES = ("Anouk", "Bram", "Charlotte", "Daan", "Eva", "Fleur", "Gijs", "Hanna", "Isa", "Jesse", "Julia", "Kevin",
-               "Lisa", "Lars", "Maud", "Milan", "Noor", "Niels", "Olivier", "Puck", "Roos", "Ruben", "Sanne", "Sem",
-               "Tess", "Thijs", "Vera", "Wouter", "Yara", "Zoë", "Fatima", "Mohamed", "Yusuf", "Ayşe", "Priya", "Mei",
-               "Sven", "Femke", "Joris", "Ilse", "Koen", "Marloes", "Pieter", "Renske", "Stijn", "Wendy")
-LAST_NAMES = ("de Vries", "Jansen", "van den Berg", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder",
-              "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker", "Brouwer", "de Wit", "Dijkstra",
-              "Smits", "de Graaf", "van der Meer", "Kok", "Jacobs", "de Haan", "Vermeulen", "van Dijk", "Schouten",
-              "Yılmaz", "El Amrani", "Öztürk", "Hoekstra", "Postma", "Kuipers", "Veenstra", "Willems", "Prins", "Huisman")
+FIRST_NAMES = (
+    "Anouk",
+    "Bram",
+    "Charlotte",
+    "Daan",
+    "Eva",
+    "Fleur",
+    "Gijs",
+    "Hanna",
+    "Isa",
+    "Jesse",
+    "Julia",
+    "Kevin",
+    "Lisa",
+    "Lars",
+    "Maud",
+    "Milan",
+    "Noor",
+    "Niels",
+    "Olivier",
+    "Puck",
+    "Roos",
+    "Ruben",
+    "Sanne",
+    "Sem",
+    "Tess",
+    "Thijs",
+    "Vera",
+    "Wouter",
+    "Yara",
+    "Zoë",
+    "Fatima",
+    "Mohamed",
+    "Yusuf",
+    "Ayşe",
+    "Priya",
+    "Mei",
+    "Sven",
+    "Femke",
+    "Joris",
+    "Ilse",
+    "Koen",
+    "Marloes",
+    "Pieter",
+    "Renske",
+    "Stijn",
+    "Wendy",
+)
+LAST_NAMES = (
+    "de Vries",
+    "Jansen",
+    "van den Berg",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "de Boer",
+    "Mulder",
+    "de Groot",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "van Leeuwen",
+    "Dekker",
+    "Brouwer",
+    "de Wit",
+    "Dijkstra",
+    "Smits",
+    "de Graaf",
+    "van der Meer",
+    "Kok",
+    "Jacobs",
+    "de Haan",
+    "Vermeulen",
+    "van Dijk",
+    "Schouten",
+    "Yılmaz",
+    "El Amrani",
+    "Öztürk",
+    "Hoekstra",
+    "Postma",
+    "Kuipers",
+    "Veenstra",
+    "Willems",
+    "Prins",
+    "Huisman",
+)
 
 # department: (AD group, staff count, badge role); badge roles "management" and "ict" may enter the server room
 DEPARTMENTS = {
@@ -42,22 +122,24 @@ DEPARTMENTS = {
     "Directie": ("GG-Directie", 3, "management"),
 }
 # groups that give access to customers' personal data (O-NTK), with the departments in them
-DATA_ACCESS_GROUPS = {"GG-Klantdata-Lezen": ("Klantenservice", "Teamleiding", "Kwaliteit"),
-                      "GG-Opnames": ("Teamleiding", "Kwaliteit")}
+DATA_ACCESS_GROUPS = {
+    "GG-Klantdata-Lezen": ("Klantenservice", "Teamleiding", "Kwaliteit"),
+    "GG-Opnames": ("Teamleiding", "Kwaliteit"),
+}
 LEAVERS = 15
 WORKSTATIONS = 100
 
 
 @dataclass(frozen=True)
 class Person:
-    account: str          # sAMAccountName
-    name: str             # display name
+    account: str  # sAMAccountName
+    name: str  # display name
     department: str
     hired: date
     badge_id: str
     nda_signed: date
-    last_day: date | None = None      # leavers only: the last working day (HR register)
-    disabled_on: date | None = None   # leavers only: the day the account was disabled (event 4725)
+    last_day: date | None = None  # leavers only: the last working day (HR register)
+    disabled_on: date | None = None  # leavers only: the day the account was disabled (event 4725)
     badge_blocked: date | None = None
     badge_returned: date | None = None
     last_logon: datetime | None = None  # AD lastLogonTimestamp; None: no logon recorded
@@ -77,9 +159,9 @@ class Person:
 
 @dataclass(frozen=True)
 class Workstation:
-    name: str                      # WS-001
-    user: str                      # the account that mostly works on it
-    signature_date: date | None    # anti-virus definitions; None: no anti-virus at all
+    name: str  # WS-001
+    user: str  # the account that mostly works on it
+    signature_date: date | None  # anti-virus definitions; None: no anti-virus at all
     last_contact: datetime | None  # with the anti-virus console; None: not in the console
     firewall_on: bool = True
 
@@ -87,42 +169,42 @@ class Workstation:
 @dataclass(frozen=True)
 class BackupNight:
     day: date
-    outcome: str                   # success | failure | missed
+    outcome: str  # success | failure | missed
     started: datetime
     ended: datetime | None
 
 
 @dataclass(frozen=True)
 class FirewallRule:
-    handle: str                    # the rule's comment in the ruleset, also its name in the egress register
+    handle: str  # the rule's comment in the ruleset, also its name in the egress register
     source: str
     destination: str
-    service: str                   # tcp/443, udp/53
-    reason: str | None             # the egress register's reason; None: no entry (unjustified)
+    service: str  # tcp/443, udp/53
+    reason: str | None  # the egress register's reason; None: no entry (unjustified)
 
 
 @dataclass(frozen=True)
 class Known:
     """The deviations the company has on purpose; everything else the lab holds is in order."""
 
-    late_leavers: dict[str, int]             # account -> days between last working day and disabling
-    logged_on_after_leaving: str             # account
-    backup_failures: dict[str, list[date]]   # server -> failed nights
-    backup_missed: dict[str, list[date]]     # server -> nights without any run
+    late_leavers: dict[str, int]  # account -> days between last working day and disabling
+    logged_on_after_leaving: str  # account
+    backup_failures: dict[str, list[date]]  # server -> failed nights
+    backup_missed: dict[str, list[date]]  # server -> nights without any run
     unjustified_rule: FirewallRule
-    old_signatures: dict[str, int]           # workstation -> age of its definitions in days on `today`
-    without_antivirus: str                   # workstation with no anti-virus and unknown to the console
-    excepted_workstation: str                # one of old_signatures, covered by the active exception
+    old_signatures: dict[str, int]  # workstation -> age of its definitions in days on `today`
+    without_antivirus: str  # workstation with no anti-virus and unknown to the console
+    excepted_workstation: str  # one of old_signatures, covered by the active exception
 
 
 @dataclass
 class Company:
     seed: int
-    built: datetime                         # the moment the lab was built: nothing in it lies later
+    built: datetime  # the moment the lab was built: nothing in it lies later
     staff: list[Person]
     workstations: list[Workstation]
-    backups: dict[str, list[BackupNight]]   # server -> nights, oldest first (borg/Windows Server Backup)
-    cloud_backups: list[BackupNight]        # dc01's nightly copy to the cloud (T-BAK-4)
+    backups: dict[str, list[BackupNight]]  # server -> nights, oldest first (borg/Windows Server Backup)
+    cloud_backups: list[BackupNight]  # dc01's nightly copy to the cloud (T-BAK-4)
     firewall_rules: list[FirewallRule]
     known: Known
     admins: list[str] = field(default_factory=list)  # accounts in Domain Admins
@@ -149,7 +231,6 @@ class Company:
 
     def person(self, account: str) -> Person:
         return next(p for p in self.staff if p.account == account)
-
 
 
 def _ascii(text: str) -> str:
@@ -182,15 +263,24 @@ def _people(rng: random.Random, today: date) -> tuple[list[Person], dict[str, in
             if f"{first} {last}" not in names:
                 names.add(f"{first} {last}")
                 break
-        return Person(_account(first, last, taken), f"{first} {last}", department, hired, f"B-{next(badge)}",
-                      hired + timedelta(days=rng.randint(0, 10)), **kw)
+        return Person(
+            _account(first, last, taken),
+            f"{first} {last}",
+            department,
+            hired,
+            f"B-{next(badge)}",
+            hired + timedelta(days=rng.randint(0, 10)),
+            **kw,
+        )
 
     for department, (_, count, _) in DEPARTMENTS.items():
         for _ in range(count):
             hired = today - timedelta(days=rng.randint(40, 9 * 365))
-            staff.append(person(department, hired, last_logon=_at(today - timedelta(days=rng.randint(1, 9)), 8, rng.randint(0, 59))))
+            staff.append(
+                person(department, hired, last_logon=_at(today - timedelta(days=rng.randint(1, 9)), 8, rng.randint(0, 59)))
+            )
     # leavers: their last working days spread over the year, all in the contact centre's biggest department
-    late = {2: 4, 7: 9, 11: 16}   # leaver number -> days late
+    late = {2: 4, 7: 9, 11: 16}  # leaver number -> days late
     leavers: list[Person] = []
     for n in range(LEAVERS):
         last_day = first_day + timedelta(days=20 + n * 22 + rng.randint(0, 10))
@@ -201,9 +291,17 @@ def _people(rng: random.Random, today: date) -> tuple[list[Person], dict[str, in
             logon = _at(last_day + timedelta(days=3), 9, 12)  # logged on after leaving, disabled on time later
             disabled = last_day + timedelta(days=1)
         hired = last_day - timedelta(days=rng.randint(120, 1500))
-        leavers.append(person("Klantenservice", hired, last_day=last_day, disabled_on=disabled,
-                              badge_blocked=last_day + timedelta(days=rng.choice((0, 1))), badge_returned=last_day,
-                              last_logon=logon))
+        leavers.append(
+            person(
+                "Klantenservice",
+                hired,
+                last_day=last_day,
+                disabled_on=disabled,
+                badge_blocked=last_day + timedelta(days=rng.choice((0, 1))),
+                badge_returned=last_day,
+                last_logon=logon,
+            )
+        )
     known_late = {leavers[n].account: d for n, d in late.items()}
     staff += leavers
     # new hires of the year replace the leavers (their NDA signed within the 30 days allowed)
@@ -226,8 +324,9 @@ def _workstations(rng: random.Random, today: date, staff: list[Person]) -> tuple
     return stations, {f"WS-{n:03d}": age for n, age in old.items()}, f"WS-{missing:03d}"
 
 
-def _nights(rng: random.Random, days: list[date], job_hour: int, failures: list[int], missed: list[int],
-            built: datetime) -> list[BackupNight]:
+def _nights(
+    rng: random.Random, days: list[date], job_hour: int, failures: list[int], missed: list[int], built: datetime
+) -> list[BackupNight]:
     nights = []
     for n, day in enumerate(days):
         start = _at(day, job_hour, rng.randint(0, 20))
@@ -262,13 +361,21 @@ def build_company(seed: int = DEFAULT_SEED, built: datetime | None = None) -> Co
     stations, old, without = _workstations(rng, today, staff)
     days = [today - timedelta(days=YEAR_DAYS - 1 - n) for n in range(YEAR_DAYS)]
     fs_fail, fs_missed = [48, 131, 266], [203]
-    backups = {"fs01": _nights(rng, days, 1, fs_fail, fs_missed, built),
-               "backup01": _nights(rng, days, 3, [], [], built),
-               "dc01": _nights(rng, days, 0, [], [], built)}
+    backups = {
+        "fs01": _nights(rng, days, 1, fs_fail, fs_missed, built),
+        "backup01": _nights(rng, days, 3, [], [], built),
+        "dc01": _nights(rng, days, 0, [], [], built),
+    }
     cloud = _nights(rng, days, 4, [], [], built)
     admins = [p.account for p in staff if p.department == "ICT" and not p.is_leaver][:2]
     known = Known(
-        late_leavers=late, logged_on_after_leaving=logged_on,
-        backup_failures={"fs01": [days[n] for n in fs_fail]}, backup_missed={"fs01": [days[n] for n in fs_missed]},
-        unjustified_rule=UNJUSTIFIED, old_signatures=old, without_antivirus=without, excepted_workstation="WS-077")
+        late_leavers=late,
+        logged_on_after_leaving=logged_on,
+        backup_failures={"fs01": [days[n] for n in fs_fail]},
+        backup_missed={"fs01": [days[n] for n in fs_missed]},
+        unjustified_rule=UNJUSTIFIED,
+        old_signatures=old,
+        without_antivirus=without,
+        excepted_workstation="WS-077",
+    )
     return Company(seed, built, staff, stations, backups, cloud, [*EGRESS[:4], UNJUSTIFIED, *EGRESS[4:]], known, admins)

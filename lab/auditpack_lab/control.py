@@ -59,8 +59,13 @@ def lab_up(directory: Path, seed: int, on_step: Callable[[str], None] = lambda s
     start_log = directory.parent / f"{directory.name}-start.log"
     with open(start_log, "wb") as errors:
         # a session of its own: Ctrl-C in this terminal does not reach it, and `down` can stop its whole group
-        process = subprocess.Popen([sys.executable, "-m", "auditpack_lab.serve", str(directory), str(seed)],
-                                   stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "auditpack_lab.serve", str(directory), str(seed)],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     assert process.stdout is not None
     try:
         for line in process.stdout:
@@ -79,8 +84,10 @@ def lab_up(directory: Path, seed: int, on_step: Callable[[str], None] = lambda s
         process.wait(STOP_SECONDS)
         raise
     process.wait()
-    raise LabError(f"the lab's process ended before it was ready (exit code {process.returncode}); "
-                   f"its errors: {start_log.read_text(errors='replace')[-3000:]}")
+    raise LabError(
+        f"the lab's process ended before it was ready (exit code {process.returncode}); "
+        f"its errors: {start_log.read_text(errors='replace')[-3000:]}"
+    )
 
 
 def _stop_group(pid: int) -> None:

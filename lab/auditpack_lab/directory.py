@@ -23,17 +23,17 @@ import secrets
 import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from ldap3.utils.dn import escape_rdn
 
 from . import layout
-from .company import DATA_ACCESS_GROUPS, DEPARTMENTS, COMPANY_NAME, Company, Person, Workstation
+from .company import COMPANY_NAME, DATA_ACCESS_GROUPS, DEPARTMENTS, Company, Person, Workstation
 from .peers.samba_dc import BASE_DN, REALM, SambaDC, provision
 
 DNS_DOMAIN = REALM.lower()
-FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=timezone.utc)
+FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 TICKS_PER_DAY = 864_000_000_000  # 100 ns units, as AD stores intervals
 
 # userAccountControl (MS-ADTS 2.2.16)
@@ -58,8 +58,15 @@ FILE_SERVER = "FS01"
 
 # O-PWD's defaults ask for at least 8 characters, complexity, at most 90 days and locking within 10 attempts;
 # the lab holds a stricter, common policy so the control passes with room to spare.
-PASSWORD_POLICY = {"min_length": 12, "complexity": True, "max_age_days": 90, "min_age_days": 1, "history_length": 24,
-                   "lockout_threshold": 5, "lockout_minutes": 30}
+PASSWORD_POLICY = {
+    "min_length": 12,
+    "complexity": True,
+    "max_age_days": 90,
+    "min_age_days": 1,
+    "history_length": 24,
+    "lockout_threshold": 5,
+    "lockout_minutes": 30,
+}
 
 
 @dataclass
@@ -67,8 +74,8 @@ class DirectoryInfo:
     """The provisioned, seeded (not yet started) DC and what the inventory needs to audit it."""
 
     dc: SambaDC
-    server_name: str               # the name on Samba's LDAPS certificate (auditpack_tls_server_name)
-    bind_user: str                 # the audit account as the collector binds (auditpack_ldap_user)
+    server_name: str  # the name on Samba's LDAPS certificate (auditpack_tls_server_name)
+    bind_user: str  # the audit account as the collector binds (auditpack_ldap_user)
     data_access_groups: list[str]  # auditpack_data_access_groups
 
     @property
@@ -79,10 +86,17 @@ class DirectoryInfo:
 
 # --- LDIF -------------------------------------------------------------------
 
+
 def _safe(value: str) -> bool:
     """RFC 2849 SAFE-STRING: plain ASCII without leading space, colon or '<' and no line breaks."""
-    return (value.isascii() and value == value.strip() and not value.startswith((":", "<"))
-            and "\n" not in value and "\r" not in value and "\0" not in value)
+    return (
+        value.isascii()
+        and value == value.strip()
+        and not value.startswith((":", "<"))
+        and "\n" not in value
+        and "\r" not in value
+        and "\0" not in value
+    )
 
 
 Value = str | bytes
@@ -125,7 +139,7 @@ def filetime(moment: datetime) -> str:
 
 
 def generalized_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S.0Z")
+    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S.0Z")
 
 
 def unicode_pwd(password: str) -> bytes:
@@ -140,6 +154,7 @@ def random_password() -> str:
 
 # --- what the directory holds -------------------------------------------------
 
+
 def person_dn(person: Person) -> str:
     ou = LEAVERS_OU if person.is_leaver else f"OU={escape_rdn(person.department)},{STAFF_OU}"
     return f"CN={escape_rdn(person.name)},{ou}"
@@ -150,8 +165,15 @@ def group_dn(name: str) -> str:
 
 
 def organisational_units() -> str:
-    units = [STAFF_OU, *(f"OU={escape_rdn(d)},{STAFF_OU}" for d in DEPARTMENTS), LEAVERS_OU, GROUPS_OU,
-             WORKSTATIONS_OU, SERVERS_OU, SERVICE_OU]
+    units = [
+        STAFF_OU,
+        *(f"OU={escape_rdn(d)},{STAFF_OU}" for d in DEPARTMENTS),
+        LEAVERS_OU,
+        GROUPS_OU,
+        WORKSTATIONS_OU,
+        SERVERS_OU,
+        SERVICE_OU,
+    ]
     return "".join(add_record(dn, {"objectClass": "organizationalUnit"}) for dn in units)
 
 
@@ -159,10 +181,17 @@ def person_record(person: Person, password: str) -> str:
     given, _, surname = person.name.partition(" ")
     uac = UF_NORMAL_ACCOUNT | (UF_ACCOUNTDISABLE if person.is_leaver else 0)
     attributes: Attributes = {
-        "objectClass": "user", "sAMAccountName": person.account, "userPrincipalName": f"{person.account}@{DNS_DOMAIN}",
-        "displayName": person.name, "givenName": given, "sn": surname or given, "department": person.department,
-        "company": COMPANY_NAME, "userAccountControl": str(uac),
-        "unicodePwd": unicode_pwd(password)}
+        "objectClass": "user",
+        "sAMAccountName": person.account,
+        "userPrincipalName": f"{person.account}@{DNS_DOMAIN}",
+        "displayName": person.name,
+        "givenName": given,
+        "sn": surname or given,
+        "department": person.department,
+        "company": COMPANY_NAME,
+        "userAccountControl": str(uac),
+        "unicodePwd": unicode_pwd(password),
+    }
     if person.last_logon:
         attributes["lastLogonTimestamp"] = filetime(person.last_logon)
     return add_record(person_dn(person), attributes)
@@ -170,17 +199,25 @@ def person_record(person: Person, password: str) -> str:
 
 def audit_account_record() -> str:
     """The read-only audit account: an ordinary domain user, no group beyond Domain Users."""
-    attributes: Attributes = {"objectClass": "user", "sAMAccountName": layout.AUDIT_ACCOUNT,
-                  "userPrincipalName": f"{layout.AUDIT_ACCOUNT}@{DNS_DOMAIN}", "displayName": "auditpack (alleen lezen)",
-                  "description": "Dienstaccount voor de jaarlijkse audit: alleen leesrechten",
-                  "userAccountControl": str(UF_NORMAL_ACCOUNT | UF_DONT_EXPIRE_PASSWD),
-                  "unicodePwd": unicode_pwd(layout.AUDIT_PASSWORD)}
+    attributes: Attributes = {
+        "objectClass": "user",
+        "sAMAccountName": layout.AUDIT_ACCOUNT,
+        "userPrincipalName": f"{layout.AUDIT_ACCOUNT}@{DNS_DOMAIN}",
+        "displayName": "auditpack (alleen lezen)",
+        "description": "Dienstaccount voor de jaarlijkse audit: alleen leesrechten",
+        "userAccountControl": str(UF_NORMAL_ACCOUNT | UF_DONT_EXPIRE_PASSWD),
+        "unicodePwd": unicode_pwd(layout.AUDIT_PASSWORD),
+    }
     return add_record(f"CN={layout.AUDIT_ACCOUNT},{SERVICE_OU}", attributes)
 
 
 def group_record(name: str, description: str, members: Iterable[str]) -> str:
-    attributes: Attributes = {"objectClass": "group", "sAMAccountName": name, "groupType": GLOBAL_SECURITY_GROUP,
-                              "description": description}
+    attributes: Attributes = {
+        "objectClass": "group",
+        "sAMAccountName": name,
+        "groupType": GLOBAL_SECURITY_GROUP,
+        "description": description,
+    }
     if listed := sorted(members):
         attributes["member"] = list(listed)
     return add_record(group_dn(name), attributes)
@@ -193,16 +230,25 @@ def group_records(company: Company) -> str:
         members = [person_dn(p) for p in company.current_staff if p.department == department]
         text += group_record(group, f"Afdeling {department}", members)
     for group, departments in DATA_ACCESS_GROUPS.items():
-        text += group_record(group, f"Toegang tot klantgegevens voor {', '.join(departments)}",
-                             [group_dn(DEPARTMENTS[d][0]) for d in departments])
+        text += group_record(
+            group, f"Toegang tot klantgegevens voor {', '.join(departments)}", [group_dn(DEPARTMENTS[d][0]) for d in departments]
+        )
     return text
 
 
 def computer_record(name: str, ou: str, system: tuple[str, str], last_logon: datetime) -> str:
-    return add_record(f"CN={escape_rdn(name)},{ou}", {
-        "objectClass": "computer", "sAMAccountName": f"{name}$", "dNSHostName": f"{name.lower()}.{DNS_DOMAIN}",
-        "operatingSystem": system[0], "operatingSystemVersion": system[1],
-        "userAccountControl": str(UF_WORKSTATION_TRUST_ACCOUNT), "lastLogonTimestamp": filetime(last_logon)})
+    return add_record(
+        f"CN={escape_rdn(name)},{ou}",
+        {
+            "objectClass": "computer",
+            "sAMAccountName": f"{name}$",
+            "dNSHostName": f"{name.lower()}.{DNS_DOMAIN}",
+            "operatingSystem": system[0],
+            "operatingSystemVersion": system[1],
+            "userAccountControl": str(UF_WORKSTATION_TRUST_ACCOUNT),
+            "lastLogonTimestamp": filetime(last_logon),
+        },
+    )
 
 
 def workstation_logon(station: Workstation, built: datetime) -> datetime:
@@ -218,22 +264,30 @@ def computer_records(company: Company) -> str:
 
 
 def hired_at(person: Person) -> datetime:
-    return datetime.combine(person.hired, time(9, 0), timezone.utc)
+    return datetime.combine(person.hired, time(9, 0), UTC)
 
 
 def backdating_records(company: Company) -> str:
-    return "".join(modify_record(person_dn(p), "replace", {"whenCreated": generalized_time(hired_at(p))})
-                   for p in company.staff)
+    return "".join(modify_record(person_dn(p), "replace", {"whenCreated": generalized_time(hired_at(p))}) for p in company.staff)
 
 
 def policy_record() -> str:
     """The domain root's password and lockout policy (intervals are negative 100 ns counts)."""
     p, minute = PASSWORD_POLICY, TICKS_PER_DAY // (24 * 60)
-    return modify_record(BASE_DN, "replace", {
-        "minPwdLength": str(p["min_length"]), "pwdProperties": "1" if p["complexity"] else "0",
-        "maxPwdAge": str(-p["max_age_days"] * TICKS_PER_DAY), "minPwdAge": str(-p["min_age_days"] * TICKS_PER_DAY),
-        "pwdHistoryLength": str(p["history_length"]), "lockoutThreshold": str(p["lockout_threshold"]),
-        "lockoutDuration": str(-p["lockout_minutes"] * minute), "lockOutObservationWindow": str(-p["lockout_minutes"] * minute)})
+    return modify_record(
+        BASE_DN,
+        "replace",
+        {
+            "minPwdLength": str(p["min_length"]),
+            "pwdProperties": "1" if p["complexity"] else "0",
+            "maxPwdAge": str(-p["max_age_days"] * TICKS_PER_DAY),
+            "minPwdAge": str(-p["min_age_days"] * TICKS_PER_DAY),
+            "pwdHistoryLength": str(p["history_length"]),
+            "lockoutThreshold": str(p["lockout_threshold"]),
+            "lockoutDuration": str(-p["lockout_minutes"] * minute),
+            "lockOutObservationWindow": str(-p["lockout_minutes"] * minute),
+        },
+    )
 
 
 def builtin_records(company: Company, netbios: str) -> str:
@@ -245,29 +299,34 @@ def builtin_records(company: Company, netbios: str) -> str:
     """
     admins = [person_dn(company.person(a)) for a in company.admins]
     dc_dn = f"CN={escape_rdn(netbios)},OU=Domain Controllers,{BASE_DN}"
-    return "".join([
-        modify_record(DOMAIN_ADMINS, "add", {"member": list(admins)}) if admins else "",
-        modify_record(ADMINISTRATOR, "replace", {"userAccountControl": str(UF_NORMAL_ACCOUNT | UF_ACCOUNTDISABLE)}),
-        modify_record(dc_dn, "replace", {"operatingSystem": SERVER_OS[0], "operatingSystemVersion": SERVER_OS[1]}),
-        delete_record(f"CN=dns-{escape_rdn(netbios.lower())},CN=Users,{BASE_DN}"),
-    ])
+    return "".join(
+        [
+            modify_record(DOMAIN_ADMINS, "add", {"member": list(admins)}) if admins else "",
+            modify_record(ADMINISTRATOR, "replace", {"userAccountControl": str(UF_NORMAL_ACCOUNT | UF_ACCOUNTDISABLE)}),
+            modify_record(dc_dn, "replace", {"operatingSystem": SERVER_OS[0], "operatingSystemVersion": SERVER_OS[1]}),
+            delete_record(f"CN=dns-{escape_rdn(netbios.lower())},CN=Users,{BASE_DN}"),
+        ]
+    )
 
 
 def directory_ldif(company: Company, netbios: str, password_of: Callable[[str], str] = lambda account: random_password()) -> str:
     """Everything the seed writes, in an order the directory accepts (members after their objects)."""
-    return "".join([
-        organisational_units(),
-        *(person_record(p, password_of(p.account)) for p in company.staff),
-        audit_account_record(),
-        group_records(company),
-        computer_records(company),
-        backdating_records(company),
-        builtin_records(company, netbios),
-        policy_record(),
-    ])
+    return "".join(
+        [
+            organisational_units(),
+            *(person_record(p, password_of(p.account)) for p in company.staff),
+            audit_account_record(),
+            group_records(company),
+            computer_records(company),
+            backdating_records(company),
+            builtin_records(company, netbios),
+            policy_record(),
+        ]
+    )
 
 
 # --- building -----------------------------------------------------------------
+
 
 def _netbios_name(dc: SambaDC) -> str:
     for line in Path(dc.conf).read_text().splitlines():
@@ -279,8 +338,13 @@ def _netbios_name(dc: SambaDC) -> str:
 
 def seed(dc: SambaDC, ldif: str) -> None:
     """One local ldbmodify for all adds and modifies: the database is opened and its modules loaded once."""
-    done = subprocess.run(["ldbmodify", "--nosync", "-H", str(dc.directory / "private" / "sam.ldb")], input=ldif,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        ["ldbmodify", "--nosync", "-H", str(dc.directory / "private" / "sam.ldb")],
+        input=ldif,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"seeding the directory failed: {done.stderr.strip()[-2000:]}")
 
@@ -290,6 +354,9 @@ def build_directory(company: Company, directory: Path, address: str) -> Director
     dc = provision(directory, address, host_name="dc01")
     netbios = _netbios_name(dc)
     seed(dc, directory_ldif(company, netbios))
-    return DirectoryInfo(dc=dc, server_name=f"{netbios}.{DNS_DOMAIN}", bind_user=f"{layout.AUDIT_ACCOUNT}@{DNS_DOMAIN}",
-                         data_access_groups=list(DATA_ACCESS_GROUPS))
-
+    return DirectoryInfo(
+        dc=dc,
+        server_name=f"{netbios}.{DNS_DOMAIN}",
+        bind_user=f"{layout.AUDIT_ACCOUNT}@{DNS_DOMAIN}",
+        data_access_groups=list(DATA_ACCESS_GROUPS),
+    )

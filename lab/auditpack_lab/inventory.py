@@ -38,36 +38,65 @@ def windows_addresses(company: Company) -> dict[str, str]:
 
 
 def _winrm(address: str, **extra: Any) -> dict[str, Any]:
-    return {"ansible_host": address, "ansible_connection": "winrm", "ansible_port": layout.WINRM_PORT,
-            "ansible_winrm_scheme": "http", "ansible_user": f"{DOMAIN}\\{layout.AUDIT_ACCOUNT}", **extra}
+    return {
+        "ansible_host": address,
+        "ansible_connection": "winrm",
+        "ansible_port": layout.WINRM_PORT,
+        "ansible_winrm_scheme": "http",
+        "ansible_user": f"{DOMAIN}\\{layout.AUDIT_ACCOUNT}",
+        **extra,
+    }
 
 
 def _ssh(name: str, address: str, hosts: LabHosts, **extra: Any) -> dict[str, Any]:
-    return {"ansible_host": address, "ansible_port": hosts.ssh_ports[name], "ansible_user": "root",
-            "ansible_ssh_private_key_file": str(hosts.ssh_key_file), **extra}
+    return {
+        "ansible_host": address,
+        "ansible_port": hosts.ssh_ports[name],
+        "ansible_user": "root",
+        "ansible_ssh_private_key_file": str(hosts.ssh_key_file),
+        **extra,
+    }
 
 
 def inventory_document(company: Company, hosts: LabHosts) -> dict[str, Any]:
-    dc = _winrm(layout.DOMAIN_CONTROLLER, auditpack_ldap_user=hosts.ldap_bind_user,
-                auditpack_tls_ca_file=str(hosts.ldap_ca_file), auditpack_tls_server_name=hosts.ldap_server_name,
-                auditpack_data_access_groups=list(hosts.data_access_groups),
-                auditpack_tls_endpoints=[f"ldaps://{layout.DOMAIN_CONTROLLER}:636"])
+    dc = _winrm(
+        layout.DOMAIN_CONTROLLER,
+        auditpack_ldap_user=hosts.ldap_bind_user,
+        auditpack_tls_ca_file=str(hosts.ldap_ca_file),
+        auditpack_tls_server_name=hosts.ldap_server_name,
+        auditpack_data_access_groups=list(hosts.data_access_groups),
+        auditpack_tls_endpoints=[f"ldaps://{layout.DOMAIN_CONTROLLER}:636"],
+    )
     addresses = windows_addresses(company)
     workstations = {w.name: _winrm(addresses[w.name]) for w in company.workstations}
-    return {"all": {
-        "vars": {"auditpack_password": f"env:{layout.PASSWORD_ENV}", "auditpack_ssh_known_hosts": str(hosts.known_hosts),
-                 "auditpack_timeout": 300},
-        "children": {
-            "domain_controllers": {"hosts": {"dc01": dc}},
-            "file_servers": {"hosts": {"fs01": _winrm(layout.FILE_SERVER, auditpack_data_paths=hosts.fs01_data_paths)}},
-            "firewalls": {"hosts": {"fw01": _ssh("fw01", layout.FIREWALL, hosts, **hosts.firewall_vars)}},
-            "backup_servers": {"hosts": {"backup01": _ssh("backup01", layout.BACKUP_SERVER, hosts, auditpack_backups=hosts.backups)}},
-            "av_console": {"hosts": {"epo01": _winrm(layout.AV_CONSOLE, auditpack_epo_url=hosts.epo_url,
-                                                     auditpack_tls_ca_file=str(hosts.epo_ca_file),
-                                                     auditpack_tls_endpoints=[hosts.epo_url])}},
-            "workstations": {"hosts": workstations},
-        },
-    }}
+    return {
+        "all": {
+            "vars": {
+                "auditpack_password": f"env:{layout.PASSWORD_ENV}",
+                "auditpack_ssh_known_hosts": str(hosts.known_hosts),
+                "auditpack_timeout": 300,
+            },
+            "children": {
+                "domain_controllers": {"hosts": {"dc01": dc}},
+                "file_servers": {"hosts": {"fs01": _winrm(layout.FILE_SERVER, auditpack_data_paths=hosts.fs01_data_paths)}},
+                "firewalls": {"hosts": {"fw01": _ssh("fw01", layout.FIREWALL, hosts, **hosts.firewall_vars)}},
+                "backup_servers": {
+                    "hosts": {"backup01": _ssh("backup01", layout.BACKUP_SERVER, hosts, auditpack_backups=hosts.backups)}
+                },
+                "av_console": {
+                    "hosts": {
+                        "epo01": _winrm(
+                            layout.AV_CONSOLE,
+                            auditpack_epo_url=hosts.epo_url,
+                            auditpack_tls_ca_file=str(hosts.epo_ca_file),
+                            auditpack_tls_endpoints=[hosts.epo_url],
+                        )
+                    }
+                },
+                "workstations": {"hosts": workstations},
+            },
+        }
+    }
 
 
 def write_inventory(company: Company, hosts: LabHosts, path: Path) -> Path:
@@ -75,8 +104,10 @@ def write_inventory(company: Company, hosts: LabHosts, path: Path) -> Path:
     yaml.default_flow_style = False
     text = io.StringIO()
     yaml.dump(inventory_document(company, hosts), text)
-    header = (f"# {COMPANY_NAME}: the demo lab's inventory, written by `auditpack lab up` (seed {company.seed}, "
-              f"built {company.built.isoformat()}).\n# Every address is a loopback address of this machine; the "
-              f"passwords are read from ${layout.PASSWORD_ENV} and ${layout.BORG_ENV}.\n")
+    header = (
+        f"# {COMPANY_NAME}: the demo lab's inventory, written by `auditpack lab up` (seed {company.seed}, "
+        f"built {company.built.isoformat()}).\n# Every address is a loopback address of this machine; the "
+        f"passwords are read from ${layout.PASSWORD_ENV} and ${layout.BORG_ENV}.\n"
+    )
     path.write_text(header + text.getvalue())
     return path

@@ -89,8 +89,17 @@ def public_holidays(year: int) -> set[date]:
     koningsdag = date(year, 4, 27)
     if koningsdag.weekday() == 6:  # on a Sunday, King's Day moves to the Saturday before
         koningsdag -= timedelta(days=1)
-    days = {date(year, 1, 1), paas, paas + timedelta(days=1), koningsdag, paas + timedelta(days=39),
-            paas + timedelta(days=49), paas + timedelta(days=50), date(year, 12, 25), date(year, 12, 26)}
+    days = {
+        date(year, 1, 1),
+        paas,
+        paas + timedelta(days=1),
+        koningsdag,
+        paas + timedelta(days=39),
+        paas + timedelta(days=49),
+        paas + timedelta(days=50),
+        date(year, 12, 25),
+        date(year, 12, 26),
+    }
     if year % 5 == 0:
         days.add(date(year, 5, 5))
     return days
@@ -120,10 +129,13 @@ def _working(person: Person, day: date) -> bool:
 
 def hr_leavers(company: Company, directory: Path) -> Path:
     """HR's own workbook of leavers, oldest first, with real date cells."""
-    rows = [[p.name, f"{DOMAIN}\\{p.account}", p.department, p.last_day]
-            for p in sorted(company.leavers, key=lambda p: p.last_day or p.hired)]
-    return _write_xlsx(directory / "hr-uitdiensttredingen.xlsx", "Uit dienst",
-                       ("Naam", "Gebruikersnaam", "Afdeling", "Laatste werkdag"), rows)
+    rows = [
+        [p.name, f"{DOMAIN}\\{p.account}", p.department, p.last_day]
+        for p in sorted(company.leavers, key=lambda p: p.last_day or p.hired)
+    ]
+    return _write_xlsx(
+        directory / "hr-uitdiensttredingen.xlsx", "Uit dienst", ("Naam", "Gebruikersnaam", "Afdeling", "Laatste werkdag"), rows
+    )
 
 
 def nda(company: Company, directory: Path) -> Path:
@@ -133,11 +145,24 @@ def nda(company: Company, directory: Path) -> Path:
 
 def badges(company: Company, directory: Path) -> Path:
     """The access-control system's list of passes; only ICT and management open the server room."""
-    rows = [[p.badge_id, p.name, p.account, p.badge_role, "ja" if p.badge_role in SERVER_ROOM_ROLES else "nee",
-             p.badge_blocked, p.badge_returned] for p in company.staff]
-    return _write_xlsx(directory / "toegangspassen.xlsx", "Passen",
-                       ("Pasnummer", "Pashouder", "Gebruikersnaam", "Rol", "Toegang serverruimte", "Geblokkeerd op",
-                        "Ingeleverd op"), rows)
+    rows = [
+        [
+            p.badge_id,
+            p.name,
+            p.account,
+            p.badge_role,
+            "ja" if p.badge_role in SERVER_ROOM_ROLES else "nee",
+            p.badge_blocked,
+            p.badge_returned,
+        ]
+        for p in company.staff
+    ]
+    return _write_xlsx(
+        directory / "toegangspassen.xlsx",
+        "Passen",
+        ("Pasnummer", "Pashouder", "Gebruikersnaam", "Rol", "Toegang serverruimte", "Geblokkeerd op", "Ingeleverd op"),
+        rows,
+    )
 
 
 # --- the badge log ------------------------------------------------------------------
@@ -153,12 +178,16 @@ def _visit(rng: random.Random, person: Person, day: date) -> list[tuple[datetime
     """One person's day: in and out at the main door, and for ICT now and then the server room."""
     start = rng.randint(7 * 60 + 30, 10 * 60)  # shifts start between 07:30 and 10:00
     end = start + rng.randint(4 * 60, 9 * 60)
-    records = [(_local(day, start, rng.randrange(60)), person.badge_id, MAIN_DOOR, "in"),
-               (_local(day, end, rng.randrange(60)), person.badge_id, MAIN_DOOR, "uit")]
+    records = [
+        (_local(day, start, rng.randrange(60)), person.badge_id, MAIN_DOOR, "in"),
+        (_local(day, end, rng.randrange(60)), person.badge_id, MAIN_DOOR, "uit"),
+    ]
     if person.badge_role == "ict" and rng.random() < 0.2:
         inside = rng.randint(start + 15, end - 45)
-        records += [(_local(day, inside, rng.randrange(60)), person.badge_id, SERVER_ROOM, "in"),
-                    (_local(day, inside + rng.randint(5, 40), rng.randrange(60)), person.badge_id, SERVER_ROOM, "uit")]
+        records += [
+            (_local(day, inside, rng.randrange(60)), person.badge_id, SERVER_ROOM, "in"),
+            (_local(day, inside + rng.randint(5, 40), rng.randrange(60)), person.badge_id, SERVER_ROOM, "uit"),
+        ]
     return records
 
 
@@ -173,8 +202,10 @@ def badge_records(company: Company, rng: random.Random) -> list[tuple[datetime, 
 
 
 def badge_log(company: Company, directory: Path, rng: random.Random) -> Path:
-    rows = [[moment.strftime("%d-%m-%Y %H:%M:%S"), badge, door, direction]
-            for moment, badge, door, direction in badge_records(company, rng)]
+    rows = [
+        [moment.strftime("%d-%m-%Y %H:%M:%S"), badge, door, direction]
+        for moment, badge, door, direction in badge_records(company, rng)
+    ]
     return _write_csv(directory / "toegangslog-export.csv", ("Tijdstip", "Pasnummer", "Deur", "Richting"), rows)
 
 
@@ -209,8 +240,10 @@ def _workday(day: date) -> date:
 def breach_rows(company: Company, rng: random.Random) -> Rows:
     """Two breaches, each told to the customer well within 24 hours; only the first needed the AP."""
     rows = []
-    cases = (("ja", "Overzicht met klantgegevens naar verkeerde externe ontvanger gemaild"),
-             ("nee", "Laptop met versleutelde schijf verloren in de trein"))
+    cases = (
+        ("ja", "Overzicht met klantgegevens naar verkeerde externe ontvanger gemaild"),
+        ("nee", "Laptop met versleutelde schijf verloren in de trein"),
+    )
     for n, (authority, description) in enumerate(cases):
         middle = company.first_day + timedelta(days=90 + n * 150)
         # found during office hours and told the same day, so no time falls in a night the clocks change
@@ -221,20 +254,36 @@ def breach_rows(company: Company, rng: random.Random) -> Rows:
 
 
 def breaches(company: Company, directory: Path, rng: random.Random) -> Path:
-    return _write_xlsx(directory / "datalekregister.xlsx", "Datalekken",
-                       ("Incidentnummer", "Ontdekt op", "Klant geïnformeerd op", "Gemeld bij AP", "Omschrijving"),
-                       breach_rows(company, rng))
+    return _write_xlsx(
+        directory / "datalekregister.xlsx",
+        "Datalekken",
+        ("Incidentnummer", "Ontdekt op", "Klant geïnformeerd op", "Gemeld bij AP", "Omschrijving"),
+        breach_rows(company, rng),
+    )
 
 
 def subprocessors(company: Company, directory: Path, rng: random.Random) -> Path:
     """All in use, all with a signed agreement; the privacy officer reviewed the list this year."""
     reviewed = _workday(_between(rng, company.today - timedelta(days=120), company.today - timedelta(days=60)))
-    rows = [[name, service, _between(rng, company.first_day - timedelta(days=365 * years),
-                                     company.first_day - timedelta(days=365 * (years - 1) + 1)),
-             country, "ja", reviewed] for name, service, country, years in SUBPROCESSORS]
-    return _write_xlsx(directory / "subverwerkers.xlsx", "Subverwerkers",
-                       ("Subverwerker", "Dienst", "Verwerkersovereenkomst getekend op", "Land", "In gebruik",
-                        "Laatst beoordeeld op"), rows)
+    rows = [
+        [
+            name,
+            service,
+            _between(
+                rng, company.first_day - timedelta(days=365 * years), company.first_day - timedelta(days=365 * (years - 1) + 1)
+            ),
+            country,
+            "ja",
+            reviewed,
+        ]
+        for name, service, country, years in SUBPROCESSORS
+    ]
+    return _write_xlsx(
+        directory / "subverwerkers.xlsx",
+        "Subverwerkers",
+        ("Subverwerker", "Dienst", "Verwerkersovereenkomst getekend op", "Land", "In gebruik", "Laatst beoordeeld op"),
+        rows,
+    )
 
 
 def processing_locations(company: Company, directory: Path) -> Path:
@@ -261,8 +310,9 @@ def restore_tests(company: Company, directory: Path, rng: random.Random) -> Path
         server = ("fs01", "dc01")[n % 2]
         what = "map Klantenservice\\Scripts teruggezet" if server == "fs01" else "systeemstatus teruggezet in testomgeving"
         rows.append([_dutch_day(day), server, "geslaagd", testers[n % len(testers)], what])
-    return _write_csv(directory / "hersteltests.csv", ("Testdatum", "Server", "Resultaat", "Uitgevoerd door",
-                                                        "Opmerkingen"), rows)
+    return _write_csv(
+        directory / "hersteltests.csv", ("Testdatum", "Server", "Resultaat", "Uitgevoerd door", "Opmerkingen"), rows
+    )
 
 
 def _iso_mondays(company: Company) -> Iterator[date]:
@@ -275,23 +325,35 @@ def _iso_mondays(company: Company) -> Iterator[date]:
 def _week_succeeded(company: Company, monday: date) -> bool:
     """Whether every backup night of the week before this Monday succeeded, as the report tells management."""
     week = {monday - timedelta(days=n) for n in range(1, 8)}
-    return all(night.outcome == "success" for nights in company.backups.values() for night in nights
-               if night.day in week)
+    return all(night.outcome == "success" for nights in company.backups.values() for night in nights if night.day in week)
 
 
 def backup_reports(company: Company, directory: Path) -> Path:
     """One report each ISO week, sent on its Monday (the first week's on the year's first day)."""
-    rows = [[_dutch_day(max(monday, company.first_day)), f"directie@{MAIL_DOMAIN}",
-             "ja" if _week_succeeded(company, monday) else "nee"] for monday in _iso_mondays(company)]
+    rows = [
+        [
+            _dutch_day(max(monday, company.first_day)),
+            f"directie@{MAIL_DOMAIN}",
+            "ja" if _week_succeeded(company, monday) else "nee",
+        ]
+        for monday in _iso_mondays(company)
+    ]
     return _write_csv(directory / "backuprapportages.csv", ("Verzonden op", "Ontvanger", "Alles geslaagd"), rows)
 
 
 def continuity_reviews(company: Company, directory: Path, rng: random.Random) -> Path:
     reviewed = _workday(_between(rng, company.first_day + timedelta(days=120), company.today - timedelta(days=60)))
-    rows = [[reviewed, "ing. M. Verbeek", "Verbeek ICT-advies",
-             "Continuïteit voldoende geborgd; aanbeveling: tweede back-uplocatie jaarlijks testen"]]
-    return _write_xlsx(directory / "continuiteitsreviews.xlsx", "Reviews",
-                       ("Beoordeeld op", "Beoordelaar", "Organisatie", "Conclusie"), rows)
+    rows = [
+        [
+            reviewed,
+            "ing. M. Verbeek",
+            "Verbeek ICT-advies",
+            "Continuïteit voldoende geborgd; aanbeveling: tweede back-uplocatie jaarlijks testen",
+        ]
+    ]
+    return _write_xlsx(
+        directory / "continuiteitsreviews.xlsx", "Reviews", ("Beoordeeld op", "Beoordelaar", "Organisatie", "Conclusie"), rows
+    )
 
 
 def generator_tests(company: Company, directory: Path, rng: random.Random) -> Path:
@@ -314,8 +376,7 @@ def access_reviews(company: Company, directory: Path, rng: random.Random) -> Pat
             first, last = (company.today - timedelta(days=d) for d in window)
             rows.append([group, _workday(_between(rng, first, last)), reviewer])
     rows.sort(key=lambda r: r[1])
-    return _write_xlsx(directory / "toegangsbeoordelingen.xlsx", "Beoordelingen",
-                       ("Groep", "Beoordeeld op", "Beoordelaar"), rows)
+    return _write_xlsx(directory / "toegangsbeoordelingen.xlsx", "Beoordelingen", ("Groep", "Beoordeeld op", "Beoordelaar"), rows)
 
 
 # --- the public API --------------------------------------------------------------------------
@@ -346,8 +407,7 @@ def write_registers(company: Company, directory: Path, names: Iterable[str] | No
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    return {name: WRITERS[name](company, directory, random.Random(f"{company.seed}:{name}"))
-            for name in (names or WRITERS)}
+    return {name: WRITERS[name](company, directory, random.Random(f"{company.seed}:{name}")) for name in (names or WRITERS)}
 
 
 def exception_entries(company: Company) -> list[dict[str, Any]]:
@@ -357,15 +417,26 @@ def exception_entries(company: Company) -> list[dict[str, Any]]:
     workstation = company.known.excepted_workstation
     window = company.today - timedelta(days=75)
     return [
-        {"control": "T-AV", "scope": workstation,
-         "justification": f"{workstation} stuurt de belcomputer in de opnameruimte aan en heeft geen internettoegang; "
-                          "de virusdefinities worden wekelijks handmatig bijgewerkt tot de werkplek in het volgende "
-                          "kwartaal wordt vervangen.",
-         "owner": ict_lead, "approver": director, "expires": company.today + timedelta(days=100)},
-        {"control": "T-BAK-1", "scope": "backup01",
-         "justification": "Onderhoudsvenster: vervanging van de schijven in de back-upserver; nachtelijke back-up "
-                          "mag in dat venster uitvallen.",
-         "owner": ict_lead, "approver": director, "starts": window, "expires": window + timedelta(days=14)},
+        {
+            "control": "T-AV",
+            "scope": workstation,
+            "justification": f"{workstation} stuurt de belcomputer in de opnameruimte aan en heeft geen internettoegang; "
+            "de virusdefinities worden wekelijks handmatig bijgewerkt tot de werkplek in het volgende "
+            "kwartaal wordt vervangen.",
+            "owner": ict_lead,
+            "approver": director,
+            "expires": company.today + timedelta(days=100),
+        },
+        {
+            "control": "T-BAK-1",
+            "scope": "backup01",
+            "justification": "Onderhoudsvenster: vervanging van de schijven in de back-upserver; nachtelijke back-up "
+            "mag in dat venster uitvallen.",
+            "owner": ict_lead,
+            "approver": director,
+            "starts": window,
+            "expires": window + timedelta(days=14),
+        },
     ]
 
 

@@ -77,18 +77,21 @@ def fresh_directory(directory: Path, mark: str) -> None:
     by mistake (their home, an evidence store)."""
     if directory.exists() and any(directory.iterdir()):
         if not (directory / mark).exists():
-            raise RuntimeError(f"{directory} is not empty and was not made by auditpack ({mark} is missing): "
-                               f"choose another directory")
+            raise RuntimeError(
+                f"{directory} is not empty and was not made by auditpack ({mark} is missing): choose another directory"
+            )
         shutil.rmtree(directory)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / mark).write_text("made by auditpack; emptied on its next start\n")
 
 
 def profile_text(company: Company) -> str:
-    return (f"name: Klantcontact Demo BV - Voorbeeld Verzekeringen NV\n"
-            f"processor: {COMPANY_NAME}\n"
-            f"customer: Voorbeeld Verzekeringen NV\n"
-            f"agreement: Verwerkersovereenkomst VV-2024-07, bijlage 2 (beveiligingsmaatregelen)\n")
+    return (
+        f"name: Klantcontact Demo BV - Voorbeeld Verzekeringen NV\n"
+        f"processor: {COMPANY_NAME}\n"
+        f"customer: Voorbeeld Verzekeringen NV\n"
+        f"agreement: Verwerkersovereenkomst VV-2024-07, bijlage 2 (beveiligingsmaatregelen)\n"
+    )
 
 
 @contextmanager
@@ -105,8 +108,10 @@ def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = 
     directory = directory.resolve()  # sshd re-executes itself and reads its files again: no relative paths
     fresh_directory(directory, LAB_MARK)
     company = build_company(seed)
-    progress(f"{COMPANY_NAME}: {len(company.current_staff)} staff, {len(company.leavers)} leavers, "
-             f"{len(company.workstations)} workstations (seed {seed})")
+    progress(
+        f"{COMPANY_NAME}: {len(company.current_staff)} staff, {len(company.leavers)} leavers, "
+        f"{len(company.workstations)} workstations (seed {seed})"
+    )
     with ExitStack() as stack:
         with ThreadPoolExecutor(3) as pool:
             progress("building the domain controller, the backup repositories and the registers")
@@ -117,8 +122,11 @@ def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = 
             egress = directory / "egress-register.yaml"
             egress.write_text(egress_register_yaml(company))
             backup_server = backups_job.result()
-            progress("backup server: " + " and ".join(f"{count} nightly archives of {server}"
-                                                      for server, count in backup_server.archives.items()) + " in borg")
+            progress(
+                "backup server: "
+                + " and ".join(f"{count} nightly archives of {server}" for server, count in backup_server.archives.items())
+                + " in borg"
+            )
             ad = directory_job.result()
         progress("starting Samba AD DC (LDAP, LDAPS, Kerberos)")
         ad.dc.start(maximum_runtime=7 * 24 * 3600)  # a lab left up stops by itself after a week
@@ -127,38 +135,82 @@ def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = 
         namespace = stack.enter_context(firewall_namespace(company, directory / "fw01"))
         key_file, public_key = make_client_key(directory / "auditpack-ssh-key")
         root = {"root": [public_key]}
-        fw01 = stack.enter_context(running_sshd(directory / "fw01-sshd", layout.FIREWALL,
-                                                authorized_keys=root, root_shell="/bin/sh",
-                                                extra_config=firewall_sshd_config(namespace)))
-        backup01 = stack.enter_context(running_sshd(directory / "backup01-sshd", layout.BACKUP_SERVER,
-                                                    authorized_keys=root, root_shell="/bin/sh",
-                                                    extra_config=backup_sshd_config(backup_server.root)))
+        fw01 = stack.enter_context(
+            running_sshd(
+                directory / "fw01-sshd",
+                layout.FIREWALL,
+                authorized_keys=root,
+                root_shell="/bin/sh",
+                extra_config=firewall_sshd_config(namespace),
+            )
+        )
+        backup01 = stack.enter_context(
+            running_sshd(
+                directory / "backup01-sshd",
+                layout.BACKUP_SERVER,
+                authorized_keys=root,
+                root_shell="/bin/sh",
+                extra_config=backup_sshd_config(backup_server.root),
+            )
+        )
         known_hosts = write_known_hosts(directory / "known_hosts", fw01, backup01)
         progress(f"starting {len(company.workstations) + 3} Windows hosts (WinRM with NTLM) and the anti-virus console")
         users_name = f"{DOMAIN}\\{layout.AUDIT_ACCOUNT}"  # the console, too, knows the audit account from AD
         users = {users_name: layout.AUDIT_PASSWORD}
         windows = windows_addresses(company)
         for name, address in windows.items():
-            stack.enter_context(running_winrm(directory / "winrm" / name, address, users, handler_for(company, name),
-                                              port=layout.WINRM_PORT, poll_interval=0.5))
-        epo = stack.enter_context(running_epo(directory / "epo01", layout.AV_CONSOLE, users_name,
-                                              layout.AUDIT_PASSWORD, epo_rows(company), port=layout.EPO_PORT))
-        hosts = LabHosts(ldap_ca_file=ad.ca_file, ldap_server_name=ad.server_name, ldap_bind_user=ad.bind_user,
-                         data_access_groups=ad.data_access_groups, ssh_key_file=key_file, known_hosts=known_hosts,
-                         ssh_ports={"fw01": fw01.port, "backup01": backup01.port},
-                         firewall_vars=inventory_vars(), backups=backup_server.inventory_backups(), fs01_data_paths=list(FS01_DATA_PATHS),
-                         epo_url=epo.url, epo_ca_file=epo.pki.ca_file)
+            stack.enter_context(
+                running_winrm(
+                    directory / "winrm" / name,
+                    address,
+                    users,
+                    handler_for(company, name),
+                    port=layout.WINRM_PORT,
+                    poll_interval=0.5,
+                )
+            )
+        epo = stack.enter_context(
+            running_epo(
+                directory / "epo01", layout.AV_CONSOLE, users_name, layout.AUDIT_PASSWORD, epo_rows(company), port=layout.EPO_PORT
+            )
+        )
+        hosts = LabHosts(
+            ldap_ca_file=ad.ca_file,
+            ldap_server_name=ad.server_name,
+            ldap_bind_user=ad.bind_user,
+            data_access_groups=ad.data_access_groups,
+            ssh_key_file=key_file,
+            known_hosts=known_hosts,
+            ssh_ports={"fw01": fw01.port, "backup01": backup01.port},
+            firewall_vars=inventory_vars(),
+            backups=backup_server.inventory_backups(),
+            fs01_data_paths=list(FS01_DATA_PATHS),
+            epo_url=epo.url,
+            epo_ca_file=epo.pki.ca_file,
+        )
         inventory = write_inventory(company, hosts, directory / "inventory.yaml")
         profile = directory / "profile.yaml"
         profile.write_text(profile_text(company))
-        endpoints = {"dc01": [f"{layout.DOMAIN_CONTROLLER}:636", f"{layout.DOMAIN_CONTROLLER}:{layout.WINRM_PORT}"],
-                     "fw01": [f"{layout.FIREWALL}:{fw01.port}"], "backup01": [f"{layout.BACKUP_SERVER}:{backup01.port}"],
-                     "epo01": [f"{layout.AV_CONSOLE}:{layout.EPO_PORT}"]}
+        endpoints = {
+            "dc01": [f"{layout.DOMAIN_CONTROLLER}:636", f"{layout.DOMAIN_CONTROLLER}:{layout.WINRM_PORT}"],
+            "fw01": [f"{layout.FIREWALL}:{fw01.port}"],
+            "backup01": [f"{layout.BACKUP_SERVER}:{backup01.port}"],
+            "epo01": [f"{layout.AV_CONSOLE}:{layout.EPO_PORT}"],
+        }
         endpoints |= {name: [f"{address}:{layout.WINRM_PORT}"] for name, address in windows.items() if name != "dc01"}
-        state = LabState(pid=os.getpid(), seed=seed, built=company.built.isoformat(), first_day=company.first_day.isoformat(),
-                         today=company.today.isoformat(), inventory=str(inventory), profile=str(profile),
-                         exceptions=str(exceptions), egress_register=str(egress),
-                         registers={name: str(path) for name, path in registers.items()}, endpoints=endpoints)
+        state = LabState(
+            pid=os.getpid(),
+            seed=seed,
+            built=company.built.isoformat(),
+            first_day=company.first_day.isoformat(),
+            today=company.today.isoformat(),
+            inventory=str(inventory),
+            profile=str(profile),
+            exceptions=str(exceptions),
+            egress_register=str(egress),
+            registers={name: str(path) for name, path in registers.items()},
+            endpoints=endpoints,
+        )
         state.write(directory)
         try:
             yield state

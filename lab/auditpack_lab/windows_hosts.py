@@ -37,19 +37,19 @@ from .company import DOMAIN, BackupNight, Company, Workstation
 from .peers.winrm import Handler, ScriptResult
 
 SERVERS = {"dc01": "domain_controller", "fs01": "file_server", "epo01": "server"}
-LOGGING_HOSTS = ("dc01", "fs01")          # the hosts T-LOG-1/T-LOG-2 read
-WINDOWS_SERVER_BACKUP = ("dc01",)         # fs01 is backed up by the Linux backup server (borg), not by WSB
-FS01_DATA_PATHS = ("D:\\Opnames",)        # call recordings: personal data, for O-RET
+LOGGING_HOSTS = ("dc01", "fs01")  # the hosts T-LOG-1/T-LOG-2 read
+WINDOWS_SERVER_BACKUP = ("dc01",)  # fs01 is backed up by the Linux backup server (borg), not by WSB
+FS01_DATA_PATHS = ("D:\\Opnames",)  # call recordings: personal data, for O-RET
 AV_PRODUCT = "McAfee Endpoint Security"
 AGENT_VERSION = "5.7.9.139"
 DEFENDER_ENGINE = "1.1.24090.11"
 # Security Center productState: 0x10 in the second byte = on; low byte 0x00 up to date, 0x10 out of date
 STATE_CURRENT, STATE_OUTDATED = 0x041000, 0x041010
-OUTDATED_AFTER_DAYS = 7                   # ENS reports its content out of date to Windows after a week
-LOG_BYTES = 4 << 30                       # 4 GB Security log, overwrite as needed
-LOG_DAYS = {"dc01": 420, "fs01": 410}     # how far back the oldest record lies
-OTHER_RECORDS = 1.7                       # records of other event ids (Kerberos, 4672, ...) per counted one
-WSB_FAILED = -2147024784                  # HRESULT 0x80070070 (disk full), as Get-WBJob's Int32 HResult
+OUTDATED_AFTER_DAYS = 7  # ENS reports its content out of date to Windows after a week
+LOG_BYTES = 4 << 30  # 4 GB Security log, overwrite as needed
+LOG_DAYS = {"dc01": 420, "fs01": 410}  # how far back the oldest record lies
+OTHER_RECORDS = 1.7  # records of other event ids (Kerberos, 4672, ...) per counted one
+WSB_FAILED = -2147024784  # HRESULT 0x80070070 (disk full), as Get-WBJob's Int32 HResult
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the console shows its own local time
 
 # weekday volumes of the counted Security events per server; Saturday runs a small shift, Sunday only machines
@@ -63,13 +63,22 @@ GUID = "{{0cce{}-69ae-11d9-bed3-505054503030}}"
 BOTH, SUCCESS = 3, 1
 # the domain's advanced audit policy (GPO), in auditpol /backup's rows: GUID suffix, subcategory, setting value
 AUDIT_POLICY = (
-    ("9215", "Logon", BOTH), ("9216", "Logoff", SUCCESS), ("9217", "Account Lockout", BOTH),
-    ("921b", "Special Logon", SUCCESS), ("921c", "Other Logon/Logoff Events", BOTH),
-    ("923f", "Credential Validation", BOTH), ("9242", "Kerberos Authentication Service", BOTH),
-    ("9240", "Kerberos Service Ticket Operations", BOTH), ("921d", "File System", BOTH), ("9224", "File Share", BOTH),
-    ("9244", "Detailed File Share", BOTH), ("922f", "Audit Policy Change", BOTH),
-    ("9235", "User Account Management", BOTH), ("9237", "Security Group Management", BOTH),
-    ("9236", "Computer Account Management", BOTH), ("9210", "Security State Change", BOTH),
+    ("9215", "Logon", BOTH),
+    ("9216", "Logoff", SUCCESS),
+    ("9217", "Account Lockout", BOTH),
+    ("921b", "Special Logon", SUCCESS),
+    ("921c", "Other Logon/Logoff Events", BOTH),
+    ("923f", "Credential Validation", BOTH),
+    ("9242", "Kerberos Authentication Service", BOTH),
+    ("9240", "Kerberos Service Ticket Operations", BOTH),
+    ("921d", "File System", BOTH),
+    ("9224", "File Share", BOTH),
+    ("9244", "Detailed File Share", BOTH),
+    ("922f", "Audit Policy Change", BOTH),
+    ("9235", "User Account Management", BOTH),
+    ("9237", "Security Group Management", BOTH),
+    ("9236", "Computer Account Management", BOTH),
+    ("9210", "Security State Change", BOTH),
     ("9212", "System Integrity", BOTH),
 )
 DC_ONLY_POLICY = (("923c", "Directory Service Changes", BOTH), ("923b", "Directory Service Access", BOTH))
@@ -134,7 +143,8 @@ class LabWindowsHost:
     @cached_property
     def fixed(self) -> dict[str, Callable[[], bytes]]:
         answers: dict[str, Callable[[], bytes]] = {
-            ps.FIREWALL: lambda: printed(self.firewall()), ps.ANTIVIRUS: lambda: printed(self.antivirus()),
+            ps.FIREWALL: lambda: printed(self.firewall()),
+            ps.ANTIVIRUS: lambda: printed(self.antivirus()),
             ps.WINDOWS_BACKUP: lambda: printed(self.windows_backup()),
             ps.VEEAM: lambda: printed({"available": False, "runs": []}),
         }
@@ -148,8 +158,10 @@ class LabWindowsHost:
     def audit_policy_csv(self) -> str:
         rows = AUDIT_POLICY + (DC_ONLY_POLICY if self.role == "domain_controller" else ())
         lines = ["Machine Name,Policy Target,Subcategory,Subcategory GUID,Inclusion Setting,Exclusion Setting,Setting Value"]
-        lines += [f"{self.name.upper()},System,{name},{GUID.format(suffix)},{SETTING_TEXT[value]},,{value}"
-                  for suffix, name, value in rows]
+        lines += [
+            f"{self.name.upper()},System,{name},{GUID.format(suffix)},{SETTING_TEXT[value]},,{value}"
+            for suffix, name, value in rows
+        ]
         return "\r\n".join(lines) + "\r\n"
 
     @cached_property
@@ -195,8 +207,12 @@ class LabWindowsHost:
 
     def security_log(self) -> dict[str, Any]:
         counted = sum(n for counts in self.daily_counts.values() for n in counts.values())
-        return {"max_size_bytes": LOG_BYTES, "log_mode": 0, "record_count": int(counted * (1 + OTHER_RECORDS)),
-                "oldest_record": round_trip(self.oldest_record)}
+        return {
+            "max_size_bytes": LOG_BYTES,
+            "log_mode": 0,
+            "record_count": int(counted * (1 + OTHER_RECORDS)),
+            "oldest_record": round_trip(self.oldest_record),
+        }
 
     def security_events(self, days: int) -> dict[str, Any]:
         """The probe's answer for the last `days` days: the same counts the log holds, cut at the window's start."""
@@ -212,51 +228,79 @@ class LabWindowsHost:
                 kept["4725"] = disabled
             if kept:
                 window[day.isoformat()] = kept
-        disabled = [{"account": e.account, "domain": DOMAIN, "time": round_trip(e.moment), "by": e.by}
-                    for e in self.disable_events if e.moment >= start]
-        return {"covered_from": round_trip(start), "covered_to": round_trip(self.now), "days": window,
-                "notable": [], "disabled": disabled}
+        disabled = [
+            {"account": e.account, "domain": DOMAIN, "time": round_trip(e.moment), "by": e.by}
+            for e in self.disable_events
+            if e.moment >= start
+        ]
+        return {
+            "covered_from": round_trip(start),
+            "covered_to": round_trip(self.now),
+            "days": window,
+            "notable": [],
+            "disabled": disabled,
+        }
 
     # --- firewall, anti-virus, backup ----------------------------------------------------------------------------
 
     def firewall(self) -> dict[str, Any]:
         on = self.workstation.firewall_on if self.workstation else True
-        profiles = [{"name": name, "enabled": int(on), "inbound": 4, "outbound": 2, "log_allowed": 0, "log_blocked": 1}
-                    for name in ("Domain", "Private", "Public")]
+        profiles = [
+            {"name": name, "enabled": int(on), "inbound": 4, "outbound": 2, "log_allowed": 0, "log_blocked": 1}
+            for name in ("Domain", "Private", "Public")
+        ]
         return {"profiles": profiles, "third_party": []}
 
     def antivirus(self) -> dict[str, Any]:
         if self.workstation is None:  # servers: Defender; Server SKUs have no Security Center
             updated = self.now - timedelta(minutes=random.Random(self.rng_seed + ":mp").randint(20, 360))
-            return {"antivirus": [], "mcafee_agent": None, "defender": {
-                "enabled": True, "realtime": True, "engine": DEFENDER_ENGINE, "signature": round_trip(updated)}}
+            return {
+                "antivirus": [],
+                "mcafee_agent": None,
+                "defender": {"enabled": True, "realtime": True, "engine": DEFENDER_ENGINE, "signature": round_trip(updated)},
+            }
         signature = self.workstation.signature_date
         if signature is None:  # no anti-virus at all: McAfee never installed, Defender off by the domain's policy
             return {"antivirus": [], "defender": None, "mcafee_agent": None}
         rng = random.Random(self.rng_seed + ":ens")
-        updated = max(_day_start(signature), min(datetime.combine(signature, time(5), UTC)
-                                                 + timedelta(minutes=rng.randint(0, 600)), self.now))
+        updated = max(
+            _day_start(signature),
+            min(datetime.combine(signature, time(5), UTC) + timedelta(minutes=rng.randint(0, 600)), self.now),
+        )
         state = STATE_OUTDATED if (self.now.date() - signature).days > OUTDATED_AFTER_DAYS else STATE_CURRENT
-        agent = "\n".join((
-            "Component: McAfee Agent", "AgentMode: 1", f"Version: {AGENT_VERSION}",
-            f"GUID: {{{uuid.UUID(int=rng.getrandbits(128), version=4)}}}".upper(),
-        ))
+        agent = "\n".join(
+            (
+                "Component: McAfee Agent",
+                "AgentMode: 1",
+                f"Version: {AGENT_VERSION}",
+                f"GUID: {{{uuid.UUID(int=rng.getrandbits(128), version=4)}}}".upper(),
+            )
+        )
         # Defender stands down when another product registers with Security Center: its cmdlet then fails
-        return {"antivirus": [{"name": AV_PRODUCT, "state": state, "timestamp": format_datetime(updated, usegmt=True)}],
-                "defender": None, "mcafee_agent": agent}
+        return {
+            "antivirus": [{"name": AV_PRODUCT, "state": state, "timestamp": format_datetime(updated, usegmt=True)}],
+            "defender": None,
+            "mcafee_agent": agent,
+        }
 
     def windows_backup(self) -> dict[str, Any]:
         if self.name not in WINDOWS_SERVER_BACKUP:
             return {"available": False, "jobs": []}
-        return {"available": True, "jobs": [job for night in self.company.backups.get(self.name, [])
-                                             if (job := self._backup_job(night)) is not None]}
+        return {
+            "available": True,
+            "jobs": [job for night in self.company.backups.get(self.name, []) if (job := self._backup_job(night)) is not None],
+        }
 
     def _backup_job(self, night: BackupNight) -> dict[str, Any] | None:
         """A finished job as Get-WBJob -Previous lists it; a missed night has none, a running one is not listed yet."""
         if night.outcome == "missed" or night.ended is None or night.ended > self.now:
             return None
-        return {"type": "Backup", "start": round_trip(night.started), "end": round_trip(night.ended),
-                "hresult": 0 if night.outcome == "success" else WSB_FAILED}
+        return {
+            "type": "Backup",
+            "start": round_trip(night.started),
+            "end": round_trip(night.ended),
+            "hresult": 0 if night.outcome == "success" else WSB_FAILED,
+        }
 
     # --- the data share (O-RET) ----------------------------------------------------------------------------------
 
@@ -277,11 +321,18 @@ class LabWindowsHost:
 
     def retention(self, path: str, days: int) -> ScriptResult:
         if self.name != "fs01" or path.rstrip("\\").lower() not in {p.lower() for p in FS01_DATA_PATHS}:
-            return ScriptResult(stderr=f"no such directory: {path}\r\n".encode("utf-8"), exit_code=2)
+            return ScriptResult(stderr=f"no such directory: {path}\r\n".encode(), exit_code=2)
         limit = self.now - timedelta(days=days + 1)
         files = self.recordings
-        return ScriptResult(printed({"file_count": len(files), "older_than_limit": sum(1 for t in files if t <= limit),
-                                     "oldest": round_trip(files[0]) if files else None}))
+        return ScriptResult(
+            printed(
+                {
+                    "file_count": len(files),
+                    "older_than_limit": sum(1 for t in files if t <= limit),
+                    "oldest": round_trip(files[0]) if files else None,
+                }
+            )
+        )
 
 
 def _events_days(script: str) -> int | None:
@@ -310,7 +361,12 @@ def handler_for(company: Company, name: str) -> Handler:
 
 def epo_rows(company: Company) -> list[dict[str, Any]]:
     """The console's systems (EPOLeafNode rows as :output=json gives them): every workstation with the agent."""
-    return [{"EPOLeafNode.NodeName": w.name,
-             "EPOLeafNode.LastUpdate": w.last_contact.astimezone(AMSTERDAM).isoformat(timespec="seconds"),
-             "EPOProdPropsView_VIRUSCAN.datdate": w.signature_date.isoformat() if w.signature_date else None}
-            for w in company.workstations if w.last_contact is not None]
+    return [
+        {
+            "EPOLeafNode.NodeName": w.name,
+            "EPOLeafNode.LastUpdate": w.last_contact.astimezone(AMSTERDAM).isoformat(timespec="seconds"),
+            "EPOProdPropsView_VIRUSCAN.datdate": w.signature_date.isoformat() if w.signature_date else None,
+        }
+        for w in company.workstations
+        if w.last_contact is not None
+    ]

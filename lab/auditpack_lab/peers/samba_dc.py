@@ -54,8 +54,13 @@ class SambaDC:
         return done.stdout
 
     def ldbadd(self, ldif: str) -> None:
-        done = subprocess.run(["ldbadd", "--nosync", "-H", str(self.directory / "private" / "sam.ldb")], input=ldif,
-                              capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            ["ldbadd", "--nosync", "-H", str(self.directory / "private" / "sam.ldb")],
+            input=ldif,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"ldbadd failed: {done.stderr.strip()}")
 
@@ -69,7 +74,10 @@ class SambaDC:
         """Start samba; it ends by itself after maximum_runtime seconds, so a forgotten peer does not linger."""
         self.process = subprocess.Popen(
             ["samba", "-i", "-M", "single", f"--maximum-runtime={maximum_runtime}", "-s", self.conf],
-            stdout=open(self.directory / "log" / "samba.out", "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            stdout=open(self.directory / "log" / "samba.out", "wb"),
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 30
         while True:
             if self.process.poll() is not None:
@@ -103,14 +111,31 @@ def provision(directory: Path, address: str, host_name: str = "dc1") -> SambaDC:
         (directory / sub).mkdir(exist_ok=True)
     d = str(directory)
     options = {
-        "interfaces": f"{address}/8", "bind interfaces only": "yes", "disable netbios": "yes",
-        "server services": "ldap, kdc", "dns update command": "/bin/true", "spn update command": "/bin/true",
-        "pid directory": f"{d}/run", "ncalrpc dir": f"{d}/run/ncalrpc", "winbindd socket directory": f"{d}/run/winbindd",
-        "ntp signd socket directory": f"{d}/run/ntp_signd", "log file": f"{d}/log/log.%m",
+        "interfaces": f"{address}/8",
+        "bind interfaces only": "yes",
+        "disable netbios": "yes",
+        "server services": "ldap, kdc",
+        "dns update command": "/bin/true",
+        "spn update command": "/bin/true",
+        "pid directory": f"{d}/run",
+        "ncalrpc dir": f"{d}/run/ncalrpc",
+        "winbindd socket directory": f"{d}/run/winbindd",
+        "ntp signd socket directory": f"{d}/run/ntp_signd",
+        "log file": f"{d}/log/log.%m",
     }
-    cmd = ["samba-tool", "domain", "provision", f"--targetdir={d}", f"--realm={REALM}", f"--domain={DOMAIN}",
-           "--server-role=dc", "--dns-backend=NONE", f"--adminpass={ADMIN_PASSWORD}", f"--host-name={host_name}",
-           *(f"--option={k}={v}" for k, v in options.items())]
+    cmd = [
+        "samba-tool",
+        "domain",
+        "provision",
+        f"--targetdir={d}",
+        f"--realm={REALM}",
+        f"--domain={DOMAIN}",
+        "--server-role=dc",
+        "--dns-backend=NONE",
+        f"--adminpass={ADMIN_PASSWORD}",
+        f"--host-name={host_name}",
+        *(f"--option={k}={v}" for k, v in options.items()),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if done.returncode != 0:
         raise RuntimeError(f"provision failed: {done.stdout[-1500:]} {done.stderr[-1500:]}")

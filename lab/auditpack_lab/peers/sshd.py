@@ -44,8 +44,7 @@ def accounts_unavailable() -> str | None:
         return reason
     if shutil.which("unshare") is None or shutil.which("openssl") is None:
         return "unshare (util-linux) and openssl are needed for test accounts"
-    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"], capture_output=True,
-                           check=False)
+    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"], capture_output=True, check=False)
     if probe.returncode != 0:
         return f"cannot create a mount namespace: {probe.stderr.decode(errors='replace').strip()}"
     return None
@@ -149,8 +148,9 @@ def make_client_key(path: Path, kind: str = "ed25519") -> tuple[Path, str]:
 
 
 def _hash_password(password: str) -> str:
-    return subprocess.run(["openssl", "passwd", "-6", "-stdin"], input=password, capture_output=True, text=True,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        ["openssl", "passwd", "-6", "-stdin"], input=password, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def _account_files(etc: Path, users: dict[str, str], root_shell: str | None = None) -> None:
@@ -180,11 +180,20 @@ def _account_files(etc: Path, users: dict[str, str], root_shell: str | None = No
 
 
 @contextmanager
-def running_sshd(workdir: Path, address: str = "127.0.0.1", *, port: int | None = None,
-                 users: dict[str, str] | None = None, authorized_keys: dict[str, list[str]] | None = None,
-                 password_auth: bool = False, host_key_type: str = "ed25519", allow_tcp_forwarding: bool = True,
-                 hosts: dict[str, str] | None = None, extra_config: str = "",
-                 root_shell: str | None = None) -> Iterator[SshdPeer]:
+def running_sshd(
+    workdir: Path,
+    address: str = "127.0.0.1",
+    *,
+    port: int | None = None,
+    users: dict[str, str] | None = None,
+    authorized_keys: dict[str, list[str]] | None = None,
+    password_auth: bool = False,
+    host_key_type: str = "ed25519",
+    allow_tcp_forwarding: bool = True,
+    hosts: dict[str, str] | None = None,
+    extra_config: str = "",
+    root_shell: str | None = None,
+) -> Iterator[SshdPeer]:
     """sshd on address:port (a free port unless given) with a fresh host key.
 
     users: test accounts {name: password} ("" for none); "root" sets root's password only in the namespace.
@@ -209,8 +218,7 @@ def running_sshd(workdir: Path, address: str = "127.0.0.1", *, port: int | None 
         f"UsePAM no\nPasswordAuthentication {'yes' if password_auth else 'no'}\nKbdInteractiveAuthentication no\n"
         f"PermitRootLogin {'yes' if password_auth else 'prohibit-password'}\n"
         f"AuthorizedKeysFile {keys_dir}/%u\nStrictModes no\n"
-        f"AllowTcpForwarding {'yes' if allow_tcp_forwarding else 'no'}\n"
-        + extra_config
+        f"AllowTcpForwarding {'yes' if allow_tcp_forwarding else 'no'}\n" + extra_config
     )
     log = workdir / "sshd.log"
     command = [SSHD, "-D", "-e", "-f", str(config)]
@@ -223,8 +231,7 @@ def running_sshd(workdir: Path, address: str = "127.0.0.1", *, port: int | None 
         _account_files(etc, users or {}, root_shell)
         mounts = [f"mount --bind {etc}/{name} /etc/{name}" for name in ("passwd", "group", "shadow")]
         if hosts:
-            (etc / "hosts").write_text(Path("/etc/hosts").read_text()
-                                       + "".join(f"{ip} {name}\n" for name, ip in hosts.items()))
+            (etc / "hosts").write_text(Path("/etc/hosts").read_text() + "".join(f"{ip} {name}\n" for name, ip in hosts.items()))
             mounts.append(f"mount --bind {etc}/hosts /etc/hosts")
         script = " && ".join(mounts + ["exec " + shlex.join(command)])
         command = ["unshare", "--mount", "--propagation", "private", "sh", "-ec", script]

@@ -172,7 +172,9 @@ FAULT_BODY = Template(
 
 def _envelope(action: str, relates_to: str, body: str) -> bytes:
     message_id = f"uuid:{_new_id()}"
-    text = ENVELOPE.substitute(action=escape(action), message_id=message_id, to=ANONYMOUS, relates_to=escape(relates_to), body=body)
+    text = ENVELOPE.substitute(
+        action=escape(action), message_id=message_id, to=ANONYMOUS, relates_to=escape(relates_to), body=body
+    )
     return text.encode("utf-8")
 
 
@@ -214,7 +216,9 @@ def _action_not_supported(action: str) -> WsmanFault:
 
 
 def _invalid_selectors(what: str) -> WsmanFault:
-    reason = "The WS-Management service cannot process the request because the request contained invalid selectors for the resource. "
+    reason = (
+        "The WS-Management service cannot process the request because the request contained invalid selectors for the resource. "
+    )
     return WsmanFault("w:InvalidSelectors", 2150858843, reason, f"{reason}{what}")  # ERROR_WSMAN_UNEXPECTED_SELECTORS
 
 
@@ -322,7 +326,9 @@ def _pieces(result: ScriptResult) -> deque[tuple[str, bytes]]:
 class WinrsService:
     """The WinRS cmd shell plugin: shells, commands and their output, shared by every connection."""
 
-    def __init__(self, handler: Handler, received: list[str], endpoint: str, machine: str, timeouts_before_output: int = 0) -> None:
+    def __init__(
+        self, handler: Handler, received: list[str], endpoint: str, machine: str, timeouts_before_output: int = 0
+    ) -> None:
         self._handler, self._received, self._endpoint, self.machine = handler, received, endpoint, machine
         self._timeouts_before_output = timeouts_before_output
         self._shells: dict[str, dict[str, _Command]] = {}
@@ -354,7 +360,11 @@ class WinrsService:
         with self._lock:
             self._shells[shell_id] = {}
         return CREATE_BODY.substitute(
-            address=escape(self._endpoint), resource_uri=RESOURCE_CMD, shell_id=shell_id, owner=escape(owner), client_ip=escape(client_ip)
+            address=escape(self._endpoint),
+            resource_uri=RESOURCE_CMD,
+            shell_id=shell_id,
+            owner=escape(owner),
+            client_ip=escape(client_ip),
         )
 
     def _command(self, request: WsmanRequest) -> str:
@@ -381,7 +391,10 @@ class WinrsService:
             taken = _take(command.pending)
             done = not command.pending
         quoted_id = quoteattr(command_id)
-        streams = "".join(STREAM.substitute(name=quoteattr(name), command_id=quoted_id, data=base64.b64encode(piece).decode()) for name, piece in taken)
+        streams = "".join(
+            STREAM.substitute(name=quoteattr(name), command_id=quoted_id, data=base64.b64encode(piece).decode())
+            for name, piece in taken
+        )
         if not done:
             return RECEIVE_BODY.substitute(streams=streams, state=STATE_RUNNING.substitute(command_id=quoted_id))
         ends = "".join(STREAM_END.substitute(name=quoteattr(name), command_id=quoted_id) for name in ("stdout", "stderr"))
@@ -444,7 +457,9 @@ def load_transcript(path: Path) -> list[Exchange]:
     """The messages of a pypsrp recording (``messages: [{request, response, transport_error?}]``)."""
     messages = YAML(typ="safe").load(path.read_text(encoding="utf-8"))["messages"]
     return [
-        Exchange(parse_request(m["request"].encode("utf-8")), int((m.get("transport_error") or {}).get("code", 200)), m["response"])
+        Exchange(
+            parse_request(m["request"].encode("utf-8")), int((m.get("transport_error") or {}).get("code", 200)), m["response"]
+        )
         for m in messages
     ]
 
@@ -749,7 +764,9 @@ class _WsmanRequestHandler(BaseHTTPRequestHandler):
         else:
             self._reply(status, response, SOAP_CONTENT_TYPE)
 
-    def _reply(self, status: int, body: bytes = b"", content_type: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def _reply(
+        self, status: int, body: bytes = b"", content_type: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -779,8 +796,14 @@ def _require_loopback(address: str) -> None:
 
 @contextmanager
 def running_winrm(
-    workdir: Path, address: str, users: dict[str, str], handler: Handler, scheme: str = "http", timeouts_before_output: int = 0,
-    port: int = 0, poll_interval: float = 0.05,
+    workdir: Path,
+    address: str,
+    users: dict[str, str],
+    handler: Handler,
+    scheme: str = "http",
+    timeouts_before_output: int = 0,
+    port: int = 0,
+    poll_interval: float = 0.05,
 ) -> Iterator[WinrmPeer]:
     """A WinRM listener on (address, port; 0: a free one) in a background thread, stopped at exit.
 
@@ -797,7 +820,9 @@ def running_winrm(
 
 
 @contextmanager
-def running_winrm_replay(workdir: Path, address: str, users: dict[str, str], transcript: Path, scheme: str = "http") -> Iterator[WinrmPeer]:
+def running_winrm_replay(
+    workdir: Path, address: str, users: dict[str, str], transcript: Path, scheme: str = "http"
+) -> Iterator[WinrmPeer]:
     """Like running_winrm, but answering with a recorded pypsrp transcript (read in place) instead of a handler."""
     exchanges = load_transcript(transcript)  # before binding: a bad file fails without a listener to clean up
     with _serving(workdir, address, users, scheme, lambda peer: ReplayService(exchanges, peer.received, SERVER_NAME)) as peer:
@@ -805,8 +830,15 @@ def running_winrm_replay(workdir: Path, address: str, users: dict[str, str], tra
 
 
 @contextmanager
-def _serving(workdir: Path, address: str, users: dict[str, str], scheme: str, service: Callable[[WinrmPeer], Service],
-             port: int = 0, poll_interval: float = 0.05) -> Iterator[WinrmPeer]:
+def _serving(
+    workdir: Path,
+    address: str,
+    users: dict[str, str],
+    scheme: str,
+    service: Callable[[WinrmPeer], Service],
+    port: int = 0,
+    poll_interval: float = 0.05,
+) -> Iterator[WinrmPeer]:
     _require_loopback(address)
     if scheme not in ("http", "https"):
         raise ValueError(f"scheme must be http or https, not {scheme!r}")
@@ -816,8 +848,9 @@ def _serving(workdir: Path, address: str, users: dict[str, str], scheme: str, se
     server = _WsmanServer(address, scheme, user_file, tls, port)
     peer = WinrmPeer(address, server.server_address[1], scheme, tls.ca_file if tls else None, SERVER_NAME, [])
     server.winrs, server.actions = service(peer), peer.actions
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": poll_interval}, name=f"winrm-peer-{peer.port}",
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": poll_interval}, name=f"winrm-peer-{peer.port}", daemon=True
+    )
     thread.start()
     try:
         yield peer
@@ -828,4 +861,13 @@ def _serving(workdir: Path, address: str, users: dict[str, str], scheme: str, se
         thread.join()
 
 
-__all__ = ["SERVER_NAME", "Handler", "ScriptResult", "WinrmPeer", "load_transcript", "running_winrm", "running_winrm_replay", "script_of"]
+__all__ = [
+    "SERVER_NAME",
+    "Handler",
+    "ScriptResult",
+    "WinrmPeer",
+    "load_transcript",
+    "running_winrm",
+    "running_winrm_replay",
+    "script_of",
+]
