@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, BinaryIO
 
@@ -28,3 +28,6 @@ class Observation:
     status: ItemStatus = ItemStatus.OK
     errors: list[str] = field(default_factory=list)
     tool_version: str = ""  # version of the program on the host that answered (nft, psutil…)
+    # The day the evidence speaks for, when that is not the day it was read: a firewall backup of 1 March
+    # imported on 3 March speaks for 1 March. None: the day it was collected.
+    as_of: date | None = None

@@ -47,6 +47,7 @@ STORE_FORMAT = "auditpack-store/1"
 MANIFEST_FORMAT = "auditpack-manifest/1"
 MANIFEST_NAME = re.compile(r"^(\d{6,})-([0-9a-f]{64})\.json$")
 BLOB_NAME = re.compile(r"^[0-9a-f]{64}$")
+INDEX_VERSION = 2  # the index's table layout; another number rebuilds it from the manifests
 
 
 class StoreError(AuditpackError):
@@ -84,6 +85,11 @@ class ItemRecord:
     normalized_sha256: str | None
     tool_version: str
     errors: tuple[str, ...]
+    as_of: str | None = None  # the day it speaks for, when not the day it was collected (see Observation.as_of)
+
+    @property
+    def day(self) -> str:
+        return self.as_of or self.started[:10]
 
 
 @dataclass
@@ -269,13 +275,16 @@ class EvidenceStore:
 
     def _db(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.root / "index.sqlite", timeout=30)
+        if db.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
+            # the index is derived from the manifests: an older layout is dropped and rebuilt by sync_index
+            db.executescript(f"DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS runs; PRAGMA user_version = {INDEX_VERSION};")
         db.executescript(
             """
             CREATE TABLE IF NOT EXISTS runs (seq INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, run_id TEXT,
                 started TEXT, ended TEXT, status TEXT, operator TEXT);
             CREATE TABLE IF NOT EXISTS items (id TEXT NOT NULL, run_seq INTEGER NOT NULL, host TEXT, collector TEXT,
                 kind TEXT, command TEXT, started TEXT, ended TEXT, status TEXT, raw_sha256 TEXT, raw_size INTEGER,
-                normalized_sha256 TEXT, tool_version TEXT, errors TEXT, PRIMARY KEY (run_seq, id));
+                normalized_sha256 TEXT, tool_version TEXT, errors TEXT, as_of TEXT, PRIMARY KEY (run_seq, id));
             CREATE INDEX IF NOT EXISTS items_kind ON items(kind, started);
             """
         )
@@ -292,7 +301,7 @@ class EvidenceStore:
                         (ref.seq, ref.sha256, body["run_id"], body["started"], body["ended"], body["status"], body["operator"]),
                     )
                     db.executemany(
-                        "INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        "INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         [
                             (
                                 it["id"],
@@ -309,6 +318,7 @@ class EvidenceStore:
                                 (it["normalized"] or {}).get("sha256"),
                                 it["tool_version"],
                                 json.dumps(it["errors"]),
+                                it.get("as_of"),
                             )
                             for it in body["items"]
                         ],
@@ -351,7 +361,7 @@ class EvidenceStore:
             rows = db.execute(f"SELECT * FROM items WHERE {' AND '.join(where)} ORDER BY started, host, kind", args).fetchall()
         finally:
             db.close()
-        return [ItemRecord(*row[:13], tuple(json.loads(row[13]))) for row in rows]
+        return [ItemRecord(*row[:13], tuple(json.loads(row[13])), row[14]) for row in rows]
 
     def runs(self) -> list[dict[str, Any]]:
         self.sync_index()
@@ -497,6 +507,8 @@ class RunWriter:
             "raw": {"sha256": raw_sha, "size": raw_size},
             "normalized": normalized,
         }
+        if obs.as_of is not None:  # only then, so every manifest written before keeps its exact form
+            meta["as_of"] = obs.as_of.isoformat()
         meta["id"] = sha256_hex(canonical_json(meta))[:16]
         with self._lock:
             if host in self._closed_hosts:

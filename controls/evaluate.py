@@ -62,6 +62,7 @@ def evidence_for(
                 rec.raw_sha256,
                 rec.errors,
                 normalized,
+                rec.as_of,
             )
         )
     return views

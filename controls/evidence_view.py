@@ -35,6 +35,7 @@ class EvidenceView:
     raw_sha256: str
     errors: tuple[str, ...]
     normalized: Any
+    as_of: str | None = None  # the day it speaks for, when not the day it was collected (an imported backup)
 
     @property
     def usable(self) -> bool:
@@ -42,7 +43,7 @@ class EvidenceView:
 
     @property
     def day(self) -> str:
-        return self.started[:10]
+        return self.as_of or self.started[:10]
 
     def ref(self) -> EvidenceRef:
         return EvidenceRef(self.item_id, self.host, self.kind, self.started, self.command, self.raw_sha256, self.status)

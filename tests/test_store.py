@@ -165,3 +165,34 @@ def test_a_directory_that_is_not_a_store_is_refused(tmp_path):
         EvidenceStore(tmp_path)
     with pytest.raises(StoreError, match="not an auditpack evidence store"):
         EvidenceStore(tmp_path / "absent", create=False)
+
+
+def test_the_day_an_item_speaks_for_is_kept_and_indexed(store):
+    """An imported backup of an earlier day is evidence of that day; a collected item of the day it was read."""
+    from datetime import date
+
+    now = utcnow()
+    run = store.begin_run("op")
+    run.add(
+        "fw01",
+        "import",
+        Observation(kind="firewall.ruleset", command="import x", raw=b"a", started=now, ended=now, as_of=date(2026, 3, 1)),
+    )
+    run.add("fw01", "ssh", Observation(kind="firewall.ruleset", command="nft", raw=b"b", started=now, ended=now))
+    run.close_source("fw01", "ok", [])
+    _, body = run.commit()
+    assert [it.get("as_of") for it in sorted(body["items"], key=lambda it: it["command"])] == ["2026-03-01", None]
+    days = sorted(rec.day for rec in store.items(kinds=["firewall.ruleset"]))
+    assert days == sorted(["2026-03-01", now.date().isoformat()])
+
+
+def test_an_index_of_an_older_layout_is_rebuilt_from_the_manifests(store):
+    now = utcnow()
+    run = store.begin_run("op")
+    run.add("h", "c", Observation(kind="k", command="c", raw=b"x", started=now, ended=now))
+    run.close_source("h", "ok", [])
+    run.commit()
+    db = sqlite3.connect(store.root / "index.sqlite")
+    db.executescript("DROP TABLE items; CREATE TABLE items (id TEXT); PRAGMA user_version = 1;")  # the layout before
+    db.close()
+    assert [rec.kind for rec in store.items()] == ["k"]
