@@ -6,6 +6,7 @@ from datetime import date
 
 from ..evidence_view import EvidenceView
 from ..framework import EvaluationContext, Findings, parse_day, parse_moment
+from ._per_run import host_items_per_day
 from ._population import reconcile_population, short_name
 
 CONTROL_ID = "T-AV"
@@ -18,8 +19,9 @@ def _console_entry(snapshot: EvidenceView | None, host: str) -> dict | None:
 
 
 def _host_problems(
-    ctx: EvaluationContext, day: date, console: dict | None, status: EvidenceView | None
-) -> list[tuple[str, dict]]:
+    ctx: EvaluationContext, day: date, console: dict | None, status: EvidenceView | None, console_read: bool
+) -> tuple[list[tuple[str, dict]], str | None]:
+    """The deviations of one workstation on one day, and what could not be shown (None when everything could)."""
     limit = ctx.params["max_signature_age_days"]
     problems = []
     if console is not None:
@@ -32,7 +34,10 @@ def _host_problems(
     # a host may not know its own definitions' date (McAfee reports it only to the console): then the console's counts
     signature = parse_day(status.normalized.get("signature_date")) if status else None
     signature = signature or parse_day((console or {}).get("content_date"))
-    if signature is None:
+    unshown = None
+    if signature is None and not console_read:
+        unshown = "the definitions' date: the host does not report it and the console was not read that day"
+    elif signature is None:
         problems.append(("av.signatures_unknown", {}))
     elif (day - signature).days > limit:
         problems.append(
@@ -40,7 +45,7 @@ def _host_problems(
         )
     if status is not None and not status.normalized.get("realtime"):
         problems.append(("av.realtime_off", {"product": status.normalized.get("product") or "?"}))
-    return problems
+    return problems, unshown
 
 
 def _detections(ctx: EvaluationContext, findings: Findings) -> None:
@@ -68,26 +73,35 @@ def _detections(ctx: EvaluationContext, findings: Findings) -> None:
                 )
 
 
+def _consoles_per_day(ctx: EvaluationContext) -> dict[str, EvidenceView]:
+    """The console's list of systems as last read on each day (any run of that day)."""
+    latest: dict[str, EvidenceView] = {}
+    for item in ctx.items("epo.systems"):
+        latest[item.day] = item
+    return latest
+
+
 def evaluate(ctx: EvaluationContext) -> Findings:
     findings = Findings()
-    for run in ctx.runs:
-        day = date.fromisoformat(run.date)
-        consoles = [i for i in ctx.items("epo.systems") if i.run_seq == run.seq]
-        console = consoles[-1] if consoles else None
-        for host in run.hosts_with_roles(ctx.control.applies_to_roles):
-            statuses = [i for i in ctx.items("av.host_status") if i.run_seq == run.seq and i.host == host]
-            status = statuses[-1] if statuses else None
-            entry = _console_entry(console, host)
-            ids = findings.use([x for x in (console, status) if x is not None])
-            if console is None and status is None:
-                findings.gap(host, day, "evidence.missing", why="neither the console nor the host was read")
-                continue
-            problems = [] if console is None or entry else [("av.not_in_console", {})]
-            problems += _host_problems(ctx, day, entry, status)
-            for code, facts in problems:
-                findings.deviation(host, day, code, ids, **facts)
-            if not problems:
-                findings.passed(host, day)
+    consoles = _consoles_per_day(ctx)
+    for day, _run, host, items in host_items_per_day(ctx, ("av.host_status",)):
+        usable = [i for i in items if i.usable]
+        status = usable[-1] if usable else None
+        console = consoles.get(day)
+        entry = _console_entry(console, host)
+        ids = findings.use([x for x in (console, *items) if x is not None])
+        if console is None and status is None:
+            findings.gap(host, day, "evidence.missing", ids, why="neither the console nor the host was read")
+            continue
+        problems = [] if console is None or entry else [("av.not_in_console", {})]
+        found, unshown = _host_problems(ctx, date.fromisoformat(day), entry, status, console is not None)
+        problems += found
+        for code, facts in problems:
+            findings.deviation(host, day, code, ids, **facts)
+        if unshown and not problems:
+            findings.gap(host, day, "evidence.missing", ids, why=unshown)
+        elif not problems:
+            findings.passed(host, day)
     _detections(ctx, findings)
     reconcile_population(ctx, findings)
     return findings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..evidence_view import EvidenceView
 from ..framework import EvaluationContext, Findings
-from ._per_run import host_items_per_run, usable_or_gap
+from ._per_run import host_items_per_day, usable_or_gap
 from ._population import reconcile_population
 
 CONTROL_ID = "T-FWH"
@@ -36,8 +36,8 @@ def _weak_windows_profiles(item: EvidenceView) -> list[str]:
 def evaluate(ctx: EvaluationContext) -> Findings:
     families = FAMILIES if ctx.params["require_ipv6"] else ("ipv4",)
     findings = Findings()
-    for run, host, items in host_items_per_run(ctx, (*LINUX_KINDS, WINDOWS_KIND)):
-        usable = usable_or_gap(findings, run, host, items)
+    for day, run, host, items in host_items_per_day(ctx, (*LINUX_KINDS, WINDOWS_KIND)):
+        usable = usable_or_gap(findings, run, host, items, day)
         if not usable:
             continue
         ids = [i.item_id for i in items]
@@ -45,16 +45,16 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         if windows:
             weak = _weak_windows_profiles(windows[-1])
             if weak:
-                findings.deviation(host, run.date, "fw.windows_profile", ids, profiles=weak)
+                findings.deviation(host, day, "fw.windows_profile", ids, profiles=weak)
             else:
-                findings.passed(host, run.date)
+                findings.passed(host, day)
             continue
         verdict = inbound_defaults(usable)
         open_families = [f for f in families if verdict[f] != "drop"]
         if open_families:
             backends = ", ".join(sorted({i.normalized["backend"] for i in usable}))
-            findings.deviation(host, run.date, "fw.inbound_open", ids, families=open_families, backends=backends)
+            findings.deviation(host, day, "fw.inbound_open", ids, families=open_families, backends=backends)
         else:
-            findings.passed(host, run.date)
+            findings.passed(host, day)
     reconcile_population(ctx, findings)
     return findings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..evidence_view import EvidenceView
 from ..firewall_rules import EgressRegister, diff_rulesets, justify
 from ..framework import EvaluationContext, Findings
-from ._per_run import host_items_per_run, usable_or_gap
+from ._per_run import host_items_per_day, usable_or_gap
 
 CONTROL_ID = "T-FWP"
 RULESET = "firewall.ruleset"
@@ -79,24 +79,24 @@ def evaluate(ctx: EvaluationContext) -> Findings:
     previous: dict[str, dict] = {}
     registers = ctx.items(EGRESS)
     reasons = {r.item_id: EgressRegister.model_validate(r.normalized) for r in registers}  # read once, used per run
-    for run, host, items in host_items_per_run(ctx, (RULESET, *LINUX_KINDS)):
-        usable = usable_or_gap(findings, run, host, items)
+    for day, run, host, items in host_items_per_day(ctx, (RULESET, *LINUX_KINDS)):
+        usable = usable_or_gap(findings, run, host, items, day)
         if not usable:
             continue
         ids = [i.item_id for i in items]
         rulesets = [i for i in usable if i.kind == RULESET]
         if rulesets:
-            register = _register_on(registers, run.date)
+            register = _register_on(registers, day)
             # without a register no outbound allow rule has a reason: each one is reported
             ruleset = justify(rulesets[-1].normalized, reasons[register.item_id] if register else EgressRegister(entries=[]))
             ids += findings.use([register]) if register else []
             problems = _ruleset_problems(ruleset)
-            _rule_changes(findings, host, run.date, previous.get(host), ruleset, ids)
+            _rule_changes(findings, host, day, previous.get(host), ruleset, ids)
             previous[host] = ruleset
         else:
             problems = _netfilter_problems(usable, families)
         for code, facts in problems:
-            findings.deviation(host, run.date, code, ids, **facts)
+            findings.deviation(host, day, code, ids, **facts)
         if not problems:
-            findings.passed(host, run.date)
+            findings.passed(host, day)
     return findings

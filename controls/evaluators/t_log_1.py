@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..framework import EvaluationContext, Findings
-from ._per_run import host_items_per_run, usable_or_gap
+from ._per_run import host_items_per_day, usable_or_gap
 
 CONTROL_ID = "T-LOG-1"
 KINDS = ("windows.audit_policy", "windows.security_log")
@@ -21,26 +21,24 @@ def _missing(subcategories: dict, required: list[dict]) -> list[str]:
 
 def evaluate(ctx: EvaluationContext) -> Findings:
     findings = Findings()
-    for run, host, items in host_items_per_run(ctx, KINDS):
-        policies = [i for i in usable_or_gap(findings, run, host, items) if i.kind == "windows.audit_policy"]
+    for day, run, host, items in host_items_per_day(ctx, KINDS):
+        policies = [i for i in usable_or_gap(findings, run, host, items, day) if i.kind == "windows.audit_policy"]
         if not policies:
             if any(i.usable for i in items):  # only the log configuration was read
-                findings.gap(host, run.date, "evidence.missing", [i.item_id for i in items], why="no audit policy read")
+                findings.gap(host, day, "evidence.missing", [i.item_id for i in items], why="no audit policy read")
             continue
         ids = [i.item_id for i in items]
         problems = 0
         missing = _missing(policies[-1].normalized["subcategories"], ctx.params["required_subcategories"])
         if missing:
             problems += 1
-            findings.deviation(host, run.date, "log1.subcategory", ids, missing=missing)
+            findings.deviation(host, day, "log1.subcategory", ids, missing=missing)
         logs = [i for i in items if i.usable and i.kind == "windows.security_log"]
         if logs:
             size_mb = logs[-1].normalized["max_size_bytes"] // (1024 * 1024)
             if size_mb < ctx.params["min_log_size_mb"]:
                 problems += 1
-                findings.deviation(
-                    host, run.date, "log1.log_size", ids, size_mb=size_mb, required_mb=ctx.params["min_log_size_mb"]
-                )
+                findings.deviation(host, day, "log1.log_size", ids, size_mb=size_mb, required_mb=ctx.params["min_log_size_mb"])
         if not problems:
-            findings.passed(host, run.date)
+            findings.passed(host, day)
     return findings
