@@ -8,13 +8,16 @@ from datetime import date
 from auditpack.periods import Period
 from auditpack.store import EvidenceStore
 
+from .coverage import Coverage, measure, unit_for
 from .evaluators import EVALUATORS
 from .evidence_view import EvidenceView, RunView
 from .exceptions import ExceptionEntry
 from .framework import EvaluationContext, Findings
 from .model import Control, load_catalogue
 from .profiles import DEFAULT_PROFILE, Profile
-from .result import DEFAULT_TOLERANCE, ControlResult, Excepted, ExceptionUse, overall_status
+from .result import DEFAULT_TOLERANCE, ControlResult, Deviation, Excepted, ExceptionUse, Reason, Status, overall_status
+
+COLLECTION_UNITS = {"daily": "day", "weekly": "week", "monthly": "month"}
 
 # Registers, attached documents and kinds whose records carry their own dates
 # (event counts per day, backup runs, detections) describe the period whenever
@@ -83,10 +86,16 @@ def finalize(ctx: EvaluationContext, findings: Findings, exceptions: Sequence[Ex
             else:
                 matched[id(cover)] += 1
                 excepted.append(Excepted(dev, cover.scope, cover.owner, cover.expires.isoformat()))
+    # a subject-date tested on some evidence is evidenced, whatever another item of that day lacked
+    kept["gaps"] = [g for g in kept["gaps"] if not findings.was_tested(g.subject, g.date)]
     tolerance = ctx.params.get("tolerated_deviation_rate", DEFAULT_TOLERANCE)
     failed = len({(d.subject, d.date) for d in kept["deviations"]})
     gaps = len({(d.subject, d.date) for d in kept["gaps"]})
     status = overall_status(len(findings.population), findings.tested, failed, gaps, tolerance)
+    coverage = _coverage(ctx, findings)
+    thin = coverage is not None and not coverage.sufficient
+    if thin and status in (Status.EFFECTIVE, Status.EFFECTIVE_WITH_DEVIATIONS):
+        status = Status.NOT_EVIDENCED  # a verdict over the period needs evidence over the period
     return ControlResult(
         control_id=ctx.control.id,
         status=status,
@@ -113,6 +122,63 @@ def finalize(ctx: EvaluationContext, findings: Findings, exceptions: Sequence[Ex
         evidence=sorted(findings.used.values(), key=lambda r: (r.collected, r.host, r.kind)),
         parameters=ctx.params,
         completeness=findings.completeness,
+        coverage=coverage.to_dict() if coverage else None,
+        reason=_reason(ctx, status, findings, kept["gaps"], coverage if thin else None),
+    )
+
+
+def _coverage(ctx: EvaluationContext, findings: Findings) -> Coverage | None:
+    """Coverage by dates, for controls tested on collected evidence; a register or document covers its own period
+    (its evaluator judges the intervals between its dated rows), so it has none."""
+    unit = unit_for(ctx.control.frequency, ctx.collection_unit)
+    if unit is None or all(kind.startswith(TIMELESS_PREFIXES) for kind in ctx.control.evidence_kinds):
+        return None
+    last = min(ctx.period.last_day.date(), ctx.today)
+    return measure(ctx.period.start.date(), last, unit, findings.tested_days(), ctx.minimum_coverage)
+
+
+UNIT_WORDS = {
+    "day": {"nl": "dagen", "en": "days"},
+    "week": {"nl": "weken", "en": "weeks"},
+    "month": {"nl": "maanden", "en": "months"},
+}
+
+
+def _reason(
+    ctx: EvaluationContext, status: Status, findings: Findings, gaps: list[Deviation], thin: Coverage | None
+) -> Reason | None:
+    """Why the control is not applicable or not evidenced, in words the report can say in either language."""
+    if status == Status.NOT_APPLICABLE:
+        if not ctx.runs and not ctx.evidence:
+            return Reason("reason.no_runs")
+        return Reason("reason.no_subject", {"kinds": ", ".join(ctx.control.evidence_kinds)})
+    if status != Status.NOT_EVIDENCED:
+        return None
+    if thin is not None and findings.tested:
+        return Reason(
+            "reason.thin_coverage",
+            {
+                "evidenced": thin.evidenced,
+                "expected": thin.expected,
+                "unit": UNIT_WORDS[thin.unit],
+                "percent": round(100 * thin.ratio),
+                "minimum": round(100 * thin.minimum),
+            },
+        )
+    first = gaps[0] if gaps else None
+    return Reason(
+        "reason.no_usable_evidence",
+        {"gaps": len({(g.subject, g.date) for g in gaps}), "first": f"{first.subject} {first.date}" if first else "-"},
+    )
+
+
+def context_for(
+    control: Control, profile: Profile, period: Period, runs: list[RunView], evidence: list[EvidenceView], today: date
+) -> EvaluationContext:
+    """What one control's evaluator sees, with the profile's parameters and coverage settings applied."""
+    params = control.parameter_values(profile.parameters.get(control.id))
+    return EvaluationContext(
+        control, params, period, runs, evidence, today, COLLECTION_UNITS[profile.collection_frequency], profile.minimum_coverage
     )
 
 
@@ -134,7 +200,6 @@ def evaluate_controls(
     for control_id, control in sorted(catalogue.items()):
         if control_ids and control_id not in control_ids:
             continue
-        params = control.parameter_values(profile.parameters.get(control_id))
-        ctx = EvaluationContext(control, params, period, runs, evidence_for(store, control.evidence_kinds, runs, hosts), today)
+        ctx = context_for(control, profile, period, runs, evidence_for(store, control.evidence_kinds, runs, hosts), today)
         results.append(finalize(ctx, EVALUATORS[control_id](ctx), exceptions))
     return results

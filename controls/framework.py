@@ -29,6 +29,8 @@ class EvaluationContext:
     runs: list[RunView]  # collection runs inside the period
     evidence: list[EvidenceView]  # the control's evidence kinds: runs in the period, registers from any time
     today: date
+    collection_unit: str = "week"  # how often a per-collection control is expected to be tested (the profile's)
+    minimum_coverage: float = 0.9  # below this share of expected test dates the control is not evidenced
 
     def items(self, *kinds: str, usable_only: bool = True) -> list[EvidenceView]:
         """Evidence of these kinds, oldest first; by default only items collected and parsed without error."""
@@ -63,6 +65,14 @@ class Findings:
     used: dict[str, EvidenceRef] = field(default_factory=dict)
     completeness: dict[str, Any] | None = None
     _tested_days: set[tuple[str, str]] = field(default_factory=set, repr=False)
+    _recorded: dict[str, Deviation] = field(default_factory=dict, repr=False)
+
+    def tested_days(self) -> set[date]:
+        """The days on which some subject was tested (passed or deviated): what coverage counts."""
+        return {date.fromisoformat(day[:10]) for _, day in self._tested_days}
+
+    def was_tested(self, subject: str, day: str) -> bool:
+        return (subject, day) in self._tested_days
 
     def use(self, items: Iterable[EvidenceView]) -> list[str]:
         """Record evidence as used; returns the ids to cite in a deviation."""
@@ -87,7 +97,12 @@ class Findings:
         if (subject, str(day)) not in self._tested_days:
             self._tested_days.add((subject, str(day)))
             self.tested += 1
-        self.deviations.append(Deviation(subject, str(day), code, facts, evidence or []))
+        found = Deviation(subject, str(day), code, facts, evidence or [])
+        twin = self._recorded.setdefault(found.key(), found)
+        if twin is found:
+            self.deviations.append(found)
+        else:  # the same finding read twice (two items of one day): one finding, citing both
+            twin.evidence.extend(e for e in found.evidence if e not in twin.evidence)
 
     def gap(self, subject: str, day: date | str, code: str, evidence: list[str] | None = None, **facts: Any) -> None:
         self.population.add(subject)

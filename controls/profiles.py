@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from auditpack.yamlfile import Problem, YamlFileError, locate, read_yaml, validate
 
@@ -18,6 +18,10 @@ class Profile(BaseModel):
     processor: str = ""
     customer: str = ""
     agreement: str = ""
+    # how often the controls tested on each collection are expected to be tested, and the share of those
+    # dates (weeks, by default) the evidence must cover before a verdict over the period can be "effective"
+    collection_frequency: Literal["daily", "weekly", "monthly"] = "weekly"
+    minimum_coverage: float = Field(0.9, ge=0, le=1)
     parameters: dict[str, dict[str, Any]] = {}
 
 

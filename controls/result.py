@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -37,6 +38,21 @@ class Deviation:
     code: str  # message code; its texts are in the catalogue, see controls/messages.py
     facts: dict[str, Any] = field(default_factory=dict)
     evidence: list[str] = field(default_factory=list)  # item ids
+
+    def text(self, lang: str) -> str:
+        return render(self.code, self.facts, lang)
+
+    def key(self) -> str:
+        """What makes two findings the same one: subject, date, code and facts (not the evidence cited)."""
+        return json.dumps([self.subject, self.date, self.code, self.facts], sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a control is not applicable or not evidenced: a message code and its facts, said in the report's language."""
+
+    code: str
+    facts: dict[str, Any] = field(default_factory=dict)
 
     def text(self, lang: str) -> str:
         return render(self.code, self.facts, lang)
@@ -79,6 +95,8 @@ class ControlResult:
     evidence: list[EvidenceRef] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
     completeness: dict[str, Any] | None = None
+    coverage: dict[str, Any] | None = None  # controls/coverage.py: unit, expected, evidenced, missing, minimum
+    reason: Reason | None = None  # why not applicable or not evidenced
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

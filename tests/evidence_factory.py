@@ -6,18 +6,21 @@ import itertools
 from datetime import date
 from typing import Any
 
-from auditpack.controls.evaluate import finalize
+from auditpack.controls.evaluate import context_for, finalize
 from auditpack.controls.evaluators import EVALUATORS
 from auditpack.controls.evidence_view import EvidenceView, RunView
 from auditpack.controls.exceptions import ExceptionEntry
 from auditpack.controls.framework import EvaluationContext
 from auditpack.controls.model import load_catalogue
+from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
 from auditpack.controls.result import ControlResult
 from auditpack.periods import Period, year_period
 
 _ids = itertools.count(1)
 YEAR_2026 = year_period(2026)
-AFTER_2026 = date(2027, 1, 20)  # the audit is prepared after the year ends
+AFTER_2026 = date(2027, 1, 20)
+# For tests of what one collection shows: how much of the year the evidence covers is not what they test.
+SNAPSHOT = DEFAULT_PROFILE.model_copy(update={"minimum_coverage": 0.0})  # the audit is prepared after the year ends
 
 
 def item(
@@ -65,12 +68,14 @@ def context(
     runs: list[RunView] = (),
     period: Period = YEAR_2026,
     today: date = AFTER_2026,
+    profile: Profile = DEFAULT_PROFILE,
     **params: Any,
 ) -> EvaluationContext:
     control = load_catalogue()[control_id]
     unknown = set(params) - set(control.parameters)
     assert not unknown, f"{control_id} has no parameter(s) {unknown}"
-    return EvaluationContext(control, control.parameter_values(params), period, list(runs), list(evidence), today)
+    profile = profile.model_copy(update={"parameters": {control_id: params}})
+    return context_for(control, profile, period, list(runs), list(evidence), today)
 
 
 def evaluate(
@@ -82,3 +87,8 @@ def evaluate(
 ) -> ControlResult:
     ctx = context(control_id, evidence, runs, **kwargs)
     return finalize(ctx, EVALUATORS[control_id](ctx), exceptions)
+
+
+def evaluate_snapshot(*args: Any, **kwargs: Any) -> ControlResult:
+    """evaluate() where only the logic on the collections given matters, not how much of the year they cover."""
+    return evaluate(*args, profile=SNAPSHOT, **kwargs)

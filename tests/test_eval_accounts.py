@@ -7,7 +7,7 @@ from typing import Any
 
 from auditpack.controls.exceptions import ExceptionEntry
 from auditpack.controls.result import Status
-from evidence_factory import evaluate, item, register
+from evidence_factory import evaluate, evaluate_snapshot, item, register
 
 SNAPSHOT = "2026-11-30"
 
@@ -332,7 +332,7 @@ RULE_SUBJECTS = [
 
 
 def test_pwd_strong_policy_and_personal_accounts_pass():
-    result = evaluate(
+    result = evaluate_snapshot(
         "O-PWD",
         pwd_evidence(
             policy(), users=[user("jdoe"), user("svc-backup", password_never_expires=True), user("temp1", enabled=False)]
@@ -345,9 +345,9 @@ def test_pwd_strong_policy_and_personal_accounts_pass():
 
 def test_pwd_boundary_values_pass_and_one_beyond_fails():
     at_limit = policy(min_length=8, max_age_days=90, lockout_threshold=10)
-    assert evaluate("O-PWD", pwd_evidence(at_limit)).status == Status.EFFECTIVE
+    assert evaluate_snapshot("O-PWD", pwd_evidence(at_limit)).status == Status.EFFECTIVE
     beyond = policy(min_length=7, max_age_days=91, lockout_threshold=11)
-    result = evaluate("O-PWD", pwd_evidence(beyond))
+    result = evaluate_snapshot("O-PWD", pwd_evidence(beyond))
     assert [(d.subject, d.code, d.facts) for d in result.deviations] == [
         ("domain policy: lockout_threshold", "pwd.lockout_high", {"value": 11, "required": 10}),
         ("domain policy: max_age_days", "pwd.max_age", {"value": 91, "required": 90}),
@@ -382,7 +382,7 @@ def test_pwd_weak_policies_and_accounts_deviate():
 
 
 def test_pwd_complexity_not_tested_when_not_required():
-    result = evaluate("O-PWD", pwd_evidence(policy(complexity=False)), require_complexity=False)
+    result = evaluate_snapshot("O-PWD", pwd_evidence(policy(complexity=False)), require_complexity=False)
     assert result.status == Status.EFFECTIVE
     assert "domain policy: complexity" not in result.population
 

@@ -12,7 +12,7 @@ from auditpack.controls.exceptions import ExceptionEntry
 from auditpack.controls.model import load_catalogue
 from auditpack.controls.result import Status
 from conftest import corpus_file
-from evidence_factory import YEAR_2026, evaluate, item, run
+from evidence_factory import YEAR_2026, evaluate, evaluate_snapshot, item, run
 
 G = "-69ae-11d9-bed3-505054503030"
 DC = {"dc01": ["domain_controller"]}
@@ -35,7 +35,7 @@ def log_config(size_mb: int, oldest: str = "2025-01-01T00:00:00Z") -> dict:
 
 
 def test_t_log_1_full_policy_and_large_log_pass():
-    r = evaluate(
+    r = evaluate_snapshot(
         "T-LOG-1",
         [
             item("windows.audit_policy", full_policy(), "dc01", "2026-02-01"),
@@ -60,7 +60,7 @@ def test_t_log_1_missing_failure_auditing_is_a_deviation():
 
 @pytest.mark.parametrize("size_mb,ok", [(1024, True), (1023, False)])
 def test_t_log_1_log_size_boundary(size_mb, ok):
-    r = evaluate(
+    r = evaluate_snapshot(
         "T-LOG-1",
         [
             item("windows.audit_policy", full_policy(), "dc01", "2026-02-01"),
@@ -173,7 +173,7 @@ def test_t_av_current_and_in_contact_passes():
         "epo01",
         "2026-04-10",
     )
-    r = evaluate("T-AV", [epo], [run(1, "2026-04-10", WS)])
+    r = evaluate_snapshot("T-AV", [epo], [run(1, "2026-04-10", WS)])
     assert r.status == Status.EFFECTIVE and r.tested == 2  # ws-002's signatures are exactly 7 days old
 
 
@@ -301,7 +301,7 @@ ALARM = {"device": "fw01", "service": "tcp/443", "reason": "alarm centre"}
 
 
 def test_t_fwp_deny_by_default_with_justified_rules_passes():
-    r = evaluate(
+    r = evaluate_snapshot(
         "T-FWP",
         [egress("2026-01-02", ALARM), item("firewall.ruleset", ruleset(), "fw01", "2026-01-05")],
         [run(1, "2026-01-05", FW)],
@@ -433,7 +433,7 @@ def test_o_ret_boundary(age, ok):
         "limit_days": 92,
         "locations": [{"path": "/data/calls", "file_count": 1200, "oldest_mtime": oldest, "older_than_limit": 0 if ok else 3}],
     }
-    r = evaluate(
+    r = evaluate_snapshot(
         "O-RET", [item("retention.files", files, "fs01", "2026-06-01")], [run(1, "2026-06-01", {"fs01": ["file_server"]})]
     )
     assert (r.status == Status.EFFECTIVE) is ok
@@ -467,15 +467,15 @@ def test_exceptions_active_expired_unused_and_expiring_soon():
     ]
     runs = [run(1, "2026-01-05", FW), run(2, "2026-09-05", FW)]
     active = waiver("FW*", date(2027, 2, 10))
-    r = evaluate("T-FWP", fw, runs, [active, waiver("other-*", date(2027, 6, 1))], today=date(2027, 1, 20))
+    r = evaluate_snapshot("T-FWP", fw, runs, [active, waiver("other-*", date(2027, 6, 1))], today=date(2027, 1, 20))
     assert not r.deviations and [e.deviation.date for e in r.excepted] == ["2026-01-05", "2026-09-05"]
     assert r.status == Status.EFFECTIVE  # excepted items are shown, not counted as failures
     assert [(e.scope, e.state, e.matched) for e in r.exceptions] == [("FW*", "expiring_soon", 2), ("other-*", "unused", 0)]
     lapsed = waiver("fw01", date(2026, 6, 30))
-    r = evaluate("T-FWP", fw, runs, [lapsed], today=date(2027, 1, 20))
+    r = evaluate_snapshot("T-FWP", fw, runs, [lapsed], today=date(2027, 1, 20))
     assert [d.date for d in r.deviations] == ["2026-09-05"] and [e.deviation.date for e in r.excepted] == ["2026-01-05"]
     assert r.exceptions[0].state == "expired"
-    r = evaluate("T-FWP", fw, runs, [waiver("fw01", date(2027, 12, 31))], today=date(2027, 1, 20))
+    r = evaluate_snapshot("T-FWP", fw, runs, [waiver("fw01", date(2027, 12, 31))], today=date(2027, 1, 20))
     assert r.exceptions[0].state == "active"
 
 

@@ -64,9 +64,14 @@ def test_every_code_a_control_defines_is_recorded_by_its_evaluator(control_id):
     )
 
 
+REASONS = module_codes(ast.parse((EVALUATORS_DIR.parent / "evaluate.py").read_text(encoding="utf-8")))
+
+
 def test_every_shared_code_is_recorded_somewhere():
-    assert SHARED == {"evidence.missing", "evidence.no_register", "evidence.no_day", "pop.missing"}
-    assert SHARED - set().union(*USED.values()) == set()
+    reasons = {"reason.no_runs", "reason.no_subject", "reason.no_usable_evidence", "reason.thin_coverage"}
+    assert SHARED == {"evidence.missing", "evidence.no_register", "evidence.no_day", "pop.missing"} | reasons
+    assert REASONS == reasons  # why a control is not applicable or not evidenced, given by controls/evaluate.py
+    assert SHARED - set().union(*USED.values(), REASONS) == set()
 
 
 def test_codes_are_passed_as_literals_the_scan_can_see():

@@ -17,6 +17,7 @@ from ruamel.yaml.constructor import SafeConstructor
 
 from auditpack.controls.evidence_view import EvidenceView, RunView
 from auditpack.controls.model import load_catalogue
+from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
 from auditpack.controls.result import ControlResult, Deviation, Status
 from auditpack.periods import Period, period_from_options, year_period
 from evidence_factory import AFTER_2026, evaluate, item, register, run
@@ -85,6 +86,13 @@ class Finding(Strict):
         )
 
 
+class Coverage(Strict):
+    unit: Literal["day", "week", "month"]
+    expected: int
+    evidenced: int
+    missing: list[list[str]] | None = None  # [first, last] date ranges; when given, exactly these
+
+
 class Expect(Strict):
     status: Literal["effective", "effective_with_deviations", "not_effective", "not_evidenced", "not_applicable"]
     tested: int | None = None
@@ -92,6 +100,8 @@ class Expect(Strict):
     deviations: list[Finding] = []
     gaps: list[Finding] = []
     observations: list[Finding] = []
+    reason: str | None = None  # the code of why the control is not applicable or not evidenced
+    coverage: Coverage | None = None
 
 
 class Scenario(Strict):
@@ -99,6 +109,8 @@ class Scenario(Strict):
     params: dict[str, Any] = {}
     period: int | Span = 2026
     today: date = AFTER_2026
+    minimum_coverage: float | None = None  # the profile's; default 0.9
+    collection_frequency: Literal["daily", "weekly", "monthly"] | None = None  # the profile's; default weekly
     runs: list[Run] = []
     evidence: list[Evidence] = []
     expect: Expect
@@ -107,6 +119,10 @@ class Scenario(Strict):
         if isinstance(self.period, int):
             return year_period(self.period)
         return period_from_options(None, self.period.first, self.period.last, self.period.first.year)
+
+    def profile(self) -> Profile:
+        settings = {"minimum_coverage": self.minimum_coverage, "collection_frequency": self.collection_frequency}
+        return DEFAULT_PROFILE.model_copy(update={k: v for k, v in settings.items() if v is not None})
 
     def run_views(self) -> list[RunView]:
         return [run(r.seq, r.day, r.hosts, r.status) for r in self.runs]
@@ -118,6 +134,7 @@ class Scenario(Strict):
             self.run_views(),
             period=self.period_view(),
             today=self.today,
+            profile=self.profile(),
             **self.params,
         )
 
@@ -169,7 +186,9 @@ def test_scenario(path):
     if "pass" in path.stem:
         assert want.status == Status.EFFECTIVE and not (want.deviations or want.gaps), "a pass scenario expects a clean pass"
     if "fail" in path.stem:
-        assert want.status != Status.EFFECTIVE and (want.deviations or want.gaps), "a fail scenario names what fails"
+        assert want.status != Status.EFFECTIVE and (want.deviations or want.gaps or want.reason), (
+            "a fail scenario names what fails"
+        )
 
     result = scenario.result()
     problems = []
@@ -186,5 +205,13 @@ def test_scenario(path):
         assert result.tested == want.tested
     if want.population is not None:
         assert result.population == want.population
+    assert (result.reason.code if result.reason else None) == want.reason
+    if want.coverage is not None:
+        got = result.coverage or {}
+        assert {k: got.get(k) for k in ("unit", "expected", "evidenced")} == want.coverage.model_dump(exclude={"missing"})
+        if want.coverage.missing is not None:
+            assert got["missing"] == want.coverage.missing
+    if result.reason:
+        assert result.reason.text("nl") and result.reason.text("en")
     for finding in result.deviations + result.gaps + result.observations:
         assert finding.text("nl") and finding.text("en")  # every finding renders in both languages
