@@ -8,7 +8,6 @@ from typing import Any
 
 from auditpack.periods import Period
 
-from .canonical import parse_iso
 from .inventory import Inventory, load_inventory, parse_inventory
 from .store import EvidenceStore
 
@@ -43,10 +42,3 @@ def run_rows(store: EvidenceStore, period: Period) -> list[dict[str, Any]]:
         }
         for ref, body in store.manifests_started(period.start, period.end)
     ]
-
-
-def latest_run_year(store: EvidenceStore) -> int | None:
-    refs = store.manifest_refs()
-    if not refs:
-        return None
-    return parse_iso(store.load_manifest(refs[-1])["started"]).year

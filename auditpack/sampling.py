@@ -9,7 +9,7 @@ report and the workbook show it and a later report can be checked against it.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from .canonical import iso, utcnow
@@ -22,18 +22,21 @@ SAMPLE_KIND = "audit.sample"
 SOURCE = "auditor"  # the manifest's name for what the audit itself adds
 
 
-def sampling_units(result: ControlResult, frequency: str, period: Period) -> list[str]:
+def sampling_units(result: ControlResult, frequency: str, period: Period, today: date | None = None) -> list[str]:
+    """The items a sample is drawn from; days that have not come yet are never among them."""
     subjects = sorted(result.population)
     if frequency != "daily":
         return subjects
-    first, last = period.start.date(), period.last_day.date()
+    first, last = period.start.date(), min(period.last_day.date(), today or date.today())
     days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
     return [f"{subject} {day}" for subject in subjects for day in days]
 
 
-def draw_sample(result: ControlResult, frequency: str, period: Period, size: int, seed: int) -> dict[str, Any]:
+def draw_sample(
+    result: ControlResult, frequency: str, period: Period, size: int, seed: int, today: date | None = None
+) -> dict[str, Any]:
     """Raises ValueError when the sample would be larger than the population."""
-    units = sampling_units(result, frequency, period)
+    units = sampling_units(result, frequency, period, today)
     if size < 1:
         raise ValueError("a sample needs at least one item")
     if size > len(units):

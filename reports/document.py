@@ -44,6 +44,8 @@ def control_section(result: ControlResult, control: Control, lang: str, samples:
         "status_label": STATUS_LABELS[lang][result.status.value],
         "population": {"size": len(result.population), "subjects": list(result.population), "completeness": result.completeness},
         "tested": result.tested,
+        "coverage": result.coverage,
+        "reason": {"code": result.reason.code, "text": result.reason.text(lang)} if result.reason else None,
         "deviations": [_finding(d, lang) for d in result.deviations],
         "gaps": [_finding(d, lang) for d in result.gaps],
         "observations": [_finding(d, lang) for d in result.observations],
@@ -93,10 +95,11 @@ def build_document(
     if lang not in LANGS:
         raise ValueError(f"language {lang!r} is not available; choose one of {', '.join(LANGS)}")
     counts = Counter(r.status.value for r in results)
+    generated_at = generated_at or iso(utcnow())
     return {
         "$schema": SCHEMA_ID,
         "lang": lang,
-        "generated_at": generated_at or iso(utcnow()),
+        "generated_at": generated_at,
         "tool": {"name": "auditpack", "version": __version__},
         "profile": {
             "name": profile.name,
@@ -104,7 +107,11 @@ def build_document(
             "customer": profile.customer,
             "agreement": profile.agreement,
         },
-        "period": {"start": period.start.date().isoformat(), "end": period.last_day.date().isoformat()},
+        "period": {
+            "start": period.start.date().isoformat(),
+            "end": period.last_day.date().isoformat(),
+            "ended": period.last_day.date().isoformat() < generated_at[:10],  # else judged only up to that day
+        },
         "signing_key": {"algorithm": "Ed25519", "fingerprint": signing_fingerprint} if signing_fingerprint else None,
         "evidence_store": {
             "chain_head": runs[-1]["sha256"] if runs else None,

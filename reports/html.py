@@ -205,7 +205,35 @@ def _control_view(control: dict[str, Any], lang: str, charts: list[dict[str, Any
         "evidence_note": note if total else "",
         "charts": charts,
         "frequency": FREQUENCY_LABELS[lang].get(control["frequency"], control["frequency"]),
+        "coverage": coverage_text(control["coverage"], t),
     }
+
+
+COVERAGE_RANGES_SHOWN = 6
+
+
+def coverage_text(coverage: dict[str, Any] | None, t: dict[str, str]) -> str:
+    """One line: how many of the expected test dates the evidence covers, and the first stretches it does not."""
+    if not coverage:
+        return ""
+    percent = round(100 * coverage["evidenced"] / coverage["expected"]) if coverage["expected"] else 0
+    line = t["coverage_line"].format(
+        evidenced=coverage["evidenced"],
+        expected=coverage["expected"],
+        unit=t[f"unit_{coverage['unit']}"],
+        percent=percent,
+        minimum=round(100 * coverage["minimum"]),
+    )
+    missing = coverage["missing"]
+    if not missing:
+        return line
+    shown = ", ".join(a if a == b else f"{a} – {b}" for a, b in missing[:COVERAGE_RANGES_SHOWN])
+    more = (
+        f" {t['coverage_more'].format(count=len(missing) - COVERAGE_RANGES_SHOWN)}"
+        if len(missing) > COVERAGE_RANGES_SHOWN
+        else ""
+    )
+    return f"{line}; {t['coverage_missing']}: {shown}{more}"
 
 
 def render_report_html(document: dict[str, Any], *, charts: bool = True) -> str:

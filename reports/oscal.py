@@ -193,6 +193,9 @@ def _finding(
     }
     objective = OBJECTIVE[status]
     remarks = {"effective_with_deviations": w["within_tolerance"], "not_applicable": w["not_applicable"]}.get(status)
+    if control["reason"]:  # why not applicable or not evidenced, in the report's words
+        remarks = control["reason"]["text"]
+    coverage = control["coverage"] or {}
     target = common.FindingTarget(
         type="objective-id",
         target_id=control["id"],
@@ -218,6 +221,9 @@ def _finding(
             ("gaps", counts["gaps"]),
             ("excepted", counts["excepted"]),
             ("observations", counts["observations"]),
+            ("coverage-unit", coverage.get("unit")),
+            ("coverage-expected", coverage.get("expected")),
+            ("coverage-evidenced", coverage.get("evidenced")),
             *[("gdpr", ref) for ref in refs["gdpr"]],
             *[("iso27001-2022", ref) for ref in refs["iso27001_2022"]],
         ),

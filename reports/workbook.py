@@ -29,6 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from auditpack.atomic import atomic_path
 
+from .html import coverage_text
 from .i18n import COMPLETENESS_LABELS, FREQUENCY_LABELS, LANGS, STRINGS, WORKBOOK_STRINGS
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -280,6 +281,11 @@ def _summary(ws: Worksheet, doc: dict[str, Any], w: dict[str, str], lang: str, c
 def _control(ws: Worksheet, control: dict[str, Any], w: dict[str, str], lang: str) -> None:
     s = _Sheet(ws, [36, MEDIUM, NARROW, 22, TEXT, MEDIUM, MEDIUM, MEDIUM, NARROW])
     s.note(f"{control['id']} — {control['title']} — {control['status_label']}", BLOCK_FONT)
+    t = STRINGS[lang]
+    if control["reason"]:
+        s.note(f"{t['why']}: {control['reason']['text']}")
+    if control["coverage"]:
+        s.note(coverage_text(control["coverage"], t))
     header = s.header(
         [
             w["type"],

@@ -60,3 +60,11 @@ def test_cli_sample_is_stored_and_found_for_the_report(tmp_path, cli_env):
     assert stored["drawn"] == drawn and stored["seed"] == 11
     too_big = sample("--size", "100000", "--seed", "1")
     assert too_big.returncode == 2 and "cannot be drawn" in too_big.stderr
+
+
+def test_days_that_have_not_come_are_never_drawn():
+    from datetime import date
+
+    result = ControlResult("T-BAK-1", Status.EFFECTIVE, "", "", ["fs01"], 1)
+    units = sampling_units(result, "daily", year_period(2026), today=date(2026, 3, 31))
+    assert len(units) == 90 and units[-1] == "fs01 2026-03-31"  # 1 January to today, not to 31 December

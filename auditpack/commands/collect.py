@@ -205,7 +205,7 @@ def check(
         started, ended = parse_iso(result.body["started"]), parse_iso(result.body["ended"])
         period, only_seq = Period(started, ended + timedelta(seconds=1)), result.manifest.seq
     else:
-        period, only_seq = resolve_period(store, year, start, end), None
+        period, only_seq = resolve_period(year, start, end), None
     results = evaluate_controls(
         store,
         period,

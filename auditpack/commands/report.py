@@ -34,11 +34,8 @@ from .shared import (
     signing_key,
     signing_key_option,
     store_option,
+    warn_if_open,
 )
-
-
-def _last_full_year() -> int:
-    return datetime.now().year - 1
 
 
 @click.command()
@@ -92,7 +89,8 @@ def report(
     check_control_ids(control_ids)
     profile, exceptions = load_profile(profile_path), load_exceptions(exceptions_path)
     store = open_store(store_path, create=False)
-    period = resolve_period(store, year, start, end, default_year=_last_full_year())
+    period = resolve_period(year, start, end)
+    warn_if_open(period)
     key = signing_key(key_path)
     document, results = make_document(
         store, period, lang, profile, exceptions, control_ids=control_ids or None, signing_fingerprint=fingerprint(key)
@@ -150,7 +148,8 @@ def pack(
 
     profile, exceptions = load_profile(profile_path), load_exceptions(exceptions_path)
     store = open_store(store_path, create=False)
-    period = resolve_period(store, year, start, end, default_year=_last_full_year())
+    period = resolve_period(year, start, end)
+    warn_if_open(period)
     key = signing_key(key_path)
     secret = pseudonym_key() if pseudonymise else None
     with console.status("Evaluating, writing the report and packing the evidence..."):
@@ -210,7 +209,8 @@ def sample(
     check_control_ids((control_id,))
     profile, exceptions = load_profile(profile_path), load_exceptions(exceptions_path)
     store = open_store(store_path, create=False)
-    period = resolve_period(store, year, start, end)
+    period = resolve_period(year, start, end)
+    warn_if_open(period)
     catalogue = load_catalogue()
     [result] = evaluate_controls(store, period, catalogue, profile, exceptions, control_ids=[control_id])
     seed = seed if seed is not None else int.from_bytes(os.urandom(3), "big")

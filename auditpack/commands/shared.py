@@ -10,7 +10,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -254,21 +254,26 @@ def check_control_ids(ids: Iterable[str]) -> None:
         raise click.UsageError(f"unknown control(s) {', '.join(unknown)}; 'auditpack controls' lists them")
 
 
-def resolve_period(
-    store: EvidenceStore, year: int | None, start: datetime | None, end: datetime | None, default_year: int | None = None
-) -> Period:
-    """The period asked for; without options `default_year`, else the year of the latest run (else this year)."""
-    from auditpack.jobs import latest_run_year
+def resolve_period(year: int | None, start: datetime | None, end: datetime | None) -> Period:
+    """The period asked for; without --period or --from/--to, the last full calendar year (the same for every command)."""
     from auditpack.periods import PeriodError, period_from_options
 
-    if year is None and start is None and end is None and default_year is not None:
-        year = default_year
     try:
-        return period_from_options(
-            year, start.date() if start else None, end.date() if end else None, latest_run_year(store) or datetime.now().year
-        )
+        return period_from_options(year, start.date() if start else None, end.date() if end else None, datetime.now().year - 1)
     except PeriodError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+def warn_if_open(period: Period) -> None:
+    """A period that has not ended is judged only up to today: say so, so nobody reads it as the whole year."""
+    today = datetime.now(UTC).date()
+    if period.last_day.date() >= today:
+        err_console.print(
+            f"The period {period.label} has not ended: it is judged on the evidence up to today, {today}.",
+            style="yellow",
+            markup=False,
+            highlight=False,
+        )
 
 
 def signing_key(path: Path | None) -> Any:
