@@ -131,7 +131,7 @@ def test_pack_verifies_and_lists_its_parts(env):
         assert not any(b"PRIVATE KEY" in archive.read(n) for n in names)  # the private key stays outside
         assert archive.read("signing-key.pub") == public_key_pem(env["key"])
     assert manifest["signing_key"]["fingerprint"] == fingerprint(env["key"]) == env["full"].fingerprint
-    assert manifest["period"] == {"start": "2026-01-01", "end": "2026-12-31"}
+    assert manifest["period"] == {"start": "2026-01-01", "end": "2026-12-31", "ended": True}
     assert manifest["tool"]["version"] and manifest["created_at"] == "2027-01-21T09:30:00.000000Z"
     assert set(manifest["files"]) == set(names) - {"MANIFEST.json", "MANIFEST.json.sig", "SHA256SUMS", "SHA256SUMS.sig"}
     assert env["full"].files == len(names) and env["full"].items == len(evidence_item_ids(env["document"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from datetime import date
 
 import pytest
 
@@ -13,6 +14,7 @@ from conftest import auditpack_bin
 from year_store import build_year
 
 YEAR = year_period(2026)
+AFTER_YEAR = date(2027, 1, 20)  # the sample is drawn after the year, so every day of it can be drawn
 
 
 def result(*subjects: str) -> ControlResult:
@@ -20,22 +22,24 @@ def result(*subjects: str) -> ControlResult:
 
 
 def test_daily_controls_sample_subject_days_and_others_subjects():
-    assert len(sampling_units(result("fs01", "dc01"), "daily", YEAR)) == 730
-    assert sampling_units(result("fs01", "dc01"), "daily", YEAR)[0] == "dc01 2026-01-01"
-    assert sampling_units(result("ws-2", "ws-1"), "per_collection", YEAR) == ["ws-1", "ws-2"]
+    assert len(sampling_units(result("fs01", "dc01"), "daily", YEAR, AFTER_YEAR)) == 730
+    assert sampling_units(result("fs01", "dc01"), "daily", YEAR, AFTER_YEAR)[0] == "dc01 2026-01-01"
+    assert sampling_units(result("ws-2", "ws-1"), "per_collection", YEAR, AFTER_YEAR) == ["ws-1", "ws-2"]
 
 
 def test_same_seed_same_sample_other_seed_other_sample():
-    first = draw_sample(result("fs01", "dc01"), "daily", YEAR, 25, seed=2026)
-    again = draw_sample(result("dc01", "fs01"), "daily", YEAR, 25, seed=2026)  # population order does not matter
-    other = draw_sample(result("fs01", "dc01"), "daily", YEAR, 25, seed=2027)
+    first = draw_sample(result("fs01", "dc01"), "daily", YEAR, 25, seed=2026, today=AFTER_YEAR)
+    again = draw_sample(
+        result("dc01", "fs01"), "daily", YEAR, 25, seed=2026, today=AFTER_YEAR
+    )  # population order does not matter
+    other = draw_sample(result("fs01", "dc01"), "daily", YEAR, 25, seed=2027, today=AFTER_YEAR)
     assert first["drawn"] == again["drawn"] and first["drawn"] != other["drawn"]
     assert len(set(first["drawn"])) == 25 and first["population_size"] == 730 and first["unit"] == "subject-day"
 
 
 def test_a_sample_larger_than_the_population_is_refused():
     with pytest.raises(ValueError, match="has 2 items; a sample of 3 cannot be drawn"):
-        draw_sample(result("ws-1", "ws-2"), "per_collection", YEAR, 3, seed=1)
+        draw_sample(result("ws-1", "ws-2"), "per_collection", YEAR, 3, seed=1, today=AFTER_YEAR)
 
 
 def test_cli_sample_is_stored_and_found_for_the_report(tmp_path, cli_env):

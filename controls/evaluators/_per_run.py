@@ -1,13 +1,14 @@
 """Shared by controls tested host by host on every collection: who is in scope on which day, with which evidence.
 
-A day is tested once per host, on the latest evidence of that day: two collections on one day are one test
-(the later one's answer stands), and a host that a partial run did not reach is judged on another run of the
-same day when one read it, and is otherwise "not evidenced" that day, never a deviation.
+A host is tested once per day, on every usable answer of that day: two collections on one day are one test,
+a deviation either of them saw is one finding (Findings folds the same finding read twice), and a host that a
+partial run did not reach is judged on another run of the same day when one read it, and is otherwise
+"not evidenced" that day, never a deviation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from ..evidence_view import EvidenceView, RunView
 from ..framework import EvaluationContext, Findings
@@ -20,8 +21,8 @@ def _day_of(run: RunView, items: list[EvidenceView]) -> str:
 
 
 def host_items_per_day(ctx: EvaluationContext, kinds: tuple[str, ...]) -> Iterator[tuple[str, RunView, str, list[EvidenceView]]]:
-    """Each (day, run, in-scope host, that host's items of these kinds): per day and host the latest run that read
-    something usable of these kinds, else the latest run that tried (its items say why nothing is usable)."""
+    """Each (day, run, in-scope host, that host's items of these kinds): per day and host every run that read
+    something usable of these kinds, else only the latest run that tried (its items say why nothing is usable)."""
     by_run_host: dict[tuple[int, str], list[EvidenceView]] = {}
     for item in ctx.items(*kinds, usable_only=False):
         by_run_host.setdefault((item.run_seq, item.host), []).append(item)
@@ -32,8 +33,8 @@ def host_items_per_day(ctx: EvaluationContext, kinds: tuple[str, ...]) -> Iterat
             attempts.setdefault((_day_of(run, items), host), []).append((run, items))
     for (day, host), tried in sorted(attempts.items()):
         usable = [(run, items) for run, items in tried if any(i.usable for i in items)]
-        run, items = (usable or tried)[-1]
-        yield day, run, host, items
+        for run, items in usable or tried[-1:]:
+            yield day, run, host, items
 
 
 def usable_or_gap(findings: Findings, run: RunView, host: str, items: list[EvidenceView], day: str) -> list[EvidenceView]:
@@ -45,11 +46,3 @@ def usable_or_gap(findings: Findings, run: RunView, host: str, items: list[Evide
         why = "; ".join(host_errors) if host_errors and not items else "; ".join(e for i in items for e in i.errors)
         findings.gap(host, day, "evidence.missing", [i.item_id for i in items], why=why or "nothing collected")
     return usable
-
-
-def latest_per_host_day(items: Iterable[EvidenceView]) -> list[EvidenceView]:
-    """Of items that each test a whole host on their day (a TLS scan, a retention count), the latest per host and day."""
-    latest: dict[tuple[str, str], EvidenceView] = {}
-    for item in items:  # oldest first, so a later collection of the same day replaces an earlier one
-        latest[(item.host, item.day)] = item
-    return sorted(latest.values(), key=lambda i: (i.day, i.host))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from ..framework import EvaluationContext, Findings, parse_moment
-from ._per_run import latest_per_host_day
 
 CONTROL_ID = "O-RET"
 
@@ -13,7 +12,7 @@ CONTROL_ID = "O-RET"
 def evaluate(ctx: EvaluationContext) -> Findings:
     findings = Findings()
     limit = ctx.params["max_age_days"]
-    for item in latest_per_host_day(ctx.items("retention.files")):
+    for item in ctx.items("retention.files"):
         ids = findings.use([item])
         day = date.fromisoformat(item.day)
         for loc in item.normalized["locations"]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from ..framework import EvaluationContext, Findings, parse_moment
-from ._per_run import latest_per_host_day
 
 CONTROL_ID = "T-TLS"
 VERSIONS = ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
@@ -18,7 +17,7 @@ def _version_rank(protocol: str | None) -> int:
 def evaluate(ctx: EvaluationContext) -> Findings:
     findings = Findings()
     required = ctx.params["min_tls_version"]
-    for item in latest_per_host_day(ctx.items("tls.endpoints")):
+    for item in ctx.items("tls.endpoints"):
         ids = findings.use([item])
         day = date.fromisoformat(item.day)
         for ep in item.normalized["endpoints"]:
