@@ -50,8 +50,10 @@ PRIVILEGED = {
     "S-1-5-32-551": "Backup Operators",
 }
 LOGON_LAG_NOTE = (
-    "last_logon is lastLogonTimestamp, which the DC updates only when the stored value is older than "
-    "msDS-LogonTimeSyncInterval (14 days by default, minus up to 5 random days): it can be 9-14 days behind"
+    "last_logon is the later of this DC's lastLogon (exact, but only the logons this DC handled; never replicated) and "
+    "lastLogonTimestamp, which the DC updates only when the stored value is older than msDS-LogonTimeSyncInterval "
+    "(14 days by default, minus up to 5 random days): it can be 9-14 days behind; last_logon_source says which. "
+    "Deleted objects (isDeleted) are not listed, only counted in deleted"
 )
 SPOOL_IN_MEMORY = 4 * 1024 * 1024
 
@@ -193,7 +195,7 @@ class AdCollector:
             _ldap3_version(),
         )
         try:
-            yield self._users(conn, guard, base, host.ldap_page_size)
+            yield self._users(conn, guard, base, host.ldap_page_size, host.name)
             policy = self._policy(conn, guard, base)
             yield policy
             yield self._fine_grained(conn, guard, base, host.ldap_page_size)
@@ -201,7 +203,7 @@ class AdCollector:
             yield self._groups(
                 conn, guard, base, host.ldap_page_size, "ad.privileged_groups", self._privileged_searches(domain_sid)
             )
-            yield self._computers(conn, guard, base, host.ldap_page_size)
+            yield self._computers(conn, guard, base, host.ldap_page_size, host.name)
             if host.data_access_groups:
                 searches = {g: GROUP_BY_NAME.format(group=escape_filter_chars(g)) for g in host.data_access_groups}
                 yield self._groups(conn, guard, base, host.ldap_page_size, "ad.groups", searches)
@@ -228,7 +230,7 @@ class AdCollector:
             return search.failed(exc)
         return search.observation(wrap(records))
 
-    def _users(self, conn, guard: CommandGuard, base: str, page_size: int) -> Observation:
+    def _users(self, conn, guard: CommandGuard, base: str, page_size: int, dc: str) -> Observation:
         now = datetime.now(UTC)
         return self._list(
             conn,
@@ -238,9 +240,14 @@ class AdCollector:
             USERS_FILTER,
             parse.USER_ATTRIBUTES,
             page_size,
-            lambda e: parse.user_record(e, now),
-            lambda users: {"base": base, "users": users, "note": LOGON_LAG_NOTE},
+            lambda e: parse.live_user(e, now, dc),
+            lambda found: self._listing(base, "users", found),
         )
+
+    @staticmethod
+    def _listing(base: str, key: str, found: list[dict[str, Any] | None]) -> dict[str, Any]:
+        live, deleted = parse.without_deleted(found)
+        return {"base": base, key: live, "deleted": deleted, "note": LOGON_LAG_NOTE}
 
     def _policy(self, conn, guard: CommandGuard, base: str) -> Observation:
         search = _Search("ad.password_policy", lt.describe_search(base, "(objectClass=*)", parse.POLICY_ATTRIBUTES, scope="base"))
@@ -284,14 +291,14 @@ class AdCollector:
             + [members_search + " for each group found"]
         )
         search = _Search(kind, command)
-        groups, not_found = [], []
+        groups, not_found, deleted = [], [], 0
         try:
             for name, group_filter in searches.items():
-                found = list(
-                    search.feed(
-                        lt.paged_entries(conn, base, group_filter, parse.GROUP_ATTRIBUTES, page_size, guard=guard), lambda e: e
-                    )
+                entries = search.feed(
+                    lt.paged_entries(conn, base, group_filter, parse.GROUP_ATTRIBUTES, page_size, guard=guard), lambda e: e
                 )
+                found, tombstones = parse.without_deleted(None if parse.is_deleted(e) else e for e in entries)
+                deleted += tombstones  # a deleted group grants nothing: not listed, no members asked for
                 if not found:
                     not_found.append(name)
                 for entry in found:
@@ -305,9 +312,9 @@ class AdCollector:
                     groups.append(parse.group_record(entry, [m for m in members if m]))
         except (ldap_errors.LDAPException, OSError, ValueError) as exc:
             return search.failed(exc)
-        return search.observation({"groups": groups, "not_found": not_found})
+        return search.observation({"groups": groups, "not_found": not_found, "deleted": deleted})
 
-    def _computers(self, conn, guard: CommandGuard, base: str, page_size: int) -> Observation:
+    def _computers(self, conn, guard: CommandGuard, base: str, page_size: int, dc: str) -> Observation:
         return self._list(
             conn,
             guard,
@@ -316,6 +323,6 @@ class AdCollector:
             COMPUTERS_FILTER,
             parse.COMPUTER_ATTRIBUTES,
             page_size,
-            parse.computer_record,
-            lambda found: {"base": base, "computers": found, "note": LOGON_LAG_NOTE},
+            lambda e: parse.live_computer(e, dc),
+            lambda found: self._listing(base, "computers", found),
         )

@@ -13,11 +13,13 @@ import pytest
 
 from auditpack.collectors.ad import AdCollector
 from auditpack.collectors.base import CollectContext
+from auditpack.collectors.parsers import ad as parse
 from auditpack.collectors.parsers.ad import FILETIME_EPOCH
 from auditpack.inventory import parse_inventory
 from auditpack.runner import run_collection
 from auditpack_lab.peers.samba_dc import ADMIN_PASSWORD, BASE_DN, USER_PASSWORD, running_dc, samba_unavailable
 from auditpack_lab.peers.sockets import refused_port
+from evidence_factory import evaluate, item
 
 pytestmark = pytest.mark.skipif(samba_unavailable() is not None, reason=str(samba_unavailable()))
 
@@ -25,6 +27,17 @@ ADDRESS = "127.0.0.21"
 NOW = datetime.now(UTC)
 STALE = NOW - timedelta(days=200)
 AFTER_LEAVING = datetime(2026, 10, 5, 9, 30, tzinfo=UTC)
+# lastLogon is this DC's own record of a logon; lastLogonTimestamp the replicated one, updated every 9-14 days
+HERE_LATER = (NOW - timedelta(days=2)).replace(microsecond=0)
+REPLICATED_EARLIER = (NOW - timedelta(days=12)).replace(microsecond=0)
+HERE_EARLIER = (NOW - timedelta(days=30)).replace(microsecond=0)
+REPLICATED_LATER = (NOW - timedelta(days=5)).replace(microsecond=0)  # the logon was at another DC
+TIMESTAMP_SOURCE = "lastLogonTimestamp (replicated, may lag up to 14 days)"
+SHOW_DELETED = ("1.2.840.113556.1.4.417", True, None)  # LDAP_SERVER_SHOW_DELETED_OID: tombstones too
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def filetime(moment: datetime) -> str:
@@ -74,11 +87,27 @@ def seed(dc) -> None:
     dc.tool("domain", "passwordsettings", "pso", "apply", "Servicekonten", "dave")
     for name in ("WS-001", "WS-002", "WS-OLD"):
         dc.tool("computer", "create", name)
+    for name in ("lena", "mats", "nora"):
+        dc.tool("user", "create", name, USER_PASSWORD)
+    # deleted, so tombstones under CN=Deleted Objects that keep their name and userAccountControl
+    dc.tool("user", "create", "testkonto", USER_PASSWORD)
+    dc.tool("user", "delete", "testkonto")
+    dc.tool("computer", "create", "WS-GONE")
+    dc.tool("computer", "delete", "WS-GONE")
+    dc.tool("group", "add", "Oud-Team")
+    dc.tool("group", "delete", "Oud-Team")
     admin = dc.admin()
     modify = {
         f"CN=erin,CN=Users,{BASE_DN}": {"userAccountControl": "544"},  # normal account + password not required
         f"CN=frank,CN=Users,{BASE_DN}": {"lastLogonTimestamp": filetime(STALE)},
         f"CN=henk,CN=Users,{BASE_DN}": {"lastLogonTimestamp": filetime(AFTER_LEAVING), "displayName": "Henk de Boer"},
+        f"CN=lena,CN=Users,{BASE_DN}": {"lastLogon": filetime(HERE_LATER), "lastLogonTimestamp": filetime(REPLICATED_EARLIER)},
+        f"CN=mats,CN=Users,{BASE_DN}": {"lastLogon": filetime(HERE_EARLIER), "lastLogonTimestamp": filetime(REPLICATED_LATER)},
+        f"CN=nora,CN=Users,{BASE_DN}": {"lastLogon": filetime(HERE_LATER), "lastLogonTimestamp": filetime(HERE_LATER)},
+        f"CN=WS-002,CN=Computers,{BASE_DN}": {
+            "lastLogon": filetime(HERE_LATER),
+            "lastLogonTimestamp": filetime(REPLICATED_EARLIER),
+        },
         f"CN=WS-001,CN=Computers,{BASE_DN}": {"operatingSystem": "Windows 11 Pro", "userAccountControl": "4096"},
         f"CN=WS-OLD,CN=Computers,{BASE_DN}": {"operatingSystem": "Windows 10 Pro", "userAccountControl": "4098"},
     }
@@ -159,6 +188,71 @@ def test_user_flags_decode_as_seeded(evidence):
     assert any(dn.startswith("CN=Klantdata,") for dn in users["alice"]["member_of"])
     assert not users["alice"]["locked"]
     assert "9-14 days" in evidence["ad.users"].normalized["note"]
+
+
+def test_last_logon_is_the_later_of_this_dcs_lastlogon_and_the_replicated_timestamp(evidence):
+    users = users_of(evidence)
+    assert "attributes=sAMAccountName,displayName,userAccountControl" in evidence["ad.users"].command
+    assert evidence["ad.users"].command.split("attributes=")[1].split(" ")[0].split(",")[-2:] == ["lastLogon", "isDeleted"]
+    got = {
+        name: (users[name]["last_logon"], users[name]["last_logon_source"]) for name in ("lena", "mats", "nora", "frank", "alice")
+    }
+    assert got == {
+        "lena": (iso(HERE_LATER), "lastLogon on dc1"),  # dc1 saw the logon itself, after the timestamp's last update
+        "mats": (iso(REPLICATED_LATER), TIMESTAMP_SOURCE),  # a later logon elsewhere, replicated to dc1
+        "nora": (iso(HERE_LATER), "lastLogon on dc1"),  # the same moment: the exact, per-DC value is named
+        "frank": (iso(STALE), TIMESTAMP_SOURCE),  # no logon at dc1
+        "alice": (None, None),  # never logged on
+    }
+    computers = {c["cn"]: c for c in evidence["ad.computers"].normalized["computers"]}
+    assert (computers["WS-002"]["last_logon"], computers["WS-002"]["last_logon_source"]) == (iso(HERE_LATER), "lastLogon on dc1")
+    assert "last_logon_source says which" in evidence["ad.users"].normalized["note"]
+
+
+def tombstones(dc, search_filter: str, attributes: list[str]) -> list[dict]:
+    """Deleted objects as the DC returns them with the show-deleted control, shaped as the LDAP transport yields entries."""
+    admin = dc.admin()
+    try:
+        admin.search(BASE_DN, search_filter, attributes=attributes, controls=[SHOW_DELETED])
+        return [{"dn": r["dn"], "attributes": r["raw_attributes"]} for r in admin.response if r["type"] == "searchResEntry"]
+    finally:
+        admin.unbind()
+
+
+def test_deleted_objects_are_left_out_of_users_and_computers_and_counted(dc, evidence):
+    # the collector does not ask for deleted objects and Samba sends none: none listed, none counted
+    assert "testkonto" not in users_of(evidence) and evidence["ad.users"].normalized["deleted"] == 0
+    assert "WS-GONE" not in {c["cn"] for c in evidence["ad.computers"].normalized["computers"]}
+    assert evidence["ad.computers"].normalized["deleted"] == 0
+    # a DC that does send them (the show-deleted control): the tombstone keeps an enabled userAccountControl
+    [tomb] = tombstones(dc, "(&(objectClass=user)(sAMAccountName=testkonto))", parse.USER_ATTRIBUTES)
+    assert "\\0ADEL:" in tomb["dn"] and ",CN=Deleted Objects," in tomb["dn"]
+    assert tomb["attributes"]["isDeleted"] == [b"TRUE"] and tomb["attributes"]["userAccountControl"] == [b"512"]
+    assert parse.user_record(tomb, NOW, "dc1")["enabled"]  # read as a record, it looks like a live, enabled account
+    [computer] = tombstones(dc, "(&(objectClass=computer)(cn=WS-GONE*))", parse.COMPUTER_ATTRIBUTES)
+    assert parse.is_deleted(tomb) and parse.is_deleted(computer)
+    assert parse.live_user(tomb, NOW, "dc1") is None and parse.live_computer(computer, "dc1") is None
+    # with the live users of the same DC: the tombstone is counted, not listed, so O-PWD sees no generic "test*" account
+    live = tombstones(dc, "(&(objectCategory=person)(objectClass=user))", parse.USER_ATTRIBUTES)
+    users, deleted = parse.without_deleted(parse.live_user(e, NOW, "dc1") for e in [*live, tomb])
+    assert deleted == 1 and "testkonto" not in {u["account"] for u in users} and "lena" in {u["account"] for u in users}
+    pwd = evaluate(
+        "O-PWD",
+        [
+            item("ad.users", {"users": users, "deleted": deleted}, "dc1", "2026-06-01"),
+            item("ad.password_policy", evidence["ad.password_policy"].normalized, "dc1", "2026-06-01"),
+            item("ad.fine_grained_policies", evidence["ad.fine_grained_policies"].normalized, "dc1", "2026-06-01"),
+        ],
+    )
+    generic = {d.subject for d in pwd.deviations if d.code == "pwd.generic"}
+    assert "balie1" in generic and "testkonto" not in generic
+
+
+def test_group_searches_tell_deleted_groups_apart(dc, evidence):
+    assert evidence["ad.privileged_groups"].normalized["deleted"] == 0 and evidence["ad.groups"].normalized["deleted"] == 0
+    assert "isDeleted" in evidence["ad.groups"].command.split("; ")[0]
+    [group] = tombstones(dc, "(&(objectClass=group)(sAMAccountName=Oud-Team))", parse.GROUP_ATTRIBUTES)
+    assert group["attributes"]["isDeleted"] == [b"TRUE"] and parse.is_deleted(group)
 
 
 def test_password_policies_decode_as_seeded(evidence):

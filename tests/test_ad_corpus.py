@@ -71,3 +71,28 @@ def test_dumps_evaluate_without_errors(name):
     assert any(subject == "Administrator" for subject, _ in codes)  # an enabled generic account name
     nda = evaluate("O-NDA", [item("ad.users", users, "dc1", "2026-06-01"), register("nda", [])])
     assert nda.status in ("not_applicable", "effective")  # only built-in accounts, all excluded by default
+
+
+def test_release_4_8_dump_last_logon_zero_means_never():
+    """Every account of this dump carries lastLogon: 0 (never, on this DC) and no lastLogonTimestamp."""
+    found = entries("release-4-8")
+    accounts = [e for e in found if "user" in classes(e)]
+    assert sorted(e["attributes"]["sAMAccountName"][0] for e in accounts if e["attributes"].get("lastLogon") == ["0"]) == [
+        "Administrator",
+        "FLPREP$",
+        "Guest",
+        "krbtgt",
+    ]
+    for entry in accounts:
+        record = parse.computer_record(entry, "dc1") if "computer" in classes(entry) else parse.user_record(entry, NOW, "dc1")
+        assert (record["last_logon"], record["last_logon_source"]) == (None, None)
+
+
+@pytest.mark.parametrize("name, count", [("multi-dc", 46), ("release-4-8", 43)])
+def test_dumps_hold_no_deleted_objects(name, count):
+    # the derived dumps were filtered to users/groups/OUs/domain: no tombstone under CN=Deleted Objects among them
+    found = entries(name)
+    assert len(found) == count
+    assert [e["dn"] for e in found if parse.is_deleted(e)] == []
+    records = [parse.live_user(e, NOW, "dc1") for e in found if "user" in classes(e) and "computer" not in classes(e)]
+    assert parse.without_deleted(records) == (records, 0)

@@ -161,8 +161,51 @@ def test_lvr_enabled_in_a_snapshot_older_than_the_deadline_is_unknown_not_a_devi
 def test_lvr_logged_on_after_last_day():
     result = evaluate("O-LVR", lvr_evidence(last_logon="2026-05-19T08:12:00Z"))
     assert devs(result) == [("bpieters", "2026-05-15", "lvr.logon_after")]
-    assert result.deviations[0].facts == {"last_logon": "2026-05-19", "last_day": "2026-05-15"}
+    # evidence without last_logon_source was collected when last_logon was lastLogonTimestamp alone
+    assert result.deviations[0].facts == {
+        "last_logon": "2026-05-19",
+        "last_day": "2026-05-15",
+        "last_logon_source": "lastLogonTimestamp (replicated, may lag up to 14 days)",
+    }
     assert "14" in result.deviations[0].text("nl") and "lower bound" in result.deviations[0].text("en")
+
+
+TIMESTAMP = "lastLogonTimestamp (replicated, may lag up to 14 days)"
+
+
+def two_dcs(dc01_logon: dict[str, Any], dc02_logon: dict[str, Any]) -> list:
+    """bpieters left on 2026-05-15, blocked in time; each DC's snapshot of the same day has its own last logon."""
+    evidence = lvr_evidence()
+    dc01 = next(e for e in evidence if e.kind == "ad.users")
+    dc02 = item("ad.users", {"users": [user("bpieters", enabled=False, **dc02_logon)]}, host="dc02", day=SNAPSHOT)
+    dc01 = item("ad.users", {"users": [user("bpieters", enabled=False, **dc01_logon), user("other")]}, host="dc01", day=SNAPSHOT)
+    # dc02 first: dc01's snapshot is the newest item, the one the account itself is judged on
+    return [dc02 if e.kind == "ad.users" else e for e in evidence] + [dc01]
+
+
+def test_lvr_last_logon_is_the_latest_across_every_dc_and_names_its_source():
+    evidence = two_dcs(
+        {"last_logon": "2026-05-14T16:00:00Z", "last_logon_source": TIMESTAMP},
+        {"last_logon": "2026-05-19T08:12:00Z", "last_logon_source": "lastLogon on dc02"},
+    )
+    result = evaluate("O-LVR", evidence)
+    assert devs(result) == [("bpieters", "2026-05-15", "lvr.logon_after")]
+    [deviation] = result.deviations
+    assert deviation.facts == {"last_logon": "2026-05-19", "last_day": "2026-05-15", "last_logon_source": "lastLogon on dc02"}
+    dc02 = next(e for e in evidence if e.kind == "ad.users" and e.host == "dc02")
+    assert dc02.item_id in deviation.evidence  # the DC that saw the logon is cited
+    assert "last logon according to AD 2026-05-19, from lastLogon on dc02, the latest across every" in deviation.text("en")
+    assert "uit lastLogon on dc02" in deviation.text("nl")
+    assert {(e.kind, e.host) for e in result.evidence} >= {("ad.users", "dc01"), ("ad.users", "dc02")}
+
+
+def test_lvr_logons_before_leaving_at_every_dc_pass():
+    evidence = two_dcs(
+        {"last_logon": "2026-05-15T16:00:00Z", "last_logon_source": "lastLogon on dc01"},
+        {"last_logon": "2026-05-02T08:12:00Z", "last_logon_source": TIMESTAMP},
+    )
+    result = evaluate("O-LVR", evidence)
+    assert result.status == Status.EFFECTIVE and not result.deviations and not result.gaps
 
 
 def test_lvr_disabled_with_unknown_date_is_a_gap():

@@ -19,7 +19,7 @@ from auditpack.collectors.parsers.pfsense import parse_pfsense_config
 from auditpack.controls.firewall_rules import EgressRegister, diff_rulesets, justify
 from auditpack.yamlfile import YamlFileError
 from auditpack_lab.peers.netns import netns_unavailable
-from conftest import corpus_file
+from conftest import auditpack_bin, corpus_file
 
 FORTI = "firewall/acidjunk__fortigate-config-parser"
 NFT_DIR = "firewall/debiansid__nftables-fullcone"
@@ -336,6 +336,221 @@ def test_fortigate_vdoms_services_roles_and_status():
     assert mail["description"] == 'out-mail: say "hi"\n over two lines'
     assert (rules["cust-a/8"]["direction"], rules["cust-a/8"]["enabled"]) == ("in", False)  # wan1 has role wan
     assert rs["any_to_any"] == ["cust-a/v6/1"]  # cust-a/8 is disabled, cust-b/7 denies
+
+
+# `show full-configuration` as an administrator leaves it after editing with the list commands FortiOS has for
+# multi-valued fields (append, select, unselect, clear) next to set/unset: every field the parser reads.
+FORTI_FIELD_COMMANDS = b"""#config-version=FG100F-7.02-FW-build1234:opmode=0:vdom=1:user=admin
+config vdom
+edit "root"
+next
+end
+config global
+config system global
+    set hostname "edge-2"
+end
+config system interface
+    edit "wan1"
+        set vdom "root"
+        set role wan
+    next
+    edit "port9"
+        set vdom "root"
+        set role wan
+        unset role
+    next
+end
+end
+config vdom
+edit "root"
+config firewall service custom
+    edit "DNS"
+        set category "Network Services"
+        set tcp-portrange 53
+        set udp-portrange 53
+    next
+    edit "HTTPS"
+        set category "Web Access"
+        set tcp-portrange 443
+    next
+    edit "SSH"
+        set category "Remote Access"
+        set tcp-portrange 22
+    next
+    edit "WEB-ALT"
+        set tcp-portrange 8080
+        append tcp-portrange 8443
+    next
+    edit "SYSLOG"
+        set udp-portrange 514
+        append udp-portrange 6514
+        unselect udp-portrange 514
+    next
+    edit "SCTP-X"
+        set sctp-portrange 2905
+        clear sctp-portrange
+        set tcp-portrange 5000
+    next
+end
+config firewall service group
+    edit "web"
+        set member "HTTPS"
+        append member "WEB-ALT"
+    next
+end
+config firewall policy
+    edit 1
+        set name "lan-out"
+        set srcintf "port1"
+        append srcintf "port2"
+        set dstintf "wan1"
+        set srcaddr "lan-net"
+        append srcaddr "dmz-net" "guest-net"
+        set dstaddr "all"
+        set action accept
+        set service "HTTPS"
+        append service "SSH" "DNS"
+    next
+    edit 2
+        set name "from-wan"
+        set srcintf "wan1"
+        append srcintf "port1"
+        set dstintf "port2"
+        set srcaddr "all"
+        set dstaddr "web-srv"
+        append dstaddr "mail-srv"
+        set action accept
+        set service "web"
+        append service "SYSLOG" "SCTP-X"
+    next
+    edit 3
+        set name "cleared"
+        set srcintf "port1"
+        set dstintf "port2"
+        append dstintf "port3"
+        unselect dstintf "port2"
+        set srcaddr "a" "b" "c"
+        unselect srcaddr "b"
+        set dstaddr "all"
+        set action accept
+        unset action
+        set status disable
+        unset status
+        set service "HTTPS"
+        append service "SSH"
+        unset service
+        append service "DNS"
+        set comments "old"
+        unset comments
+    next
+    edit 4
+        set srcintf "port9"
+        select srcintf "port1" "port2"
+        set dstintf "wan1"
+        set srcaddr "all"
+        set dstaddr "all"
+        set action accept
+        set service "SSH"
+        select service "HTTPS"
+        append service "HTTPS"
+        set status disable
+    next
+end
+end
+"""
+
+
+def test_fortigate_field_commands_have_fortios_meaning():
+    rs = parse_fortigate_config(FORTI_FIELD_COMMANDS)
+    assert_contract(rs)
+    assert rs["device"] == "edge-2"
+
+    def rule(number, interface, direction, source, destination, service, action, enabled, description):
+        keys = ("interface", "direction", "source", "destination", "service", "action", "enabled", "description")
+        values = (interface, direction, source, destination, service, action, enabled, description)
+        return {"id": f"root/{number}", **dict(zip(keys, values, strict=True))}
+
+    assert rs["rules"] == [
+        # append adds members: interfaces, addresses and services keep what `set` gave them
+        rule(
+            1,
+            "port1,port2->wan1",
+            "out",
+            "lan-net,dmz-net,guest-net",
+            "any",
+            "tcp/443,tcp/22,tcp/53,udp/53",
+            "allow",
+            True,
+            "lan-out",
+        ),
+        # the appended source interface does not hide the WAN one the policy was set with: it stays inbound; the
+        # group's appended member and the custom services' appended port ranges count, the unselected and cleared do not
+        rule(
+            2,
+            "wan1,port1->port2",
+            "in",
+            "any",
+            "web-srv,mail-srv",
+            "tcp/443,tcp/8080,tcp/8443,udp/6514,tcp/5000",
+            "allow",
+            True,
+            "from-wan",
+        ),
+        # unselect removes the named members; unset/clear give the default: action deny, status enable, no comments,
+        # and a multi-valued field starts empty again (a later append adds to nothing)
+        rule(3, "port1->port3", "out", "a,c", "any", "tcp/53,udp/53", "deny", True, "cleared"),
+        # select replaces like set; appending a member already there adds nothing; port9's role was unset: not WAN
+        rule(4, "port1,port2->wan1", "out", "any", "any", "tcp/443", "allow", False, ""),
+    ]
+
+
+def test_fortigate_unset_role_is_not_wan_and_unset_multi_value_is_empty():
+    data = FORTI_FIELD_COMMANDS.replace(
+        b'        set srcintf "port9"\n        select srcintf "port1" "port2"\n', b'        set srcintf "port9"\n'
+    )
+    data = data.replace(b'        unset service\n        append service "DNS"\n', b"        unset service\n")
+    rules = by_id(parse_fortigate_config(data))
+    assert (rules["root/4"]["interface"], rules["root/4"]["direction"]) == ("port9->wan1", "out")
+    # no member left: read as the rule model reads an absent field ("any", the wider reading), not as "DNS"
+    assert rules["root/3"]["service"] == "any"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b"", b"\n  \n", b"#config-version=FG100F-7.02-FW-build1234:opmode=0:vdom=0:user=admin\n", b"config foo\nend\n"],
+    ids=["empty", "blank", "header-only", "no-fortios-section"],
+)
+def test_fortigate_file_without_configuration_is_refused(text):
+    with pytest.raises(ValueError, match="no FortiGate configuration found"):
+        parse_fortigate_config(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"config firewall policy\nend\n",
+        b"config vdom\nedit root\nconfig firewall policy\nend\nend\n",
+        b'config system global\n    set hostname "fw"\nend\n',  # a FortiGate without any policy: the implicit deny
+    ],
+)
+def test_fortigate_configuration_without_policies_has_no_rules(text):
+    rs = parse_fortigate_config(text)
+    assert (rs["rules"], rs["default_inbound"], rs["default_outbound"]) == ([], "drop", "drop")
+
+
+def test_import_of_empty_fortigate_file_stores_nothing(tmp_path, cli_env):
+    (tmp_path / "empty.conf").write_bytes(b"")
+    done = subprocess.run(
+        [auditpack_bin(), "import", "firewall", "empty.conf", "--type", "fortigate", "--device", "x", "--store", "ev"],
+        cwd=tmp_path,
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "could not be read as fortigate (nothing was stored): no FortiGate configuration found" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_fortigate_wan_interfaces_can_be_named():
@@ -832,6 +1047,10 @@ FORTI_LINES = [
     "line\"",
     "#config-version=X-1:vd_name=root",
     "unset icmptype",
+    "append srcintf \"port2\"",
+    "unselect service \"g\"",
+    "select srcaddr \"a\" \"b\"",
+    "clear dstaddr",
     "set",
     "config",
     "edit",

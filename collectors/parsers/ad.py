@@ -3,13 +3,24 @@
 An entry is ``{"dn": str, "attributes": {name: [value, ...]}}`` with values as the
 directory sends them (strings; binary values such as objectSid as bytes).
 Attribute names are matched case-insensitively, as LDAP does.
+
+Deleted objects (tombstones: `isDeleted: TRUE`, under CN=Deleted Objects, sent
+with the show-deleted control or by a DC that returns them) keep their
+sAMAccountName and userAccountControl, so they would read as live accounts:
+`is_deleted` tells them apart and `without_deleted` leaves them out, counted.
+
+`last_logon` is the later of lastLogon (exact, but kept per DC and never
+replicated) and lastLogonTimestamp (replicated, but updated only every 9-14
+days); `last_logon_source` says which of the two it is, and from which DC.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 NEVER = {0, 0x7FFFFFFFFFFFFFFF}  # accountExpires and FILETIME "no value" markers
@@ -32,6 +43,8 @@ USER_ATTRIBUTES = [
     "whenCreated",
     "whenChanged",
     "memberOf",
+    "lastLogon",
+    "isDeleted",
 ]
 COMPUTER_ATTRIBUTES = [
     "cn",
@@ -41,6 +54,8 @@ COMPUTER_ATTRIBUTES = [
     "userAccountControl",
     "lastLogonTimestamp",
     "whenCreated",
+    "lastLogon",
+    "isDeleted",
 ]
 POLICY_ATTRIBUTES = [
     "minPwdLength",
@@ -65,8 +80,10 @@ PSO_ATTRIBUTES = [
     "msDS-LockoutDuration",
     "msDS-PSOAppliesTo",
 ]
-GROUP_ATTRIBUTES = ["cn", "sAMAccountName", "objectSid", "member"]
+GROUP_ATTRIBUTES = ["cn", "sAMAccountName", "objectSid", "member", "isDeleted"]
 PWD_COMPLEX = 0x1
+TIMESTAMP_SOURCE = "lastLogonTimestamp (replicated, may lag up to 14 days)"
+DELETED_RDN = ("\\0ADEL:", "\nDEL:")  # a tombstone's mangled RDN, as an LDAP DN string and as ldb prints it
 
 
 def _values(entry: dict[str, Any], name: str) -> list[Any]:
@@ -148,11 +165,43 @@ def sid_string(value: Any) -> str | None:
     return "S-" + "-".join(str(x) for x in [data[0], authority, *subs])
 
 
-def user_record(entry: dict[str, Any], now: datetime) -> dict[str, Any]:
+def is_deleted(entry: dict[str, Any]) -> bool:
+    """A tombstone (or a recycled object): isDeleted TRUE, or the DEL-mangled RDN should isDeleted not be sent."""
+    flag = (_text(_one(entry, "isDeleted")) or "").upper() == "TRUE"
+    return flag or any(mark in entry["dn"] for mark in DELETED_RDN)
+
+
+def without_deleted(records: Iterable[T | None]) -> tuple[list[T], int]:
+    """The records of live objects, and how many deleted ones (None) were left out."""
+    live, deleted = [], 0
+    for found in records:
+        if found is None:
+            deleted += 1
+        else:
+            live.append(found)
+    return live, deleted
+
+
+def last_logon(entry: dict[str, Any], dc: str | None = None) -> tuple[str | None, str | None]:
+    """(moment, source): the later of this DC's lastLogon and the replicated lastLogonTimestamp.
+
+    On a tie lastLogon is named: it is the exact value, the timestamp only confirms it.
+    """
+    here = filetime(_int(entry, "lastLogon"))
+    replicated = filetime(_int(entry, "lastLogonTimestamp"))
+    if here and (not replicated or here >= replicated):  # ISO 8601 UTC strings of one width compare as moments
+        return here, f"lastLogon on {dc}" if dc else "lastLogon"
+    if replicated:
+        return replicated, TIMESTAMP_SOURCE
+    return None, None
+
+
+def user_record(entry: dict[str, Any], now: datetime, dc: str | None = None) -> dict[str, Any]:
     uac = _int(entry, "userAccountControl") or 0
     computed = _int(entry, "msDS-User-Account-Control-Computed") or 0
     expires = filetime(_int(entry, "accountExpires"))
     pwd_last_set_raw = _int(entry, "pwdLastSet")
+    logon, logon_source = last_logon(entry, dc)
     return {
         "account": _text(_one(entry, "sAMAccountName")),
         "name": _text(_one(entry, "displayName")),
@@ -165,7 +214,8 @@ def user_record(entry: dict[str, Any], now: datetime) -> dict[str, Any]:
         "expired": bool(expires and expires < now.strftime("%Y-%m-%dT%H:%M:%SZ")),
         "pwd_last_set": filetime(pwd_last_set_raw),
         "must_change_password": pwd_last_set_raw == 0,
-        "last_logon": filetime(_int(entry, "lastLogonTimestamp")),
+        "last_logon": logon,
+        "last_logon_source": logon_source,
         "created": generalized_time(_one(entry, "whenCreated")),
         "changed": generalized_time(_one(entry, "whenChanged")),
         "member_of": sorted(_text(v) for v in _values(entry, "memberOf")),
@@ -173,22 +223,34 @@ def user_record(entry: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
-def users(entries: Iterable[dict[str, Any]], now: datetime) -> Iterator[dict[str, Any]]:
+def users(entries: Iterable[dict[str, Any]], now: datetime, dc: str | None = None) -> Iterator[dict[str, Any]]:
     for entry in entries:
-        yield user_record(entry, now)
+        yield user_record(entry, now, dc)
 
 
-def computer_record(entry: dict[str, Any]) -> dict[str, Any]:
+def live_user(entry: dict[str, Any], now: datetime, dc: str | None = None) -> dict[str, Any] | None:
+    """A user's record, or None for a deleted one (see without_deleted)."""
+    return None if is_deleted(entry) else user_record(entry, now, dc)
+
+
+def computer_record(entry: dict[str, Any], dc: str | None = None) -> dict[str, Any]:
     uac = _int(entry, "userAccountControl") or 0
+    logon, logon_source = last_logon(entry, dc)
     return {
         "name": _text(_one(entry, "dNSHostName")) or _text(_one(entry, "cn")),
         "cn": _text(_one(entry, "cn")),
         "os": _text(_one(entry, "operatingSystem")),
         "os_version": _text(_one(entry, "operatingSystemVersion")),
         "enabled": not uac & UF_ACCOUNTDISABLE,
-        "last_logon": filetime(_int(entry, "lastLogonTimestamp")),
+        "last_logon": logon,
+        "last_logon_source": logon_source,
         "created": generalized_time(_one(entry, "whenCreated")),
     }
+
+
+def live_computer(entry: dict[str, Any], dc: str | None = None) -> dict[str, Any] | None:
+    """A computer's record, or None for a deleted one (see without_deleted)."""
+    return None if is_deleted(entry) else computer_record(entry, dc)
 
 
 def domain_policy(entry: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,12 @@ register. No `set action` means deny (FortiOS's default); `status disable`
 disables. Service names are resolved through `firewall service custom/group`
 to "tcp/443"-style values; "ALL" is any. The implicit policy at the end of
 every FortiGate policy list denies, so both defaults are "drop".
+
+Field commands mean what FortiOS makes of them: `set`/`select` replace a
+field's members, `append` adds to them, `unselect` removes the named ones,
+`unset`/`clear` return the field to its default (a list: empty). A file with
+no policy section and no other FortiOS section (an empty answer, another
+device's file) is a ValueError, not a FortiGate that denies everything.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(\n)|([^\s"]+)|[ \t\r\f\v]+|(")', re.DO
 POLICY_SECTIONS = {"firewall policy": "", "firewall policy6": "v6/"}
 ACTIONS = {"accept": "allow", "deny": "deny", "ipsec": "allow", "ssl-vpn": "allow"}
 PORT_KEYS = {"tcp-portrange": "tcp", "udp-portrange": "udp", "sctp-portrange": "sctp"}
+FIELD_COMMANDS = ("set", "unset", "append", "select", "unselect", "clear")
+# Top-level sections FortiOS prints; text with none of them (and no policy section) is no FortiGate configuration.
+FORTIOS_SECTIONS = re.compile(r"(system|firewall|router|vpn|user|log) \S|vdom$|global$")
 MAX_DEPTH = 64  # real backups nest sections about 6 deep
 
 
@@ -70,6 +79,19 @@ def _statements(text: str) -> Iterator[tuple[int, list[str]]]:
         yield start, words
 
 
+def _apply(settings: dict[str, list[str]], command: str, key: str, values: list[str]) -> None:
+    """One field command, with FortiOS's meaning (CLI: "multi-option values", since FortiOS 5.0)."""
+    if command in ("set", "select"):  # the listed members are the whole value
+        settings[key] = values
+    elif command in ("unset", "clear"):  # back to the default: absent, so `first(key, default)` gives it
+        settings.pop(key, None)
+    elif command == "append":  # adds to what is there (or to nothing); a member is listed once
+        current = settings.setdefault(key, [])
+        current.extend(value for value in dict.fromkeys(values) if value not in current)
+    else:  # unselect: removes the listed members, keeps the others in their order
+        settings[key] = [value for value in settings.get(key, []) if value not in values]
+
+
 def parse_tree(data: bytes) -> tuple[Node, dict[str, str]]:
     """The section tree and the `#key=value` header fields; an unbalanced config is a ValueError."""
     try:
@@ -101,8 +123,8 @@ def parse_tree(data: bytes) -> tuple[Node, dict[str, str]]:
             if stack[-1][0] == "edit":
                 stack.pop()  # `config vdom / edit root / … / end` closes both
             stack.pop()
-        elif keyword in ("set", "unset", "append", "select") and rest:
-            current.settings[rest[0]] = rest[1:]
+        elif keyword in FIELD_COMMANDS and rest:
+            _apply(current.settings, keyword, rest[0], rest[1:])
         else:
             raise ValueError(f"line {number}: unexpected {' '.join(words)[:60]!r}")
     if len(stack) > 1:
@@ -185,9 +207,21 @@ def _policies(vdom_name: str, vdom: Node, wan: set[str]) -> Iterator[Rule]:
             )
 
 
+def _is_fortios(root: Node) -> bool:
+    """A FortiOS top-level section: a FortiGate configuration, which may hold no policy. A header alone is not one."""
+    return any(FORTIOS_SECTIONS.match(name) for name, _ in root.sections)
+
+
 def parse_fortigate_config(data: bytes, device: str | None = None, wan: Iterable[str] = ()) -> dict[str, Any]:
     root, header = parse_tree(data)
-    rules = [rule for name, vdom in _vdoms(root, header) for rule in _policies(name, vdom, _wan(root, vdom, wan))]
+    vdoms = _vdoms(root, header)
+    if not any(vdom.section(name) is not None for _, vdom in vdoms for name in POLICY_SECTIONS) and not _is_fortios(root):
+        # an empty answer or another device's file would otherwise read as a FortiGate that denies everything
+        raise ValueError(
+            "no FortiGate configuration found: no 'config firewall policy' section and no other FortiOS section "
+            "(is the file empty, or not a FortiGate backup?)"
+        )
+    rules = [rule for name, vdom in vdoms for rule in _policies(name, vdom, _wan(root, vdom, wan))]
     system = (root.section("global") or root).section("system global") or Node()
     hostname = device or system.first("hostname") or header.get("config-version", "fortigate").split("-")[0]
     return ruleset(hostname, rules, "drop", "drop")

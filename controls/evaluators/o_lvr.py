@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from ..evidence_view import EvidenceView
-from ..framework import EvaluationContext, Findings, parse_day, parse_moment
+from ..framework import EvaluationContext, Findings, parse_moment
 from ._common import Outcome, Row, evidence_or_gap, record, require, rows, snapshot_day
 from ._people import PersonRows, account_key, find_user, users_by_account
 from ._register_fields import dated_rows, readable
@@ -16,6 +16,8 @@ HR = "register.hr_leavers"
 USERS = "ad.users"
 DISABLED = "ad.account_disabled_events"
 BADGES = "register.badges"
+# ad.users collected before last_logon_source existed held lastLogonTimestamp alone
+OLDER_SOURCE = "lastLogonTimestamp (replicated, may lag up to 14 days)"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Sources:
     badge_rows: PersonRows | None
     ids: dict[str, list[str]]
     allowed: int
+    per_dc: list[tuple[str, dict[str, Row]]]  # (item id, users) of every DC's newest snapshot: lastLogon is per DC
 
     def cite(self, *kinds: str) -> list[str]:
         return [i for kind in kinds for i in self.ids.get(kind, [])]
@@ -97,16 +100,39 @@ def account_outcomes(leaver: Leaver, user: Row | None, src: Sources) -> list[Out
     return []
 
 
+def newest_per_dc(items: list[EvidenceView]) -> list[EvidenceView]:
+    """Each DC's newest usable snapshot in the period (items come oldest first, so the last one per host stays)."""
+    return list({item.host: item for item in items}.values())
+
+
+def logon_moment(user: Row | None) -> datetime | None:
+    """A user's last_logon as an aware moment, so values from several DCs compare (a bare date counts as UTC)."""
+    moment = parse_moment(user.get("last_logon")) if user else None
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+
+
+def latest_logon(leaver: Leaver, src: Sources) -> tuple[datetime, str, str] | None:
+    """(moment, source, item id) of the leaver's latest logon across every DC; on a tie the first DC read."""
+    latest = None
+    for item_id, users in src.per_dc:
+        user = find_user(users, leaver.account, leaver.name)
+        moment = logon_moment(user)
+        if user and moment and (latest is None or moment > latest[0]):
+            latest = (moment, str(user.get("last_logon_source") or OLDER_SOURCE), item_id)
+    return latest
+
+
 def logon_outcomes(leaver: Leaver, user: Row | None, src: Sources) -> list[Outcome]:
     if user is None:
         return []
-    last_logon = parse_day(user.get("last_logon"))
-    if last_logon and last_logon > leaver.last_day:
+    latest = latest_logon(leaver, src)
+    if latest and latest[0].date() > leaver.last_day:
+        moment, source, item_id = latest
         return [
             Outcome(
                 "lvr.logon_after",
-                src.cite(HR, USERS),
-                {"last_logon": last_logon.isoformat(), "last_day": leaver.last_day.isoformat()},
+                src.cite(HR) + list(dict.fromkeys([*src.cite(USERS), item_id])),
+                {"last_logon": moment.date().isoformat(), "last_day": leaver.last_day.isoformat(), "last_logon_source": source},
             )
         ]
     return []
@@ -150,12 +176,14 @@ def evaluate(ctx: EvaluationContext) -> Findings:
     # Without the badge register the accounts can still be tested; its gap keeps the control from passing.
     badges = evidence_or_gap(ctx, findings, BADGES) if ctx.params["check_badges"] else None
     events = ctx.items(DISABLED)
+    per_dc = newest_per_dc(ctx.items(USERS))
     src = Sources(
         snapshot=snapshot_day(found[USERS]),
         users=users_by_account(found[USERS]),
         disabled=newest_disable_days(events),
         badge_rows=PersonRows(rows(badges), "holder") if badges else None,
         allowed=ctx.params["max_days_after_last_day"],
+        per_dc=[(item.item_id, users_by_account(item)) for item in per_dc],
         ids={
             HR: findings.use([found[HR]]),
             USERS: findings.use([found[USERS]]),
@@ -163,6 +191,7 @@ def evaluate(ctx: EvaluationContext) -> Findings:
             BADGES: findings.use([badges] if badges else []),
         },
     )
+    findings.use(per_dc)  # every DC's newest snapshot is read for the last logon
     for leaver in leavers(ctx, findings, found[HR]):
         user = find_user(src.users, leaver.account, leaver.name)
         outcomes = account_outcomes(leaver, user, src) + logon_outcomes(leaver, user, src)
