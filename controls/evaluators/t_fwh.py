@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..evidence_view import EvidenceView
-from ..framework import EvaluationContext, Findings
+from ..framework import EvaluationContext, Findings, parse_moment
 from ._per_run import host_items_per_run, usable_or_gap
 from ._population import reconcile_population
 
@@ -12,6 +12,7 @@ FAMILIES = ("ipv4", "ipv6")
 LINUX_KINDS = ("host_firewall.nftables", "host_firewall.iptables", "host_firewall.ip6tables")
 WINDOWS_KIND = "windows.firewall_profiles"
 WINDOWS_PROFILES = ("domain", "private", "public")
+EVENTS = "windows.firewall_events"  # from exported Windows Firewall / Security logs (auditpack import evtx)
 
 
 def inbound_defaults(items: list[EvidenceView]) -> dict[str, str]:
@@ -31,6 +32,31 @@ def _weak_windows_profiles(item: EvidenceView) -> list[str]:
         for p in WINDOWS_PROFILES
         if not profiles.get(p, {}).get("enabled") or profiles.get(p, {}).get("default_inbound") != "block"
     ]
+
+
+def _events(ctx: EvaluationContext, findings: Findings) -> None:
+    """Firewall changes logged on the host: a profile turned off is a deviation that day, the rest is listed."""
+    seen = set()
+    for item in ctx.items(EVENTS):
+        for event in item.normalized["events"]:
+            moment = parse_moment(event["time"])
+            key = (item.host, event["event_id"], event["time"], event.get("setting"), event.get("rule"))
+            if key in seen or not ctx.in_period(moment):
+                continue
+            seen.add(key)
+            ids = findings.use([item])
+            facts = {"time": event["time"], "by": event.get("by") or "?", "profiles": event.get("profiles") or ["?"]}
+            if event.get("setting") == "enable_firewall" and event.get("value") == 0:
+                findings.deviation(item.host, moment.date(), "fw.windows_turned_off", ids, **facts)
+            elif "setting" in event:
+                value = event.get("value")
+                setting = event.get("setting") or "?"
+                findings.observe(
+                    item.host, moment.date(), "fw.windows_setting_changed", ids, setting=setting, value=value, **facts
+                )
+            else:
+                what, rule = event.get("what") or "?", event.get("rule") or "?"
+                findings.observe(item.host, moment.date(), "fw.windows_rule_changed", ids, what=what, rule=rule, **facts)
 
 
 def evaluate(ctx: EvaluationContext) -> Findings:
@@ -56,5 +82,6 @@ def evaluate(ctx: EvaluationContext) -> Findings:
             findings.deviation(host, run.date, "fw.inbound_open", ids, families=open_families, backends=backends)
         else:
             findings.passed(host, run.date)
+    _events(ctx, findings)
     reconcile_population(ctx, findings)
     return findings
