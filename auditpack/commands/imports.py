@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -76,35 +77,74 @@ def import_register_command(name: str, file: Path, store_path: Path, operator: s
 
 @import_group.command(name="evtx")
 @click.argument("files", nargs=-1, required=True, type=existing_file)
-@click.option("--host", "host_name", metavar="NAME", help="The host the logs come from (default: the computer named in the log).")
+@click.option(
+    "--host",
+    "host_name",
+    metavar="NAME",
+    help="The host the logs come from: every item of the files is that host's (default: the computer named in the log).",
+)
 @store_option
 @operator_option
 def import_evtx_command(files: tuple[Path, ...], host_name: str | None, store_path: Path, operator: str) -> Outcome:
-    """Import Windows event logs exported as EVTX (Security, Defender) from hosts that cannot be reached.
+    """Import Windows event logs exported as EVTX (Security, System, Defender, Windows Firewall) from hosts that cannot be reached.
 
-    Produces the same daily event counts, log clears, policy changes, account
-    disables and anti-virus detections as the live WinRM probe. The files are
-    kept whole; a damaged file gives what can be read plus the errors.
+    Produces the same daily event counts, log clears (1102, System 104), audit
+    policy changes (4719, per subcategory), account changes (4720/4726/4728/
+    4732/4756), account disables, anti-virus detections and Defender health
+    reports (1151, as of their day) as the live WinRM probe, and the Windows
+    Firewall's setting and rule changes (2003-2006, 2033, 4950). The files are
+    kept whole; a damaged file gives what can be read plus the errors. Prints
+    per file what was found and what could not be used.
 
     \b
     Examples:
       auditpack import evtx dc01-security-2026.evtx --host dc01
-      auditpack import evtx ws-017-defender.evtx
-    Exit codes: 0 stored, 1 stored but part of a file could not be read, 2 nothing stored.
+      auditpack import evtx ws-017-defender.evtx ws-017-firewall.evtx --host ws-017
+    Exit codes: 0 stored, 1 stored but part of a file could not be read, or nothing in the files could be used,
+    2 nothing stored (not EVTX, or whose host is unclear).
     """
     from auditpack.imports import import_evtx
 
     store = open_store(store_path, create=True)
     try:
-        ref, body = import_evtx(store, list(files), host_name, operator)
+        ref, body, reports = import_evtx(store, list(files), host_name, operator)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    for item in body["items"]:
-        console.print(f"{item['host']}: {item['kind']} (item {item['id']})", soft_wrap=True, markup=False)
-        for error in item["errors"][:5]:
-            console.print(f"  {error}", style="yellow", soft_wrap=True, highlight=False, markup=False)
+    for report in reports:
+        _print_evtx_report(report)
     console.print(f"Stored in run {ref.seq}.")
+    if not any(r.used for r in reports):
+        console.print("Nothing in these files could be used by a control.", style="yellow")
+        return Outcome.FINDINGS
     return Outcome.FINDINGS if any(i["errors"] for i in body["items"]) else Outcome.OK
+
+
+def _print_evtx_report(report: Any) -> None:
+    summary, days = report.summary, report.days
+    span = f"{days[0]} to {days[-1]} ({len(days)} days)" if days else "no day"
+    logged = ", ".join(summary.hosts) or "none"
+    console.print(
+        f"{report.path.name}: {summary.records} records read, {span}, host {report.host} (computers in the log: {logged})",
+        soft_wrap=True,
+        markup=False,
+    )
+    found = [f"{n} {what}" for what, n in report.notable.items() if n]
+    console.print(f"  found: {', '.join(found) or 'nothing the controls read'}", soft_wrap=True, markup=False)
+    if summary.health:
+        console.print(
+            f"  health reports: {summary.health_reports} read, the latest of each day kept ({len(summary.health)} day(s))",
+            soft_wrap=True,
+            markup=False,
+        )
+    for item in report.items:
+        console.print(f"  {item['kind']} (item {item['id']})", soft_wrap=True, highlight=False, markup=False)
+    if summary.unused_channels:
+        other = ", ".join(f"{n} of {channel}" for channel, n in summary.unused_channels.items())
+        console.print(f"  records of other events, not used: {other}", style="yellow", soft_wrap=True, markup=False)
+    if summary.errors:
+        console.print(f"  unreadable: {len(summary.errors)} problem(s):", style="yellow", markup=False)
+    for error in summary.errors[:5]:
+        console.print(f"    {error}", style="yellow", soft_wrap=True, highlight=False, markup=False)
 
 
 @import_group.command(name="egress-register")
