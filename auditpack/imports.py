@@ -9,6 +9,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from auditpack.collectors.parsers.auditpol import parse_auditpol_csv, parse_auditpol_text
 from auditpack.collectors.parsers.evtx_summary import EvtxSummary, summarize_evtx
 from auditpack.collectors.parsers.fortigate import parse_fortigate_config
 from auditpack.collectors.parsers.netfilter_rules import parse_iptables_rules, parse_nft_rules
@@ -181,6 +182,43 @@ def import_evtx(
         run.close_source(name, "partial" if errors else "ok", errors[:20], connection="file")
     ref, body = run.commit()
     return ref, body, reports
+
+
+def parse_auditpol_export(raw: bytes) -> dict:
+    """An auditpol export in either CSV form (/r, /backup), else the English /get text; ValueError for anything else."""
+    try:
+        return parse_auditpol_csv(raw)
+    except ValueError as csv_error:
+        if not str(csv_error).startswith("not auditpol CSV"):
+            raise
+    try:
+        return parse_auditpol_text(raw)
+    except ValueError:
+        raise ValueError("not an auditpol export: neither /r or /backup CSV nor English /get text") from None
+
+
+def import_auditpol(store: EvidenceStore, path: Path, host: str, day: date, operator: str) -> tuple[ManifestRef, dict, dict]:
+    """A saved audit policy of a host (T-LOG-1) as that host's windows.audit_policy of that day.
+
+    Raises ValueError (nothing stored) when the file cannot be read as an auditpol export.
+    """
+    raw = path.read_bytes()
+    normalized = parse_auditpol_export(raw)
+    run = store.begin_run(operator)
+    started = utcnow()
+    observation = Observation(
+        "windows.audit_policy",
+        f"import auditpol {path.name} --date {day.isoformat()}",
+        raw,
+        started,
+        utcnow(),
+        normalized=normalized,
+        as_of=day,
+    )
+    meta = run.add(host, "import", observation)
+    run.close_source(host, "ok", [], connection="file")
+    ref, _ = run.commit()
+    return ref, meta, normalized
 
 
 def attach_document(

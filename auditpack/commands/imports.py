@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ def import_group() -> None:
     Examples:
       auditpack import register hr_leavers uitdienst-2026.xlsx
       auditpack import evtx dc01-security.evtx --host dc01
+      auditpack import auditpol dc02-auditpol.csv --host dc02 --date 2026-11-02
     Exit codes: 0 stored, 1 stored with errors (part of a file unreadable), 2 nothing stored.
     """
 
@@ -147,6 +148,66 @@ def _print_evtx_report(report: Any) -> None:
         console.print(f"    {error}", style="yellow", soft_wrap=True, highlight=False, markup=False)
 
 
+@import_group.command(name="auditpol")
+@click.argument("file", type=existing_file)
+@click.option("--host", "host_name", required=True, metavar="NAME", help="The server the export was made on.")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The day the export was made (YYYY-MM-DD).")
+@store_option
+@operator_option
+def import_auditpol_command(file: Path, host_name: str, day: datetime, store_path: Path, operator: str) -> Outcome:
+    """Import a saved audit policy (auditpol export) of a server that cannot be reached, for T-LOG-1.
+
+    Reads `auditpol /backup /file:F` CSV (by its numeric Setting Value) and
+    `auditpol /get /category:* /r` CSV (by its Inclusion Setting, in English,
+    Dutch, German or French), as UTF-16 or UTF-8, with or without the console's
+    code-page line; subcategories are keyed on their GUID. Saved English
+    `auditpol /get /category:*` text is read too. The policy counts as that
+    server's on --date, as if it had been read then.
+
+    \b
+    Examples:
+      auditpol /backup /file:dc02-auditpol.csv   (on the server, as administrator)
+      auditpack import auditpol dc02-auditpol.csv --host dc02 --date 2026-11-02
+    Exit codes: 0 stored, 1 the export holds no subcategory (nothing stored), 2 not an auditpol export or a
+    date in the future (nothing stored).
+    """
+    from auditpack.controls.model import load_catalogue
+    from auditpack.imports import import_auditpol, parse_auditpol_export
+
+    if day.date() > date.today():
+        raise AuditpackError(f"--date {day.date()} is in the future: an export cannot speak for a day that has not come")
+    try:
+        found = parse_auditpol_export(file.read_bytes())
+    except ValueError as exc:
+        raise AuditpackError(f"{file} could not be read as an auditpol export (nothing was stored): {exc}") from None
+    subcategories = found["subcategories"]
+    if not subcategories:
+        console.print(f"{file.name}: no subcategory in the export; nothing stored.", style="yellow", markup=False)
+        return Outcome.FINDINGS
+    store = open_store(store_path, create=True)
+    ref, meta, normalized = import_auditpol(store, file, host_name, day.date(), operator)
+    required = load_catalogue()["T-LOG-1"].parameter_values(None)["required_subcategories"]
+    short = [r["name"] for r in required if not _meets(subcategories.get(r["guid"].lower().strip("{}"), {}), r)]
+    form = {"backup": "/backup CSV", "r": "/r CSV", "csv": "CSV"}.get(normalized.get("form", ""), "/get text")
+    console.print(
+        f"Stored the audit policy of {host_name} as of {day.date()} ({form}, {len(subcategories)} subcategories) "
+        f"as item {meta['id']} in run {ref.seq}.",
+        soft_wrap=True,
+        markup=False,
+    )
+    console.print(
+        f"T-LOG-1: {len(required) - len(short)} of the {len(required)} required subcategories meet the required settings"
+        + (f"; not: {', '.join(short)}" if short else "."),
+        soft_wrap=True,
+        markup=False,
+    )
+    return Outcome.OK
+
+
+def _meets(have: dict, required: dict) -> bool:
+    return all(have.get(kind) for kind in ("success", "failure") if required[kind])
+
+
 @import_group.command(name="egress-register")
 @click.argument("file", type=existing_file)
 @store_option
@@ -247,9 +308,19 @@ def attach(control_id: str, file: Path, day: datetime, note: str, store_path: Pa
       auditpack attach T-CON-2 continuity-review-2026.pdf --date 2026-05-12 --note "Yearly review by Example ICT BV"
     Exit codes: 0 stored, 2 unusable input (unknown control, unreadable file).
     """
+    from auditpack.collectors.parsers.auditpol import is_auditpol_csv
     from auditpack.imports import attach_document
 
     check_control_ids((control_id,))
+    if is_auditpol_csv(file.read_bytes()):
+        # attached, a document is only shown: T-LOG-1 evaluates an audit policy only when it is imported as one
+        console.print(
+            f"{file.name} is an auditpol export: `auditpack import auditpol {file.name} --host HOST --date "
+            f"{day.date()}` makes it the audit policy T-LOG-1 evaluates; attached as a document only.",
+            style="yellow",
+            soft_wrap=True,
+            markup=False,
+        )
     store = open_store(store_path, create=True)
     ref, meta = attach_document(store, control_id, file, day.date(), note, operator)
     console.print(
