@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from auditpack.errors import AuditpackError
+
+if TYPE_CHECKING:
+    from auditpack.imports import EvtxFileReport
 
 from .shared import LazyChoice, Outcome, check_control_ids, console, open_store, operator_option, store_option
 
@@ -120,7 +123,7 @@ def import_evtx_command(files: tuple[Path, ...], host_name: str | None, store_pa
     return Outcome.FINDINGS if any(i["errors"] for i in body["items"]) else Outcome.OK
 
 
-def _print_evtx_report(report: Any) -> None:
+def _print_evtx_report(report: EvtxFileReport) -> None:
     summary, days = report.summary, report.days
     span = f"{days[0]} to {days[-1]} ({len(days)} days)" if days else "no day"
     logged = ", ".join(summary.hosts) or "none"

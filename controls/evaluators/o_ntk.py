@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..framework import EvaluationContext, Findings, parse_moment
-from ._common import Outcome, Row, record, require, snapshot_day
+from ..framework import EvaluationContext, Findings
+from ._common import Outcome, Row, logged_events, record, require, snapshot_day
 from ._people import name_key
 from ._register_fields import dated_rows
 
@@ -36,19 +36,12 @@ def review_outcomes(group: Row, reviewed: date | None, until: date, allowed: int
 
 def account_changes(ctx: EvaluationContext, findings: Findings) -> None:
     """Accounts created or deleted and members added to security groups in the period: listed for the reviewer."""
-    seen = set()
-    for item in ctx.items(ACCOUNT_CHANGES):
-        for event in item.normalized["events"]:
-            moment = parse_moment(event["time"])
-            key = (item.host, event["event_id"], event["time"], event.get("sid"), event.get("group_sid"))
-            if key in seen or not ctx.in_period(moment):
-                continue
-            seen.add(key)
-            code = CHANGE_CODES.get(int(event["event_id"]), "ntk.member_added")
-            facts = {"account": event.get("account") or "?", "time": event["time"], "by": event.get("by") or "?"}
-            if code == "ntk.member_added":
-                facts["group"] = event.get("group") or "?"
-            findings.observe(facts["account"], moment.date(), code, findings.use([item]), host=item.host, **facts)
+    for item, event, moment in logged_events(ctx, ACCOUNT_CHANGES, lambda e: (e.get("sid"), e.get("group_sid"))):
+        code = CHANGE_CODES.get(int(event["event_id"]), "ntk.member_added")
+        facts = {"account": event.get("account") or "?", "time": event["time"], "by": event.get("by") or "?"}
+        if code == "ntk.member_added":
+            facts["group"] = event.get("group") or "?"
+        findings.observe(facts["account"], moment.date(), code, findings.use([item]), host=item.host, **facts)
 
 
 def evaluate(ctx: EvaluationContext) -> Findings:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..evidence_view import EvidenceView
-from ..framework import EvaluationContext, Findings, parse_moment
+from ..framework import EvaluationContext, Findings
+from ._common import logged_events
 from ._per_run import host_items_per_run, usable_or_gap
 from ._population import reconcile_population
 
@@ -36,27 +37,17 @@ def _weak_windows_profiles(item: EvidenceView) -> list[str]:
 
 def _events(ctx: EvaluationContext, findings: Findings) -> None:
     """Firewall changes logged on the host: a profile turned off is a deviation that day, the rest is listed."""
-    seen = set()
-    for item in ctx.items(EVENTS):
-        for event in item.normalized["events"]:
-            moment = parse_moment(event["time"])
-            key = (item.host, event["event_id"], event["time"], event.get("setting"), event.get("rule"))
-            if key in seen or not ctx.in_period(moment):
-                continue
-            seen.add(key)
-            ids = findings.use([item])
-            facts = {"time": event["time"], "by": event.get("by") or "?", "profiles": event.get("profiles") or ["?"]}
-            if event.get("setting") == "enable_firewall" and event.get("value") == 0:
-                findings.deviation(item.host, moment.date(), "fw.windows_turned_off", ids, **facts)
-            elif "setting" in event:
-                value = event.get("value")
-                setting = event.get("setting") or "?"
-                findings.observe(
-                    item.host, moment.date(), "fw.windows_setting_changed", ids, setting=setting, value=value, **facts
-                )
-            else:
-                what, rule = event.get("what") or "?", event.get("rule") or "?"
-                findings.observe(item.host, moment.date(), "fw.windows_rule_changed", ids, what=what, rule=rule, **facts)
+    for item, event, moment in logged_events(ctx, EVENTS, lambda e: (e.get("setting"), e.get("rule"))):
+        ids = findings.use([item])
+        facts = {"time": event["time"], "by": event.get("by") or "?", "profiles": event.get("profiles") or ["?"]}
+        if event.get("setting") == "enable_firewall" and event.get("value") == 0:
+            findings.deviation(item.host, moment.date(), "fw.windows_turned_off", ids, **facts)
+        elif "setting" in event:
+            setting, value = event.get("setting") or "?", event.get("value")
+            findings.observe(item.host, moment.date(), "fw.windows_setting_changed", ids, setting=setting, value=value, **facts)
+        else:
+            what, rule = event.get("what") or "?", event.get("rule") or "?"
+            findings.observe(item.host, moment.date(), "fw.windows_rule_changed", ids, what=what, rule=rule, **facts)
 
 
 def evaluate(ctx: EvaluationContext) -> Findings:
