@@ -657,3 +657,20 @@ def test_security_4950_firewall_setting_is_listed_as_its_text():
     assert [(e["event_id"], e["setting"], e["value"]) for e in events] == [
         (4950, "text: Public / Enable Windows Defender Firewall / No", None)
     ]
+
+
+def test_a_failed_remediation_1119_is_an_unresolved_detection():
+    # The corpus has no 1118/1119: the real first record of ATOMIC_DEFENDER (a 1116 with Action ID 9 "no action" and
+    # its Detection ID) re-encoded as 1119 (critical remediation failure), alone in its file (tests/evtx_reencode.py).
+    summary = summarize_evtx(reencode(corpus_bytes(ATOMIC_DEFENDER), 1119))
+    assert summary.errors == [] and summary.unused_channels == {}
+    assert summary.detections["detections"] == [
+        {
+            "host": "MSEDGEWIN10",
+            "time": "2019-07-18T20:40:00.580000Z",  # its Detection Time field: the 1116 is not in this file
+            "threat": "Trojan:PowerShell/Powersploit.M",
+            "action": "no action (Action ID 9)",
+            "resolved": False,
+            "resolved_at": None,
+        }
+    ]

@@ -44,6 +44,7 @@ AUDIT_POLICY_CHANGED = 4719
 ACCOUNT_DISABLED = 4725
 FIREWALL_SETTING_CHANGED = 4950  # Security: "A Windows Firewall setting has changed" (its values are rendered text)
 DEFENDER_DETECTED, DEFENDER_ACTION_TAKEN, DEFENDER_HEALTH = 1116, 1117, 1151
+DEFENDER_ACTION_FAILED = (1118, 1119)  # the remediation failed (1119: critically); only a 1117 can resolve
 OTHER_LOG_CLEARED = 104  # Microsoft-Windows-Eventlog: a log other than Security (System, Application…) was cleared
 
 SECURITY_CHANNEL = "security"
@@ -202,7 +203,7 @@ class _Errors:
 
 
 class _Detections:
-    """Defender 1116 (detected) paired with 1117 (action taken) by host + threat name (+ detection ID)."""
+    """Defender 1116 (detected) paired with 1117 (action taken) or 1118/1119 (action failed) by host + threat name (+ detection ID)."""
 
     def __init__(self) -> None:
         self._all: list[dict[str, Any]] = []
@@ -248,7 +249,7 @@ class _Detections:
         if detection["resolved"]:
             return  # a later report cannot undo the action that removed the threat
         detection["action"] = _action(record.fields)
-        if _action_succeeded(record.fields):
+        if record.event_id == DEFENDER_ACTION_TAKEN and _action_succeeded(record.fields):
             detection["resolved"], detection["resolved_at"] = True, record.time
             if key[2] is None:
                 del self._by_key[key]  # without an ID, a later 1116 of this threat is a new detection
@@ -410,7 +411,7 @@ class _Summariser:
             self._security(record)
         elif channel == DEFENDER_CHANNEL and record.event_id == DEFENDER_DETECTED:
             self.detections.detected(record)
-        elif channel == DEFENDER_CHANNEL and record.event_id == DEFENDER_ACTION_TAKEN:
+        elif channel == DEFENDER_CHANNEL and record.event_id in (DEFENDER_ACTION_TAKEN, *DEFENDER_ACTION_FAILED):
             self.detections.action_taken(record)
         elif channel == DEFENDER_CHANNEL and record.event_id == DEFENDER_HEALTH:
             self.health.add(record)
