@@ -94,7 +94,7 @@ def import_evtx_command(files: tuple[Path, ...], host_name: str | None, store_pa
 
     Produces the same daily event counts, log clears (1102, System 104), audit
     policy changes (4719, per subcategory), account changes (4720/4726/4728/
-    4732/4756), account disables, anti-virus detections and Defender health
+    4732/4756), account disables, anti-virus detections (1116-1119) and Defender health
     reports (1151, as of their day) as the live WinRM probe, and the Windows
     Firewall's setting and rule changes (2003-2006, 2033, 4950). The files are
     kept whole; a damaged file gives what can be read plus the errors. Prints
