@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import mimetypes
+from dataclasses import dataclass, field
 from datetime import date
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from auditpack.collectors.parsers.evtx_summary import summarize_evtx
+from auditpack.collectors.parsers.auditpol import parse_auditpol_csv, parse_auditpol_text
+from auditpack.collectors.parsers.evtx_summary import EvtxSummary, summarize_evtx
 from auditpack.collectors.parsers.fortigate import parse_fortigate_config
 from auditpack.collectors.parsers.netfilter_rules import parse_iptables_rules, parse_nft_rules
 from auditpack.collectors.parsers.pfsense import parse_pfsense_config
@@ -85,7 +87,65 @@ def import_firewall_config(
     return ref, meta, normalized
 
 
-def import_evtx(store: EvidenceStore, paths: list[Path], host: str | None, operator: str) -> tuple[ManifestRef, dict]:
+@dataclass
+class EvtxFileReport:
+    """What one exported log gave: for the operator's console, beside the stored items."""
+
+    path: Path
+    host: str
+    summary: EvtxSummary
+    items: list[dict] = field(default_factory=list)  # the stored items' metadata
+
+    @property
+    def days(self) -> list[str]:
+        summary = self.summary
+        return sorted(
+            set(summary.security_daily["days"])
+            | {e["time"][:10] for e in summary.detections["detections"] + summary.firewall_events["events"]}
+            | {h["day"] for h in summary.health}
+        )
+
+    @property
+    def notable(self) -> dict[str, int]:
+        """Counts of what an auditor looks for first, by what it is."""
+        events = self.summary.security_daily["notable"]
+        return {
+            "log clears": sum(1 for e in events if e["event_id"] in (1102, 104)),
+            "audit policy changes": sum(1 for e in events if e["event_id"] == 4719),
+            "account changes": len(self.summary.account_changes["events"]) + len(self.summary.disabled_accounts["events"]),
+            "detections": len(self.summary.detections["detections"]),
+            "health reports": self.summary.health_reports,
+            "firewall changes": len(self.summary.firewall_events["events"]),
+        }
+
+    @property
+    def used(self) -> bool:
+        """Whether any item of this file holds something a control reads."""
+        return any(self.notable.values()) or bool(self.summary.security_daily.get("covered_from"))
+
+
+def _evtx_kinds(summary: EvtxSummary, host: str) -> list[tuple[str, Any, date | None]]:
+    """(kind, normalised, as_of) for each item a summary gives; with --host every item is that host's."""
+    detections = {"detections": [{**d, "host": host} for d in summary.detections["detections"]]}
+    kinds: list[tuple[str, Any, date | None]] = []
+    daily = summary.security_daily
+    if daily.get("covered_from") or daily["notable"]:  # a Defender-only log says nothing about Security log coverage
+        kinds.append(("windows.security_events_daily", daily, None))
+    kinds += [
+        ("ad.account_disabled_events", summary.disabled_accounts, None),
+        ("windows.account_changes", summary.account_changes, None),
+        ("av.detections", detections, None),
+    ]
+    if summary.firewall_events["events"]:
+        kinds.append(("windows.firewall_events", summary.firewall_events, None))
+    # one health item per day, as of that day: the host as it reported itself then
+    kinds += [("av.host_status", h["status"], date.fromisoformat(h["day"])) for h in summary.health]
+    return kinds
+
+
+def import_evtx(
+    store: EvidenceStore, paths: list[Path], host: str | None, operator: str
+) -> tuple[ManifestRef, dict, list[EvtxFileReport]]:
     """Summarise exported event logs (streaming) and store each file whole beside what was read from it.
 
     A damaged file still gives the records that could be read; what could not is
@@ -93,6 +153,7 @@ def import_evtx(store: EvidenceStore, paths: list[Path], host: str | None, opera
     """
     run = store.begin_run(operator)
     sources: dict[str, list[str]] = {}
+    reports = []
     for path in paths:
         started = utcnow()
         summary = summarize_evtx(path)
@@ -100,29 +161,64 @@ def import_evtx(store: EvidenceStore, paths: list[Path], host: str | None, opera
         if name is None:
             raise ValueError(f"{path.name} holds events of {', '.join(summary.hosts) or 'no host'}: name the host with --host")
         command = f"import evtx {path.name} (evtx {version('evtx')}, {summary.records} records)"
-        kinds = [("ad.account_disabled_events", summary.disabled_accounts), ("av.detections", summary.detections)]
-        if summary.security_daily.get("covered_from"):  # a Defender-only log says nothing about Security log coverage
-            kinds.insert(0, ("windows.security_events_daily", summary.security_daily))
-        for kind, normalized in kinds:
+        report = EvtxFileReport(path, name, summary)
+        for kind, normalized, as_of in _evtx_kinds(summary, name):
             with path.open("rb") as raw:
-                run.add(
-                    name,
-                    "import",
-                    Observation(
-                        kind,
-                        command,
-                        raw,
-                        started,
-                        utcnow(),
-                        normalized=normalized,
-                        errors=list(summary.errors),
-                        tool_version=f"evtx {version('evtx')}",
-                    ),
+                observation = Observation(
+                    kind,
+                    command,
+                    raw,
+                    started,
+                    utcnow(),
+                    normalized=normalized,
+                    errors=list(summary.errors),
+                    tool_version=f"evtx {version('evtx')}",
+                    as_of=as_of,
                 )
+                report.items.append(run.add(name, "import", observation))
+        reports.append(report)
         sources.setdefault(name, []).extend(summary.errors)
     for name, errors in sources.items():
         run.close_source(name, "partial" if errors else "ok", errors[:20], connection="file")
-    return run.commit()
+    ref, body = run.commit()
+    return ref, body, reports
+
+
+def parse_auditpol_export(raw: bytes) -> dict:
+    """An auditpol export in either CSV form (/r, /backup), else the English /get text; ValueError for anything else."""
+    try:
+        return parse_auditpol_csv(raw)
+    except ValueError as csv_error:
+        if not str(csv_error).startswith("not auditpol CSV"):
+            raise
+    try:
+        return parse_auditpol_text(raw)
+    except ValueError:
+        raise ValueError("not an auditpol export: neither /r or /backup CSV nor English /get text") from None
+
+
+def import_auditpol(store: EvidenceStore, path: Path, host: str, day: date, operator: str) -> tuple[ManifestRef, dict, dict]:
+    """A saved audit policy of a host (T-LOG-1) as that host's windows.audit_policy of that day.
+
+    Raises ValueError (nothing stored) when the file cannot be read as an auditpol export.
+    """
+    raw = path.read_bytes()
+    normalized = parse_auditpol_export(raw)
+    run = store.begin_run(operator)
+    started = utcnow()
+    observation = Observation(
+        "windows.audit_policy",
+        f"import auditpol {path.name} --date {day.isoformat()}",
+        raw,
+        started,
+        utcnow(),
+        normalized=normalized,
+        as_of=day,
+    )
+    meta = run.add(host, "import", observation)
+    run.close_source(host, "ok", [], connection="file")
+    ref, _ = run.commit()
+    return ref, meta, normalized
 
 
 def attach_document(

@@ -24,7 +24,14 @@ COLLECTION_UNITS = {"daily": "day", "weekly": "week", "monthly": "month"}
 # they were collected (often after the year ends), so they are not limited to
 # the period's runs; the evaluators look at the dates inside.
 TIMELESS_PREFIXES = ("register.", "manual.")
-DATED_KINDS = {"windows.security_events_daily", "ad.account_disabled_events", "av.detections", "backup.runs"}
+DATED_KINDS = {
+    "windows.security_events_daily",
+    "ad.account_disabled_events",
+    "av.detections",
+    "backup.runs",
+    "windows.account_changes",
+    "windows.firewall_events",
+}
 
 
 def describes_history(kind: str) -> bool:
@@ -42,13 +49,23 @@ def runs_in_period(
 
 
 def evidence_for(
-    store: EvidenceStore, kinds: list[str], runs: list[RunView], hosts: Sequence[str] | None = None
+    store: EvidenceStore,
+    kinds: list[str],
+    runs: list[RunView],
+    hosts: Sequence[str] | None = None,
+    period: Period | None = None,
 ) -> list[EvidenceView]:
     seqs = {r.seq for r in runs}
     views = []
     for rec in store.items(kinds=kinds):
         if describes_history(rec.kind):
             if hosts and rec.host not in hosts and not rec.kind.startswith(TIMELESS_PREFIXES):
+                continue
+        elif rec.as_of is not None and period is not None:
+            # an imported snapshot of an earlier day counts for the period that holds that day, whenever imported
+            if not period.start.date() <= date.fromisoformat(rec.as_of) <= period.last_day.date():
+                continue
+            if hosts and rec.host not in hosts:
                 continue
         elif rec.run_seq not in seqs or (hosts and rec.host not in hosts):
             continue
@@ -200,6 +217,7 @@ def evaluate_controls(
     for control_id, control in sorted(catalogue.items()):
         if control_ids and control_id not in control_ids:
             continue
-        ctx = context_for(control, profile, period, runs, evidence_for(store, control.evidence_kinds, runs, hosts), today)
+        evidence = evidence_for(store, control.evidence_kinds, runs, hosts, period)
+        ctx = context_for(control, profile, period, runs, evidence, today)
         results.append(finalize(ctx, EVALUATORS[control_id](ctx), exceptions))
     return results

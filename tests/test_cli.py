@@ -23,6 +23,7 @@ COMMANDS = [
     "attach",
     "import register",
     "import evtx",
+    "import auditpol",
     "import egress-register",
     "import firewall",
     "firewall-diff",

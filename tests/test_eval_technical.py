@@ -222,6 +222,24 @@ def test_t_av_host_status_realtime_off_and_unresolved_detection():
     r = evaluate("T-AV", [status, detections], [run(1, "2026-04-10", {"ws-001": ["workstation"]})])
     assert {(d.subject, d.code) for d in r.deviations} == {("ws-001", "av.realtime_off"), ("ws-001 · Emotet", "av.unresolved")}
     assert "ws-001 · EICAR" in r.population
+    # the detections item a deviation cites is among the evidence used, which the pack carries
+    unresolved = next(d for d in r.deviations if d.code == "av.unresolved")
+    assert unresolved.evidence == [detections.item_id]
+    assert detections.item_id in {ref.item_id for ref in r.evidence}
+
+
+def test_t_log_2_lists_each_policy_change_of_one_second():
+    change = {"event_id": 4719, "time": "2026-03-04T07:00:00Z", "by": "SYSTEM"}
+    notable = [
+        change | {"subcategory_guid": "0cce9215-69ae-11d9-bed3-505054503030", "changes": ["success removed"]},
+        change | {"subcategory_guid": "0cce9224-69ae-11d9-bed3-505054503030", "changes": ["failure removed"]},
+    ]
+    daily = daily_events(date(2026, 3, 1), date(2026, 3, 31), notable=notable)
+    r = evaluate("T-LOG-2", [item("windows.security_events_daily", daily, "dc01", "2026-04-01")], [])
+    assert sorted((o.code, o.facts["subcategory"], o.facts["changes"]) for o in r.observations) == [
+        ("log2.subcategory_changed", "0cce9215-69ae-11d9-bed3-505054503030", "success removed"),
+        ("log2.subcategory_changed", "0cce9224-69ae-11d9-bed3-505054503030", "failure removed"),
+    ]
 
 
 def test_t_av_nothing_read_is_not_evidenced():

@@ -2,7 +2,8 @@
 
 The expected numbers per file are those of ../shared/corpus/SOURCES.md ("EVTX: records and Event IDs per
 file"); 5140 is only listed there among the "other" IDs, so its zero for the files whose "other" list is cut
-at 8 entries was checked against a full parse.
+at 8 entries was checked against a full parse, as were the group-membership IDs 4728/4732/4756, which the table
+does not list (4720 and 4726 are its columns).
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from datetime import UTC, datetime
 from functools import cache
 
 import pytest
+from evtx_reencode import reencode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditpack.collectors.parsers.evtx_summary import COUNTED_EVENTS, EvtxSummary, _Errors, _Record, _Summariser, summarize_evtx
 from conftest import CORPUS, corpus_file
+
+SUFFIX = "-69ae-11d9-bed3-505054503030"
 
 SB = "windows_security_evtx/sbousseaden__EVTX-ATTACK-SAMPLES/"
 OMER = "windows_security_evtx/omerbenamram__evtx/"
@@ -44,7 +48,7 @@ SOURCES = {
     LOG_CLEARED: (112, {4663: 110, 1102: 1}, ["PC01.example.corp"], "2019-03-19T23:35:07", "2019-03-19T23:35:15"),
     SB + "DE_Fake_ComputerAccount_4720.evtx": (
         2,
-        {},
+        {4720: 2},
         ["01566s-win16-ir.threebeesco.com"],
         "2020-09-16T09:31:19",
         "2020-09-16T09:32:13",
@@ -67,7 +71,7 @@ SOURCES = {
     ),
     LARGEST: (
         2261,
-        {4624: 583, 4634: 11, 4647: 36},
+        {4624: 583, 4634: 11, 4647: 36, 4720: 2, 4728: 2, 4732: 6},
         ["37L4247F27-25", "WIN-03DLIIOFRRA"],
         "2016-07-08T18:12:51",
         "2017-04-14T01:21:10",
@@ -81,7 +85,7 @@ SOURCES = {
     ),
     OMER + "post-Security.evtx": (
         126,
-        {4624: 25, 4647: 1},
+        {4624: 25, 4647: 1, 4720: 1, 4728: 1, 4732: 2},
         ["37L4247F27-25", "John-PC"],
         "2017-12-13T14:48:10",
         "2017-12-13T15:12:27",
@@ -113,14 +117,14 @@ SOURCES = {
     ATOMIC_DEFENDER: (11, {}, ["MSEDGEWIN10"], "2019-07-18T20:40:00", "2019-07-18T20:53:31"),
     "windows_security_evtx/mdecrevoisier__EVTX-to-MITRE-Attack/ID4720-4726 Fast created-deleted user.evtx": (
         2,
-        {},
+        {4720: 1, 4726: 1},
         ["rootdc1.offsec.lan"],
         "2020-07-12T05:10:08",
         "2020-07-12T05:11:26",
     ),
     LAB_VM: (
         1261,
-        {4624: 242, 4634: 29, 4647: 1, 4625: 23, 4740: 1, 4725: 1, 1102: 1},
+        {4624: 242, 4634: 29, 4647: 1, 4625: 23, 4740: 1, 4725: 1, 1102: 1, 4720: 2, 4728: 2, 4732: 4},
         ["WIN-K2PJV6RA7JR", "df1-vm"],
         "2026-06-07T08:04:44",
         "2026-07-01T03:22:40",
@@ -212,19 +216,20 @@ def test_log_cleared_event_gives_time_and_who_cleared_it():
 def test_domain_controller_audit_policy_changes_are_notable():
     notable = summary_of(DC_POLICY).security_daily["notable"]
     by_dc = "insecurebank\\DC1$"
+    # two subcategories change in the same second each time: each keeps its GUID and how it changed
     assert notable == [
         {"event_id": 1102, "time": "2019-03-25T09:09:14.916619Z", "by": "insecurebank\\bob"},
         *[
-            {"event_id": 4719, "time": f"2019-03-25T{t}Z", "by": by_dc}
-            for t in (
-                "10:36:03.974608",
-                "10:36:03.974608",
-                "11:14:50.755608",
-                "11:14:50.755608",
-                "11:19:22.590620",
-                "11:19:22.590620",
-                "12:33:59.275613",
-                "12:33:59.275613",
+            {"event_id": 4719, "time": f"2019-03-25T{t}Z", "by": by_dc, "subcategory_guid": f"{guid}{SUFFIX}", "changes": changes}
+            for t, guid, changes in (
+                ("10:36:03.974608", "0cce9215", ["success added", "failure added"]),  # Logon
+                ("10:36:03.974608", "0cce9244", ["success added"]),  # Detailed File Share
+                ("11:14:50.755608", "0cce9235", ["success added"]),  # User Account Management
+                ("11:14:50.755608", "0cce923a", ["success added"]),
+                ("11:19:22.590620", "0cce9227", ["success added"]),
+                ("11:19:22.590620", "0cce9236", ["success added"]),  # Computer Account Management
+                ("12:33:59.275613", "0cce923b", ["failure added"]),
+                ("12:33:59.275613", "0cce923c", ["failure added"]),
             )
         ],
     ]
@@ -542,3 +547,130 @@ def test_error_list_is_capped_and_says_how_many_more():
     listed = errors.result()
     assert len(listed) == 101
     assert listed[99] == "record 99: unreadable" and listed[100] == "... and 5 more errors not listed"
+
+
+# --- health reports, account changes, log clears of other logs, firewall changes ---------------------------------
+
+CREATED_DELETED = "windows_security_evtx/mdecrevoisier__EVTX-to-MITRE-Attack/ID4720-4726 Fast created-deleted user.evtx"
+FIREWALL_GUID = "{d1bc9aff-2abf-4d71-9146-ecb2a986eb85}"
+EVENTLOG_GUID = "{fc65ddd8-d6ef-4962-83d5-6e5cfe9ce148}"
+
+
+def test_defender_health_reports_give_the_hosts_status_as_of_the_day():
+    summary = summary_of(HOME_DEFENDER)
+    assert summary.health_reports == 16
+    # the day's latest report (20:47) is kept: real-time protection was turned off at 19:09 (event 5001)
+    assert summary.health == [
+        {
+            "host": "DESKTOP-SFBTEFS",
+            "day": "2021-02-13",
+            "status": {
+                "product": "Windows Defender Antivirus",
+                "realtime": False,
+                "signature_date": "2021-02-12",  # the report's day less "Last AV security intelligence age" (1)
+                "engine_version": "1.1.17800.5",
+                "signature_version": "1.331.857.0",
+                "signature_age_days": 1,
+                "reported_at": "2021-02-13T20:47:51.868082Z",
+            },
+        }
+    ]
+    # what the Defender log holds besides detections and health reports is said, not silently dropped
+    assert summary.unused_channels == {DEFENDER_CHANNEL: 43 - 16 - 3 - 3}
+
+
+def test_account_created_and_deleted_are_listed_with_who_did_it():
+    summary = summary_of(CREATED_DELETED)
+    assert summary.security_daily["days"] == {"2020-07-12": {"4720": 1, "4726": 1}}
+    common = {"account": "OFFSEC\\admin-kriss", "sid": "S-1-5-21-4230534742-2542757381-3142984815-1166"}
+    assert summary.account_changes["events"] == [
+        {"event_id": 4720, "change": "created", "time": "2020-07-12T05:10:08.442192Z", **common, "group": None}
+        | {"group_sid": None, "by": "OFFSEC\\lambda-user"},
+        {"event_id": 4726, "change": "deleted", "time": "2020-07-12T05:11:26.431601Z", **common, "group": None}
+        | {"group_sid": None, "by": "OFFSEC\\lambda-user"},
+    ]
+
+
+def test_members_added_to_security_groups_name_the_group_by_its_sid():
+    added = [e for e in summary_of(LAB_VM).account_changes["events"] if e["event_id"] in (4728, 4732)]
+    assert [(e["account"], e["group"], e["group_sid"]) for e in added][-2:] == [
+        ("S-1-5-21-944049504-3068507572-2194890940-1000", "Builtin\\Remote Desktop Users", "S-1-5-32-555"),
+        ("S-1-5-21-944049504-3068507572-2194890940-1001", "Builtin\\Remote Desktop Users", "S-1-5-32-555"),
+    ]
+    assert len(added) == 6 and {e["by"] for e in added} == {"df1-vm\\df1admin"}
+
+
+def test_another_log_cleared_104_is_a_log_clear():
+    # The corpus has no System log: the real 1102 record of LOG_CLEARED (the first of its chunk, so its template is
+    # inline) re-encoded with event ID 104 of the same provider (tests/evtx_reencode.py). Its channel stays "Security",
+    # a literal of the template; the summariser keys 104 on the provider's GUID and the ID, not on the channel's name.
+    data = reencode(corpus_bytes(LOG_CLEARED), 104)
+    summary = summarize_evtx(data)
+    assert summary.errors == [] and summary.records == 1
+    assert summary.security_daily["notable"] == [
+        {"event_id": 104, "time": "2019-03-19T23:35:07.524202Z", "by": "EXAMPLE\\user01", "log": "Security"}
+    ]
+    assert summary.security_daily["days"] == {"2019-03-19": {"104": 1}}
+
+
+def firewall_event(event_id: int, fields: dict[str, str], when: datetime) -> bytes:
+    """The corpus has no Windows Firewall log (SOURCES.md: holdout only): the real 1102 record of LOG_CLEARED,
+    re-encoded with the firewall provider's GUID (same length as the Eventlog GUID it replaces), this event ID and
+    time, and the event's fields as its UserData (the fields' names as in the provider's manifest)."""
+    return reencode(corpus_bytes(LOG_CLEARED), event_id, fields, "FirewallEvent", (EVENTLOG_GUID, FIREWALL_GUID), when)
+
+
+def test_firewall_profile_turned_off_2003():
+    fields = {"Profiles": "5", "SettingType": "1", "SettingValueSize": "4", "SettingValue": "0", "Origin": "1"}
+    fields |= {"ModifyingUser": "S-1-5-21-1-2-3-1106", "ModifyingApplication": "C:\\Windows\\System32\\netsh.exe"}
+    summary = summarize_evtx(firewall_event(2003, fields, datetime(2026, 3, 4, 9, 30)))
+    assert summary.errors == []
+    assert summary.firewall_events["events"] == [
+        {
+            "event_id": 2003,
+            "time": "2026-03-04T09:30:00.000000Z",
+            "what": "profile setting changed",
+            "by": "S-1-5-21-1-2-3-1106",
+            "application": "C:\\Windows\\System32\\netsh.exe",
+            "profiles": ["domain", "public"],
+            "setting": "enable_firewall",
+            "value": 0,
+        }
+    ]
+    assert summary.security_daily["notable"] == []  # not read as the 1102 it was made from
+
+
+def test_firewall_rule_added_2004_and_other_ids_of_the_channel():
+    fields = {"RuleId": "{A1B2}", "RuleName": "Open 3389", "Direction": "1", "Action": "3", "Profiles": "4"}
+    added = summarize_evtx(firewall_event(2004, fields, datetime(2026, 3, 4, 10, 0)))
+    assert [(e["what"], e["rule"], e["profiles"]) for e in added.firewall_events["events"]] == [
+        ("rule added", "Open 3389", ["public"])
+    ]
+    other = summarize_evtx(firewall_event(2011, {"ReasonCode": "1"}, datetime(2026, 3, 4, 10, 0)))
+    assert other.firewall_events["events"] == [] and other.unused_channels == {"Security": 1}
+
+
+def test_security_4950_firewall_setting_is_listed_as_its_text():
+    fields = {"ProfileChanged": "Public", "SettingType": "Enable Windows Defender Firewall", "SettingValue": "No"}
+    data = reencode(corpus_bytes(LOG_CLEARED), 4950, fields, "EventData", None, datetime(2026, 3, 4, 11, 0))
+    events = summarize_evtx(data).firewall_events["events"]
+    assert [(e["event_id"], e["setting"], e["value"]) for e in events] == [
+        (4950, "text: Public / Enable Windows Defender Firewall / No", None)
+    ]
+
+
+def test_a_failed_remediation_1119_is_an_unresolved_detection():
+    # The corpus has no 1118/1119: the real first record of ATOMIC_DEFENDER (a 1116 with Action ID 9 "no action" and
+    # its Detection ID) re-encoded as 1119 (critical remediation failure), alone in its file (tests/evtx_reencode.py).
+    summary = summarize_evtx(reencode(corpus_bytes(ATOMIC_DEFENDER), 1119))
+    assert summary.errors == [] and summary.unused_channels == {}
+    assert summary.detections["detections"] == [
+        {
+            "host": "MSEDGEWIN10",
+            "time": "2019-07-18T20:40:00.580000Z",  # its Detection Time field: the 1116 is not in this file
+            "threat": "Trojan:PowerShell/Powersploit.M",
+            "action": "no action (Action ID 9)",
+            "resolved": False,
+            "resolved_at": None,
+        }
+    ]

@@ -57,6 +57,11 @@ def site(tmp_path_factory):
         "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n"
     )
     (root / "not-xml.txt").write_text("this is no firewall configuration\n")
+    auditpol_header = "Machine Name,Policy Target,Subcategory,Subcategory GUID,Inclusion Setting,Exclusion Setting"
+    (root / "auditpol.csv").write_text(
+        f"{auditpol_header},Setting Value\nDC09,System,Logon,{{0CCE9215-69AE-11D9-BED3-505054503030}},Success and Failure,,3\n"
+    )
+    (root / "auditpol-empty.csv").write_text(f"Active code page: 437\n{auditpol_header}\n")
     (root / "review.pdf").write_bytes(b"%PDF-1.4\n% a continuity review\n")
     (root / "not-a-pack.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)  # an empty zip archive
     (root / "bad-key.pem").write_text("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
@@ -138,6 +143,10 @@ CASES = [
     ("import evtx", ["{corpus}/" + SECURITY_LOG, "--host", "dc01", "--store", "e0"], 0),
     ("import evtx", ["damaged.evtx", "--host", "dc01", "--store", "e1"], 1),
     ("import evtx", ["{corpus}/windows_security_evtx/omerbenamram__evtx/security.evtx", "--store", "e2"], 2),
+    ("import auditpol", ["auditpol.csv", "--host", "dc09", "--date", "2026-11-02", "--store", "p0"], 0),
+    ("import auditpol", ["auditpol-empty.csv", "--host", "dc09", "--date", "2026-11-02", "--store", "p1"], 1),
+    ("import auditpol", ["auditpol.csv", "--host", "dc09", "--date", "2999-01-01", "--store", "p2"], 2),
+    ("import auditpol", ["not-xml.txt", "--host", "dc09", "--date", "2026-11-02", "--store", "p3"], 2),
     ("import egress-register", ["egress.yaml", "--store", "g0"], 0),
     ("import egress-register", ["egress-broken.yaml", "--store", "g2"], 2),
     ("import firewall", ["iptables.rules", "--type", "iptables", "--device", "fw09", "--store", "f0"], 0),

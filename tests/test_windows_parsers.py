@@ -193,8 +193,12 @@ def test_auditpol_backup_csv_is_read_by_guid_and_number():
     assert policy["0cce9216-69ae-11d9-bed3-505054503030"]["failure"] is False
     assert policy["0cce921d-69ae-11d9-bed3-505054503030"]["success"] is False
     localized_without_number = BACKUP_CSV.replace(",3\r\n", "\r\n").replace(",1\r\n", "\r\n").replace(",0\r\n", "\r\n")
+    # without the number, the /r wording is read in the languages of the table (German is one of them) ...
+    assert parse_auditpol_csv(localized_without_number.encode("utf-8"))["subcategories"] == policy
+    # ... and wording in any other language is refused, never guessed (Swedish)
+    swedish = localized_without_number.replace("Erfolg und Fehler", "Lyckade och misslyckade")
     with pytest.raises(ValueError, match="numeric /backup column"):
-        parse_auditpol_csv(localized_without_number.encode("utf-8"))
+        parse_auditpol_csv(swedish.encode("utf-8"))
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from auditpack.errors import AuditpackError
+
+if TYPE_CHECKING:
+    from auditpack.imports import EvtxFileReport
 
 from .shared import LazyChoice, Outcome, check_control_ids, console, open_store, operator_option, store_option
 
@@ -34,6 +38,7 @@ def import_group() -> None:
     Examples:
       auditpack import register hr_leavers uitdienst-2026.xlsx
       auditpack import evtx dc01-security.evtx --host dc01
+      auditpack import auditpol dc02-auditpol.csv --host dc02 --date 2026-11-02
     Exit codes: 0 stored, 1 stored with errors (part of a file unreadable), 2 nothing stored.
     """
 
@@ -76,35 +81,134 @@ def import_register_command(name: str, file: Path, store_path: Path, operator: s
 
 @import_group.command(name="evtx")
 @click.argument("files", nargs=-1, required=True, type=existing_file)
-@click.option("--host", "host_name", metavar="NAME", help="The host the logs come from (default: the computer named in the log).")
+@click.option(
+    "--host",
+    "host_name",
+    metavar="NAME",
+    help="The host the logs come from: every item of the files is that host's (default: the computer named in the log).",
+)
 @store_option
 @operator_option
 def import_evtx_command(files: tuple[Path, ...], host_name: str | None, store_path: Path, operator: str) -> Outcome:
-    """Import Windows event logs exported as EVTX (Security, Defender) from hosts that cannot be reached.
+    """Import Windows event logs exported as EVTX (Security, System, Defender, Windows Firewall) from hosts that cannot be reached.
 
-    Produces the same daily event counts, log clears, policy changes, account
-    disables and anti-virus detections as the live WinRM probe. The files are
-    kept whole; a damaged file gives what can be read plus the errors.
+    Produces the same daily event counts, log clears (1102, System 104), audit
+    policy changes (4719, per subcategory), account changes (4720/4726/4728/
+    4732/4756), account disables, anti-virus detections (1116-1119) and Defender health
+    reports (1151, as of their day) as the live WinRM probe, and the Windows
+    Firewall's setting and rule changes (2003-2006, 2033, 4950). The files are
+    kept whole; a damaged file gives what can be read plus the errors. Prints
+    per file what was found and what could not be used.
 
     \b
     Examples:
       auditpack import evtx dc01-security-2026.evtx --host dc01
-      auditpack import evtx ws-017-defender.evtx
-    Exit codes: 0 stored, 1 stored but part of a file could not be read, 2 nothing stored.
+      auditpack import evtx ws-017-defender.evtx ws-017-firewall.evtx --host ws-017
+    Exit codes: 0 stored, 1 stored but part of a file could not be read, or nothing in the files could be used,
+    2 nothing stored (not EVTX, or whose host is unclear).
     """
     from auditpack.imports import import_evtx
 
     store = open_store(store_path, create=True)
     try:
-        ref, body = import_evtx(store, list(files), host_name, operator)
+        ref, body, reports = import_evtx(store, list(files), host_name, operator)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    for item in body["items"]:
-        console.print(f"{item['host']}: {item['kind']} (item {item['id']})", soft_wrap=True, markup=False)
-        for error in item["errors"][:5]:
-            console.print(f"  {error}", style="yellow", soft_wrap=True, highlight=False, markup=False)
+    for report in reports:
+        _print_evtx_report(report)
     console.print(f"Stored in run {ref.seq}.")
+    if not any(r.used for r in reports):
+        console.print("Nothing in these files could be used by a control.", style="yellow")
+        return Outcome.FINDINGS
     return Outcome.FINDINGS if any(i["errors"] for i in body["items"]) else Outcome.OK
+
+
+def _print_evtx_report(report: EvtxFileReport) -> None:
+    summary, days = report.summary, report.days
+    span = f"{days[0]} to {days[-1]} ({len(days)} days)" if days else "no day"
+    logged = ", ".join(summary.hosts) or "none"
+    console.print(
+        f"{report.path.name}: {summary.records} records read, {span}, host {report.host} (computers in the log: {logged})",
+        soft_wrap=True,
+        markup=False,
+    )
+    found = [f"{n} {what}" for what, n in report.notable.items() if n]
+    console.print(f"  found: {', '.join(found) or 'nothing the controls read'}", soft_wrap=True, markup=False)
+    if summary.health:
+        console.print(
+            f"  health reports: {summary.health_reports} read, the latest of each day kept ({len(summary.health)} day(s))",
+            soft_wrap=True,
+            markup=False,
+        )
+    for item in report.items:
+        console.print(f"  {item['kind']} (item {item['id']})", soft_wrap=True, highlight=False, markup=False)
+    if summary.unused_channels:
+        other = ", ".join(f"{n} of {channel}" for channel, n in summary.unused_channels.items())
+        console.print(f"  records of other events, not used: {other}", style="yellow", soft_wrap=True, markup=False)
+    if summary.errors:
+        console.print(f"  unreadable: {len(summary.errors)} problem(s):", style="yellow", markup=False)
+    for error in summary.errors[:5]:
+        console.print(f"    {error}", style="yellow", soft_wrap=True, highlight=False, markup=False)
+
+
+@import_group.command(name="auditpol")
+@click.argument("file", type=existing_file)
+@click.option("--host", "host_name", required=True, metavar="NAME", help="The server the export was made on.")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The day the export was made (YYYY-MM-DD).")
+@store_option
+@operator_option
+def import_auditpol_command(file: Path, host_name: str, day: datetime, store_path: Path, operator: str) -> Outcome:
+    """Import a saved audit policy (auditpol export) of a server that cannot be reached, for T-LOG-1.
+
+    Reads `auditpol /backup /file:F` CSV (by its numeric Setting Value) and
+    `auditpol /get /category:* /r` CSV (by its Inclusion Setting, in English,
+    Dutch, German or French), as UTF-16 or UTF-8, with or without the console's
+    code-page line; subcategories are keyed on their GUID. Saved English
+    `auditpol /get /category:*` text is read too. The policy counts as that
+    server's on --date, as if it had been read then.
+
+    \b
+    Examples:
+      auditpol /backup /file:dc02-auditpol.csv   (on the server, as administrator)
+      auditpack import auditpol dc02-auditpol.csv --host dc02 --date 2026-11-02
+    Exit codes: 0 stored, 1 the export holds no subcategory (nothing stored), 2 not an auditpol export or a
+    date in the future (nothing stored).
+    """
+    from auditpack.controls.model import load_catalogue
+    from auditpack.imports import import_auditpol, parse_auditpol_export
+
+    if day.date() > date.today():
+        raise AuditpackError(f"--date {day.date()} is in the future: an export cannot speak for a day that has not come")
+    try:
+        found = parse_auditpol_export(file.read_bytes())
+    except ValueError as exc:
+        raise AuditpackError(f"{file} could not be read as an auditpol export (nothing was stored): {exc}") from None
+    subcategories = found["subcategories"]
+    if not subcategories:
+        console.print(f"{file.name}: no subcategory in the export; nothing stored.", style="yellow", markup=False)
+        return Outcome.FINDINGS
+    store = open_store(store_path, create=True)
+    ref, meta, normalized = import_auditpol(store, file, host_name, day.date(), operator)
+    required = load_catalogue()["T-LOG-1"].parameter_values(None)["required_subcategories"]
+    short = [r["name"] for r in required if not _meets(subcategories.get(r["guid"].lower().strip("{}"), {}), r)]
+    form = {"backup": "/backup CSV", "r": "/r CSV", "csv": "CSV"}.get(normalized.get("form", ""), "/get text")
+    console.print(
+        f"Stored the audit policy of {host_name} as of {day.date()} ({form}, {len(subcategories)} subcategories) "
+        f"as item {meta['id']} in run {ref.seq}.",
+        soft_wrap=True,
+        markup=False,
+    )
+    console.print(
+        f"T-LOG-1: {len(required) - len(short)} of the {len(required)} required subcategories meet the required settings"
+        + (f"; not: {', '.join(short)}" if short else "."),
+        soft_wrap=True,
+        markup=False,
+    )
+    return Outcome.OK
+
+
+def _meets(have: dict, required: dict) -> bool:
+    return all(have.get(kind) for kind in ("success", "failure") if required[kind])
 
 
 @import_group.command(name="egress-register")
@@ -207,9 +311,19 @@ def attach(control_id: str, file: Path, day: datetime, note: str, store_path: Pa
       auditpack attach T-CON-2 continuity-review-2026.pdf --date 2026-05-12 --note "Yearly review by Example ICT BV"
     Exit codes: 0 stored, 2 unusable input (unknown control, unreadable file).
     """
+    from auditpack.collectors.parsers.auditpol import is_auditpol_csv
     from auditpack.imports import attach_document
 
     check_control_ids((control_id,))
+    if is_auditpol_csv(file.read_bytes()):
+        # attached, a document is only shown: T-LOG-1 evaluates an audit policy only when it is imported as one
+        console.print(
+            f"{file.name} is an auditpol export: `auditpack import auditpol {file.name} --host HOST --date "
+            f"{day.date()}` makes it the audit policy T-LOG-1 evaluates; attached as a document only.",
+            style="yellow",
+            soft_wrap=True,
+            markup=False,
+        )
     store = open_store(store_path, create=True)
     ref, meta = attach_document(store, control_id, file, day.date(), note, operator)
     console.print(

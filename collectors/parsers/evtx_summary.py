@@ -7,8 +7,14 @@ of the log. Messages are never rendered: they depend on the exporting host's
 language and message DLLs. Only EventID, TimeCreated/SystemTime, Computer,
 Channel and the named EventData/UserData fields are read.
 
-Shapes (controls/EVIDENCE.md): `windows.security_events_daily`,
-`ad.account_disabled_events` and `av.detections`.
+Shapes (controls/EVIDENCE.md): `windows.security_events_daily` (with System 104
+log clears among its notable events), `ad.account_disabled_events`,
+`windows.account_changes`, `av.detections`, `av.host_status` (one per host and
+day, from Defender 1151 health reports) and `windows.firewall_events`.
+
+Events are told apart by their provider's GUID or channel and their numeric
+event ID; values are read from numeric fields and message IDs (%%8449), never
+from rendered text.
 
 A damaged file still yields every record that can be read; what could not be
 read is listed in `errors`, never dropped silently. Input that is not EVTX at
@@ -25,19 +31,42 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from evtx import PyEvtxParser
 
-COUNTED_EVENTS = (4624, 4625, 4634, 4647, 4663, 4719, 4725, 4740, 5140, 5145, 1102)
+ACCOUNT_CHANGES = {4720: "created", 4726: "deleted", 4728: "added to group", 4732: "added to group", 4756: "added to group"}
+COUNTED_EVENTS = (4624, 4625, 4634, 4647, 4663, 4719, 4725, 4740, 5140, 5145, 1102, *ACCOUNT_CHANGES)
 NOTABLE_EVENTS = (1102, 4719)  # log cleared, audit policy changed
+AUDIT_POLICY_CHANGED = 4719
 ACCOUNT_DISABLED = 4725
-DEFENDER_DETECTED, DEFENDER_ACTION_TAKEN = 1116, 1117
+FIREWALL_SETTING_CHANGED = 4950  # Security: "A Windows Firewall setting has changed" (its values are rendered text)
+DEFENDER_DETECTED, DEFENDER_ACTION_TAKEN, DEFENDER_HEALTH = 1116, 1117, 1151
+DEFENDER_ACTION_FAILED = (1118, 1119)  # the remediation failed (1119: critically); only a 1117 can resolve
+OTHER_LOG_CLEARED = 104  # Microsoft-Windows-Eventlog: a log other than Security (System, Application…) was cleared
 
 SECURITY_CHANNEL = "security"
 DEFENDER_CHANNEL = "microsoft-windows-windows defender/operational"
+EVENTLOG_PROVIDER = "fc65ddd8-d6ef-4962-83d5-6e5cfe9ce148"  # Microsoft-Windows-Eventlog (1102, 104)
+FIREWALL_PROVIDER = "d1bc9aff-2abf-4d71-9146-ecb2a986eb85"  # Microsoft-Windows-Windows Firewall With Advanced Security
+
+# 4719 AuditPolicyChanges: message IDs of the parameter file, whatever the display language.
+POLICY_CHANGES = {"%%8448": "success removed", "%%8449": "success added", "%%8450": "failure removed", "%%8451": "failure added"}
+
+# Firewall channel events that bear on "inbound traffic refused" (T-FWH); other IDs of the channel are not used.
+FIREWALL_EVENTS = {
+    2003: "profile setting changed",
+    2004: "rule added",
+    2005: "rule changed",
+    2006: "rule deleted",
+    2033: "all rules deleted",
+}
+# FW_PROFILE_TYPE (MS-FASP 2.2.2) bits in the events' Profiles field.
+FIREWALL_PROFILES = {1: "domain", 2: "private", 4: "public"}
+# FW_PROFILE_CONFIG (MS-FASP 2.2.38): the SettingType of a 2003 event.
+FIREWALL_SETTINGS = {1: "enable_firewall", 16: "default_outbound_action", 17: "default_inbound_action"}
 
 # MPTHREAT_ACTION (MpClient.h): the numeric "Action ID" Defender writes, whatever the display language.
 THREAT_ACTIONS = {
@@ -72,6 +101,11 @@ class EvtxSummary:
     security_daily: dict
     disabled_accounts: dict
     detections: dict
+    account_changes: dict = field(default_factory=lambda: {"events": []})
+    health: list[dict] = field(default_factory=list)  # [{"host", "day", "status": av.host_status}], latest per host and day
+    health_reports: int = 0  # 1151 events read (several a day: only the day's latest is kept)
+    firewall_events: dict = field(default_factory=lambda: {"events": []})
+    unused_channels: dict = field(default_factory=dict)  # channel -> records of channels nothing is read from
 
 
 @dataclass(frozen=True)
@@ -82,6 +116,7 @@ class _Record:
     computer: str
     channel: str
     fields: dict[str, Any]  # EventData, or the one element inside UserData (1102 keeps its fields there)
+    provider: str = ""  # the provider's GUID, lower-case without braces
 
 
 def _moment(value: Any) -> datetime | None:
@@ -136,6 +171,8 @@ def _record(raw: dict[str, Any]) -> _Record:
     system = event["System"]
     created = system.get("TimeCreated")
     system_time = created.get("#attributes", {}).get("SystemTime") if isinstance(created, dict) else None
+    provider = system.get("Provider")
+    guid = provider.get("#attributes", {}).get("Guid") if isinstance(provider, dict) else None
     return _Record(
         number=raw.get("event_record_id"),
         event_id=_event_id(system.get("EventID")),
@@ -143,6 +180,7 @@ def _record(raw: dict[str, Any]) -> _Record:
         computer=_text(system.get("Computer")),
         channel=_text(system.get("Channel")),
         fields=_fields(event),
+        provider=_text(guid).strip("{}").lower(),
     )
 
 
@@ -165,7 +203,7 @@ class _Errors:
 
 
 class _Detections:
-    """Defender 1116 (detected) paired with 1117 (action taken) by host + threat name (+ detection ID)."""
+    """Defender 1116 (detected) paired with 1117 (action taken) or 1118/1119 (action failed) by host + threat name (+ detection ID)."""
 
     def __init__(self) -> None:
         self._all: list[dict[str, Any]] = []
@@ -211,7 +249,7 @@ class _Detections:
         if detection["resolved"]:
             return  # a later report cannot undo the action that removed the threat
         detection["action"] = _action(record.fields)
-        if _action_succeeded(record.fields):
+        if record.event_id == DEFENDER_ACTION_TAKEN and _action_succeeded(record.fields):
             detection["resolved"], detection["resolved_at"] = True, record.time
             if key[2] is None:
                 del self._by_key[key]  # without an ID, a later 1116 of this threat is a new detection
@@ -254,6 +292,85 @@ def _action_succeeded(fields: dict[str, Any]) -> bool:
     return _action_id(fields) in RESOLVING_ACTIONS and _error_code(fields) == 0
 
 
+def _number(value: Any) -> int | None:
+    """A numeric field as Windows writes it: decimal, or hex with 0x; None when it is neither."""
+    text = _text(value).lower()
+    try:
+        return int(text, 16) if text.startswith("0x") else int(text)
+    except ValueError:
+        return None
+
+
+def _flags(value: Any, names: dict[int, str]) -> list[str]:
+    bits = _number(value) or 0
+    return [name for bit, name in names.items() if bits & bit]
+
+
+class _Health:
+    """Defender 1151 health reports: the latest per host and UTC day, in the av.host_status shape."""
+
+    # "RTP state" is written by Defender itself as one of these two words, not in the display language
+    REALTIME = {"enabled": True, "disabled": False}
+
+    def __init__(self) -> None:
+        self.read = 0
+        self._latest: dict[tuple[str, str], _Record] = {}
+
+    def add(self, record: _Record) -> None:
+        self.read += 1
+        key = (record.computer, record.time.date().isoformat())
+        if key not in self._latest or record.time >= self._latest[key].time:
+            self._latest[key] = record
+
+    @classmethod
+    def status(cls, record: _Record) -> dict[str, Any]:
+        fields = record.fields
+        age = _number(fields.get("Last AV security intelligence age"))
+        # the creation time is written in the exporting host's date format; the age in days is a number
+        signature = (record.time.date() - timedelta(days=age)).isoformat() if age is not None else None
+        return {
+            "product": _text(fields.get("Product Name")) or None,
+            "realtime": cls.REALTIME.get(_text(fields.get("RTP state")).lower()),
+            "signature_date": signature,
+            "engine_version": _text(fields.get("Engine version")) or None,
+            "signature_version": _text(fields.get("AV security intelligence version")) or None,
+            "signature_age_days": age,
+            "reported_at": _iso(record.time),
+        }
+
+    def result(self) -> list[dict[str, Any]]:
+        return [{"host": host, "day": day, "status": self.status(r)} for (host, day), r in sorted(self._latest.items())]
+
+
+def _firewall_event(record: _Record) -> dict[str, Any]:
+    """A Windows Firewall channel event (2003-2033) or Security 4950, keyed on its numeric fields."""
+    fields = record.fields
+    event: dict[str, Any] = {
+        "event_id": record.event_id,
+        "time": _iso(record.time),
+        "what": FIREWALL_EVENTS.get(record.event_id, "firewall setting changed"),
+        "by": _text(fields.get("ModifyingUser")) or _qualified(fields.get("SubjectDomainName"), fields.get("SubjectUserName")),
+        "application": _text(fields.get("ModifyingApplication")) or None,
+    }
+    if record.event_id == 2003:
+        setting_type = _number(fields.get("SettingType"))
+        event |= {
+            "profiles": _flags(fields.get("Profiles"), FIREWALL_PROFILES),
+            "setting": FIREWALL_SETTINGS.get(setting_type, f"setting type {setting_type}"),
+            "value": _number(fields.get("SettingValue")),
+        }
+    elif record.event_id == FIREWALL_SETTING_CHANGED:
+        # its profile, setting and value are rendered in the host's language: kept as text for the auditor only
+        text = " / ".join(_text(fields.get(k)) for k in ("ProfileChanged", "SettingType", "SettingValue") if fields.get(k))
+        event |= {"profiles": [], "setting": "text: " + text if text else None, "value": None}
+    else:
+        event |= {
+            "profiles": _flags(fields.get("Profiles"), FIREWALL_PROFILES),
+            "rule": _text(fields.get("RuleName")) or _text(fields.get("RuleId")) or None,
+        }
+    return event
+
+
 @dataclass
 class _Summariser:
     records: int = 0
@@ -267,7 +384,11 @@ class _Summariser:
     days: dict[str, Counter[int]] = field(default_factory=dict)
     notable: list[dict[str, Any]] = field(default_factory=list)
     disabled: list[dict[str, Any]] = field(default_factory=list)
+    accounts: list[dict[str, Any]] = field(default_factory=list)
     detections: _Detections = field(default_factory=_Detections)
+    health: _Health = field(default_factory=_Health)
+    firewall: list[dict[str, Any]] = field(default_factory=list)
+    unused: Counter[str] = field(default_factory=Counter)
 
     def add(self, record: _Record) -> None:
         self.records += 1
@@ -279,27 +400,84 @@ class _Summariser:
         self.first = min(self.first or record.time, record.time)
         self.last = max(self.last or record.time, record.time)
         channel = record.channel.lower()
-        if channel == SECURITY_CHANNEL:
+        if record.provider == EVENTLOG_PROVIDER and record.event_id == OTHER_LOG_CLEARED:
+            self._other_log_cleared(record)
+        elif record.provider == FIREWALL_PROVIDER:  # its own channel: never part of the Security log's coverage
+            if record.event_id in FIREWALL_EVENTS:
+                self.firewall.append(_firewall_event(record))
+            else:
+                self.unused[record.channel or "?"] += 1
+        elif channel == SECURITY_CHANNEL:
             self._security(record)
         elif channel == DEFENDER_CHANNEL and record.event_id == DEFENDER_DETECTED:
             self.detections.detected(record)
-        elif channel == DEFENDER_CHANNEL and record.event_id == DEFENDER_ACTION_TAKEN:
+        elif channel == DEFENDER_CHANNEL and record.event_id in (DEFENDER_ACTION_TAKEN, *DEFENDER_ACTION_FAILED):
             self.detections.action_taken(record)
+        elif channel == DEFENDER_CHANNEL and record.event_id == DEFENDER_HEALTH:
+            self.health.add(record)
+        else:  # Security records all count for its coverage; other channels' records only when named above
+            self.unused[record.channel or "?"] += 1
+
+    def _other_log_cleared(self, record: _Record) -> None:
+        """System 104 counts as a log clear, like Security 1102; its UserData names the cleared log."""
+        fields = record.fields
+        self.days.setdefault(record.time.date().isoformat(), Counter())[OTHER_LOG_CLEARED] += 1
+        by = _qualified(fields.get("SubjectDomainName"), fields.get("SubjectUserName"))
+        log = _text(fields.get("Channel")) or record.channel or None
+        self.notable.append({"event_id": OTHER_LOG_CLEARED, "time": _iso(record.time), "by": by, "log": log})
 
     def _security(self, record: _Record) -> None:
         # coverage is that of the Security channel alone: other channels in the file say nothing about its gaps
         self.security_first = min(self.security_first or record.time, record.time)
         self.security_last = max(self.security_last or record.time, record.time)
+        if record.event_id == FIREWALL_SETTING_CHANGED:
+            self.firewall.append(_firewall_event(record))
         if record.event_id not in COUNTED_EVENTS:
             return
         self.days.setdefault(record.time.date().isoformat(), Counter())[record.event_id] += 1
         fields, time = record.fields, _iso(record.time)
         by = _qualified(fields.get("SubjectDomainName"), fields.get("SubjectUserName"))
-        if record.event_id in NOTABLE_EVENTS:
+        if record.event_id == AUDIT_POLICY_CHANGED:
+            # several subcategories change in one second: each is its own event, told apart by its GUID
+            changes = [POLICY_CHANGES.get(c.strip(), c.strip()) for c in _text(fields.get("AuditPolicyChanges")).split(",")]
+            guid = _text(fields.get("SubcategoryGuid")).strip("{}").lower() or None
+            self.notable.append(
+                {
+                    "event_id": record.event_id,
+                    "time": time,
+                    "by": by,
+                    "subcategory_guid": guid,
+                    "changes": [c for c in changes if c],
+                }
+            )
+        elif record.event_id in NOTABLE_EVENTS:
             self.notable.append({"event_id": record.event_id, "time": time, "by": by})
         elif record.event_id == ACCOUNT_DISABLED:
             account = _qualified(fields.get("TargetDomainName"), fields.get("TargetUserName"))
             self.disabled.append({"account": account, "time": time, "by": by})
+        elif record.event_id in ACCOUNT_CHANGES:
+            self.accounts.append(self._account_change(record, time, by))
+
+    @staticmethod
+    def _account_change(record: _Record, time: str, by: str | None) -> dict[str, Any]:
+        fields = record.fields
+        target = _qualified(fields.get("TargetDomainName"), fields.get("TargetUserName"))
+        if record.event_id in (4720, 4726):
+            account, group, group_sid = target, None, None
+        else:  # a member added to a group: the member is named by SID (MemberName is "-" for local accounts)
+            member = _text(fields.get("MemberName"))
+            account = member if member and member != "-" else _text(fields.get("MemberSid")) or None
+            group, group_sid = target, _text(fields.get("TargetSid")) or None
+        return {
+            "event_id": record.event_id,
+            "change": ACCOUNT_CHANGES[record.event_id],
+            "time": time,
+            "account": account,
+            "sid": _text(fields.get("TargetSid" if record.event_id in (4720, 4726) else "MemberSid")) or None,
+            "group": group,
+            "group_sid": group_sid,
+            "by": by,
+        }
 
     def result(self) -> EvtxSummary:
         days = {day: {str(i): n for i, n in sorted(counts.items())} for day, counts in sorted(self.days.items())}
@@ -319,6 +497,11 @@ class _Summariser:
             security_daily=daily,
             disabled_accounts={"events": self.disabled},
             detections=self.detections.result(),
+            account_changes={"events": self.accounts},
+            health=self.health.result(),
+            health_reports=self.health.read,
+            firewall_events={"events": self.firewall},
+            unused_channels=dict(sorted(self.unused.items())),
         )
 
 

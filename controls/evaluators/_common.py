@@ -7,13 +7,13 @@ evaluator registry imports it without registering it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from ..evidence_view import EvidenceView
-from ..framework import EvaluationContext, Findings
+from ..framework import EvaluationContext, Findings, parse_moment
 
 Row = dict[str, Any]
 RegisterCheck = Callable[[EvaluationContext, Findings, EvidenceView, list[str]], None]
@@ -94,3 +94,17 @@ def rows(register: EvidenceView) -> list[Row]:
 
 def snapshot_day(item: EvidenceView) -> date:
     return date.fromisoformat(item.day)
+
+
+def logged_events(
+    ctx: EvaluationContext, kind: str, identity: Callable[[Row], tuple]
+) -> Iterator[tuple[EvidenceView, Row, datetime]]:
+    """Each (item, event, moment) of a kind's `events` inside the period, once: overlapping log reads repeat events."""
+    seen = set()
+    for item in ctx.items(kind):
+        for event in item.normalized["events"]:
+            moment = parse_moment(event["time"])
+            key = (item.host, event["event_id"], event["time"], *identity(event))
+            if key not in seen and ctx.in_period(moment):
+                seen.add(key)
+                yield item, event, moment

@@ -14,23 +14,27 @@ from ..evidence_view import EvidenceView, RunView
 from ..framework import EvaluationContext, Findings
 
 
-def _day_of(run: RunView, items: list[EvidenceView]) -> str:
-    """The day a run's items of one host speak for: an import of an earlier day's export speaks for that day."""
-    days = {i.as_of for i in items}
-    return days.pop() if len(days) == 1 and None not in days else run.date
-
-
 def host_items_per_day(ctx: EvaluationContext, kinds: tuple[str, ...]) -> Iterator[tuple[str, RunView, str, list[EvidenceView]]]:
     """Each (day, run, in-scope host, that host's items of these kinds): per day and host every run that read
-    something usable of these kinds, else only the latest run that tried (its items say why nothing is usable)."""
+    something usable of these kinds, else only the latest run that tried (its items say why nothing is usable).
+
+    An export imported for a host (`auditpack import evtx/auditpol`, items with `as_of`) speaks for its own day,
+    whatever the import run's date and roles: it counts as a collection of that host on that day.
+    """
     by_run_host: dict[tuple[int, str], list[EvidenceView]] = {}
+    imported: dict[tuple[str, str], list[EvidenceView]] = {}
     for item in ctx.items(*kinds, usable_only=False):
-        by_run_host.setdefault((item.run_seq, item.host), []).append(item)
+        if item.as_of is None:
+            by_run_host.setdefault((item.run_seq, item.host), []).append(item)
+        else:
+            imported.setdefault((item.day, item.host), []).append(item)
     attempts: dict[tuple[str, str], list[tuple[RunView, list[EvidenceView]]]] = {}
     for run in ctx.runs:
         for host in run.hosts_with_roles(ctx.control.applies_to_roles):
-            items = by_run_host.get((run.seq, host), [])
-            attempts.setdefault((_day_of(run, items), host), []).append((run, items))
+            attempts.setdefault((run.date, host), []).append((run, by_run_host.get((run.seq, host), [])))
+    for (day, host), items in imported.items():
+        info = {"status": "ok", "errors": [], "roles": [], "connection": "file"}
+        attempts.setdefault((day, host), []).append((RunView(items[-1].run_seq, f"import of {day}", day, {host: info}), items))
     for (day, host), tried in sorted(attempts.items()):
         usable = [(run, items) for run, items in tried if any(i.usable for i in items)]
         for run, items in usable or tried[-1:]:

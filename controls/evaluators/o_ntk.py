@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 from ..framework import EvaluationContext, Findings
-from ._common import Outcome, Row, record, require, snapshot_day
+from ._common import Outcome, Row, logged_events, record, require, snapshot_day
 from ._people import name_key
 from ._register_fields import dated_rows
 
 CONTROL_ID = "O-NTK"
 GROUPS = "ad.groups"
 REVIEWS = "register.access_reviews"
+ACCOUNT_CHANGES = "windows.account_changes"  # 4720/4726/4728/4732/4756 read from exported Security logs
+CHANGE_CODES = {4720: "ntk.account_created", 4726: "ntk.account_deleted"}  # the group events: ntk.member_added
 
 
 def last_review(reviews: list[tuple[Row, date]], group: str, until: date) -> date | None:
@@ -32,8 +34,19 @@ def review_outcomes(group: Row, reviewed: date | None, until: date, allowed: int
     return []
 
 
+def account_changes(ctx: EvaluationContext, findings: Findings) -> None:
+    """Accounts created or deleted and members added to security groups in the period: listed for the reviewer."""
+    for item, event, moment in logged_events(ctx, ACCOUNT_CHANGES, lambda e: (e.get("sid"), e.get("group_sid"))):
+        code = CHANGE_CODES.get(int(event["event_id"]), "ntk.member_added")
+        facts = {"account": event.get("account") or "?", "time": event["time"], "by": event.get("by") or "?"}
+        if code == "ntk.member_added":
+            facts["group"] = event.get("group") or "?"
+        findings.observe(facts["account"], moment.date(), code, findings.use([item]), host=item.host, **facts)
+
+
 def evaluate(ctx: EvaluationContext) -> Findings:
     findings = Findings()
+    account_changes(ctx, findings)
     found = require(ctx, findings, GROUPS, REVIEWS)
     if found is None:
         return findings

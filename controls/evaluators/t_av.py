@@ -43,7 +43,7 @@ def _host_problems(
         problems.append(
             ("av.signatures_old", {"signature_date": signature.isoformat(), "days": (day - signature).days, "limit": limit})
         )
-    if status is not None and not status.normalized.get("realtime"):
+    if status is not None and status.normalized.get("realtime") is False:
         problems.append(("av.realtime_off", {"product": status.normalized.get("product") or "?"}))
     return problems, unshown
 
@@ -58,6 +58,7 @@ def _detections(ctx: EvaluationContext, findings: Findings) -> None:
                 continue
             seen.add(key)
             subject = f"{det['host']} · {det.get('threat') or '?'}"
+            findings.use([item])  # the pack must carry the detection a finding rests on
             if det.get("resolved"):
                 findings.passed(subject)
             else:
@@ -96,6 +97,9 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         problems = [] if console is None or entry else [("av.not_in_console", {})]
         found, unshown = _host_problems(ctx, date.fromisoformat(day), entry, status, console is not None)
         problems += found
+        if status is not None and status.normalized.get("realtime") is None:
+            # a health report whose real-time state could not be read shows nothing about it: not a pass
+            unshown = unshown or "real-time protection state not readable"
         for code, facts in problems:
             findings.deviation(host, day, code, ids, **facts)
         if unshown and not problems:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..evidence_view import EvidenceView
 from ..framework import EvaluationContext, Findings
+from ._common import logged_events
 from ._per_run import host_items_per_day, usable_or_gap
 from ._population import reconcile_population
 
@@ -12,6 +13,7 @@ FAMILIES = ("ipv4", "ipv6")
 LINUX_KINDS = ("host_firewall.nftables", "host_firewall.iptables", "host_firewall.ip6tables")
 WINDOWS_KIND = "windows.firewall_profiles"
 WINDOWS_PROFILES = ("domain", "private", "public")
+EVENTS = "windows.firewall_events"  # from exported Windows Firewall / Security logs (auditpack import evtx)
 
 
 def inbound_defaults(items: list[EvidenceView]) -> dict[str, str]:
@@ -31,6 +33,21 @@ def _weak_windows_profiles(item: EvidenceView) -> list[str]:
         for p in WINDOWS_PROFILES
         if not profiles.get(p, {}).get("enabled") or profiles.get(p, {}).get("default_inbound") != "block"
     ]
+
+
+def _events(ctx: EvaluationContext, findings: Findings) -> None:
+    """Firewall changes logged on the host: a profile turned off is a deviation that day, the rest is listed."""
+    for item, event, moment in logged_events(ctx, EVENTS, lambda e: (e.get("setting"), e.get("rule"))):
+        ids = findings.use([item])
+        facts = {"time": event["time"], "by": event.get("by") or "?", "profiles": event.get("profiles") or ["?"]}
+        if event.get("setting") == "enable_firewall" and event.get("value") == 0:
+            findings.deviation(item.host, moment.date(), "fw.windows_turned_off", ids, **facts)
+        elif "setting" in event:
+            setting, value = event.get("setting") or "?", event.get("value")
+            findings.observe(item.host, moment.date(), "fw.windows_setting_changed", ids, setting=setting, value=value, **facts)
+        else:
+            what, rule = event.get("what") or "?", event.get("rule") or "?"
+            findings.observe(item.host, moment.date(), "fw.windows_rule_changed", ids, what=what, rule=rule, **facts)
 
 
 def evaluate(ctx: EvaluationContext) -> Findings:
@@ -56,5 +73,6 @@ def evaluate(ctx: EvaluationContext) -> Findings:
             findings.deviation(host, day, "fw.inbound_open", ids, families=open_families, backends=backends)
         else:
             findings.passed(host, day)
+    _events(ctx, findings)
     reconcile_population(ctx, findings)
     return findings

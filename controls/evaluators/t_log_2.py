@@ -9,6 +9,7 @@ from ..framework import EvaluationContext, Findings, parse_moment
 CONTROL_ID = "T-LOG-2"
 DAILY = "windows.security_events_daily"
 LOG = "windows.security_log"
+OTHER_LOG_CLEARED = 104  # Microsoft-Windows-Eventlog: System (or another log than Security) cleared
 
 
 def _coverage(ctx: EvaluationContext, host: str) -> tuple[dict[date, int], list[tuple[date, date]], list[str]]:
@@ -19,6 +20,8 @@ def _coverage(ctx: EvaluationContext, host: str) -> tuple[dict[date, int], list[
         if item.host != host:
             continue
         ids.append(item.item_id)
+        if not item.normalized.get("covered_from"):
+            continue  # a System log read for its clears (104) says nothing about the Security log's days
         spans.append((parse_moment(item.normalized["covered_from"]).date(), parse_moment(item.normalized["covered_to"]).date()))
         for day, counts in item.normalized["days"].items():
             key = date.fromisoformat(day)
@@ -32,14 +35,33 @@ def _notable(ctx: EvaluationContext, findings: Findings, host: str) -> None:
         if item.host != host:
             continue
         for event in item.normalized.get("notable", []):
-            key = (event["event_id"], event["time"])
+            # 4719s of one second differ by subcategory: each is a change of its own
+            key = (event["event_id"], event["time"], event.get("subcategory_guid"), event.get("log"))
             moment = parse_moment(event["time"])
             if key in seen or not ctx.in_period(moment):
                 continue
             seen.add(key)
-            code = "log2.cleared" if int(event["event_id"]) == 1102 else "log2.policy_changed"
-            record = findings.deviation if code == "log2.cleared" else findings.observe
-            record(host, moment.date(), code, [item.item_id], time=event["time"], by=event.get("by") or "?")
+            findings.use([item])
+            facts = {"time": event["time"], "by": event.get("by") or "?"}
+            if int(event["event_id"]) == 1102:
+                findings.deviation(host, moment.date(), "log2.cleared", [item.item_id], **facts)
+            elif int(event["event_id"]) == OTHER_LOG_CLEARED:
+                findings.deviation(
+                    host, moment.date(), "log2.other_log_cleared", [item.item_id], log=event.get("log") or "?", **facts
+                )
+            elif event.get("subcategory_guid"):  # read from an exported log: which subcategory, and how
+                changes = ", ".join(event.get("changes") or []) or "?"
+                findings.observe(
+                    host,
+                    moment.date(),
+                    "log2.subcategory_changed",
+                    [item.item_id],
+                    subcategory=event["subcategory_guid"],
+                    changes=changes,
+                    **facts,
+                )
+            else:
+                findings.observe(host, moment.date(), "log2.policy_changed", [item.item_id], **facts)
 
 
 def _retention(ctx: EvaluationContext, findings: Findings, host: str) -> None:
