@@ -1,6 +1,13 @@
-"""T-FWP: the perimeter firewall denies by default in both directions and every allow rule is justified."""
+"""T-FWP: the perimeter firewall denies by default in both directions and every allow rule is justified.
+
+Tested on every collection of a firewall, and on every backup imported for one (`auditpack import firewall`):
+a backup counts as a collection of that device on the day it was made, held against the egress register as
+imported by that day.
+"""
 
 from __future__ import annotations
+
+from datetime import date
 
 from ..evidence_view import EvidenceView
 from ..firewall_rules import EgressRegister, diff_rulesets, justify
@@ -73,30 +80,57 @@ def _register_on(registers: list[EvidenceView], day: str) -> EvidenceView | None
     return known[-1] if known else None
 
 
+def _imported(ctx: EvaluationContext) -> list[EvidenceView]:
+    """Backups imported as rulesets (`auditpack import firewall`): each speaks for the day it was made, in the period."""
+    return [i for i in ctx.items(RULESET) if i.as_of and ctx.in_period(date.fromisoformat(i.as_of))]
+
+
+def _tests(ctx: EvaluationContext, findings: Findings) -> list[tuple[str, str, str, list[EvidenceView]]]:
+    """Every test of a device, oldest first: (day, moment read, device, the items it is judged on).
+
+    A collection counts on its run's date; an imported backup on the day it was made, like a collection
+    of that device on that day. A collection that reached nothing usable is a gap, unless a backup of
+    that device for that day was imported: then the device is judged on the backup.
+    """
+    imported = _imported(ctx)
+    backed_up = {(i.host, i.day) for i in imported}
+    tests = [(i.day, i.started, i.host, [i]) for i in imported]
+    findings.use(imported)
+    for run, host, items in host_items_per_run(ctx, (RULESET, *LINUX_KINDS)):
+        if run.hosts[host].get("connection") == "file":
+            continue  # an import's own run: its backup is tested on the day it was made (above)
+        items = [i for i in items if not i.as_of]  # an item of another day is tested on that day (above)
+        if (host, run.date) in backed_up and not any(i.usable for i in items):
+            findings.use(items)  # cited as read; the imported backup of that day is the evidence
+            continue
+        usable = usable_or_gap(findings, run, host, items)
+        if usable:
+            tests.append((run.date, run.started, host, items))
+    return sorted(tests, key=lambda t: (t[0], t[1]))
+
+
 def evaluate(ctx: EvaluationContext) -> Findings:
     families = ("ipv4", "ipv6") if ctx.params["require_ipv6"] else ("ipv4",)
     findings = Findings()
     previous: dict[str, dict] = {}
     registers = ctx.items(EGRESS)
     reasons = {r.item_id: EgressRegister.model_validate(r.normalized) for r in registers}  # read once, used per run
-    for run, host, items in host_items_per_run(ctx, (RULESET, *LINUX_KINDS)):
-        usable = usable_or_gap(findings, run, host, items)
-        if not usable:
-            continue
+    for day, _, host, items in _tests(ctx, findings):
+        usable = [i for i in items if i.usable]
         ids = [i.item_id for i in items]
         rulesets = [i for i in usable if i.kind == RULESET]
         if rulesets:
-            register = _register_on(registers, run.date)
+            register = _register_on(registers, day)
             # without a register no outbound allow rule has a reason: each one is reported
             ruleset = justify(rulesets[-1].normalized, reasons[register.item_id] if register else EgressRegister(entries=[]))
             ids += findings.use([register]) if register else []
             problems = _ruleset_problems(ruleset)
-            _rule_changes(findings, host, run.date, previous.get(host), ruleset, ids)
+            _rule_changes(findings, host, day, previous.get(host), ruleset, ids)
             previous[host] = ruleset
         else:
             problems = _netfilter_problems(usable, families)
         for code, facts in problems:
-            findings.deviation(host, run.date, code, ids, **facts)
+            findings.deviation(host, day, code, ids, **facts)
         if not problems:
-            findings.passed(host, run.date)
+            findings.passed(host, day)
     return findings
