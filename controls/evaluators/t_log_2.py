@@ -35,13 +35,15 @@ def _coverage(ctx: EvaluationContext, host: str) -> tuple[dict[date, int], list[
     return logons, spans, ids
 
 
-def covers(spans: list[tuple[datetime, datetime]], day: date) -> bool:
+def covers(spans: list[tuple[datetime, datetime]], day: date, running: bool = False) -> bool:
     """A day is evidenced only when the reads' records span the whole of it, from 00:00 to 24:00 UTC.
 
     So the first day of a log is covered only if its oldest record is at or before that day's start, and
     the last only if the log was read (live) or its newest record lies (export) at or after the day's end:
     a log that begins at 10:00 says nothing of the night before, one read at 14:00 nothing of the evening.
-    Reads that overlap or touch are joined, so daily reads of a live log cover every day between them.
+    The one exception is a day still RUNNING (the audit's today): it cannot be over yet, so a span from its
+    start into it covers it as far as it has come. Reads that overlap or touch are joined, so daily reads of a
+    live log cover every day between them.
     """
     start, end = _start(day), _start(day + timedelta(days=1))
     reach = None  # the end of the joined span that began at or before the day's start
@@ -52,7 +54,7 @@ def covers(spans: list[tuple[datetime, datetime]], day: date) -> bool:
             reach = max(reach, last)
         else:
             break
-    return reach is not None and reach >= end
+    return reach is not None and (reach >= end or (running and reach > start))
 
 
 def _notable(ctx: EvaluationContext, findings: Findings, host: str) -> None:
@@ -88,7 +90,7 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         logons, spans, ids = _coverage(ctx, host)
         findings.use(i for i in ctx.evidence if i.host == host)
         for day in ctx.days():
-            if not covers(spans, day):
+            if not covers(spans, day, running=day == ctx.today):
                 findings.gap(host, day, "evidence.no_day", ids)
             elif logons.get(day, 0) < ctx.params["min_daily_logons"]:
                 findings.deviation(host, day, "log2.no_logons", ids, count=logons.get(day, 0))
