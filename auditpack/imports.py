@@ -11,6 +11,7 @@ from typing import Any
 
 from auditpack.collectors.parsers.auditpol import parse_auditpol_csv, parse_auditpol_text
 from auditpack.collectors.parsers.evtx_summary import EvtxSummary, summarize_evtx
+from auditpack.collectors.parsers.firewall_backup_dates import backup_date
 from auditpack.collectors.parsers.fortigate import parse_fortigate_config
 from auditpack.collectors.parsers.netfilter_rules import parse_iptables_rules, parse_nft_rules
 from auditpack.collectors.parsers.pfsense import parse_pfsense_config
@@ -44,14 +45,17 @@ def store_one(
     source: str = SOURCE,
     collector: str = "import",
     connection: str = "file",
+    as_of: date | None = None,
+    roles: tuple[str, ...] = (),
 ) -> tuple[ManifestRef, dict]:
-    """One item that arrives by hand (a file, a sample) as a run of its own."""
+    """One item that arrives by hand (a file, a sample) as a run of its own; ROLES: what the source is (a firewall)."""
     run = store.begin_run(operator)
     now = utcnow()
-    meta = run.add(
-        source, collector, Observation(kind=kind, command=command, raw=raw, started=now, ended=utcnow(), normalized=normalized)
+    observation = Observation(
+        kind=kind, command=command, raw=raw, started=now, ended=utcnow(), normalized=normalized, as_of=as_of
     )
-    run.close_source(source, "ok", [], connection=connection)
+    meta = run.add(source, collector, observation)
+    run.close_source(source, "ok", [], connection=connection, roles=sorted(roles))
     ref, _ = run.commit()
     return ref, meta
 
@@ -72,19 +76,55 @@ def import_egress_register(store: EvidenceStore, path: Path, operator: str) -> t
     return ref, meta, normalized
 
 
-def import_firewall_config(
-    store: EvidenceStore, path: Path, config_type: str, device: str, wan: tuple[str, ...], operator: str
-) -> tuple[ManifestRef, dict, dict]:
-    """A configuration backup of a firewall that is not reached over SSH, as that device's ruleset.
+class FutureDateError(ValueError):
+    """A backup dated after today: it cannot speak for a day that has not come."""
 
-    Raises ValueError (nothing stored) when the file cannot be read as that type.
+
+def firewall_backup_day(config_type: str, raw: bytes, given: date | None, today: date) -> tuple[date, str]:
+    """The day a backup speaks for and, in words, why: --date, else the date in the file, else today (said aloud)."""
+    if given is not None:
+        day, why = given, f"dated {given.isoformat()}, as given with --date"
+    elif (found := backup_date(config_type, raw)) is not None:
+        day, why = found[0], f"dated {found[0].isoformat()} from {found[1]}"
+    else:
+        day, why = today, f"no date in the file: dated today, {today.isoformat()}; give --date for the day it was made"
+    if day > today:
+        raise FutureDateError(f"{why}, which is after today ({today.isoformat()}): a backup cannot be of a day to come")
+    return day, why
+
+
+def import_firewall_config(
+    store: EvidenceStore,
+    path: Path,
+    config_type: str,
+    device: str,
+    wan: tuple[str, ...],
+    operator: str,
+    day: date | None = None,
+    today: date | None = None,
+) -> tuple[ManifestRef, dict, dict, str]:
+    """A configuration backup of a firewall that is not reached over SSH, as that device's ruleset of its day.
+
+    The item's as_of is that day (see firewall_backup_day), so T-FWP and firewall-diff count it as a
+    collection of DEVICE on that day; the run records DEVICE as a firewall reached by file. Returns
+    also why that day was used. Raises ValueError (nothing stored) when the file cannot be read as that
+    type, FutureDateError when its day is after today.
     """
     raw = path.read_bytes()
     normalized = FIREWALL_CONFIG_PARSERS[config_type](raw, device, wan)
+    as_of, why = firewall_backup_day(config_type, raw, day, today or utcnow().date())
     ref, meta = store_one(
-        store, operator, "firewall.ruleset", f"import firewall {config_type} {path.name}", raw, normalized, source=device
+        store,
+        operator,
+        "firewall.ruleset",
+        f"import firewall {config_type} {path.name}",
+        raw,
+        normalized,
+        source=device,
+        as_of=as_of,
+        roles=("firewall",),
     )
-    return ref, meta, normalized
+    return ref, meta, normalized, why
 
 
 @dataclass

@@ -18,15 +18,15 @@ class RulesetAt:
 
 
 def ruleset_on(store: EvidenceStore, host: str, day: date) -> RulesetAt | None:
-    """The last usable ruleset of HOST collected (or imported) on or before DAY."""
+    """The last usable ruleset of HOST of a day on or before DAY: an imported backup counts on the day it was made."""
     found = [
         i
         for i in store.items(kinds=["firewall.ruleset"], host=host)
-        if i.status == "ok" and i.normalized_sha256 and i.started[:10] <= day.isoformat()
+        if i.status == "ok" and i.normalized_sha256 and i.day <= day.isoformat()
     ]
     if not found:
         return None
-    latest = max(found, key=lambda i: (i.started, i.run_seq))
+    latest = max(found, key=lambda i: (i.day, i.started, i.run_seq))
     return RulesetAt(latest, store.read_json(latest.normalized_sha256))
 
 

@@ -58,7 +58,8 @@ def evidence_for(
     seqs = {r.seq for r in runs}
     views = []
     for rec in store.items(kinds=kinds):
-        if describes_history(rec.kind):
+        # an item that says which day it speaks for (an imported backup) counts for that day, whenever it was imported
+        if describes_history(rec.kind) or rec.as_of:
             if hosts and rec.host not in hosts and not rec.kind.startswith(TIMELESS_PREFIXES):
                 continue
         elif rec.as_of is not None and period is not None:

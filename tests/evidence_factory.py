@@ -31,6 +31,7 @@ def item(
     seq: int = 1,
     status: str = "ok",
     errors: tuple[str, ...] = (),
+    as_of: str | None = None,
 ) -> EvidenceView:
     n = next(_ids)
     return EvidenceView(
@@ -44,6 +45,7 @@ def item(
         raw_sha256=f"{n:064x}",
         errors=errors,
         normalized=normalized if status == "ok" else None,
+        as_of=as_of,
     )
 
 

@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 
 from auditpack.pseudonymise import names_in_store
 from conftest import auditpack_bin
-from year_store import ACCOUNTS, FAILED_BACKUP, build_year
+from year_store import ACCOUNTS, FAILED_BACKUP, MISSING_BACKUP, build_year
 
 PDFTOTEXT = shutil.which("pdftotext")
 
@@ -71,7 +71,7 @@ def test_report_sample_pack_verify_and_diff(site, cli_env):
     assert re.search(rf"{host}.*{day}|{day}.*{host}", pdf_text(files[".pdf"]))
     document = json.loads(files[".json"].read_text())
     bak = next(c for c in document["controls"] if c["id"] == "T-BAK-1")
-    assert [(d["subject"], d["date"]) for d in bak["deviations"]] == [FAILED_BACKUP]
+    assert [(d["subject"], d["date"]) for d in bak["deviations"]] == [FAILED_BACKUP, MISSING_BACKUP]  # failed, missed
     assert [s["drawn"] for s in bak["samples"]] == [drawn]
     sheet = load_workbook(files[".xlsx"])["T-BAK-1"]
     dated = [

@@ -68,23 +68,30 @@ def year_of_backups() -> list:
 
 
 def test_t_bak_1_year_of_two_servers_counts_every_server_day():
-    r = evaluate("T-BAK-1", year_of_backups(), [run(1, "2026-01-15", SERVERS)])
+    collected = year_of_backups()
+    r = evaluate("T-BAK-1", collected, [run(1, "2026-01-15", SERVERS)])
     assert r.population == ["srv-a", "srv-b"]
-    assert r.tested == 2 * 365 - 3
+    assert r.tested == 2 * 365 - 1
     assert [(d.subject, d.date, d.code) for d in r.deviations] == [
+        ("srv-b", "2026-02-14", "bak1.missed"),  # inside February's listing (31 January to 27 February): missed
         ("srv-b", "2026-03-10", "bak1.failed"),
         ("srv-b", "2026-06-30", "bak1.not_repaired"),
+        ("srv-b", "2026-07-01", "bak1.missed"),
     ]
-    assert [(g.subject, g.date, g.code) for g in r.gaps] == [
-        ("srv-b", "2026-02-14", "evidence.no_day"),
-        ("srv-b", "2026-07-01", "evidence.no_day"),
-        ("srv-b", "2026-12-31", "evidence.no_day"),
-    ]
+    # December's listing was read on 31 December: that night was not over, so it is not evidenced
+    assert [(g.subject, g.date, g.code) for g in r.gaps] == [("srv-b", "2026-12-31", "evidence.no_day")]
     assert r.status == Status.EFFECTIVE_WITH_DEVIATIONS  # 5 of 730 server-days
-    march, june = (d.facts for d in r.deviations)
+    february, march, june, july = r.deviations
+    assert february.evidence == [collected[1].item_id] and july.evidence == [collected[6].item_id]
+    assert february.facts == {"since": "2026-01-31", "collected": "2026-02-28"}
+    assert february.text("en") == (
+        "no backup ran that night: the backup listing read on 2026-02-28 shows this server's backups from 2026-01-31 on, "
+        "but no run at all that night"
+    )
+    march, june = march.facts, june.facts
     assert (march["next_success"], march["repair_days"], march["results"]) == ("2026-03-11", 1, ["failure"])
     assert (june["next_success"], june["repair_days"], june["max_repair_days"]) == ("2026-07-02", 2, 1)
-    assert r.deviations[1].text("en") == (
+    assert r.deviations[2].text("en") == (
         "no successful backup, only failure (job nightly), and not repaired within 1 day(s) (next successful backup: 2026-07-02)"
     )
     assert r.completeness["in_inventory_without_runs"] == [] and r.completeness["with_runs_not_in_inventory"] == []
@@ -102,7 +109,7 @@ def test_t_bak_1_exception_moves_the_failed_day_to_excepted():
     )
     r = evaluate("T-BAK-1", year_of_backups(), [run(1, "2026-01-15", SERVERS)], exceptions=[waiver])
     assert [(e.deviation.subject, e.deviation.date, e.owner) for e in r.excepted] == [("srv-b", "2026-03-10", "ICT manager")]
-    assert dates(r.deviations) == ["2026-06-30"]
+    assert dates(r.deviations) == ["2026-02-14", "2026-06-30", "2026-07-01"]
     assert r.exceptions[0].matched == 1
 
 
@@ -130,9 +137,10 @@ def test_t_bak_1_warning_counts_as_success_unless_the_profile_says_otherwise():
 def test_t_bak_1_repair_exactly_at_the_limit_is_in_time(max_repair_days, code):
     evidence = [backups([backup("srv-a", "2026-05-01", "failure"), backup("srv-a", "2026-05-03")])]
     r = evaluate("T-BAK-1", evidence, period=period("2026-05-01", "2026-05-03"), max_repair_days=max_repair_days)
-    [dev] = r.deviations
+    dev, missed = r.deviations
     assert (dev.date, dev.code, dev.facts["repair_days"]) == ("2026-05-01", code, 2)
-    assert dates(r.gaps) == ["2026-05-02"] and r.tested == 2
+    assert (missed.date, missed.code) == ("2026-05-02", "bak1.missed")  # the listing read on 1 June covers 2 May
+    assert r.gaps == [] and r.tested == 3
 
 
 def test_t_bak_1_failure_never_repaired_names_no_next_success():

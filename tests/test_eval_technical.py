@@ -94,9 +94,11 @@ def test_t_log_1_on_a_real_server_2019_dc_without_auditing():
 def daily_events(first: date, last: date, skip: set[date] = frozenset(), notable=()) -> dict:
     days, day = {}, first
     while day <= last:
-        days[day.isoformat()] = {"4624": 0 if day in skip else 120, "4634": 100}
+        days[day.isoformat()] = {"4624": 0, "4634": 0} if day in skip else {"4624": 120, "4634": 100}
         day += timedelta(days=1)
-    return {"covered_from": f"{first}T00:00:00Z", "covered_to": f"{last}T23:00:00Z", "days": days, "notable": list(notable)}
+    # the log spans FIRST to LAST whole: from FIRST's midnight to the midnight that ends LAST
+    end = last + timedelta(days=1)
+    return {"covered_from": f"{first}T00:00:00Z", "covered_to": f"{end}T00:00:00Z", "days": days, "notable": list(notable)}
 
 
 def test_t_log_2_year_with_a_quiet_day_an_uncovered_week_and_a_log_clear():

@@ -151,6 +151,7 @@ CASES = [
     ("import egress-register", ["egress-broken.yaml", "--store", "g2"], 2),
     ("import firewall", ["iptables.rules", "--type", "iptables", "--device", "fw09", "--store", "f0"], 0),
     ("import firewall", ["not-xml.txt", "--type", "pfsense", "--device", "fw09", "--store", "f2"], 2),
+    ("import firewall", ["iptables.rules", "--type", "iptables", "--device", "fw09", "--date", "2999-01-01", "--store", "f3"], 2),
     ("attach", ["T-CON-2", "review.pdf", "--date", "2026-05-12", "--note", "review", "--store", "a0"], 0),
     ("attach", ["NO-SUCH", "review.pdf", "--date", "2026-05-12", "--note", "review", "--store", "a2"], 2),
     ("verify", [], 0),

@@ -2,8 +2,8 @@
 
 One synthetic year (tests/year_store.py) is built once for the module; its known facts are
 looked for in every format: fs01's failed backup on 2026-03-10 (a deviation of T-BAK-1),
-the gap of fs01 on 2026-07-01, and dc01's failure on 2026-11-02 covered by the exception
-of the "ICT manager" until 2027-03-31.
+fs01's missed backup on 2026-07-01 (a deviation too: the listings cover that night and show no
+run), and dc01's failure on 2026-11-02 covered by the exception of the "ICT manager" until 2027-03-31.
 """
 
 from __future__ import annotations
@@ -117,15 +117,18 @@ def header_row(ws) -> int:
 # -- workbook ---------------------------------------------------------------------------------
 
 
-def test_known_deviation_and_gap_are_on_the_control_sheet_with_real_dates(wb_nl):
+def test_known_deviations_are_on_the_control_sheet_with_real_dates(wb_nl):
     ws = wb_nl["T-BAK-1"]
     rows = table(ws, header_row(ws))
     deviation = [r for r in rows if r["Soort"] == "Afwijking"]
-    assert [(r["Object"], r["Datum"]) for r in deviation] == [(FAILED_BACKUP[0], datetime(2026, 3, 10))]
+    assert [(r["Object"], r["Datum"]) for r in deviation] == [
+        (FAILED_BACKUP[0], datetime(2026, 3, 10)),
+        (MISSING_BACKUP[0], datetime(2026, 7, 1)),
+    ]
     assert deviation[0]["Code"] == "bak1.failed" and "hersteld" in deviation[0]["Bevinding"]
-    assert deviation[0]["Bewijsstukken"]  # the item ids behind it
-    gap = [r for r in rows if r["Soort"] == "Niet aangetoond"]
-    assert [(r["Object"], r["Datum"]) for r in gap] == [(MISSING_BACKUP[0], datetime(2026, 7, 1))]
+    assert deviation[1]["Code"] == "bak1.missed" and "geen back-up gemaakt" in deviation[1]["Bevinding"]
+    assert deviation[0]["Bewijsstukken"] and deviation[1]["Bewijsstukken"]  # the item ids behind them
+    assert [r for r in rows if r["Soort"] == "Niet aangetoond"] == []  # every night of the year is covered
     cell = next(c for c in ws["C"] if c.value == datetime(2026, 3, 10))
     assert cell.is_date and cell.number_format == "yyyy-mm-dd"  # a date Excel can sort, not text
 
@@ -174,7 +177,7 @@ def test_summary_has_every_control_with_its_counts_and_the_cover(wb_en, year_doc
     assert list(rows) == [c["id"] for c in doc["controls"]]
     bak = rows["T-BAK-1"]
     assert bak["Result"] == "Effective with deviations"
-    assert (bak["Population"], bak["Tested"], bak["Deviations"], bak["Not evidenced"], bak["Excepted"]) == (2, 729, 1, 1, 1)
+    assert (bak["Population"], bak["Tested"], bak["Deviations"], bak["Not evidenced"], bak["Excepted"]) == (2, 730, 2, 0, 1)
     link = ws.cell(row=header_row(ws) + 1 + list(rows).index("T-BAK-1"), column=1).hyperlink
     assert link is not None and link.location == "'T-BAK-1'!A1"
     cover = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=2).value for r in range(1, header_row(ws))}
@@ -325,7 +328,10 @@ def test_json_export_is_valid_against_the_published_schema(year_docs, tmp_path):
     Draft202012Validator.check_schema(schema)
     Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(loaded)  # the file as published
     bak = control(loaded, "T-BAK-1")
-    assert [(d["subject"], d["date"], d["code"]) for d in bak["deviations"]] == [(*FAILED_BACKUP, "bak1.failed")]
+    assert [(d["subject"], d["date"], d["code"]) for d in bak["deviations"]] == [
+        (*FAILED_BACKUP, "bak1.failed"),
+        (*MISSING_BACKUP, "bak1.missed"),
+    ]
     assert [(e["subject"], e["date"], e["owner"], e["expires"]) for e in bak["excepted"]] == [
         (*EXCEPTED_BACKUP, "ICT manager", "2027-03-31")
     ]
@@ -367,12 +373,12 @@ def test_broken_documents_are_refused_naming_the_path(small_doc, tmp_path, mutat
 def test_every_schema_error_is_listed(small_doc):
     bak = control(small_doc, "T-BAK-1")
     bak["status"] = "great"
-    bak["gaps"][0]["code"] = "Not A Code"
+    bak["deviations"][1]["code"] = "Not A Code"
     small_doc["signing_key"] = {"algorithm": "RSA", "fingerprint": "SHA256:short"}
     with pytest.raises(DocumentInvalid) as refused:
         validate_document(small_doc)
     message = str(refused.value)
-    for where in ("$.controls[0].status:", "$.controls[0].gaps[0].code:", "$.signing_key"):
+    for where in ("$.controls[0].status:", "$.controls[0].deviations[1].code:", "$.signing_key"):
         assert where in message
     assert "fingerprint" in message  # the nearest shape of signing_key is named, not just "no shape matched"
 
@@ -407,7 +413,7 @@ def test_oscal_observation_of_the_failed_backup_carries_date_and_evidence_hash(o
     assert finding["target"]["status"]["state"] == "satisfied"  # effective with deviations, within tolerance
     assert _props(finding)["status"] == "effective_with_deviations"
     related = [observations[r["observation-uuid"]] for r in finding["related-observations"]]
-    [failed] = [o for o in related if _props(o)["finding-kind"] == "deviation"]
+    failed, missed = [o for o in related if _props(o)["finding-kind"] == "deviation"]
     assert (_props(failed)["subject"], _props(failed)["date"]) == FAILED_BACKUP
     assert "2026-03-10" in failed["title"] and failed["types"] == ["finding"]
     doc_bak = control(year_docs["nl"], "T-BAK-1")
@@ -416,8 +422,8 @@ def test_oscal_observation_of_the_failed_backup_carries_date_and_evidence_hash(o
     [evidence] = failed["relevant-evidence"]
     assert _props(evidence)["item-id"] == cited and _props(evidence)["raw-sha256"] == ref["raw_sha256"]
     assert failed["collected"].startswith(ref["collected"][:19])
-    [gap] = [o for o in related if _props(o)["finding-kind"] == "gap"]
-    assert (_props(gap)["subject"], _props(gap)["date"]) == MISSING_BACKUP
+    assert (_props(missed)["subject"], _props(missed)["date"]) == MISSING_BACKUP
+    assert [o for o in related if _props(o)["finding-kind"] == "gap"] == []
     [excepted] = [o for o in related if _props(o)["finding-kind"] == "excepted"]
     assert _props(excepted)["exception-owner"] == "ICT manager" and _props(excepted)["exception-expires"] == "2027-03-31"
 

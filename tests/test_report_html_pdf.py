@@ -117,14 +117,15 @@ def cover(page: str) -> str:
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
-def test_the_failed_backup_and_the_missing_day_appear_with_their_dates(html, lang):
+def test_the_failed_and_the_missed_backup_appear_with_their_dates(html, lang):
     bak = section(html[lang], "T-BAK-1")
-    deviations = bak[bak.index('<table class="deviations">') : bak.index('<table class="gaps">')]
-    [row] = rows(deviations)[1:]
-    assert f'<td>{FAILED_BACKUP[0]}</td><td class="date">{FAILED_BACKUP[1]}</td>' in row
-    assert {"nl": "geen geslaagde back-up", "en": "no successful backup"}[lang] in row
-    gaps = bak[bak.index('<table class="gaps">') :]
-    assert f'<td>{MISSING_BACKUP[0]}</td><td class="date">{MISSING_BACKUP[1]}</td>' in gaps
+    assert '<table class="gaps">' not in bak  # every night of the year is covered by a listing
+    deviations = bak[bak.index('<table class="deviations">') : bak.index('<table class="excepted">')]
+    failed, missed = rows(deviations)[1:]
+    assert f'<td>{FAILED_BACKUP[0]}</td><td class="date">{FAILED_BACKUP[1]}</td>' in failed
+    assert {"nl": "geen geslaagde back-up", "en": "no successful backup"}[lang] in failed
+    assert f'<td>{MISSING_BACKUP[0]}</td><td class="date">{MISSING_BACKUP[1]}</td>' in missed
+    assert {"nl": "die nacht is geen back-up gemaakt", "en": "no backup ran that night"}[lang] in missed
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
@@ -318,9 +319,10 @@ def test_the_backup_calendar_derives_each_day_from_the_findings(documents):
     assert subjects == ["dc01", "fs01"] and grid.shape == (2, 365)
     at = {d.isoformat(): i for i, d in enumerate(days)}
     assert grid[1, at[FAILED_BACKUP[1]]] == charts.DEVIATION
-    assert grid[1, at[MISSING_BACKUP[1]]] == charts.NO_EVIDENCE
+    assert grid[1, at[MISSING_BACKUP[1]]] == charts.DEVIATION  # a missed backup, no longer a day without evidence
     assert grid[0, at[EXCEPTED_BACKUP[1]]] == charts.EXCEPTED
     assert (grid == charts.OK).sum() == 2 * 365 - 3  # every other day of a population subject: success
+    assert (grid == charts.NO_EVIDENCE).sum() == 0
 
 
 def test_weekly_coverage_counts_the_population_without_a_deviation(documents):
@@ -339,8 +341,8 @@ def test_charts_are_inline_svg_images_with_a_text_alternative(html):
     data = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]+)">', figure)
     svg = base64.b64decode(data.group(1))
     assert b"<svg" in svg and b"<image" in svg  # the day grid is one raster inside the SVG
-    assert "Backup result per day for 2 server(s) over 365 days: 727 server-days succeeded, 1 failed" in data.group(2)
-    assert "fs01: 1 failed (2026-03-10), 1 without evidence (2026-07-01), 0 excepted" in figure
+    assert "Backup result per day for 2 server(s) over 365 days: 727 server-days succeeded, 2 failed" in data.group(2)
+    assert "fs01: 2 failed (2026-03-10, 2026-07-01), 0 without evidence, 0 excepted" in figure
     assert "dc01: 0 failed, 0 without evidence, 1 excepted (2026-11-02)" in figure
     for control_id, key in (("T-AV", "coverage"), ("T-FWH", "coverage"), ("T-LOG-2", "logging_continuity")):
         assert f'id="chart-{control_id}-{key}"' in section(html["en"], control_id)

@@ -59,6 +59,7 @@ class Evidence(Strict):
     seq: int = 1
     status: str = "ok"
     errors: list[str] = []
+    as_of: str | None = None  # the day an imported item speaks for (an imported firewall backup)
     register_name: str | None = Field(None, alias="register")  # "register" itself is taken by pydantic's BaseModel
     rows: list[dict[str, Any]] = []
 
@@ -71,7 +72,9 @@ class Evidence(Strict):
     def view(self) -> EvidenceView:
         if self.register_name is not None:
             return register(self.register_name, self.rows, **({"day": self.day} if self.day else {}))
-        return item(self.kind, self.normalized, self.host, self.day or "2026-06-01", self.seq, self.status, tuple(self.errors))
+        return item(
+            self.kind, self.normalized, self.host, self.day or "2026-06-01", self.seq, self.status, tuple(self.errors), self.as_of
+        )
 
 
 class Finding(Strict):

@@ -5,8 +5,10 @@ through the store's own writer (blobs, manifests, chain); only the run's clock i
 set back, so the year can be written in seconds.
 
 Known facts of the default year (2026):
-- T-BAK-1: fs01's backup failed on 2026-03-10 (deviation); no backup evidence for fs01 on 2026-07-01 (gap);
-  dc01's backup failed on 2026-11-02, covered by an active exception (owner "ICT manager", until 2027-03-31).
+- T-BAK-1: fs01's backup failed on 2026-03-10 (deviation); no backup ran for fs01 on 2026-07-01 (a missed backup,
+  a deviation: the listings read on 2 and 3 July cover that night and show no run); dc01's backup failed on
+  2026-11-02, covered by an active exception (owner "ICT manager", until 2027-03-31). Each day's listing shows the
+  last three nights, so every night of the year is covered; the year has no T-BAK-1 gap.
 - T-FWP: fw01 allows tcp/25 outbound ("old mail relay (Jan de Vries)") without a reason in the egress register
   (a deviation on every Monday's collection); rule 3 (tcp/8443) is added on 2026-06-01 (an observation) and is
   unjustified from then on.
@@ -30,6 +32,7 @@ from auditpack.store import EvidenceStore
 FAILED_BACKUP = ("fs01", "2026-03-10")
 EXCEPTED_BACKUP = ("dc01", "2026-11-02")
 MISSING_BACKUP = ("fs01", "2026-07-01")
+LISTED_NIGHTS = 3  # each day's `borg list` shows the last three nights (the repository keeps three daily archives)
 STALE_AV = ("ws-017", "2026-09-14")
 PEOPLE = {"ws-017": "Petra Jansen", "ws-023": "Jan de Vries", "ws-031": "Fatima el Amrani"}  # who uses which workstation
 ACCOUNTS = {"Petra Jansen": "pjansen", "Jan de Vries": "jdevries", "Fatima el Amrani": "felamrani"}
@@ -137,6 +140,27 @@ def _accounts(run, day: date, year: int) -> None:
     )
 
 
+def _listing(server: str, day: date, year: int) -> list[dict]:
+    """The repository as `borg list` shows it on DAY: the runs of the last LISTED_NIGHTS nights (older ones pruned)."""
+    runs = []
+    for back in range(LISTED_NIGHTS - 1, -1, -1):
+        night = day - timedelta(days=back)
+        if night.year != year or (server, night.isoformat()) == MISSING_BACKUP:
+            continue  # the repository began on 1 January; the missed night left no archive
+        failed = (server, night.isoformat()) in (FAILED_BACKUP, EXCEPTED_BACKUP)
+        runs.append(
+            {
+                "server": server,
+                "job": "nightly",
+                "target": "local",
+                "started": f"{night}T01:00:00Z",
+                "ended": f"{night}T01:40:00Z",
+                "result": "failure" if failed else "success",
+            }
+        )
+    return runs
+
+
 def build_year(root: Path, year: int = 2026, servers: int = 2, workstations: int = 3) -> Year:
     """One collection run a day: backups of every server, weekly firewall and anti-virus evidence."""
     store = EvidenceStore(root)
@@ -176,27 +200,12 @@ def build_year(root: Path, year: int = 2026, servers: int = 2, workstations: int
         run = store.begin_run("tester")
         run.started = _at(day)
         for server in server_names:
-            if (server, day.isoformat()) != MISSING_BACKUP:
-                failed = (server, day.isoformat()) in (FAILED_BACKUP, EXCEPTED_BACKUP)
-                runs = {
-                    "runs": [
-                        {
-                            "server": server,
-                            "job": "nightly",
-                            "target": "local",
-                            "started": f"{day}T01:00:00Z",
-                            "ended": f"{day}T01:40:00Z",
-                            "result": "failure" if failed else "success",
-                        }
-                    ]
-                }
-                run.add(
-                    server,
-                    "ssh",
-                    Observation(
-                        "backup.runs", "borg list --json /backup", b'{"archives": []}', _at(day), _at(day), normalized=runs
-                    ),
-                )
+            runs = {"runs": _listing(server, day, year)}
+            run.add(
+                server,
+                "ssh",
+                Observation("backup.runs", "borg list --json /backup", b'{"archives": []}', _at(day), _at(day), normalized=runs),
+            )
             if server == "dc01" and (day.day == 1 or day == date(year, 12, 31)):
                 _accounts(run, day, year)  # the domain controller's accounts, monthly and at year end
             roles = {"fs01": ["file_server", "server"], "dc01": ["domain_controller", "server"]}.get(server, ["server"])

@@ -265,29 +265,45 @@ def import_egress_command(file: Path, store_path: Path, operator: str) -> Outcom
 @click.option(
     "--wan", multiple=True, metavar="IFACE", help="An outside interface or zone (repeatable); default for pfSense/OPNsense: wan."
 )
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="The day the backup was made (YYYY-MM-DD); default: the date in the file "
+    "(pfSense/OPNsense revision time, iptables-save's time), else today.",
+)
 @store_option
 @operator_option
 def import_firewall_command(
-    file: Path, config_type: str, device: str, wan: tuple[str, ...], store_path: Path, operator: str
+    file: Path, config_type: str, device: str, wan: tuple[str, ...], day: datetime | None, store_path: Path, operator: str
 ) -> Outcome:
     """Store a firewall configuration backup as that device's ruleset, for firewalls not reached over SSH.
+
+    The backup counts as a collection of the device on the day it was made
+    (T-FWP, firewall-diff): --date, else the date the file carries, else today.
+    The command says which day it used and why.
 
     \b
     Examples:
       auditpack import firewall config-fw01-20261101.xml --type pfsense --device fw01
-      auditpack import firewall fgt-backup.conf --type fortigate --device fgt01 --wan wan1
-    Exit codes: 0 stored, 2 the file cannot be read as that type (nothing stored).
+      auditpack import firewall fgt-backup.conf --type fortigate --device fgt01 --wan wan1 --date 2026-11-01
+    Exit codes: 0 stored, 2 the file cannot be read as that type or is dated after today (nothing stored).
     """
-    from auditpack.imports import import_firewall_config
+    from auditpack.imports import FutureDateError, import_firewall_config
 
     store = open_store(store_path, create=True)
     try:
-        ref, meta, normalized = import_firewall_config(store, file, config_type, device, wan, operator)
+        ref, meta, normalized, why = import_firewall_config(
+            store, file, config_type, device, wan, operator, day.date() if day else None
+        )
+    except FutureDateError as exc:
+        raise AuditpackError(f"{file} was not stored: {exc}") from None
     except ValueError as exc:
         raise AuditpackError(f"{file} could not be read as {config_type} (nothing was stored): {exc}") from None
     console.print(
         f"Stored {len(normalized['rules'])} rules of {device} (default inbound {normalized['default_inbound']}, "
-        f"outbound {normalized['default_outbound']}) as item {meta['id']} in run {ref.seq}.",
+        f"outbound {normalized['default_outbound']}) as item {meta['id']} in run {ref.seq}; {why}.",
         soft_wrap=True,
         markup=False,
     )

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from auditpack.errors import AuditpackError
 
 from .shared import Outcome, console, json_option, lang_option, open_store, pseudonym_key, store_option
+
+if TYPE_CHECKING:
+    from auditpack.store import ItemRecord
 
 
 @click.command()
@@ -103,6 +107,11 @@ def diff_command(old: Path, new: Path, lang: str, as_json: bool) -> Outcome:
     return Outcome.FINDINGS if has_changes(result) else Outcome.OK
 
 
+def _moment(item: ItemRecord) -> str:
+    """When a ruleset was read; an imported backup also says the day it was made."""
+    return f"{item.day} (imported {item.started})" if item.as_of else item.started
+
+
 @click.command(name="firewall-diff")
 @click.argument("host")
 @click.option(
@@ -144,8 +153,8 @@ def firewall_diff(host: str, old_day: datetime | None, new_day: datetime | None,
             json.dumps(
                 {
                     "host": host,
-                    "old": {"item": before.item.id, "collected": before.item.started},
-                    "new": {"item": after.item.id, "collected": after.item.started},
+                    "old": {"item": before.item.id, "collected": before.item.started, "day": before.item.day},
+                    "new": {"item": after.item.id, "collected": after.item.started, "day": after.item.day},
                     **diff,
                 },
                 indent=2,
@@ -153,7 +162,7 @@ def firewall_diff(host: str, old_day: datetime | None, new_day: datetime | None,
         )
         return outcome
     console.print(
-        f"{host}: rules of {before.item.started} (item {before.item.id}) against {after.item.started} (item {after.item.id})",
+        f"{host}: rules of {_moment(before.item)} (item {before.item.id}) against {_moment(after.item)} (item {after.item.id})",
         soft_wrap=True,
         markup=False,
     )

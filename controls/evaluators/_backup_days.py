@@ -3,9 +3,22 @@
 No CONTROL_ID here, so the evaluator registry imports this module without registering it.
 
 A server-day passes with at least one successful run (a warning counts when the
-profile says so), deviates when it only has failed runs, and is not evidenced
-when no run at all was seen: `borg list` and similar sources forget pruned
-backups, so a missing day proves nothing either way.
+profile says so) and deviates when it only has failed runs. A day without any
+run is judged by what the listings cover (`covering`), when the control asks for
+it (`DailyRule.missed_code`); otherwise it is not evidenced.
+
+What a listing covers. A backup listing (one usable `backup.runs` item, read
+without errors) covers a server's nights from the first night it lists a run of
+that server (the oldest archive or report line it still holds) up to and
+including the night before the day it was collected: those nights were over when
+the listing was read, so a night among them without any run had no backup. Not
+covered, so not evidenced: nights before that first run (the listing cannot say
+what came before its oldest archive), the collection day itself and later (the
+night may still come), servers the listing names no run of, and every night of a
+listing that is garbled or was read with errors (an incomplete listing can miss
+a run). A repository pruned to fewer archives than nights thins its own history:
+its listing is taken as complete from its oldest archive on, so it must keep
+every night it lists back to then (borg `--keep-daily` covers that).
 """
 
 from __future__ import annotations
@@ -44,6 +57,19 @@ class DailyRule:
     not_repaired_code: str  # ... and for one not repaired in time (written out, so the codes can be found)
     ok_results: frozenset[str]  # results that make a day pass
     max_repair_days: int
+    missed_code: str | None = None  # a night without any run inside a listing; None: such a night is not evidenced
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The nights one listing covers for one server: FIRST to the night before COLLECTED, both dates inclusive."""
+
+    first: date
+    collected: date
+    item_id: str
+
+    def holds(self, day: date) -> bool:
+        return self.first <= day < self.collected
 
 
 def collect_runs(items: Iterable[EvidenceView]) -> list[BackupRun]:
@@ -61,6 +87,21 @@ def collect_runs(items: Iterable[EvidenceView]) -> list[BackupRun]:
             )
             runs[(run.server, run.job, run.started)] = run
     return list(runs.values())
+
+
+def covering(items: Iterable[EvidenceView]) -> dict[str, list[Cover]]:
+    """Per server, the nights each complete listing covers (see the module's docstring)."""
+    covers: dict[str, list[Cover]] = {}
+    for item in items:
+        if not item.usable or item.errors:
+            continue  # garbled or read in part: a night it does not list may still have had a run
+        first: dict[str, date] = {}
+        for raw in item.normalized.get("runs", []):
+            night = parse_moment(raw["started"]).date()
+            first[raw["server"]] = min(first.get(raw["server"], night), night)
+        for server, night in first.items():
+            covers.setdefault(server, []).append(Cover(night, date.fromisoformat(item.day), item.item_id))
+    return covers
 
 
 def ok_results(params: dict[str, Any]) -> frozenset[str]:
@@ -85,16 +126,39 @@ def completeness(inventory: set[str], with_runs: set[str]) -> dict[str, list[str
 
 
 def judge_days(
-    ctx: EvaluationContext, findings: Findings, servers: Iterable[str], runs: list[BackupRun], rule: DailyRule
+    ctx: EvaluationContext,
+    findings: Findings,
+    servers: Iterable[str],
+    runs: list[BackupRun],
+    rule: DailyRule,
+    listings: Iterable[EvidenceView] = (),
 ) -> None:
-    """One finding per server per day of the period."""
+    """One finding per server per day of the period; LISTINGS say which nights without a run were missed."""
     per_server = runs_per_server_day(runs)
+    covers = covering(listings) if rule.missed_code else {}
     for server in sorted(servers):
         days = per_server.get(server, {})
         # success days outside the period count too: a failure on 31 December may be repaired on 1 January
         success_days = sorted(d for d, day_runs in days.items() if _has_success(day_runs, rule))
         for day in ctx.days():
+            if not days.get(day) and rule.missed_code:
+                held = [c for c in covers.get(server, []) if c.holds(day)]
+                if held:
+                    _missed(findings, server, day, held, rule.missed_code)
+                    continue
             _judge_day(findings, server, day, days.get(day, []), success_days, rule)
+
+
+def _missed(findings: Findings, server: str, day: date, held: list[Cover], code: str) -> None:
+    newest = max(held, key=lambda c: (c.collected, c.first))
+    findings.deviation(
+        server,
+        day,
+        code,
+        sorted({c.item_id for c in held}),
+        since=min(c.first for c in held).isoformat(),
+        collected=newest.collected.isoformat(),
+    )
 
 
 def _has_success(runs: list[BackupRun], rule: DailyRule) -> bool:

@@ -1,6 +1,13 @@
-"""T-FWP: the perimeter firewall denies by default in both directions and every allow rule is justified."""
+"""T-FWP: the perimeter firewall denies by default in both directions and every allow rule is justified.
+
+Tested on every collection of a firewall, and on every backup imported for one (`auditpack import firewall`):
+a backup counts as a collection of that device on the day it was made, held against the egress register as
+imported by that day.
+"""
 
 from __future__ import annotations
+
+from datetime import date
 
 from ..evidence_view import EvidenceView
 from ..firewall_rules import EgressRegister, diff_rulesets, justify

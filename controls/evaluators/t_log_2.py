@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 from ..framework import EvaluationContext, Findings, parse_moment
 
@@ -10,10 +10,18 @@ CONTROL_ID = "T-LOG-2"
 DAILY = "windows.security_events_daily"
 LOG = "windows.security_log"
 OTHER_LOG_CLEARED = 104  # Microsoft-Windows-Eventlog: System (or another log than Security) cleared
+# The catalogue promises logon *and logoff* events every day: the Logon/Logoff audit events the probe and the
+# EVTX summary count. A day of thousands of failed logons (4625) shows the log was recording, so it is logged.
+# 4648 and 4672 are not read: each comes with the 4624 of the same logon, so they could not add a logged day.
+LOGON_EVENTS = ("4624", "4625", "4634", "4647")
 
 
-def _coverage(ctx: EvaluationContext, host: str) -> tuple[dict[date, int], list[tuple[date, date]], list[str]]:
-    """Logons per day, the spans the log reads covered, and the item ids, over every read of this host."""
+def _start(day: date) -> datetime:
+    return datetime.combine(day, time(0), UTC)  # days are UTC days, as the daily counts are
+
+
+def _coverage(ctx: EvaluationContext, host: str) -> tuple[dict[date, int], list[tuple[datetime, datetime]], list[str]]:
+    """Logon events per day, the moments the log reads spanned (oldest record to read or newest record), the item ids."""
     logons: dict[date, int] = {}
     spans, ids = [], []
     for item in ctx.items(DAILY):
@@ -22,11 +30,34 @@ def _coverage(ctx: EvaluationContext, host: str) -> tuple[dict[date, int], list[
         ids.append(item.item_id)
         if not item.normalized.get("covered_from"):
             continue  # a System log read for its clears (104) says nothing about the Security log's days
-        spans.append((parse_moment(item.normalized["covered_from"]).date(), parse_moment(item.normalized["covered_to"]).date()))
+        spans.append((parse_moment(item.normalized["covered_from"]), parse_moment(item.normalized["covered_to"])))
         for day, counts in item.normalized["days"].items():
             key = date.fromisoformat(day)
-            logons[key] = max(logons.get(key, 0), int(counts.get("4624", 0)))  # overlapping reads: same events
+            count = sum(int(counts.get(event, 0)) for event in LOGON_EVENTS)
+            logons[key] = max(logons.get(key, 0), count)  # overlapping reads: same events
     return logons, spans, ids
+
+
+def covers(spans: list[tuple[datetime, datetime]], day: date, running: bool = False) -> bool:
+    """A day is evidenced only when the reads' records span the whole of it, from 00:00 to 24:00 UTC.
+
+    So the first day of a log is covered only if its oldest record is at or before that day's start, and
+    the last only if the log was read (live) or its newest record lies (export) at or after the day's end:
+    a log that begins at 10:00 says nothing of the night before, one read at 14:00 nothing of the evening.
+    The one exception is a day still RUNNING (the audit's today): it cannot be over yet, so a span from its
+    start into it covers it as far as it has come. Reads that overlap or touch are joined, so daily reads of a
+    live log cover every day between them.
+    """
+    start, end = _start(day), _start(day + timedelta(days=1))
+    reach = None  # the end of the joined span that began at or before the day's start
+    for first, last in sorted(spans):
+        if first <= start:
+            reach = last if reach is None else max(reach, last)
+        elif reach is not None and first <= reach:
+            reach = max(reach, last)
+        else:
+            break
+    return reach is not None and (reach >= end or (running and reach > start))
 
 
 def _notable(ctx: EvaluationContext, findings: Findings, host: str) -> None:
@@ -81,7 +112,7 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         logons, spans, ids = _coverage(ctx, host)
         findings.use(i for i in ctx.evidence if i.host == host)
         for day in ctx.days():
-            if not any(start <= day <= end for start, end in spans):
+            if not covers(spans, day, running=day == ctx.today):
                 findings.gap(host, day, "evidence.no_day", ids)
             elif logons.get(day, 0) < ctx.params["min_daily_logons"]:
                 findings.deviation(host, day, "log2.no_logons", ids, count=logons.get(day, 0))

@@ -190,7 +190,7 @@ class Known:
     late_leavers: dict[str, int]  # account -> days between last working day and disabling
     logged_on_after_leaving: str  # account
     backup_failures: dict[str, list[date]]  # server -> failed nights
-    backup_missed: dict[str, list[date]]  # server -> nights without any run
+    backup_missed: dict[str, list[date]]  # server -> nights without any run: inside the listings, so deviations too
     unjustified_rule: FirewallRule
     old_signatures: dict[str, int]  # workstation -> age of its definitions in days on `today`
     without_antivirus: str  # workstation with no anti-virus and unknown to the console
