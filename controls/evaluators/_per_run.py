@@ -9,6 +9,7 @@ partial run did not reach is judged on another run of the same day when one read
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from ..evidence_view import EvidenceView, RunView
 from ..framework import EvaluationContext, Findings
@@ -26,7 +27,7 @@ def host_items_per_day(ctx: EvaluationContext, kinds: tuple[str, ...]) -> Iterat
     for item in ctx.items(*kinds, usable_only=False):
         if item.as_of is None:
             by_run_host.setdefault((item.run_seq, item.host), []).append(item)
-        else:
+        elif ctx.in_period(date.fromisoformat(item.day)):  # an export of a day outside the period tests nothing in it
             imported.setdefault((item.day, item.host), []).append(item)
     attempts: dict[tuple[str, str], list[tuple[RunView, list[EvidenceView]]]] = {}
     for run in ctx.runs:

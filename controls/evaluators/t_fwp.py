@@ -7,8 +7,6 @@ imported by that day.
 
 from __future__ import annotations
 
-from datetime import date
-
 from ..evidence_view import EvidenceView
 from ..firewall_rules import EgressRegister, diff_rulesets, justify
 from ..framework import EvaluationContext, Findings
