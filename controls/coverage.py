@@ -22,8 +22,8 @@ UNIT_OF_FREQUENCY: dict[str, str | None] = {
     "per_event": None,
     "per_collection": "collection",  # resolved to the profile's collection frequency
 }
-COLLECTION_UNITS = ("day", "week", "month")
-DEFAULT_MINIMUM = 0.9
+# The profile's collection_frequency and the unit a per-collection control is then expected in.
+COLLECTION_UNIT_OF_FREQUENCY = {"daily": "day", "weekly": "week", "monthly": "month"}
 
 
 @dataclass(frozen=True)

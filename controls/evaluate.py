@@ -8,7 +8,7 @@ from datetime import date
 from auditpack.periods import Period
 from auditpack.store import EvidenceStore
 
-from .coverage import Coverage, measure, unit_for
+from .coverage import COLLECTION_UNIT_OF_FREQUENCY, Coverage, measure, unit_for
 from .evaluators import EVALUATORS
 from .evidence_view import EvidenceView, RunView
 from .exceptions import ExceptionEntry
@@ -16,8 +16,6 @@ from .framework import EvaluationContext, Findings
 from .model import Control, load_catalogue
 from .profiles import DEFAULT_PROFILE, Profile
 from .result import DEFAULT_TOLERANCE, ControlResult, Deviation, Excepted, ExceptionUse, Reason, Status, overall_status
-
-COLLECTION_UNITS = {"daily": "day", "weekly": "week", "monthly": "month"}
 
 # Registers, attached documents and kinds whose records carry their own dates
 # (event counts per day, backup runs, detections) describe the period whenever
@@ -196,7 +194,14 @@ def context_for(
     """What one control's evaluator sees, with the profile's parameters and coverage settings applied."""
     params = control.parameter_values(profile.parameters.get(control.id))
     return EvaluationContext(
-        control, params, period, runs, evidence, today, COLLECTION_UNITS[profile.collection_frequency], profile.minimum_coverage
+        control,
+        params,
+        period,
+        runs,
+        evidence,
+        today,
+        COLLECTION_UNIT_OF_FREQUENCY[profile.collection_frequency],
+        profile.minimum_coverage,
     )
 
 
