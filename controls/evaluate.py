@@ -51,20 +51,14 @@ def evidence_for(
     kinds: list[str],
     runs: list[RunView],
     hosts: Sequence[str] | None = None,
-    period: Period | None = None,
 ) -> list[EvidenceView]:
     seqs = {r.seq for r in runs}
     views = []
     for rec in store.items(kinds=kinds):
-        # an item that says which day it speaks for (an imported backup) counts for that day, whenever it was imported
+        # an item that says which day it speaks for (an imported export) is passed on whenever it was imported;
+        # the evaluators test it on that day, when the day lies in the period (_per_run.host_items_per_day)
         if describes_history(rec.kind) or rec.as_of:
             if hosts and rec.host not in hosts and not rec.kind.startswith(TIMELESS_PREFIXES):
-                continue
-        elif rec.as_of is not None and period is not None:
-            # an imported snapshot of an earlier day counts for the period that holds that day, whenever imported
-            if not period.start.date() <= date.fromisoformat(rec.as_of) <= period.last_day.date():
-                continue
-            if hosts and rec.host not in hosts:
                 continue
         elif rec.run_seq not in seqs or (hosts and rec.host not in hosts):
             continue
@@ -223,7 +217,7 @@ def evaluate_controls(
     for control_id, control in sorted(catalogue.items()):
         if control_ids and control_id not in control_ids:
             continue
-        evidence = evidence_for(store, control.evidence_kinds, runs, hosts, period)
+        evidence = evidence_for(store, control.evidence_kinds, runs, hosts)
         ctx = context_for(control, profile, period, runs, evidence, today)
         results.append(finalize(ctx, EVALUATORS[control_id](ctx), exceptions))
     return results
