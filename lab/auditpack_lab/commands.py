@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -172,6 +172,15 @@ def lab_status_command(directory: Path) -> Outcome:
     return Outcome.OK if answering == len(found) else Outcome.FINDINGS
 
 
+def _print_replayed(step) -> None:
+    hosts = ", ".join(f"{n} {status}" for status, n in sorted(step.hosts.items())) or "-"
+    console.print(
+        f"  {step.moment:%Y-%m-%d %H:%M}  {step.status:<9} {hosts:<28} {step.what}  [dim]{step.seconds:.1f} s[/]",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def _import_registers(store, state, operator: str) -> None:
     from auditpack.collectors.parsers.registers import RegisterError
     from auditpack.imports import import_egress_register, import_register
@@ -225,8 +234,11 @@ def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> Outcome:
     from auditpack.periods import Period, period_from_options
     from auditpack.signing import load_or_create_key, public_key_pem
 
+    from .company import build_company
     from .control import lab_down, running_state
+    from .replay import replay_year
     from .runtime import fresh_directory
+    from .year import COLLECTION_FREQUENCY, MINIMUM_COVERAGE
 
     began = time.monotonic()
 
@@ -245,9 +257,19 @@ def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> Outcome:
     try:
         _set_lab_secrets()
         store = open_store(workdir / "evidence", create=True)
-        phase("2/6 registers")
+        company = build_company(seed, datetime.fromisoformat(state.built))
+        year = company.year
+        phase(f"2/6 the year of collections: {len(year.simulated)} with the lab's clock set to their day")
+        console.print(
+            f"The company collects {COLLECTION_FREQUENCY}; the profile asks for {MINIMUM_COVERAGE:.0%} of the "
+            f"{COLLECTION_FREQUENCY.removesuffix('ly')}s of the period evidenced. Each collection's output: "
+            f"{workdir / 'year' / 'collections.log'}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        replay_year(state, store, year, operator, workdir / "year", _print_replayed)
+        phase("3/6 registers and the audit's own collection, today")
         _import_registers(store, state, operator)
-        phase("3/6 collect")
         collect_with_progress(store, load_inventory(state.inventory), (), (), 16, operator)
         phase("4/6 evaluate, report and pack")
         period: Period = period_from_options(None, date.fromisoformat(state.first_day), date.fromisoformat(state.today), 0)

@@ -16,6 +16,9 @@ import random
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+
+from .year import ANTIVIRUS_REMOVED_DAYS_BEFORE_END, Year, build_year
 
 DEFAULT_SEED = 2026
 YEAR_DAYS = 365
@@ -127,6 +130,8 @@ DATA_ACCESS_GROUPS = {
     "GG-Opnames": ("Teamleiding", "Kwaliteit"),
 }
 LEAVERS = 15
+UPDATE_LAGS = (0, 0, 0, 1, 1, 2)  # days a healthy workstation's definitions lag behind
+CERTIFICATE_DAYS = YEAR_DAYS + 400
 WORKSTATIONS = 100
 
 
@@ -164,6 +169,7 @@ class Workstation:
     signature_date: date | None  # anti-virus definitions; None: no anti-virus at all
     last_contact: datetime | None  # with the anti-virus console; None: not in the console
     firewall_on: bool = True
+    antivirus_removed: date | None = None  # the anti-virus was removed (and the machine left the console) that day
 
 
 @dataclass(frozen=True)
@@ -193,7 +199,7 @@ class Known:
     backup_missed: dict[str, list[date]]  # server -> nights without any run: inside the listings, so deviations too
     unjustified_rule: FirewallRule
     old_signatures: dict[str, int]  # workstation -> age of its definitions in days on `today`
-    without_antivirus: str  # workstation with no anti-virus and unknown to the console
+    without_antivirus: str  # workstation whose anti-virus was removed during the year; since then unknown to the console
     excepted_workstation: str  # one of old_signatures, covered by the active exception
 
 
@@ -218,8 +224,40 @@ class Company:
         return self.today - timedelta(days=YEAR_DAYS - 1)
 
     @property
+    def certificates_valid_from(self) -> datetime:
+        """The lab's TLS certificates were issued before its year began: a collector whose clock is set to any day
+        of it accepts them (they run for CERTIFICATE_DAYS)."""
+        return datetime.combine(self.first_day - timedelta(days=30), time(0), UTC)
+
+    @property
     def days(self) -> list[date]:
         return [self.first_day + timedelta(days=n) for n in range(YEAR_DAYS)]
+
+    @cached_property
+    def year(self) -> Year:
+        """When the company collected its evidence during the year, and what went wrong in between."""
+        return build_year(self.first_day, self.built)
+
+    def signature_on(self, station: Workstation, day: date) -> date | None:
+        """The date of STATION's anti-virus definitions on DAY; None: no anti-virus that day.
+
+        On the last day, the date the company's known deviations are decided on; before it, a day or two behind
+        DAY as updates come in, but never past the day a station's updates stopped (its last-day signature)."""
+        if day >= self.today:
+            return station.signature_date
+        if station.antivirus_removed is not None and day >= station.antivirus_removed:
+            return None
+        fresh = day - timedelta(days=random.Random(f"{self.seed}:{station.name}:{day}").choice(UPDATE_LAGS))
+        return min(fresh, station.signature_date) if station.signature_date else fresh
+
+    def console_contact(self, station: Workstation, moment: datetime) -> datetime | None:
+        """When STATION last spoke to the anti-virus console, as the console shows at MOMENT; None: unknown to it."""
+        if moment >= self.built:
+            return station.last_contact
+        if station.antivirus_removed is not None and moment.date() >= station.antivirus_removed:
+            return None
+        minutes = random.Random(f"{self.seed}:{station.name}:{moment.date()}:contact").randint(30, 600)
+        return _at(moment.date(), 0) - timedelta(minutes=minutes)
 
     @property
     def current_staff(self) -> list[Person]:
@@ -316,9 +354,10 @@ def _workstations(rng: random.Random, today: date, staff: list[Person]) -> tuple
     for n in range(1, WORKSTATIONS + 1):
         name = f"WS-{n:03d}"
         if n == missing:
-            stations.append(Workstation(name, desk_users[n % len(desk_users)], None, None))
+            removed = today - timedelta(days=ANTIVIRUS_REMOVED_DAYS_BEFORE_END)
+            stations.append(Workstation(name, desk_users[n % len(desk_users)], None, None, antivirus_removed=removed))
             continue
-        age = old.get(n, rng.choice((0, 0, 0, 1, 1, 2)))
+        age = old.get(n, rng.choice(UPDATE_LAGS))
         contact = _at(today, 0) - timedelta(minutes=rng.randint(30, 600))
         stations.append(Workstation(name, desk_users[n % len(desk_users)], today - timedelta(days=age), contact))
     return stations, {f"WS-{n:03d}": age for n, age in old.items()}, f"WS-{missing:03d}"

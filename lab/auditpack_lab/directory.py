@@ -11,9 +11,12 @@ it afterwards. The seed therefore adds everyone and then replaces whenCreated
 with the hiring date in the same run: exact to the day for every person and one
 process instead of one faked clock per hiring date.
 
-LDAPS uses the certificate Samba makes on its first start (private/tls/): a
-self-signed CA (ca.pem) and a server certificate for <netbios name>.<dns
-domain>, so the collector verifies it with that CA file and that server name.
+LDAPS uses a certificate the lab issues before the first start, where Samba
+looks for its own (private/tls/: ca.pem, cert.pem, key.pem; Samba makes them
+only when they are missing): a CA and a server certificate for <netbios
+name>.<dns domain>, so the collector verifies it with that CA file and that
+server name. They are back-dated to before the lab's year, so a collection
+with its clock set to a day of that year accepts them too.
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ from pathlib import Path
 from ldap3.utils.dn import escape_rdn
 
 from . import layout
-from .company import COMPANY_NAME, DATA_ACCESS_GROUPS, DEPARTMENTS, Company, Person, Workstation
+from .company import CERTIFICATE_DAYS, COMPANY_NAME, DATA_ACCESS_GROUPS, DEPARTMENTS, Company, Person, Workstation
 from .peers.samba_dc import BASE_DN, REALM, SambaDC, provision
+from .peers.tls import make_pki
 
 DNS_DOMAIN = REALM.lower()
 FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
@@ -80,7 +84,7 @@ class DirectoryInfo:
 
     @property
     def ca_file(self) -> Path:
-        """Samba writes its CA here on the first start (auditpack_tls_ca_file)."""
+        """The CA of Samba's LDAPS certificate (auditpack_tls_ca_file)."""
         return self.dc.directory / "private" / "tls" / "ca.pem"
 
 
@@ -354,9 +358,18 @@ def build_directory(company: Company, directory: Path, address: str) -> Director
     dc = provision(directory, address, host_name="dc01")
     netbios = _netbios_name(dc)
     seed(dc, directory_ldif(company, netbios))
+    server_name = f"{netbios}.{DNS_DOMAIN}"
+    make_pki(
+        dc.directory / "private" / "tls",
+        server_name,
+        address,
+        valid_from=company.certificates_valid_from,
+        valid_days=CERTIFICATE_DAYS,
+        names=("ca.pem", "cert.pem", "key.pem"),
+    )
     return DirectoryInfo(
         dc=dc,
-        server_name=f"{netbios}.{DNS_DOMAIN}",
+        server_name=server_name,
         bind_user=f"{layout.AUDIT_ACCOUNT}@{DNS_DOMAIN}",
         data_access_groups=list(DATA_ACCESS_GROUPS),
     )

@@ -11,15 +11,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from . import layout
-from .company import COMPANY_NAME, DEFAULT_SEED, DOMAIN, Company, build_company
+from .company import CERTIFICATE_DAYS, COMPANY_NAME, DEFAULT_SEED, DOMAIN, Company, build_company
 from .inventory import LabHosts, windows_addresses, write_inventory
+from .year import COLLECTION_FREQUENCY, MINIMUM_COVERAGE
 
 STATE_FILE = "lab.json"
 LAB_MARK = ".auditpack-lab"  # only a directory holding this is ever emptied by the lab
@@ -41,6 +43,7 @@ class LabState:
     egress_register: str
     registers: dict[str, str]
     endpoints: dict[str, list[str]]  # host -> ["127.0.2.10:636", ...] that must answer
+    firewall_netns: str = ""  # fw01's network namespace (/proc/PID/ns/net): where the demo exports its ruleset by hand
 
     def write(self, directory: Path) -> Path:
         path = directory / STATE_FILE
@@ -52,9 +55,12 @@ class LabState:
     @classmethod
     def read(cls, directory: Path) -> LabState | None:
         try:
-            return cls(**json.loads((directory / STATE_FILE).read_text()))
+            found = json.loads((directory / STATE_FILE).read_text())
         except FileNotFoundError:
             return None
+        # a lab started by another version of auditpack: what this one knows, so `lab down` can still stop it
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in found.items() if key in known})
 
 
 def lab_unavailable() -> str | None:
@@ -91,14 +97,18 @@ def profile_text(company: Company) -> str:
         f"processor: {COMPANY_NAME}\n"
         f"customer: Voorbeeld Verzekeringen NV\n"
         f"agreement: Verwerkersovereenkomst VV-2024-07, bijlage 2 (beveiligingsmaatregelen)\n"
+        f"# the company collects on the first Tuesday of every month (lab/auditpack_lab/year.py)\n"
+        f"collection_frequency: {COLLECTION_FREQUENCY}\n"
+        f"minimum_coverage: {MINIMUM_COVERAGE}\n"
     )
 
 
 @contextmanager
 def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = lambda step: None) -> Iterator[LabState]:
     from .backup_server import backup_sshd_config, build_backup_server
+    from .clock import LabClock, watch_clock
     from .directory import build_directory
-    from .firewall import egress_register_yaml, firewall_namespace, firewall_sshd_config, inventory_vars
+    from .firewall import egress_register_yaml, firewall_namespace, firewall_sshd_config, inventory_vars, ruleset_follower
     from .peers.epo import running_epo
     from .peers.sshd import make_client_key, running_sshd, write_known_hosts
     from .peers.winrm import running_winrm
@@ -133,6 +143,14 @@ def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = 
         stack.callback(ad.dc.stop)
         progress("starting the perimeter firewall (nftables in a network namespace) and the backup server (OpenSSH)")
         namespace = stack.enter_context(firewall_namespace(company, directory / "fw01"))
+        clock = LabClock(directory, company.built)  # the moment the peers answer as of (the demo moves it)
+        stop_clock = threading.Event()
+        watcher = threading.Thread(
+            target=watch_clock, args=(directory, clock, ruleset_follower(company, namespace), stop_clock), daemon=True
+        )
+        watcher.start()
+        stack.callback(watcher.join)
+        stack.callback(stop_clock.set)
         key_file, public_key = make_client_key(directory / "auditpack-ssh-key")
         root = {"root": [public_key]}
         fw01 = stack.enter_context(
@@ -164,14 +182,22 @@ def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = 
                     directory / "winrm" / name,
                     address,
                     users,
-                    handler_for(company, name),
+                    handler_for(company, name, clock.now),
                     port=layout.WINRM_PORT,
                     poll_interval=0.5,
+                    switched_on=lambda host=name: not company.year.host_down(host, clock.now().date()),
                 )
             )
         epo = stack.enter_context(
             running_epo(
-                directory / "epo01", layout.AV_CONSOLE, users_name, layout.AUDIT_PASSWORD, epo_rows(company), port=layout.EPO_PORT
+                directory / "epo01",
+                layout.AV_CONSOLE,
+                users_name,
+                layout.AUDIT_PASSWORD,
+                lambda: epo_rows(company, clock.now()),
+                port=layout.EPO_PORT,
+                certificate_from=company.certificates_valid_from,
+                certificate_days=CERTIFICATE_DAYS,
             )
         )
         hosts = LabHosts(
@@ -210,6 +236,7 @@ def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = 
             egress_register=str(egress),
             registers={name: str(path) for name, path in registers.items()},
             endpoints=endpoints,
+            firewall_netns=namespace.netns,
         )
         state.write(directory)
         try:

@@ -6,8 +6,9 @@ answers with what that script prints on Windows: base64 of UTF-8 JSON, or the
 `auditpol /backup` CSV for the audit policy. The answers come from the Company:
 a year and a bit of Security log on the servers with the leavers' 4725 events,
 dc01's Windows Server Backup nights, McAfee Endpoint Security with each
-workstation's signature date, the recordings on fs01's data share. The hosts'
-clock stands still at `company.built`: nothing they report lies later.
+workstation's signature date, the recordings on fs01's data share. The hosts
+answer as of the lab's clock (clock.py): the moment the lab was built, or the
+day of the year the demo collects on; nothing they report lies later.
 
 Simulated, not captured: the volumes of events are a model of a contact centre
 of this size (busy weekdays, a Saturday shift, a quiet Sunday). A script that is
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,7 @@ from auditpack.collectors import windows_probes as ps
 
 from .company import DOMAIN, BackupNight, Company, Workstation
 from .peers.winrm import Handler, ScriptResult
+from .year import SPRAY_KEPT_HOURS
 
 SERVERS = {"dc01": "domain_controller", "fs01": "file_server", "epo01": "server"}
 LOGGING_HOSTS = ("dc01", "fs01")  # the hosts T-LOG-1/T-LOG-2 read
@@ -49,6 +51,7 @@ OUTDATED_AFTER_DAYS = 7  # ENS reports its content out of date to Windows after 
 LOG_BYTES = 4 << 30  # 4 GB Security log, overwrite as needed
 LOG_DAYS = {"dc01": 420, "fs01": 410}  # how far back the oldest record lies
 OTHER_RECORDS = 1.7  # records of other event ids (Kerberos, 4672, ...) per counted one
+SPRAY_FAILED_LOGONS = 1_450_000  # the password spray's 4625s on dc01: enough to fill its 4 GB log
 WSB_FAILED = -2147024784  # HRESULT 0x80070070 (disk full), as Get-WBJob's Int32 HResult
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the console shows its own local time
 
@@ -119,12 +122,23 @@ class DisableEvent:
 
 
 class LabWindowsHost:
-    """One Windows host of the company, answering the collector's probes (thread-safe: answers only read)."""
+    """One Windows host of the company, answering the collector's probes as of the lab's clock (thread-safe)."""
 
-    def __init__(self, company: Company, name: str, role: str, workstation: Workstation | None = None):
+    def __init__(
+        self,
+        company: Company,
+        name: str,
+        role: str,
+        workstation: Workstation | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ):
         self.company, self.name, self.role, self.workstation = company, name, role, workstation
-        self.now = company.built
+        self.clock = clock or (lambda: company.built)
         self.rng_seed = f"{company.seed}:{name}"
+
+    @property
+    def now(self) -> datetime:
+        return self.clock()
 
     def __call__(self, script: str) -> ScriptResult:
         if (arguments := ps.retention_arguments(script)) is not None:
@@ -164,30 +178,44 @@ class LabWindowsHost:
         ]
         return "\r\n".join(lines) + "\r\n"
 
-    @cached_property
-    def oldest_record(self) -> datetime:
+    def oldest_record(self, now: datetime) -> datetime:
+        """The oldest record the log holds at NOW: a little over LOG_DAYS back, or, on dc01 after the password
+        spray that filled its log, what the spray left of the hours before it."""
         minutes = random.Random(self.rng_seed + ":log").randint(0, 600)
-        return self.now - timedelta(days=LOG_DAYS[self.name], minutes=minutes)
+        oldest = now - timedelta(days=LOG_DAYS[self.name], minutes=minutes)
+        spray = self.company.year.spray
+        if self.role == "domain_controller" and now >= spray:
+            oldest = max(oldest, spray - timedelta(hours=SPRAY_KEPT_HOURS))
+        return oldest
 
-    @cached_property
-    def daily_counts(self) -> dict[date, dict[str, int]]:
-        """Counted events per UTC day over the whole log, oldest day and today only for the part the log holds."""
-        rng = random.Random(self.rng_seed + ":events")
+    @lru_cache(maxsize=1024)  # noqa: B019 - one host object per peer for the lab's lifetime
+    def day_counts(self, day: date) -> dict[str, int]:
+        """The counted events of a whole UTC day, the same whichever moment the log is read at."""
+        rng = random.Random(f"{self.rng_seed}:events:{day}")
+        counts = {}
+        for event_id, mean in VOLUMES[self.name].items():
+            n = int(mean * DAY_FACTOR[day.weekday()] * rng.uniform(0.85, 1.15) + rng.random())
+            if n:
+                counts[event_id] = n
+        if self.role == "domain_controller" and day == self.company.year.spray.date():
+            counts["4625"] = counts.get("4625", 0) + SPRAY_FAILED_LOGONS
+        return counts
+
+    def counts_between(self, start: datetime, end: datetime) -> dict[date, dict[str, int]]:
+        """Counted events per UTC day between START and END; a day cut by either only for its part inside."""
         days: dict[date, dict[str, int]] = {}
-        day = self.oldest_record.date()
-        while day <= self.now.date():
-            share = _portion(day, self.oldest_record, self.now) * DAY_FACTOR[day.weekday()]
-            counts = {}
-            for event_id, mean in VOLUMES[self.name].items():
-                n = int(mean * share * rng.uniform(0.85, 1.15) + rng.random())
-                if n:
-                    counts[event_id] = n
-            counts["4624"] = max(1, counts.get("4624", 0))  # machine accounts log on around the clock
-            days[day] = counts
+        day = start.date()
+        while day <= end.date():
+            share = _portion(day, start, end)
+            if share > 0:
+                counts = {k: n if share >= 1 else int(n * share) for k, n in self.day_counts(day).items()}
+                counts["4624"] = max(1, counts.get("4624", 0))  # machine accounts log on around the clock
+                days[day] = {k: n for k, n in counts.items() if n}
             day += timedelta(days=1)
         for event in self.disable_events:
-            counts = days[event.moment.date()]
-            counts["4725"] = counts.get("4725", 0) + 1
+            if start <= event.moment <= end:
+                counts = days.setdefault(event.moment.date(), {})
+                counts["4725"] = counts.get("4725", 0) + 1
         return days
 
     @cached_property
@@ -197,46 +225,39 @@ class LabWindowsHost:
             return []
         rng = random.Random(self.rng_seed + ":4725")
         admins = self.company.admins or ["administrator"]
+        built = self.company.built
         events = []
-        for n, person in enumerate(p for p in self.company.leavers if p.disabled_on and p.disabled_on <= self.now.date()):
+        for n, person in enumerate(p for p in self.company.leavers if p.disabled_on and p.disabled_on <= built.date()):
             wanted = datetime.combine(person.disabled_on, time(8), UTC) + timedelta(minutes=rng.randint(0, 8 * 60))
-            moment = max(_day_start(person.disabled_on), min(wanted, self.now))
-            if moment > self.oldest_record:
-                events.append(DisableEvent(person.account, moment, f"{DOMAIN}\\{admins[n % len(admins)]}"))
+            moment = max(_day_start(person.disabled_on), min(wanted, built))
+            events.append(DisableEvent(person.account, moment, f"{DOMAIN}\\{admins[n % len(admins)]}"))
         return events
 
     def security_log(self) -> dict[str, Any]:
-        counted = sum(n for counts in self.daily_counts.values() for n in counts.values())
+        now = self.now
+        oldest = self.oldest_record(now)
+        counted = sum(n for counts in self.counts_between(oldest, now).values() for n in counts.values())
         return {
             "max_size_bytes": LOG_BYTES,
             "log_mode": 0,
             "record_count": int(counted * (1 + OTHER_RECORDS)),
-            "oldest_record": round_trip(self.oldest_record),
+            "oldest_record": round_trip(oldest),
         }
 
     def security_events(self, days: int) -> dict[str, Any]:
         """The probe's answer for the last `days` days: the same counts the log holds, cut at the window's start."""
-        start = max(self.now - timedelta(days=days), self.oldest_record)
-        window: dict[str, dict[str, int]] = {}
-        for day, counts in self.daily_counts.items():
-            share = _portion(day, start, self.now) / max(_portion(day, self.oldest_record, self.now), 1e-9)
-            if share <= 0:
-                continue
-            kept = {k: n if share >= 1 else int(n * share) for k, n in counts.items() if k != "4725"}
-            kept = {k: n for k, n in kept.items() if n}
-            if disabled := sum(1 for e in self.disable_events if e.moment.date() == day and e.moment >= start):
-                kept["4725"] = disabled
-            if kept:
-                window[day.isoformat()] = kept
+        now = self.now
+        start = max(now - timedelta(days=days), self.oldest_record(now))
+        window = self.counts_between(start, now)
         disabled = [
             {"account": e.account, "domain": DOMAIN, "time": round_trip(e.moment), "by": e.by}
             for e in self.disable_events
-            if e.moment >= start
+            if start <= e.moment <= now
         ]
         return {
             "covered_from": round_trip(start),
-            "covered_to": round_trip(self.now),
-            "days": window,
+            "covered_to": round_trip(now),
+            "days": {day.isoformat(): counts for day, counts in window.items()},
             "notable": [],
             "disabled": disabled,
         }
@@ -252,22 +273,23 @@ class LabWindowsHost:
         return {"profiles": profiles, "third_party": []}
 
     def antivirus(self) -> dict[str, Any]:
+        now = self.now
         if self.workstation is None:  # servers: Defender; Server SKUs have no Security Center
-            updated = self.now - timedelta(minutes=random.Random(self.rng_seed + ":mp").randint(20, 360))
+            updated = now - timedelta(minutes=random.Random(self.rng_seed + ":mp").randint(20, 360))
             return {
                 "antivirus": [],
                 "mcafee_agent": None,
                 "defender": {"enabled": True, "realtime": True, "engine": DEFENDER_ENGINE, "signature": round_trip(updated)},
             }
-        signature = self.workstation.signature_date
-        if signature is None:  # no anti-virus at all: McAfee never installed, Defender off by the domain's policy
+        signature = self.company.signature_on(self.workstation, now.date())
+        if signature is None:  # no anti-virus at all: McAfee removed, Defender off by the domain's policy
             return {"antivirus": [], "defender": None, "mcafee_agent": None}
         rng = random.Random(self.rng_seed + ":ens")
         updated = max(
             _day_start(signature),
-            min(datetime.combine(signature, time(5), UTC) + timedelta(minutes=rng.randint(0, 600)), self.now),
+            min(datetime.combine(signature, time(5), UTC) + timedelta(minutes=rng.randint(0, 600)), now),
         )
-        state = STATE_OUTDATED if (self.now.date() - signature).days > OUTDATED_AFTER_DAYS else STATE_CURRENT
+        state = STATE_OUTDATED if (now.date() - signature).days > OUTDATED_AFTER_DAYS else STATE_CURRENT
         agent = "\n".join(
             (
                 "Component: McAfee Agent",
@@ -286,44 +308,32 @@ class LabWindowsHost:
     def windows_backup(self) -> dict[str, Any]:
         if self.name not in WINDOWS_SERVER_BACKUP:
             return {"available": False, "jobs": []}
-        return {
-            "available": True,
-            "jobs": [job for night in self.company.backups.get(self.name, []) if (job := self._backup_job(night)) is not None],
-        }
-
-    def _backup_job(self, night: BackupNight) -> dict[str, Any] | None:
-        """A finished job as Get-WBJob -Previous lists it; a missed night has none, a running one is not listed yet."""
-        if night.outcome == "missed" or night.ended is None or night.ended > self.now:
-            return None
-        return {
-            "type": "Backup",
-            "start": round_trip(night.started),
-            "end": round_trip(night.ended),
-            "hresult": 0 if night.outcome == "success" else WSB_FAILED,
-        }
+        now = self.now
+        nights = self.company.backups.get(self.name, [])
+        return {"available": True, "jobs": [job for night in nights if (job := _backup_job(night, now)) is not None]}
 
     # --- the data share (O-RET) ----------------------------------------------------------------------------------
 
-    @cached_property
-    def recordings(self) -> list[datetime]:
-        """Last-write times of fs01's call recordings: a nightly job deletes those older than 88 days."""
-        rng = random.Random(self.rng_seed + ":recordings")
-        kept_from = self.now.date() - timedelta(days=88)
+    def recordings(self, now: datetime) -> list[datetime]:
+        """Last-write times of fs01's call recordings at NOW: a nightly job deletes those older than 88 days."""
+        rng = random.Random(f"{self.rng_seed}:recordings:{now.date()}")
+        kept_from = now.date() - timedelta(days=88)
         times = []
         for n in range(89):
             day = kept_from + timedelta(days=n)
             per_day = int(60 * DAY_FACTOR[day.weekday()]) if day.weekday() < 6 else 0
             for _ in range(per_day):
                 moment = datetime.combine(day, time(7), UTC) + timedelta(seconds=rng.randint(0, 10 * 3600))
-                if moment <= self.now:
+                if moment <= now:
                     times.append(moment)
         return sorted(times)
 
     def retention(self, path: str, days: int) -> ScriptResult:
         if self.name != "fs01" or path.rstrip("\\").lower() not in {p.lower() for p in FS01_DATA_PATHS}:
             return ScriptResult(stderr=f"no such directory: {path}\r\n".encode(), exit_code=2)
-        limit = self.now - timedelta(days=days + 1)
-        files = self.recordings
+        now = self.now
+        limit = now - timedelta(days=days + 1)
+        files = self.recordings(now)
         return ScriptResult(
             printed(
                 {
@@ -333,6 +343,18 @@ class LabWindowsHost:
                 }
             )
         )
+
+
+def _backup_job(night: BackupNight, now: datetime) -> dict[str, Any] | None:
+    """A finished job as Get-WBJob -Previous lists it at NOW; a missed night has none, a running one is not listed yet."""
+    if night.outcome == "missed" or night.ended is None or night.ended > now:
+        return None
+    return {
+        "type": "Backup",
+        "start": round_trip(night.started),
+        "end": round_trip(night.ended),
+        "hresult": 0 if night.outcome == "success" else WSB_FAILED,
+    }
 
 
 def _events_days(script: str) -> int | None:
@@ -349,24 +371,32 @@ def windows_hosts(company: Company) -> dict[str, LabWindowsHost]:
     return hosts
 
 
-def handler_for(company: Company, name: str) -> Handler:
-    """The WinRM peer's handler for one host (dc01, fs01, epo01 or a workstation such as WS-017)."""
+def handler_for(company: Company, name: str, clock: Callable[[], datetime] | None = None) -> Handler:
+    """The WinRM peer's handler for one host (dc01, fs01, epo01 or a workstation such as WS-017), answering as of
+    CLOCK (default: the moment the company was built)."""
     if name in SERVERS:
-        return LabWindowsHost(company, name, SERVERS[name])
+        return LabWindowsHost(company, name, SERVERS[name], clock=clock)
     workstation = next((w for w in company.workstations if w.name == name), None)
     if workstation is None:
         raise KeyError(f"{name} is not a Windows host of the lab")
-    return LabWindowsHost(company, name, "workstation", workstation)
+    return LabWindowsHost(company, name, "workstation", workstation, clock)
 
 
-def epo_rows(company: Company) -> list[dict[str, Any]]:
-    """The console's systems (EPOLeafNode rows as :output=json gives them): every workstation with the agent."""
-    return [
-        {
-            "EPOLeafNode.NodeName": w.name,
-            "EPOLeafNode.LastUpdate": w.last_contact.astimezone(AMSTERDAM).isoformat(timespec="seconds"),
-            "EPOProdPropsView_VIRUSCAN.datdate": w.signature_date.isoformat() if w.signature_date else None,
-        }
-        for w in company.workstations
-        if w.last_contact is not None
-    ]
+def epo_rows(company: Company, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The console's systems at NOW (default: the moment the company was built), as EPOLeafNode rows the way
+    :output=json gives them: every workstation with the agent."""
+    now = now or company.built
+    rows = []
+    for w in company.workstations:
+        contact = company.console_contact(w, now)
+        if contact is None:
+            continue
+        signature = company.signature_on(w, now.date())
+        rows.append(
+            {
+                "EPOLeafNode.NodeName": w.name,
+                "EPOLeafNode.LastUpdate": contact.astimezone(AMSTERDAM).isoformat(timespec="seconds"),
+                "EPOProdPropsView_VIRUSCAN.datdate": signature.isoformat() if signature else None,
+            }
+        )
+    return rows

@@ -2,7 +2,8 @@
 
 Real: the TLS socket, HTTP Basic authentication, the URL and query
 parameters. Simulated: the rows, which the test gives (in the shape ePO's
-JSON output uses: "OK:" then a list of objects keyed Table.Column).
+JSON output uses: "OK:" then a list of objects keyed Table.Column), as a list
+or as a function asked on every query (the lab's console answers as of its clock).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import base64
 import json
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -29,9 +31,20 @@ class EpoPeer:
 
 
 @contextmanager
-def running_epo(directory: Path, address: str, user: str, password: str, rows: list[dict], port: int = 0) -> Iterator[EpoPeer]:
-    """The console on (address, port); port 0 takes a free one."""
-    pki = make_pki(directory, "epo.test", address)
+def running_epo(
+    directory: Path,
+    address: str,
+    user: str,
+    password: str,
+    rows: list[dict] | Callable[[], list[dict]],
+    port: int = 0,
+    certificate_from: datetime | None = None,
+    certificate_days: float = 2,
+) -> Iterator[EpoPeer]:
+    """The console on (address, port); port 0 takes a free one. Its certificate is valid from CERTIFICATE_FROM
+    (default: now) for CERTIFICATE_DAYS."""
+    pki = make_pki(directory, "epo.test", address, valid_from=certificate_from, valid_days=certificate_days)
+    answer = rows if callable(rows) else lambda: rows
     peer: EpoPeer
 
     class Handler(BaseHTTPRequestHandler):
@@ -44,7 +57,7 @@ def running_epo(directory: Path, address: str, user: str, password: str, rows: l
             elif url.path != "/remote/core.executeQuery":
                 self._answer(404, b"Error 1:\r\nUnknown command\r\n")
             else:
-                self._answer(200, b"OK:\r\n" + json.dumps(rows, indent=2).encode())
+                self._answer(200, b"OK:\r\n" + json.dumps(answer(), indent=2).encode())
 
         def _answer(self, status: int, body: bytes, headers: dict | None = None) -> None:
             self.send_response(status)

@@ -646,9 +646,17 @@ class _WsmanServer(ThreadingHTTPServer):
     daemon_threads = False  # server_close() joins the connection threads: a clean stop
     block_on_close = True
 
-    def __init__(self, address: str, scheme: str, user_file: Path, tls: _Tls | None, port: int = 0) -> None:
+    def __init__(
+        self,
+        address: str,
+        scheme: str,
+        user_file: Path,
+        tls: _Tls | None,
+        port: int = 0,
+        switched_on: Callable[[], bool] = lambda: True,
+    ) -> None:
         super().__init__((address, port), _WsmanRequestHandler)
-        self.scheme, self.user_file, self.tls = scheme, user_file, tls
+        self.scheme, self.user_file, self.tls, self.switched_on = scheme, user_file, tls, switched_on
         self.winrs: Service | None = None
         self.actions: list[str] = []
         self._connections: set[socket.socket] = set()
@@ -695,6 +703,9 @@ class _WsmanRequestHandler(BaseHTTPRequestHandler):
     server: _WsmanServer
 
     def setup(self) -> None:
+        if not self.server.switched_on():  # a host that is off: the connection ends before a byte is answered
+            _cut(self.request)
+            raise ConnectionAbortedError("the host is switched off")
         if self.server.tls is not None:
             self.request = self.server.tls.context.wrap_socket(self.request, server_side=True, do_handshake_on_connect=False)
         self.server.track(self.request, alive=True)  # before the handshake, so a stop can cut it short
@@ -804,18 +815,22 @@ def running_winrm(
     timeouts_before_output: int = 0,
     port: int = 0,
     poll_interval: float = 0.05,
+    switched_on: Callable[[], bool] = lambda: True,
 ) -> Iterator[WinrmPeer]:
     """A WinRM listener on (address, port; 0: a free one) in a background thread, stopped at exit.
 
     ``timeouts_before_output``: answer the first N Receives of every command with the OperationTimeout fault.
     ``poll_interval``: how often the idle listener wakes up; a process serving many peers wants it long (the stop
     does not wait for it).
+    ``switched_on``: asked on every connection; while it says False the host is off: each connection is cut
+    before anything is answered, so the collector records the host as failed at once (a machine really
+    switched off would make it wait for its connect timeout instead).
     """
 
     def service(peer: WinrmPeer) -> Service:
         return WinrsService(handler, peer.received, peer.endpoint, SERVER_NAME, timeouts_before_output)
 
-    with _serving(workdir, address, users, scheme, service, port, poll_interval) as peer:
+    with _serving(workdir, address, users, scheme, service, port, poll_interval, switched_on) as peer:
         yield peer
 
 
@@ -838,6 +853,7 @@ def _serving(
     service: Callable[[WinrmPeer], Service],
     port: int = 0,
     poll_interval: float = 0.05,
+    switched_on: Callable[[], bool] = lambda: True,
 ) -> Iterator[WinrmPeer]:
     _require_loopback(address)
     if scheme not in ("http", "https"):
@@ -845,7 +861,7 @@ def _serving(
     workdir.mkdir(parents=True, exist_ok=True)
     user_file = write_user_file(workdir, users)
     tls = make_tls(workdir, address, SERVER_NAME) if scheme == "https" else None
-    server = _WsmanServer(address, scheme, user_file, tls, port)
+    server = _WsmanServer(address, scheme, user_file, tls, port, switched_on)
     peer = WinrmPeer(address, server.server_address[1], scheme, tls.ca_file if tls else None, SERVER_NAME, [])
     server.winrs, server.actions = service(peer), peer.actions
     thread = threading.Thread(
