@@ -436,6 +436,34 @@ def test_pwd_missing_evidence_is_not_evidenced():
     assert [(g.subject, g.code, g.facts) for g in result.gaps] == [("ad.users", "evidence.missing", {"why": "ad.users"})]
 
 
+def directory_read(day: str, seq: int, domain: dict[str, Any], users: list[dict[str, Any]] = (), kinds: int = 3):
+    """One collection of the directory on DAY; KINDS < 3 leaves the user list (and then the policies) out."""
+    read = [
+        item("ad.password_policy", domain, host="dc01", day=day, seq=seq),
+        item("ad.fine_grained_policies", {"policies": []}, host="dc01", day=day, seq=seq),
+        item("ad.users", {"users": list(users)}, host="dc01", day=day, seq=seq),
+    ]
+    return read[:kinds]
+
+
+def test_pwd_is_tested_on_every_collection_not_only_the_latest():
+    # Before the fix only the year's last read counted: a weak policy in March vanished once it was repaired,
+    # and coverage read one collection for the whole year.
+    evidence = [
+        *directory_read("2026-03-03", 1, policy(min_length=6), [user("jdoe")]),
+        *directory_read("2026-03-03", 2, policy(min_length=6), [user("jdoe")]),  # a second read that day: one test
+        *directory_read("2026-04-07", 3, policy(), [user("jdoe")]),
+        *directory_read("2026-05-05", 4, policy(), kinds=2),  # the user list was not read that day
+    ]
+    result = evaluate_snapshot("O-PWD", evidence)
+    assert result.status == Status.NOT_EFFECTIVE
+    assert [(d.subject, d.date, d.code) for d in result.deviations] == [
+        ("domain policy: min_length", "2026-03-03", "pwd.min_length")
+    ]
+    assert [(g.subject, g.date, g.code) for g in result.gaps] == [("ad.users", "2026-05-05", "evidence.missing")]
+    assert result.tested == 2 * 5  # two complete days, four policy rules and one account each
+
+
 # --- O-NDA -----------------------------------------------------------------
 
 

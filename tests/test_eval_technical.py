@@ -186,7 +186,25 @@ def test_t_av_old_signatures_silence_and_absence_are_deviations():
     assert ("ws-001", "av.silent") in codes and ("ws-001", "av.signatures_old") in codes
     assert ("ws-002", "av.not_in_console") in codes
     assert next(d for d in r.deviations if d.code == "av.signatures_old").facts["days"] == 8
-    assert r.tested == 3 and r.status == Status.NOT_EFFECTIVE  # two hosts plus a reconciliation finding
+    # ws-002's absence from the console is one finding, the day's test; not again as a population finding
+    assert [d.code for d in r.deviations if d.subject == "ws-002"] == ["av.not_in_console"]
+    assert r.tested == 2 and r.status == Status.NOT_EFFECTIVE
+
+
+def test_t_av_a_workstation_without_anti_virus_is_one_finding_per_fact():
+    # Before: "signature date unknown", "real-time protection is off (?)" and a population finding, besides
+    # "not known to the console", all for one removed product.
+    epo = item("epo.systems", console(("ws-001", "2026-04-10T08:00:00Z", "2026-04-09")), "epo01", "2026-04-10")
+    removed = {"product": None, "realtime": False, "signature_date": None, "engine_version": None}
+    status = item("av.host_status", removed, "ws-002", "2026-04-10")
+    r = evaluate_snapshot("T-AV", [epo, status], [run(1, "2026-04-10", WS)])
+    assert sorted((d.subject, d.code) for d in r.deviations) == [("ws-002", "av.no_product"), ("ws-002", "av.not_in_console")]
+    assert {d.text("en") for d in r.deviations} == {
+        "no anti-virus product active on the workstation",
+        "workstation not known to the anti-virus console",
+    }
+    fwh = evaluate_snapshot("T-FWH", [epo], [run(1, "2026-04-10", WS)])
+    assert [d.code for d in fwh.deviations if d.subject == "ws-002"] == []  # firewalls do not hang on the console
 
 
 def test_t_av_host_status_realtime_off_and_unresolved_detection():

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from ..evidence_view import EvidenceView
 from ..framework import EvaluationContext, Findings
 from ._common import Outcome, Row, record, require, snapshot_day
 from ._people import first_match, matches_any
@@ -14,6 +15,7 @@ CONTROL_ID = "O-PWD"
 POLICY = "ad.password_policy"
 FINE_GRAINED = "ad.fine_grained_policies"
 USERS = "ad.users"
+KINDS = (POLICY, FINE_GRAINED, USERS)
 
 Failure = tuple[str, dict[str, Any]] | None
 
@@ -70,18 +72,41 @@ def account_outcomes(user: Row, params: dict[str, Any], ids: list[str]) -> list[
     return outcomes
 
 
+def directory_per_day(ctx: EvaluationContext, findings: Findings) -> dict[str, dict[str, EvidenceView]]:
+    """Per day the directory was read: the day's latest usable item of every kind. A day that lacks one of them
+    is a gap that day (naming the kind and why), not a verdict on half of the directory."""
+    by_day: dict[str, dict[str, list[EvidenceView]]] = {}
+    for item in ctx.items(*KINDS, usable_only=False):
+        by_day.setdefault(item.day, {}).setdefault(item.kind, []).append(item)
+    complete: dict[str, dict[str, EvidenceView]] = {}
+    for day, kinds in sorted(by_day.items()):
+        latest = {kind: usable[-1] for kind in KINDS if (usable := [i for i in kinds.get(kind, []) if i.usable])}
+        if len(latest) == len(KINDS):
+            complete[day] = latest
+            continue
+        for kind in KINDS:
+            if kind not in latest:
+                tried = kinds.get(kind, [])
+                errors = "; ".join(e for i in tried for e in i.errors)
+                findings.gap(kind, date.fromisoformat(day), "evidence.missing", findings.use(tried),
+                             why=f"{kind}: {errors}" if errors else kind)  # fmt: skip
+    return complete
+
+
 def evaluate(ctx: EvaluationContext) -> Findings:
+    """Tested on every day the directory was read (frequency per_collection): two reads of one day are one test."""
     findings = Findings()
-    found = require(ctx, findings, POLICY, FINE_GRAINED, USERS)
-    if found is None:
+    if not ctx.items(*KINDS, usable_only=False):
+        require(ctx, findings, *KINDS)  # nothing read at all: one gap per kind, with the reason
         return findings
-    policy, fine_grained, users = found[POLICY], found[FINE_GRAINED], found[USERS]
-    check_policy(ctx, findings, "domain policy", policy.normalized, snapshot_day(policy), findings.use([policy]))
-    fgp_ids = findings.use([fine_grained])
-    for fgp in fine_grained.normalized.get("policies", []):
-        check_policy(ctx, findings, f"fine-grained policy {fgp.get('name')}", fgp, snapshot_day(fine_grained), fgp_ids)
-    user_ids, day = findings.use([users]), snapshot_day(users)
-    for user in users.normalized.get("users", []):
-        if user.get("enabled"):
-            record(findings, user.get("account"), day, account_outcomes(user, ctx.params, user_ids))
+    for found in directory_per_day(ctx, findings).values():
+        policy, fine_grained, users = found[POLICY], found[FINE_GRAINED], found[USERS]
+        check_policy(ctx, findings, "domain policy", policy.normalized, snapshot_day(policy), findings.use([policy]))
+        fgp_ids = findings.use([fine_grained])
+        for fgp in fine_grained.normalized.get("policies", []):
+            check_policy(ctx, findings, f"fine-grained policy {fgp.get('name')}", fgp, snapshot_day(fine_grained), fgp_ids)
+        user_ids, day = findings.use([users]), snapshot_day(users)
+        for user in users.normalized.get("users", []):
+            if user.get("enabled"):
+                record(findings, user.get("account"), day, account_outcomes(user, ctx.params, user_ids))
     return findings

@@ -38,7 +38,8 @@ def _host_problems(
     if signature is None and not console_read:
         unshown = "the definitions' date: the host does not report it and the console was not read that day"
     elif signature is None:
-        problems.append(("av.signatures_unknown", {}))
+        if console is not None or status is not None:  # unknown to the console and not read: av.not_in_console
+            problems.append(("av.signatures_unknown", {}))
     elif (day - signature).days > limit:
         problems.append(
             ("av.signatures_old", {"signature_date": signature.isoformat(), "days": (day - signature).days, "limit": limit})
@@ -46,6 +47,11 @@ def _host_problems(
     if status is not None and status.normalized.get("realtime") is False:
         problems.append(("av.realtime_off", {"product": status.normalized.get("product") or "?"}))
     return problems, unshown
+
+
+def _unprotected(status: EvidenceView | None) -> bool:
+    """The host reports no anti-virus product at all: one finding, not one per thing a product would report."""
+    return status is not None and status.normalized.get("product") is None and status.normalized.get("realtime") is False
 
 
 def _detections(ctx: EvaluationContext, findings: Findings) -> None:
@@ -95,7 +101,10 @@ def evaluate(ctx: EvaluationContext) -> Findings:
             findings.gap(host, day, "evidence.missing", ids, why="neither the console nor the host was read")
             continue
         problems = [] if console is None or entry else [("av.not_in_console", {})]
-        found, unshown = _host_problems(ctx, date.fromisoformat(day), entry, status, console is not None)
+        if _unprotected(status):
+            found, unshown = [("av.no_product", {})], None
+        else:
+            found, unshown = _host_problems(ctx, date.fromisoformat(day), entry, status, console is not None)
         problems += found
         if status is not None and status.normalized.get("realtime") is None:
             # a health report whose real-time state could not be read shows nothing about it: not a pass
@@ -107,5 +116,5 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         elif not problems:
             findings.passed(host, day)
     _detections(ctx, findings)
-    reconcile_population(ctx, findings)
+    reconcile_population(ctx, findings, required=("inventory", "ad"))  # the console: av.not_in_console, per day
     return findings
