@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from datetime import UTC, date, datetime
 from typing import Any
+
+from .errors import AuditpackError
 
 
 def _default(value: Any) -> Any:
@@ -30,6 +33,17 @@ def sha256_hex(data: bytes) -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def document_moment() -> datetime:
+    """When a report or pack is made: now, or the moment SOURCE_DATE_EPOCH names (seconds since 1970, the
+    reproducible-builds.org convention), so the same evidence reported twice gives byte-identical documents."""
+    fixed = os.environ.get("SOURCE_DATE_EPOCH")
+    if fixed is None:
+        return utcnow()
+    if not fixed.strip().isdigit():
+        raise AuditpackError(f"SOURCE_DATE_EPOCH={fixed!r} is not a whole number of seconds since 1970-01-01 (UTC)")
+    return datetime.fromtimestamp(int(fixed), UTC)
 
 
 def iso(moment: datetime) -> str:

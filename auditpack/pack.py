@@ -41,7 +41,7 @@ from auditpack import __version__
 from auditpack.reports.document import evidence_citations, evidence_item_ids
 
 from .atomic import atomic_path
-from .canonical import iso, sha256_hex, utcnow
+from .canonical import document_moment, iso, sha256_hex
 from .errors import AuditpackError
 from .signing import (
     ALGORITHM,
@@ -350,7 +350,7 @@ def build_pack(
             f"the report names signing key {stated}, but the pack would be signed with {key_fp}; "
             f"render the report with the key that signs the pack"
         )
-    created = iso(created_at or utcnow())
+    created = iso(created_at or document_moment())
     entries: dict[str, _Entry] = {}
 
     def put(entry: _Entry) -> None:

@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any
 
 from auditpack import __version__
-from auditpack.canonical import iso, utcnow
+from auditpack.canonical import document_moment, iso
 from auditpack.controls.model import Control
 from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
 from auditpack.controls.result import ControlResult, Deviation, Status
@@ -95,7 +95,7 @@ def build_document(
     if lang not in LANGS:
         raise ValueError(f"language {lang!r} is not available; choose one of {', '.join(LANGS)}")
     counts = Counter(r.status.value for r in results)
-    generated_at = generated_at or iso(utcnow())
+    generated_at = generated_at or iso(document_moment())
     return {
         "$schema": SCHEMA_ID,
         "lang": lang,
