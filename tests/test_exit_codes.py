@@ -202,3 +202,18 @@ def test_exit_code(site, command, args, code):
     done = _run(site, env, *command.split(), *filled)
     assert done.returncode == code, f"stdout:\n{done.stdout[-3000:]}\nstderr:\n{done.stderr[-3000:]}"
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_a_fixed_document_moment_makes_reports_reproducible_and_a_bad_one_is_refused(site):
+    env = {**_env(site), "SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01T00:00:00Z
+    for out in ("same-1", "same-2"):
+        done = _run(site, env, "report", "--period", "2026", "--format", "json", "--lang", "en", "--out", out)
+        assert done.returncode == 1, done.stderr
+    [first], [second] = (sorted((site / out).glob("*.json")) for out in ("same-1", "same-2"))
+    assert (
+        first.read_bytes() == second.read_bytes()
+        and b'"generated_at":"2026-01-01T00:00:00.000000Z"' in first.read_bytes().replace(b" ", b"")
+    )
+    bad = _run(site, {**env, "SOURCE_DATE_EPOCH": "yesterday"}, "report", "--period", "2026", "--format", "json", "--out", "bad")
+    assert bad.returncode == 2 and "SOURCE_DATE_EPOCH='yesterday' is not a whole number" in bad.stderr
+    assert "Traceback" not in bad.stderr and not (site / "bad").exists()
