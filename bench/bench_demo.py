@@ -1,6 +1,7 @@
 """Wall time of `auditpack demo` (the README's first command) by phase, and the largest process's peak RSS.
 
-Runs the real demo (lab up, registers, collect, report and pack, verify, lab down)
+Runs the real demo (lab up, the year's replayed collections, registers and today's collection, report and
+pack, verify, lab down)
 in a fresh work directory, reads the phase times it prints, and repeats.
 Needs root and the lab's packages (scripts/demo.sh installs them).
 
@@ -21,6 +22,7 @@ from pathlib import Path
 
 PHASE = re.compile(r"─ (\d)/6 (.+?) · (\d+) s ─")
 TOTAL = re.compile(r"Time taken:\s+([\d.]+) s")
+FULL_REPLAYED = re.compile(r"^\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+(?:complete|partial)\s+10[45] ok.*?([\d.]+) s$", re.M)
 
 
 def one_run(auditpack: Path) -> dict[str, float]:
@@ -31,13 +33,15 @@ def one_run(auditpack: Path) -> dict[str, float]:
             [str(auditpack), "demo", "--workdir", f"{work}/demo"], capture_output=True, text=True, env=env, cwd=work
         )
         wall = time.monotonic() - began
-    if done.returncode != 0:
+    if done.returncode not in (0, 1):  # 1: the report names the demo company's deliberate deviations
         sys.exit(f"demo failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     starts = {f"{n} {name}": int(seconds) for n, name, seconds in PHASE.findall(done.stdout)}
     total = float(TOTAL.search(done.stdout).group(1))
     marks = list(starts.items()) + [("end", total)]
     phases = {name: marks[i + 1][1] - start for i, (name, start) in enumerate(marks[:-1])}
-    return {**phases, "demo says": total, "wall (process)": wall}
+    replayed = sorted(float(s) for s in FULL_REPLAYED.findall(done.stdout))
+    median = replayed[len(replayed) // 2] if replayed else float("nan")
+    return {**phases, "demo says": total, "wall (process)": wall, f"median of {len(replayed)} replayed full collections": median}
 
 
 def main() -> None:
