@@ -33,7 +33,7 @@ Corpus file → control(s) → where its import → report verdict is tested:
                                                                                   (no import reads a backup listing)
   cases the corpus lacks, made from a real record (tests/evtx_reencode.py): Windows Firewall 2003 → T-FWH and
   System 104 → T-LOG-2 in test_evtx_import.py; the auditpol /r CSV with "Active code page: 437", UTF-16LE with BOM
-  → T-LOG-1 in test_auditpol_import.py.
+  → T-LOG-1 in test_auditpol_import.py; Security 4950 → T-FWH here.
 
 Read by no control, so not here:
   - windows_audit_policy/y3man…/secpol.cfg: collectors/parsers/secedit.py reads it (test_secedit_parser.py), but no
@@ -54,9 +54,11 @@ from __future__ import annotations
 import json
 import shlex
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from evtx_reencode import reencode
 from test_eval_backup_continuity import days
 from test_evtx_import import findings, reports, run
 from test_firewall_rules import nft_json_of
@@ -493,6 +495,30 @@ def test_the_real_audit_policy_text_fails_t_log_1(tmp_path, cli_env):
     for name in ("Kerberos Authentication Service", "File System", "File Share", "Detailed File Share"):
         lacking += [f"{name} (success)", f"{name} (failure)"]
     assert result["deviations"][0]["text"] == "audit policy lacks " + " and ".join(lacking)
+
+
+# --- T-FWH: Security 4950, a case the corpus lacks ---------------------------------------------------------------
+
+LOG_CLEARED = f"{ATTACKS}/DE_1102_security_log_cleared.evtx"
+
+
+def test_a_4950_firewall_setting_is_listed_by_t_fwh_in_its_own_words(tmp_path, cli_env):
+    # No Security log of the corpus holds a 4950 (SOURCES.md: Windows Firewall events are in the holdout only). Made
+    # as tests/test_evtx_summary.py does: the real first record of LOG_CLEARED re-encoded as 4950 with the fields a
+    # 4950 carries (tests/evtx_reencode.py recomputes the sizes and checksums). Its values are rendered text in the
+    # host's language, so T-FWH lists it (an observation) rather than judging it; a 2003 that turns a profile off is a
+    # deviation (test_evtx_import.py).
+    fields = {"ProfileChanged": "Public", "SettingType": "Enable Windows Defender Firewall", "SettingValue": "No"}
+    log = tmp_path / "ws-017-security.evtx"
+    log.write_bytes(reencode(corpus_file(LOG_CLEARED).read_bytes(), 4950, fields, "EventData", None, datetime(2026, 3, 4, 11)))
+    assert "found: 1 firewall changes" in imported(tmp_path, cli_env, "evtx", str(log), "--host", "ws-017")
+    code, results = reports(tmp_path, cli_env, ["T-FWH"], "2026-03-04", "2026-03-04", *ENGLISH)
+    result = results["T-FWH"]
+    assert (code, result["status"], result["deviations"]) == (0, "not_applicable", [])
+    assert listed(result, "observations") == [("ws-017", "2026-03-04", "fw.windows_setting_changed")]
+    [seen] = result["observations"]
+    assert "Public / Enable Windows Defender Firewall / No" in seen["text"] and "2026-03-04T11:00:00" in seen["text"]
+    assert "None" not in seen["text"]  # a value the event does not carry is unknown ("?"), not Python's None
 
 
 # --- T-BAK-1: a `borg list --json`, read by a collection (there is no import for backup listings) ---------------
