@@ -44,6 +44,7 @@ def _events(ctx: EvaluationContext, findings: Findings) -> None:
             findings.deviation(item.host, moment.date(), "fw.windows_turned_off", ids, **facts)
         elif "setting" in event:
             setting, value = event.get("setting") or "?", event.get("value")
+            value = "?" if value is None else value  # a 4950 has no number: its rendered text is in `setting`
             findings.observe(item.host, moment.date(), "fw.windows_setting_changed", ids, setting=setting, value=value, **facts)
         else:
             what, rule = event.get("what") or "?", event.get("rule") or "?"
