@@ -25,6 +25,7 @@ from auditpack.reports.formats import FORMAT_NAMES, formats_named
 from .jobs import run_rows
 from .pack import PackSummary, build_pack
 from .pseudonymise import Pseudonymiser, names_in_store
+from .responses import responses_in
 from .sampling import samples_for
 from .store import EvidenceStore
 
@@ -51,7 +52,15 @@ def make_document(
     catalogue = catalogue or load_catalogue()
     results = evaluate_controls(store, period, catalogue, profile, exceptions, control_ids=control_ids, today=today)
     document = build_document(
-        results, catalogue, period, run_rows(store, period), lang, profile, signing_fingerprint, samples_for(store, period)
+        results,
+        catalogue,
+        period,
+        run_rows(store, period),
+        lang,
+        profile,
+        signing_fingerprint,
+        samples_for(store, period),
+        responses=responses_in(store),
     )
     return (pseudonymiser.data(document) if pseudonymiser else document), results
 

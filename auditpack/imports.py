@@ -18,6 +18,7 @@ from auditpack.collectors.parsers.pfsense import parse_pfsense_config
 from auditpack.collectors.parsers.registers import parse_register
 from auditpack.controls.firewall_rules import EgressRegister
 
+from . import responses
 from .canonical import utcnow
 from .evidence import Observation
 from .store import EvidenceStore, ManifestRef
@@ -63,7 +64,14 @@ def store_one(
 def import_register(store: EvidenceStore, name: str, path: Path, operator: str) -> tuple[ManifestRef, dict, dict]:
     """Validate a register file (raising RegisterError with every row problem) and store it whole."""
     raw = path.read_bytes()
-    normalized = parse_register(name, raw, path.name)
+    if name == responses.REGISTER:
+        from auditpack.controls.model import load_catalogue
+
+        known = set(load_catalogue())
+        normalized = parse_register(name, raw, path.name, also_check=responses.control_check(known))
+        normalized = responses.with_catalogue_ids(normalized, known)
+    else:
+        normalized = parse_register(name, raw, path.name)
     ref, meta = store_one(store, operator, f"register.{name}", f"import register {name} {path.name}", raw, normalized)
     return ref, meta, normalized
 

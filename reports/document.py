@@ -16,6 +16,7 @@ from auditpack.controls.model import Control
 from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
 from auditpack.controls.result import ControlResult, Deviation, Status
 from auditpack.periods import Period
+from auditpack.responses import Responses
 
 from .i18n import LANGS, STATUS_LABELS
 
@@ -27,7 +28,38 @@ def _finding(d: Deviation, lang: str) -> dict[str, Any]:
     return {"subject": d.subject, "date": d.date, "code": d.code, "text": d.text(lang), "evidence": list(d.evidence)}
 
 
-def control_section(result: ControlResult, control: Control, lang: str, samples: list[dict[str, Any]]) -> dict[str, Any]:
+def _responded(findings: list[dict[str, Any]], control_id: str, responses: Responses | None) -> list[dict[str, Any]]:
+    """Each deviation with management's response to it, or None: open."""
+    return [{**f, "response": responses.answer(control_id, f["subject"], f["date"]) if responses else None} for f in findings]
+
+
+def _register_ref(responses: Responses) -> dict[str, Any]:
+    item = responses.item
+    return {
+        "item_id": item.id, "host": item.host, "kind": item.kind, "collected": item.started,
+        "command": item.command, "raw_sha256": item.raw_sha256, "status": item.status,
+    }  # fmt: skip
+
+
+def control_section(
+    result: ControlResult, control: Control, lang: str, samples: list[dict[str, Any]], responses: Responses | None = None
+) -> dict[str, Any]:
+    deviations = _responded([_finding(d, lang) for d in result.deviations], control.id, responses)
+    answered = sum(1 for d in deviations if d["response"])
+    evidence = [
+        {
+            "item_id": r.item_id,
+            "host": r.host,
+            "kind": r.kind,
+            "collected": r.collected,
+            "command": r.command,
+            "raw_sha256": r.raw_sha256,
+            "status": r.status,
+        }
+        for r in result.evidence
+    ]
+    if answered and responses:  # the pack carries the register the responses rest on
+        evidence.append(_register_ref(responses))
     return {
         "id": control.id,
         "title": control.title.in_(lang),
@@ -46,7 +78,8 @@ def control_section(result: ControlResult, control: Control, lang: str, samples:
         "tested": result.tested,
         "coverage": result.coverage,
         "reason": {"code": result.reason.code, "text": result.reason.text(lang)} if result.reason else None,
-        "deviations": [_finding(d, lang) for d in result.deviations],
+        "deviations": deviations,
+        "responses": {"answered": answered, "open": len(deviations) - answered},
         "gaps": [_finding(d, lang) for d in result.gaps],
         "observations": [_finding(d, lang) for d in result.observations],
         "excepted": [
@@ -64,18 +97,7 @@ def control_section(result: ControlResult, control: Control, lang: str, samples:
             }
             for e in result.exceptions
         ],
-        "evidence": [
-            {
-                "item_id": r.item_id,
-                "host": r.host,
-                "kind": r.kind,
-                "collected": r.collected,
-                "command": r.command,
-                "raw_sha256": r.raw_sha256,
-                "status": r.status,
-            }
-            for r in result.evidence
-        ],
+        "evidence": evidence,
         "samples": [s for s in samples if s["control"] == control.id],
     }
 
@@ -90,11 +112,13 @@ def build_document(
     signing_fingerprint: str | None = None,
     samples: list[dict[str, Any]] | None = None,
     generated_at: str | None = None,
+    responses: Responses | None = None,
 ) -> dict[str, Any]:
     """The report document. `runs` are the collection runs in the period (jobs.run_rows)."""
     if lang not in LANGS:
         raise ValueError(f"language {lang!r} is not available; choose one of {', '.join(LANGS)}")
     counts = Counter(r.status.value for r in results)
+    controls = [control_section(r, catalogue[r.control_id], lang, samples or [], responses) for r in results]
     generated_at = generated_at or iso(document_moment())
     return {
         "$schema": SCHEMA_ID,
@@ -128,8 +152,24 @@ def build_document(
             ],
         },
         "summary": {status: counts.get(status, 0) for status in STATUS_ORDER},
-        "controls": [control_section(r, catalogue[r.control_id], lang, samples or []) for r in results],
+        "controls": controls,
+        "responses": _responses_section(responses, controls),
     }
+
+
+def _responses_section(responses: Responses | None, controls: list[dict[str, Any]]) -> dict[str, Any]:
+    """The register the responses come from, and its rows that answer no deviation of the report (a typo in a
+    subject or date would otherwise leave a deviation open without anyone noticing)."""
+    if responses is None:
+        return {"register": None, "unmatched": []}
+    findings = [(c["id"], d["subject"], d["date"]) for c in controls for d in c["deviations"]]
+    unmatched = [
+        {"row": r["row"], "control": r["control"], "subject": r["subject"], "date": r["date"], "until": r["until"]}
+        for r in responses.rows
+        if not any(responses.covers(r, *finding) for finding in findings)
+    ]
+    item = responses.item
+    return {"register": {"item_id": item.id, "imported": item.started, "command": item.command}, "unmatched": unmatched}
 
 
 def evidence_citations(document: dict[str, Any]) -> dict[str, list[str]]:

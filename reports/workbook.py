@@ -29,7 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from auditpack.atomic import atomic_path
 
-from .html import coverage_text
+from .html import coverage_text, responses_intro
 from .i18n import COMPLETENESS_LABELS, FREQUENCY_LABELS, LANGS, STRINGS, WORKBOOK_STRINGS
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -395,6 +395,43 @@ def _exceptions(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
     s.finish()
 
 
+def _responses(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
+    """Every deviation with management's response, or open; then the responses that answer none."""
+    s = _Sheet(ws, [NARROW, 30, NARROW, TEXT, 16, TEXT, TEXT, MEDIUM, NARROW, NARROW, NARROW, 8, 20])
+    s.note(responses_intro(doc, w))
+    header = s.header(
+        [
+            w["control"], w["subject"], w["date"], w["finding"], w["response"], w["cause"], w["corrective_action"],
+            w["owner"], w["col_fixed_on"], w["col_retest_on"], w["col_retest_result"],
+            w["register_row"], w["evidence_items"],
+        ]
+    )  # fmt: skip
+    for control in doc["controls"]:
+        for d in control["deviations"]:
+            r = d["response"] or {}
+            s.append(
+                [
+                    control["id"], d["subject"], _day(d["date"]), d["text"],
+                    w["responses_answered"] if r else w["responses_open_count"],
+                    r.get("cause"), r.get("corrective_action"), r.get("owner"), _day(r.get("fixed_on")),
+                    _day(r.get("retest_on")), w[f"retest_{r['retest_result']}"] if r.get("retest_result") else None,
+                    r.get("row"), r.get("evidence"),
+                ],
+                wrap_cols=frozenset({3, 5, 6}),
+            )  # fmt: skip
+    s.end_table(header, 13, w["no_deviations"])
+    if doc["responses"]["unmatched"]:
+        s.row += 1
+        s.note(w["responses_unmatched"], BLOCK_FONT)
+        for r in doc["responses"]["unmatched"]:
+            s.row += 1
+            s.note(
+                f"{w['register_row']} {r['row']}: {r['control']} · {r['subject']} · {r['date']}"
+                + (f" – {r['until']}" if r["until"] else "")
+            )
+    s.finish()
+
+
 def _samples(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
     s = _Sheet(ws, [NARROW, NARROW, NARROW, NARROW, NARROW, 20, 8, WIDE, 20])
     header = s.header(
@@ -476,6 +513,7 @@ def build_workbook(document: dict[str, Any]) -> Workbook:
     control_sheets = {c["id"]: _sheet_name(c["id"], taken) for c in document["controls"]}
     for control in document["controls"]:
         _control(wb.create_sheet(control_sheets[control["id"]]), control, w, lang)
+    _responses(wb.create_sheet(_sheet_name(w["sheet_responses"], taken)), document, w)
     _exceptions(wb.create_sheet(fixed["exceptions"]), document, w)
     _samples(wb.create_sheet(fixed["samples"]), document, w)
     _evidence(wb.create_sheet(fixed["evidence"]), document, w)
