@@ -52,6 +52,7 @@ def reported(tmp_path_factory):
                    "--format", "xlsx", "--out", f"out-{lang}")  # fmt: skip
         assert done.returncode == 1, done.stdout + done.stderr
         out[lang] = {p.suffix: p for p in (root / f"out-{lang}").iterdir()}
+        out[lang]["stderr"] = done.stderr
     return root, env, out
 
 
@@ -122,3 +123,10 @@ def test_a_broken_responses_register_is_refused_with_every_problem_named(reporte
     assert "broken.csv:row 3: until: 2026-03-01 lies before the first day answered (2026-03-10)" in text
     assert "broken.csv:row 4: retest_result: a retest result needs the retest's date" in text
     assert not (tmp_path / "ev").exists() or not list((tmp_path / "ev").rglob("*.json"))  # nothing stored
+
+
+def test_report_shows_its_steps_as_they_begin(reported):
+    # Before: `report` printed nothing for the 20-50 s it took; now each step on stderr, with the time since the start.
+    _, _, out = reported
+    steps = [line.split("s  ", 1)[1] for line in out["en"]["stderr"].splitlines() if " s  " in line]
+    assert steps == ["evaluating 22 controls over 2026-01-01 – 2026-12-31", "writing HTML", "writing XLSX", "writing JSON", "done"]

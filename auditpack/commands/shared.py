@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -334,3 +335,14 @@ def print_error(exc: AuditpackError) -> None:
             err_console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
     else:
         err_console.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
+
+
+class StepTimes:
+    """Progress of a long command on stderr: each step as it begins, with the time since the command began
+    (`report` and `pack` take tens of seconds, most of it in the PDF)."""
+
+    def __init__(self) -> None:
+        self.began = time.monotonic()
+
+    def __call__(self, step: str) -> None:
+        err_console.print(f"[dim]{time.monotonic() - self.began:6.1f} s[/]  {step}", highlight=False, soft_wrap=True)
