@@ -27,6 +27,7 @@ from .pack import PackSummary, build_pack
 from .pseudonymise import Pseudonymiser, names_in_store
 from .responses import responses_in
 from .sampling import samples_for
+from .scope import supplied_files
 from .store import EvidenceStore
 
 Progress = Callable[[str], None]  # told each step as it begins ("writing PDF"), for a command to show
@@ -69,6 +70,7 @@ def make_document(
         signing_fingerprint,
         samples_for(store, period),
         responses=responses_in(store),
+        supplied=supplied_files(store, period),
     )
     return (pseudonymiser.data(document) if pseudonymiser else document), results
 

@@ -61,7 +61,24 @@ def store_one(
     return ref, meta
 
 
-def import_register(store: EvidenceStore, name: str, path: Path, operator: str) -> tuple[ManifestRef, dict, dict]:
+@dataclass(frozen=True)
+class Provenance:
+    """Where a file the processor supplies comes from, as the processor says at import (not verified)."""
+
+    source: str | None = None  # the system it was exported from
+    exported: date | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "supplied_by": "processor",
+            "source": self.source,
+            "exported": self.exported.isoformat() if self.exported else None,
+        }
+
+
+def import_register(
+    store: EvidenceStore, name: str, path: Path, operator: str, provenance: Provenance = Provenance()
+) -> tuple[ManifestRef, dict, dict]:
     """Validate a register file (raising RegisterError with every row problem) and store it whole."""
     raw = path.read_bytes()
     if name == responses.REGISTER:
@@ -72,6 +89,7 @@ def import_register(store: EvidenceStore, name: str, path: Path, operator: str) 
         normalized = responses.with_catalogue_ids(normalized, known)
     else:
         normalized = parse_register(name, raw, path.name)
+    normalized["provenance"] = provenance.as_dict()
     ref, meta = store_one(store, operator, f"register.{name}", f"import register {name} {path.name}", raw, normalized)
     return ref, meta, normalized
 
@@ -270,10 +288,11 @@ def import_auditpol(store: EvidenceStore, path: Path, host: str, day: date, oper
 
 
 def attach_document(
-    store: EvidenceStore, control: str, path: Path, day: date, note: str, operator: str
+    store: EvidenceStore, control: str, path: Path, day: date, note: str, operator: str, provenance: Provenance = Provenance()
 ) -> tuple[ManifestRef, dict]:
     raw = path.read_bytes()
     normalized = {
+        "provenance": provenance.as_dict(),
         "control": control,
         "date": day.isoformat(),
         "note": note,

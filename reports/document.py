@@ -12,7 +12,7 @@ from typing import Any
 
 from auditpack import __version__
 from auditpack.canonical import document_moment, iso
-from auditpack.controls.model import Control
+from auditpack.controls.model import Control, load_scope_limits
 from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
 from auditpack.controls.result import ControlResult, Deviation, Status
 from auditpack.periods import Period
@@ -113,6 +113,7 @@ def build_document(
     samples: list[dict[str, Any]] | None = None,
     generated_at: str | None = None,
     responses: Responses | None = None,
+    supplied: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The report document. `runs` are the collection runs in the period (jobs.run_rows)."""
     if lang not in LANGS:
@@ -130,6 +131,7 @@ def build_document(
             "processor": profile.processor,
             "customer": profile.customer,
             "agreement": profile.agreement,
+            "signatory": profile.signatory.model_dump(),
         },
         "period": {
             "start": period.start.date().isoformat(),
@@ -154,6 +156,55 @@ def build_document(
         "summary": {status: counts.get(status, 0) for status in STATUS_ORDER},
         "controls": controls,
         "responses": _responses_section(responses, controls),
+        "scope": scope_section(controls, catalogue, runs, supplied or [], lang),
+    }
+
+
+DOCUMENT_KINDS = ("register.", "manual.")
+
+
+def scope_section(
+    controls: list[dict[str, Any]],
+    catalogue: dict[str, Control],
+    runs: list[dict[str, Any]],
+    supplied: list[dict[str, Any]],
+    lang: str,
+) -> dict[str, Any]:
+    """What the verdicts cover and what they do not: promises not (fully) tested, controls tested only from the
+    processor's own files, every control without a verdict and why, runs that did not reach every host, and
+    where each supplied file came from."""
+    reported = {c["id"] for c in controls}
+    return {
+        "not_tested": [
+            {"measure": limit.measure, "controls": limit.controls, "what": limit.what.in_(lang), "why": limit.why.in_(lang)}
+            for limit in load_scope_limits()
+            if reported & set(limit.controls)
+        ],
+        "document_based": [
+            {"control": c.id, "kinds": list(c.evidence_kinds)}
+            for c in catalogue.values()
+            if c.id in reported and all(k.startswith(DOCUMENT_KINDS) for k in c.evidence_kinds)
+        ],
+        "without_verdict": [
+            {"control": c["id"], "status": c["status"], "reason": c["reason"]["text"] if c["reason"] else c["status_label"]}
+            for c in controls
+            if c["status"] in ("not_applicable", "not_evidenced")
+        ],
+        "incomplete_runs": [
+            {
+                "seq": r["seq"],
+                "started": r["started"],
+                "status": r["status"],
+                "hosts": [
+                    {"host": h, "status": info["status"], "errors": list(info.get("errors") or [])}
+                    for h, info in sorted(r["hosts"].items())
+                    if info["status"] != "ok"
+                ],
+            }
+            for r in runs
+            if r["status"] != "complete"
+        ],
+        "supplied": supplied,
     }
 
 

@@ -232,6 +232,15 @@ def _control_view(control: dict[str, Any], lang: str, charts: list[dict[str, Any
 COVERAGE_RANGES_SHOWN = 6
 
 
+def signoff_statement(document: dict[str, Any], t: dict[str, str]) -> str:
+    profile, period = document["profile"], document["period"]
+    return t["signoff_statement"].format(
+        processor=profile["processor"] or t["not_stated"],
+        agreement=profile["agreement"] or t["not_stated"],
+        period=f"{period['start']} – {period['end']}",
+    )
+
+
 def responses_intro(document: dict[str, Any], t: dict[str, str]) -> str:
     total = sum(len(c["deviations"]) for c in document["controls"])
     register = document["responses"]["register"]
@@ -290,6 +299,7 @@ def render_report_html(document: dict[str, Any], *, charts: bool = True) -> str:
         other_runs=[r for r in document["evidence_store"]["runs"] if r["status"] != "complete"],
         controls=[_control_view(c, lang, by_control.get(c["id"], [])) for c in document["controls"]],
         responses_intro=responses_intro(document, t),
+        signoff_statement=signoff_statement(document, t),
         css=Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         page_css=page_css(document),
     )

@@ -29,7 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from auditpack.atomic import atomic_path
 
-from .html import coverage_text, responses_intro
+from .html import coverage_text, responses_intro, signoff_statement
 from .i18n import COMPLETENESS_LABELS, FREQUENCY_LABELS, LANGS, STRINGS, WORKBOOK_STRINGS
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -432,6 +432,71 @@ def _responses(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
     s.finish()
 
 
+def _scope(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
+    """What the verdicts do not cover, the controls without one, the runs that missed hosts, the supplied files."""
+    scope = doc["scope"]
+    s = _Sheet(ws, [MEDIUM, TEXT, TEXT, MEDIUM, 20])
+    s.note(w["scope_not_tested"], BLOCK_FONT)
+    header = s.header([w["scope_measure"], w["scope_what"], w["scope_why"]])
+    for limit in scope["not_tested"]:
+        s.append([", ".join(limit["controls"]), limit["what"], limit["why"]], wrap_cols=frozenset({1, 2}))
+    s.end_table(header, 3, w["none"])
+    s.row += 1
+    s.note(f"{w['scope_document_based']}: {', '.join(d['control'] for d in scope['document_based']) or w['none']}", BLOCK_FONT)
+    s.note(w["scope_document_based_note"])
+    s.row += 1
+    s.note(w["scope_without_verdict"], BLOCK_FONT)
+    for item in scope["without_verdict"]:
+        s.note(f"{item['control']}: {item['reason']}")
+    s.row += 1
+    s.note(w["scope_incomplete_runs"], BLOCK_FONT)
+    for run in scope["incomplete_runs"]:
+        hosts = ", ".join(f"{h['host']} ({h['status']})" for h in run["hosts"])
+        s.note(f"{w['run']} {run['seq']} ({run['started'][:16].replace('T', ' ')}): {hosts}")
+    s.row += 1
+    s.note(w["scope_supplied"], BLOCK_FONT)
+    header = s.header([w["file"], w["source_system"], w["exported_on"], w["imported_on"], w["item_id"]])
+    for f in scope["supplied"]:
+        s.append(
+            [
+                f"{f['file']} ({w['supplied_by_processor']})",
+                f["source"] or w["not_given"],
+                _day(f["exported"]) or w["not_given"],
+                _moment(f["imported"]),
+                f["item_id"],
+            ]
+        )
+    s.end_table(header, 5, w["none"])
+    s.finish()
+
+
+def _signoff(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
+    """The processor's statement with room to sign, and the auditor's conclusion per control and overall."""
+    s = _Sheet(ws, [30, MEDIUM, TEXT])
+    s.note(w["signoff_title"], TITLE_FONT)
+    s.note(signoff_statement(doc, w))
+    signatory = doc["profile"]["signatory"]
+    s.row += 1
+    s.note(w["signoff_processor"], BLOCK_FONT)
+    for label, value in ((w["signoff_name"], signatory["name"]), (w["signoff_role"], signatory["role"]),
+                         (w["signoff_place"], signatory["place"]), (w["signoff_date"], ""), (w["signoff_signature"], "")):  # fmt: skip
+        s.row += 1
+        s.put(s.row, 1, label, bold=True)
+        s.put(s.row, 2, value or None)
+    s.row += 1
+    s.note(w["signoff_auditor"], BLOCK_FONT)
+    s.note(w["signoff_auditor_note"])
+    header = s.header([w["control"], w["status"], w["signoff_conclusion"]])
+    for control in doc["controls"]:
+        s.append([control["id"], control["status_label"], None])
+    s.append([w["signoff_overall"], None, None])
+    s.table(header, s.row, 3, freeze=False)
+    for label in (w["signoff_auditor_name"], w["signoff_date"], w["signoff_signature"]):
+        s.row += 1
+        s.put(s.row, 1, label, bold=True)
+    s.finish()
+
+
 def _samples(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
     s = _Sheet(ws, [NARROW, NARROW, NARROW, NARROW, NARROW, 20, 8, WIDE, 20])
     header = s.header(
@@ -514,10 +579,12 @@ def build_workbook(document: dict[str, Any]) -> Workbook:
     for control in document["controls"]:
         _control(wb.create_sheet(control_sheets[control["id"]]), control, w, lang)
     _responses(wb.create_sheet(_sheet_name(w["sheet_responses"], taken)), document, w)
+    _scope(wb.create_sheet(_sheet_name(w["sheet_scope"], taken)), document, w)
     _exceptions(wb.create_sheet(fixed["exceptions"]), document, w)
     _samples(wb.create_sheet(fixed["samples"]), document, w)
     _evidence(wb.create_sheet(fixed["evidence"]), document, w)
     _runs(wb.create_sheet(fixed["runs"]), document, w)
+    _signoff(wb.create_sheet(_sheet_name(w["sheet_signoff"], taken)), document, w)
     _summary(summary, document, w, lang, control_sheets)
     wb.properties.title = w["workbook_title"]
     wb.properties.creator = f"{document['tool']['name']} {document['tool']['version']}"

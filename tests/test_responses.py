@@ -1,4 +1,5 @@
-"""Management responses: the register, matched to the report's deviations in every format (real CLI, real store).
+"""Management responses, scope and sign-off: the register matched to the report's deviations, what the report
+does not cover, and the page to sign, in every format (real CLI, real store).
 
 The year is tests/year_store.py's: fs01's failed backup of 2026-03-10 and its missed night of 2026-07-01,
 fw01's unjustified rules every Monday, ws-017's old signatures, jdevries disabled late. The register answers
@@ -44,8 +45,12 @@ def reported(tmp_path_factory):
     env.pop("AUDITPACK_STORE", None)
     build_year(root / "evidence", servers=2, workstations=3)
     (root / "reacties.csv").write_text(RESPONSES, encoding="utf-8")
-    imported = run(root, env, "import", "register", "management_responses", "reacties.csv")
+    imported = run(root, env, "import", "register", "management_responses", "reacties.csv", "--source", "SharePoint-lijst",
+                   "--exported", "2026-12-01")  # fmt: skip
     assert imported.returncode == 0, imported.stdout + imported.stderr
+    (root / "review.pdf").write_bytes(b"%PDF-1.4\n% yearly continuity review\n")
+    attached = run(root, env, "attach", "T-CON-2", "review.pdf", "--date", "2026-05-12", "--note", "review")
+    assert attached.returncode == 0, attached.stdout + attached.stderr
     out = {}
     for lang in ("nl", "en"):
         done = run(root, env, "report", "--period", "2026", "--lang", lang, "--format", "json", "--format", "html",
@@ -129,4 +134,58 @@ def test_report_shows_its_steps_as_they_begin(reported):
     # Before: `report` printed nothing for the 20-50 s it took; now each step on stderr, with the time since the start.
     _, _, out = reported
     steps = [line.split("s  ", 1)[1] for line in out["en"]["stderr"].splitlines() if " s  " in line]
-    assert steps == ["evaluating 22 controls over 2026-01-01 – 2026-12-31", "writing HTML", "writing XLSX", "writing JSON", "done"]
+    assert steps == [
+        "evaluating 22 controls over 2026-01-01 – 2026-12-31",
+        "writing HTML",
+        "writing XLSX",
+        "writing JSON",
+        "done",
+    ]
+
+
+def test_the_scope_says_what_the_verdicts_do_not_cover(reported):
+    _, _, out = reported
+    scope = json.loads(out["en"][".json"].read_text())["scope"]
+    assert {limit["measure"] for limit in scope["not_tested"]} >= {"O-SRV", "O-RET", "T-AV"}
+    assert all(limit["why"] and limit["what"] for limit in scope["not_tested"])
+    based = {d["control"] for d in scope["document_based"]}
+    assert {"O-BRE", "T-BAK-2", "T-CON-1", "T-SUP"} <= based and not based & {"T-AV", "T-BAK-1", "O-LVR", "O-NDA"}
+    # every control without a verdict, with its reason
+    document = json.loads(out["en"][".json"].read_text())
+    unjudged = {c["id"] for c in document["controls"] if c["status"] in ("not_applicable", "not_evidenced")}
+    assert {w["control"] for w in scope["without_verdict"]} == unjudged and all(w["reason"] for w in scope["without_verdict"])
+    supplied = {f["kind"]: f for f in scope["supplied"]}
+    responses = supplied["register.management_responses"]
+    assert (responses["source"], responses["exported"], responses["supplied_by"], responses["file"]) == (
+        "SharePoint-lijst", "2026-12-01", "processor", "reacties.csv",
+    )  # fmt: skip
+    assert supplied["manual.evidence"]["source"] is None and supplied["manual.evidence"]["file"] == "review.pdf"
+    english = out["en"][".html"].read_text()
+    assert "<h2>Scope and limitations</h2>" in english and "SharePoint-lijst" in english and "not given" in english
+    assert "<h2>Reikwijdte en beperkingen</h2>" in out["nl"][".html"].read_text()
+    sheet = load_workbook(out["nl"][".xlsx"])["Reikwijdte"]
+    texts = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any("SharePoint-lijst" in t for t in texts) and any("aangeleverd door de verwerker" in t for t in texts)
+
+
+def test_the_sign_off_page_leaves_room_for_the_processor_and_the_auditor(reported):
+    _, _, out = reported
+    english, dutch = out["en"][".html"].read_text(), out["nl"][".html"].read_text()
+    page = english[english.index('id="signoff"') :]
+    page = page[: page.index("</section>")]
+    assert "Management statement and sign-off" in page and "states that the measures of" in page
+    for label in ("Name", "Role", "Place", "Date", "Signature", "Overall conclusion", "Auditor"):
+        assert f"<th>{label}</th>" in page or f">{label}</th>" in page, label
+    document = json.loads(out["en"][".json"].read_text())
+    assert page.count('class="blank"') == len(document["controls"]) + 1  # one per control, and overall
+    assert "Verklaring van het management en ondertekening" in dutch
+    sheet = load_workbook(out["en"][".xlsx"])["Sign-off"]
+    values = [c.value for row in sheet.iter_rows() for c in row if c.value]
+    assert "Overall conclusion" in values and "T-BAK-1" in values and "Signature" in values
+
+
+def test_an_export_date_after_today_is_refused(reported, tmp_path):
+    root, env, _ = reported
+    done = run(root, env, "import", "register", "management_responses", "reacties.csv", "--exported", "2999-01-01",
+               "--store", str(tmp_path / "ev"))  # fmt: skip
+    assert done.returncode == 2 and "--exported" in done.stderr and "Traceback" not in done.stderr

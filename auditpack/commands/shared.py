@@ -194,6 +194,26 @@ def period_options(func: Any) -> Any:
     return _apply(_period_options, func)
 
 
+_provenance_options = (
+    click.option(
+        "--source",
+        metavar="SYSTEM",
+        help="The system the file was exported from (e.g. AFAS, the badge system, a mailbox), as the processor says; "
+        "shown in the report's scope.",
+    ),
+    click.option(
+        "--exported",
+        type=click.DateTime(["%Y-%m-%d"]),
+        help="The day the file was exported from that system (YYYY-MM-DD), as the processor says.",
+    ),
+)
+
+
+def provenance_options(func: Any) -> Any:
+    """--source and --exported: where a file the processor supplies comes from."""
+    return _apply(_provenance_options, func)
+
+
 def collection_options(func: Any) -> Any:
     """The options every command that collects shares."""
     return _apply((inventory_option, store_option, host_option, role_option, workers_option, operator_option), func)
