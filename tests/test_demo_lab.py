@@ -213,6 +213,12 @@ def test_managements_responses_stand_beside_the_deviations_they_answer(demo):
         "open": len(known.late_leavers) + 1 - ANSWERED_LEAVERS,
     }
     assert controls["T-AV"]["responses"]["answered"] == 0 and controls["T-AV"]["responses"]["open"] > 0
+    # the statement is signed by the company's director (the profile's signatory); the scope names what is
+    # not tested, and the month-long retries of the switched-off workstation as runs that missed a host
+    assert document["profile"]["signatory"]["role"] == "directeur" and document["profile"]["signatory"]["name"]
+    missed = {(r["started"][:10], h["host"]) for r in document["scope"]["incomplete_runs"] for h in r["hosts"]}
+    host, first, last = company.year.outage
+    assert missed == {((first + timedelta(days=n)).isoformat(), host) for n in range((last - first).days + 1)}
 
 
 def test_the_same_store_reported_twice_gives_identical_documents(demo, tmp_path):
