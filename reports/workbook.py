@@ -433,40 +433,31 @@ def _responses(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
 
 
 def _scope(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
-    """What the verdicts do not cover, the controls without one, the runs that missed hosts, the supplied files."""
+    """One table an auditor filters by its first column: what is not tested and why, the controls resting on
+    the processor's files, the controls without a verdict, the runs that missed hosts, the supplied files."""
     scope = doc["scope"]
-    s = _Sheet(ws, [MEDIUM, TEXT, TEXT, MEDIUM, 20])
-    s.note(w["scope_not_tested"], BLOCK_FONT)
-    header = s.header([w["scope_measure"], w["scope_what"], w["scope_why"]])
-    for limit in scope["not_tested"]:
-        s.append([", ".join(limit["controls"]), limit["what"], limit["why"]], wrap_cols=frozenset({1, 2}))
+    s = _Sheet(ws, [30, 34, TEXT])
+    header = s.header([w["scope_title"], w["subject"], w["finding"]])
+    rows: list[list[Any]] = [
+        [w["scope_not_tested"], ", ".join(limit["controls"]), f"{limit['what']} {w['scope_why']}: {limit['why']}"]
+        for limit in scope["not_tested"]
+    ]
+    rows += [[w["scope_document_based"], d["control"], w["scope_document_based_note"]] for d in scope["document_based"]]
+    rows += [[w["scope_without_verdict"], x["control"], x["reason"]] for x in scope["without_verdict"]]
+    rows += [
+        [w["scope_incomplete_runs"], f"{w['run']} {r['seq']} ({r['started'][:16].replace('T', ' ')})",
+         ", ".join(f"{h['host']} ({h['status']})" for h in r["hosts"])]
+        for r in scope["incomplete_runs"]
+    ]  # fmt: skip
+    rows += [
+        [w["scope_supplied"], f"{f['file']} ({w['supplied_by_processor']})",
+         f"{w['source_system']}: {f['source'] or w['not_given']}; {w['exported_on']}: {f['exported'] or w['not_given']}; "
+         f"{w['imported_on']}: {f['imported'][:10]}; {w['item_id']}: {f['item_id']}"]
+        for f in scope["supplied"]
+    ]  # fmt: skip
+    for row in rows:
+        s.append(row, wrap_cols=frozenset({2}))
     s.end_table(header, 3, w["none"])
-    s.row += 1
-    s.note(f"{w['scope_document_based']}: {', '.join(d['control'] for d in scope['document_based']) or w['none']}", BLOCK_FONT)
-    s.note(w["scope_document_based_note"])
-    s.row += 1
-    s.note(w["scope_without_verdict"], BLOCK_FONT)
-    for item in scope["without_verdict"]:
-        s.note(f"{item['control']}: {item['reason']}")
-    s.row += 1
-    s.note(w["scope_incomplete_runs"], BLOCK_FONT)
-    for run in scope["incomplete_runs"]:
-        hosts = ", ".join(f"{h['host']} ({h['status']})" for h in run["hosts"])
-        s.note(f"{w['run']} {run['seq']} ({run['started'][:16].replace('T', ' ')}): {hosts}")
-    s.row += 1
-    s.note(w["scope_supplied"], BLOCK_FONT)
-    header = s.header([w["file"], w["source_system"], w["exported_on"], w["imported_on"], w["item_id"]])
-    for f in scope["supplied"]:
-        s.append(
-            [
-                f"{f['file']} ({w['supplied_by_processor']})",
-                f["source"] or w["not_given"],
-                _day(f["exported"]) or w["not_given"],
-                _moment(f["imported"]),
-                f["item_id"],
-            ]
-        )
-    s.end_table(header, 5, w["none"])
     s.finish()
 
 
@@ -490,7 +481,7 @@ def _signoff(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
     for control in doc["controls"]:
         s.append([control["id"], control["status_label"], None])
     s.append([w["signoff_overall"], None, None])
-    s.table(header, s.row, 3, freeze=False)
+    s.table(header, s.row, 3)
     for label in (w["signoff_auditor_name"], w["signoff_date"], w["signoff_signature"]):
         s.row += 1
         s.put(s.row, 1, label, bold=True)

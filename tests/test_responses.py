@@ -166,6 +166,8 @@ def test_the_scope_says_what_the_verdicts_do_not_cover(reported):
     sheet = load_workbook(out["nl"][".xlsx"])["Reikwijdte"]
     texts = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
     assert any("SharePoint-lijst" in t for t in texts) and any("aangeleverd door de verwerker" in t for t in texts)
+    sections = {row[0].value for row in sheet.iter_rows(min_row=2) if row[0].value}
+    assert {"Toezeggingen die niet of niet volledig worden getoetst", "Aangeleverde bestanden"} <= sections
 
 
 def test_the_sign_off_page_leaves_room_for_the_processor_and_the_auditor(reported):
