@@ -7,7 +7,7 @@ made from a pseudonymised document, so every format in it is pseudonymised too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,14 +19,22 @@ from auditpack.controls.model import Control, load_catalogue
 from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
 from auditpack.controls.result import ControlResult
 from auditpack.periods import Period
-from auditpack.reports.document import build_document
+from auditpack.reports.document import build_document, evidence_item_ids
 from auditpack.reports.formats import FORMAT_NAMES, formats_named
 
 from .jobs import run_rows
 from .pack import PackSummary, build_pack
 from .pseudonymise import Pseudonymiser, names_in_store
+from .responses import responses_in
 from .sampling import samples_for
+from .scope import supplied_files
 from .store import EvidenceStore
+
+Progress = Callable[[str], None]  # told each step as it begins ("writing PDF"), for a command to show
+
+
+def no_progress(step: str) -> None:
+    """A library caller that shows nothing."""
 
 
 @dataclass
@@ -47,11 +55,22 @@ def make_document(
     pseudonymiser: Pseudonymiser | None = None,
     catalogue: dict[str, Control] | None = None,
     today: date | None = None,
+    progress: Progress = no_progress,
 ) -> tuple[dict[str, Any], list[ControlResult]]:
     catalogue = catalogue or load_catalogue()
+    progress(f"evaluating {len(control_ids) if control_ids else len(catalogue)} controls over {period.label}")
     results = evaluate_controls(store, period, catalogue, profile, exceptions, control_ids=control_ids, today=today)
     document = build_document(
-        results, catalogue, period, run_rows(store, period), lang, profile, signing_fingerprint, samples_for(store, period)
+        results,
+        catalogue,
+        period,
+        run_rows(store, period),
+        lang,
+        profile,
+        signing_fingerprint,
+        samples_for(store, period),
+        responses=responses_in(store),
+        supplied=supplied_files(store, period),
     )
     return (pseudonymiser.data(document) if pseudonymiser else document), results
 
@@ -61,13 +80,16 @@ def report_name(document: dict[str, Any]) -> str:
     return f"report-{period['start'].replace('-', '')}-{period['end'].replace('-', '')}-{document['lang']}"
 
 
-def write_formats(document: dict[str, Any], out_dir: Path, formats: Sequence[str] = FORMAT_NAMES) -> dict[str, Path]:
+def write_formats(
+    document: dict[str, Any], out_dir: Path, formats: Sequence[str] = FORMAT_NAMES, progress: Progress = no_progress
+) -> dict[str, Path]:
     """Every requested format of one document into out_dir, in the registry's order; returns {format: path}."""
     chosen = formats_named(formats)
     out_dir.mkdir(parents=True, exist_ok=True)
     base = out_dir / report_name(document)
     files: dict[str, Path] = {}
     for report_format in chosen:
+        progress(f"writing {report_format.name.upper()}")
         path = report_format.path(base)
         report_format.write(document, path)
         files[report_format.name] = path
@@ -89,16 +111,26 @@ def annual_pack(
     exceptions: Sequence[ExceptionEntry] = (),
     pseudonym_key: bytes | None = None,
     today: date | None = None,
+    progress: Progress = no_progress,
 ) -> tuple[AnnualReport, PackSummary]:
     """The report in every format and the signed pack holding it and the evidence it cites."""
     from .signing import fingerprint
 
     pseudo = pseudonymiser_for(store, pseudonym_key) if pseudonym_key else None
     document, results = make_document(
-        store, period, lang, profile, exceptions, signing_fingerprint=fingerprint(signing_key), pseudonymiser=pseudo, today=today
+        store,
+        period,
+        lang,
+        profile,
+        exceptions,
+        signing_fingerprint=fingerprint(signing_key),
+        pseudonymiser=pseudo,
+        today=today,
+        progress=progress,
     )
     suffix = "-pseudonymised" if pseudo else ""
-    files = write_formats(document, out_dir / f"{report_name(document)}{suffix}")
+    files = write_formats(document, out_dir / f"{report_name(document)}{suffix}", progress=progress)
+    progress(f"packing {len(evidence_item_ids(document))} evidence items and signing")
     pack_path = out_dir / f"auditpack-{report_name(document).removeprefix('report-')}{suffix}.zip"
     summary = build_pack(
         store,

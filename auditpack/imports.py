@@ -18,6 +18,7 @@ from auditpack.collectors.parsers.pfsense import parse_pfsense_config
 from auditpack.collectors.parsers.registers import parse_register
 from auditpack.controls.firewall_rules import EgressRegister
 
+from . import responses
 from .canonical import utcnow
 from .evidence import Observation
 from .store import EvidenceStore, ManifestRef
@@ -60,10 +61,35 @@ def store_one(
     return ref, meta
 
 
-def import_register(store: EvidenceStore, name: str, path: Path, operator: str) -> tuple[ManifestRef, dict, dict]:
+@dataclass(frozen=True)
+class Provenance:
+    """Where a file the processor supplies comes from, as the processor says at import (not verified)."""
+
+    source: str | None = None  # the system it was exported from
+    exported: date | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "supplied_by": "processor",
+            "source": self.source,
+            "exported": self.exported.isoformat() if self.exported else None,
+        }
+
+
+def import_register(
+    store: EvidenceStore, name: str, path: Path, operator: str, provenance: Provenance = Provenance()
+) -> tuple[ManifestRef, dict, dict]:
     """Validate a register file (raising RegisterError with every row problem) and store it whole."""
     raw = path.read_bytes()
-    normalized = parse_register(name, raw, path.name)
+    if name == responses.REGISTER:
+        from auditpack.controls.model import load_catalogue
+
+        known = set(load_catalogue())
+        normalized = parse_register(name, raw, path.name, also_check=responses.control_check(known))
+        normalized = responses.with_catalogue_ids(normalized, known)
+    else:
+        normalized = parse_register(name, raw, path.name)
+    normalized["provenance"] = provenance.as_dict()
     ref, meta = store_one(store, operator, f"register.{name}", f"import register {name} {path.name}", raw, normalized)
     return ref, meta, normalized
 
@@ -262,10 +288,11 @@ def import_auditpol(store: EvidenceStore, path: Path, host: str, day: date, oper
 
 
 def attach_document(
-    store: EvidenceStore, control: str, path: Path, day: date, note: str, operator: str
+    store: EvidenceStore, control: str, path: Path, day: date, note: str, operator: str, provenance: Provenance = Provenance()
 ) -> tuple[ManifestRef, dict]:
     raw = path.read_bytes()
     normalized = {
+        "provenance": provenance.as_dict(),
         "control": control,
         "date": day.isoformat(),
         "note": note,

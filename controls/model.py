@@ -21,6 +21,7 @@ from auditpack.yamlfile import Problem, YamlFileError, locate, read_yaml, valida
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
 SHARED_MESSAGES = "_shared_messages.yaml"
+SCOPE_LIMITS = "_scope.yaml"
 PLACEHOLDER = re.compile(r"{(\w+)}")
 
 
@@ -148,3 +149,23 @@ def _refuse_duplicate_codes(sources: list[tuple[str, Any, dict[str, Message]]]) 
                 first[code] = f"{file}:{line}"
     if problems:
         raise YamlFileError(problems)
+
+
+class ScopeLimit(BaseModel):
+    """A promise of the annex that auditpack does not test, or tests only in part, and why (catalogue/_scope.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    measure: str
+    controls: list[str]
+    what: Text
+    why: Text
+
+
+class ScopeLimits(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    limits: list[ScopeLimit]
+
+
+def load_scope_limits(directory: Path = CATALOGUE_DIR) -> list[ScopeLimit]:
+    doc, file = read_yaml(directory / SCOPE_LIMITS)
+    return validate(ScopeLimits, doc, file).limits

@@ -12,6 +12,15 @@ from auditpack.yamlfile import Problem, YamlFileError, locate, read_yaml, valida
 from .model import Control
 
 
+class Signatory(BaseModel):
+    """Who signs the management statement for the processor; the date is written by hand when signing."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = ""
+    role: str = ""
+    place: str = ""
+
+
 class Profile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
@@ -23,6 +32,7 @@ class Profile(BaseModel):
     collection_frequency: Literal["daily", "weekly", "monthly"] = "weekly"
     minimum_coverage: float = Field(0.9, ge=0, le=1)
     parameters: dict[str, dict[str, Any]] = {}
+    signatory: Signatory = Signatory()
 
 
 DEFAULT_PROFILE = Profile(name="default (catalogue defaults)")

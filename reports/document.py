@@ -12,10 +12,11 @@ from typing import Any
 
 from auditpack import __version__
 from auditpack.canonical import document_moment, iso
-from auditpack.controls.model import Control
+from auditpack.controls.model import Control, load_scope_limits
 from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
 from auditpack.controls.result import ControlResult, Deviation, Status
 from auditpack.periods import Period
+from auditpack.responses import Responses
 
 from .i18n import LANGS, STATUS_LABELS
 
@@ -27,7 +28,38 @@ def _finding(d: Deviation, lang: str) -> dict[str, Any]:
     return {"subject": d.subject, "date": d.date, "code": d.code, "text": d.text(lang), "evidence": list(d.evidence)}
 
 
-def control_section(result: ControlResult, control: Control, lang: str, samples: list[dict[str, Any]]) -> dict[str, Any]:
+def _responded(findings: list[dict[str, Any]], control_id: str, responses: Responses | None) -> list[dict[str, Any]]:
+    """Each deviation with management's response to it, or None: open."""
+    return [{**f, "response": responses.answer(control_id, f["subject"], f["date"]) if responses else None} for f in findings]
+
+
+def _register_ref(responses: Responses) -> dict[str, Any]:
+    item = responses.item
+    return {
+        "item_id": item.id, "host": item.host, "kind": item.kind, "collected": item.started,
+        "command": item.command, "raw_sha256": item.raw_sha256, "status": item.status,
+    }  # fmt: skip
+
+
+def control_section(
+    result: ControlResult, control: Control, lang: str, samples: list[dict[str, Any]], responses: Responses | None = None
+) -> dict[str, Any]:
+    deviations = _responded([_finding(d, lang) for d in result.deviations], control.id, responses)
+    answered = sum(1 for d in deviations if d["response"])
+    evidence = [
+        {
+            "item_id": r.item_id,
+            "host": r.host,
+            "kind": r.kind,
+            "collected": r.collected,
+            "command": r.command,
+            "raw_sha256": r.raw_sha256,
+            "status": r.status,
+        }
+        for r in result.evidence
+    ]
+    if answered and responses:  # the pack carries the register the responses rest on
+        evidence.append(_register_ref(responses))
     return {
         "id": control.id,
         "title": control.title.in_(lang),
@@ -46,7 +78,8 @@ def control_section(result: ControlResult, control: Control, lang: str, samples:
         "tested": result.tested,
         "coverage": result.coverage,
         "reason": {"code": result.reason.code, "text": result.reason.text(lang)} if result.reason else None,
-        "deviations": [_finding(d, lang) for d in result.deviations],
+        "deviations": deviations,
+        "responses": {"answered": answered, "open": len(deviations) - answered},
         "gaps": [_finding(d, lang) for d in result.gaps],
         "observations": [_finding(d, lang) for d in result.observations],
         "excepted": [
@@ -64,18 +97,7 @@ def control_section(result: ControlResult, control: Control, lang: str, samples:
             }
             for e in result.exceptions
         ],
-        "evidence": [
-            {
-                "item_id": r.item_id,
-                "host": r.host,
-                "kind": r.kind,
-                "collected": r.collected,
-                "command": r.command,
-                "raw_sha256": r.raw_sha256,
-                "status": r.status,
-            }
-            for r in result.evidence
-        ],
+        "evidence": evidence,
         "samples": [s for s in samples if s["control"] == control.id],
     }
 
@@ -90,11 +112,14 @@ def build_document(
     signing_fingerprint: str | None = None,
     samples: list[dict[str, Any]] | None = None,
     generated_at: str | None = None,
+    responses: Responses | None = None,
+    supplied: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The report document. `runs` are the collection runs in the period (jobs.run_rows)."""
     if lang not in LANGS:
         raise ValueError(f"language {lang!r} is not available; choose one of {', '.join(LANGS)}")
     counts = Counter(r.status.value for r in results)
+    controls = [control_section(r, catalogue[r.control_id], lang, samples or [], responses) for r in results]
     generated_at = generated_at or iso(document_moment())
     return {
         "$schema": SCHEMA_ID,
@@ -106,6 +131,7 @@ def build_document(
             "processor": profile.processor,
             "customer": profile.customer,
             "agreement": profile.agreement,
+            "signatory": profile.signatory.model_dump(),
         },
         "period": {
             "start": period.start.date().isoformat(),
@@ -128,8 +154,73 @@ def build_document(
             ],
         },
         "summary": {status: counts.get(status, 0) for status in STATUS_ORDER},
-        "controls": [control_section(r, catalogue[r.control_id], lang, samples or []) for r in results],
+        "controls": controls,
+        "responses": _responses_section(responses, controls),
+        "scope": scope_section(controls, catalogue, runs, supplied or [], lang),
     }
+
+
+DOCUMENT_KINDS = ("register.", "manual.")
+
+
+def scope_section(
+    controls: list[dict[str, Any]],
+    catalogue: dict[str, Control],
+    runs: list[dict[str, Any]],
+    supplied: list[dict[str, Any]],
+    lang: str,
+) -> dict[str, Any]:
+    """What the verdicts cover and what they do not: promises not (fully) tested, controls tested only from the
+    processor's own files, every control without a verdict and why, runs that did not reach every host, and
+    where each supplied file came from."""
+    reported = {c["id"] for c in controls}
+    return {
+        "not_tested": [
+            {"measure": limit.measure, "controls": limit.controls, "what": limit.what.in_(lang), "why": limit.why.in_(lang)}
+            for limit in load_scope_limits()
+            if reported & set(limit.controls)
+        ],
+        "document_based": [
+            {"control": c.id, "kinds": list(c.evidence_kinds)}
+            for c in catalogue.values()
+            if c.id in reported and all(k.startswith(DOCUMENT_KINDS) for k in c.evidence_kinds)
+        ],
+        "without_verdict": [
+            {"control": c["id"], "status": c["status"], "reason": c["reason"]["text"] if c["reason"] else c["status_label"]}
+            for c in controls
+            if c["status"] in ("not_applicable", "not_evidenced")
+        ],
+        "incomplete_runs": [
+            {
+                "seq": r["seq"],
+                "started": r["started"],
+                "status": r["status"],
+                "hosts": [
+                    {"host": h, "status": info["status"], "errors": list(info.get("errors") or [])}
+                    for h, info in sorted(r["hosts"].items())
+                    if info["status"] != "ok"
+                ],
+            }
+            for r in runs
+            if r["status"] != "complete"
+        ],
+        "supplied": supplied,
+    }
+
+
+def _responses_section(responses: Responses | None, controls: list[dict[str, Any]]) -> dict[str, Any]:
+    """The register the responses come from, and its rows that answer no deviation of the report (a typo in a
+    subject or date would otherwise leave a deviation open without anyone noticing)."""
+    if responses is None:
+        return {"register": None, "unmatched": []}
+    findings = [(c["id"], d["subject"], d["date"]) for c in controls for d in c["deviations"]]
+    unmatched = [
+        {"row": r["row"], "control": r["control"], "subject": r["subject"], "date": r["date"], "until": r["until"]}
+        for r in responses.rows
+        if not any(responses.covers(r, *finding) for finding in findings)
+    ]
+    item = responses.item
+    return {"register": {"item_id": item.id, "imported": item.started, "command": item.command}, "unmatched": unmatched}
 
 
 def evidence_citations(document: dict[str, Any]) -> dict[str, list[str]]:

@@ -56,10 +56,12 @@ def group_findings(findings: list[dict[str, Any]], max_ranges: int | None = None
     findings whose explanation names something of the day (an age, a count) stay rows of their own.
     With `max_ranges`, a row names that many date ranges and counts the rest.
     """
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    groups: dict[tuple[str, str, int | None], dict[str, Any]] = {}
     for f in findings:
+        response = f.get("response")  # deviations only; rows answered differently stay apart
+        key = (f["subject"], f["text"], response["row"] if response else None)
         row = groups.setdefault(
-            (f["subject"], f["text"]), {"subject": f["subject"], "text": f["text"], "dates": [], "evidence": []}
+            key, {"subject": f["subject"], "text": f["text"], "dates": [], "evidence": [], "response": response}
         )
         row["dates"].append(f["date"])
         row["evidence"] += [e for e in f["evidence"] if e not in row["evidence"]]
@@ -77,6 +79,22 @@ def group_findings(findings: list[dict[str, Any]], max_ranges: int | None = None
             }
         )
     return sorted(rows, key=lambda r: (r["first"], r["subject"]))
+
+
+def response_line(response: dict[str, Any] | None, t: dict[str, str]) -> str:
+    """Management's response in one line: cause, action, owner, fixed, retest; or that it is open."""
+    if response is None:
+        return t["response_open"]
+    fixed = t["fixed_on"].format(day=response["fixed_on"]) if response["fixed_on"] else t["not_fixed"]
+    retest = (
+        t["retest"].format(day=response["retest_on"], result=t[f"retest_{response['retest_result']}"])
+        if response["retest_on"] and response["retest_result"]
+        else t["retest_pending"]
+    )
+    return (
+        f"{t['cause']}: {response['cause']}. {t['corrective_action']}: {response['corrective_action']} "
+        f"({t['owner'].lower()}: {response['owner']}; {fixed}; {retest})."
+    )
 
 
 def _next_day(day: str) -> str | None:
@@ -198,7 +216,9 @@ def _control_view(control: dict[str, Any], lang: str, charts: list[dict[str, Any
         "subjects": subjects[:SUBJECTS_SHOWN],
         "subjects_more": max(0, len(subjects) - SUBJECTS_SHOWN),
         "completeness": completeness_rows(control["population"]["completeness"], lang),
-        "deviation_rows": group_findings(control["deviations"]),
+        "deviation_rows": [
+            {**row, "response_text": response_line(row["response"], t)} for row in group_findings(control["deviations"])
+        ],
         "gap_rows": group_findings(control["gaps"], max_ranges=GAP_RANGES_SHOWN),
         "evidence": shown,
         "evidence_anchors": {e["item_id"] for e in shown},
@@ -210,6 +230,24 @@ def _control_view(control: dict[str, Any], lang: str, charts: list[dict[str, Any
 
 
 COVERAGE_RANGES_SHOWN = 6
+
+
+def signoff_statement(document: dict[str, Any], t: dict[str, str]) -> str:
+    profile, period = document["profile"], document["period"]
+    return t["signoff_statement"].format(
+        processor=profile["processor"] or t["not_stated"],
+        agreement=profile["agreement"] or t["not_stated"],
+        period=f"{period['start']} – {period['end']}",
+    )
+
+
+def responses_intro(document: dict[str, Any], t: dict[str, str]) -> str:
+    total = sum(len(c["deviations"]) for c in document["controls"])
+    register = document["responses"]["register"]
+    if register is None:
+        return t["responses_none"].format(total=total)
+    still_open = sum(c["responses"]["open"] for c in document["controls"])
+    return t["responses_intro"].format(imported=register["imported"][:10], total=total, open=still_open)
 
 
 def coverage_text(coverage: dict[str, Any] | None, t: dict[str, str]) -> str:
@@ -260,6 +298,8 @@ def render_report_html(document: dict[str, Any], *, charts: bool = True) -> str:
         run_months=run_months(document["evidence_store"]["runs"]),
         other_runs=[r for r in document["evidence_store"]["runs"] if r["status"] != "complete"],
         controls=[_control_view(c, lang, by_control.get(c["id"], [])) for c in document["controls"]],
+        responses_intro=responses_intro(document, t),
+        signoff_statement=signoff_statement(document, t),
         css=Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         page_css=page_css(document),
     )

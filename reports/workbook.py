@@ -29,7 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from auditpack.atomic import atomic_path
 
-from .html import coverage_text
+from .html import coverage_text, responses_intro, signoff_statement
 from .i18n import COMPLETENESS_LABELS, FREQUENCY_LABELS, LANGS, STRINGS, WORKBOOK_STRINGS
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -395,6 +395,99 @@ def _exceptions(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
     s.finish()
 
 
+def _responses(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
+    """Every deviation with management's response, or open; then the responses that answer none."""
+    s = _Sheet(ws, [NARROW, 30, NARROW, TEXT, 16, TEXT, TEXT, MEDIUM, NARROW, NARROW, NARROW, 8, 20])
+    s.note(responses_intro(doc, w))
+    header = s.header(
+        [
+            w["control"], w["subject"], w["date"], w["finding"], w["response"], w["cause"], w["corrective_action"],
+            w["owner"], w["col_fixed_on"], w["col_retest_on"], w["col_retest_result"],
+            w["register_row"], w["evidence_items"],
+        ]
+    )  # fmt: skip
+    for control in doc["controls"]:
+        for d in control["deviations"]:
+            r = d["response"] or {}
+            s.append(
+                [
+                    control["id"], d["subject"], _day(d["date"]), d["text"],
+                    w["responses_answered"] if r else w["responses_open_count"],
+                    r.get("cause"), r.get("corrective_action"), r.get("owner"), _day(r.get("fixed_on")),
+                    _day(r.get("retest_on")), w[f"retest_{r['retest_result']}"] if r.get("retest_result") else None,
+                    r.get("row"), r.get("evidence"),
+                ],
+                wrap_cols=frozenset({3, 5, 6}),
+            )  # fmt: skip
+    s.end_table(header, 13, w["no_deviations"])
+    if doc["responses"]["unmatched"]:
+        s.row += 1
+        s.note(w["responses_unmatched"], BLOCK_FONT)
+        for r in doc["responses"]["unmatched"]:
+            s.row += 1
+            s.note(
+                f"{w['register_row']} {r['row']}: {r['control']} · {r['subject']} · {r['date']}"
+                + (f" – {r['until']}" if r["until"] else "")
+            )
+    s.finish()
+
+
+def _scope(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
+    """One table an auditor filters by its first column: what is not tested and why, the controls resting on
+    the processor's files, the controls without a verdict, the runs that missed hosts, the supplied files."""
+    scope = doc["scope"]
+    s = _Sheet(ws, [30, 34, TEXT])
+    header = s.header([w["scope_title"], w["subject"], w["finding"]])
+    rows: list[list[Any]] = [
+        [w["scope_not_tested"], ", ".join(limit["controls"]), f"{limit['what']} {w['scope_why']}: {limit['why']}"]
+        for limit in scope["not_tested"]
+    ]
+    rows += [[w["scope_document_based"], d["control"], w["scope_document_based_note"]] for d in scope["document_based"]]
+    rows += [[w["scope_without_verdict"], x["control"], x["reason"]] for x in scope["without_verdict"]]
+    rows += [
+        [w["scope_incomplete_runs"], f"{w['run']} {r['seq']} ({r['started'][:16].replace('T', ' ')})",
+         ", ".join(f"{h['host']} ({h['status']})" for h in r["hosts"])]
+        for r in scope["incomplete_runs"]
+    ]  # fmt: skip
+    rows += [
+        [w["scope_supplied"], f"{f['file']} ({w['supplied_by_processor']})",
+         f"{w['source_system']}: {f['source'] or w['not_given']}; {w['exported_on']}: {f['exported'] or w['not_given']}; "
+         f"{w['imported_on']}: {f['imported'][:10]}; {w['item_id']}: {f['item_id']}"]
+        for f in scope["supplied"]
+    ]  # fmt: skip
+    for row in rows:
+        s.append(row, wrap_cols=frozenset({2}))
+    s.end_table(header, 3, w["none"])
+    s.finish()
+
+
+def _signoff(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
+    """The processor's statement with room to sign, and the auditor's conclusion per control and overall."""
+    s = _Sheet(ws, [30, MEDIUM, TEXT])
+    s.note(w["signoff_title"], TITLE_FONT)
+    s.note(signoff_statement(doc, w))
+    signatory = doc["profile"]["signatory"]
+    s.row += 1
+    s.note(w["signoff_processor"], BLOCK_FONT)
+    for label, value in ((w["signoff_name"], signatory["name"]), (w["signoff_role"], signatory["role"]),
+                         (w["signoff_place"], signatory["place"]), (w["signoff_date"], ""), (w["signoff_signature"], "")):  # fmt: skip
+        s.row += 1
+        s.put(s.row, 1, label, bold=True)
+        s.put(s.row, 2, value or None)
+    s.row += 1
+    s.note(w["signoff_auditor"], BLOCK_FONT)
+    s.note(w["signoff_auditor_note"])
+    header = s.header([w["control"], w["status"], w["signoff_conclusion"]])
+    for control in doc["controls"]:
+        s.append([control["id"], control["status_label"], None])
+    s.append([w["signoff_overall"], None, None])
+    s.table(header, s.row, 3)
+    for label in (w["signoff_auditor_name"], w["signoff_date"], w["signoff_signature"]):
+        s.row += 1
+        s.put(s.row, 1, label, bold=True)
+    s.finish()
+
+
 def _samples(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
     s = _Sheet(ws, [NARROW, NARROW, NARROW, NARROW, NARROW, 20, 8, WIDE, 20])
     header = s.header(
@@ -476,10 +569,13 @@ def build_workbook(document: dict[str, Any]) -> Workbook:
     control_sheets = {c["id"]: _sheet_name(c["id"], taken) for c in document["controls"]}
     for control in document["controls"]:
         _control(wb.create_sheet(control_sheets[control["id"]]), control, w, lang)
+    _responses(wb.create_sheet(_sheet_name(w["sheet_responses"], taken)), document, w)
+    _scope(wb.create_sheet(_sheet_name(w["sheet_scope"], taken)), document, w)
     _exceptions(wb.create_sheet(fixed["exceptions"]), document, w)
     _samples(wb.create_sheet(fixed["samples"]), document, w)
     _evidence(wb.create_sheet(fixed["evidence"]), document, w)
     _runs(wb.create_sheet(fixed["runs"]), document, w)
+    _signoff(wb.create_sheet(_sheet_name(w["sheet_signoff"], taken)), document, w)
     _summary(summary, document, w, lang, control_sheets)
     wb.properties.title = w["workbook_title"]
     wb.properties.creator = f"{document['tool']['name']} {document['tool']['version']}"

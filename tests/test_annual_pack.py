@@ -85,6 +85,9 @@ def test_report_sample_pack_verify_and_diff(site, cli_env):
 
     packed = cli(root, cli_env, "pack", "--period", "2026", "--exceptions", "exceptions.yaml", "--out", "packs")
     assert packed.returncode == 1, packed.stderr
+    # each step shown as it begins (before: a spinner for the whole 20-50 s)
+    for step in ("evaluating 22 controls", "writing PDF", "writing OSCAL", "evidence items and signing", "done"):
+        assert step in packed.stderr, packed.stderr
     [pack] = (root / "packs").glob("auditpack-*.zip")
     public = root / "packs" / "signing-key.pub"
     ok = subprocess.run([auditpack_bin(), "verify", str(pack), "--key", str(public)], capture_output=True, text=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from auditpack_lab.company import build_company
+from auditpack_lab.registers import ANSWERED_LEAVERS
 from auditpack_lab.runtime import lab_unavailable
 from auditpack_lab.year import MINIMUM_COVERAGE, SPRAY_KEPT_HOURS
 from conftest import auditpack_bin
@@ -193,6 +194,31 @@ def test_the_findings_say_what_the_year_did(demo):
     ]
     states = sorted(e["state"] for c in document["controls"] for e in c["exceptions"])
     assert states == ["active", "expired"]
+
+
+def test_managements_responses_stand_beside_the_deviations_they_answer(demo):
+    _, document, _, company = demo
+    known, controls = company.known, _controls(document)
+    answered = {(c["id"], d["subject"], d["date"]) for c in document["controls"] for d in c["deviations"] if d["response"]}
+    late = sorted(known.late_leavers, key=lambda a: company.person(a).last_day)[:ANSWERED_LEAVERS]
+    expected = {("O-LVR", f"KCDEMO\\{a}", company.person(a).last_day.isoformat()) for a in late}
+    expected |= {("T-BAK-1", "fs01", d.isoformat()) for d in known.backup_failures["fs01"]}
+    expected |= {("T-FWP", d["subject"], d["date"]) for d in controls["T-FWP"]["deviations"]}  # one row, a date range
+    assert answered == expected
+    assert document["responses"]["unmatched"] == []
+    fixed = [d["response"] for d in controls["T-BAK-1"]["deviations"] if d["response"]]
+    assert {r["retest_result"] for r in fixed} == {"success"} and all(r["fixed_on"] for r in fixed)
+    assert controls["O-LVR"]["responses"] == {
+        "answered": ANSWERED_LEAVERS,
+        "open": len(known.late_leavers) + 1 - ANSWERED_LEAVERS,
+    }
+    assert controls["T-AV"]["responses"]["answered"] == 0 and controls["T-AV"]["responses"]["open"] > 0
+    # the statement is signed by the company's director (the profile's signatory); the scope names what is
+    # not tested, and the month-long retries of the switched-off workstation as runs that missed a host
+    assert document["profile"]["signatory"]["role"] == "directeur" and document["profile"]["signatory"]["name"]
+    missed = {(r["started"][:10], h["host"]) for r in document["scope"]["incomplete_runs"] for h in r["hosts"]}
+    host, first, last = company.year.outage
+    assert missed == {((first + timedelta(days=n)).isoformat(), host) for n in range((last - first).days + 1)}
 
 
 def test_the_same_store_reported_twice_gives_identical_documents(demo, tmp_path):

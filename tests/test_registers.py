@@ -276,7 +276,18 @@ CASES: dict[str, tuple[str, list[dict]]] = {
         "group,reviewed_on,reviewer\nGG-Klantdata,2026-03-31,M. de Boer\n",
         [{"group": "GG-Klantdata", "reviewed_on": "2026-03-31", "reviewer": "M. de Boer", "row": 2}],
     ),
-}
+    "management_responses": (
+        "Maatregel;Onderwerp;Datum;t/m;Oorzaak;Actie;Eigenaar;Hersteld op;Hertestdatum;Resultaat hertest\n"
+        "T-BAK-1;fs01;10-03-2026;12-03-2026;schijf vol;opgeschoond;ICT;13-03-2026;20-03-2026;ok\n",
+        [
+            {
+                "control": "T-BAK-1", "subject": "fs01", "date": "2026-03-10", "until": "2026-03-12", "cause": "schijf vol",
+                "corrective_action": "opgeschoond", "owner": "ICT", "fixed_on": "2026-03-13", "retest_on": "2026-03-20",
+                "retest_result": "success", "row": 2,
+            }
+        ],
+    ),
+}  # fmt: skip
 
 
 def test_every_register_has_a_case():

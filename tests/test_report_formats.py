@@ -218,8 +218,28 @@ def test_samples_sheet_lists_every_drawn_item(wb_en, wb_nl, year_docs):
 
 def test_sheet_names_and_headers_follow_the_language(wb_nl, wb_en, year_docs):
     ids = [c["id"] for c in year_docs["nl"]["controls"]]
-    assert wb_nl.sheetnames == ["Samenvatting", *ids, "Uitzonderingen", "Steekproeven", "Bewijs", "Verzamelrondes"]
-    assert wb_en.sheetnames == ["Summary", *ids, "Exceptions", "Samples", "Evidence", "Collection runs"]
+    assert wb_nl.sheetnames == [
+        "Samenvatting",
+        *ids,
+        "Reacties",
+        "Reikwijdte",
+        "Uitzonderingen",
+        "Steekproeven",
+        "Bewijs",
+        "Verzamelrondes",
+        "Ondertekening",
+    ]
+    assert wb_en.sheetnames == [
+        "Summary",
+        *ids,
+        "Responses",
+        "Scope",
+        "Exceptions",
+        "Samples",
+        "Evidence",
+        "Collection runs",
+        "Sign-off",
+    ]
     nl_header = [c.value for c in wb_nl["T-BAK-1"][header_row(wb_nl["T-BAK-1"])]]
     en_header = [c.value for c in wb_en["T-BAK-1"][header_row(wb_en["T-BAK-1"])]]
     assert nl_header[:3] == ["Soort", "Object", "Datum"] and en_header[:3] == ["Type", "Subject", "Date"]

@@ -11,9 +11,9 @@ import click
 from auditpack.errors import AuditpackError
 
 if TYPE_CHECKING:
-    from auditpack.imports import EvtxFileReport
+    from auditpack.imports import EvtxFileReport, Provenance
 
-from .shared import LazyChoice, Outcome, check_control_ids, console, open_store, operator_option, store_option
+from .shared import LazyChoice, Outcome, check_control_ids, console, open_store, operator_option, provenance_options, store_option
 
 existing_file = click.Path(dir_okay=False, exists=True, path_type=Path)
 
@@ -43,12 +43,26 @@ def import_group() -> None:
     """
 
 
+def provenance_from(source: str | None, exported: datetime | None) -> Provenance:
+    """--source/--exported as the import records them; an export cannot be dated after today."""
+    from auditpack.imports import Provenance
+
+    if exported is not None and exported.date() > date.today():
+        raise click.BadParameter(
+            f"{exported.date()} lies after today: a file cannot have been exported then", param_hint="--exported"
+        )
+    return Provenance(source.strip() if source and source.strip() else None, exported.date() if exported else None)
+
+
 @import_group.command(name="register")
 @click.argument("name", type=LazyChoice(_register_names))
 @click.argument("file", type=existing_file)
+@provenance_options
 @store_option
 @operator_option
-def import_register_command(name: str, file: Path, store_path: Path, operator: str) -> Outcome:
+def import_register_command(
+    name: str, file: Path, source: str | None, exported: datetime | None, store_path: Path, operator: str
+) -> Outcome:
     """Validate a CSV or XLSX register and store it as evidence.
 
     Every problem is reported with its row and column, and nothing is stored
@@ -58,14 +72,16 @@ def import_register_command(name: str, file: Path, store_path: Path, operator: s
     Examples:
       auditpack import register hr_leavers uitdienst-2026.xlsx
       auditpack import register restore_tests restore-log.csv
+      auditpack import register hr_leavers uit-dienst.xlsx --source AFAS --exported 2027-01-04
     Exit codes: 0 stored, 2 the register has problems (nothing stored).
     """
     from auditpack.collectors.parsers.registers import RegisterError
     from auditpack.imports import import_register
 
+    provenance = provenance_from(source, exported)
     store = open_store(store_path, create=True)
     try:
-        ref, meta, normalized = import_register(store, name, file, operator)
+        ref, meta, normalized = import_register(store, name, file, operator, provenance)
     except RegisterError as exc:
         raise AuditpackError(f"Register {file} (nothing was stored)", exc.problems) from None
     console.print(
@@ -317,9 +333,19 @@ def import_firewall_command(
     "--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The date the document evidences (YYYY-MM-DD)."
 )
 @click.option("--note", required=True, help="What the document shows, in a sentence.")
+@provenance_options
 @store_option
 @operator_option
-def attach(control_id: str, file: Path, day: datetime, note: str, store_path: Path, operator: str) -> Outcome:
+def attach(
+    control_id: str,
+    file: Path,
+    day: datetime,
+    note: str,
+    source: str | None,
+    exported: datetime | None,
+    store_path: Path,
+    operator: str,
+) -> Outcome:
     """Store a document (PDF, photo, e-mail export) as hashed manual evidence for a control.
 
     \b
@@ -341,7 +367,7 @@ def attach(control_id: str, file: Path, day: datetime, note: str, store_path: Pa
             markup=False,
         )
     store = open_store(store_path, create=True)
-    ref, meta = attach_document(store, control_id, file, day.date(), note, operator)
+    ref, meta = attach_document(store, control_id, file, day.date(), note, operator, provenance_from(source, exported))
     console.print(
         f"Attached {file.name} to {control_id} as item {meta['id']} (sha256 {meta['raw']['sha256']}) in run {ref.seq}.",
         soft_wrap=True,

@@ -14,6 +14,7 @@ from auditpack.reports.formats import FORMAT_NAMES
 
 from .shared import (
     Outcome,
+    StepTimes,
     check_control_ids,
     console,
     control_option,
@@ -92,10 +93,19 @@ def report(
     period = resolve_period(year, start, end)
     warn_if_open(period)
     key = signing_key(key_path)
+    progress = StepTimes()
     document, results = make_document(
-        store, period, lang, profile, exceptions, control_ids=control_ids or None, signing_fingerprint=fingerprint(key)
+        store,
+        period,
+        lang,
+        profile,
+        exceptions,
+        control_ids=control_ids or None,
+        signing_fingerprint=fingerprint(key),
+        progress=progress,
     )
-    files = write_formats(document, out_dir, formats or FORMAT_NAMES)
+    files = write_formats(document, out_dir, formats or FORMAT_NAMES, progress)
+    progress("done")
     print_results(results, lang)
     for fmt, path in files.items():
         console.print(f"{fmt:>5}: {path}", soft_wrap=True, highlight=False)
@@ -152,10 +162,11 @@ def pack(
     warn_if_open(period)
     key = signing_key(key_path)
     secret = pseudonym_key() if pseudonymise else None
-    with console.status("Evaluating, writing the report and packing the evidence..."):
-        annual, summary = annual_pack(
-            store, period, out_dir, key, lang=lang, profile=profile, exceptions=exceptions, pseudonym_key=secret
-        )
+    progress = StepTimes()
+    annual, summary = annual_pack(
+        store, period, out_dir, key, lang=lang, profile=profile, exceptions=exceptions, pseudonym_key=secret, progress=progress
+    )
+    progress("done")
     print_results(annual.results, lang)
     public = out_dir / "signing-key.pub"
     public.write_bytes(public_key_pem(key))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -193,6 +194,26 @@ def period_options(func: Any) -> Any:
     return _apply(_period_options, func)
 
 
+_provenance_options = (
+    click.option(
+        "--source",
+        metavar="SYSTEM",
+        help="The system the file was exported from (e.g. AFAS, the badge system, a mailbox), as the processor says; "
+        "shown in the report's scope.",
+    ),
+    click.option(
+        "--exported",
+        type=click.DateTime(["%Y-%m-%d"]),
+        help="The day the file was exported from that system (YYYY-MM-DD), as the processor says.",
+    ),
+)
+
+
+def provenance_options(func: Any) -> Any:
+    """--source and --exported: where a file the processor supplies comes from."""
+    return _apply(_provenance_options, func)
+
+
 def collection_options(func: Any) -> Any:
     """The options every command that collects shares."""
     return _apply((inventory_option, store_option, host_option, role_option, workers_option, operator_option), func)
@@ -334,3 +355,14 @@ def print_error(exc: AuditpackError) -> None:
             err_console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
     else:
         err_console.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
+
+
+class StepTimes:
+    """Progress of a long command on stderr: each step as it begins, with the time since the command began
+    (`report` and `pack` take tens of seconds, most of it in the PDF)."""
+
+    def __init__(self) -> None:
+        self.began = time.monotonic()
+
+    def __call__(self, step: str) -> None:
+        err_console.print(f"[dim]{time.monotonic() - self.began:6.1f} s[/]  {step}", highlight=False, soft_wrap=True)

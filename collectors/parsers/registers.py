@@ -57,10 +57,14 @@ class Field:
     choices: Mapping[str, str] = field(default_factory=dict)  # enum: accepted word -> value
 
 
+RowCheck = Callable[[dict[str, Any]], list[tuple[str, str]]]  # a typed row -> (field, problem) pairs
+
+
 @dataclass(frozen=True)
 class RegisterSchema:
     name: str
     fields: tuple[Field, ...]
+    check: RowCheck | None = None  # what a row's cells must say together (a range that ends before it begins)
 
     def header_lookup(self) -> dict[str, Field]:
         """Normalised header -> field, for the field's own name and every alias."""
@@ -76,6 +80,17 @@ RESULT = {
     "fout": "failure",
 }
 DIRECTION = {"in": "in", "out": "out", "uit": "out"}
+
+
+def _response_row(row: dict[str, Any]) -> list[tuple[str, str]]:
+    """A response's range must not end before it begins, and a retest result needs the retest's date."""
+    problems = []
+    if row.get("until") and row.get("date") and row["until"] < row["date"]:
+        problems.append(("until", f"{row['until']} lies before the first day answered ({row['date']})"))
+    if row.get("retest_result") and not row.get("retest_on"):
+        problems.append(("retest_result", "a retest result needs the retest's date (retest_on)"))
+    return problems
+
 
 NAME = ("naam", "medewerker")
 ACCOUNT = ("gebruikersnaam", "accountnaam", "inlognaam", "gebruiker")
@@ -210,6 +225,22 @@ REGISTERS: dict[str, RegisterSchema] = _registers(
             Field("result", "enum", aliases=RESULT_HEADERS, choices=RESULT),
             Field("notes", required=False, aliases=NOTES),
         ),
+    ),
+    RegisterSchema(  # management's answer to a deviation (or to each day of a date range of one subject's)
+        "management_responses",
+        (
+            Field("control", aliases=("maatregel", "beheersmaatregel", "control_id")),
+            Field("subject", aliases=("onderwerp", "betreft")),
+            Field("date", "date", aliases=("datum", "van", "vanaf", "datum_afwijking")),
+            Field("until", "date", required=False, aliases=("tot_en_met", "t/m", "tm", "einddatum")),
+            Field("cause", aliases=("oorzaak",)),
+            Field("corrective_action", aliases=("corrigerende_maatregel", "herstelactie", "actie")),
+            Field("owner", aliases=("eigenaar", "verantwoordelijke")),
+            Field("fixed_on", "date", required=False, aliases=("opgelost_op", "hersteld_op")),
+            Field("retest_on", "date", required=False, aliases=("hertest_op", "hertestdatum")),
+            Field("retest_result", "enum", required=False, aliases=("hertest_resultaat", "resultaat_hertest"), choices=RESULT),
+        ),
+        check=_response_row,
     ),
     RegisterSchema(
         "access_reviews",
@@ -561,6 +592,7 @@ class _RowReader:
     latest: date  # later dates are taken for typos
     delimiter: str | None
     problems: list[RegisterProblem] = field(default_factory=list)
+    also_check: RowCheck | None = None
 
     def problem(self, row: int, column: str, message: str) -> None:
         self.problems.append(RegisterProblem(self.file, row, column, message))
@@ -575,8 +607,15 @@ class _RowReader:
             raw = cells[index] if index < len(cells) else None
             out[fld.name] = self.cell(number, self.columns.headers[index], fld, raw)
         self.check_unheaded(number, cells)
+        for check in (self.schema.check, self.also_check):
+            for name, message in check(out) if check else ():
+                self.problem(number, self._header_of(name), message)
         out["row"] = number
         return out
+
+    def _header_of(self, name: str) -> str:
+        index = self.columns.by_field.get(name)
+        return self.columns.headers[index] if index is not None else name
 
     def cell(self, number: int, header: str, fld: Field, raw: Any) -> Any:
         if _is_blank(raw):
@@ -605,8 +644,11 @@ class _RowReader:
             )
 
 
-def parse_register(name: str, data: bytes, filename: str, *, today: date | None = None) -> dict[str, Any]:
-    """The register's rows, typed; raises RegisterError with every problem in the file."""
+def parse_register(
+    name: str, data: bytes, filename: str, *, today: date | None = None, also_check: RowCheck | None = None
+) -> dict[str, Any]:
+    """The register's rows, typed; raises RegisterError with every problem in the file. ALSO_CHECK: what the
+    caller knows and the parser does not (the catalogue's control ids), reported with the rest."""
     schema = REGISTERS.get(name)
     if schema is None:
         raise _file_error(filename, f"unknown register '{name}'; known registers: {', '.join(sorted(REGISTERS))}")
@@ -616,8 +658,9 @@ def parse_register(name: str, data: bytes, filename: str, *, today: date | None 
     columns = _bind_columns(schema, header_row, header, filename, problems)
     today = today or datetime.now(AMSTERDAM).date()
     reader = _RowReader(
-        filename, schema, columns, _tick_box_columns(schema, columns, records), _one_year_after(today), table.delimiter, problems
-    )
+        filename, schema, columns, _tick_box_columns(schema, columns, records), _one_year_after(today), table.delimiter, problems,
+        also_check,
+    )  # fmt: skip
     rows = [reader.row(number, cells) for number, cells in records]
     if problems:
         raise RegisterError(problems)

@@ -383,6 +383,50 @@ def access_reviews(company: Company, directory: Path, rng: random.Random) -> Pat
 
 Writer = Callable[[Company, Path, random.Random], Path]
 
+# --- management's responses to the year's deviations -----------------------------------------
+
+ANSWERED_LEAVERS = 2  # of the late leavers, the first this many are answered; the rest, and the logon after leaving, stay open
+
+
+def management_responses(company: Company, directory: Path) -> Path:
+    """What management answered by the audit: two of the late leavers, fs01's failed nights, the FTP rule.
+    Left open on purpose: the other late leaver, the logon after leaving, the missed backup night, the anti-virus
+    and the log findings (the report lists them as open)."""
+    known, year = company.known, company.year
+    ict_lead = next(p.name for p in company.current_staff if p.department == "ICT")
+    hr = next(p.name for p in company.current_staff if p.department == "HR")
+    late = sorted(known.late_leavers, key=lambda a: company.person(a).last_day)[:ANSWERED_LEAVERS]
+    rows = [
+        [
+            "O-LVR", account, _dutch_day(company.person(account).last_day), "",
+            "HR meldde het vertrek pas na de laatste werkdag aan ICT",
+            "vertrek wordt nu via het HR-formulier op de dag van de opzegging aan ICT gemeld",
+            hr, _dutch_day(company.person(account).last_day + timedelta(days=known.late_leavers[account])), "", "",
+        ]
+        for account in late
+    ]  # fmt: skip
+    rows += [
+        [
+            "T-BAK-1", "fs01", _dutch_day(night), "", "back-upschijf vol: oude archieven niet opgeschoond",
+            "archieven opgeschoond; melding bij 80 % bezetting ingesteld", ict_lead,
+            _dutch_day(night + timedelta(days=1)), _dutch_day(night + timedelta(days=2)), "geslaagd",
+        ]
+        for night in known.backup_failures["fs01"]
+    ]  # fmt: skip
+    rows.append(
+        [
+            "T-FWP", "fw01", _dutch_day(year.ftp_rule_added), _dutch_day(company.today),
+            "FTP naar de oude leverancier opengezet zonder reden in het register uitgaand verkeer",
+            "de regel wordt verwijderd zodra de leverancier SFTP levert", ict_lead, "", "", "",
+        ]
+    )  # fmt: skip
+    header = (
+        "Maatregel", "Onderwerp", "Datum", "Tot en met", "Oorzaak", "Corrigerende maatregel", "Eigenaar",
+        "Opgelost op", "Hertest op", "Hertest resultaat",
+    )  # fmt: skip
+    return _write_csv(directory / "reacties-management.csv", header, rows)
+
+
 WRITERS: dict[str, Writer] = {
     "hr_leavers": lambda c, d, r: hr_leavers(c, d),
     "nda": lambda c, d, r: nda(c, d),
@@ -396,6 +440,7 @@ WRITERS: dict[str, Writer] = {
     "continuity_reviews": continuity_reviews,
     "generator_tests": generator_tests,
     "access_reviews": access_reviews,
+    "management_responses": lambda c, d, r: management_responses(c, d),
 }
 
 

@@ -92,6 +92,7 @@ def fresh_directory(directory: Path, mark: str) -> None:
 
 
 def profile_text(company: Company) -> str:
+    director = next(p.name for p in company.current_staff if p.department == "Directie")
     return (
         f"name: Klantcontact Demo BV - Voorbeeld Verzekeringen NV\n"
         f"processor: {COMPANY_NAME}\n"
@@ -100,6 +101,7 @@ def profile_text(company: Company) -> str:
         f"# the company collects on the first Tuesday of every month (lab/auditpack_lab/year.py)\n"
         f"collection_frequency: {COLLECTION_FREQUENCY}\n"
         f"minimum_coverage: {MINIMUM_COVERAGE}\n"
+        f"signatory: {{name: {director}, role: directeur, place: Utrecht}}  # signs the management statement\n"
     )
 
 
