@@ -1,7 +1,7 @@
 """The yearly audit as one job: evaluate the period, write every report format, build the signed pack.
 
 Each format renders the same report document (reports/document.py), so the
-HTML, PDF, workbook, JSON and OSCAL cannot disagree. A pseudonymised pack is
+HTML, PDF, workbook, JSON, OSCAL and OCSF cannot disagree. A pseudonymised pack is
 made from a pseudonymised document, so every format in it is pseudonymised too.
 """
 
@@ -83,16 +83,20 @@ def report_name(document: dict[str, Any]) -> str:
 def write_formats(
     document: dict[str, Any], out_dir: Path, formats: Sequence[str] = FORMAT_NAMES, progress: Progress = no_progress
 ) -> dict[str, Path]:
-    """Every requested format of one document into out_dir, in the registry's order; returns {format: path}."""
+    """Every requested format of one document into out_dir, in the registry's order.
+
+    Returns {name: path} for every file written: a format's main file under the format's name, the files
+    it writes beside it under "<format>-<part>" ("oscal-plan", …), so the pack carries them all.
+    """
     chosen = formats_named(formats)
     out_dir.mkdir(parents=True, exist_ok=True)
     base = out_dir / report_name(document)
     files: dict[str, Path] = {}
     for report_format in chosen:
         progress(f"writing {report_format.name.upper()}")
-        path = report_format.path(base)
-        report_format.write(document, path)
-        files[report_format.name] = path
+        written = report_format.files(base)
+        report_format.write(document, written[report_format.name])
+        files.update(written)
     return files
 
 

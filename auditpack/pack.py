@@ -9,7 +9,7 @@ Layout of a pack::
     VERIFY.txt               how to verify, in Dutch and English
     signing-key.pub          the public key (informational: verify with the key received separately)
     report/document.json     the report document every format was rendered from
-    report/<name>            the rendered reports (HTML, PDF, workbook, JSON, OSCAL…)
+    report/<name>            the rendered reports (HTML, PDF, workbook, JSON, the OSCAL set, OCSF…)
     evidence/<item>.json     what, where, when and how each cited item was collected
     evidence/raw/<sha256>    the raw outputs, named by the SHA-256 of the bytes in the pack
     evidence/normalized/<sha256>

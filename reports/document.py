@@ -20,7 +20,7 @@ from auditpack.responses import Responses
 
 from .i18n import LANGS, STATUS_LABELS
 
-SCHEMA_ID = "https://auditpack.example/schema/report/1"  # an identifier, not fetched
+SCHEMA_ID = "urn:auditpack:schema:report:1"  # an identifier, not fetched
 STATUS_ORDER = [s.value for s in Status]
 
 
@@ -237,3 +237,16 @@ def evidence_citations(document: dict[str, Any]) -> dict[str, list[str]]:
 def evidence_item_ids(document: dict[str, Any]) -> set[str]:
     """Every evidence item the report cites: what an evidence pack must carry."""
     return set(evidence_citations(document))
+
+
+# (kind, the control section's key): the four kinds of finding a control section lists
+FINDING_KINDS = (("deviation", "deviations"), ("gap", "gaps"), ("excepted", "excepted"), ("observation", "observations"))
+
+
+def control_counts(control: dict[str, Any]) -> dict[str, int]:
+    """A control section's population, tested subject-dates and findings of each kind, counted."""
+    return {
+        "population": control["population"]["size"],
+        "tested": control["tested"],
+        **{key: len(control[key]) for _, key in FINDING_KINDS},
+    }

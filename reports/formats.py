@@ -1,9 +1,11 @@
 """The report formats, in one registry: name, file suffix and `write(document, path)`, in a fixed order.
 
 Adding a format is one entry here; the annual job writes what is listed and the command
-line offers FORMAT_NAMES. This module stays light to import (the command line reads it
-for --help): each writer imports its renderer (openpyxl, WeasyPrint, jsonschema, trestle,
-matplotlib) only when it is called.
+line offers FORMAT_NAMES. A format may write files beside its main one (`parts`: OSCAL's
+assessment results import the plan, SSP, profile and catalogue written next to them); they
+are named here, once, by `beside`. This module stays light to import (the command line
+reads it for --help): each writer imports its renderer (openpyxl, WeasyPrint, jsonschema,
+trestle, py-ocsf-models, matplotlib) only when it is called.
 """
 
 from __future__ import annotations
@@ -20,15 +22,30 @@ from auditpack.atomic import write_atomic
 Document = dict[str, Any]
 
 
+# the OSCAL files written beside the assessment results: each imports the next (results -> plan -> ... -> catalogue)
+OSCAL_PARTS = ("plan", "ssp", "profile", "catalogue")
+
+
+def beside(path: Path, part: str) -> Path:
+    """The file PART written beside a format's main file PATH: report-…-oscal.json -> report-…-oscal-plan.json."""
+    return path.with_name(f"{path.name.removesuffix('.json')}-{part}.json")
+
+
 @dataclass(frozen=True)
 class ReportFormat:
     name: str
     suffix: str  # appended to the report's base name: ".html", or "-oscal.json" so it cannot clash with the JSON
-    write: Callable[[Document, Path], None]
+    write: Callable[[Document, Path], None]  # writes the main file and its parts
+    parts: tuple[str, ...] = ()  # files the writer puts beside the main one (see `beside`)
 
     def path(self, base: Path) -> Path:
         """Where this format of the report named BASE (a path without suffix) is written."""
         return base.with_name(base.name + self.suffix)
+
+    def files(self, base: Path) -> dict[str, Path]:
+        """Every file this format writes for BASE: {name: path}, the main file first, then "<name>-<part>"."""
+        main = self.path(base)
+        return {self.name: main, **{f"{self.name}-{part}": beside(main, part) for part in self.parts}}
 
 
 _last_html: tuple[str, str] = ("", "")  # (digest of the document, its HTML): the PDF prints the HTML just written
@@ -68,9 +85,15 @@ def write_json(document: Document, path: Path) -> None:
 
 
 def write_oscal(document: Document, path: Path) -> None:
-    from .oscal import write_oscal as write_assessment_results
+    from .oscal import write_oscal as write_oscal_files
 
-    write_assessment_results(document, path)
+    write_oscal_files(document, path)
+
+
+def write_ocsf(document: Document, path: Path) -> None:
+    from .ocsf import write_ocsf as write_compliance_findings
+
+    write_compliance_findings(document, path)
 
 
 REPORT_FORMATS: tuple[ReportFormat, ...] = (
@@ -78,7 +101,8 @@ REPORT_FORMATS: tuple[ReportFormat, ...] = (
     ReportFormat("pdf", ".pdf", write_pdf),
     ReportFormat("xlsx", ".xlsx", write_xlsx),
     ReportFormat("json", ".json", write_json),
-    ReportFormat("oscal", "-oscal.json", write_oscal),
+    ReportFormat("oscal", "-oscal.json", write_oscal, OSCAL_PARTS),
+    ReportFormat("ocsf", "-ocsf.json", write_ocsf),
 )
 FORMAT_NAMES: tuple[str, ...] = tuple(f.name for f in REPORT_FORMATS)
 

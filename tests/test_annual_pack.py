@@ -16,9 +16,12 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
 
+from auditpack.pack import extract_pack
 from auditpack.pseudonymise import names_in_store
 from conftest import auditpack_bin
+from oscal_chain import unresolved
 from year_store import ACCOUNTS, FAILED_BACKUP, MISSING_BACKUP, build_year
 
 PDFTOTEXT = shutil.which("pdftotext")
@@ -63,8 +66,11 @@ def test_report_sample_pack_verify_and_diff(site, cli_env):
 
     done = cli(root, cli_env, "report", "--period", "2026", "--exceptions", "exceptions.yaml", "--out", "out")
     assert done.returncode == 1, done.stderr  # written, with the year's known deviations: exit 1 by the rule
-    files = {p.suffix if not p.name.endswith("-oscal.json") else "oscal": p for p in (root / "out").iterdir()}
-    assert set(files) == {".html", ".pdf", ".xlsx", ".json", "oscal"}
+    base = "report-20260101-20261231-nl"
+    files = {key: root / "out" / f"{base}{key}" for key in (".html", ".pdf", ".xlsx", ".json")}
+    files |= {key: root / "out" / f"{base}-{key}.json" for key in ("oscal", "ocsf")}
+    oscal_parts = [root / "out" / f"{base}-oscal-{part}.json" for part in ("plan", "ssp", "profile", "catalogue")]
+    assert sorted((root / "out").iterdir()) == sorted([*files.values(), *oscal_parts])
     host, day = FAILED_BACKUP
     # the known deviation, with its date, in every format
     assert day in files[".html"].read_text() and drawn[0] in files[".html"].read_text()
@@ -82,6 +88,7 @@ def test_report_sample_pack_verify_and_diff(site, cli_env):
     assert dated, "the deviation's row carries its date as a real date"
     oscal = files["oscal"].read_text()
     assert day in oscal and '"assessment-results"' in oscal
+    assert any(f["finding_info"]["title"].endswith(f"{host} op {day}") for f in json.loads(files["ocsf"].read_text()))
 
     packed = cli(root, cli_env, "pack", "--period", "2026", "--exceptions", "exceptions.yaml", "--out", "packs")
     assert packed.returncode == 1, packed.stderr
@@ -92,6 +99,11 @@ def test_report_sample_pack_verify_and_diff(site, cli_env):
     public = root / "packs" / "signing-key.pub"
     ok = subprocess.run([auditpack_bin(), "verify", str(pack), "--key", str(public)], capture_output=True, text=True)
     assert ok.returncode == 0 and "Pack intact" in ok.stdout, ok.stdout + ok.stderr
+    # the pack's OSCAL resolves inside it, and its OCSF findings are what the library's model reads
+    unpacked = extract_pack(pack, root / "unpacked") / "report"
+    assert unresolved(unpacked / files["oscal"].name) == []
+    for finding in json.loads((unpacked / files["ocsf"].name).read_text()):
+        ComplianceFinding.model_validate(finding)
     # one changed byte in one evidence blob: verify fails and names the file
     tampered = root / "packs" / "tampered.zip"
     with zipfile.ZipFile(pack) as src, zipfile.ZipFile(tampered, "w") as dst:

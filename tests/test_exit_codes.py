@@ -130,6 +130,7 @@ CASES = [
     ("doctor", ["-i", "local.yaml", "--host", "unknown"], 2),
     ("report", ["--control", "T-BAK-1", "--from", "2026-01-01", "--to", "2026-01-31", "--format", "json", "--out", "r0"], 0),
     ("report", ["--control", "T-BAK-1", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "json", "--out", "r1"], 1),
+    ("report", ["--control", "T-BAK-1", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "ocsf", "--out", "r4"], 1),
     ("report", ["--period", "2026", "--format", "json", "--out", "r2", "--store", "no-store-here"], 2),
     ("report", ["--period", "2026", "--format", "json", "--out", "r3", "--signing-key", "bad-key.pem"], 2),
     ("pack", ["--from", "2026-03-01", "--to", "2026-03-31", "--out", "p1"], 1),

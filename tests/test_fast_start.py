@@ -12,7 +12,9 @@ import sys
 
 import pytest
 
-HEAVY = ("openpyxl", "numpy", "pandas", "paramiko", "weasyprint", "matplotlib", "ldap3", "winrm", "trestle", "jsonschema")
+HEAVY = (
+    "openpyxl", "numpy", "pandas", "paramiko", "weasyprint", "matplotlib", "ldap3", "winrm", "trestle", "jsonschema", "py_ocsf_models",
+)  # fmt: skip
 PROBE = """
 import sys
 sys.argv = ["auditpack", *sys.argv[1:]]

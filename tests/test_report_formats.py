@@ -1,4 +1,4 @@
-"""The report's auditor formats: the Excel workbook, the JSON with its schema, and OSCAL assessment results.
+"""The report's auditor formats: the Excel workbook, the JSON with its schema, OSCAL and OCSF.
 
 One synthetic year (tests/year_store.py) is built once for the module; its known facts are
 looked for in every format: fs01's failed backup on 2026-03-10 (a deviation of T-BAK-1),
@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 import subprocess
 import sys
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jsonschema import Draft202012Validator
 from openpyxl import load_workbook
+from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
 from trestle.oscal import OSCAL_VERSION
 from trestle.oscal.assessment_results import AssessmentResults
 
@@ -31,12 +34,16 @@ from auditpack.controls.profiles import Profile
 from auditpack.jobs import run_rows
 from auditpack.reports.document import build_document
 from auditpack.reports.formats import FORMAT_NAMES, REPORT_FORMATS
-from auditpack.reports.i18n import LANGS, STRINGS, WORKBOOK_STRINGS
+from auditpack.reports.i18n import EXPORT_STRINGS, LANGS, STRINGS, WORKBOOK_STRINGS
+from auditpack.reports.identifiers import NAMESPACE
 from auditpack.reports.json_export import DocumentInvalid, load_schema, validate_document, write_json
+from auditpack.reports.ocsf import to_ocsf, write_ocsf
 from auditpack.reports.oscal import to_oscal, write_oscal
+from auditpack.reports.oscal_plan import build_catalogue, build_plan, parameter_id
 from auditpack.reports.workbook import write_workbook
 from auditpack.sampling import draw_sample
 from auditpack.signing import fingerprint
+from oscal_chain import load_chain, resolved_catalogue, unresolved
 from year_store import EXCEPTED_BACKUP, FAILED_BACKUP, MISSING_BACKUP, build_year
 
 GENERATED = "2027-01-20T09:30:00.000000Z"
@@ -310,32 +317,39 @@ def test_the_workbook_reads_its_words_from_the_report_vocabulary():
 
 
 def test_every_registered_format_writes_a_file_with_its_suffix(small_doc, tmp_path):
-    assert FORMAT_NAMES == ("html", "pdf", "xlsx", "json", "oscal")
+    assert FORMAT_NAMES == ("html", "pdf", "xlsx", "json", "oscal", "ocsf")
     for report_format in REPORT_FORMATS:
-        path = report_format.path(tmp_path / report_format.name / "report")
+        directory = tmp_path / report_format.name
+        path = report_format.path(directory / "report")
         assert report_format.write(small_doc, path) is None
         assert path.name == "report" + report_format.suffix and path.stat().st_size > 0, report_format.name
-    starts = {"html": b"<!DOCTYPE html>", "pdf": b"%PDF", "xlsx": b"PK", "json": b"{", "oscal": b"{"}
+        assert sorted(p.name for p in directory.iterdir()) == sorted(
+            p.name for p in report_format.files(directory / "report").values()
+        )
+    starts = {"html": b"<!DOCTYPE html>", "pdf": b"%PDF", "xlsx": b"PK", "json": b"{", "ocsf": b"["}
     files = write_formats(small_doc, tmp_path / "all")
-    assert list(files) == list(FORMAT_NAMES)
+    oscal_parts = ["oscal", "oscal-plan", "oscal-ssp", "oscal-profile", "oscal-catalogue"]
+    assert list(files) == ["html", "pdf", "xlsx", "json", *oscal_parts, "ocsf"]
+    assert sorted(files.values()) == sorted((tmp_path / "all").iterdir())  # every file written is named, so the pack takes it
     for name, path in files.items():
-        assert path.read_bytes().startswith(starts[name]), name
+        assert path.read_bytes().startswith(starts.get(name, b"{")), name
     assert json.loads(files["json"].read_text(encoding="utf-8")) == small_doc
     assert "assessment-results" in json.loads(files["oscal"].read_text(encoding="utf-8"))
-    with pytest.raises(ValueError, match="unknown report format.*docx.*choose from html, pdf, xlsx, json, oscal"):
+    assert files["oscal-catalogue"].name == files["oscal"].name.removesuffix(".json") + "-catalogue.json"
+    with pytest.raises(ValueError, match="unknown report format.*docx.*choose from html, pdf, xlsx, json, oscal, ocsf"):
         write_formats(small_doc, tmp_path / "none", ["docx"])
 
 
 def test_the_format_registry_imports_no_heavy_library():
     """The command line imports the registry for --help; the renderers' libraries load only when a format is written."""
-    heavy = ("openpyxl", "numpy", "pandas", "weasyprint", "matplotlib", "jsonschema", "trestle")
+    heavy = ("openpyxl", "numpy", "pandas", "weasyprint", "matplotlib", "jsonschema", "trestle", "py_ocsf_models")
     probe = (
         f"import sys; import auditpack.reports.formats as f; print(','.join(f.FORMAT_NAMES)); "
         f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     names, loaded = done.stdout.splitlines()
-    assert names == "html,pdf,xlsx,json,oscal" and loaded == ""
+    assert names == "html,pdf,xlsx,json,oscal,ocsf" and loaded == ""
 
 
 # -- JSON and its schema ----------------------------------------------------------------------
@@ -408,7 +422,7 @@ def test_every_schema_error_is_listed(small_doc):
 
 @pytest.fixture(scope="module")
 def oscal_nl(year_docs):
-    return to_oscal(year_docs["nl"])
+    return to_oscal(year_docs["nl"], "report-oscal-plan.json")
 
 
 def _props(node: dict) -> dict[str, str]:
@@ -421,15 +435,16 @@ def test_oscal_is_valid_assessment_results(oscal_nl, year_docs):
     assert oscal_nl["assessment-results"]["metadata"]["oscal-version"] == OSCAL_VERSION
     [result] = oscal_nl["assessment-results"]["results"]
     assert result["start"].startswith("2026-01-01T00:00:00") and result["end"].startswith("2026-12-31T23:59:59")
-    assert oscal_nl["assessment-results"]["import-ap"]["href"]
-    targets = [f["target"]["target-id"] for f in result["findings"]]
-    assert targets == [c["id"] for c in year_docs["nl"]["controls"]]
+    assert oscal_nl["assessment-results"]["import-ap"]["href"] == "report-oscal-plan.json"
+    targets = [(f["target"]["type"], f["target"]["target-id"]) for f in result["findings"]]
+    assert targets == [("objective-id", f"{c['id']}_obj") for c in year_docs["nl"]["controls"]]  # the catalogue's objectives
+    assert {p["ns"] for o in result["observations"] for p in o["props"]} == {NAMESPACE}
 
 
 def test_oscal_observation_of_the_failed_backup_carries_date_and_evidence_hash(oscal_nl, year_docs):
     [result] = oscal_nl["assessment-results"]["results"]
     observations = {o["uuid"]: o for o in result["observations"]}
-    finding = next(f for f in result["findings"] if f["target"]["target-id"] == "T-BAK-1")
+    finding = next(f for f in result["findings"] if f["target"]["target-id"] == "T-BAK-1_obj")
     assert finding["target"]["status"]["state"] == "satisfied"  # effective with deviations, within tolerance
     assert _props(finding)["status"] == "effective_with_deviations"
     related = [observations[r["observation-uuid"]] for r in finding["related-observations"]]
@@ -450,29 +465,172 @@ def test_oscal_observation_of_the_failed_backup_carries_date_and_evidence_hash(o
 
 def test_oscal_verdicts_map_to_objective_states(oscal_nl):
     [result] = oscal_nl["assessment-results"]["results"]
-    by_id = {f["target"]["target-id"]: f["target"] for f in result["findings"]}
+    by_id = {_props(f)["control-id"]: f["target"] for f in result["findings"]}
     assert by_id["T-FWP"]["status"] == {"state": "not-satisfied", "reason": "fail"}
     assert by_id["O-BRE"]["status"]["state"] == "not-satisfied" and by_id["O-BRE"]["status"]["reason"] == "other"
     assert "status" not in by_id["T-TLS"] and by_id["T-TLS"]["implementation-status"]["state"] == "not-applicable"
 
 
 def test_oscal_export_is_deterministic(oscal_nl, year_docs, small_doc, tmp_path):
-    assert to_oscal(year_docs["nl"]) == oscal_nl
+    assert to_oscal(year_docs["nl"], "report-oscal-plan.json") == oscal_nl
     [result] = oscal_nl["assessment-results"]["results"]
     uuids = [o["uuid"] for o in result["observations"]] + [f["uuid"] for f in result["findings"]]
     assert len(uuids) == len(set(uuids))
-    first = write_oscal(small_doc, tmp_path / "a.json").read_bytes()
-    assert write_oscal(copy.deepcopy(small_doc), tmp_path / "b.json").read_bytes() == first
+    first = write_oscal(small_doc, tmp_path / "a" / "report-oscal.json")
+    again = write_oscal(copy.deepcopy(small_doc), tmp_path / "b" / "report-oscal.json")
+    assert list(first) == ["results", "plan", "ssp", "profile", "catalogue"]
+    assert {part: p.read_bytes() for part, p in again.items()} == {part: p.read_bytes() for part, p in first.items()}
     other_period = copy.deepcopy(small_doc)
     other_period["period"]["end"] = "2026-06-30"
-    moved = to_oscal(other_period)["assessment-results"]["results"][0]["findings"][0]["uuid"]
-    assert moved != json.loads(first)["assessment-results"]["results"][0]["findings"][0]["uuid"]
+    moved = to_oscal(other_period, "plan.json")["assessment-results"]["results"][0]["findings"][0]["uuid"]
+    assert moved != json.loads(first["results"].read_bytes())["assessment-results"]["results"][0]["findings"][0]["uuid"]
 
 
 def test_invalid_oscal_raises_and_writes_nothing(small_doc, tmp_path):
     control(small_doc, "T-BAK-1")["id"] = "T BAK 1"  # not an OSCAL token
     with pytest.raises(ValueError):
-        to_oscal(small_doc)
+        to_oscal(small_doc, "plan.json")
     with pytest.raises(ValueError):
         write_oscal(small_doc, tmp_path / "oscal.json")
-    assert not (tmp_path / "oscal.json").exists()
+    assert list(tmp_path.iterdir()) == []  # neither the results nor any file they import
+
+
+def test_oscal_results_resolve_through_plan_ssp_and_profile_to_the_catalogue(year_docs, tmp_path):
+    doc = year_docs["en"]
+    files = write_formats(doc, tmp_path, ["oscal"])
+    assert list(files) == ["oscal", "oscal-plan", "oscal-ssp", "oscal-profile", "oscal-catalogue"]
+    assert unresolved(files["oscal"]) == []
+    models, missing = load_chain(files["oscal"])
+    assert missing == [] and models["results"].import_ap.href == files["oscal-plan"].name
+    bak = control(doc, "T-BAK-1")
+    # the profile, resolved by trestle, sets every parameter to the value the evaluation used
+    resolved = {c.id: c for g in resolved_catalogue(files["oscal-profile"]).groups for c in g.controls}
+    assert sorted(resolved) == sorted(c["id"] for c in doc["controls"])
+    params = {p.id: p.values for p in resolved["T-BAK-1"].params}
+    assert params[parameter_id("T-BAK-1", "max_repair_days")] == [str(bak["parameters"]["max_repair_days"])]
+    assert params[parameter_id("T-BAK-1", "warning_counts_as_success")] == ["true"]
+    parts = {p.name: p for p in resolved["T-BAK-1"].parts}
+    assert parts["statement"].prose == bak["promise"] and parts["assessment-objective"].id == "T-BAK-1_obj"
+    [requirement] = [r for r in models["ssp"].control_implementation.implemented_requirements if r.control_id == "T-BAK-1"]
+    assert requirement.by_components[0].description == bak["promise"]
+    [activity] = [a for a in models["plan"].local_definitions.activities if a.title.startswith("T-BAK-1 ")]
+    assert [s.description for s in activity.steps] == [bak["test_procedure"]["design"], bak["test_procedure"]["operation"]]
+    [task] = models["plan"].tasks
+    assert task.timing.within_date_range.start.isoformat().startswith(doc["period"]["start"])
+    for path in files.values():  # auditpack's own namespace, nowhere an example one
+        text = path.read_text(encoding="utf-8")
+        assert NAMESPACE in text and ".example" not in text, path.name
+
+
+def _rewrite(path, change):
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("part", "change", "named"),
+    [
+        ("", lambda d: d["assessment-results"]["import-ap"].update(href="assessment-plan.json"), "assessment-plan.json"),
+        ("", lambda d: d["assessment-results"]["results"][0]["observations"][0].update(uuid=str(uuid4())), "observation-uuid"),
+        ("", lambda d: d["assessment-results"]["results"][0]["findings"][0]["target"].update({"target-id": "T-TLS_obj"}), "targets"),
+        ("-plan", lambda d: d["assessment-plan"]["tasks"][0]["associated-activities"][0].update({"activity-uuid": str(uuid4())}), "activity-uuid"),
+        ("-ssp", lambda d: d["system-security-plan"]["control-implementation"]["implemented-requirements"][0].update({"control-id": "T-NOPE"}), "T-NOPE"),
+        ("-profile", lambda d: d["profile"]["modify"]["set-parameters"][0].update({"param-id": "T-BAK-1_prm_nope"}), "T-BAK-1_prm_nope"),
+        ("-catalogue", lambda d: d["catalog"]["groups"][0]["controls"][0].update(id="T-GONE"), "T-BAK-1"),
+    ],
+)  # fmt: skip
+def test_a_reference_that_does_not_resolve_is_named(small_doc, tmp_path, part, change, named):
+    results = write_oscal(small_doc, tmp_path / "report-oscal.json")["results"]
+    assert unresolved(results) == []
+    _rewrite(tmp_path / f"report-oscal{part}.json", change)
+    problems = unresolved(results)
+    assert problems and any(named in p for p in problems), problems
+
+
+def test_oscal_plan_and_catalogue_speak_the_reports_language(year_docs):
+    for lang, plan_title, method in (
+        ("nl", "Toetsingsplan over de periode", "Toetsing van de werking"),
+        ("en", "Assessment plan for", "Test of operating effectiveness"),
+    ):
+        doc = year_docs[lang]
+        assert build_plan(doc, "ssp.json").metadata.title.startswith(plan_title)
+        catalogue = build_catalogue(doc)
+        assert catalogue.metadata.title == EXPORT_STRINGS[lang]["catalogue_title"]
+        [bak] = [c for g in catalogue.groups for c in g.controls if c.id == "T-BAK-1"]
+        assert bak.title == control(doc, "T-BAK-1")["title"]
+        assert [p.title for p in bak.parts if p.name == "assessment-method"][-1] == method
+
+
+def test_the_exports_words_are_in_both_languages_with_the_same_placeholders():
+    placeholders = {lang: {k: set(re.findall(r"{(\w+)}", v)) for k, v in EXPORT_STRINGS[lang].items()} for lang in LANGS}
+    assert placeholders["nl"] == placeholders["en"]
+    assert EXPORT_STRINGS["nl"]["deviation"] != EXPORT_STRINGS["en"]["deviation"]
+
+
+# -- OCSF -------------------------------------------------------------------------------------
+
+
+def _ocsf_item(findings: list[dict], control_id: str, kind: str, subject_date: tuple[str, str]) -> dict:
+    [found] = [
+        f
+        for f in findings
+        if f["compliance"]["control"] == control_id
+        and f["unmapped"]["auditpack"].get("kind") == kind
+        and (f["unmapped"]["auditpack"]["subject"], f["unmapped"]["auditpack"]["date"]) == subject_date
+    ]
+    return found
+
+
+def test_ocsf_compliance_findings_are_valid_and_carry_the_known_deviation(year_docs, oscal_nl, tmp_path):
+    doc = year_docs["nl"]
+    findings = json.loads(write_ocsf(doc, tmp_path / "report-ocsf.json").read_text(encoding="utf-8"))
+    for finding in findings:  # the library's own model reads each back to exactly what was written
+        assert ComplianceFinding.model_validate(finding).model_dump(mode="json", exclude_none=True) == finding
+    assert {(f["class_uid"], f["category_uid"], f["type_uid"]) for f in findings} == {(2003, 2, 200301)}
+    for c in doc["controls"]:  # the control's result, then each deviation, gap and excepted item
+        own = [f for f in findings if f["compliance"]["control"] == c["id"]]
+        assert len(own) == 1 + len(c["deviations"]) + len(c["gaps"]) + len(c["excepted"]), c["id"]
+
+    failed = _ocsf_item(findings, "T-BAK-1", "deviation", FAILED_BACKUP)
+    assert failed["finding_info"]["title"] == f"T-BAK-1 afwijking: {FAILED_BACKUP[0]} op {FAILED_BACKUP[1]}"
+    assert failed["resources"] == [{"name": FAILED_BACKUP[0], "uid": FAILED_BACKUP[0]}]
+    assert failed["start_time_dt"].startswith(FAILED_BACKUP[1]) and failed["end_time_dt"].startswith(FAILED_BACKUP[1])
+    assert failed["compliance"]["status_id"] == 3 and failed["compliance"]["checks"][0]["uid"] == "bak1.failed"  # Fail
+    assert (failed["status"], failed["severity"], failed["status_detail"]) == ("New", "Low", "Werkzaam met afwijkingen")
+    bak = control(doc, "T-BAK-1")
+    [cited] = bak["deviations"][0]["evidence"]
+    ref = next(e for e in bak["evidence"] if e["item_id"] == cited)
+    [evidence] = failed["evidences"]
+    assert (evidence["name"], evidence["data"]["raw_sha256"]) == (cited, ref["raw_sha256"])
+    assert failed["finding_info"]["first_seen_time_dt"].startswith(ref["collected"][:19])
+    [observation] = [
+        o
+        for o in oscal_nl["assessment-results"]["results"][0]["observations"]
+        if (_props(o).get("subject"), _props(o).get("date"), _props(o)["finding-kind"]) == (*FAILED_BACKUP, "deviation")
+    ]
+    assert failed["finding_info"]["uid"] == observation["uuid"]  # the same item in OSCAL and OCSF
+
+    excepted = _ocsf_item(findings, "T-BAK-1", "excepted", EXCEPTED_BACKUP)
+    assert (excepted["status"], excepted["severity"]) == ("Suppressed", "Informational")
+    assert excepted["unmapped"]["auditpack"]["exception"] == {"scope": "dc01", "owner": "ICT manager", "expires": "2027-03-31"}
+    results = {f["compliance"]["control"]: f for f in findings if f["finding_info"]["types"] == ["control-result"]}
+    assert (
+        results["T-BAK-1"]["compliance"]["status_id"] == 1
+        and results["T-BAK-1"]["metadata"]["uid"] == failed["metadata"]["correlation_uid"]
+    )
+    assert (results["T-FWP"]["compliance"]["status_id"], results["T-FWP"]["severity"]) == (3, "High")  # not effective
+    assert results["O-BRE"]["compliance"]["status_id"] == 2  # not evidenced: Warning, no result for lack of information
+    assert results["T-TLS"]["compliance"]["status_id"] == 99 and results["T-TLS"]["status_detail"] == "Niet van toepassing"
+
+
+def test_ocsf_in_english_and_nothing_written_from_a_broken_document(year_docs, small_doc, tmp_path):
+    findings = to_ocsf(year_docs["en"])
+    failed = _ocsf_item(findings, "T-BAK-1", "deviation", FAILED_BACKUP)
+    assert failed["finding_info"]["title"] == f"T-BAK-1 deviation: {FAILED_BACKUP[0]} on {FAILED_BACKUP[1]}"
+    assert failed["status_detail"] == "Effective with deviations" and failed["metadata"]["product"]["lang"] == "en"
+    assert failed["compliance"]["standards"][0] == STRINGS["en"]["subtitle"]
+    control(small_doc, "T-BAK-1")["deviations"][0]["date"] = "2026-02-30"
+    with pytest.raises(ValueError):
+        write_ocsf(small_doc, tmp_path / "report-ocsf.json")
+    assert list(tmp_path.iterdir()) == []

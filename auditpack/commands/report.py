@@ -52,7 +52,7 @@ from .shared import (
     "formats",
     multiple=True,
     type=click.Choice(FORMAT_NAMES),
-    help="Only these formats (repeatable; default all five).",
+    help=f"Only these formats (repeatable; default all: {', '.join(FORMAT_NAMES)}).",
 )
 @signing_key_option
 def report(
@@ -71,10 +71,12 @@ def report(
     """Evaluate every control over a period and write the audit report in every format.
 
     HTML and PDF for people, an Excel workbook for auditors (every tested item,
-    the evidence index, exceptions, samples), JSON in a published schema and an
-    OSCAL assessment-results file for GRC tools. All five come from the same
-    report document, so they cannot disagree. Without --period or --from/--to
-    the period is the last full calendar year. No host is contacted.
+    the evidence index, exceptions, samples), JSON in a published schema, and
+    for GRC tools OSCAL assessment results (with the assessment plan, system
+    security plan, profile and catalogue they import, so every reference
+    resolves) and OCSF Compliance Findings. All come from the same report
+    document, so they cannot disagree. Without --period or --from/--to the
+    period is the last full calendar year. No host is contacted.
 
     \b
     Examples:
@@ -107,8 +109,9 @@ def report(
     files = write_formats(document, out_dir, formats or FORMAT_NAMES, progress)
     progress("done")
     print_results(results, lang)
-    for fmt, path in files.items():
-        console.print(f"{fmt:>5}: {path}", soft_wrap=True, highlight=False)
+    width = max(map(len, files), default=0)
+    for name, path in files.items():
+        console.print(f"{name:>{width}}: {path}", soft_wrap=True, highlight=False, markup=False)
     return results_outcome(results)
 
 
@@ -140,7 +143,7 @@ def pack(
 ) -> Outcome:
     """Build the signed evidence pack for the auditors: the report in every format and the evidence it cites.
 
-    One zip with the report (HTML, PDF, workbook, JSON, OSCAL), every evidence
+    One zip with the report (HTML, PDF, workbook, JSON, OSCAL, OCSF), every evidence
     item the findings cite (raw output byte for byte and its normalised form),
     a manifest with the SHA-256 of every file, a SHA256SUMS file that
     `sha256sum -c` accepts, the Ed25519 signature, and VERIFY.txt for auditors.
