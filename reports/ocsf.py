@@ -11,7 +11,8 @@ Mapping:
   for lack of information"; not applicable: Other) or the item (deviation and excepted: Fail;
   gap: Warning); the annex, GDPR and ISO 27001 references as standards and requirements;
   the item's message code as the check;
-- status_id (the finding's workflow): New, or Suppressed for an item an exception covers;
+- status_id (the finding's workflow): Suppressed for an item an exception covers; for a deviation New, In Progress once
+  management answered it (the responses register), Resolved once its retest passed;
 - severity_id follows the control's verdict (auditpack grades effectiveness, not severity):
   Informational when effective or not applicable, Low with deviations within tolerance,
   Medium when not evidenced, High when not effective; an excepted item is Informational;
@@ -199,6 +200,8 @@ def _item_finding(
     }
     if kind == "excepted":
         facts["exception"] = {key: item[key] for key in ("scope", "owner", "expires")}
+    if kind == "deviation":
+        facts["response"] = item.get("response")
     return _event(
         document,
         control,
@@ -208,12 +211,23 @@ def _item_finding(
         span=day_bounds(item["date"]),
         compliance=_compliance(control, lang, ITEM_STATUS[kind], [check]),
         severity=SeverityID.Informational if kind == "excepted" else SEVERITY[control["status"]],
-        status=StatusID.Suppressed if kind == "excepted" else StatusID.New,
+        status=_workflow(kind, item),
         kind=kind,
         evidence=item["evidence"],
         auditpack=facts,
         resources=[ResourceDetails(name=item["subject"], uid=item["subject"])],
     )
+
+
+def _workflow(kind: str, item: dict[str, Any]) -> StatusID:
+    """The finding's workflow: an excepted item is suppressed; a deviation management answered is in progress,
+    resolved once a retest passed; anything else is new."""
+    if kind == "excepted":
+        return StatusID.Suppressed
+    response = item.get("response") if kind == "deviation" else None
+    if response is None:
+        return StatusID.New
+    return StatusID.Resolved if response["retest_result"] == "success" else StatusID.InProgress
 
 
 def build_findings(document: dict[str, Any]) -> list[ComplianceFinding]:

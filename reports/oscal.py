@@ -85,12 +85,24 @@ def _observation(
     cited = [refs.get(item) for item in finding["evidence"]]
     moments = [moment(r["collected"]) for r in cited if r is not None]
     extra = []
+    remarks = None
     if kind == "excepted":
         extra = [
             ("exception-scope", finding["scope"]),
             ("exception-owner", finding["owner"]),
             ("exception-expires", finding["expires"]),
         ]
+    elif kind == "deviation":  # management's response, in its own words; "open" when there is none
+        response = finding.get("response")
+        extra = [("response", "answered" if response else "open")]
+        if response:
+            extra += [
+                ("response-owner", response["owner"]),
+                ("response-fixed-on", response["fixed_on"]),
+                ("response-retest-on", response["retest_on"]),
+                ("response-retest-result", response["retest_result"]),
+            ]
+            remarks = f"{response['cause']} — {response['corrective_action']}"
     return common.Observation(
         uuid=finding_uuid(document, control["id"], kind, index, finding),
         title=one_line(f"{control['id']} {w[kind]}: {finding['subject']} {w['on']} {finding['date']}"),
@@ -109,6 +121,7 @@ def _observation(
         relevant_evidence=[_evidence(item, ref, w) for item, ref in zip(finding["evidence"], cited, strict=False)] or None,
         # when the evidence behind it was collected; a gap has none, so it stands as of the report
         collected=min(moments) if moments else generated,
+        remarks=remarks,
     )
 
 

@@ -54,9 +54,11 @@ def reported(tmp_path_factory):
     out = {}
     for lang in ("nl", "en"):
         done = run(root, env, "report", "--period", "2026", "--lang", lang, "--format", "json", "--format", "html",
-                   "--format", "xlsx", "--out", f"out-{lang}")  # fmt: skip
+                   "--format", "xlsx", "--format", "oscal", "--format", "ocsf", "--out", f"out-{lang}")  # fmt: skip
         assert done.returncode == 1, done.stdout + done.stderr
-        out[lang] = {p.suffix: p for p in (root / f"out-{lang}").iterdir()}
+        found = sorted((root / f"out-{lang}").iterdir())
+        out[lang] = {p.suffix: p for p in found if p.suffix != ".json" or p.stem.endswith(f"-{lang}")}
+        out[lang] |= {p.stem.rsplit("-", 1)[1]: p for p in found if p.stem.endswith(("-oscal", "-ocsf"))}
         out[lang]["stderr"] = done.stderr
     return root, env, out
 
@@ -139,6 +141,8 @@ def test_report_shows_its_steps_as_they_begin(reported):
         "writing HTML",
         "writing XLSX",
         "writing JSON",
+        "writing OSCAL",
+        "writing OCSF",
         "done",
     ]
 
@@ -191,3 +195,37 @@ def test_an_export_date_after_today_is_refused(reported, tmp_path):
     done = run(root, env, "import", "register", "management_responses", "reacties.csv", "--exported", "2999-01-01",
                "--store", str(tmp_path / "ev"))  # fmt: skip
     assert done.returncode == 2 and "--exported" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_oscal_and_ocsf_carry_the_response_and_its_state(reported):
+    _, _, out = reported
+    results = json.loads(out["en"]["oscal"].read_text())["assessment-results"]
+    observations = [o for r in results["results"] for o in r.get("observations", [])]
+
+    def observation(subject: str, date: str) -> dict:
+        [found] = [
+            o for o in observations
+            if {p["name"]: p["value"] for p in o["props"]}.get("subject") == subject
+            and {p["name"]: p["value"] for p in o["props"]}.get("date") == date
+            and {p["name"]: p["value"] for p in o["props"]}.get("finding-kind") == "deviation"
+        ]  # fmt: skip
+        return found
+
+    failed = observation(*FAILED_BACKUP)
+    named = {p["name"]: p["value"] for p in failed["props"]}
+    assert (named["response"], named["response-owner"], named["response-retest-result"]) == ("answered", "ICT-beheer", "success")
+    assert failed["remarks"] == "schijf vol — opgeschoond en bewaking ingesteld"
+    assert {p["name"]: p["value"] for p in observation(*MISSING_BACKUP)["props"]}["response"] == "open"
+    findings = json.loads(out["en"]["ocsf"].read_text())
+
+    def workflow(subject: str, date: str) -> str:
+        [found] = [
+            f["status"] for f in findings
+            if f.get("unmapped", {}).get("auditpack", {}).get("kind") == "deviation"
+            and f["unmapped"]["auditpack"]["subject"] == subject and f["unmapped"]["auditpack"]["date"] == date
+        ]  # fmt: skip
+        return found
+
+    assert workflow(*FAILED_BACKUP) == "Resolved"  # answered, and its retest passed
+    assert workflow(*MISSING_BACKUP) == "New"
+    assert workflow("fw01", "2026-01-05") == "InProgress"  # answered, not retested
