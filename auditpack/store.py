@@ -29,7 +29,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -53,7 +53,7 @@ from .chronology import (
 from .errors import AuditpackError
 from .evidence import ItemStatus, Observation
 from .inventory import Host
-from .timestamping import Tsa, TimestampError, request_token
+from .timestamping import TimestampError, Tsa, request_token
 
 STORE_FORMAT = "auditpack-store/1"
 BLOB_NAME = re.compile(r"^[0-9a-f]{64}$")
@@ -147,11 +147,19 @@ class VerifyReport:
 
 
 class EvidenceStore:
-    """TSA, when given, timestamps every manifest at commit and checks the tokens in verify (auditpack/timestamping.py)."""
+    """TSA, when given, timestamps every manifest at commit and checks the tokens in verify (auditpack/timestamping.py);
+    ON_TIMESTAMP is told after each commit whether the token was had."""
 
-    def __init__(self, root: str | Path, create: bool = True, tsa: Tsa | None = None):
+    def __init__(
+        self,
+        root: str | Path,
+        create: bool = True,
+        tsa: Tsa | None = None,
+        on_timestamp: Callable[[ManifestRef, TimestampError | None], None] | None = None,
+    ):
         self.root = Path(root)
         self.tsa = tsa
+        self.on_timestamp = on_timestamp  # told after each commit whether its token was had (the CLI prints it)
         marker = self.root / "STORE"
         if not marker.exists():
             if not create:
@@ -298,7 +306,9 @@ class EvidenceStore:
             ref = ManifestRef(body["seq"], sha, path)
             self._index_manifests([ref])
         if self.tsa is not None:  # outside the lock: a slow TSA must not hold up other commits
-            self.timestamp_run(ref)
+            failed = self.timestamp_run(ref)
+            if self.on_timestamp is not None:
+                self.on_timestamp(ref, failed)
         return ref
 
     # -- timestamps ----------------------------------------------------------------------------

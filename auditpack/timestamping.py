@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -122,7 +121,7 @@ def request_token(tsa: Tsa, data: bytes) -> bytes:
         raise TimestampError(f"the TSA {tsa.url} answered HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         raise TimestampError(f"the TSA {tsa.url} cannot be reached: {exc.reason}") from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise TimestampError(f"the TSA {tsa.url} did not answer within {tsa.timeout:.0f} s") from None
     except OSError as exc:
         raise TimestampError(f"the TSA {tsa.url} cannot be reached: {exc.strerror or exc}") from None
