@@ -104,7 +104,9 @@ def chain_files(store: EvidenceStore, document: dict[str, Any], meta_transform: 
                 f"was the report made from another store? ('auditpack verify' checks the store)"
             )
     out = ChainFiles()
-    seqs = [s for s in range(min(listed, default=1) - 1, max(listed, default=0) + 1) if s in refs]
+    first, last = min(listed, default=1), max(listed, default=0)
+    before = [s for s in refs if s < first]  # the anchor: the last run the store holds before the report's first
+    seqs = before[-1:] + [s for s in range(first, last + 1) if s in refs]
     states: Counter[str] = Counter()
     withheld: list[int] = []
     for seq in seqs:

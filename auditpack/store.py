@@ -159,6 +159,7 @@ class EvidenceStore:
     ):
         self.root = Path(root)
         self.tsa = tsa
+        self._roots: tuple[Any, ...] | None = None  # the certificates the running verify checks tokens against
         self.on_timestamp = on_timestamp  # told after each commit whether its token was had (the CLI prints it)
         marker = self.root / "STORE"
         if not marker.exists():
@@ -335,13 +336,15 @@ class EvidenceStore:
         """The runs that have no token yet, oldest first."""
         return [ref for ref in self.manifest_refs() if not ref.token_path.exists()]
 
-    def run_timestamp(self, ref: ManifestRef, body: dict[str, Any] | None = None) -> TokenVerdict:
-        """What the run's token proves, checked against the configured TSA's certificate (unchecked without one)."""
+    def run_timestamp(
+        self, ref: ManifestRef, body: dict[str, Any] | None = None, roots: tuple[Any, ...] | None = None
+    ) -> TokenVerdict:
+        """What the run's token proves, checked against ROOTS, else the configured TSA's (unchecked without either)."""
         data = ref.path.read_bytes()
         body = body if body is not None else json.loads(data)
         token = ref.token_path.read_bytes() if ref.token_path.exists() else None
         note = read_note(ref.note_path.read_bytes()) if ref.note_path.exists() else None
-        roots = self.tsa.roots if self.tsa else None
+        roots = roots if roots is not None else (self.tsa.roots if self.tsa else None)
         return judge_token(token, roots, ended=body.get("ended"), note=note, data=data)
 
     # -- index ---------------------------------------------------------------------------------
@@ -447,8 +450,10 @@ class EvidenceStore:
 
     # -- verify --------------------------------------------------------------------------------
 
-    def verify(self) -> VerifyReport:
+    def verify(self, tsa_roots: tuple[Any, ...] | None = None) -> VerifyReport:
+        """Every blob, manifest, link and token; tokens are checked against TSA_ROOTS, else the configured TSA's."""
         report = VerifyReport()
+        self._roots = tsa_roots if tsa_roots is not None else (self.tsa.roots if self.tsa else None)
         blob_ok: dict[str, bool] = {}
         self._verify_blobs(report, blob_ok)
         self._verify_chain(report, blob_ok)
@@ -527,7 +532,7 @@ class EvidenceStore:
             report.info("blobs/", f"{len(orphans)} blob(s) no manifest refers to (written by an interrupted run); harmless")
 
     def _verify_timestamp(self, report: VerifyReport, ref: ManifestRef, body: dict[str, Any]) -> None:
-        verdict = self.run_timestamp(ref, body)
+        verdict = self.run_timestamp(ref, body, self._roots)
         report.timestamps[verdict.state] = report.timestamps.get(verdict.state, 0) + 1
         rel = f"runs/{ref.token_path.name if verdict.state != 'not_timestamped' else ref.path.name}"
         if verdict.problem:
