@@ -102,7 +102,7 @@ def judge_token(
     if ended is None:
         return TokenVerdict("at_commit", moment, f"timestamped {iso(moment)}")
     gap = moment - parse_iso(ended)
-    if reason or gap > LATE_AFTER:
+    if is_late(moment, ended, note):
         return TokenVerdict(
             "late", moment, f"timestamped late: {iso(moment)}, {_duration(gap)} after the run ended ({ended}){reason}"
         )
@@ -111,6 +111,21 @@ def judge_token(
             "at_commit", moment, f"timestamped {iso(moment)}, {_duration(-gap)} before the run ended: a clock was wrong"
         )
     return TokenVerdict("at_commit", moment, f"timestamped {iso(moment)}")
+
+
+def is_late(moment: datetime, ended: str | None, note: dict[str, Any] | None) -> bool:
+    """A token asked for after the commit: the run was marked not timestamped then, or the token is much younger."""
+    return bool(note) or (ended is not None and moment - parse_iso(ended) > LATE_AFTER)
+
+
+def stated_timestamp(token: bytes | None, ended: str | None, note: dict[str, Any] | None) -> dict[str, Any]:
+    """A run's timestamp as the report states it (read, not checked: `auditpack verify` checks): its time or None,
+    whether it was set late, and the kind of reason there was none at commit (a TimestampError code, or no_tsa)."""
+    moment = stated_time(token) if token is not None else None
+    code = str(note.get("code") or "invalid") if note else None
+    if moment is None:
+        return {"time": None, "late": False, "reason": code or "no_tsa"}
+    return {"time": iso(moment), "late": is_late(moment, ended, note), "reason": code}
 
 
 def _duration(gap: Any) -> str:

@@ -49,6 +49,7 @@ from .chronology import (
     check_link,
     judge_token,
     read_note,
+    stated_timestamp,
 )
 from .errors import AuditpackError
 from .evidence import ItemStatus, Observation
@@ -326,7 +327,7 @@ class EvidenceStore:
             token = request_token(self.tsa, ref.path.read_bytes())
         except TimestampError as exc:
             if not ref.note_path.exists():
-                note = {"reason": str(exc), "tsa": self.tsa.url, "tried_at": iso(utcnow())}
+                note = {"reason": str(exc), "code": exc.code, "tsa": self.tsa.url, "tried_at": iso(utcnow())}
                 self._atomic_write(ref.note_path, json.dumps(note, indent=1, sort_keys=True).encode() + b"\n")
             return exc
         self._atomic_write(ref.token_path, token, point="token")
@@ -335,6 +336,12 @@ class EvidenceStore:
     def untimestamped(self) -> list[ManifestRef]:
         """The runs that have no token yet, oldest first."""
         return [ref for ref in self.manifest_refs() if not ref.token_path.exists()]
+
+    def timestamp_facts(self, ref: ManifestRef, body: dict[str, Any]) -> dict[str, Any]:
+        """What the report says of the run's timestamp: its time, whether late, why none (read, not checked)."""
+        token = ref.token_path.read_bytes() if ref.token_path.exists() else None
+        note = read_note(ref.note_path.read_bytes()) if ref.note_path.exists() else None
+        return stated_timestamp(token, body.get("ended"), note)
 
     def run_timestamp(
         self, ref: ManifestRef, body: dict[str, Any] | None = None, roots: tuple[Any, ...] | None = None

@@ -41,7 +41,15 @@ LATE_AFTER = timedelta(minutes=15)
 
 
 class TimestampError(AuditpackError):
-    """A token that could not be had or does not hold, said as the reason (recorded beside the run)."""
+    """A token that could not be had or does not hold, said as the reason (recorded beside the run).
+
+    `code` names the kind for the report, which says it in its own language: unreachable, timeout, http,
+    refused (the TSA's status), invalid (the answer does not verify) or config.
+    """
+
+    def __init__(self, message: str, code: str = "invalid"):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -63,14 +71,14 @@ def load_tsa_certificates(path: Path) -> tuple[x509.Certificate, ...]:
     try:
         data = Path(path).expanduser().read_bytes()
     except OSError as exc:
-        raise TimestampError(f"cannot read the TSA certificate file {path}: {exc.strerror or exc}") from None
+        raise TimestampError(f"cannot read the TSA certificate file {path}: {exc.strerror or exc}", "config") from None
     try:
         certificates = tuple(x509.load_pem_x509_certificates(data))
     except ValueError:
         certificates = ()
     if not certificates:
         raise TimestampError(
-            f"{path} holds no PEM certificate: give the certificate of the TSA's CA (-----BEGIN CERTIFICATE-----)"
+            f"{path} holds no PEM certificate: give the certificate of the TSA's CA (-----BEGIN CERTIFICATE-----)", "config"
         )
     return certificates
 
@@ -83,9 +91,9 @@ def certificate_fingerprint(certificates: tuple[x509.Certificate, ...]) -> str:
 def _check_url(url: str, where: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise TimestampError(f"{where}={url!r} is not an http(s) URL of a Time-Stamp Authority")
+        raise TimestampError(f"{where}={url!r} is not an http(s) URL of a Time-Stamp Authority", "config")
     if parts.username or parts.password:  # never echo it: it may hold a password
-        raise TimestampError(f"{where} holds a user or password; auditpack sends none to the TSA")
+        raise TimestampError(f"{where} holds a user or password; auditpack sends none to the TSA", "config")
     return url
 
 
@@ -98,7 +106,8 @@ def tsa_from_environment() -> Tsa | None:
     if not ca:
         raise TimestampError(
             f"{TSA_URL_ENV} is set but {TSA_CA_ENV} is not: set it to the PEM file of the TSA's CA certificate, "
-            f"so every token can be checked"
+            f"so every token can be checked",
+            "config",
         )
     return Tsa(_check_url(url, TSA_URL_ENV), Path(ca).expanduser(), load_tsa_certificates(Path(ca)))
 
@@ -118,15 +127,17 @@ def request_token(tsa: Tsa, data: bytes) -> bytes:
         with urllib.request.urlopen(request, timeout=tsa.timeout) as answer:
             reply = answer.read(MAX_REPLY + 1)
     except urllib.error.HTTPError as exc:
-        raise TimestampError(f"the TSA {tsa.url} answered HTTP {exc.code} {exc.reason}") from None
+        raise TimestampError(f"the TSA {tsa.url} answered HTTP {exc.code} {exc.reason}", "http") from None
     except urllib.error.URLError as exc:
-        raise TimestampError(f"the TSA {tsa.url} cannot be reached: {exc.reason}") from None
+        if isinstance(exc.reason, TimeoutError):
+            raise TimestampError(f"the TSA {tsa.url} did not answer within {tsa.timeout:.0f} s", "timeout") from None
+        raise TimestampError(f"the TSA {tsa.url} cannot be reached: {exc.reason}", "unreachable") from None
     except TimeoutError:
-        raise TimestampError(f"the TSA {tsa.url} did not answer within {tsa.timeout:.0f} s") from None
+        raise TimestampError(f"the TSA {tsa.url} did not answer within {tsa.timeout:.0f} s", "timeout") from None
     except OSError as exc:
-        raise TimestampError(f"the TSA {tsa.url} cannot be reached: {exc.strerror or exc}") from None
+        raise TimestampError(f"the TSA {tsa.url} cannot be reached: {exc.strerror or exc}", "unreachable") from None
     if len(reply) > MAX_REPLY:
-        raise TimestampError(f"the TSA {tsa.url} answered more than {MAX_REPLY} bytes: not a time-stamp reply")
+        raise TimestampError(f"the TSA {tsa.url} answered more than {MAX_REPLY} bytes: not a time-stamp reply", "http")
     verifier = VerifierBuilder.from_request(query)
     check_token(reply, tsa.roots, data=data, verifier=verifier)
     return reply
@@ -153,7 +164,7 @@ def check_token(
         raise TimestampError("not an RFC 3161 time-stamp reply (it cannot be decoded)") from None
     if PKIStatus(reply.status) not in (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS):
         said = "; ".join(reply.status_string) or "no reason given"
-        raise TimestampError(f"the TSA refused the request (status {reply.status}: {said})")
+        raise TimestampError(f"the TSA refused the request (status {reply.status}: {said})", "refused")
     builder = verifier or VerifierBuilder()
     for root in roots:
         builder = builder.add_root_certificate(root)

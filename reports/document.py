@@ -123,6 +123,7 @@ def build_document(
                     "operator": r["operator"],
                     "status": r["status"],
                     "hosts": len(r["hosts"]),
+                    "timestamp": r.get("timestamp"),
                 }
                 for r in runs
             ],
@@ -130,6 +131,14 @@ def build_document(
         "summary": {status: counts.get(status, 0) for status in STATUS_ORDER},
         "controls": [control_section(r, catalogue[r.control_id], lang, samples or []) for r in results],
     }
+
+
+def run_timestamp_state(run: dict[str, Any]) -> str | None:
+    """at_commit, late or none (TIMESTAMP_LABELS); None for a document made before runs carried timestamps."""
+    stamp = run.get("timestamp")
+    if not stamp:
+        return None
+    return "none" if stamp["time"] is None else ("late" if stamp["late"] else "at_commit")
 
 
 def evidence_citations(document: dict[str, Any]) -> dict[str, list[str]]:

@@ -272,3 +272,41 @@ def test_a_token_is_checked_against_the_auditors_tsa_certificate_not_the_packs(s
     assert own_copy.ok and any("the pack's own copy of the TSA certificate" in n for n in own_copy.notices)
     digest = hashlib.sha256((tmp_path / "other-tsa" / "tsa-ca.pem").read_bytes()).hexdigest()
     assert digest not in " ".join(own_copy.notices)
+
+
+# --- the report -------------------------------------------------------------------------------------------------
+
+
+def test_the_report_states_each_runs_timestamp_in_its_own_language(tmp_path, tsa_peer):
+    from auditpack.reports.html import render_report_html
+    from auditpack.reports.json_export import validate_document
+    from auditpack.reports.workbook import build_workbook
+
+    live = _tsa(tsa_peer)
+    down = _tsa(tsa_peer, f"http://127.0.9.3:{refused_port('127.0.9.3')}/")
+    store = EvidenceStore(tmp_path / "evidence", tsa=live)
+    _commit(store, "2026-01-05T06:00:00", b"{}")  # timestamped at commit
+    store.tsa = down
+    _commit(store, "2026-02-02T06:00:00", b"{}")  # not timestamped at commit: timestamped late below
+    _commit(store, "2026-03-02T06:00:00", b"{}")  # not timestamped at all
+    store.tsa = live
+    assert store.timestamp_run(store.manifest_refs()[1]) is None
+    runs = run_rows(store, PERIOD)
+    assert [r["timestamp"]["late"] for r in runs] == [False, True, False]
+    assert [r["timestamp"]["reason"] for r in runs] == [None, "unreachable", "unreachable"] and runs[2]["timestamp"][
+        "time"
+    ] is None
+    words = {
+        "nl": ("bij vastleggen 1", "later gezet 1", "zonder tijdstempel 1", "tijdstempeldienst niet bereikbaar"),
+        "en": ("at commit 1", "set late 1", "none 1", "Time-Stamp Authority unreachable"),
+    }
+    for lang, expected in words.items():
+        document = build_document([], load_catalogue(), PERIOD, runs, lang)
+        validate_document(document)  # the published schema knows the timestamp of a run
+        html = render_report_html(document, charts=False)
+        assert all(word in html for word in expected), (lang, [w for w in expected if w not in html])
+        other = words["en" if lang == "nl" else "nl"][-1]
+        assert other not in html
+        sheet = build_workbook(document).worksheets[-1]
+        rows = [[c.value for c in row] for row in sheet.iter_rows()]
+        assert any(expected[-1] in [str(v) for v in row] for row in rows), rows[:3]
