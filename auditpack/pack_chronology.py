@@ -49,8 +49,9 @@ CHAIN_RECIPE = (
     f"l=$(grep -m1 '^ \"prev\": ' \"runs/$f\" | tr -d ' \",' | cut -d: -f2); "
     f'[ -z "$q" ] || [ "$l" = "$p" ] || echo "BROKEN: runs/$f does not follow run $q"; fi; p=$h; q=$s; done; '
     f'echo "OK: chain checked up to run $q"',
-    "f=$(LC_ALL=C ls runs | grep -E '^[0-9]+-[0-9a-f]{64}\\.json$' | head -1); "
-    "if grep -q '^ \"prev\": null,$' \"runs/$f\" || [[ \"$(grep -m1 '^ \"started\": ' \"runs/$f\" | cut -d'\"' -f4)\" < START ]]; "
+    f"f=$(LC_ALL=C ls runs | grep -E '{LISTED_RUN}' | head -1); "
+    'if [ "${f%.withheld}" != "$f" ]; then echo "WITHHELD: runs/$f, the chain\'s first run: its start is not shown"; '
+    "elif grep -q '^ \"prev\": null,$' \"runs/$f\" || [[ \"$(grep -m1 '^ \"started\": ' \"runs/$f\" | cut -d'\"' -f4)\" < START ]]; "
     'then echo "OK: the chain starts at runs/$f"; '
     'else echo "MISSING: the run(s) before runs/$f: the chain must start at run 1 or at the last run before START"; fi',
     "for h in $(grep -o '\"manifest_sha256\": \"[0-9a-f]*\"' report/document.json | cut -d'\"' -f4); do "

@@ -310,3 +310,23 @@ def test_the_report_states_each_runs_timestamp_in_its_own_language(tmp_path, tsa
         sheet = build_workbook(document).worksheets[-1]
         rows = [[c.value for c in row] for row in sheet.iter_rows()]
         assert any(expected[-1] in [str(v) for v in row] for row in rows), rows[:3]
+
+
+@needs_tools
+def test_a_pseudonymised_pack_withholds_a_manifest_that_names_people_and_still_checks_its_token(site, tsa_peer, tmp_path):
+    def pseudonymise(value):  # the operator "tester" stands in for a name the pseudonymiser would replace
+        return json.loads(json.dumps(value).replace('"tester"', '"P-0000000000"'))
+
+    runs = run_rows(site["store"], PERIOD)
+    document = build_document([], load_catalogue(), PERIOD, runs, "en", signing_fingerprint=fingerprint(site["key"]))
+    pack = build_pack(site["store"], document, {}, tmp_path / "pseudo.zip", site["key"], meta_transform=pseudonymise).path
+    with zipfile.ZipFile(pack) as archive:
+        carried = [n for n in archive.namelist() if n.startswith("runs/") and n.endswith(".json")]
+        withheld = [n for n in archive.namelist() if n.endswith(".withheld")]
+        assert carried == [] and len(withheld) == 4 and b"tester" not in b"".join(archive.read(n) for n in withheld)
+    result = verify_pack(pack, site["pub"], tsa_peer.pki.ca_file)
+    assert result.ok, result.problems
+    assert sum("withheld from this pseudonymised pack" in n for n in result.notices) == 4
+    said = _recipe(extract_pack(pack, tmp_path / "unpacked"), tsa_peer.pki.ca_file)
+    assert said.count("WITHHELD: runs/") == 5 and said.count("OK: runs/") == 4, said  # tokens checked against the hashes
+    assert "WITHHELD: runs/000001-" in said and "the chain's first run" in said
