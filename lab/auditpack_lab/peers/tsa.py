@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from .http_server import send, serving
+
 POLICY = "1.3.6.1.4.1.99999.3161.1"  # a private-arc policy OID: this TSA promises nothing beyond the lab
 QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
@@ -181,21 +183,12 @@ def running_tsa(
                     self._answer(400, f"{exc}\n".encode(), "text/plain")  # a query openssl cannot read
 
         def _answer(self, status: int, body: bytes, content_type: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send(self, status, body, {"Content-Type": content_type})
 
         def log_message(self, *args) -> None:
             pass
 
     server = ThreadingHTTPServer((address, port), Handler)
     peer = TsaPeer(f"http://{address}:{server.server_port}/", pki)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield peer
-    finally:
-        server.shutdown()
-        server.server_close()
