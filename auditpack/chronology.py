@@ -134,7 +134,9 @@ def _duration(gap: Any) -> str:
         return f"{seconds // 86400} days"
     if seconds >= 7200:
         return f"{seconds // 3600} hours"
-    return f"{max(seconds // 60, 0)} minutes"
+    if seconds >= 120:
+        return f"{seconds // 60} minutes"
+    return f"{max(seconds, 0)} seconds"
 
 
 def read_note(data: bytes | None) -> dict[str, Any] | None:

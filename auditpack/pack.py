@@ -210,8 +210,10 @@ def _chronology_text(period: dict[str, Any] | None, chronology: dict[str, Any] |
     anchor = chronology.get("anchor")
     nl_anchor = f" (run {anchor} is de laatste van voor de periode)" if anchor else ""
     en_anchor = f" (run {anchor} is the last one before the period)" if anchor else ""
-    tsa_nl = f"Tijdstempeldienst (TSA): {tsa.get('url')}, certificaat SHA-256 {tsa.get('ca_sha256')}\n" if tsa else ""
-    tsa_en = f"Time-Stamp Authority (TSA): {tsa.get('url')}, certificate SHA-256 {tsa.get('ca_sha256')}\n" if tsa else ""
+    tsa_nl = f"\n   Tijdstempeldienst (TSA): {tsa.get('url')}\n   certificaat SHA-256 {tsa.get('ca_sha256')}\n" if tsa else "\n"
+    tsa_en = (
+        f"\n   Time-Stamp Authority (TSA): {tsa.get('url')}\n   certificate SHA-256 {tsa.get('ca_sha256')}\n" if tsa else "\n"
+    )
     nl = f"""
 C. De volgorde van de verzamelrondes (runs {first} tot en met {last}{nl_anchor}),
    in de uitgepakte map. Elk manifest in runs/ heet naar zijn eigen SHA-256
@@ -223,13 +225,13 @@ C. De volgorde van de verzamelrondes (runs {first} tot en met {last}{nl_anchor})
    hoofdletters (MISSING, CHANGED, BROKEN, DIFFERENT) die het probleem noemt:
 {chain}
 
-D. De RFC 3161-tijdstempels. {tsa_nl}   TSA-CA.pem hieronder is het certificaat zoals de TSA het publiceert;
+D. De RFC 3161-tijdstempels.{tsa_nl}   TSA-CA.pem hieronder is het certificaat zoals de TSA het publiceert;
    tsa-ca.pem in het pakket is alleen ter informatie. De eerste regel toont
    de vingerafdruk van uw TSA-CA.pem; vergelijk die met die hierboven. Per
    run meldt de tweede regel "OK" met de tijd van het tijdstempel en het
    einde van de run (een tijdstempel van veel later is achteraf gezet en
-   bewijst alleen dat het manifest toen bestond), "NOT TIMESTAMPED" met de
-   reden, of "FAILED". De laatste regel meldt "Verification: OK" voor
+   bewijst alleen dat het manifest toen bestond; "set late" noemt dan de
+   reden), "NOT TIMESTAMPED" met de reden, of "FAILED". De laatste regel meldt "Verification: OK" voor
    MANIFEST.json:
 {tokens}
 """
@@ -244,13 +246,13 @@ C. The order of the collection runs (runs {first} to {last}{en_anchor}),
    CHANGED, BROKEN, DIFFERENT) that names the problem:
 {chain}
 
-D. The RFC 3161 timestamps. {tsa_en}   TSA-CA.pem below is the certificate as the TSA publishes it; the
+D. The RFC 3161 timestamps.{tsa_en}   TSA-CA.pem below is the certificate as the TSA publishes it; the
    tsa-ca.pem inside the pack is informational only. The first line prints
    the fingerprint of your TSA-CA.pem; compare it with the one above. For
    each run the second line prints "OK" with the token's time and the
    run's end (a token much later than the run was made afterwards and
-   proves only that the manifest existed by then), "NOT TIMESTAMPED" with
-   the reason, or "FAILED". The last line prints "Verification: OK" for
+   proves only that the manifest existed by then; "set late" gives the
+   reason), "NOT TIMESTAMPED" with the reason, or "FAILED". The last line prints "Verification: OK" for
    MANIFEST.json:
 {tokens}
 """

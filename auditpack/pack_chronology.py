@@ -68,7 +68,8 @@ TOKEN_RECIPE = (
     'elif if [ -e "$m" ]; then openssl ts -verify -in "$m.tsr" -data "$m" -CAfile TSA-CA.pem; '
     'else openssl ts -verify -in "$m.tsr" -digest "$h" -CAfile TSA-CA.pem; fi >/dev/null 2>&1; '
     "then echo \"OK: $m timestamped $(openssl ts -reply -in \"$m.tsr\" -text 2>/dev/null | sed -n 's/^Time stamp: //p'); "
-    "run ended $(grep -m1 '^ \"ended\": ' \"$m\" 2>/dev/null | cut -d'\"' -f4)\"; "
+    "run ended $(grep -m1 '^ \"ended\": ' \"$m\" 2>/dev/null | cut -d'\"' -f4)"
+    "$(tr -d '\\n' < \"$m.not-timestamped\" 2>/dev/null | sed 's/^/; set late, at commit: /')\"; "
     'else echo "FAILED: $m.tsr does not verify: the token or the manifest was changed"; fi; done',
     f"[ ! -e {PACK_TOKEN} ] && echo \"NOT TIMESTAMPED: MANIFEST.json\" || "
     f"openssl ts -verify -in {PACK_TOKEN} -data MANIFEST.json -CAfile TSA-CA.pem",

@@ -225,7 +225,9 @@ def open_store(path: Path, create: bool) -> EvidenceStore:
 def say_timestamp(ref: Any, failed: Exception | None) -> None:
     """After a commit: the run's timestamp, or why it has none (the run is kept either way)."""
     if failed is None:
-        err_console.print(f"Run {ref.seq} timestamped (RFC 3161 token {ref.token_path.name}).", style="dim", markup=False)
+        err_console.print(
+            f"Run {ref.seq} timestamped (RFC 3161 token {ref.token_path.name}).", style="dim", markup=False, soft_wrap=True
+        )
     else:
         err_console.print(
             f"Run {ref.seq} is committed but NOT timestamped: {failed}. Run `auditpack timestamp` when the TSA answers "

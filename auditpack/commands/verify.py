@@ -68,10 +68,11 @@ def verify(pack_path: Path | None, key_path: Path | None, tsa_ca: Path | None, s
     if result.timestamps:
         summary += "; timestamps: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(result.timestamps.items()))
     if result.ok:
-        console.print(f"[green]Evidence store intact:[/] {summary}")
+        console.print(f"[green]Evidence store intact:[/] {summary}", soft_wrap=True)
         return Outcome.OK
     console.print(
-        f"[red bold]Evidence store NOT intact[/] ({sum(f.severity == 'error' for f in result.findings)} problem(s)); {summary}"
+        f"[red bold]Evidence store NOT intact[/] ({sum(f.severity == 'error' for f in result.findings)} problem(s)); {summary}",
+        soft_wrap=True,
     )
     return Outcome.FINDINGS
 
