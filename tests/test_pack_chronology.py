@@ -206,6 +206,13 @@ def test_a_changed_manifest_inside_a_resigned_pack_is_named(site, tsa_peer, tmp_
     said = _recipe(tmp_path / "forged.d", tsa_peer.pki.ca_file)
     assert f"CHANGED: {target}" in said and f"FAILED: {target}.tsr does not verify" in said
     assert "NOT TIMESTAMPED: MANIFEST.json" in said
+    # changed by someone without the key: the signed lists name it as well
+    with zipfile.ZipFile(site["pack"]) as old, zipfile.ZipFile(tmp_path / "changed.zip", "w") as new:
+        for info in old.infolist():
+            data = old.read(info)
+            new.writestr(info, data.replace(b'"status": "complete"', b'"status": "partial"') if info.filename == target else data)
+    result = verify_pack(tmp_path / "changed.zip", site["pub"], tsa_peer.pki.ca_file)
+    assert result.changed == [target] and any(p.startswith(f"{target}: content does not match") for p in result.problems)
 
 
 @needs_tools
