@@ -162,6 +162,7 @@ CASES = [
     ("verify", ["year.zip", "--key", "key.pub"], 0),
     ("verify", ["tampered.zip", "--key", "key.pub"], 1),
     ("verify", ["not-a-pack.zip", "--key", "key.pub"], 2),
+    ("verify", ["year.zip", "--key", "key.pub", "--tsa-ca", "key.pub"], 2),  # a public key, not the TSA's certificate
     ("timestamp", [], 2),
     ("diff", ["year.zip", "year.zip"], 0),
     ("diff", ["spring.zip", "year.zip"], 1),

@@ -87,6 +87,10 @@ def _verify_pack(pack_path: Path, key_path: Path | None, tsa_ca: Path | None) ->
         )
     if not pack_path.exists():
         raise AuditpackError(f"{pack_path} does not exist")
+    if tsa_ca is not None:
+        from auditpack.timestamping import load_tsa_certificates
+
+        load_tsa_certificates(tsa_ca)  # a file that holds no certificate is unusable input (2), not a finding
     result = verify_pack(pack_path, key_path, tsa_ca)
     for problem in result.problems:
         console.print(problem, style="red", highlight=False, soft_wrap=True, markup=False)
