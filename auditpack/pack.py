@@ -8,6 +8,10 @@ Layout of a pack::
     SHA256SUMS.sig           Ed25519 signature of SHA256SUMS (base64), so the plain-tools check is signed too
     VERIFY.txt               how to verify, in Dutch and English
     signing-key.pub          the public key (informational: verify with the key received separately)
+    MANIFEST.json.tsr        RFC 3161 timestamp of MANIFEST.json, when a TSA is configured (in SHA256SUMS)
+    runs/<seq>-<sha256>.json the period's run manifests and the run before it, each with its .tsr token
+                             or .not-timestamped note (auditpack/pack_chronology.py)
+    tsa-ca.pem               the TSA's certificate as configured (informational, like signing-key.pub)
     report/document.json     the report document every format was rendered from
     report/<name>            the rendered reports (HTML, PDF, workbook, JSON, the OSCAL set, OCSF…)
     evidence/<item>.json     what, where, when and how each cited item was collected
@@ -43,6 +47,7 @@ from auditpack.reports.document import evidence_citations, evidence_item_ids
 from .atomic import atomic_path
 from .canonical import document_moment, iso, sha256_hex
 from .errors import AuditpackError
+from .pack_chronology import CHAIN_RECIPE, PACK_TOKEN, TOKEN_RECIPE, chain_files, check_chronology, tsa_roots
 from .signing import (
     ALGORITHM,
     PublicKey,
@@ -55,6 +60,7 @@ from .signing import (
     verify_signature,
 )
 from .store import EvidenceStore, StoreError
+from .timestamping import TimestampError, request_token
 
 PACK_FORMAT = "auditpack-pack/1"
 MANIFEST = "MANIFEST.json"
@@ -64,7 +70,7 @@ SUMS_SIG = "SHA256SUMS.sig"
 PUBLIC_KEY = "signing-key.pub"
 VERIFY_TXT = "VERIFY.txt"
 DOCUMENT = "report/document.json"
-UNLISTED = (MANIFEST, MANIFEST_SIG, SUMS, SUMS_SIG)  # the files MANIFEST.json cannot list
+UNLISTED = (MANIFEST, MANIFEST_SIG, SUMS, SUMS_SIG, PACK_TOKEN)  # the files MANIFEST.json cannot list
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold; the same for every entry
 REPORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 CHUNK = 1 << 20
@@ -98,6 +104,7 @@ class PackSummary:
     fingerprint: str
     created_at: str
     manifest_sha256: str
+    timestamp_error: str | None = None  # why MANIFEST.json has no token although a TSA is configured
 
 
 @dataclass
@@ -110,6 +117,8 @@ class PackVerification:
     problems: list[str] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
     files_checked: int = 0
+    notices: list[str] = field(default_factory=list)  # true and worth saying, not a fault: a run timestamped late
+    chronology: str = ""  # the chain and its timestamps in a line
 
     @property
     def ok(self) -> bool:
@@ -184,10 +193,77 @@ def _write_entry(archive: zipfile.ZipFile, entry: _Entry) -> None:
         )
 
 
-def verify_text(key_fingerprint: str, period: dict[str, Any] | None = None) -> str:
+def chain_recipe(period: dict[str, Any] | None) -> tuple[str, ...]:
+    """CHAIN_RECIPE with the period's first day filled in."""
+    start = str((period or {}).get("start") or "0000-00-00")
+    return tuple(line.replace("START", start) for line in CHAIN_RECIPE)
+
+
+def _chronology_text(period: dict[str, Any] | None, chronology: dict[str, Any] | None) -> tuple[str, str]:
+    """VERIFY.txt's steps C and D (Dutch, English), when the pack carries its run manifests."""
+    if not chronology or not chronology.get("runs"):
+        return "", ""
+    chain = "\n".join(f"   {line}" for line in chain_recipe(period))
+    tokens = "\n".join(f"   {line}" for line in TOKEN_RECIPE)
+    tsa = chronology.get("tsa") or {}
+    first, last = chronology["runs"]
+    anchor = chronology.get("anchor")
+    nl_anchor = f" (run {anchor} is de laatste van voor de periode)" if anchor else ""
+    en_anchor = f" (run {anchor} is the last one before the period)" if anchor else ""
+    tsa_nl = f"\n   Tijdstempeldienst (TSA): {tsa.get('url')}\n   certificaat SHA-256 {tsa.get('ca_sha256')}\n" if tsa else "\n"
+    tsa_en = (
+        f"\n   Time-Stamp Authority (TSA): {tsa.get('url')}\n   certificate SHA-256 {tsa.get('ca_sha256')}\n" if tsa else "\n"
+    )
+    nl = f"""
+C. De volgorde van de verzamelrondes (runs {first} tot en met {last}{nl_anchor}),
+   in de uitgepakte map. Elk manifest in runs/ heet naar zijn eigen SHA-256
+   en noemt de SHA-256 van het manifest ervoor ("prev"): een keten. De
+   regels controleren elke hash en elke schakel, dat de keten begint bij
+   run 1 of bij de laatste run van voor de periode (een weggelaten eerste
+   run valt op), en dat de runs en het laatste manifest van de rapportage
+   die van de keten zijn. Elke regel meldt "OK: ..." of een regel in
+   hoofdletters (MISSING, CHANGED, BROKEN, DIFFERENT) die het probleem noemt:
+{chain}
+
+D. De RFC 3161-tijdstempels.{tsa_nl}   TSA-CA.pem hieronder is het certificaat zoals de TSA het publiceert;
+   tsa-ca.pem in het pakket is alleen ter informatie. De eerste regel toont
+   de vingerafdruk van uw TSA-CA.pem; vergelijk die met die hierboven. Per
+   run meldt de tweede regel "OK" met de tijd van het tijdstempel en het
+   einde van de run (een tijdstempel van veel later is achteraf gezet en
+   bewijst alleen dat het manifest toen bestond; "set late" noemt dan de
+   reden), "NOT TIMESTAMPED" met de reden, of "FAILED". De laatste regel meldt "Verification: OK" voor
+   MANIFEST.json:
+{tokens}
+"""
+    en = f"""
+C. The order of the collection runs (runs {first} to {last}{en_anchor}),
+   inside the unpacked directory. Each manifest in runs/ is named by its
+   own SHA-256 and holds the SHA-256 of the manifest before it ("prev"): a
+   chain. These lines check every hash and every link, that the chain
+   starts at run 1 or at the last run before the period (a first run left
+   out shows), and that the report's runs and latest manifest are the
+   chain's. Each line prints "OK: ..." or a line in capitals (MISSING,
+   CHANGED, BROKEN, DIFFERENT) that names the problem:
+{chain}
+
+D. The RFC 3161 timestamps.{tsa_en}   TSA-CA.pem below is the certificate as the TSA publishes it; the
+   tsa-ca.pem inside the pack is informational only. The first line prints
+   the fingerprint of your TSA-CA.pem; compare it with the one above. For
+   each run the second line prints "OK" with the token's time and the
+   run's end (a token much later than the run was made afterwards and
+   proves only that the manifest existed by then; "set late" gives the
+   reason), "NOT TIMESTAMPED" with the reason, or "FAILED". The last line prints "Verification: OK" for
+   MANIFEST.json:
+{tokens}
+"""
+    return nl, en
+
+
+def verify_text(key_fingerprint: str, period: dict[str, Any] | None = None, chronology: dict[str, Any] | None = None) -> str:
     """VERIFY.txt: how an auditor checks the pack offline, in Dutch and English."""
     span = f"{period['start']} – {period['end']}" if period else "?"
     steps = "\n".join(f"   {line}" for line in SHELL_RECIPE)
+    chronology_nl, chronology_en = _chronology_text(period, chronology)
     return f"""\
 AUDITPACK-BEWIJSPAKKET / AUDITPACK EVIDENCE PACK
 Periode / period: {span}
@@ -219,7 +295,7 @@ B. Met standaardgereedschap (bash, openssl 3, coreutils), in de
    twee andere regels "OK". sha256sum -c controleert elk bestand; de
    laatste regel controleert dat er geen bestand is toegevoegd. Op macOS:
    "shasum -a 256 -c SHA256SUMS" in plaats van sha256sum.
-
+{chronology_nl}
 Elke andere uitkomst betekent dat het pakket na ondertekening is gewijzigd
 of met een andere sleutel is ondertekend.
 
@@ -248,7 +324,7 @@ B. With standard tools (bash, openssl 3, coreutils), inside the unpacked
    other two print "OK". sha256sum -c checks every file; the last line
    checks that no file was added. On macOS use "shasum -a 256 -c
    SHA256SUMS" instead of sha256sum.
-
+{chronology_en}
 Any other outcome means the pack was changed after it was signed, or was
 signed with another key.
 """
@@ -301,7 +377,6 @@ class _ReportFacts:
     cited: dict[str, list[str]]  # item id -> the controls citing it
     fingerprint: str | None  # the signing key the report names
     period: dict[str, Any] | None
-    verify_txt: bytes
     report: dict[str, Any]  # the manifest's summary of the report
 
 
@@ -312,7 +387,6 @@ def _report_facts(document: dict[str, Any], key_fp: str) -> _ReportFacts:
             cited=evidence_citations(document),
             fingerprint=(document.get("signing_key") or {}).get("fingerprint"),
             period=document.get("period"),
-            verify_txt=verify_text(key_fp, document.get("period")).encode(),
             report={
                 "lang": document.get("lang"),
                 "generated_at": document.get("generated_at"),
@@ -403,8 +477,11 @@ def build_pack(
             put(_bytes_entry(f"evidence/{item_id}.json", _json_bytes(meta_transform(meta) if meta_transform else meta)))
         for entry in blobs.entries.values():
             put(entry)
+        chain = chain_files(store, document, meta_transform)
+        for path, source in chain.files:
+            put(_bytes_entry(path, source) if isinstance(source, bytes) else _file_entry(path, source))
         put(_bytes_entry(PUBLIC_KEY, public_key_pem(key)))
-        put(_bytes_entry(VERIFY_TXT, facts.verify_txt))
+        put(_bytes_entry(VERIFY_TXT, verify_text(key_fp, facts.period, chain.summary).encode()))
 
         manifest = {
             "format": PACK_FORMAT,
@@ -414,10 +491,17 @@ def build_pack(
             "report": facts.report,
             "signing_key": {"algorithm": ALGORITHM, "fingerprint": key_fp},
             "evidence": {"items": len(cited), "blobs": len(blobs.entries), "transformed": blob_transform is not None},
+            "chronology": chain.summary,
             "files": {path: {"sha256": e.sha256, "size": e.size} for path, e in sorted(entries.items())},
         }
         manifest_bytes = _json_bytes(manifest)
         put(_bytes_entry(MANIFEST, manifest_bytes))
+        timestamp_error = None
+        if store.tsa is not None:  # the pack's own date: a TSA's, not the processor's clock
+            try:
+                put(_bytes_entry(PACK_TOKEN, request_token(store.tsa, manifest_bytes)))
+            except TimestampError as exc:
+                timestamp_error = str(exc)
         sums = "".join(f"{entries[p].sha256}  {p}\n" for p in sorted(entries)).encode()
         put(_bytes_entry(SUMS, sums))
         put(_bytes_entry(MANIFEST_SIG, base64.b64encode(sign(key, manifest_bytes)) + b"\n"))
@@ -431,7 +515,16 @@ def build_pack(
             handle.seek(0)
             pack_sha, size = _hash_stream(handle)
     return PackSummary(
-        out, pack_sha, size, len(entries), len(cited), len(blobs.entries), key_fp, created, sha256_hex(manifest_bytes)
+        out,
+        pack_sha,
+        size,
+        len(entries),
+        len(cited),
+        len(blobs.entries),
+        key_fp,
+        created,
+        sha256_hex(manifest_bytes),
+        timestamp_error,
     )
 
 
@@ -483,8 +576,9 @@ def _members(archive: zipfile.ZipFile, result: PackVerification) -> dict[str, zi
     return members
 
 
-def verify_pack(path: Path, public_key: PublicKey | bytes | str | Path) -> PackVerification:
-    """Check a pack offline against the public key received separately: signature, then every file."""
+def verify_pack(path: Path, public_key: PublicKey | bytes | str | Path, tsa_ca: Path | None = None) -> PackVerification:
+    """Check a pack offline against the public key received separately: signature, then every file, then the
+    chain of run manifests and their timestamps (against TSA_CA, the TSA's certificate, else the pack's copy)."""
     path = Path(path)
     result = PackVerification(path)
     try:
@@ -520,9 +614,38 @@ def verify_pack(path: Path, public_key: PublicKey | bytes | str | Path) -> PackV
         _check_signature(archive, members, manifest_bytes, key, result)
         _check_files(archive, members, listed, result)
         _check_sums(archive, members, listed, manifest_bytes, key, result)
+        _check_chain(archive, members, manifest, manifest_bytes, tsa_ca, result)
         if result.ok:
             _check_consistency(archive, members, listed, result)
     return result
+
+
+def _check_chain(
+    archive: zipfile.ZipFile,
+    members: dict[str, zipfile.ZipInfo],
+    manifest: dict[str, Any],
+    manifest_bytes: bytes,
+    tsa_ca: Path | None,
+    result: PackVerification,
+) -> None:
+    """The run manifests' chain and the RFC 3161 tokens (pack_chronology.py); a fault there is a problem."""
+
+    def read(name: str) -> bytes | None:
+        return _read_member(archive, members, name)
+
+    try:
+        roots, said = tsa_roots(tsa_ca, read)
+    except TimestampError as exc:
+        result.problems.append(str(exc))
+        return
+    try:
+        document = json.loads(read(DOCUMENT) or b"null")
+    except ValueError:
+        document = None  # said by the file checks and _check_consistency
+    check = check_chronology(read, members, manifest, manifest_bytes, document if isinstance(document, dict) else None, roots)
+    result.problems += check.problems
+    result.notices += ([said] if said else []) + check.notices
+    result.chronology = check.summary
 
 
 def _absent(result: PackVerification, members: dict[str, zipfile.ZipInfo], name: str) -> None:
@@ -608,6 +731,9 @@ def _check_sums(
         result.problems.append(f"{SUMS} is missing or unreadable (needed for the check with sha256sum)")
         return
     expected = {**{p: v[0] for p, v in listed.items()}, MANIFEST: sha256_hex(manifest_bytes)}
+    token = _read_member(archive, members, PACK_TOKEN)
+    if token is not None:  # made after MANIFEST.json, so only SHA256SUMS can list it
+        expected[PACK_TOKEN] = sha256_hex(token)
     wanted = "".join(f"{expected[p]}  {p}\n" for p in sorted(expected)).encode()
     if sums != wanted:
         result.changed.append(SUMS)

@@ -29,7 +29,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,13 +39,24 @@ from typing import Any, BinaryIO
 from . import __version__
 from .atomic import fsync_dir, write_atomic
 from .canonical import canonical_json, iso, parse_iso, sha256_hex, utcnow
+from .chronology import (
+    MANIFEST_FORMAT,
+    MANIFEST_NAME,
+    NOT_TIMESTAMPED_SUFFIX,
+    SIDECAR_NAME,
+    TOKEN_SUFFIX,
+    TokenVerdict,
+    check_link,
+    judge_token,
+    read_note,
+    stated_timestamp,
+)
 from .errors import AuditpackError
 from .evidence import ItemStatus, Observation
 from .inventory import Host
+from .timestamping import TimestampError, Tsa, request_token
 
 STORE_FORMAT = "auditpack-store/1"
-MANIFEST_FORMAT = "auditpack-manifest/1"
-MANIFEST_NAME = re.compile(r"^(\d{6,})-([0-9a-f]{64})\.json$")
 BLOB_NAME = re.compile(r"^[0-9a-f]{64}$")
 INDEX_VERSION = 2  # the index's table layout; another number rebuilds it from the manifests
 
@@ -65,6 +76,16 @@ class ManifestRef:
     seq: int
     sha256: str
     path: Path
+
+    @property
+    def token_path(self) -> Path:
+        """The RFC 3161 time-stamp reply over the manifest's bytes, when it has one."""
+        return self.path.with_name(self.path.name + TOKEN_SUFFIX)
+
+    @property
+    def note_path(self) -> Path:
+        """Why the run could not be timestamped at commit, when it could not."""
+        return self.path.with_name(self.path.name + NOT_TIMESTAMPED_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -94,7 +115,7 @@ class ItemRecord:
 
 @dataclass
 class Finding:
-    severity: str  # "error" (integrity broken) or "info" (harmless leftover)
+    severity: str  # "error" (integrity broken), "warning" (a run not, or only late, timestamped) or "info" (harmless)
     path: str
     message: str
 
@@ -109,6 +130,8 @@ class VerifyReport:
     items: int = 0
     blobs: int = 0
     blob_bytes: int = 0
+    timestamps: dict[str, int] = field(default_factory=dict)  # TokenVerdict.state -> runs
+    never_tried: int = 0  # runs without a token and without a note: committed while no TSA was configured
 
     @property
     def ok(self) -> bool:
@@ -120,10 +143,25 @@ class VerifyReport:
     def info(self, path: str, message: str) -> None:
         self.findings.append(Finding("info", path, message))
 
+    def warning(self, path: str, message: str) -> None:
+        self.findings.append(Finding("warning", path, message))
+
 
 class EvidenceStore:
-    def __init__(self, root: str | Path, create: bool = True):
+    """TSA, when given, timestamps every manifest at commit and checks the tokens in verify (auditpack/timestamping.py);
+    ON_TIMESTAMP is told after each commit whether the token was had."""
+
+    def __init__(
+        self,
+        root: str | Path,
+        create: bool = True,
+        tsa: Tsa | None = None,
+        on_timestamp: Callable[[ManifestRef, TimestampError | None], None] | None = None,
+    ):
         self.root = Path(root)
+        self.tsa = tsa
+        self._roots: tuple[Any, ...] | None = None  # the certificates the running verify checks tokens against
+        self.on_timestamp = on_timestamp  # told after each commit whether its token was had (the CLI prints it)
         marker = self.root / "STORE"
         if not marker.exists():
             if not create:
@@ -269,7 +307,52 @@ class EvidenceStore:
             failpoint("manifest-renamed")
             ref = ManifestRef(body["seq"], sha, path)
             self._index_manifests([ref])
+        if self.tsa is not None:  # outside the lock: a slow TSA must not hold up other commits
+            failed = self.timestamp_run(ref)
+            if self.on_timestamp is not None:
+                self.on_timestamp(ref, failed)
         return ref
+
+    # -- timestamps ----------------------------------------------------------------------------
+
+    def timestamp_run(self, ref: ManifestRef) -> TimestampError | None:
+        """Ask the TSA for a token over the run's manifest and keep it beside the manifest.
+
+        When none can be had the run stays committed (evidence is never lost for a timestamp): the reason is
+        written beside it, the first time only, so the note keeps saying why the run was not timestamped at commit.
+        Returns the error, or None when the token was kept.
+        """
+        assert self.tsa is not None
+        try:
+            token = request_token(self.tsa, ref.path.read_bytes())
+        except TimestampError as exc:
+            if not ref.note_path.exists():
+                note = {"reason": str(exc), "code": exc.code, "tsa": self.tsa.url, "tried_at": iso(utcnow())}
+                self._atomic_write(ref.note_path, json.dumps(note, indent=1, sort_keys=True).encode() + b"\n")
+            return exc
+        self._atomic_write(ref.token_path, token, point="token")
+        return None
+
+    def untimestamped(self) -> list[ManifestRef]:
+        """The runs that have no token yet, oldest first."""
+        return [ref for ref in self.manifest_refs() if not ref.token_path.exists()]
+
+    def timestamp_facts(self, ref: ManifestRef, body: dict[str, Any]) -> dict[str, Any]:
+        """What the report says of the run's timestamp: its time, whether late, why none (read, not checked)."""
+        token = ref.token_path.read_bytes() if ref.token_path.exists() else None
+        note = read_note(ref.note_path.read_bytes()) if ref.note_path.exists() else None
+        return stated_timestamp(token, body.get("ended"), note)
+
+    def run_timestamp(
+        self, ref: ManifestRef, body: dict[str, Any] | None = None, roots: tuple[Any, ...] | None = None
+    ) -> TokenVerdict:
+        """What the run's token proves, checked against ROOTS, else the configured TSA's (unchecked without either)."""
+        data = ref.path.read_bytes()
+        body = body if body is not None else json.loads(data)
+        token = ref.token_path.read_bytes() if ref.token_path.exists() else None
+        note = read_note(ref.note_path.read_bytes()) if ref.note_path.exists() else None
+        roots = roots if roots is not None else (self.tsa.roots if self.tsa else None)
+        return judge_token(token, roots, ended=body.get("ended"), note=note, data=data)
 
     # -- index ---------------------------------------------------------------------------------
 
@@ -374,12 +457,28 @@ class EvidenceStore:
 
     # -- verify --------------------------------------------------------------------------------
 
-    def verify(self) -> VerifyReport:
+    def verify(self, tsa_roots: tuple[Any, ...] | None = None) -> VerifyReport:
+        """Every blob, manifest, link and token; tokens are checked against TSA_ROOTS, else the configured TSA's."""
         report = VerifyReport()
+        self._roots = tsa_roots if tsa_roots is not None else (self.tsa.roots if self.tsa else None)
         blob_ok: dict[str, bool] = {}
         self._verify_blobs(report, blob_ok)
         self._verify_chain(report, blob_ok)
         self._verify_index(report)
+        used = self.tsa is not None or report.never_tried != report.timestamps.get("not_timestamped", 0)
+        if report.never_tried and used:  # a store that never used timestamps is not told so on every verify
+            say = report.warning if self.tsa else report.info
+            say(
+                "runs/",
+                f"{report.never_tried} run(s) carry no timestamp (committed while no TSA was configured); "
+                + ("`auditpack timestamp` adds late timestamps" if self.tsa else "set AUDITPACK_TSA_URL and AUDITPACK_TSA_CA"),
+            )
+        if report.timestamps.get("unchecked"):
+            report.info(
+                "runs/",
+                f"{report.timestamps['unchecked']} timestamp token(s) not checked: set AUDITPACK_TSA_CA "
+                f"(and AUDITPACK_TSA_URL) to the TSA's certificate",
+            )
         leftovers = list((self.root / "tmp").iterdir())
         if leftovers:
             report.info("tmp/", f"{len(leftovers)} unfinished write(s) from an interrupted run; never read, safe to delete")
@@ -402,35 +501,25 @@ class EvidenceStore:
         referenced: set[str] = set()
         prev_sha: str | None = None
         expected_seq = 1
+        manifests = {ref.path.name for ref in self.manifest_refs()}
         for path in sorted((self.root / "runs").iterdir()):
-            if not MANIFEST_NAME.match(path.name):
+            sidecar = SIDECAR_NAME.match(path.name)
+            if sidecar and f"{sidecar.group(1)}-{sidecar.group(2)}.json" not in manifests:
+                report.error(f"runs/{path.name}", "belongs to a manifest that is not in the store: the manifest was removed")
+            elif not (MANIFEST_NAME.match(path.name) or sidecar):
                 report.error(f"runs/{path.name}", "unexpected file among the manifests")
         for ref in self.manifest_refs():
             rel = f"runs/{ref.path.name}"
             data = ref.path.read_bytes()
             report.manifests += 1
-            if ref.seq != expected_seq:
-                report.error(rel, f"run {expected_seq} is missing from the chain (found run {ref.seq} next)")
-            expected_seq = ref.seq + 1
-            if sha256_hex(data) != ref.sha256:
-                report.error(rel, "content does not match the SHA-256 in its name: the manifest was changed or damaged")
-            try:
-                body = json.loads(data)
-                items = body["items"]
-                if body.get("format") != MANIFEST_FORMAT or body.get("seq") != ref.seq:
-                    report.error(rel, "format or sequence number inside does not match the file name")
-                if body.get("prev") != prev_sha:
-                    report.error(
-                        rel,
-                        f"previous-manifest hash {str(body.get('prev'))[:12]}… does not match "
-                        f"the manifest before it ({str(prev_sha)[:12]}…): the chain is broken",
-                    )
-            except (ValueError, KeyError, TypeError) as exc:
-                report.error(rel, f"not a readable manifest ({exc.__class__.__name__}); items unknown")
-                prev_sha = ref.sha256
+            body, problems = check_link(ref.seq, ref.sha256, data, expected_seq, prev_sha)
+            expected_seq, prev_sha = ref.seq + 1, ref.sha256
+            for problem in problems:
+                report.error(rel, problem)
+            if body is None:
                 continue
-            prev_sha = ref.sha256
-            for item in items:
+            self._verify_timestamp(report, ref, body)
+            for item in body["items"]:
                 report.items += 1
                 for part in ("raw", "normalized"):
                     blob = item.get(part)
@@ -448,6 +537,17 @@ class EvidenceStore:
         orphans = set(blob_ok) - referenced
         if orphans:
             report.info("blobs/", f"{len(orphans)} blob(s) no manifest refers to (written by an interrupted run); harmless")
+
+    def _verify_timestamp(self, report: VerifyReport, ref: ManifestRef, body: dict[str, Any]) -> None:
+        verdict = self.run_timestamp(ref, body, self._roots)
+        report.timestamps[verdict.state] = report.timestamps.get(verdict.state, 0) + 1
+        rel = f"runs/{ref.token_path.name if verdict.state != 'not_timestamped' else ref.path.name}"
+        if verdict.problem:
+            report.error(rel, verdict.text)
+        elif verdict.state == "late" or (verdict.state == "not_timestamped" and ref.note_path.exists()):
+            report.warning(rel, f"run {ref.seq}: {verdict.text}")
+        elif verdict.state == "not_timestamped":
+            report.never_tried += 1  # said once for all of them: a store kept before timestamps were configured
 
     def _verify_index(self, report: VerifyReport) -> None:
         if not (self.root / "index.sqlite").exists():

@@ -149,6 +149,7 @@ def build_document(
                     "operator": r["operator"],
                     "status": r["status"],
                     "hosts": len(r["hosts"]),
+                    "timestamp": r.get("timestamp"),
                 }
                 for r in runs
             ],
@@ -221,6 +222,14 @@ def _responses_section(responses: Responses | None, controls: list[dict[str, Any
     ]
     item = responses.item
     return {"register": {"item_id": item.id, "imported": item.started, "command": item.command}, "unmatched": unmatched}
+
+
+def run_timestamp_state(run: dict[str, Any]) -> str | None:
+    """at_commit, late or none (TIMESTAMP_LABELS); None for a document made before runs carried timestamps."""
+    stamp = run.get("timestamp")
+    if not stamp:
+        return None
+    return "none" if stamp["time"] is None else ("late" if stamp["late"] else "at_commit")
 
 
 def evidence_citations(document: dict[str, Any]) -> dict[str, list[str]]:

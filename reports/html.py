@@ -16,7 +16,18 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from .i18n import COMPLETENESS_LABELS, FREQUENCY_LABELS, LANGS, SOURCE_LABELS, STATE_LABELS, STATUS_LABELS, STRINGS
+from .document import run_timestamp_state
+from .i18n import (
+    COMPLETENESS_LABELS,
+    FREQUENCY_LABELS,
+    LANGS,
+    SOURCE_LABELS,
+    STATE_LABELS,
+    STATUS_LABELS,
+    STRINGS,
+    TIMESTAMP_LABELS,
+    TIMESTAMP_REASONS,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 EVIDENCE_SHOWN = 50  # evidence references listed per control; the workbook carries all of them
@@ -118,9 +129,12 @@ def run_months(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "statuses": {},
                 "operators": [],
                 "last_manifest": run["manifest_sha256"],
+                "timestamps": {},
             },
         )
         m["runs"] += 1
+        if (state := run_timestamp_state(run)) is not None:
+            m["timestamps"][state] = m["timestamps"].get(state, 0) + 1
         m["first_seq"], m["last_seq"] = min(m["first_seq"], run["seq"]), max(m["last_seq"], run["seq"])
         m["statuses"][run["status"]] = m["statuses"].get(run["status"], 0) + 1
         if run["operator"] not in m["operators"]:
@@ -128,6 +142,15 @@ def run_months(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if run["seq"] == m["last_seq"]:
             m["last_manifest"] = run["manifest_sha256"]
     return list(months.values())
+
+
+def _timestamp_views(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The runs not timestamped at commit, one by one, unless no run has a timestamp at all (then one sentence)."""
+    states = [(run, run_timestamp_state(run)) for run in runs]
+    known = [(run, state) for run, state in states if state is not None]
+    none_at_all = bool(known) and all(state == "none" for _, state in known)
+    late = [dict(run, timestamp_state=state) for run, state in known if state != "at_commit"]
+    return {"timestamps_shown": bool(known), "timestamp_none_at_all": none_at_all, "timestamp_runs": [] if none_at_all else late}
 
 
 def evidence_shown(control: dict[str, Any], limit: int = EVIDENCE_SHOWN) -> list[dict[str, Any]]:
@@ -297,6 +320,9 @@ def render_report_html(document: dict[str, Any], *, charts: bool = True) -> str:
         summary_intro=t["summary_intro"].format(start=period["start"], end=period["end"]),
         run_months=run_months(document["evidence_store"]["runs"]),
         other_runs=[r for r in document["evidence_store"]["runs"] if r["status"] != "complete"],
+        timestamp_labels=TIMESTAMP_LABELS[lang],
+        timestamp_reasons=TIMESTAMP_REASONS[lang],
+        **_timestamp_views(document["evidence_store"]["runs"]),
         controls=[_control_view(c, lang, by_control.get(c["id"], [])) for c in document["controls"]],
         responses_intro=responses_intro(document, t),
         signoff_statement=signoff_statement(document, t),

@@ -177,6 +177,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "runs_note": "Per maand samengevat; het werkboek noemt elke ronde met de hash van haar manifest. Rondes die niet "
         "volledig zijn afgerond staan hieronder afzonderlijk.",
         "incomplete_runs": "Niet volledig afgeronde rondes",
+        "timestamps": "Tijdstempels (RFC 3161)",
+        "timestamp": "Tijdstempel (RFC 3161, UTC)",
+        "timestamp_state": "Tijdstempel gezet",
+        "timestamp_reason": "Waarom niet bij vastleggen",
+        "timestamp_runs": "Rondes zonder tijdstempel of met een later gezet tijdstempel",
+        "timestamp_note": "Een onafhankelijke tijdstempeldienst (TSA) dateert elk manifest bij het vastleggen met een "
+        "RFC 3161-tijdstempel; wie de bewijsopslag beheert, kan een manifest dus niet achteraf terugdateren. Een later "
+        "gezet tijdstempel bewijst alleen dat het manifest op dat latere moment bestond.",
+        "timestamp_none_at_all": "Geen enkele ronde van de periode heeft een tijdstempel: er was geen tijdstempeldienst "
+        "ingesteld.",
         # charts
         "chart": "Grafiek",
         "chart_success": "geslaagd",
@@ -378,6 +388,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "runs_note": "Summarised per month; the workbook names every run with the hash of its manifest. Runs that did not "
         "complete are listed one by one below.",
         "incomplete_runs": "Runs that did not complete",
+        "timestamps": "Timestamps (RFC 3161)",
+        "timestamp": "Timestamp (RFC 3161, UTC)",
+        "timestamp_state": "Timestamp set",
+        "timestamp_reason": "Why not at commit",
+        "timestamp_runs": "Runs without a timestamp or timestamped late",
+        "timestamp_note": "An independent Time-Stamp Authority (TSA) dates every manifest with an RFC 3161 timestamp when "
+        "it is committed, so whoever keeps the evidence store cannot back-date a manifest. A timestamp set late proves "
+        "only that the manifest existed at that later moment.",
+        "timestamp_none_at_all": "No run of the period has a timestamp: no Time-Stamp Authority was configured.",
         # charts
         "chart": "Chart",
         "chart_success": "succeeded",
@@ -510,6 +529,32 @@ STATE_LABELS: dict[str, dict[str, str]] = {
         "timeout": "tijd verstreken",
     },
     "en": {"complete": "complete", "partial": "partial", "ok": "ok", "unreachable": "unreachable", "timeout": "timed out"},
+}
+
+# A run's RFC 3161 timestamp (reports/document.py run_timestamp_state), and why it had none at commit.
+TIMESTAMP_LABELS: dict[str, dict[str, str]] = {
+    "nl": {"at_commit": "bij vastleggen", "late": "later gezet", "none": "zonder tijdstempel"},
+    "en": {"at_commit": "at commit", "late": "set late", "none": "none"},
+}
+TIMESTAMP_REASONS: dict[str, dict[str, str]] = {
+    "nl": {
+        "no_tsa": "geen tijdstempeldienst ingesteld",
+        "unreachable": "tijdstempeldienst niet bereikbaar",
+        "timeout": "tijdstempeldienst antwoordde niet op tijd",
+        "http": "tijdstempeldienst gaf een foutmelding",
+        "refused": "tijdstempeldienst weigerde het verzoek",
+        "invalid": "antwoord van de tijdstempeldienst klopte niet",
+        "config": "tijdstempeldienst onjuist ingesteld",
+    },
+    "en": {
+        "no_tsa": "no Time-Stamp Authority configured",
+        "unreachable": "Time-Stamp Authority unreachable",
+        "timeout": "Time-Stamp Authority did not answer in time",
+        "http": "Time-Stamp Authority answered with an error",
+        "refused": "Time-Stamp Authority refused the request",
+        "invalid": "the Time-Stamp Authority's answer did not verify",
+        "config": "Time-Stamp Authority misconfigured",
+    },
 }
 
 # The catalogue's test frequencies (controls/model.py), in words.

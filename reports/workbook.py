@@ -29,8 +29,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from auditpack.atomic import atomic_path
 
+from .document import run_timestamp_state
 from .html import coverage_text, responses_intro, signoff_statement
-from .i18n import COMPLETENESS_LABELS, FREQUENCY_LABELS, LANGS, STRINGS, WORKBOOK_STRINGS
+from .i18n import COMPLETENESS_LABELS, FREQUENCY_LABELS, LANGS, STRINGS, TIMESTAMP_LABELS, TIMESTAMP_REASONS, WORKBOOK_STRINGS
 
 DATE_FORMAT = "yyyy-mm-dd"
 MOMENT_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -548,11 +549,23 @@ def _evidence(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
 
 
 def _runs(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
-    s = _Sheet(ws, [NARROW, 20, MEDIUM, NARROW, NARROW, 66])
-    header = s.header([w["run"], w["started"], w["operator"], w["run_status"], w["hosts"], w["manifest"]])
+    s = _Sheet(ws, [NARROW, 20, MEDIUM, NARROW, NARROW, 66, 20, MEDIUM, MEDIUM])
+    header = s.header(
+        [w["run"], w["started"], w["operator"], w["run_status"], w["hosts"], w["manifest"]]
+        + [w["timestamp"], w["timestamp_state"], w["timestamp_reason"]]
+    )
+    lang = doc.get("lang", "nl")
     for run in doc["evidence_store"]["runs"]:
-        s.append([run["seq"], _moment(run["started"]), run["operator"], run["status"], run["hosts"], run["manifest_sha256"]])
-    s.table(header, s.row, 6)
+        state, stamp = run_timestamp_state(run), run.get("timestamp") or {}
+        s.append(
+            [run["seq"], _moment(run["started"]), run["operator"], run["status"], run["hosts"], run["manifest_sha256"]]
+            + [
+                _moment(stamp.get("time")),
+                TIMESTAMP_LABELS[lang][state] if state else None,
+                TIMESTAMP_REASONS[lang].get(stamp.get("reason") or "") if state and state != "at_commit" else None,
+            ]
+        )
+    s.table(header, s.row, 9)
     s.finish()
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine: installs the real peers the
 # tests start (OpenSSH server, nftables, iptables, a Samba AD domain controller,
-# borg and restic repositories, Chromium and LibreOffice to open the report and the workbook, pdftotext)
+# borg and restic repositories, openssl for the RFC 3161 Time-Stamp Authority (`openssl ts -reply`) and the pack's
+# plain-tools recipe, Chromium and LibreOffice to open the report and the workbook, pdftotext)
 # and the Python packages, then runs pytest.
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"

@@ -42,3 +42,14 @@ def cli_env(tmp_path):
 
 def auditpack_bin() -> str:
     return str(Path(sys.executable).with_name("auditpack"))
+
+
+@pytest.fixture(scope="module")
+def tsa_peer(tmp_path_factory):
+    """A real RFC 3161 TSA on loopback (openssl ts -reply behind HTTP, a test CA), answering at the real time."""
+    from auditpack_lab.peers.tsa import running_tsa, tsa_unavailable
+
+    if (reason := tsa_unavailable()) is not None:
+        pytest.skip(reason)
+    with running_tsa(tmp_path_factory.mktemp("tsa"), "127.0.9.3") as peer:
+        yield peer

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from datetime import UTC, date, datetime, time, timedelta
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from auditpack.pack import extract_pack
 from auditpack_lab.company import build_company
 from auditpack_lab.registers import ANSWERED_LEAVERS
 from auditpack_lab.runtime import lab_unavailable
@@ -75,6 +77,27 @@ def test_the_demo_ends_with_a_report_and_a_verified_pack(demo):
         line = next(line for line in done.stdout.splitlines() if line.startswith(fmt))
         assert Path(line.split(maxsplit=1)[1].strip()).exists(), line
     assert not (workdir / "lab" / "lab.json").exists()  # the lab was stopped
+
+
+def test_every_run_of_the_year_and_the_pack_carry_an_rfc3161_timestamp_openssl_reads(demo):
+    """The lab's TSA dates each replayed collection as of its day, within seconds of the run's end (none late)."""
+    done, document, workdir, _ = demo
+    runs = document["evidence_store"]["runs"]
+    assert runs and all(r["timestamp"]["time"] and not r["timestamp"]["late"] for r in runs), runs
+    assert all(r["started"][:10] == r["timestamp"]["time"][:10] for r in runs)
+    pattern = rf"chronology: chain of runs \d+–{runs[-1]['seq']}; run timestamps: \d+ at commit; pack manifest: timestamped "
+    assert re.search(pattern, done.stdout), done.stdout[-3000:]
+    [pack] = (workdir / "reports").glob("auditpack-*.zip")
+    unpacked = extract_pack(pack, workdir / "pack-check")
+    ca = workdir / "keys" / "tsa-ca.pem"
+    for name in ("MANIFEST.json", f"runs/{runs[0]['seq']:06d}-{runs[0]['manifest_sha256']}.json"):
+        checked = subprocess.run(
+            ["openssl", "ts", "-verify", "-in", f"{name}.tsr", "-data", name, "-CAfile", str(ca)],
+            cwd=unpacked,
+            capture_output=True,
+            text=True,
+        )
+        assert "Verification: OK" in checked.stdout, (name, checked.stdout, checked.stderr)
 
 
 def test_the_year_was_collected_as_its_model_says(demo):

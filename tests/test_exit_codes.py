@@ -33,6 +33,8 @@ NOT_POSSIBLE = {
     ("lab", 1): "a lab with a service that does not answer: `lab status` returns 1 then; not staged here",
     ("demo", 0): "the demo company is built with deviations, so its audit is never all effective",
     ("demo", 1): "the whole demo: tests/test_demo_lab.py asserts its 1 (the company's deliberate deviations)",
+    ("timestamp", 0): "needs the TSA peer: tests/test_pack_chronology.py asserts `timestamp` 0 (late tokens added)",
+    ("timestamp", 1): "needs the TSA peer: tests/test_pack_chronology.py asserts `timestamp` 1 (the TSA answers 503)",
 }
 
 SECURITY_LOG = "windows_security_evtx/marvioncriddle__Authentication-Artifact-Analysis/Security.evtx"
@@ -161,6 +163,8 @@ CASES = [
     ("verify", ["year.zip", "--key", "key.pub"], 0),
     ("verify", ["tampered.zip", "--key", "key.pub"], 1),
     ("verify", ["not-a-pack.zip", "--key", "key.pub"], 2),
+    ("verify", ["year.zip", "--key", "key.pub", "--tsa-ca", "key.pub"], 2),  # a public key, not the TSA's certificate
+    ("timestamp", [], 2),
     ("diff", ["year.zip", "year.zip"], 0),
     ("diff", ["spring.zip", "year.zip"], 1),
     ("diff", ["not-a-pack.zip", "year.zip"], 2),

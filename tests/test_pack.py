@@ -222,7 +222,8 @@ def _run(command: str, cwd: Path, key: Path) -> subprocess.CompletedProcess:
 def test_documented_recipe_verifies_with_sha256sum_and_openssl(env, tmp_path):
     unpacked = extract_pack(env["full"].path, tmp_path / "pack")
     text = (unpacked / "VERIFY.txt").read_text()
-    assert text == verify_text(env["full"].fingerprint, env["document"]["period"])
+    chronology = json.loads((unpacked / "MANIFEST.json").read_text())["chronology"]
+    assert text == verify_text(env["full"].fingerprint, env["document"]["period"], chronology)
     assert all(line in text for line in SHELL_RECIPE) and FINGERPRINT_RECIPE in text
     assert "auditpack verify PACK.zip --key KEY.pub" in text and "Nederlands" in text and "English" in text
     plain = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=unpacked, capture_output=True, text=True)

@@ -18,6 +18,7 @@ from .shared import (
     check_control_ids,
     console,
     control_option,
+    err_console,
     exceptions_option,
     json_option,
     lang_option,
@@ -179,6 +180,13 @@ def pack(
         f"Signed by:   {summary.fingerprint}\nPublic key:  {public} (send it separately)",
         soft_wrap=True,
     )
+    if summary.timestamp_error:
+        err_console.print(
+            f"The pack's MANIFEST.json is NOT timestamped: {summary.timestamp_error}. Build the pack again when the TSA answers.",
+            style="yellow",
+            soft_wrap=True,
+            markup=False,
+        )
     return results_outcome(annual.results)
 
 

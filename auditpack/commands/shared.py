@@ -236,9 +236,28 @@ def load_inventory(path: str | None) -> Inventory:
 
 
 def open_store(path: Path, create: bool) -> EvidenceStore:
+    """The store, with the TSA that AUDITPACK_TSA_URL and AUDITPACK_TSA_CA configure (none when unset)."""
     from auditpack.store import EvidenceStore
+    from auditpack.timestamping import tsa_from_environment
 
-    return EvidenceStore(path, create=create)
+    return EvidenceStore(path, create=create, tsa=tsa_from_environment(), on_timestamp=say_timestamp)
+
+
+def say_timestamp(ref: Any, failed: Exception | None) -> None:
+    """After a commit: the run's timestamp, or why it has none (the run is kept either way)."""
+    if failed is None:
+        err_console.print(
+            f"Run {ref.seq} timestamped (RFC 3161 token {ref.token_path.name}).", style="dim", markup=False, soft_wrap=True
+        )
+    else:
+        err_console.print(
+            f"Run {ref.seq} is committed but NOT timestamped: {failed}. Run `auditpack timestamp` when the TSA answers "
+            f"again; the token will be marked late.",
+            style="yellow",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def load_profile(path: str | None) -> Profile:

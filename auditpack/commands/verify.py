@@ -1,8 +1,9 @@
-"""`auditpack verify`, `diff`, `firewall-diff` and `reveal`: checking and comparing what was kept."""
+"""`auditpack verify`, `timestamp`, `diff`, `firewall-diff` and `reveal`: checking and comparing what was kept."""
 
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,38 +26,58 @@ if TYPE_CHECKING:
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="The processor's public key (PEM), received apart from the pack. Needed for a pack.",
 )
+@click.option(
+    "--tsa-ca",
+    "tsa_ca",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=lambda: os.environ.get("AUDITPACK_TSA_CA") or None,
+    show_default="$AUDITPACK_TSA_CA",
+    help="The Time-Stamp Authority's certificate (PEM) as the TSA publishes it; the RFC 3161 tokens are checked "
+    "against it (a pack: else against the pack's own copy, which is said).",
+)
 @store_option
-def verify(pack_path: Path | None, key_path: Path | None, store_path: Path) -> Outcome:
+def verify(pack_path: Path | None, key_path: Path | None, tsa_ca: Path | None, store_path: Path) -> Outcome:
     """Check an evidence pack offline, or (without PACK.zip) every hash in the evidence store.
 
     A pack: the Ed25519 signature of its manifest with the key you were given,
     then every file against the manifest; each file that changed, is missing or
-    was added is named. The store: every blob and manifest and the chain of
-    run manifests; leftovers of an interrupted run are reported as harmless.
+    was added is named. Then the chronology: the period's run manifests, each
+    chained to the one before by its hash from the last run before the period
+    to the last one of the period, the report's runs and latest manifest
+    against that chain, and each RFC 3161 timestamp token against the TSA's
+    certificate. The store: every blob and manifest, the chain of run
+    manifests and their tokens; leftovers of an interrupted run are reported
+    as harmless. A run timestamped late or not at all is said, not a fault.
 
     \b
     Examples:
-      auditpack verify auditpack-2026.zip --key klantcontact-demo.pub
+      auditpack verify auditpack-2026.zip --key klantcontact-demo.pub --tsa-ca tsa-ca.pem
       auditpack verify --store /srv/auditpack/evidence
     Exit codes: 0 intact, 1 something was changed, missing or added, 2 not a pack or store.
     """
     if pack_path is not None:
-        return _verify_pack(pack_path, key_path)
+        return _verify_pack(pack_path, key_path, tsa_ca)
+    from auditpack.timestamping import load_tsa_certificates
+
     store = open_store(store_path, create=False)
-    result = store.verify()
+    result = store.verify(load_tsa_certificates(tsa_ca) if tsa_ca else None)
+    style = {"error": "red", "warning": "yellow", "info": "dim"}
     for finding in result.findings:
-        console.print(str(finding), style="red" if finding.severity == "error" else "dim", highlight=False, markup=False)
+        console.print(str(finding), style=style[finding.severity], highlight=False, markup=False, soft_wrap=True)
     summary = f"{result.manifests} runs, {result.items} items, {result.blobs} blobs ({result.blob_bytes / 1e6:.1f} MB)"
+    if result.timestamps:
+        summary += "; timestamps: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(result.timestamps.items()))
     if result.ok:
-        console.print(f"[green]Evidence store intact:[/] {summary}")
+        console.print(f"[green]Evidence store intact:[/] {summary}", soft_wrap=True)
         return Outcome.OK
     console.print(
-        f"[red bold]Evidence store NOT intact[/] ({sum(f.severity == 'error' for f in result.findings)} problem(s)); {summary}"
+        f"[red bold]Evidence store NOT intact[/] ({sum(f.severity == 'error' for f in result.findings)} problem(s)); {summary}",
+        soft_wrap=True,
     )
     return Outcome.FINDINGS
 
 
-def _verify_pack(pack_path: Path, key_path: Path | None) -> Outcome:
+def _verify_pack(pack_path: Path, key_path: Path | None, tsa_ca: Path | None) -> Outcome:
     from auditpack.pack import verify_pack
 
     if key_path is None:
@@ -66,9 +87,17 @@ def _verify_pack(pack_path: Path, key_path: Path | None) -> Outcome:
         )
     if not pack_path.exists():
         raise AuditpackError(f"{pack_path} does not exist")
-    result = verify_pack(pack_path, key_path)
+    if tsa_ca is not None:
+        from auditpack.timestamping import load_tsa_certificates
+
+        load_tsa_certificates(tsa_ca)  # a file that holds no certificate is unusable input (2), not a finding
+    result = verify_pack(pack_path, key_path, tsa_ca)
     for problem in result.problems:
         console.print(problem, style="red", highlight=False, soft_wrap=True, markup=False)
+    for notice in result.notices:
+        console.print(notice, style="yellow", highlight=False, soft_wrap=True, markup=False)
+    if result.chronology:
+        console.print(f"Chronology: {result.chronology}", highlight=False, soft_wrap=True, markup=False)
     if result.ok:
         console.print(
             f"[green]Pack intact and signed by {result.fingerprint}:[/] {result.files_checked} files checked", soft_wrap=True
@@ -80,6 +109,51 @@ def _verify_pack(pack_path: Path, key_path: Path | None) -> Outcome:
         f"{len(result.added)} added, signature {'valid' if result.signature_ok else 'NOT valid'}"
     )
     return Outcome.ERROR if not_a_pack else Outcome.FINDINGS
+
+
+@click.command(name="timestamp")
+@store_option
+def timestamp_command(store_path: Path) -> Outcome:
+    """Timestamp, late, the runs that have no RFC 3161 token yet.
+
+    Every run is timestamped when it is committed, by the Time-Stamp Authority
+    that AUDITPACK_TSA_URL names (its answers checked against the certificate
+    in AUDITPACK_TSA_CA). A run whose TSA could not be reached then is kept
+    and marked "not timestamped" with the reason. This command asks the TSA
+    again for each run without a token. Such a token proves only that the
+    manifest existed at the token's time, after the run: verify and the pack
+    state it as timestamped late, with the reason it was not timestamped then.
+
+    \b
+    Examples:
+      auditpack timestamp
+      AUDITPACK_TSA_URL=https://tsa.example.org/tsr AUDITPACK_TSA_CA=tsa-ca.pem auditpack timestamp --store evidence
+    Exit codes: 0 every run has a token, 1 some run still has none (the TSA did not answer), 2 no TSA configured or no store.
+    """
+    from auditpack.timestamping import TSA_CA_ENV, TSA_URL_ENV
+
+    store = open_store(store_path, create=False)
+    if store.tsa is None:
+        raise AuditpackError(
+            f"No Time-Stamp Authority is configured: set {TSA_URL_ENV} to its URL and {TSA_CA_ENV} to its CA "
+            f"certificate (PEM), then run `auditpack timestamp` again."
+        )
+    todo = store.untimestamped()
+    still = 0
+    for ref in todo:
+        failed = store.timestamp_run(ref)
+        if failed is None:
+            console.print(f"run {ref.seq}: {store.run_timestamp(ref).text}", highlight=False, soft_wrap=True, markup=False)
+        else:
+            still += 1
+            console.print(f"run {ref.seq}: still not timestamped: {failed}", style="yellow", soft_wrap=True, markup=False)
+    if not todo:
+        console.print("Every run already has a timestamp.")
+    elif still:
+        console.print(f"[yellow]{still} of {len(todo)} run(s) still without a timestamp; try again when the TSA answers.[/]")
+    else:
+        console.print(f"[green]{len(todo)} run(s) timestamped late[/] (their notes keep saying why not at commit).")
+    return Outcome.FINDINGS if still else Outcome.OK
 
 
 @click.command(name="diff")
@@ -224,4 +298,4 @@ def reveal_command(pseudonyms: tuple[str, ...], store_path: Path) -> Outcome:
     return Outcome.OK if found_all else Outcome.FINDINGS
 
 
-COMMANDS = (verify, diff_command, firewall_diff, reveal_command)
+COMMANDS = (verify, timestamp_command, diff_command, firewall_diff, reveal_command)

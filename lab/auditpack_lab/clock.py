@@ -17,7 +17,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 CLOCK_FILE = "clock.json"
@@ -59,6 +59,21 @@ class LabClock:
             if stamp != self._stamp:
                 self._moment, self._stamp = _read(self.path), stamp
             return self._moment
+
+    def ticking(self) -> datetime | None:
+        """The moment set, advanced by the real seconds since it was set; None at the lab's own moment (today).
+
+        For the lab's Time-Stamp Authority: a token must come after what it dates, and a collection set to a
+        moment ends seconds after it. At the lab's own moment the real time is the lab's time.
+        """
+        try:
+            set_at = self.path.stat().st_mtime
+        except FileNotFoundError:
+            return None
+        moment = self.now()
+        if moment == self.built:
+            return None
+        return moment + timedelta(seconds=max(0.0, time.time() - set_at))
 
 
 def watch_clock(directory: Path, clock: LabClock, apply: Callable[[datetime], None], stop: threading.Event) -> None:

@@ -111,6 +111,7 @@ def lab_up_command(directory: Path, seed: int) -> Outcome:
     console.print(
         f"\nThe lab's year: {state.first_day} to {state.today}. To audit it by hand:\n"
         f"  export {layout.PASSWORD_ENV}='{layout.AUDIT_PASSWORD}' {layout.BORG_ENV}='{layout.BORG_PASSPHRASE}'\n"
+        f"  export {' '.join(f'{k}={v}' for k, v in state.tsa_environment().items())}   (every run timestamped)\n"
         f"  auditpack collect -i {state.inventory}\n"
         f"  auditpack import register hr_leavers {state.registers.get('hr_leavers', '…')}   (and the other registers in "
         f"{Path(state.inventory).parent / 'registers'})\n"
@@ -256,6 +257,7 @@ def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> Outcome:
     operator = default_operator()
     try:
         _set_lab_secrets()
+        os.environ.update(state.tsa_environment())  # every run of the year and the pack timestamped by the lab's TSA
         store = open_store(workdir / "evidence", create=True)
         company = build_company(seed, datetime.fromisoformat(state.built))
         year = company.year
@@ -289,13 +291,16 @@ def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> Outcome:
         console.print("[green]evidence store intact[/]" if check_result.ok else "[red]evidence store NOT intact[/]")
         public = workdir / "keys" / "signing-key.pub"
         public.write_bytes(public_key_pem(key))
-        pack_check = verify_pack(summary.path, public)
+        tsa_ca = workdir / "keys" / "tsa-ca.pem"  # what the auditor gets from the TSA, as the public key from the company
+        tsa_ca.write_bytes(Path(state.tsa_ca).read_bytes())
+        pack_check = verify_pack(summary.path, public, tsa_ca)
         console.print(
             f"[green]pack intact, signed by {pack_check.fingerprint}[/]"
             if pack_check.ok
             else f"[red]pack NOT intact: {'; '.join(pack_check.problems[:3])}[/]",
             soft_wrap=True,
         )
+        console.print(f"chronology: {pack_check.chronology}", soft_wrap=True, highlight=False, markup=False)
     finally:
         if keep_lab:
             console.print(f"The lab keeps running: `auditpack lab down --dir {workdir / 'lab'}` stops it.")
@@ -305,7 +310,7 @@ def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> Outcome:
             console.print("lab stopped")
     files = "\n".join(f"{fmt.upper():<15} {path.resolve()}" for fmt, path in annual.files.items())
     console.print(
-        f"\n{files}\nPACK            {summary.path.resolve()}\nPUBLIC KEY      {public.resolve()}\n"
+        f"\n{files}\nPACK            {summary.path.resolve()}\nPUBLIC KEY      {public.resolve()}\nTSA CA          {tsa_ca.resolve()}\n"
         f"EVIDENCE STORE  {store.root.resolve()}\nTime taken:     {time.monotonic() - began:.1f} s",
         soft_wrap=True,
         highlight=False,

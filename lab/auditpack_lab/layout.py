@@ -7,8 +7,10 @@ DOMAIN_CONTROLLER = "127.0.2.10"
 FILE_SERVER = "127.0.2.11"
 BACKUP_SERVER = "127.0.2.20"
 AV_CONSOLE = "127.0.2.30"
+TSA = "127.0.9.1"  # the Time-Stamp Authority the company uses (an outside service, so not in its 127.0.2.0/24)
 WINRM_PORT = 5985
 EPO_PORT = 8443
+TSA_PORT = 3161
 
 
 def workstation_address(number: int) -> str:

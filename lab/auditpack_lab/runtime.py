@@ -44,6 +44,12 @@ class LabState:
     registers: dict[str, str]
     endpoints: dict[str, list[str]]  # host -> ["127.0.2.10:636", ...] that must answer
     firewall_netns: str = ""  # fw01's network namespace (/proc/PID/ns/net): where the demo exports its ruleset by hand
+    tsa_url: str = ""  # the company's Time-Stamp Authority: AUDITPACK_TSA_URL for its collections
+    tsa_ca: str = ""  # and its CA certificate: AUDITPACK_TSA_CA
+
+    def tsa_environment(self) -> dict[str, str]:
+        """The variables that make auditpack timestamp every run and pack with the lab's TSA."""
+        return {"AUDITPACK_TSA_URL": self.tsa_url, "AUDITPACK_TSA_CA": self.tsa_ca} if self.tsa_url else {}
 
     def write(self, directory: Path) -> Path:
         path = directory / STATE_FILE
@@ -113,6 +119,7 @@ def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = 
     from .firewall import egress_register_yaml, firewall_namespace, firewall_sshd_config, inventory_vars, ruleset_follower
     from .peers.epo import running_epo
     from .peers.sshd import make_client_key, running_sshd, write_known_hosts
+    from .peers.tsa import running_tsa
     from .peers.winrm import running_winrm
     from .registers import write_exceptions, write_registers
     from .windows_hosts import FS01_DATA_PATHS, epo_rows, handler_for
@@ -202,6 +209,17 @@ def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = 
                 certificate_days=CERTIFICATE_DAYS,
             )
         )
+        progress("starting the Time-Stamp Authority (openssl ts -reply, answering as of the lab's clock)")
+        tsa = stack.enter_context(
+            running_tsa(
+                directory / "tsa",
+                layout.TSA,
+                port=layout.TSA_PORT,
+                now=clock.ticking,
+                valid_from=company.certificates_valid_from,
+                valid_days=CERTIFICATE_DAYS,
+            )
+        )
         hosts = LabHosts(
             ldap_ca_file=ad.ca_file,
             ldap_server_name=ad.server_name,
@@ -224,6 +242,7 @@ def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = 
             "fw01": [f"{layout.FIREWALL}:{fw01.port}"],
             "backup01": [f"{layout.BACKUP_SERVER}:{backup01.port}"],
             "epo01": [f"{layout.AV_CONSOLE}:{layout.EPO_PORT}"],
+            "tsa": [f"{layout.TSA}:{layout.TSA_PORT}"],
         }
         endpoints |= {name: [f"{address}:{layout.WINRM_PORT}"] for name, address in windows.items() if name != "dc01"}
         state = LabState(
@@ -239,6 +258,8 @@ def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = 
             registers={name: str(path) for name, path in registers.items()},
             endpoints=endpoints,
             firewall_netns=namespace.netns,
+            tsa_url=tsa.url,
+            tsa_ca=str(tsa.pki.ca_file),
         )
         state.write(directory)
         try:

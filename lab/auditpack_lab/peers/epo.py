@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import ssl
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+from .http_server import send, serving
 from .tls import TestPki, make_pki
 
 
@@ -60,12 +60,7 @@ def running_epo(
                 self._answer(200, b"OK:\r\n" + json.dumps(answer(), indent=2).encode())
 
         def _answer(self, status: int, body: bytes, headers: dict | None = None) -> None:
-            self.send_response(status)
-            for key, value in {"Content-Type": "text/plain; charset=UTF-8", **(headers or {})}.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send(self, status, body, {"Content-Type": "text/plain; charset=UTF-8", **(headers or {})})
 
         def log_message(self, *args) -> None:
             pass
@@ -75,10 +70,5 @@ def running_epo(
     context.load_cert_chain(pki.cert_file, pki.key_file)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     peer = EpoPeer(f"https://{address}:{server.server_port}", pki)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield peer
-    finally:
-        server.shutdown()
-        server.server_close()
