@@ -196,6 +196,10 @@ WORDS = {  # a few words per language that must not leak into the other language
         "Bewijs (",
         "Back-upresultaat per server per dag",
         "Werkzaam met afwijkingen",
+        "Per soort bewijs",
+        "Bewijsstukken",
+        "Bewijs bij de bevindingen",
+        "de laatste 2026-12-28; het werkboek noemt ze alle",
     ],
     "en": [
         "Management summary",
@@ -208,6 +212,10 @@ WORDS = {  # a few words per language that must not leak into the other language
         "Evidence (",
         "Backup result per server per day",
         "Effective with deviations",
+        "Per kind of evidence",
+        "Items",
+        "Evidence cited by the findings",
+        "the last 2026-12-28; the workbook lists them all",
     ],
 }
 
