@@ -19,7 +19,7 @@ SUBJECTS_SHOWN = 12  # subjects named in a row that several share
 EVIDENCE_IDS_SHOWN = 2  # evidence ids named per row
 ROWS_SHOWN = 40  # rows per table of findings
 COMMANDS_SHOWN = 5  # distinct commands named per evidence kind
-CITED_SHOWN = 20  # evidence items listed one by one: those the rows name
+ITEMS_LISTED = 20  # evidence items listed one by one: all of a control with no more, else those the rows name
 
 # The Windows collector records "powershell (WinRM <endpoint>): <script>"; only the endpoint differs per host.
 _WINRM_PREFIX = re.compile(r"^(?P<program>\S+) \(WinRM (?P<endpoint>[^)\s]+)\): ")
@@ -156,9 +156,18 @@ def evidence_kinds(evidence: list[dict[str, Any]], endpoint: str) -> list[dict[s
     return out
 
 
-def cited_evidence(control: dict[str, Any], tables: list[list[dict[str, Any]]]) -> tuple[list[dict[str, Any]], int]:
-    """The evidence items the printed rows name (in their order, at most CITED_SHOWN), and how many the findings cite."""
+def to_the_second(moment: str | None) -> str:
+    """'2026-12-04T19:00:59.417532Z' as '2026-12-04T19:00:59Z': the fraction is in the workbook and the JSON."""
+    return re.sub(r"(T\d\d:\d\d:\d\d)\.\d+", r"\1", moment or "")
+
+
+def listed_evidence(control: dict[str, Any], tables: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """The evidence items printed one by one, with their hashes: every item of a control that has at most
+    ITEMS_LISTED (a register, an attached document), else the items the printed rows name, at most ITEMS_LISTED;
+    with `cited`, how many items the control's findings cite in all."""
     by_id = {e["item_id"]: e for e in control["evidence"]}
-    named = dict.fromkeys(i for rows in tables for row in rows for i in row["evidence_shown"] if i in by_id)
     cited = {i for key in ("deviations", "gaps", "excepted", "observations") for f in control[key] for i in f["evidence"]}
-    return [by_id[i] for i in list(named)[:CITED_SHOWN]], len(cited & by_id.keys())
+    if len(by_id) <= ITEMS_LISTED:
+        return {"rows": list(by_id.values()), "every": True, "cited": len(cited & by_id.keys())}
+    named = dict.fromkeys(i for rows in tables for row in rows for i in row["evidence_shown"] if i in by_id)
+    return {"rows": [by_id[i] for i in list(named)[:ITEMS_LISTED]], "every": False, "cited": len(cited & by_id.keys())}

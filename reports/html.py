@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from .grouped import ROWS_SHOWN, cited_evidence, evidence_kinds, group_findings
+from .grouped import ROWS_SHOWN, evidence_kinds, group_findings, listed_evidence, to_the_second
 from .i18n import COMPLETENESS_LABELS, FREQUENCY_LABELS, LANGS, SOURCE_LABELS, STATE_LABELS, STATUS_LABELS, STRINGS
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -140,7 +140,7 @@ def _control_view(control: dict[str, Any], lang: str, charts: list[dict[str, Any
         "excepted": _findings_table(control["excepted"], same=("scope", "owner", "expires")),
         "observations": _findings_table(control["observations"]),
     }
-    cited, cited_total = cited_evidence(control, [table["rows"] for table in tables.values()])
+    listed = listed_evidence(control, [table["rows"] for table in tables.values()])
     subjects = control["population"]["subjects"]
     return {
         "c": control,
@@ -150,9 +150,8 @@ def _control_view(control: dict[str, Any], lang: str, charts: list[dict[str, Any
         "completeness": completeness_rows(control["population"]["completeness"], lang),
         **tables,
         "evidence_kinds": evidence_kinds(control["evidence"], t["endpoint_per_host"]),
-        "cited": cited,
-        "cited_total": cited_total,
-        "evidence_anchors": {e["item_id"] for e in cited},
+        "listed": listed,
+        "evidence_anchors": {e["item_id"] for e in listed["rows"]},
         "charts": charts,
         "frequency": FREQUENCY_LABELS[lang].get(control["frequency"], control["frequency"]),
         "coverage": coverage_text(control["coverage"], t),
@@ -212,4 +211,5 @@ def render_report_html(document: dict[str, Any], *, charts: bool = True) -> str:
         controls=[_control_view(c, lang, by_control.get(c["id"], [])) for c in document["controls"]],
         css=Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         page_css=page_css(document),
+        to_the_second=to_the_second,
     )

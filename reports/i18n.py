@@ -124,6 +124,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "command_items": "voor {count} van de bewijsstukken",
         "more_commands": "overige opdrachten: {count} (zie het werkboek)",
         "endpoint_per_host": "‹adres van de host›",
+        "evidence_every_item": "Elk bewijsstuk",
         "evidence_cited": "Bewijs bij de bevindingen",
         "evidence_cited_first": "Hieronder staan de {shown} bewijsstukken die de regels hierboven noemen; het werkblad {sheet} "
         "van het werkboek noemt alle {count}.",
@@ -289,6 +290,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "command_items": "for {count} of the items",
         "more_commands": "other commands: {count} (see the workbook)",
         "endpoint_per_host": "‹the host's address›",
+        "evidence_every_item": "Every evidence item",
         "evidence_cited": "Evidence cited by the findings",
         "evidence_cited_first": "Below are the {shown} items the rows above name; the workbook's sheet {sheet} lists all {count}.",
         # runs

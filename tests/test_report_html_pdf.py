@@ -26,7 +26,7 @@ from auditpack.controls.profiles import Profile
 from auditpack.jobs import run_rows
 from auditpack.reports import charts
 from auditpack.reports.document import build_document
-from auditpack.reports.grouped import CITED_SHOWN, group_findings
+from auditpack.reports.grouped import ITEMS_LISTED, group_findings
 from auditpack.reports.html import render_report_html
 from auditpack.reports.pdf import write_pdf
 from year_store import EXCEPTED_BACKUP, FAILED_BACKUP, MISSING_BACKUP, build_year
@@ -275,15 +275,22 @@ def test_evidence_is_shown_per_kind_with_its_command_once_and_the_cited_items_li
     assert commands.count('<pre class="command">borg list --json /backup</pre>') == 1
     shown = re.findall(r'<tr id="ev-T-BAK-1-([0-9a-f]+)">', bak)
     cited = {i for key in ("deviations", "excepted") for f in control[key] for i in f["evidence"]}
-    assert shown and set(shown) <= cited and len(shown) <= CITED_SHOWN
+    assert shown and set(shown) <= cited and len(shown) <= ITEMS_LISTED
     first = next(e for e in control["evidence"] if e["item_id"] == shown[0])
     row = rows(bak[bak.index(f'<tr id="ev-T-BAK-1-{shown[0]}">') :])[0]
-    for value in (first["host"], first["collected"], first["raw_sha256"]):
+    for value in (first["host"], first["collected"][:19], first["raw_sha256"]):
         assert value in row
     assert f'<a href="#ev-T-BAK-1-{shown[0]}">' in bak  # the deviation links to its evidence
 
     av = section(html["en"], "T-AV")  # one PowerShell script for every workstation, each over its own endpoint
     assert av.count("<pre class=\"command\">powershell (WinRM ‹the host&#39;s address›): $a = @(Get-CimInstance") == 1
+
+    few = copy.deepcopy(documents["en"])  # a control with a few items (a register, a document) lists each with its hash
+    few["controls"] = [c for c in few["controls"] if c["id"] == "T-BAK-1"]
+    few["controls"][0]["evidence"] = few["controls"][0]["evidence"][:3]
+    small = render_report_html(few, charts=False)
+    assert "Every evidence item (3)" in small and small.count('<tr id="ev-T-BAK-1-') == 3
+    assert all(e["raw_sha256"] in small for e in few["controls"][0]["evidence"])
 
 
 def test_findings_of_one_subject_with_the_same_explanation_share_one_row(html, documents):
