@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -59,6 +59,7 @@ class Chart:
     lines: tuple[str, ...]  # the longer text alternative
     more: int  # lines left out of `lines`
     image: str  # data:image/svg+xml;base64,…
+    figure: Figure = field(compare=False, repr=False)  # what the image was drawn from: its labels can be measured
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -186,13 +187,18 @@ def _figure(height: float) -> Figure:
     return fig
 
 
+def month_labels(starts: list[date], lang: str) -> list[str]:
+    """A label per month start; the year goes on a second line where it begins (and on the first), so thirteen
+    months fit the page's width without running into each other."""
+    return [MONTHS[lang][d.month - 1] + (f"\n{d.year}" if i == 0 or d.month == 1 else "") for i, d in enumerate(starts)]
+
+
 def _month_ticks(ax: Any, days: list[date], lang: str, x_of_day: Any) -> None:
     starts = [d for d in days if d.day == 1] or [days[0]]
     step = max(1, math.ceil(len(starts) / 13))
     starts = starts[::step]
     ax.set_xticks([x_of_day(d) for d in starts])
-    with_year = len({d.year for d in days}) > 1
-    ax.set_xticklabels([MONTHS[lang][d.month - 1] + (f" {d.year}" if with_year else "") for d in starts])
+    ax.set_xticklabels(month_labels(starts, lang))
 
 
 def _grid_figure(subjects: list[str], grid: np.ndarray, days: list[date], lang: str, legend: list[tuple[int, str]]) -> Figure:
@@ -290,7 +296,7 @@ def backup_calendar(document: dict[str, Any]) -> Chart | None:
             ],
         )
         image = _svg_data_uri(fig)
-    return Chart(BACKUP_CONTROL, "backup_calendar", t["chart_backup_title"], summary, shown, more, image)
+    return Chart(BACKUP_CONTROL, "backup_calendar", t["chart_backup_title"], summary, shown, more, image, fig)
 
 
 def coverage(document: dict[str, Any], control_id: str) -> Chart | None:
@@ -359,7 +365,7 @@ def coverage(document: dict[str, Any], control_id: str) -> Chart | None:
             spine.set_linewidth(0.5)
         image = _svg_data_uri(fig)
     title = t["chart_coverage_title"].format(control=f"{control['id']} · {control['title']}")
-    return Chart(control_id, "coverage", title, summary, shown, more, image)
+    return Chart(control_id, "coverage", title, summary, shown, more, image, fig)
 
 
 def logging_continuity(document: dict[str, Any]) -> Chart | None:
@@ -401,7 +407,7 @@ def logging_continuity(document: dict[str, Any]) -> Chart | None:
             ],
         )
         image = _svg_data_uri(fig)
-    return Chart(LOGGING_CONTROL, "logging_continuity", t["chart_logging_title"], summary, shown, more, image)
+    return Chart(LOGGING_CONTROL, "logging_continuity", t["chart_logging_title"], summary, shown, more, image, fig)
 
 
 def _pct(value: float, lang: str) -> str:

@@ -3,12 +3,13 @@
 `render_report_html(document)` reads nothing but the document built by
 `reports/document.py::build_document`; it never recomputes a verdict or opens the
 evidence store. The same HTML is printed to PDF by `reports/pdf.py` (A4, a page
-per control, page numbers), so the print rules live in the same stylesheet.
+per control, page numbers), so the print rules live in the same stylesheet. Findings
+and evidence are printed grouped and counted (`reports/grouped.py`), so the report's
+length follows its controls; the workbook keeps every item.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from .document import run_timestamp_state
+from .grouped import ROWS_SHOWN, evidence_kinds, group_findings, listed_evidence, to_the_second
 from .i18n import (
     COMPLETENESS_LABELS,
     FREQUENCY_LABELS,
@@ -30,9 +32,7 @@ from .i18n import (
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
-EVIDENCE_SHOWN = 50  # evidence references listed per control; the workbook carries all of them
 SUBJECTS_SHOWN = 200  # population subjects named per control
-GAP_RANGES_SHOWN = 20  # date ranges named per row of days not evidenced
 
 
 @lru_cache(maxsize=1)
@@ -49,49 +49,6 @@ def _environment() -> Environment:
 # -- views on the document that only change how it is shown -------------------------------------
 
 
-def date_ranges(days: list[str]) -> list[str]:
-    """ISO dates as runs of consecutive days: '2026-01-01 – 2026-01-31', '2026-03-10'."""
-    out: list[list[str]] = []
-    for day in sorted(set(days)):
-        if out and _next_day(out[-1][1]) == day:
-            out[-1][1] = day
-        else:
-            out.append([day, day])
-    return [first if first == last else f"{first} – {last}" for first, last in out]
-
-
-def group_findings(findings: list[dict[str, Any]], max_ranges: int | None = None) -> list[dict[str, Any]]:
-    """Findings of one subject with the same explanation as one row, with every date (as ranges of days).
-
-    A firewall rule without a reason, found on 52 Mondays, is one row with 52 dates rather than 52 rows;
-    findings whose explanation names something of the day (an age, a count) stay rows of their own.
-    With `max_ranges`, a row names that many date ranges and counts the rest.
-    """
-    groups: dict[tuple[str, str, int | None], dict[str, Any]] = {}
-    for f in findings:
-        response = f.get("response")  # deviations only; rows answered differently stay apart
-        key = (f["subject"], f["text"], response["row"] if response else None)
-        row = groups.setdefault(
-            key, {"subject": f["subject"], "text": f["text"], "dates": [], "evidence": [], "response": response}
-        )
-        row["dates"].append(f["date"])
-        row["evidence"] += [e for e in f["evidence"] if e not in row["evidence"]]
-    rows = []
-    for row in groups.values():
-        ranges = date_ranges(row["dates"])
-        shown = ranges if max_ranges is None else ranges[:max_ranges]
-        rows.append(
-            {
-                **row,
-                "count": len(set(row["dates"])),
-                "first": min(row["dates"]),
-                "ranges": shown,
-                "more_ranges": len(ranges) - len(shown),
-            }
-        )
-    return sorted(rows, key=lambda r: (r["first"], r["subject"]))
-
-
 def response_line(response: dict[str, Any] | None, t: dict[str, str]) -> str:
     """Management's response in one line: cause, action, owner, fixed, retest; or that it is open."""
     if response is None:
@@ -106,13 +63,6 @@ def response_line(response: dict[str, Any] | None, t: dict[str, str]) -> str:
         f"{t['cause']}: {response['cause']}. {t['corrective_action']}: {response['corrective_action']} "
         f"({t['owner'].lower()}: {response['owner']}; {fixed}; {retest})."
     )
-
-
-def _next_day(day: str) -> str | None:
-    try:
-        return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
-    except ValueError:
-        return None
 
 
 def run_months(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -151,14 +101,6 @@ def _timestamp_views(runs: list[dict[str, Any]]) -> dict[str, Any]:
     none_at_all = bool(known) and all(state == "none" for _, state in known)
     late = [dict(run, timestamp_state=state) for run, state in known if state != "at_commit"]
     return {"timestamps_shown": bool(known), "timestamp_none_at_all": none_at_all, "timestamp_runs": [] if none_at_all else late}
-
-
-def evidence_shown(control: dict[str, Any], limit: int = EVIDENCE_SHOWN) -> list[dict[str, Any]]:
-    """At most `limit` evidence references: those a finding cites first, then the rest, each in document order."""
-    cited = {i for key in ("deviations", "gaps", "excepted", "observations") for f in control[key] for i in f["evidence"]}
-    first = [e for e in control["evidence"] if e["item_id"] in cited]
-    rest = [e for e in control["evidence"] if e["item_id"] not in cited]
-    return (first + rest)[:limit]
 
 
 def format_value(value: Any, t: dict[str, str]) -> str:
@@ -223,15 +165,23 @@ def page_css(document: dict[str, Any]) -> Markup:
     )
 
 
+def _findings_table(findings: list[dict[str, Any]], same: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A table of findings as the report prints it: grouped rows, the first ROWS_SHOWN of them."""
+    rows = group_findings(findings, same=same)
+    return {"rows": rows[:ROWS_SHOWN], "total": len(rows), "grouped": len(rows) < len(findings)}
+
+
 def _control_view(control: dict[str, Any], lang: str, charts: list[dict[str, Any]]) -> dict[str, Any]:
     t = STRINGS[lang]
-    shown = evidence_shown(control)
-    total = len(control["evidence"])
-    note = (
-        t["evidence_all"].format(count=total)
-        if len(shown) == total
-        else t["evidence_first"].format(shown=len(shown), count=total)
-    )
+    tables = {
+        "deviations": _findings_table(
+            [{**d, "response_text": response_line(d.get("response"), t)} for d in control["deviations"]], same=("response_text",)
+        ),
+        "gaps": _findings_table(control["gaps"]),
+        "excepted": _findings_table(control["excepted"], same=("scope", "owner", "expires")),
+        "observations": _findings_table(control["observations"]),
+    }
+    listed = listed_evidence(control, [table["rows"] for table in tables.values()])
     subjects = control["population"]["subjects"]
     return {
         "c": control,
@@ -239,13 +189,10 @@ def _control_view(control: dict[str, Any], lang: str, charts: list[dict[str, Any
         "subjects": subjects[:SUBJECTS_SHOWN],
         "subjects_more": max(0, len(subjects) - SUBJECTS_SHOWN),
         "completeness": completeness_rows(control["population"]["completeness"], lang),
-        "deviation_rows": [
-            {**row, "response_text": response_line(row["response"], t)} for row in group_findings(control["deviations"])
-        ],
-        "gap_rows": group_findings(control["gaps"], max_ranges=GAP_RANGES_SHOWN),
-        "evidence": shown,
-        "evidence_anchors": {e["item_id"] for e in shown},
-        "evidence_note": note if total else "",
+        **tables,
+        "evidence_kinds": evidence_kinds(control["evidence"], t["endpoint_per_host"]),
+        "listed": listed,
+        "evidence_anchors": {e["item_id"] for e in listed["rows"]},
         "charts": charts,
         "frequency": FREQUENCY_LABELS[lang].get(control["frequency"], control["frequency"]),
         "coverage": coverage_text(control["coverage"], t),
@@ -328,4 +275,5 @@ def render_report_html(document: dict[str, Any], *, charts: bool = True) -> str:
         signoff_statement=signoff_statement(document, t),
         css=Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         page_css=page_css(document),
+        to_the_second=to_the_second,
     )

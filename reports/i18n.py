@@ -78,7 +78,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "observations": "Waarnemingen",
         "exceptions": "Uitzonderingen",
         "samples": "Steekproeven",
-        "grouped_note": "Bevindingen van één object met dezelfde toelichting staan op één regel, met al hun datums.",
+        "grouped_note": "Bevindingen van één object en van één soort staan op één regel, met hun datums; objecten met "
+        "precies dezelfde bevindingen delen een regel.",
         "scope_title": "Reikwijdte en beperkingen",
         "scope_intro": "Wat de oordelen in dit rapport dekken en wat niet.",
         "scope_not_tested": "Toezeggingen die niet of niet volledig worden getoetst",
@@ -127,7 +128,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "responses_unmatched": "Reacties in het register die bij geen afwijking van dit rapport horen (controleer object en datum)",
         "register_row": "Regel",
         "dates_count": "{count} datums",
-        "more_ranges": "en nog {count} periode(n) (zie het werkboek)",
+        "dates_span": "{count} datums, de laatste {last}; het werkboek noemt ze alle",
+        "grouped_texts": "de eerste van {count} toelichtingen; het werkboek noemt ze alle",
+        "rows_first": "De eerste {shown} van {count} regels staan hieronder; het werkblad {sheet} van het werkboek noemt "
+        "elke bevinding.",
+        "more_evidence": "en nog {count} (zie het werkboek)",
         "days": "dagen",
         "subject": "Object",
         "date": "Datum",
@@ -159,9 +164,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "command": "Opdracht of query",
         "hash": "SHA-256 ruwe uitvoer",
         "item_status": "Status",
-        "evidence_all": "Alle {count} bewijsverwijzingen van deze maatregel.",
-        "evidence_first": "De eerste {shown} van {count} bewijsverwijzingen staan hieronder (eerst het bewijs dat bij "
-        "een bevinding hoort); het werkboek bevat ze alle {count}.",
+        "evidence_kinds_note": "Per soort bewijs: hoeveel bewijsstukken, van hoeveel hosts, wanneer verzameld en met welke "
+        "opdracht (eenmaal genoemd). Het werkblad {sheet} van het werkboek noemt alle {count} bewijsstukken met hun hash.",
+        "item_count": "Bewijsstukken",
+        "commands_of_kind": "Opdracht",
+        "command_items": "voor {count} van de bewijsstukken",
+        "more_commands": "overige opdrachten: {count} (zie het werkboek)",
+        "endpoint_per_host": "‹adres van de host›",
+        "evidence_every_item": "Elk bewijsstuk",
+        "evidence_cited": "Bewijs bij de bevindingen",
+        "evidence_cited_first": "Hieronder staan de {shown} bewijsstukken die de regels hierboven noemen; het werkblad {sheet} "
+        "van het werkboek noemt alle {count}.",
         # runs
         "runs": "Verzamelrondes",
         "run": "Ronde",
@@ -289,7 +302,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "observations": "Observations",
         "exceptions": "Exceptions",
         "samples": "Samples",
-        "grouped_note": "Findings of one subject with the same explanation share one row, with all their dates.",
+        "grouped_note": "Findings of one subject and of one kind share one row, with their dates; subjects with the very "
+        "same findings share a row.",
         "scope_title": "Scope and limitations",
         "scope_intro": "What the verdicts of this report cover and what they do not.",
         "scope_not_tested": "Promises not tested, or not tested in full",
@@ -338,7 +352,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "responses_unmatched": "Responses in the register that answer no deviation of this report (check subject and date)",
         "register_row": "Row",
         "dates_count": "{count} dates",
-        "more_ranges": "and {count} more date range(s) (see the workbook)",
+        "dates_span": "{count} dates, the last {last}; the workbook lists them all",
+        "grouped_texts": "the first of {count} explanations; the workbook lists them all",
+        "rows_first": "The first {shown} of {count} rows are listed below; the workbook's sheet {sheet} lists every finding.",
+        "more_evidence": "and {count} more (see the workbook)",
         "days": "days",
         "subject": "Subject",
         "date": "Date",
@@ -370,9 +387,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "command": "Command or query",
         "hash": "SHA-256 of raw output",
         "item_status": "Status",
-        "evidence_all": "All {count} evidence references of this control.",
-        "evidence_first": "The first {shown} of {count} evidence references are listed below (evidence cited by a "
-        "finding first); the workbook carries all {count}.",
+        "evidence_kinds_note": "Per kind of evidence: how many items, from how many hosts, when collected and by which "
+        "command (named once). The workbook's sheet {sheet} lists all {count} items with their hashes.",
+        "item_count": "Items",
+        "commands_of_kind": "Command",
+        "command_items": "for {count} of the items",
+        "more_commands": "other commands: {count} (see the workbook)",
+        "endpoint_per_host": "‹the host's address›",
+        "evidence_every_item": "Every evidence item",
+        "evidence_cited": "Evidence cited by the findings",
+        "evidence_cited_first": "Below are the {shown} items the rows above name; the workbook's sheet {sheet} lists all {count}.",
         # runs
         "runs": "Collection runs",
         "run": "Run",
@@ -519,7 +543,7 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-# Run and host states as recorded in the manifests, in words.
+# Run, host and evidence item states as recorded in the manifests, in words.
 STATE_LABELS: dict[str, dict[str, str]] = {
     "nl": {
         "complete": "volledig",
@@ -527,8 +551,20 @@ STATE_LABELS: dict[str, dict[str, str]] = {
         "ok": "ok",
         "unreachable": "onbereikbaar",
         "timeout": "tijd verstreken",
+        "garbled": "onleesbaar",
+        "error": "fout",
+        "absent": "niet aanwezig",
     },
-    "en": {"complete": "complete", "partial": "partial", "ok": "ok", "unreachable": "unreachable", "timeout": "timed out"},
+    "en": {
+        "complete": "complete",
+        "partial": "partial",
+        "ok": "ok",
+        "unreachable": "unreachable",
+        "timeout": "timed out",
+        "garbled": "garbled",
+        "error": "error",
+        "absent": "absent",
+    },
 }
 
 # A run's RFC 3161 timestamp (reports/document.py run_timestamp_state), and why it had none at commit.

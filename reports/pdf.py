@@ -24,10 +24,20 @@ def _data_urls_only() -> Any:
     return URLFetcher(allowed_protocols={"data"})
 
 
-def write_pdf(html: str, path: Path) -> Path:
-    """Render `html` to a PDF at `path`, atomically: a reader sees the old file or the whole new one."""
+def lay_out(html: str) -> Any:
+    """The report laid out on its A4 pages (a WeasyPrint Document): what is printed, and what a test can measure."""
     from weasyprint import HTML  # imported here: loading WeasyPrint costs a second that HTML-only runs need not pay
 
+    return HTML(string=html, url_fetcher=_data_urls_only()).render()
+
+
+def write_layout(layout: Any, path: Path) -> Path:
+    """Write laid-out pages to a PDF at `path`, atomically: a reader sees the old file or the whole new one."""
     with atomic_path(path) as tmp:
-        HTML(string=html, url_fetcher=_data_urls_only()).write_pdf(tmp)
+        layout.write_pdf(tmp)
     return Path(path)
+
+
+def write_pdf(html: str, path: Path) -> Path:
+    """Render `html` to a PDF at `path`, atomically."""
+    return write_layout(lay_out(html), path)

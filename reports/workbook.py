@@ -590,6 +590,10 @@ def build_workbook(document: dict[str, Any]) -> Workbook:
     _runs(wb.create_sheet(fixed["runs"]), document, w)
     _signoff(wb.create_sheet(_sheet_name(w["sheet_signoff"], taken)), document, w)
     _summary(summary, document, w, lang, control_sheets)
+    # Printed, each page says which sheet and which page it is: a stack of printed sheets can be put back in order.
+    footer = f"&A · {w['page']} &P {w['page_of']} &N"  # Excel's codes: sheet name, page, pages
+    for ws in wb.worksheets:
+        ws.oddFooter.center.text = footer
     wb.properties.title = w["workbook_title"]
     wb.properties.creator = f"{document['tool']['name']} {document['tool']['version']}"
     wb.properties.language = lang

@@ -16,6 +16,11 @@ Known facts of the default year (2026):
   is covered by an exception that expired on 2026-05-31.
 - O-LVR: two leavers in the HR register; "Jan de Vries" (KCDEMO\\jdevries, last day 2026-04-30) was disabled in AD
   on 2026-05-06, later than allowed; "Petra Jansen" (pjansen) on time. PEOPLE and ACCOUNTS are every name in the year.
+- Commands are the Windows collector's own PowerShell (long scripts, one WinRM endpoint per host), as in a real store.
+
+`build_year(..., many_findings=True)` adds what a busy year prints: LONG_LEAVER, whose account name is longer than
+a table column and who was disabled late (an O-LVR deviation), and every other extra workstation (ws-1nn) with
+signatures out of date on two Mondays of every three (a T-AV deviation each time, each with its own date).
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from auditpack.collectors.windows import EVENT_DAYS
+from auditpack.collectors.windows_probes import ANTIVIRUS, security_events_script
 from auditpack.controls.exceptions import ExceptionEntry
 from auditpack.evidence import Observation
 from auditpack.periods import Period, year_period
@@ -41,6 +48,12 @@ LEAVERS = [
     {"name": "Petra Jansen", "account": "KCDEMO\\pjansen", "last_working_day": "2026-08-31", "row": 3},
 ]
 DISABLED = {"jdevries": "2026-05-06T09:12:00Z", "pjansen": "2026-08-31T16:00:00Z"}
+LAST_LOGONS = {"jdevries": "2026-04-29", "pjansen": "2026-08-31"}  # leavers stop logging on
+LONG_LEAVER = {"name": "Pieter van der Meer", "account": "KCDEMO\\adm.p.vandermeer-extern", "last_working_day": "2026-10-15"}
+LONG_ACCOUNT = LONG_LEAVER["account"].split("\\")[1]
+LONG_DISABLED = "2026-10-20T10:00:00Z"  # five days after the last working day: late
+AV_SCRIPT = ANTIVIRUS  # the Windows collector's scripts, as its commands carry them
+EVENTS_SCRIPT = security_events_script(EVENT_DAYS)
 EGRESS = {
     "entries": [
         {"device": "fw01", "rule": None, "service": "tcp/443", "port": None, "reason": "CRM over HTTPS"},
@@ -108,13 +121,17 @@ def _at(day: date, hour: int = 6) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
-def _accounts(run, day: date, year: int) -> None:
+def winrm_command(host: str, script: str) -> str:
+    """The command as the Windows collector records it: its script, run over the host's own WinRM endpoint."""
+    return f"powershell (WinRM http://{host}.kcdemo.test:5985/wsman): {script}"
+
+
+def _accounts(run, day: date, accounts: dict[str, str], disabled: dict[str, str], last_logons: dict[str, str]) -> None:
     users = []
-    for name, account in ACCOUNTS.items():
-        disabled = account in DISABLED and day.isoformat() >= DISABLED[account][:10]
-        last_day = {"jdevries": date(year, 4, 29), "pjansen": date(year, 8, 31)}.get(account, day)  # leavers stop logging on
-        last_logon = min(day, last_day)
-        users.append({"account": account, "name": name, "enabled": not disabled, "last_logon": f"{last_logon}T08:00:00Z"})
+    for name, account in accounts.items():
+        off = account in disabled and day.isoformat() >= disabled[account][:10]
+        last_logon = min(day.isoformat(), last_logons.get(account, day.isoformat()))
+        users.append({"account": account, "name": name, "enabled": not off, "last_logon": f"{last_logon}T08:00:00Z"})
     raw = "".join(f"dn: CN={u['name']},OU=Staff,DC=kcdemo,DC=test\nsAMAccountName: {u['account']}\n\n" for u in users)
     run.add(
         "dc01",
@@ -130,14 +147,24 @@ def _accounts(run, day: date, year: int) -> None:
     )
     events = [
         {"account": f"KCDEMO\\{a}", "time": t, "by": "KCDEMO\\hr-beheer"}
-        for a, t in DISABLED.items()
+        for a, t in disabled.items()
         if t[:10] <= day.isoformat()
     ]
+    command = winrm_command("dc01", EVENTS_SCRIPT)
     run.add(
         "dc01",
         "winrm",
-        Observation("ad.account_disabled_events", "Get-WinEvent 4725", b"{}", _at(day), _at(day), normalized={"events": events}),
+        Observation("ad.account_disabled_events", command, b"{}", _at(day), _at(day), normalized={"events": events}),
     )
+
+
+def _stale_signatures(ws: str, day: date, many_findings: bool) -> bool:
+    """Out-of-date signatures: ws-017 on one day, ws-023 all year; in a busy year every other ws-1nn often too."""
+    if (ws, day.isoformat()) == STALE_AV or ws == "ws-023":
+        return True
+    if not many_findings or not ws.startswith("ws-1") or int(ws[3:]) % 2:
+        return False
+    return (day.isocalendar().week + int(ws[3:])) % 3 != 0  # two Mondays of every three
 
 
 def _listing(server: str, day: date, year: int) -> list[dict]:
@@ -161,8 +188,12 @@ def _listing(server: str, day: date, year: int) -> list[dict]:
     return runs
 
 
-def build_year(root: Path, year: int = 2026, servers: int = 2, workstations: int = 3) -> Year:
+def build_year(root: Path, year: int = 2026, servers: int = 2, workstations: int = 3, *, many_findings: bool = False) -> Year:
     """One collection run a day: backups of every server, weekly firewall and anti-virus evidence."""
+    leavers = [*LEAVERS, {**LONG_LEAVER, "row": len(LEAVERS) + 2}] if many_findings else LEAVERS
+    accounts = {**ACCOUNTS, LONG_LEAVER["name"]: LONG_ACCOUNT} if many_findings else ACCOUNTS
+    disabled = {**DISABLED, LONG_ACCOUNT: LONG_DISABLED} if many_findings else DISABLED
+    last_logons = {**LAST_LOGONS, LONG_ACCOUNT: LONG_LEAVER["last_working_day"]} if many_findings else LAST_LOGONS
     store = EvidenceStore(root)
     server_names = tuple(["fs01", "dc01"][:servers] + [f"srv{n:03d}" for n in range(max(0, servers - 2))])
     ws_names = tuple(list(PEOPLE)[:workstations] + [f"ws-{100 + n:03d}" for n in range(max(0, workstations - 3))])
@@ -180,7 +211,7 @@ def build_year(root: Path, year: int = 2026, servers: int = 2, workstations: int
             normalized=EGRESS,
         ),
     )
-    csv = "naam,account,laatste werkdag\n" + "".join(f"{r['name']},{r['account']},{r['last_working_day']}\n" for r in LEAVERS)
+    csv = "naam,account,laatste werkdag\n" + "".join(f"{r['name']},{r['account']},{r['last_working_day']}\n" for r in leavers)
     registers.add(
         "registers",
         "import",
@@ -190,7 +221,7 @@ def build_year(root: Path, year: int = 2026, servers: int = 2, workstations: int
             csv.encode(),
             registers.started,
             registers.started,
-            normalized={"register": "hr_leavers", "file": "uitdienst.csv", "rows": LEAVERS},
+            normalized={"register": "hr_leavers", "file": "uitdienst.csv", "rows": leavers},
         ),
     )
     registers.close_source("registers", "ok", [], connection="file")
@@ -207,7 +238,7 @@ def build_year(root: Path, year: int = 2026, servers: int = 2, workstations: int
                 Observation("backup.runs", "borg list --json /backup", b'{"archives": []}', _at(day), _at(day), normalized=runs),
             )
             if server == "dc01" and (day.day == 1 or day == date(year, 12, 31)):
-                _accounts(run, day, year)  # the domain controller's accounts, monthly and at year end
+                _accounts(run, day, accounts, disabled, last_logons)  # the domain controller's accounts, monthly and at year end
             roles = {"fs01": ["file_server", "server"], "dc01": ["domain_controller", "server"]}.get(server, ["server"])
             run.close_source(server, "ok", [], roles=roles, connection="ssh")
         if day.weekday() == 0:  # Mondays: the firewall and the workstations
@@ -220,8 +251,7 @@ def build_year(root: Path, year: int = 2026, servers: int = 2, workstations: int
             )
             run.close_source("fw01", "ok", [], roles=["firewall"], connection="ssh")
             for ws in ws_names:
-                stale = (ws, day.isoformat()) == STALE_AV or ws == "ws-023"
-                signatures = day - timedelta(days=30 if stale else 1)
+                signatures = day - timedelta(days=30 if _stale_signatures(ws, day, many_findings) else 1)
                 status = {
                     "product": "Microsoft Defender Antivirus",
                     "realtime": True,
@@ -231,7 +261,7 @@ def build_year(root: Path, year: int = 2026, servers: int = 2, workstations: int
                 run.add(
                     ws,
                     "winrm",
-                    Observation("av.host_status", "Get-MpComputerStatus", b"{}", _at(day), _at(day), normalized=status),
+                    Observation("av.host_status", winrm_command(ws, AV_SCRIPT), b"{}", _at(day), _at(day), normalized=status),
                 )
                 run.close_source(ws, "ok", [], roles=["workstation"], connection="winrm")
         run.commit()
