@@ -25,7 +25,7 @@ class Profile(BaseModel):
     parameters: dict[str, dict[str, Any]] = {}
 
 
-DEFAULT_PROFILE = Profile(name="default (catalogue defaults)")
+DEFAULT_PROFILE = Profile(name="default")  # the catalogue's defaults; a report names it in its language
 
 
 def _same_type(default: Any, value: Any) -> bool:
