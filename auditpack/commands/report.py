@@ -16,6 +16,7 @@ from .shared import (
     Outcome,
     check_control_ids,
     console,
+    console_text,
     control_option,
     exceptions_option,
     json_option,
@@ -90,7 +91,7 @@ def report(
     profile, exceptions = load_profile(profile_path), load_exceptions(exceptions_path)
     store = open_store(store_path, create=False)
     period = resolve_period(year, start, end)
-    warn_if_open(period)
+    warn_if_open(period, lang)
     key = signing_key(key_path)
     document, results = make_document(
         store, period, lang, profile, exceptions, control_ids=control_ids or None, signing_fingerprint=fingerprint(key)
@@ -149,20 +150,24 @@ def pack(
     profile, exceptions = load_profile(profile_path), load_exceptions(exceptions_path)
     store = open_store(store_path, create=False)
     period = resolve_period(year, start, end)
-    warn_if_open(period)
+    warn_if_open(period, lang)
     key = signing_key(key_path)
     secret = pseudonym_key() if pseudonymise else None
-    with console.status("Evaluating, writing the report and packing the evidence..."):
+    with console.status(console_text("packing", lang)):
         annual, summary = annual_pack(
             store, period, out_dir, key, lang=lang, profile=profile, exceptions=exceptions, pseudonym_key=secret
         )
     print_results(annual.results, lang)
     public = out_dir / "signing-key.pub"
     public.write_bytes(public_key_pem(key))
+    size = console_text("pack_size", lang, size=round(summary.size / 1e6, 1), items=summary.items)
+    pseudonymised = f", {console_text('pseudonymised', lang)}" if secret else ""
+    labels = {key: console_text(key, lang) for key in ("pack", "signed_by", "public_key")}
+    width = max(len(label) for label in (*labels.values(), "SHA-256:")) + 1
     console.print(
-        f"Pack:        {summary.path} ({summary.size / 1e6:.1f} MB, {summary.items} evidence items"
-        f"{', pseudonymised' if secret else ''})\nSHA-256:     {summary.sha256}\n"
-        f"Signed by:   {summary.fingerprint}\nPublic key:  {public} (send it separately)",
+        f"{labels['pack']:<{width}}{summary.path} ({size}{pseudonymised})\n{'SHA-256:':<{width}}{summary.sha256}\n"
+        f"{labels['signed_by']:<{width}}{summary.fingerprint}\n"
+        f"{labels['public_key']:<{width}}{public} {console_text('send_separately', lang)}",
         soft_wrap=True,
     )
     return results_outcome(annual.results)
@@ -244,21 +249,22 @@ def controls(as_json: bool, lang: str) -> Outcome:
     from rich.table import Table
 
     from auditpack.controls.model import load_catalogue
+    from auditpack.reports.i18n import FREQUENCY_LABELS
 
     catalogue = load_catalogue()
     if as_json:
         data = [c.model_dump(mode="json") for c in catalogue.values()]
         click.echo(json.dumps({"auditpack_version": __version__, "controls": data}, indent=2, ensure_ascii=False))
         return Outcome.OK
-    table = Table(title=f"{len(catalogue)} controls")
+    table = Table(title=console_text("catalogue_title", lang, count=len(catalogue)))
     for col in ("id", "title", "frequency", "evidence", "references", "parameters"):
-        table.add_column(col)
+        table.add_column(console_text(col, lang))
     for c in catalogue.values():
         params = ", ".join(f"{k}={v.default}" for k, v in c.parameters.items() if not isinstance(v.default, (list, dict)))
         table.add_row(
             c.id,
             c.title.in_(lang),
-            c.frequency,
+            FREQUENCY_LABELS[lang][c.frequency],
             ", ".join(c.evidence_kinds),
             ", ".join(c.references.gdpr + c.references.iso27001_2022),
             params,
