@@ -147,13 +147,6 @@ def _coverage(ctx: EvaluationContext, findings: Findings) -> Coverage | None:
     return measure(ctx.period.start.date(), last, unit, findings.tested_days(), ctx.minimum_coverage)
 
 
-UNIT_WORDS = {
-    "day": {"nl": "dagen", "en": "days"},
-    "week": {"nl": "weken", "en": "weeks"},
-    "month": {"nl": "maanden", "en": "months"},
-}
-
-
 def _reason(
     ctx: EvaluationContext, status: Status, findings: Findings, gaps: list[Deviation], thin: Coverage | None
 ) -> Reason | None:
@@ -170,7 +163,7 @@ def _reason(
             {
                 "evidenced": thin.evidenced,
                 "expected": thin.expected,
-                "unit": UNIT_WORDS[thin.unit],
+                "unit": thin.unit,
                 "percent": round(100 * thin.ratio),
                 "minimum": round(100 * thin.minimum),
             },
@@ -178,7 +171,7 @@ def _reason(
     first = gaps[0] if gaps else None
     return Reason(
         "reason.no_usable_evidence",
-        {"gaps": len({(g.subject, g.date) for g in gaps}), "first": f"{first.subject} {first.date}" if first else "-"},
+        {"gaps": len({(g.subject, g.date) for g in gaps}), "first": f"{first.subject} {first.date}" if first else None},
     )
 
 

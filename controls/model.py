@@ -5,24 +5,26 @@ about it, including under `messages:` the deviation, gap and observation texts
 its evaluator records by code. Texts that several controls share (the generic
 evidence codes and those of the helper modules controls/evaluators/_*.py) live
 in catalogue/_shared_messages.yaml; files whose name starts with "_" are data,
-not controls. A code is defined once in all these files together.
+not controls. A code is defined once in all these files together. The words of
+the values evaluators record as facts (a backup result, a register) are in
+catalogue/_terms.yaml.
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from auditpack.wording import PLURAL_SIGN, fields
 from auditpack.yamlfile import Problem, YamlFileError, locate, read_yaml, validate
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
 SHARED_MESSAGES = "_shared_messages.yaml"
 SCOPE_LIMITS = "_scope.yaml"
-PLACEHOLDER = re.compile(r"{(\w+)}")
+TERMS = "_terms.yaml"
 
 
 class Text(BaseModel):
@@ -44,9 +46,17 @@ class Message(Text):
             raise ValueError("the text is empty")
         return text  # returned unchanged: the report shows it exactly as written
 
+    @field_validator("nl", "en")
+    @classmethod
+    def _plural_forms(cls, text: str) -> str:
+        for name, spec in fields(text):
+            if PLURAL_SIGN in spec and (spec.count(PLURAL_SIGN) != 1 or not all(spec.split(PLURAL_SIGN))):
+                raise ValueError(f"{{{name}:{spec}}} must name a singular and a plural: {{{name}:day|days}}")
+        return text
+
     @model_validator(mode="after")
     def _same_placeholders(self) -> Message:
-        nl, en = set(PLACEHOLDER.findall(self.nl)), set(PLACEHOLDER.findall(self.en))
+        nl, en = {name for name, _ in fields(self.nl)}, {name for name, _ in fields(self.en)}
         if nl != en:
             raise ValueError(f"nl and en use different placeholders: {sorted(nl ^ en)}")
         return self
@@ -61,6 +71,35 @@ class SharedMessages(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     messages: dict[str, Message]
+
+
+class TermGroup(BaseModel):
+    """The words of the values one kind of fact takes, and the placeholders that hold such a fact."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    placeholders: list[str]
+    words: dict[str, Text]
+
+
+class Terms(BaseModel):
+    """catalogue/_terms.yaml: the words of recorded facts, and of a fact the evidence did not give."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    unknown: Text
+    groups: dict[str, TermGroup]
+
+    @model_validator(mode="after")
+    def _one_group_per_placeholder(self) -> Terms:
+        seen: dict[str, str] = {}
+        for name, group in self.groups.items():
+            for placeholder in group.placeholders:
+                if placeholder in seen:
+                    raise ValueError(f"placeholder {placeholder!r} is in the groups {seen[placeholder]} and {name}")
+                seen[placeholder] = name
+        return self
+
+    def group_of(self, placeholder: str) -> TermGroup | None:
+        return next((g for g in self.groups.values() if placeholder in g.placeholders), None)
 
 
 class Parameter(BaseModel):
@@ -84,7 +123,7 @@ class References(BaseModel):
 class Control(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
-    annex_section: str
+    annex_section: Text  # the section of the agreement's annex the control stands for
     title: Text
     description: Text
     references: References
@@ -127,6 +166,13 @@ def load_messages(directory: Path = CATALOGUE_DIR) -> dict[str, Message]:
     for control in controls.values():
         found.update(control.messages)
     return found
+
+
+@lru_cache(maxsize=4)
+def load_terms(directory: Path = CATALOGUE_DIR) -> Terms:
+    """The words of recorded facts (catalogue/_terms.yaml)."""
+    doc, file = read_yaml(directory / TERMS)
+    return validate(Terms, doc, file)
 
 
 @lru_cache(maxsize=4)

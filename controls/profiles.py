@@ -35,7 +35,7 @@ class Profile(BaseModel):
     signatory: Signatory = Signatory()
 
 
-DEFAULT_PROFILE = Profile(name="default (catalogue defaults)")
+DEFAULT_PROFILE = Profile(name="default")  # the catalogue's defaults; a report names it in its language
 
 
 def _same_type(default: Any, value: Any) -> bool:

@@ -25,6 +25,8 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from auditpack.wording import Series, number
+
 from .i18n import MONTHS, STRINGS
 
 BACKUP_CONTROL = "T-BAK-1"
@@ -335,7 +337,7 @@ def coverage(document: dict[str, Any], control_id: str) -> Chart | None:
         span = weeks[w].isoformat() if last == w else f"{weeks[w].isoformat()} – {weeks[last].isoformat()}"
         lines.append(
             t["chart_coverage_line"].format(
-                weeks=span,
+                weeks=Series(span, last - w + 1),
                 compliant=int(counts[0][w]),
                 subjects=total,
                 excepted=int(counts[1][w]),
@@ -411,8 +413,7 @@ def logging_continuity(document: dict[str, Any]) -> Chart | None:
 
 
 def _pct(value: float, lang: str) -> str:
-    text = f"{value:.0f}" if value == int(value) else f"{value:.1f}"
-    return text.replace(".", ",") if lang == "nl" else text
+    return number(round(float(value), 1), lang)
 
 
 def report_charts(document: dict[str, Any]) -> dict[str, list[Chart]]:

@@ -18,7 +18,7 @@ from auditpack.controls.result import ControlResult, Deviation, Status
 from auditpack.periods import Period
 from auditpack.responses import Responses
 
-from .i18n import LANGS, STATUS_LABELS
+from .i18n import LANGS, STATUS_LABELS, STRINGS
 
 SCHEMA_ID = "urn:auditpack:schema:report:1"  # an identifier, not fetched
 STATUS_ORDER = [s.value for s in Status]
@@ -64,7 +64,7 @@ def control_section(
         "id": control.id,
         "title": control.title.in_(lang),
         "promise": control.description.in_(lang),
-        "annex_section": control.annex_section,
+        "annex_section": control.annex_section.in_(lang),
         "references": {"gdpr": list(control.references.gdpr), "iso27001_2022": list(control.references.iso27001_2022)},
         "frequency": control.frequency,
         "test_procedure": {
@@ -127,7 +127,7 @@ def build_document(
         "generated_at": generated_at,
         "tool": {"name": "auditpack", "version": __version__},
         "profile": {
-            "name": profile.name,
+            "name": STRINGS[lang]["profile_default"] if profile.name == DEFAULT_PROFILE.name else profile.name,
             "processor": profile.processor,
             "customer": profile.customer,
             "agreement": profile.agreement,

@@ -17,13 +17,14 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from auditpack.controls.messages import term
+
 from .document import run_timestamp_state
 from .grouped import ROWS_SHOWN, evidence_kinds, group_findings, listed_evidence, to_the_second
 from .i18n import (
     COMPLETENESS_LABELS,
     FREQUENCY_LABELS,
     LANGS,
-    SOURCE_LABELS,
     STATE_LABELS,
     STATUS_LABELS,
     STRINGS,
@@ -120,19 +121,16 @@ def completeness_rows(completeness: dict[str, Any] | None, lang: str) -> list[tu
     """The population's completeness as (label, text) rows, whatever shape the evaluator recorded."""
     if not completeness:
         return []
-    labels, sources, none = COMPLETENESS_LABELS[lang], SOURCE_LABELS[lang], STRINGS[lang]["none"]
+    labels, none = COMPLETENESS_LABELS[lang], STRINGS[lang]["none"]
     rows = []
     for key, value in completeness.items():
         label = labels.get(key, key)
         if key == "sources" and isinstance(value, dict):
-            text = "; ".join(f"{sources.get(name, name)} ({len(members)})" for name, members in value.items())
+            text = "; ".join(f"{source_name(name, lang)} ({len(members)})" for name, members in value.items())
         elif key == "not_provided" and isinstance(value, list):
-            text = ", ".join(sources.get(name, name) for name in value)
+            text = ", ".join(source_name(name, lang) for name in value)
         elif key == "missing" and isinstance(value, list):
-            text = "; ".join(
-                f"{m.get('host')}: {labels['missing_from']} {', '.join(sources.get(s, s) for s in m.get('missing_from', []))}"
-                for m in value
-            )
+            text = "; ".join(f"{m.get('host')}: {missing_from(m, lang)}" for m in value)
         elif isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
             label = f"{label} ({len(value)})"
             text = ", ".join(str(v) for v in value[:SUBJECTS_SHOWN])
@@ -142,6 +140,17 @@ def completeness_rows(completeness: dict[str, Any] | None, lang: str) -> list[tu
             text = format_value(value, STRINGS[lang])
         rows.append((label, text or none))
     return rows
+
+
+def source_name(source: str, lang: str) -> str:
+    """A population source (inventory, ad, console) in words."""
+    return term("population_source", source, lang)
+
+
+def missing_from(entry: dict[str, Any], lang: str) -> str:
+    """'missing from console, ad' of one host of a population's completeness, in words."""
+    sources = ", ".join(source_name(s, lang) for s in entry.get("missing_from", []))
+    return f"{COMPLETENESS_LABELS[lang]['missing_from']} {sources}"
 
 
 def _css_string(text: str) -> str:
@@ -195,7 +204,7 @@ def _control_view(control: dict[str, Any], lang: str, charts: list[dict[str, Any
         "evidence_anchors": {e["item_id"] for e in listed["rows"]},
         "charts": charts,
         "frequency": FREQUENCY_LABELS[lang].get(control["frequency"], control["frequency"]),
-        "coverage": coverage_text(control["coverage"], t),
+        "coverage": coverage_text(control["coverage"], lang),
     }
 
 
@@ -220,15 +229,16 @@ def responses_intro(document: dict[str, Any], t: dict[str, str]) -> str:
     return t["responses_intro"].format(imported=register["imported"][:10], total=total, open=still_open)
 
 
-def coverage_text(coverage: dict[str, Any] | None, t: dict[str, str]) -> str:
+def coverage_text(coverage: dict[str, Any] | None, lang: str) -> str:
     """One line: how many of the expected test dates the evidence covers, and the first stretches it does not."""
     if not coverage:
         return ""
+    t = STRINGS[lang]
     percent = round(100 * coverage["evidenced"] / coverage["expected"]) if coverage["expected"] else 0
     line = t["coverage_line"].format(
         evidenced=coverage["evidenced"],
         expected=coverage["expected"],
-        unit=t[f"unit_{coverage['unit']}"],
+        unit=term("coverage_unit", coverage["unit"], lang),
         percent=percent,
         minimum=round(100 * coverage["minimum"]),
     )

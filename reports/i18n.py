@@ -3,13 +3,22 @@
 Every text the HTML/PDF report, its charts and the workbook print comes from here, so a
 report in one language never carries a word of the other, and a label reads the same in
 every format. WORKBOOK_STRINGS holds only what the workbook says and the report does not.
+The words of recorded facts (backup results, population sources, registers, coverage
+units) are the catalogue's terms (controls/catalogue/_terms.yaml, controls.messages.term).
+
+A text with placeholders is a `Wording`: its format() says a count in the singular or the
+plural, {count:dag|dagen} -> "1 dag", "3 dagen" (auditpack/wording.py), never "dag(en)".
+Each concept has one term per language: GLOSSARY below, held to every text by
+tests/test_one_language.py.
 """
 
 from __future__ import annotations
 
+from auditpack.wording import Wording
+
 LANGS = ("nl", "en")
 
-STRINGS: dict[str, dict[str, str]] = {
+_STRINGS: dict[str, dict[str, str]] = {
     "nl": {
         # cover
         "title": "Rapportage opzet en werking beveiligingsmaatregelen",
@@ -20,6 +29,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "chain_head": "Laatste manifest in de periode (SHA-256)",
         "runs_in_period": "Verzamelrondes in de periode",
         "profile": "Profiel",
+        "profile_default": "standaard (waarden uit de catalogus)",
         "processor": "Verwerker",
         "customer": "Verwerkingsverantwoordelijke",
         "agreement": "Overeenkomst",
@@ -63,13 +73,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "result_over_period": "Resultaat over de periode",
         "why": "Waarom",
         "period_open": "De periode is nog niet voorbij: beoordeeld op het bewijs tot en met {day}.",
-        "coverage_line": "Dekking: aangetoond in {evidenced} van {expected} {unit} ({percent} %; vereist: {minimum} %)",
+        "coverage_line": "Dekking: aangetoond in {evidenced} van {expected:{unit}} ({percent} %; vereist: {minimum} %)",
         "coverage_missing": "niet aangetoond",
-        "coverage_more": "en nog {count} perioden",
-        "unit_day": "dagen",
-        "unit_week": "weken",
-        "unit_month": "maanden",
-        "result_line": "Getoetst met bruikbaar bewijs: {tested} object-datums · afwijkingen: {deviations} · "
+        "coverage_more": "en nog {count:periode|perioden}",
+        "result_line": "Getoetst met bruikbaar bewijs: {tested:object-datum|object-datums} · afwijkingen: {deviations} · "
         "niet aangetoond: {gaps} · uitgezonderd: {excepted} · waarnemingen: {observations}",
         "subjects_dates": "object-datums",
         "deviations": "Afwijkingen",
@@ -127,8 +134,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "responses_open_count": "Open",
         "responses_unmatched": "Reacties in het register die bij geen afwijking van dit rapport horen (controleer object en datum)",
         "register_row": "Regel",
-        "dates_count": "{count} datums",
-        "dates_span": "{count} datums, de laatste {last}; het werkboek noemt ze alle",
+        "dates_count": "{count:datum|datums}",
+        "dates_span": "{count:datum|datums}, de laatste {last}; het werkboek noemt ze alle",
         "grouped_texts": "de eerste van {count} toelichtingen; het werkboek noemt ze alle",
         "rows_first": "De eerste {shown} van {count} regels staan hieronder; het werkblad {sheet} van het werkboek noemt "
         "elke bevinding.",
@@ -213,25 +220,27 @@ STRINGS: dict[str, dict[str, str]] = {
         "chart_share": "aandeel van de populatie",
         "chart_week_of": "week van",
         "chart_backup_title": "Back-upresultaat per server per dag",
-        "chart_backup_summary": "Back-upresultaat per dag voor {servers} server(s) over {days} dagen: {success} "
-        "serverdagen geslaagd, {failure} mislukt, {no_evidence} zonder bewijs en {excepted} "
+        "chart_backup_summary": "Back-upresultaat per dag voor {servers:server|servers} over {days:dag|dagen}: "
+        "{success:serverdag|serverdagen} geslaagd, {failure} mislukt, {no_evidence} zonder bewijs en {excepted} "
         "uitgezonderd. Elke dag zonder afwijking, gat of uitzondering telt als geslaagd.",
         "chart_backup_line": "{subject}: {failure} mislukt{failure_dates}, {no_evidence} zonder bewijs{no_evidence_dates}, "
         "{excepted} uitgezonderd{excepted_dates}",
-        "chart_backup_clean": "{count} server(s) hadden elke dag een geslaagde back-up.",
+        "chart_backup_clean": "{count:server had|servers hadden} elke dag een geslaagde back-up.",
         "chart_coverage_title": "Dekking per week: {control}",
-        "chart_coverage_summary": "Aandeel van de {subjects} object(en) in de populatie zonder afwijking per week, "
-        "over {weeks} getoetste weken: 100 % in {full} weken, laagste {lowest} % (week van "
+        "chart_coverage_summary": "Aandeel van de populatie ({subjects:object|objecten}) zonder afwijking per week, over "
+        "{weeks:getoetste week|getoetste weken}: 100 % in {full:week|weken}, laagste {lowest} % (week van "
         "{lowest_week}).",
-        "chart_coverage_none": "In geen enkele week van de periode is een van de {subjects} object(en) getoetst.",
-        "chart_coverage_untested": "{count} week/weken zonder verzameling of bevinding blijven leeg.",
-        "chart_coverage_line": "week/weken van {weeks}: {compliant} van {subjects} zonder afwijking ({deviation} met afwijking, "
-        "{no_evidence} zonder bewijs, {excepted} uitgezonderd)",
+        "chart_coverage_none": "In geen enkele week van de periode is een object van de populatie "
+        "({subjects:object|objecten}) getoetst.",
+        "chart_coverage_untested": "{count:week zonder verzameling of bevinding blijft|weken zonder verzameling of "
+        "bevinding blijven} leeg.",
+        "chart_coverage_line": "{weeks:week van|weken van}: {compliant} van {subjects} zonder afwijking ({deviation} met "
+        "afwijking, {no_evidence} zonder bewijs, {excepted} uitgezonderd)",
         "chart_logging_title": "Continuïteit van de logging per server",
-        "chart_logging_summary": "Dagen met en zonder bewijs van het Security-logboek voor {servers} server(s) over "
-        "{days} dagen: {with_evidence} serverdagen met bewijs, {without} zonder.",
-        "chart_logging_line": "{subject}: {with_evidence} dagen met bewijs ({deviation} met afwijking), {without} zonder "
-        "bewijs{without_dates}",
+        "chart_logging_summary": "Dagen met en zonder bewijs van het Security-logboek voor {servers:server|servers} over "
+        "{days:dag|dagen}: {with_evidence:serverdag|serverdagen} met bewijs, {without} zonder.",
+        "chart_logging_line": "{subject}: {with_evidence:dag|dagen} met bewijs ({deviation} met afwijking), {without} "
+        "zonder bewijs{without_dates}",
         "chart_more": "en nog {count}",
     },
     "en": {
@@ -244,6 +253,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "chain_head": "Latest manifest in the period (SHA-256)",
         "runs_in_period": "Collection runs in the period",
         "profile": "Profile",
+        "profile_default": "default (catalogue defaults)",
         "processor": "Processor",
         "customer": "Controller",
         "agreement": "Agreement",
@@ -287,13 +297,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "result_over_period": "Result over the period",
         "why": "Why",
         "period_open": "The period has not ended: judged on the evidence up to {day}.",
-        "coverage_line": "Coverage: evidenced in {evidenced} of {expected} {unit} ({percent} %; required: {minimum} %)",
+        "coverage_line": "Coverage: evidenced in {evidenced} of {expected:{unit}} ({percent} %; required: {minimum} %)",
         "coverage_missing": "not evidenced",
-        "coverage_more": "and {count} more stretches",
-        "unit_day": "days",
-        "unit_week": "weeks",
-        "unit_month": "months",
-        "result_line": "Tested with usable evidence: {tested} subject-dates · deviations: {deviations} · "
+        "coverage_more": "and {count:more stretch|more stretches}",
+        "result_line": "Tested with usable evidence: {tested:subject-date|subject-dates} · deviations: {deviations} · "
         "not evidenced: {gaps} · excepted: {excepted} · observations: {observations}",
         "subjects_dates": "subject-dates",
         "deviations": "Deviations",
@@ -351,8 +358,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "responses_open_count": "Open",
         "responses_unmatched": "Responses in the register that answer no deviation of this report (check subject and date)",
         "register_row": "Row",
-        "dates_count": "{count} dates",
-        "dates_span": "{count} dates, the last {last}; the workbook lists them all",
+        "dates_count": "{count:date|dates}",
+        "dates_span": "{count:date|dates}, the last {last}; the workbook lists them all",
         "grouped_texts": "the first of {count} explanations; the workbook lists them all",
         "rows_first": "The first {shown} of {count} rows are listed below; the workbook's sheet {sheet} lists every finding.",
         "more_evidence": "and {count} more (see the workbook)",
@@ -434,32 +441,40 @@ STRINGS: dict[str, dict[str, str]] = {
         "chart_share": "share of the population",
         "chart_week_of": "week of",
         "chart_backup_title": "Backup result per server per day",
-        "chart_backup_summary": "Backup result per day for {servers} server(s) over {days} days: {success} server-days "
-        "succeeded, {failure} failed, {no_evidence} without evidence and {excepted} excepted. "
-        "Every day without a deviation, gap or exception counts as succeeded.",
+        "chart_backup_summary": "Backup result per day for {servers:server|servers} over {days:day|days}: "
+        "{success:server-day|server-days} succeeded, {failure} failed, {no_evidence} without evidence and {excepted} "
+        "excepted. Every day without a deviation, gap or exception counts as succeeded.",
         "chart_backup_line": "{subject}: {failure} failed{failure_dates}, {no_evidence} without evidence"
         "{no_evidence_dates}, {excepted} excepted{excepted_dates}",
-        "chart_backup_clean": "{count} server(s) had a successful backup on every day.",
+        "chart_backup_clean": "{count:server|servers} had a successful backup on every day.",
         "chart_coverage_title": "Coverage per week: {control}",
-        "chart_coverage_summary": "Share of the {subjects} subject(s) in the population without a deviation per week, "
-        "over {weeks} tested weeks: 100 % in {full} weeks, lowest {lowest} % (week of "
+        "chart_coverage_summary": "Share of the population ({subjects:subject|subjects}) without a deviation per week, "
+        "over {weeks:tested week|tested weeks}: 100 % in {full:week|weeks}, lowest {lowest} % (week of "
         "{lowest_week}).",
-        "chart_coverage_none": "None of the {subjects} subject(s) was tested in any week of the period.",
-        "chart_coverage_untested": "{count} week(s) without any collection or finding are left blank.",
-        "chart_coverage_line": "week(s) of {weeks}: {compliant} of {subjects} without deviation ({deviation} with a deviation, "
-        "{no_evidence} without evidence, {excepted} excepted)",
+        "chart_coverage_none": "No subject of the population ({subjects:subject|subjects}) was tested in any week of the period.",
+        "chart_coverage_untested": "{count:week without any collection or finding is|weeks without any collection or "
+        "finding are} left blank.",
+        "chart_coverage_line": "{weeks:week of|weeks of}: {compliant} of {subjects} without deviation ({deviation} with a "
+        "deviation, {no_evidence} without evidence, {excepted} excepted)",
         "chart_logging_title": "Logging continuity per server",
-        "chart_logging_summary": "Days with and without evidence of the Security log for {servers} server(s) over "
-        "{days} days: {with_evidence} server-days with evidence, {without} without.",
-        "chart_logging_line": "{subject}: {with_evidence} days with evidence ({deviation} with a deviation), {without} "
-        "without evidence{without_dates}",
+        "chart_logging_summary": "Days with and without evidence of the Security log for {servers:server|servers} over "
+        "{days:day|days}: {with_evidence:server-day|server-days} with evidence, {without} without.",
+        "chart_logging_line": "{subject}: {with_evidence:day|days} with evidence ({deviation} with a deviation), "
+        "{without} without evidence{without_dates}",
         "chart_more": "and {count} more",
     },
 }
 
+
+def _wordings(table: dict[str, dict[str, str]]) -> dict[str, dict[str, Wording]]:
+    return {lang: {key: Wording(text, lang) for key, text in texts.items()} for lang, texts in table.items()}
+
+
+STRINGS = _wordings(_STRINGS)
+
 # What only the workbook says (its sheets, columns and notes); every other label it takes from STRINGS and
 # the label tables below. No key here is also a key of STRINGS: the workbook reads both as one table.
-WORKBOOK_STRINGS: dict[str, dict[str, str]] = {
+_WORKBOOK_STRINGS: dict[str, dict[str, str]] = {
     "nl": {
         "workbook_title": "Werking beveiligingsmaatregelen — werkmap voor de auditor",
         "sheet_summary": "Samenvatting",
@@ -525,6 +540,8 @@ WORKBOOK_STRINGS: dict[str, dict[str, str]] = {
         "no_exceptions": "No exceptions are recorded.",
     },
 }
+
+WORKBOOK_STRINGS = _wordings(_WORKBOOK_STRINGS)
 
 STATUS_LABELS: dict[str, dict[str, str]] = {
     "nl": {
@@ -637,10 +654,29 @@ COMPLETENESS_LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-# The population sources reconciled for workstations.
-SOURCE_LABELS: dict[str, dict[str, str]] = {
-    "nl": {"inventory": "inventaris", "ad": "Active Directory", "console": "antivirusconsole"},
-    "en": {"inventory": "inventory", "ad": "Active Directory", "console": "anti-virus console"},
+# One term per concept: every text in a language (this module, the catalogue, its terms) uses the term and never
+# one of the variants after it. (concept: {lang: (term, variant, ...)})
+GLOSSARY: dict[str, dict[str, tuple[str, ...]]] = {
+    "control": {"nl": ("maatregel", "beheersmaatregel", "beheersing"), "en": ("control", "the measure ", "this measure")},
+    "subject": {"nl": ("object", "onderwerp"), "en": ("subject", "item tested")},
+    "deviation": {"nl": ("afwijking", "uitzondering op de norm"), "en": ("deviation", "exception found")},
+    "not evidenced": {"nl": ("niet aangetoond", "onaangetoond", "niet bewezen"), "en": ("not evidenced", "unevidenced")},
+    "collection run": {"nl": ("verzamelronde", "verzamelrun", "collectieronde"), "en": ("collection run", "collection round")},
+    "evidence item": {"nl": ("bewijsstuk", "bewijsitem"), "en": ("evidence item", "piece of evidence")},
+    "workstation": {"nl": ("werkplek", "werkstation", "client"), "en": ("workstation", "desktop", "client machine")},
+    "anti-virus console": {
+        "nl": ("antivirusconsole", "anti-virus console", "antivirus console", "av-console"),
+        "en": ("anti-virus console", "antivirus console", "antivirusconsole", "av console"),
+    },
+    "anti-virus": {"nl": ("antivirus", "anti-virus"), "en": ("anti-virus", "antivirus")},
+    "virus definitions": {"nl": ("virusdefinities", "signatures", "handtekeningen"), "en": ("signatures", "definitions")},
+    "backup": {"nl": ("back-up", "backup"), "en": ("backup", "back-up")},
+    "sub-processor": {"nl": ("subverwerker", "sub-verwerker", "onderaannemer"), "en": ("sub-processor", "subprocessor")},
+    "breach": {"nl": ("datalek", "data-lek", "beveiligingsincident"), "en": ("breach", "data leak")},
+    "electronic key": {"nl": ("elektronische sleutel", "toegangspas", "sleutelpas"), "en": ("electronic key", "access card")},
+    "leaver": {"nl": ("vertrekker", "uitdiensttreder", "vertrokken medewerker"), "en": ("leaver", "departing employee")},
+    "inventory": {"nl": ("inventaris", "inventory", "inventarisatie"), "en": ("inventory", "inventaris")},
+    "domain controller": {"nl": ("domeincontroller", "domain controller"), "en": ("domain controller", "domeincontroller")},
 }
 
 MONTHS: dict[str, tuple[str, ...]] = {

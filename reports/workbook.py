@@ -30,8 +30,17 @@ from openpyxl.worksheet.worksheet import Worksheet
 from auditpack.atomic import atomic_path
 
 from .document import run_timestamp_state
-from .html import coverage_text, responses_intro, signoff_statement
-from .i18n import COMPLETENESS_LABELS, FREQUENCY_LABELS, LANGS, STRINGS, TIMESTAMP_LABELS, TIMESTAMP_REASONS, WORKBOOK_STRINGS
+from .html import coverage_text, missing_from, responses_intro, signoff_statement, source_name
+from .i18n import (
+    COMPLETENESS_LABELS,
+    FREQUENCY_LABELS,
+    LANGS,
+    STATE_LABELS,
+    STRINGS,
+    TIMESTAMP_LABELS,
+    TIMESTAMP_REASONS,
+    WORKBOOK_STRINGS,
+)
 
 DATE_FORMAT = "yyyy-mm-dd"
 MOMENT_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -286,7 +295,7 @@ def _control(ws: Worksheet, control: dict[str, Any], w: dict[str, str], lang: st
     if control["reason"]:
         s.note(f"{t['why']}: {control['reason']['text']}")
     if control["coverage"]:
-        s.note(coverage_text(control["coverage"], t))
+        s.note(coverage_text(control["coverage"], lang))
     header = s.header(
         [
             w["type"],
@@ -339,16 +348,13 @@ def _control(ws: Worksheet, control: dict[str, Any], w: dict[str, str], lang: st
             if key == "sources" and isinstance(value, dict):
                 for source, hosts in value.items():
                     s.row += 1
-                    s.put(s.row, 1, f"{w['source']}: {source}")
+                    s.put(s.row, 1, f"{w['source']}: {source_name(source, lang)}")
                     s.put(s.row, 2, hosts, measure=False)  # overflows into the empty cells to its right
                 continue
             if key == "missing" and isinstance(value, list):
-                value = [
-                    f"{m.get('host')} ({labels['missing_from']} {', '.join(m.get('missing_from', []))})"
-                    if isinstance(m, dict)
-                    else str(m)
-                    for m in value
-                ]
+                value = [f"{m.get('host')} ({missing_from(m, lang)})" if isinstance(m, dict) else str(m) for m in value]
+            elif key == "not_provided" and isinstance(value, list):
+                value = [source_name(source, lang) for source in value]
             s.row += 1
             s.put(s.row, 1, labels.get(key, key))
             s.put(s.row, 2, value if value else "—", measure=False)
@@ -526,6 +532,7 @@ def _samples(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
 
 
 def _evidence(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
+    states = STATE_LABELS[doc["lang"]]
     s = _Sheet(ws, [NARROW, 20, 22, 26, 20, WIDE, 66, NARROW])
     header = s.header(
         [w["control"], w["item_id"], w["host"], w["kind"], w["collected"], w["command"], w["hash"], w["item_status"]]
@@ -541,7 +548,7 @@ def _evidence(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
                     _moment(e["collected"]),
                     e["command"],
                     e["raw_sha256"],
-                    e["status"],
+                    states.get(e["status"], e["status"]),
                 ]
             )
     s.table(header, s.row, 8)
@@ -557,8 +564,9 @@ def _runs(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
     lang = doc.get("lang", "nl")
     for run in doc["evidence_store"]["runs"]:
         state, stamp = run_timestamp_state(run), run.get("timestamp") or {}
+        status = STATE_LABELS[lang].get(run["status"], run["status"])
         s.append(
-            [run["seq"], _moment(run["started"]), run["operator"], run["status"], run["hosts"], run["manifest_sha256"]]
+            [run["seq"], _moment(run["started"]), run["operator"], status, run["hosts"], run["manifest_sha256"]]
             + [
                 _moment(stamp.get("time")),
                 TIMESTAMP_LABELS[lang][state] if state else None,

@@ -10,6 +10,7 @@ from auditpack.controls.evaluate import finalize
 from auditpack.controls.evaluators import EVALUATORS
 from auditpack.controls.messages import JOINERS, all_messages
 from auditpack.controls.model import load_catalogue
+from auditpack.wording import fields
 from conftest import SHARED
 from evidence_factory import context, run
 
@@ -55,8 +56,9 @@ def test_every_promise_has_a_control(promise):
 def test_control_is_complete_and_bilingual(control_id):
     c = CATALOGUE[control_id]
     assert re.fullmatch(r"[TO]-[A-Z]{2,3}(-\d)?", c.id)
-    assert c.annex_section.startswith(("Bijlage 2 · Technische maatregelen", "Bijlage 2 · Organisatorische maatregelen"))
-    assert (c.id[0] == "T") == ("Technische" in c.annex_section)
+    assert c.annex_section.nl.startswith(("Bijlage 2 · Technische maatregelen", "Bijlage 2 · Organisatorische maatregelen"))
+    assert c.annex_section.en.startswith(("Annex 2 · Technical measures", "Annex 2 · Organisational measures"))
+    assert (c.id[0] == "T") == ("Technische" in c.annex_section.nl) == ("Technical" in c.annex_section.en)
     for text in (c.title, c.description, c.test_procedure.design, c.test_procedure.operation):
         assert len(text.nl) > 20 and len(text.en) > 20 and text.nl != text.en
     assert c.references.gdpr and all(GDPR.match(ref) for ref in c.references.gdpr), c.references.gdpr
@@ -92,5 +94,5 @@ def test_evaluator_runs_on_no_evidence_and_never_passes(control_id):
 def test_every_message_exists_in_both_languages_with_the_same_placeholders():
     for code, texts in all_messages().items():
         assert set(texts) == set(JOINERS), code
-        placeholders = {lang: set(re.findall(r"{(\w+)}", text)) for lang, text in texts.items()}
+        placeholders = {lang: {name for name, _ in fields(text)} for lang, text in texts.items()}
         assert placeholders["nl"] == placeholders["en"], code

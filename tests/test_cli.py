@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import re
 import subprocess
 import threading
 
@@ -71,6 +72,32 @@ def test_partial_run_exit_codes(tmp_path, cli_env):
     assert checked.returncode == 1  # a partial run is a finding, not an error: the rule is the same for every command
     verified = run(["verify"], tmp_path, cli_env)
     assert verified.returncode == 0 and "2 runs" in verified.stdout
+
+
+def test_the_console_speaks_the_language_asked_for(tmp_path, cli_env):
+    """Table titles, headers, host states and notes follow --lang (before: the run's and the catalogue's stayed English)."""
+    port = refused_port()
+    (tmp_path / "inventory.yaml").write_text(
+        f"all:\n  hosts:\n    localhost:\n    gone: {{ansible_host: 127.0.0.1, ansible_port: {port}}}\n"
+    )
+    env = {**cli_env, "COLUMNS": "250"}  # no header wraps
+    checked = run(["check", "--lang", "nl"], tmp_path, env)
+    assert checked.returncode == 1, checked.stderr
+    for said in (
+        "Verzamelronde 1 · ",
+        "┃ host ",
+        "┃ bewijsstukken ┃ seconden ┃ problemen",
+        "│ onbereikbaar",
+        "gedeeltelijk",
+        "maatregel",
+    ):
+        assert said in checked.stdout, said
+    headers = next(line for line in checked.stdout.splitlines() if "seconden" in line)
+    assert not {"items", "seconds", "problems"} & set(re.findall(r"\w+", headers))
+    listed = {lang: run(["controls", "--lang", lang], tmp_path, env).stdout for lang in ("nl", "en")}
+    assert "22 maatregelen" in listed["nl"] and "frequentie" in listed["nl"] and "verwijzingen" in listed["nl"]
+    assert "│ dagelijks " in listed["nl"] and "│ daily " not in listed["nl"] and "references" not in listed["nl"]
+    assert "22 controls" in listed["en"] and "frequency" in listed["en"] and "│ daily " in listed["en"]
 
 
 def test_verify_names_a_damaged_blob_and_exits_1(tmp_path, cli_env):

@@ -14,7 +14,7 @@ def test_catalogue_loads_with_both_languages():
     for control in catalogue.values():
         for text in (control.title, control.description, control.test_procedure.design, control.test_procedure.operation):
             assert text.nl.strip() and text.en.strip() and text.nl != text.en
-        assert control.annex_section.startswith("Bijlage 2")
+        assert control.annex_section.nl.startswith("Bijlage 2") and control.annex_section.en.startswith("Annex 2")
         for param in control.parameters.values():
             assert param.description.nl and param.description.en
 

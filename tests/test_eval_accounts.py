@@ -165,7 +165,7 @@ def test_lvr_logged_on_after_last_day():
     assert result.deviations[0].facts == {
         "last_logon": "2026-05-19",
         "last_day": "2026-05-15",
-        "last_logon_source": "lastLogonTimestamp (replicated, may lag up to 14 days)",
+        "last_logon_source": "lastLogonTimestamp",
     }
     assert "14" in result.deviations[0].text("nl") and "lower bound" in result.deviations[0].text("en")
 
@@ -191,11 +191,12 @@ def test_lvr_last_logon_is_the_latest_across_every_dc_and_names_its_source():
     result = evaluate("O-LVR", evidence)
     assert devs(result) == [("bpieters", "2026-05-15", "lvr.logon_after")]
     [deviation] = result.deviations
-    assert deviation.facts == {"last_logon": "2026-05-19", "last_day": "2026-05-15", "last_logon_source": "lastLogon on dc02"}
+    # the collector's English description of the source becomes the attribute and the DC it was read on
+    assert deviation.facts == {"last_logon": "2026-05-19", "last_day": "2026-05-15", "last_logon_source": "lastLogon (dc02)"}
     dc02 = next(e for e in evidence if e.kind == "ad.users" and e.host == "dc02")
     assert dc02.item_id in deviation.evidence  # the DC that saw the logon is cited
-    assert "last logon according to AD 2026-05-19, from lastLogon on dc02, the latest across every" in deviation.text("en")
-    assert "uit lastLogon on dc02" in deviation.text("nl")
+    assert "last logon according to AD 2026-05-19, from lastLogon (dc02), the latest across every" in deviation.text("en")
+    assert "uit lastLogon (dc02), de laatste" in deviation.text("nl")
     assert {(e.kind, e.host) for e in result.evidence} >= {("ad.users", "dc01"), ("ad.users", "dc02")}
 
 

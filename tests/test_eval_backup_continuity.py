@@ -92,7 +92,8 @@ def test_t_bak_1_year_of_two_servers_counts_every_server_day():
     assert (march["next_success"], march["repair_days"], march["results"]) == ("2026-03-11", 1, ["failure"])
     assert (june["next_success"], june["repair_days"], june["max_repair_days"]) == ("2026-07-02", 2, 1)
     assert r.deviations[2].text("en") == (
-        "no successful backup, only failure (job nightly), and not repaired within 1 day(s) (next successful backup: 2026-07-02)"
+        "no successful backup: the runs of that day failed (job nightly); not repaired within 1 day "
+        "(next successful backup: 2026-07-02)"
     )
     assert r.completeness["in_inventory_without_runs"] == [] and r.completeness["with_runs_not_in_inventory"] == []
 

@@ -191,6 +191,20 @@ def test_t_av_old_signatures_silence_and_absence_are_deviations():
     assert r.tested == 2 and r.status == Status.NOT_EFFECTIVE
 
 
+def test_t_av_a_console_entry_without_a_last_contact_is_no_contact_on_record():
+    # Before: "no contact with the console since - (? days)".
+    epo = item(
+        "epo.systems",
+        console(("ws-001", None, "2026-04-09"), ("ws-002", "2026-04-10T08:00:00Z", "2026-04-09")),
+        "epo01",
+        "2026-04-10",
+    )
+    r = evaluate_snapshot("T-AV", [epo], [run(1, "2026-04-10", WS)])
+    [silent] = r.deviations
+    assert (silent.subject, silent.code, silent.facts) == ("ws-001", "av.no_contact", {})
+    assert silent.text("nl") == "geen contact met de antivirusconsole vastgelegd"
+
+
 def test_t_av_a_workstation_without_anti_virus_is_one_finding_per_fact():
     # Before: "signature date unknown", "real-time protection is off (?)" and a population finding, besides
     # "not known to the console", all for one removed product.
@@ -257,8 +271,8 @@ def test_t_log_2_lists_each_policy_change_of_one_second():
     daily = daily_events(date(2026, 3, 1), date(2026, 3, 31), notable=notable)
     r = evaluate("T-LOG-2", [item("windows.security_events_daily", daily, "dc01", "2026-04-01")], [])
     assert sorted((o.code, o.facts["subcategory"], o.facts["changes"]) for o in r.observations) == [
-        ("log2.subcategory_changed", "0cce9215-69ae-11d9-bed3-505054503030", "success removed"),
-        ("log2.subcategory_changed", "0cce9224-69ae-11d9-bed3-505054503030", "failure removed"),
+        ("log2.subcategory_changed", "0cce9215-69ae-11d9-bed3-505054503030", ["success removed"]),
+        ("log2.subcategory_changed", "0cce9224-69ae-11d9-bed3-505054503030", ["failure removed"]),
     ]
 
 
@@ -293,7 +307,7 @@ def test_workstation_population_is_reconciled_across_inventory_ad_and_console():
     ]
     assert r.completeness["not_provided"] == []
     texts = {d.subject: d.text("en") for d in r.deviations if d.code == "pop.missing"}
-    assert texts["ws-003"] == "workstation missing from inventory and anti-virus console (present in Active Directory)"
+    assert texts["ws-003"] == "workstation missing from: inventory and anti-virus console (present in: Active Directory)"
     fwh = evaluate("T-FWH", [ad], [run(1, "2026-04-10", WS)])
     assert fwh.completeness["not_provided"] == ["console"]
     assert [m["host"] for m in fwh.completeness["missing"]] == ["ws-002", "ws-003"]
@@ -372,7 +386,7 @@ def test_t_fwp_open_outbound_unjustified_and_any_to_any_rules_are_deviations():
         [run(1, "2026-01-05", FW)],
     )
     assert [d.code for d in r.deviations] == ["fwp.any_to_any", "fwp.default_open", "fwp.unjustified"]
-    assert r.deviations[1].text("nl") == "uitgaand verkeer wordt standaard toegelaten (default accept)"
+    assert r.deviations[1].text("nl") == "uitgaand verkeer wordt standaard toegelaten (accept)"
     assert r.tested == 1
 
 
@@ -401,6 +415,7 @@ def test_t_fwp_lists_rule_changes_between_collections():
     ]
     [changed] = [o for o in r.observations if o.code == "fwp.rule_changed"]
     assert changed.text("en") == "rule changed: 1 (service), now allow 10.0.5.10 -> any tcp/443,tcp/8443"
+    assert changed.text("nl") == "regel gewijzigd: 1 (dienst), nu allow 10.0.5.10 -> any tcp/443,tcp/8443"
 
 
 def test_t_fwp_on_a_real_iptables_gateway():

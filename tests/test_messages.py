@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 import shutil
+import string
 import subprocess
 import sys
 import tomllib
@@ -15,7 +17,15 @@ from pathlib import Path
 import pytest
 
 import auditpack.controls.evaluators as evaluators_package
-from auditpack.controls.model import CATALOGUE_DIR, SHARED_MESSAGES, load_catalogue, load_messages
+from auditpack.collectors.parsers.backup_logs import RESULTS
+from auditpack.collectors.parsers.evtx_summary import FIREWALL_EVENTS, FIREWALL_PROFILES, POLICY_CHANGES, THREAT_ACTIONS
+from auditpack.collectors.parsers.firewall_rules import Rule
+from auditpack.collectors.parsers.registers import REGISTERS
+from auditpack.controls.coverage import COLLECTION_UNIT_OF_FREQUENCY
+from auditpack.controls.evaluators._population import SOURCES
+from auditpack.controls.messages import render
+from auditpack.controls.model import CATALOGUE_DIR, SHARED_MESSAGES, TERMS, load_catalogue, load_messages, load_terms
+from auditpack.wording import PLURAL_SIGN, fields
 from auditpack.yamlfile import YamlFileError
 
 EVALUATORS_DIR = Path(evaluators_package.__file__).parent
@@ -100,9 +110,91 @@ def test_rendering_needs_no_evaluator_module():
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines() == [
-        "no successful backup, only failure (job nightly); repaired by a successful backup on 2026-03-11, 1 day(s) later",
+        "no successful backup: the runs of that day failed (job nightly); repaired by a successful backup on 2026-03-11, "
+        "1 day later",
         "[]",
     ]
+
+
+# -- facts are said in the report's language (catalogue/_terms.yaml) -------------------------------------
+
+WORDS = load_terms()
+
+
+def test_every_group_of_terms_fills_a_placeholder_of_some_message():
+    used = {name for message in load_messages().values() for name, _ in fields(message.nl)}
+    assert {name: set(g.placeholders) - used for name, g in WORDS.groups.items() if set(g.placeholders) - used} == {}
+
+
+@pytest.mark.parametrize(
+    "group,values",
+    [
+        ("register", [*REGISTERS, "egress"]),
+        ("backup_result", RESULTS),
+        ("population_source", SOURCES),
+        ("coverage_unit", set(COLLECTION_UNIT_OF_FREQUENCY.values())),
+        ("firewall_change", FIREWALL_EVENTS.values()),
+        ("firewall_profile", FIREWALL_PROFILES.values()),
+        ("audit_policy_change", POLICY_CHANGES.values()),
+        ("threat_action", THREAT_ACTIONS.values()),
+        ("firewall_rule_field", [f.name for f in dataclasses.fields(Rule)]),
+    ],
+)
+def test_every_value_the_collectors_and_evaluators_record_has_its_words(group, values):
+    assert set(values) - set(WORDS.groups[group].words) == set()
+
+
+def test_a_word_that_counts_is_only_used_for_a_count():
+    """A noun pair ("week|weken") said on its own would read "week|weken": it only names the unit of a count."""
+    counting = {p for g in WORDS.groups.values() if any(PLURAL_SIGN in w.nl for w in g.words.values()) for p in g.placeholders}
+    assert counting == {"unit"}
+    for code, message in load_messages().items():
+        for text in (message.nl, message.en):
+            bare = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+            assert not bare & counting, f"{code} says {bare & counting} without a count"
+
+
+def test_a_recorded_value_is_said_in_the_reports_language():
+    facts = {"missing_from": ["console"], "present_in": ["inventory", "ad"]}
+    assert (
+        render("pop.missing", facts, "nl")
+        == "werkplek ontbreekt in: antivirusconsole (wel aanwezig in: inventaris en Active Directory)"
+    )
+    assert (
+        render("pop.missing", facts, "en")
+        == "workstation missing from: anti-virus console (present in: inventory and Active Directory)"
+    )
+    assert render("evidence.no_register", {"register": "breaches"}, "nl") == "het datalekregister is niet aangeleverd"
+    assert render("evidence.no_register", {"register": "breaches"}, "en") == "the breach register was not provided"
+
+
+def test_a_value_no_group_knows_is_data_and_shown_as_recorded():
+    facts = {"results": ["aborted"], "jobs": ["borg-nightly"], "next_success": "2026-03-11", "repair_days": 1}
+    assert "de runs van die dag zijn aborted (job borg-nightly)" in render("bak1.failed", facts, "nl")
+
+
+def test_a_fact_the_evidence_did_not_give_is_said_as_unknown():
+    facts = {"log": None, "time": "2026-12-28T03:00:00Z", "by": None}
+    assert render("log2.other_log_cleared", facts, "nl") == "logboek onbekend gewist (104) om 2026-12-28T03:00:00Z door onbekend"
+    assert render("log2.other_log_cleared", facts, "en") == "log unknown cleared (104) at 2026-12-28T03:00:00Z by unknown"
+    profiles = {"rule": None, "what": None, "profiles": None, "time": "t", "by": None}
+    assert (
+        render("fw.windows_rule_changed", profiles, "nl")
+        == "Windows Firewall-regel onbekend: onbekend (profielen onbekend) om t door onbekend"
+    )
+
+
+@pytest.mark.parametrize("delay,nl,en", [(1, "1 dag na", "1 day after"), (4, "4 dagen na", "4 days after")])
+def test_a_count_is_said_in_the_singular_or_the_plural(delay, nl, en):
+    facts = {"disabled_on": "2026-05-06", "delay": delay, "last_day": "2026-04-30", "allowed": 1}
+    assert nl in render("lvr.disabled_late", facts, "nl") and render("lvr.disabled_late", facts, "nl").endswith(
+        "toegestaan: 1 dag"
+    )
+    assert en in render("lvr.disabled_late", facts, "en") and render("lvr.disabled_late", facts, "en").endswith("allowed: 1 day")
+    profiles = {"profiles": ["domain"] if delay == 1 else ["domain", "public"]}
+    assert render("fw.windows_profile", profiles, "nl").endswith(
+        "in profiel domein" if delay == 1 else "in profielen domein en openbaar"
+    )
 
 
 def test_the_shared_file_ships_with_the_package():
@@ -163,6 +255,19 @@ def test_a_message_needs_both_languages_with_text_and_the_same_placeholders(cata
     append(catalogue_copy / "T-TLS.yaml", entry)
     with pytest.raises(YamlFileError, match=re.escape(error)):
         load_catalogue(catalogue_copy)
+
+
+def test_a_plural_form_needs_a_singular_and_a_plural(catalogue_copy):
+    append(catalogue_copy / "T-TLS.yaml", '  tls.new:\n    nl: "{days:|dagen}"\n    en: "{days:day|days}"\n')
+    with pytest.raises(YamlFileError, match=re.escape("{days:|dagen} must name a singular and a plural")):
+        load_catalogue(catalogue_copy)
+
+
+def test_a_placeholder_in_two_groups_of_terms_is_refused(catalogue_copy):
+    terms = catalogue_copy / TERMS
+    terms.write_text(terms.read_text(encoding="utf-8").replace("placeholders: [direction]", "placeholders: [results]"))
+    with pytest.raises(YamlFileError, match="placeholder 'results' is in the groups backup_result and traffic_direction"):
+        load_terms(catalogue_copy)
 
 
 def test_without_the_shared_file_the_catalogue_does_not_load(catalogue_copy):

@@ -360,7 +360,7 @@ def test_charts_are_inline_svg_images_with_a_text_alternative(html):
     data = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]+)">', figure)
     svg = base64.b64decode(data.group(1))
     assert b"<svg" in svg and b"<image" in svg  # the day grid is one raster inside the SVG
-    assert "Backup result per day for 2 server(s) over 365 days: 727 server-days succeeded, 2 failed" in data.group(2)
+    assert "Backup result per day for 2 servers over 365 days: 727 server-days succeeded, 2 failed" in data.group(2)
     assert "fs01: 2 failed (2026-03-10, 2026-07-01), 0 without evidence, 0 excepted" in figure
     assert "dc01: 0 failed, 0 without evidence, 1 excepted (2026-11-02)" in figure
     for control_id, key in (("T-AV", "coverage"), ("T-FWH", "coverage"), ("T-LOG-2", "logging_continuity")):
@@ -433,7 +433,7 @@ def test_charts_of_a_year_of_300_servers_render_in_seconds():
     assert set(drawn) == {"T-BAK-1", "T-LOG-2", "T-AV", "T-FWH"}
     [bak] = drawn["T-BAK-1"]
     assert (
-        "for 300 server(s) over 365 days" in bak.summary
+        "for 300 servers over 365 days" in bak.summary
         and len(bak.lines) == charts.MAX_LINES
         and bak.more == 300 - charts.MAX_LINES
     )

@@ -17,6 +17,12 @@ Known facts of the default year (2026):
 - O-LVR: two leavers in the HR register; "Jan de Vries" (KCDEMO\\jdevries, last day 2026-04-30) was disabled in AD
   on 2026-05-06, later than allowed; "Petra Jansen" (pjansen) on time. PEOPLE and ACCOUNTS are every name in the year.
 - Commands are the Windows collector's own PowerShell (long scripts, one WinRM endpoint per host), as in a real store.
+- The year's last Monday (YEAR_END_READ, 2026-12-28) reads AD's computer objects and the anti-virus console once:
+  ws-031 is missing from AD (NOT_IN_AD, a population deviation of T-AV), ws-023 is unknown to the console
+  (NOT_IN_CONSOLE), and the console lists ws-017 without a last contact (NO_CONTACT: how long it was silent is
+  unknown). That day ws-017's exported firewall log holds a rule change whose event names neither the rule,
+  the change, the profile nor who made it (UNNAMED_FIREWALL_CHANGE, an observation of T-FWH). On the Monday before (UNREAD_WORKSTATION) ws-031 answers but reports no anti-virus status.
+- Only the HR leavers' and the egress register are imported: every other register control misses its register.
 
 `build_year(..., many_findings=True)` adds what a busy year prints: LONG_LEAVER, whose account name is longer than
 a table column and who was disabled late (an O-LVR deviation), and every other extra workstation (ws-1nn) with
@@ -41,6 +47,12 @@ EXCEPTED_BACKUP = ("dc01", "2026-11-02")
 MISSING_BACKUP = ("fs01", "2026-07-01")
 LISTED_NIGHTS = 3  # each day's `borg list` shows the last three nights (the repository keeps three daily archives)
 STALE_AV = ("ws-017", "2026-09-14")
+YEAR_END_READ = "2026-12-28"  # a Monday: AD's computer objects and the anti-virus console are read once
+NOT_IN_AD = "ws-031"
+NOT_IN_CONSOLE = "ws-023"
+NO_CONTACT = "ws-017"
+UNNAMED_FIREWALL_CHANGE = ("ws-017", YEAR_END_READ)
+UNREAD_WORKSTATION = ("ws-031", "2026-12-21")
 PEOPLE = {"ws-017": "Petra Jansen", "ws-023": "Jan de Vries", "ws-031": "Fatima el Amrani"}  # who uses which workstation
 ACCOUNTS = {"Petra Jansen": "pjansen", "Jan de Vries": "jdevries", "Fatima el Amrani": "felamrani"}
 LEAVERS = [
@@ -167,6 +179,44 @@ def _stale_signatures(ws: str, day: date, many_findings: bool) -> bool:
     return (day.isocalendar().week + int(ws[3:])) % 3 != 0  # two Mondays of every three
 
 
+def _year_end_reads(run, day: date, workstations: tuple[str, ...]) -> None:
+    """AD's computer objects (read on dc01), the anti-virus console's systems, a firewall change (see the docstring)."""
+    computers = [{"name": w, "os": "Windows 11 Enterprise", "enabled": True} for w in workstations if w != NOT_IN_AD]
+    run.add(
+        "dc01",
+        "ldap",
+        Observation(
+            "ad.computers", "(objectCategory=computer)", b"dn: ...\n", _at(day), _at(day), normalized={"computers": computers}
+        ),
+    )
+    systems = [
+        {"name": w, "last_contact": None if w == NO_CONTACT else f"{day}T05:00:00Z", "content_date": None}
+        for w in workstations
+        if w != NOT_IN_CONSOLE
+    ]
+    run.add(
+        "epo01",
+        "epo",
+        Observation("epo.systems", "GET /remote/core.executeQuery", b"[]", _at(day), _at(day), normalized={"systems": systems}),
+    )
+    run.close_source("epo01", "ok", [], roles=[], connection="https")
+    host, _ = UNNAMED_FIREWALL_CHANGE
+    if host in workstations:
+        change = {"event_id": 2004, "time": f"{day}T03:00:00Z"}  # a rule changed: which, how and by whom not recorded
+        run.add(
+            host,
+            "import",
+            Observation(
+                "windows.firewall_events",
+                "import evtx firewall.evtx",
+                b"ElfFile\x00",
+                _at(day),
+                _at(day),
+                normalized={"events": [change]},
+            ),
+        )
+
+
 def _listing(server: str, day: date, year: int) -> list[dict]:
     """The repository as `borg list` shows it on DAY: the runs of the last LISTED_NIGHTS nights (older ones pruned)."""
     runs = []
@@ -239,6 +289,8 @@ def build_year(root: Path, year: int = 2026, servers: int = 2, workstations: int
             )
             if server == "dc01" and (day.day == 1 or day == date(year, 12, 31)):
                 _accounts(run, day, accounts, disabled, last_logons)  # the domain controller's accounts, monthly and at year end
+            if server == "dc01" and day.isoformat() == YEAR_END_READ:
+                _year_end_reads(run, day, ws_names)
             roles = {"fs01": ["file_server", "server"], "dc01": ["domain_controller", "server"]}.get(server, ["server"])
             run.close_source(server, "ok", [], roles=roles, connection="ssh")
         if day.weekday() == 0:  # Mondays: the firewall and the workstations
@@ -251,6 +303,9 @@ def build_year(root: Path, year: int = 2026, servers: int = 2, workstations: int
             )
             run.close_source("fw01", "ok", [], roles=["firewall"], connection="ssh")
             for ws in ws_names:
+                if (ws, day.isoformat()) == UNREAD_WORKSTATION:
+                    run.close_source(ws, "ok", [], roles=["workstation"], connection="winrm")  # answered, read nothing
+                    continue
                 signatures = day - timedelta(days=30 if _stale_signatures(ws, day, many_findings) else 1)
                 status = {
                     "product": "Microsoft Defender Antivirus",

@@ -9,12 +9,15 @@ from typing import TYPE_CHECKING
 import click
 
 from auditpack.errors import AuditpackError
+from auditpack.wording import number
 
 from .shared import (
+    CONSOLE_LANG,
     Outcome,
     check_control_ids,
     collection_options,
     console,
+    console_text,
     control_option,
     err_console,
     exceptions_option,
@@ -64,12 +67,19 @@ def ask_prompted_passwords(hosts: list[Host]) -> None:
 
 
 def collect_with_progress(
-    store: EvidenceStore, inventory: Inventory, hosts: tuple[str, ...], roles: tuple[str, ...], workers: int, operator: str
+    store: EvidenceStore,
+    inventory: Inventory,
+    hosts: tuple[str, ...],
+    roles: tuple[str, ...],
+    workers: int,
+    operator: str,
+    lang: str = CONSOLE_LANG,
 ) -> RunResult:
-    """Collect from the chosen hosts with a progress row per host, then print the run's table."""
+    """Collect from the chosen hosts with a progress row per host, then print the run's table (in LANG)."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from auditpack.reports.i18n import STATE_LABELS
     from auditpack.runner import run_collection
 
     chosen = inventory.select(list(hosts), list(roles))
@@ -84,42 +94,49 @@ def collect_with_progress(
         TextColumn("{task.fields[status]}"),
     )
     with Progress(*columns, console=err_console) as progress:
-        result = run_collection(store, inventory, chosen, operator, workers, HostProgressRows(progress))
-    table = Table(title=f"Run {result.manifest.seq} · {result.body['run_id']}")
+        result = run_collection(store, inventory, chosen, operator, workers, HostProgressRows(progress, lang))
+    table = Table(title=console_text("run_title", lang, seq=result.manifest.seq, run_id=result.body["run_id"]))
     for col in ("host", "status", "items", "seconds", "problems"):
-        table.add_column(col)
+        table.add_column(console_text(col, lang))
+    states = STATE_LABELS[lang]
     for o in result.outcomes:
-        table.add_row(
-            o.host, f"[{HOST_STYLE.get(o.status)}]{o.status}[/]", str(o.items), f"{o.seconds:.1f}", "; ".join(o.errors)[:200]
-        )
+        state = states.get(o.status, o.status)
+        seconds = number(round(o.seconds, 1), lang)
+        table.add_row(o.host, f"[{HOST_STYLE.get(o.status)}]{state}[/]", str(o.items), seconds, "; ".join(o.errors)[:200])
     console.print(table)
-    console.print(f"Manifest: {result.manifest.path}", soft_wrap=True)
+    console.print(console_text("manifest", lang, path=result.manifest.path), soft_wrap=True)
     if result.partial:
-        console.print("[yellow]The run is partial: the hosts above that are not 'ok' are recorded as such.[/]")
+        console.print(console_text("run_partial", lang), style="yellow", markup=False)
     return result
 
 
 class HostProgressRows:
     """The runner's progress callbacks drawn as one row per host: a pulsing bar while it runs, its verdict when done."""
 
-    def __init__(self, progress: Progress):
+    def __init__(self, progress: Progress, lang: str = CONSOLE_LANG):
+        from auditpack.reports.i18n import STATE_LABELS
+
         self.progress = progress
+        self.lang = lang
+        self.states = STATE_LABELS[lang]
         self.tasks: dict[str, TaskID] = {}
         self.counts: dict[str, int] = {}
 
     def host_started(self, host: Host, steps: int) -> None:
         self.counts[host.name] = 0
-        self.tasks[host.name] = self.progress.add_task(host.name, total=None, status=f"{host.connection} · starting")
+        status = f"{host.connection} · {console_text('starting', self.lang)}"
+        self.tasks[host.name] = self.progress.add_task(host.name, total=None, status=status)
 
     def item_done(self, host: Host, obs: Observation) -> None:
         self.counts[host.name] += 1
-        self.progress.update(self.tasks[host.name], status=f"{self.counts[host.name]} items · {obs.kind}")
+        items = console_text("items_done", self.lang, count=self.counts[host.name])
+        self.progress.update(self.tasks[host.name], status=f"{items} · {obs.kind}")
 
     def host_finished(self, host: Host, outcome: HostOutcome) -> None:
         style = HOST_STYLE.get(outcome.status, "white")
-        self.progress.update(
-            self.tasks[host.name], total=1, completed=1, status=f"[{style}]{outcome.status}[/] · {outcome.items} items"
-        )
+        state = self.states.get(outcome.status, outcome.status)
+        items = console_text("items_done", self.lang, count=outcome.items)
+        self.progress.update(self.tasks[host.name], total=1, completed=1, status=f"[{style}]{state}[/] · {items}")
 
 
 @click.command()
@@ -197,7 +214,7 @@ def check(
     inventory = load_inventory(inventory_path)
     profile, exceptions = load_profile(profile_path), load_exceptions(exceptions_path)
     store = open_store(store_path, create=True)
-    result = collect_with_progress(store, inventory, hosts, roles, workers, operator)
+    result = collect_with_progress(store, inventory, hosts, roles, workers, operator, lang)
     checked = [o.host for o in result.outcomes]
     catalogue = load_catalogue()
     selected = list(control_ids) or _relevant_controls(catalogue, inventory.select(checked))

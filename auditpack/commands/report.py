@@ -17,6 +17,7 @@ from .shared import (
     StepTimes,
     check_control_ids,
     console,
+    console_text,
     control_option,
     err_console,
     exceptions_option,
@@ -94,7 +95,7 @@ def report(
     profile, exceptions = load_profile(profile_path), load_exceptions(exceptions_path)
     store = open_store(store_path, create=False)
     period = resolve_period(year, start, end)
-    warn_if_open(period)
+    warn_if_open(period, lang)
     key = signing_key(key_path)
     progress = StepTimes()
     document, results = make_document(
@@ -163,7 +164,7 @@ def pack(
     profile, exceptions = load_profile(profile_path), load_exceptions(exceptions_path)
     store = open_store(store_path, create=False)
     period = resolve_period(year, start, end)
-    warn_if_open(period)
+    warn_if_open(period, lang)
     key = signing_key(key_path)
     secret = pseudonym_key() if pseudonymise else None
     progress = StepTimes()
@@ -174,10 +175,14 @@ def pack(
     print_results(annual.results, lang)
     public = out_dir / "signing-key.pub"
     public.write_bytes(public_key_pem(key))
+    size = console_text("pack_size", lang, size=round(summary.size / 1e6, 1), items=summary.items)
+    pseudonymised = f", {console_text('pseudonymised', lang)}" if secret else ""
+    labels = {key: console_text(key, lang) for key in ("pack", "signed_by", "public_key")}
+    width = max(len(label) for label in (*labels.values(), "SHA-256:")) + 1
     console.print(
-        f"Pack:        {summary.path} ({summary.size / 1e6:.1f} MB, {summary.items} evidence items"
-        f"{', pseudonymised' if secret else ''})\nSHA-256:     {summary.sha256}\n"
-        f"Signed by:   {summary.fingerprint}\nPublic key:  {public} (send it separately)",
+        f"{labels['pack']:<{width}}{summary.path} ({size}{pseudonymised})\n{'SHA-256:':<{width}}{summary.sha256}\n"
+        f"{labels['signed_by']:<{width}}{summary.fingerprint}\n"
+        f"{labels['public_key']:<{width}}{public} {console_text('send_separately', lang)}",
         soft_wrap=True,
     )
     if summary.timestamp_error:
@@ -266,21 +271,22 @@ def controls(as_json: bool, lang: str) -> Outcome:
     from rich.table import Table
 
     from auditpack.controls.model import load_catalogue
+    from auditpack.reports.i18n import FREQUENCY_LABELS
 
     catalogue = load_catalogue()
     if as_json:
         data = [c.model_dump(mode="json") for c in catalogue.values()]
         click.echo(json.dumps({"auditpack_version": __version__, "controls": data}, indent=2, ensure_ascii=False))
         return Outcome.OK
-    table = Table(title=f"{len(catalogue)} controls")
+    table = Table(title=console_text("catalogue_title", lang, count=len(catalogue)))
     for col in ("id", "title", "frequency", "evidence", "references", "parameters"):
-        table.add_column(col)
+        table.add_column(console_text(col, lang))
     for c in catalogue.values():
         params = ", ".join(f"{k}={v.default}" for k, v in c.parameters.items() if not isinstance(v.default, (list, dict)))
         table.add_row(
             c.id,
             c.title.in_(lang),
-            c.frequency,
+            FREQUENCY_LABELS[lang][c.frequency],
             ", ".join(c.evidence_kinds),
             ", ".join(c.references.gdpr + c.references.iso27001_2022),
             params,

@@ -20,6 +20,7 @@ import click
 from rich.console import Console
 
 from auditpack.errors import AuditpackError
+from auditpack.wording import fill
 
 if TYPE_CHECKING:
     from auditpack.controls.exceptions import ExceptionEntry
@@ -53,7 +54,9 @@ STATUS_STYLE = {
     "not_applicable": "bright_black",
 }
 LANGUAGES = ("nl", "en")
-# The console's own words; the documents' vocabulary is reports/i18n.py.
+CONSOLE_LANG = "en"  # the console of a command without --lang
+# The console's own words, in the language --lang chooses; the documents' vocabulary is reports/i18n.py.
+# Texts with placeholders are filled by auditpack.wording.fill ({count:maatregel|maatregelen}).
 CONSOLE_WORDS = {
     "nl": {
         "controls": "Maatregelen",
@@ -63,6 +66,33 @@ CONSOLE_WORDS = {
         "tested": "getoetst",
         "deviations": "afwijkingen",
         "not_evidenced": "niet aangetoond",
+        # auditpack controls
+        "catalogue_title": "{count:maatregel|maatregelen}",
+        "id": "id",
+        "frequency": "frequentie",
+        "evidence": "bewijs",
+        "references": "verwijzingen",
+        "parameters": "parameters",
+        # a collection run (auditpack check)
+        "run_title": "Verzamelronde {seq} · {run_id}",
+        "host": "host",
+        "status": "status",
+        "items": "bewijsstukken",
+        "seconds": "seconden",
+        "problems": "problemen",
+        "manifest": "Manifest: {path}",
+        "run_partial": "De verzamelronde is gedeeltelijk: de hosts hierboven die niet 'ok' zijn, zijn zo vastgelegd.",
+        "starting": "start",
+        "items_done": "{count:bewijsstuk|bewijsstukken}",
+        # report and pack
+        "period_open": "De periode {period} is nog niet voorbij: beoordeeld op het bewijs tot en met vandaag, {today}.",
+        "packing": "Evalueren, het rapport schrijven en het bewijs inpakken...",
+        "pack": "Pakket:",
+        "pack_size": "{size} MB, {items:bewijsstuk|bewijsstukken}",
+        "pseudonymised": "gepseudonimiseerd",
+        "signed_by": "Ondertekend door:",
+        "public_key": "Publieke sleutel:",
+        "send_separately": "(apart versturen)",
     },
     "en": {
         "controls": "Controls",
@@ -72,8 +102,37 @@ CONSOLE_WORDS = {
         "tested": "tested",
         "deviations": "deviations",
         "not_evidenced": "not evidenced",
+        "catalogue_title": "{count:control|controls}",
+        "id": "id",
+        "frequency": "frequency",
+        "evidence": "evidence",
+        "references": "references",
+        "parameters": "parameters",
+        "run_title": "Run {seq} · {run_id}",
+        "host": "host",
+        "status": "status",
+        "items": "items",
+        "seconds": "seconds",
+        "problems": "problems",
+        "manifest": "Manifest: {path}",
+        "run_partial": "The run is partial: the hosts above that are not 'ok' are recorded as such.",
+        "starting": "starting",
+        "items_done": "{count:item|items}",
+        "period_open": "The period {period} has not ended: it is judged on the evidence up to today, {today}.",
+        "packing": "Evaluating, writing the report and packing the evidence...",
+        "pack": "Pack:",
+        "pack_size": "{size} MB, {items:evidence item|evidence items}",
+        "pseudonymised": "pseudonymised",
+        "signed_by": "Signed by:",
+        "public_key": "Public key:",
+        "send_separately": "(send it separately)",
     },
 }
+
+
+def console_text(key: str, lang: str, **values: Any) -> str:
+    """One of the console's own texts in LANG, its placeholders filled."""
+    return fill(CONSOLE_WORDS[lang][key], values, lang)
 
 
 def default_operator() -> str:
@@ -304,12 +363,12 @@ def resolve_period(year: int | None, start: datetime | None, end: datetime | Non
         raise click.UsageError(str(exc)) from None
 
 
-def warn_if_open(period: Period) -> None:
+def warn_if_open(period: Period, lang: str = CONSOLE_LANG) -> None:
     """A period that has not ended is judged only up to today: say so, so nobody reads it as the whole year."""
     today = datetime.now(UTC).date()
     if period.last_day.date() >= today:
         err_console.print(
-            f"The period {period.label} has not ended: it is judged on the evidence up to today, {today}.",
+            console_text("period_open", lang, period=period.label, today=today),
             style="yellow",
             markup=False,
             highlight=False,

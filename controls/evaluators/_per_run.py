@@ -51,5 +51,5 @@ def usable_or_gap(findings: Findings, run: RunView, host: str, items: list[Evide
     if not usable:
         host_errors = run.hosts[host].get("errors") or []
         why = "; ".join(host_errors) if host_errors and not items else "; ".join(e for i in items for e in i.errors)
-        findings.gap(host, day, "evidence.missing", [i.item_id for i in items], why=why or "nothing collected")
+        findings.gap(host, day, "evidence.missing", [i.item_id for i in items], why=why or "nothing_collected")
     return usable

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..framework import EvaluationContext, Findings
 
-SOURCE_NAMES = {"inventory": "inventory", "ad": "Active Directory", "console": "anti-virus console"}
+SOURCES = ("inventory", "ad", "console")  # their words: the population_source terms (catalogue/_terms.yaml)
 
 
 def short_name(name: str) -> str:
@@ -33,7 +33,7 @@ def _console_systems(ctx: EvaluationContext) -> set[str] | None:
     return None if snapshot is None else {short_name(s["name"]) for s in snapshot.normalized["systems"]}
 
 
-def reconcile_population(ctx: EvaluationContext, findings: Findings, required: tuple[str, ...] = tuple(SOURCE_NAMES)) -> None:
+def reconcile_population(ctx: EvaluationContext, findings: Findings, required: tuple[str, ...] = SOURCES) -> None:
     """List every workstation missing from a provided list; a deviation when it is missing from a REQUIRED one
     (the lists this control's test depends on: T-FWH tests the inventory's workstations, so a workstation
     unknown to the anti-virus console says nothing about host firewalls)."""
@@ -64,6 +64,6 @@ def reconcile_population(ctx: EvaluationContext, findings: Findings, required: t
                 inventory_names.get(host, host),
                 day,
                 "pop.missing",
-                missing_from=[SOURCE_NAMES[k] for k in missing],
-                present_in=[SOURCE_NAMES[k] for k in present],
+                missing_from=missing,
+                present_in=present,
             )

@@ -44,7 +44,7 @@ def evaluate(ctx: EvaluationContext) -> Findings:
                 ids,
                 "eea.subprocessor_outside",
                 name=name,
-                service=str(row.get("service") or "?"),
+                service=row.get("service"),
             )
     locations = evidence_or_gap(ctx, findings, LOCATIONS)
     if locations is not None:

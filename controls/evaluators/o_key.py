@@ -30,7 +30,7 @@ def holder_outcomes(badge: Row, patterns: list[str], ids: list[str]) -> list[Out
     holder = str(badge.get("holder") or "").strip()
     if holder and not first_match(holder, patterns):
         return []
-    return [Outcome("key.generic_holder", ids, {"badge_id": str(badge.get("badge_id")), "holder": holder or "-"})]
+    return [Outcome("key.generic_holder", ids, {"badge_id": str(badge.get("badge_id")), "holder": holder or None})]
 
 
 def check_holders(ctx: EvaluationContext, findings: Findings, badges: EvidenceView) -> None:

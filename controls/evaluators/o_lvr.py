@@ -17,7 +17,7 @@ USERS = "ad.users"
 DISABLED = "ad.account_disabled_events"
 BADGES = "register.badges"
 # ad.users collected before last_logon_source existed held lastLogonTimestamp alone
-OLDER_SOURCE = "lastLogonTimestamp (replicated, may lag up to 14 days)"
+OLDER_SOURCE = "lastLogonTimestamp"
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,16 @@ def logon_moment(user: Row | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
+def logon_attribute(source: str) -> str:
+    """The AD attribute a last logon was read from, as a finding names it: "lastLogonTimestamp", "lastLogon (dc01)".
+
+    The collector describes the source in English ("lastLogon on dc01", "lastLogonTimestamp (replicated, may lag
+    up to 14 days)"); the finding's text says in the report's language what each attribute can and cannot show.
+    """
+    attribute, _, rest = source.partition(" ")
+    return f"{attribute} ({rest.removeprefix('on ')})" if rest.startswith("on ") else attribute
+
+
 def latest_logon(leaver: Leaver, src: Sources) -> tuple[datetime, str, str] | None:
     """(moment, source, item id) of the leaver's latest logon across every DC; on a tie the first DC read."""
     latest = None
@@ -118,7 +128,7 @@ def latest_logon(leaver: Leaver, src: Sources) -> tuple[datetime, str, str] | No
         user = find_user(users, leaver.account, leaver.name)
         moment = logon_moment(user)
         if user and moment and (latest is None or moment > latest[0]):
-            latest = (moment, str(user.get("last_logon_source") or OLDER_SOURCE), item_id)
+            latest = (moment, logon_attribute(str(user.get("last_logon_source") or OLDER_SOURCE)), item_id)
     return latest
 
 

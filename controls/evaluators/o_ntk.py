@@ -38,10 +38,11 @@ def account_changes(ctx: EvaluationContext, findings: Findings) -> None:
     """Accounts created or deleted and members added to security groups in the period: listed for the reviewer."""
     for item, event, moment in logged_events(ctx, ACCOUNT_CHANGES, lambda e: (e.get("sid"), e.get("group_sid"))):
         code = CHANGE_CODES.get(int(event["event_id"]), "ntk.member_added")
-        facts = {"account": event.get("account") or "?", "time": event["time"], "by": event.get("by") or "?"}
+        facts = {"account": event.get("account"), "time": event["time"], "by": event.get("by")}
         if code == "ntk.member_added":
-            facts["group"] = event.get("group") or "?"
-        findings.observe(facts["account"], moment.date(), code, findings.use([item]), host=item.host, **facts)
+            facts["group"] = event.get("group")
+        subject = event.get("account") or "?"  # a subject is named even when the event does not name the account
+        findings.observe(subject, moment.date(), code, findings.use([item]), host=item.host, **facts)
 
 
 def evaluate(ctx: EvaluationContext) -> Findings:

@@ -29,5 +29,5 @@ def evaluate(ctx: EvaluationContext) -> Findings:
                 findings.passed(subject, day)
     if not ctx.items("retention.files") and ctx.runs:
         for host in sorted(ctx.hosts_with_roles(ctx.control.applies_to_roles)):
-            findings.gap(host, ctx.runs[-1].date, "evidence.missing", why="no data locations were read")
+            findings.gap(host, ctx.runs[-1].date, "evidence.missing", why="no_data_locations")
     return findings

@@ -27,16 +27,16 @@ def _host_problems(
     if console is not None:
         contact = parse_moment(console.get("last_contact"))
         silent = (day - contact.date()).days if contact else None
-        if silent is None or silent > ctx.params["max_silent_days"]:
-            problems.append(
-                ("av.silent", {"last_contact": console.get("last_contact") or "-", "days": silent if silent is not None else "?"})
-            )
+        if silent is None:
+            problems.append(("av.no_contact", {}))
+        elif silent > ctx.params["max_silent_days"]:
+            problems.append(("av.silent", {"last_contact": console["last_contact"], "days": silent}))
     # a host may not know its own definitions' date (McAfee reports it only to the console): then the console's counts
     signature = parse_day(status.normalized.get("signature_date")) if status else None
     signature = signature or parse_day((console or {}).get("content_date"))
     unshown = None
     if signature is None and not console_read:
-        unshown = "the definitions' date: the host does not report it and the console was not read that day"
+        unshown = "signature_date_unreported"
     elif signature is None:
         if console is not None or status is not None:  # unknown to the console and not read: av.not_in_console
             problems.append(("av.signatures_unknown", {}))
@@ -45,7 +45,7 @@ def _host_problems(
             ("av.signatures_old", {"signature_date": signature.isoformat(), "days": (day - signature).days, "limit": limit})
         )
     if status is not None and status.normalized.get("realtime") is False:
-        problems.append(("av.realtime_off", {"product": status.normalized.get("product") or "?"}))
+        problems.append(("av.realtime_off", {"product": status.normalized.get("product")}))
     return problems, unshown
 
 
@@ -73,10 +73,10 @@ def _detections(ctx: EvaluationContext, findings: Findings) -> None:
                     moment.date(),
                     "av.unresolved",
                     [item.item_id],
-                    threat=det.get("threat") or "?",
+                    threat=det.get("threat"),
                     host=det["host"],
                     time=det["time"],
-                    action=det.get("action") or "none",
+                    action=det.get("action"),
                 )
 
 
@@ -98,7 +98,7 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         entry = _console_entry(console, host)
         ids = findings.use([x for x in (console, *items) if x is not None])
         if console is None and status is None:
-            findings.gap(host, day, "evidence.missing", ids, why="neither the console nor the host was read")
+            findings.gap(host, day, "evidence.missing", ids, why="neither_read")
             continue
         problems = [] if console is None or entry else [("av.not_in_console", {})]
         if _unprotected(status):
@@ -108,7 +108,7 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         problems += found
         if status is not None and status.normalized.get("realtime") is None:
             # a health report whose real-time state could not be read shows nothing about it: not a pass
-            unshown = unshown or "real-time protection state not readable"
+            unshown = unshown or "realtime_unreadable"
         for code, facts in problems:
             findings.deviation(host, day, code, ids, **facts)
         if unshown and not problems:

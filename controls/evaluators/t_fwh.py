@@ -39,15 +39,14 @@ def _events(ctx: EvaluationContext, findings: Findings) -> None:
     """Firewall changes logged on the host: a profile turned off is a deviation that day, the rest is listed."""
     for item, event, moment in logged_events(ctx, EVENTS, lambda e: (e.get("setting"), e.get("rule"))):
         ids = findings.use([item])
-        facts = {"time": event["time"], "by": event.get("by") or "?", "profiles": event.get("profiles") or ["?"]}
+        facts = {"time": event["time"], "by": event.get("by"), "profiles": event.get("profiles") or None}
         if event.get("setting") == "enable_firewall" and event.get("value") == 0:
             findings.deviation(item.host, moment.date(), "fw.windows_turned_off", ids, **facts)
         elif "setting" in event:
-            setting, value = event.get("setting") or "?", event.get("value")
-            value = "?" if value is None else value  # a 4950 has no number: its rendered text is in `setting`
+            setting, value = event.get("setting"), event.get("value")
             findings.observe(item.host, moment.date(), "fw.windows_setting_changed", ids, setting=setting, value=value, **facts)
         else:
-            what, rule = event.get("what") or "?", event.get("rule") or "?"
+            what, rule = event.get("what"), event.get("rule")
             findings.observe(item.host, moment.date(), "fw.windows_rule_changed", ids, what=what, rule=rule, **facts)
 
 

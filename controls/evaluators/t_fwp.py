@@ -17,8 +17,6 @@ RULESET = "firewall.ruleset"
 EGRESS = "register.egress"
 LINUX_KINDS = ("host_firewall.nftables", "host_firewall.iptables", "host_firewall.ip6tables")
 
-DIRECTIONS = {"inbound": {"nl": "inkomend", "en": "inbound"}, "outbound": {"nl": "uitgaand", "en": "outbound"}}
-
 
 def _summary(rule: dict) -> str:
     return f"{rule.get('action')} {rule.get('source')} -> {rule.get('destination')} {rule.get('service')}"
@@ -28,9 +26,7 @@ def _ruleset_problems(ruleset: dict) -> list[tuple[str, dict]]:
     problems = []
     for direction in ("inbound", "outbound"):
         if ruleset[f"default_{direction}"] != "drop":
-            problems.append(
-                ("fwp.default_open", {"direction": DIRECTIONS[direction], "detail": f"default {ruleset[f'default_{direction}']}"})
-            )
+            problems.append(("fwp.default_open", {"direction": direction, "detail": ruleset[f"default_{direction}"]}))
     rules = {r["id"]: r for r in ruleset["rules"]}
     problems += [("fwp.any_to_any", {"rule": rid}) for rid in ruleset["any_to_any"]]
     problems += [("fwp.unjustified", {"rule": rid, "summary": _summary(rules.get(rid, {}))}) for rid in ruleset["unjustified"]]
@@ -48,7 +44,7 @@ def _netfilter_problems(items: list[EvidenceView], families: tuple[str, ...]) ->
             if not any(i.normalized["defaults"][hook].get(fam) == "drop" for i in items)
         ]
         if open_at:
-            problems.append(("fwp.default_open", {"direction": DIRECTIONS[direction], "detail": ", ".join(open_at)}))
+            problems.append(("fwp.default_open", {"direction": direction, "detail": ", ".join(open_at)}))
     return problems
 
 
@@ -67,7 +63,7 @@ def _rule_changes(findings: Findings, host: str, day: str, before: dict | None, 
             "fwp.rule_changed",
             ids,
             rule=change["id"],
-            fields=", ".join(change["fields"]),
+            fields=change["fields"],
             summary=_summary(change["after"]),
         )
 

@@ -25,7 +25,7 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         policies = [i for i in usable_or_gap(findings, run, host, items, day) if i.kind == "windows.audit_policy"]
         if not policies:
             if any(i.usable for i in items):  # only the log configuration was read
-                findings.gap(host, day, "evidence.missing", [i.item_id for i in items], why="no audit policy read")
+                findings.gap(host, day, "evidence.missing", [i.item_id for i in items], why="no_audit_policy")
             continue
         ids = [i.item_id for i in items]
         problems = 0

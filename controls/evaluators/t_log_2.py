@@ -73,15 +73,13 @@ def _notable(ctx: EvaluationContext, findings: Findings, host: str) -> None:
                 continue
             seen.add(key)
             findings.use([item])
-            facts = {"time": event["time"], "by": event.get("by") or "?"}
+            facts = {"time": event["time"], "by": event.get("by")}
             if int(event["event_id"]) == 1102:
                 findings.deviation(host, moment.date(), "log2.cleared", [item.item_id], **facts)
             elif int(event["event_id"]) == OTHER_LOG_CLEARED:
-                findings.deviation(
-                    host, moment.date(), "log2.other_log_cleared", [item.item_id], log=event.get("log") or "?", **facts
-                )
+                findings.deviation(host, moment.date(), "log2.other_log_cleared", [item.item_id], log=event.get("log"), **facts)
             elif event.get("subcategory_guid"):  # read from an exported log: which subcategory, and how
-                changes = ", ".join(event.get("changes") or []) or "?"
+                changes = event.get("changes") or None
                 findings.observe(
                     host,
                     moment.date(),

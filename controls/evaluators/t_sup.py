@@ -15,7 +15,7 @@ REGISTER_SUBJECT = "register"
 def _test_agreements(ctx: EvaluationContext, findings: Findings, register: EvidenceView, ids: list[str]) -> None:
     last = closing_day(ctx)
     for row in subprocessors_in_use(register):
-        name, service = label(row, "name"), row.get("service") or "?"
+        name, service = label(row, "name"), row.get("service")
         signed = readable(row.get("agreement_signed_on"))
         if signed is None:
             findings.deviation(name, last, "sup.no_agreement", ids, name=name, service=service)

@@ -30,7 +30,7 @@ def evaluate(ctx: EvaluationContext) -> Findings:
                 problems.append(("tls.plaintext", {}))
             else:
                 if _version_rank(ep.get("protocol")) < _version_rank(required):
-                    problems.append(("tls.old_version", {"protocol": ep.get("protocol") or "?", "required": required}))
+                    problems.append(("tls.old_version", {"protocol": ep.get("protocol"), "required": required}))
                 if not ep.get("certificate_valid"):
                     problems.append(("tls.invalid_certificate", {}))
                 not_after = parse_moment(ep.get("not_after"))
