@@ -262,6 +262,31 @@ def test_the_same_store_reported_twice_gives_identical_documents(demo, tmp_path)
     assert json.loads((tmp_path / "1" / json_name).read_text())["generated_at"] == "2026-12-05T00:00:00.000000Z"
 
 
+PDFTOTEXT, PDFTOPPM = shutil.which("pdftotext"), shutil.which("pdftoppm")
+PAGE_IMAGES = {"sign-off": "Management statement and sign-off", "control": "T-AV · "}  # docs/images/report-<key>.png
+
+
+def test_the_demo_pdf_is_readable_and_short(demo):
+    # Before the print layout of issue 15 the demo's PDF ran to 402 pages (T-AV alone 99).
+    if PDFTOTEXT is None or PDFTOPPM is None:
+        pytest.skip("pdftotext/pdftoppm (Debian package poppler-utils) are not installed")
+    _, _, workdir, _ = demo
+    [pdf] = sorted((workdir / "reports").rglob("report-*-en.pdf"))
+    pages = subprocess.run([PDFTOTEXT, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split("\f")
+    pages = [p for p in pages if p.strip()]
+    assert len(pages) <= 60, len(pages)
+    text = "\f".join(pages)
+    assert not re.search(r"KCDEMO\\[\w.\-]+\n\s+\d{4}-\d{2}-\d{2}", text)  # no account name pushed over its date
+    # the sign-off page and a control page as the suite rendered them, for the README and the closing note
+    for key, heading in PAGE_IMAGES.items():
+        number = next(n for n, page in enumerate(pages, start=1) if page.lstrip().startswith(heading))
+        out = REPO / "docs" / "images" / f"report-{key}"
+        subprocess.run(
+            [PDFTOPPM, "-png", "-r", "70", "-f", str(number), "-l", str(number), "-singlefile", str(pdf), str(out)], check=True
+        )
+        assert out.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_the_report_in_a_browser_makes_the_readme_screenshot(demo, tmp_path):
     if CHROMIUM is None:
         pytest.skip("chromium (Debian package chromium) is not installed")
