@@ -30,7 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from auditpack.atomic import atomic_path
 
 from .document import run_timestamp_state
-from .html import coverage_text, missing_from, responses_intro, signoff_statement, source_name
+from .html import coverage_text, format_value, missing_from, responses_intro, signoff_statement, source_name
 from .i18n import (
     COMPLETENESS_LABELS,
     FREQUENCY_LABELS,
@@ -364,7 +364,9 @@ def _control(ws: Worksheet, control: dict[str, Any], w: dict[str, str], lang: st
         for name, value in control["parameters"].items():
             s.row += 1
             s.put(s.row, 1, name)
-            shown = value if isinstance(value, (str, int, float, bool)) else json.dumps(value, ensure_ascii=False)
+            # numbers stay numbers; a yes/no, list or mapping in the report's words, as the HTML shows it
+            plain = isinstance(value, (str, int, float)) and not isinstance(value, bool)
+            shown = value if plain else format_value(value, w)
             s.put(s.row, 2, shown, measure=False).alignment = Alignment(horizontal="left", vertical="top")
     s.finish()
 

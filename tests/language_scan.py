@@ -104,9 +104,9 @@ def own_words() -> dict[str, frozenset[str]]:
 
 
 class _VisibleText(HTMLParser):
-    """The text a reader sees, without <code> (commands, hashes, ids), styles and scripts."""
+    """The text a reader sees, without <code> and <pre> (commands, hashes, ids), styles and scripts."""
 
-    SKIPPED = frozenset({"code", "style", "script"})
+    SKIPPED = frozenset({"code", "pre", "style", "script"})  # <pre>: a command as the evidence holds it
 
     def __init__(self) -> None:
         super().__init__()
