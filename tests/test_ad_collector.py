@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -380,6 +381,11 @@ def test_dc_stopped_in_the_middle_of_a_paged_search(tmp_path, monkeypatch):
     assert users.raw.read().count(b"\n") == count  # what did arrive is kept, raw
 
 
+def row_subjects(section: str) -> set[str]:
+    """The subjects a findings table names: a row's first cell may name several with the very same finding."""
+    return {name for cell in re.findall(r"<tr><td>([^<]*)</td>", section) for name in cell.split(", ")}
+
+
 def test_from_the_dc_to_the_report(dc, tmp_path, cli_env):
     """collect over LDAP, import the HR registers, and read the leaver, NDA and password findings in the report."""
     import subprocess
@@ -410,12 +416,9 @@ def test_from_the_dc_to_the_report(dc, tmp_path, cli_env):
     assert "logged on after the last working day (2026-10-01): last logon according to AD 2026-10-05" in lvr
     assert "account is disabled, but the date it was disabled is unknown" in lvr  # bob: no 4725 event was read
     nda = html[html.index('id="O-NDA"') : html.index('id="O-PWD"')]
-    for account in ("henk", "carol", "ivo"):
-        assert f"<td>{account}</td>" in nda
-    assert "<td>alice</td>" not in nda
+    assert {"henk", "carol", "ivo"} <= row_subjects(nda) and "alice" not in row_subjects(nda)
     pwd = html[html.index('id="O-PWD"') :]
-    for account in ("dave", "erin", "balie1"):
-        assert f"<td>{account}</td>" in pwd
+    assert {"dave", "erin", "balie1"} <= row_subjects(pwd)
     for secret in (ADMIN_PASSWORD, USER_PASSWORD):
         assert secret not in html
     for blob in (tmp_path / "evidence" / "blobs").rglob("*"):
