@@ -62,6 +62,10 @@ CONSOLE_WORDS = {
         "tested": "getoetst",
         "deviations": "afwijkingen",
         "not_evidenced": "niet aangetoond",
+        "sample_drawn": "{control}, {period}: {size} van {population} (eenheid: {unit}), startwaarde {seed}, getrokken door "
+        "{operator}; vastgelegd als bewijsstuk {item}",
+        "outcome": "uitkomst",
+        "evidence": "bewijs",
     },
     "en": {
         "controls": "Controls",
@@ -71,6 +75,10 @@ CONSOLE_WORDS = {
         "tested": "tested",
         "deviations": "deviations",
         "not_evidenced": "not evidenced",
+        "sample_drawn": "{control}, {period}: {size} of {population} (unit: {unit}), seed {seed}, drawn by {operator}; "
+        "stored as item {item}",
+        "outcome": "outcome",
+        "evidence": "evidence",
     },
 }
 
