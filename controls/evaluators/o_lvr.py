@@ -71,6 +71,12 @@ def disable_day(user: Row, src: Sources) -> date | None:
     return event[0].date() if event else None
 
 
+def disable_item(user: Row, src: Sources) -> list[str]:
+    """The item holding the account's newest 4725: what a late disabling rests on (its absence rests on them all)."""
+    event = src.disabled.get(account_key(user.get("account")))
+    return [event[1]] if event else []
+
+
 def account_outcomes(leaver: Leaver, user: Row | None, src: Sources) -> list[Outcome]:
     if user is None:
         return []  # the account was removed from AD altogether
@@ -99,7 +105,7 @@ def account_outcomes(leaver: Leaver, user: Row | None, src: Sources) -> list[Out
         return [
             Outcome(
                 "lvr.disabled_late",
-                cite + src.cite(DISABLED),
+                cite + disable_item(user, src),
                 {"disabled_on": disabled_on.isoformat(), "delay": delay, "allowed": src.allowed, "last_day": last_day},
             )
         ]
@@ -183,7 +189,7 @@ def leaver_attributes(leaver: Leaver, user: Row | None, src: Sources) -> tuple[A
     disabled_at, source = (event[0], EVENT_SOURCE) if event else (None, None)
     if event is None and user is not None and not user.get("enabled") and parse_moment(user.get("changed")):
         disabled_at, source = parse_moment(user.get("changed")), CHANGED_SOURCE
-    evidence += [event[1]] if event else []
+    evidence += disable_item(user, src) if user else []
     latest = latest_logon(leaver, src) if user else None
     evidence += [latest[2]] if latest else []
     attributes: Attributes = {
