@@ -15,7 +15,18 @@ from .exceptions import ExceptionEntry
 from .framework import EvaluationContext, Findings
 from .model import Control, load_catalogue
 from .profiles import DEFAULT_PROFILE, Profile
-from .result import DEFAULT_TOLERANCE, ControlResult, Deviation, Excepted, ExceptionUse, Reason, Status, overall_status
+from .result import (
+    DEFAULT_TOLERANCE,
+    ControlResult,
+    Deviation,
+    Excepted,
+    ExceptionUse,
+    ItemResult,
+    Reason,
+    Status,
+    TestedItem,
+    overall_status,
+)
 
 # Registers, attached documents and kinds whose records carry their own dates
 # (event counts per day, backup runs, detections) describe the period whenever
@@ -134,7 +145,35 @@ def finalize(ctx: EvaluationContext, findings: Findings, exceptions: Sequence[Ex
         completeness=findings.completeness,
         coverage=coverage.to_dict() if coverage else None,
         reason=_reason(ctx, status, findings, kept["gaps"], coverage if thin else None),
+        tested_items=tested_items(findings, kept["deviations"], kept["gaps"], [e.deviation for e in excepted]),
     )
+
+
+def tested_items(
+    findings: Findings, deviations: list[Deviation], gaps: list[Deviation], excepted: list[Deviation]
+) -> list[TestedItem]:
+    """Every subject-date the evaluator recorded, with its result after exceptions: a deviation left standing
+    decides, then one covered by an exception, then a test without deviation; otherwise it was not evidenced."""
+    codes: dict[ItemResult, dict[tuple[str, str], list[str]]] = {}
+    for result, found in ((ItemResult.DEVIATION, deviations), (ItemResult.EXCEPTED, excepted), (ItemResult.NOT_EVIDENCED, gaps)):
+        per_item = codes.setdefault(result, {})
+        for d in found:
+            item_codes = per_item.setdefault((d.subject, d.date), [])
+            item_codes += [d.code] if d.code not in item_codes else []
+    items = []
+    for (subject, day), reading in sorted(findings.readings.items()):
+        key = (subject, day)
+        if key in codes[ItemResult.DEVIATION]:
+            result = ItemResult.DEVIATION
+        elif key in codes[ItemResult.EXCEPTED]:
+            result = ItemResult.EXCEPTED
+        elif findings.was_tested(subject, day):
+            result = ItemResult.PASSED
+        else:
+            result = ItemResult.NOT_EVIDENCED
+        found = codes.get(result, {}).get(key, [])
+        items.append(TestedItem(subject, day, result, list(found), dict(reading.attributes), list(reading.evidence)))
+    return items
 
 
 def _coverage(ctx: EvaluationContext, findings: Findings) -> Coverage | None:

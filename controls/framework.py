@@ -2,9 +2,11 @@
 
 An evaluator is a pure function ``evaluate(ctx) -> Findings``: it lists the
 population, what it tested, what deviated and which subject-dates had no usable
-evidence. The verdict, exceptions and status are applied afterwards, the same
-way for every control (controls/evaluate.py), so no evaluator can pass
-something silently.
+evidence; with every pass, deviation and gap it gives the attributes the test used
+and the evidence ids they came from, so each tested subject-date can be
+reperformed (controls/result.py TestedItem). The verdict, exceptions and status
+are applied afterwards, the same way for every control (controls/evaluate.py),
+so no evaluator can pass something silently.
 """
 
 from __future__ import annotations
@@ -55,6 +57,30 @@ class EvaluationContext:
         return {h for run in self.runs for h in run.hosts_with_roles(list(roles))}
 
 
+Attributes = dict[str, Any]  # what a test read about one subject-date, by attribute key (see the catalogue)
+
+
+@dataclass
+class Reading:
+    """What the test of one subject-date used: the attributes it read and the evidence items they came from."""
+
+    attributes: Attributes
+    evidence: list[str]
+    rank: int  # whose attributes lead when several calls record one subject-date: see Findings._read
+
+    def add(self, attributes: Attributes | None, evidence: Iterable[str], rank: int) -> None:
+        self.evidence.extend(e for e in evidence if e not in self.evidence)
+        for key, value in (attributes or {}).items():
+            if rank > self.rank or key not in self.attributes:
+                self.attributes[key] = value
+        self.rank = max(self.rank, rank)
+
+
+# A deviation's attributes show what deviated, so they win over a pass's of the same day (another read), and a
+# pass's over a gap's; at the same rank the first read stays, as the first test of a day is the one counted.
+GAP_RANK, PASS_RANK, DEVIATION_RANK = 0, 1, 2
+
+
 @dataclass
 class Findings:
     population: set[str] = field(default_factory=set)
@@ -64,6 +90,7 @@ class Findings:
     observations: list[Deviation] = field(default_factory=list)  # listed for the auditor, not deviations
     used: dict[str, EvidenceRef] = field(default_factory=dict)
     completeness: dict[str, Any] | None = None
+    readings: dict[tuple[str, str], Reading] = field(default_factory=dict)  # (subject, day) -> what its test used
     _tested_days: set[tuple[str, str]] = field(default_factory=set, repr=False)
     _recorded: dict[str, Deviation] = field(default_factory=dict, repr=False)
 
@@ -82,18 +109,39 @@ class Findings:
             ids.append(item.item_id)
         return ids
 
-    def passed(self, subject: str, day: date | str | None = None) -> None:
-        """A tested instance without deviation; with a day, a later deviation on that day is not counted twice."""
+    def _read(self, subject: str, day: str, attributes: Attributes | None, evidence: list[str] | None, rank: int) -> None:
+        reading = self.readings.setdefault((subject, day), Reading({}, [], rank))
+        reading.add(attributes, evidence or [], rank)
+
+    def read(self, subject: str, day: date | str, evidence: list[str]) -> None:
+        """More evidence the test of a subject-date used than its deviations cite (what a pass would cite)."""
+        self._read(subject, str(day), None, evidence, GAP_RANK)
+
+    def passed(
+        self, subject: str, day: date | str, *, attributes: Attributes | None = None, evidence: list[str] | None = None
+    ) -> None:
+        """A tested subject-date without deviation, with the attributes the test used and their evidence ids;
+        a later deviation on that day is not counted twice."""
         self.population.add(subject)
-        if day is not None:
-            if (subject, str(day)) in self._tested_days:
-                return  # two collections on one day test the same subject-date once
-            self._tested_days.add((subject, str(day)))
+        self._read(subject, str(day), attributes, evidence, PASS_RANK)
+        if (subject, str(day)) in self._tested_days:
+            return  # two collections on one day test the same subject-date once
+        self._tested_days.add((subject, str(day)))
         self.tested += 1
 
-    def deviation(self, subject: str, day: date | str, code: str, evidence: list[str] | None = None, **facts: Any) -> None:
+    def deviation(
+        self,
+        subject: str,
+        day: date | str,
+        code: str,
+        evidence: list[str] | None = None,
+        *,
+        attributes: Attributes | None = None,
+        **facts: Any,
+    ) -> None:
         """A subject-date that failed; several reasons for the same subject-date count as one tested instance."""
         self.population.add(subject)
+        self._read(subject, str(day), attributes, evidence, DEVIATION_RANK)
         if (subject, str(day)) not in self._tested_days:
             self._tested_days.add((subject, str(day)))
             self.tested += 1
@@ -104,8 +152,18 @@ class Findings:
         else:  # the same finding read twice (two items of one day): one finding, citing both
             twin.evidence.extend(e for e in found.evidence if e not in twin.evidence)
 
-    def gap(self, subject: str, day: date | str, code: str, evidence: list[str] | None = None, **facts: Any) -> None:
+    def gap(
+        self,
+        subject: str,
+        day: date | str,
+        code: str,
+        evidence: list[str] | None = None,
+        *,
+        attributes: Attributes | None = None,
+        **facts: Any,
+    ) -> None:
         self.population.add(subject)
+        self._read(subject, str(day), attributes, evidence, GAP_RANK)
         self.gaps.append(Deviation(subject, str(day), code, facts, evidence or []))
 
     def observe(self, subject: str, day: date | str, code: str, evidence: list[str] | None = None, **facts: Any) -> None:

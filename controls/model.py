@@ -8,6 +8,11 @@ in catalogue/_shared_messages.yaml; files whose name starts with "_" are data,
 not controls. A code is defined once in all these files together. The words of
 the values evaluators record as facts (a backup result, a register) are in
 catalogue/_terms.yaml.
+
+Under `attributes:` the same files name, in both languages, the attributes an
+evaluator records with each tested item (the facts its test used: a last working
+day, a definition date): the column headers of the workbook's tested items. Their
+order is the column order; a helper module's attributes are in the shared file.
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ class SharedMessages(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     messages: dict[str, Message]
+    attributes: dict[str, Text] = {}  # attributes recorded by the helper modules (controls/evaluators/_*.py)
 
 
 class TermGroup(BaseModel):
@@ -133,6 +139,7 @@ class Control(BaseModel):
     test_procedure: Procedure
     parameters: dict[str, Parameter] = {}
     messages: dict[str, Message] = {}  # code -> text, for the findings this control's evaluator records
+    attributes: dict[str, Text] = {}  # attribute key -> label, for what its evaluator records with each tested item
 
     def parameter_values(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         values = {name: p.default for name, p in self.parameters.items()}
@@ -152,6 +159,7 @@ def load_catalogue(directory: Path = CATALOGUE_DIR) -> dict[str, Control]:
         control = validate(Control, doc, file)
         if control.id != path.stem:
             raise YamlFileError([Problem(file, locate(doc, ("id",)), "id", f"{control.id!r} does not match the file name")])
+        _refuse_shared_attributes(file, doc, control, directory)
         sources.append((file, doc, control.messages))
         controls[control.id] = control
     _refuse_duplicate_codes(sources)
@@ -168,6 +176,11 @@ def load_messages(directory: Path = CATALOGUE_DIR) -> dict[str, Message]:
     return found
 
 
+def attribute_labels(control: Control, directory: Path = CATALOGUE_DIR) -> dict[str, Text]:
+    """The labels of the attributes a control's tested items may carry, in column order: its own, then the shared."""
+    return {**control.attributes, **_shared(directory)[2].attributes}
+
+
 @lru_cache(maxsize=4)
 def load_terms(directory: Path = CATALOGUE_DIR) -> Terms:
     """The words of recorded facts (catalogue/_terms.yaml)."""
@@ -176,10 +189,27 @@ def load_terms(directory: Path = CATALOGUE_DIR) -> Terms:
 
 
 @lru_cache(maxsize=4)
-def _shared_messages(directory: Path) -> tuple[str, Any, dict[str, Message]]:
-    """The shared file's name, document (for line numbers) and messages."""
+def _shared(directory: Path) -> tuple[str, Any, SharedMessages]:
+    """The shared file's name, document (for line numbers) and contents."""
     doc, file = read_yaml(directory / SHARED_MESSAGES)
-    return file, doc, validate(SharedMessages, doc, file).messages
+    return file, doc, validate(SharedMessages, doc, file)
+
+
+def _shared_messages(directory: Path) -> tuple[str, Any, dict[str, Message]]:
+    file, doc, shared = _shared(directory)
+    return file, doc, shared.messages
+
+
+def _refuse_shared_attributes(file: str, doc: Any, control: Control, directory: Path) -> None:
+    """An attribute a helper module records has one label, in the shared file: a control may not name it again."""
+    shared_file, shared_doc, shared = _shared(directory)
+    problems = []
+    for key in control.attributes:
+        if key in shared.attributes:
+            where = f"{shared_file}:{locate(shared_doc, ('attributes', key))}"
+            problems.append(Problem(file, locate(doc, ("attributes", key)), f"attributes.{key}", f"already defined at {where}"))
+    if problems:
+        raise YamlFileError(problems)
 
 
 def _refuse_duplicate_codes(sources: list[tuple[str, Any, dict[str, Message]]]) -> None:

@@ -47,6 +47,45 @@ class Deviation:
         return json.dumps([self.subject, self.date, self.code, self.facts], sort_keys=True, default=str)
 
 
+class ItemResult(StrEnum):
+    """What the test of one subject-date came to, after exceptions (controls/evaluate.py finalize)."""
+
+    PASSED = "passed"
+    DEVIATION = "deviation"
+    EXCEPTED = "excepted"  # every deviation or gap of the subject-date is covered by an exception
+    NOT_EVIDENCED = "not_evidenced"
+
+
+@dataclass
+class TestedItem:
+    """One subject tested on one date, with what an auditor needs to reperform the test: the attributes it used
+    (a last working day, a definition date and its age, a backup result...) and the evidence items they came from."""
+
+    __test__ = False  # a name pytest would otherwise try to collect from the tests that import it
+
+    subject: str
+    date: str  # YYYY-MM-DD
+    result: ItemResult
+    codes: list[str]  # the message codes of its deviations or gaps, as recorded; none for a pass
+    attributes: dict[str, Any] = field(default_factory=dict)  # key -> value; labels in the catalogue's `attributes:`
+    evidence: list[str] = field(default_factory=list)  # item ids
+
+    def key(self) -> str:
+        """How a sample names the item: subject and date, as `auditpack sample` prints it."""
+        return f"{self.subject} {self.date}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """As the report document and a stored sample carry it (reports/schema: tested_item)."""
+        return {
+            "subject": self.subject,
+            "date": self.date,
+            "result": self.result.value,
+            "codes": list(self.codes),
+            "attributes": dict(self.attributes),
+            "evidence": list(self.evidence),
+        }
+
+
 @dataclass(frozen=True)
 class Reason:
     """Why a control is not applicable or not evidenced: a message code and its facts, said in the report's language."""
@@ -97,6 +136,7 @@ class ControlResult:
     completeness: dict[str, Any] | None = None
     coverage: dict[str, Any] | None = None  # controls/coverage.py: unit, expected, evidenced, missing, minimum
     reason: Reason | None = None  # why not applicable or not evidenced
+    tested_items: list[TestedItem] = field(default_factory=list)  # every subject-date recorded, by subject and date
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

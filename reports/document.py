@@ -12,9 +12,9 @@ from typing import Any
 
 from auditpack import __version__
 from auditpack.canonical import document_moment, iso
-from auditpack.controls.model import Control, load_scope_limits
+from auditpack.controls.model import Control, attribute_labels, load_scope_limits
 from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
-from auditpack.controls.result import ControlResult, Deviation, Status
+from auditpack.controls.result import ControlResult, Deviation, Status, TestedItem
 from auditpack.periods import Period
 from auditpack.responses import Responses
 
@@ -26,6 +26,34 @@ STATUS_ORDER = [s.value for s in Status]
 
 def _finding(d: Deviation, lang: str) -> dict[str, Any]:
     return {"subject": d.subject, "date": d.date, "code": d.code, "text": d.text(lang), "evidence": list(d.evidence)}
+
+
+def tested_attributes(result: ControlResult, control: Control, lang: str) -> list[dict[str, str]]:
+    """The attributes the control's tested items carry, in the catalogue's order, with their label: the columns of
+    the workbook's tested items. A key the catalogue has no words for is an error, as an unknown message code is."""
+    used = {key for item in result.tested_items for key in item.attributes}
+    labels = attribute_labels(control)
+    unknown = used - set(labels)
+    if unknown:
+        raise KeyError(f"{control.id} records attributes without a label in its catalogue file: {', '.join(sorted(unknown))}")
+    return [{"key": key, "label": label.in_(lang)} for key, label in labels.items() if key in used]
+
+
+def sample_section(sample: dict[str, Any], result: ControlResult) -> dict[str, Any]:
+    """A stored sample with each drawn unit as this report tested it, so the samples agree with the tested items;
+    a unit this report has no test of (other evidence, a later day) is listed with result null."""
+    by_key = {item.key(): item for item in result.tested_items}
+    by_subject: dict[str, list[TestedItem]] = {}
+    for item in result.tested_items:
+        by_subject.setdefault(item.subject, []).append(item)
+    items = []
+    for unit in sample["drawn"]:
+        # a sample stored before units were subject-dates drew subjects: each is every date it was tested on
+        found = [by_key[unit]] if unit in by_key else by_subject.get(unit, [])
+        items += [{"unit": unit, **item.to_dict()} for item in found] or [
+            {"unit": unit, "subject": unit, "date": None, "result": None, "codes": [], "attributes": {}, "evidence": []}
+        ]
+    return {**{k: v for k, v in sample.items() if k != "items"}, "items": items}
 
 
 def _responded(findings: list[dict[str, Any]], control_id: str, responses: Responses | None) -> list[dict[str, Any]]:
@@ -98,7 +126,9 @@ def control_section(
             for e in result.exceptions
         ],
         "evidence": evidence,
-        "samples": [s for s in samples if s["control"] == control.id],
+        "samples": [sample_section(s, result) for s in samples if s["control"] == control.id],
+        "tested_attributes": tested_attributes(result, control, lang),
+        "tested_items": [item.to_dict() for item in result.tested_items],
     }
 
 

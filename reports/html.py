@@ -24,6 +24,7 @@ from .grouped import ROWS_SHOWN, evidence_kinds, group_findings, listed_evidence
 from .i18n import (
     COMPLETENESS_LABELS,
     FREQUENCY_LABELS,
+    ITEM_RESULT_LABELS,
     LANGS,
     STATE_LABELS,
     STATUS_LABELS,
@@ -117,6 +118,29 @@ def format_value(value: Any, t: dict[str, str]) -> str:
     return str(value)
 
 
+def drawn_units(sample: dict[str, Any], lang: str) -> list[str]:
+    """A sample's drawn units, each with its outcome when it is one tested item (a subject drawn in an older sample
+    stands for all its dates: those are in the workbook's Samples sheet)."""
+    per_unit: dict[str, list[str | None]] = {}
+    for item in sample["items"]:
+        per_unit.setdefault(item["unit"], []).append(item["result"])
+    labels = ITEM_RESULT_LABELS[lang]
+    return [
+        f"{unit} ({labels[results[0] or 'not_in_report']})" if len(results) == 1 else unit for unit, results in per_unit.items()
+    ]
+
+
+def tested_sheet_name(control_id: str, lang: str) -> str:
+    """The workbook sheet with a control's tested items, as the report points to it."""
+    return STRINGS[lang]["tested_sheet"].format(control=control_id)
+
+
+def attributes_text(attributes: dict[str, Any], labels: dict[str, str], t: dict[str, str]) -> str:
+    """A tested item's attributes on one line, 'label: value · label: value', in labels' order; unknown as a dash."""
+    shown = [key for key in labels if key in attributes]
+    return " · ".join(f"{labels[key]}: {'—' if attributes[key] is None else format_value(attributes[key], t)}" for key in shown)
+
+
 def completeness_rows(completeness: dict[str, Any] | None, lang: str) -> list[tuple[str, str]]:
     """The population's completeness as (label, text) rows, whatever shape the evaluator recorded."""
     if not completeness:
@@ -205,6 +229,13 @@ def _control_view(control: dict[str, Any], lang: str, charts: list[dict[str, Any
         "charts": charts,
         "frequency": FREQUENCY_LABELS[lang].get(control["frequency"], control["frequency"]),
         "coverage": coverage_text(control["coverage"], lang),
+        "samples": [{**s, "units": drawn_units(s, lang)} for s in control["samples"]],
+        # the tested items are the workbook's: one sentence here, so the PDF stays short
+        "tested_note": t["tested_items_note"].format(
+            count=len(control["tested_items"]), sheet=tested_sheet_name(control["id"], lang)
+        )
+        if control["tested_items"]
+        else "",
     }
 
 

@@ -164,6 +164,10 @@ _STRINGS: dict[str, dict[str, str]] = {
         "sample_population": "Uit populatie van",
         "drawn_at": "Getrokken op (UTC)",
         "drawn": "Getrokken objecten",
+        "drawn_by": "Getrokken door",
+        "tested_sheet": "{control} getoetst",
+        "tested_items_note": "Alle {count} getoetste object-datums, met de kenmerken die de toetsing gebruikte en het bewijs "
+        "ervan, staan in het werkboek op blad ‘{sheet}’.",
         # evidence
         "host": "Host",
         "kind": "Soort",
@@ -387,6 +391,10 @@ _STRINGS: dict[str, dict[str, str]] = {
         "sample_population": "From a population of",
         "drawn_at": "Drawn at (UTC)",
         "drawn": "Subjects drawn",
+        "drawn_by": "Drawn by",
+        "tested_sheet": "{control} tested",
+        "tested_items_note": "All {count} tested subject-dates, with the attributes the test used and their evidence, are "
+        "in the workbook, sheet ‘{sheet}’.",
         # evidence
         "host": "Host",
         "kind": "Kind",
@@ -503,6 +511,11 @@ _WORKBOOK_STRINGS: dict[str, dict[str, str]] = {
         "sample_item": "Vastgelegd als bewijsstuk",
         "unit_subject": "object",
         "unit_subject-day": "object-dag",
+        "unit_subject-date": "object-datum",
+        "item_result": "Uitkomst",
+        "codes": "Bevindingcodes",
+        "attributes": "Kenmerken",
+        "no_tested_items": "Er is in de periode niets getoetst.",
         "no_samples": "Er zijn geen steekproeven getrokken.",
         "item_id": "Bewijsstuk",
         "no_exceptions": "Er zijn geen uitzonderingen vastgelegd.",
@@ -535,6 +548,11 @@ _WORKBOOK_STRINGS: dict[str, dict[str, str]] = {
         "sample_item": "Recorded as evidence item",
         "unit_subject": "subject",
         "unit_subject-day": "subject-day",
+        "unit_subject-date": "subject-date",
+        "item_result": "Outcome",
+        "codes": "Finding codes",
+        "attributes": "Attributes",
+        "no_tested_items": "Nothing was tested in the period.",
         "no_samples": "No samples have been drawn.",
         "item_id": "Evidence item",
         "no_exceptions": "No exceptions are recorded.",
@@ -557,6 +575,25 @@ STATUS_LABELS: dict[str, dict[str, str]] = {
         "not_effective": "Not effective",
         "not_evidenced": "Not evidenced",
         "not_applicable": "Not applicable",
+    },
+}
+
+# What the test of one subject-date came to (controls/result.py ItemResult), in words; "not_in_report": a unit a
+# sample drew that the report's evaluation has no test of (other evidence, or a later day than the report's).
+ITEM_RESULT_LABELS: dict[str, dict[str, str]] = {
+    "nl": {
+        "passed": "Voldoet",
+        "deviation": "Afwijking",
+        "excepted": "Uitgezonderd",
+        "not_evidenced": "Niet aangetoond",
+        "not_in_report": "Niet getoetst in dit rapport",
+    },
+    "en": {
+        "passed": "Passed",
+        "deviation": "Deviation",
+        "excepted": "Excepted",
+        "not_evidenced": "Not evidenced",
+        "not_in_report": "Not tested in this report",
     },
 }
 

@@ -115,12 +115,27 @@ def _consistency(doc: dict[str, Any]) -> list[str]:
         for j, sample in enumerate(control["samples"]):
             if sample["control"] != control["id"]:
                 problems.append(f"$.controls[{i}].samples[{j}].control: {sample['control']} under {control['id']}")
+        problems += _tested_items_problems(i, control)
     runs = doc["evidence_store"]["runs"]
     head = doc["evidence_store"]["chain_head"]
     if runs and head != runs[-1]["manifest_sha256"]:
         problems.append("$.evidence_store.chain_head: is not the manifest of the last run")
     if not runs and head is not None:
         problems.append("$.evidence_store.chain_head: set although the period has no runs")
+    return problems
+
+
+def _tested_items_problems(i: int, control: dict[str, Any]) -> list[str]:
+    """A tested item names only labelled attributes and cites only evidence the control lists (so the pack carries it)."""
+    problems = []
+    labelled = {a["key"] for a in control["tested_attributes"]}
+    cited = {e["item_id"] for e in control["evidence"]}
+    for j, item in enumerate(control["tested_items"]):
+        where = f"$.controls[{i}].tested_items[{j}]"
+        if unlabelled := sorted(set(item["attributes"]) - labelled):
+            problems.append(f"{where}.attributes: {', '.join(unlabelled)} not among the control's tested_attributes")
+        if uncited := sorted(set(item["evidence"]) - cited):
+            problems.append(f"{where}.evidence: {', '.join(uncited)} not among the control's evidence")
     return problems
 
 

@@ -1,10 +1,15 @@
 """The report as an Excel workbook, for the auditor who wants to filter, sort and tick off.
 
 Rendered from the report document (reports/document.py) and nothing else: no verdict is
-recomputed here. Sheets: a summary with the cover facts, one sheet per control with every
-item that is not a plain pass (and the population it was drawn from), then the
-exceptions, samples, evidence references and collection runs. Dates and moments are real
-Excel dates (UTC, as in the document), every table has a frozen header and a filter.
+recomputed here. Sheets: a summary with the cover facts; per control a sheet with every
+item that is not a plain pass (and the population it was drawn from) and a sheet with
+every tested item, one row per subject-date with the attributes the test used, its
+outcome and evidence ids, so the auditor can filter, reperform and tick off; then the
+exceptions, samples (each drawn item with its outcome, attributes and evidence), evidence
+references and collection runs. Dates and moments are real Excel dates (UTC, as in the
+document), except the moments among a tested item's attributes: those stay the text the
+evidence gives (with its offset, or none when the source gives none), so they compare
+with the raw evidence. Every table has a frozen header and a filter.
 Its words are the report's (reports/i18n.py), so a label reads the same here as in the HTML and PDF.
 
 Texts coming from evidence (firewall descriptions, commands, register cells) are written
@@ -30,10 +35,20 @@ from openpyxl.worksheet.worksheet import Worksheet
 from auditpack.atomic import atomic_path
 
 from .document import run_timestamp_state
-from .html import coverage_text, format_value, missing_from, responses_intro, signoff_statement, source_name
+from .html import (
+    attributes_text,
+    coverage_text,
+    format_value,
+    missing_from,
+    responses_intro,
+    signoff_statement,
+    source_name,
+    tested_sheet_name,
+)
 from .i18n import (
     COMPLETENESS_LABELS,
     FREQUENCY_LABELS,
+    ITEM_RESULT_LABELS,
     LANGS,
     STATE_LABELS,
     STRINGS,
@@ -59,6 +74,7 @@ LINK_FONT = Font(color="0563C1", underline="single")
 # Column width caps (characters): long texts wrap instead of pushing the rest off screen.
 NARROW, MEDIUM, WIDE, TEXT = 14, 32, 48, 70
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 # -- values -----------------------------------------------------------------------------------
@@ -84,6 +100,17 @@ def _moment(text: str | None) -> datetime | str | None:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
+
+
+def _attribute(value: Any, t: dict[str, str]) -> Any:
+    """A tested item's attribute as a cell: an ISO date a real date, yes/no in words, several values joined."""
+    if isinstance(value, bool):
+        return t["yes"] if value else t["no"]
+    if isinstance(value, str) and _ISO_DAY.match(value):
+        return _day(value)
+    if isinstance(value, list):
+        return ", ".join("—" if v is None else str(_attribute(v, t)) for v in value)
+    return value
 
 
 def _clean_text(text: str) -> str:
@@ -222,7 +249,14 @@ def _link(cell, sheet: str) -> None:
 # -- sheets -----------------------------------------------------------------------------------
 
 
-def _summary(ws: Worksheet, doc: dict[str, Any], w: dict[str, str], lang: str, control_sheets: dict[str, str]) -> None:
+def _summary(
+    ws: Worksheet,
+    doc: dict[str, Any],
+    w: dict[str, str],
+    lang: str,
+    control_sheets: dict[str, str],
+    tested_sheets: dict[str, str],
+) -> None:
     s = _Sheet(ws, [44, WIDE, MEDIUM, NARROW + 4, NARROW, NARROW, NARROW, NARROW, NARROW, NARROW])
     s.note(w["workbook_title"], TITLE_FONT)
     profile, tool = doc["profile"], doc["tool"]
@@ -284,11 +318,12 @@ def _summary(ws: Worksheet, doc: dict[str, Any], w: dict[str, str], lang: str, c
         )
         if control["id"] in control_sheets:
             _link(ws.cell(row=row, column=1), control_sheets[control["id"]])
+            _link(ws.cell(row=row, column=6), tested_sheets[control["id"]])  # the count leads to the items counted
     s.table(header, s.row, 10)
     s.finish()
 
 
-def _control(ws: Worksheet, control: dict[str, Any], w: dict[str, str], lang: str) -> None:
+def _control(ws: Worksheet, control: dict[str, Any], w: dict[str, str], lang: str, tested_sheet: str) -> None:
     s = _Sheet(ws, [36, MEDIUM, NARROW, 22, TEXT, MEDIUM, MEDIUM, MEDIUM, NARROW])
     s.note(f"{control['id']} — {control['title']} — {control['status_label']}", BLOCK_FONT)
     t = STRINGS[lang]
@@ -296,6 +331,8 @@ def _control(ws: Worksheet, control: dict[str, Any], w: dict[str, str], lang: st
         s.note(f"{t['why']}: {control['reason']['text']}")
     if control["coverage"]:
         s.note(coverage_text(control["coverage"], lang))
+    s.note(t["tested_items_note"].format(count=len(control["tested_items"]), sheet=tested_sheet))
+    _link(ws.cell(row=s.row, column=1), tested_sheet)
     header = s.header(
         [
             w["type"],
@@ -368,6 +405,31 @@ def _control(ws: Worksheet, control: dict[str, Any], w: dict[str, str], lang: st
             plain = isinstance(value, (str, int, float)) and not isinstance(value, bool)
             shown = value if plain else format_value(value, w)
             s.put(s.row, 2, shown, measure=False).alignment = Alignment(horizontal="left", vertical="top")
+    s.finish()
+
+
+def _tested(ws: Worksheet, control: dict[str, Any], w: dict[str, str], lang: str, control_sheet: str) -> None:
+    """Every tested subject-date of one control: the attribute columns are the control's own (from the document)."""
+    columns = control["tested_attributes"]
+    s = _Sheet(ws, [MEDIUM, NARROW, NARROW + 4, 22, *[MEDIUM for _ in columns], WIDE])
+    s.note(f"{control['id']} — {control['title']} — {control['status_label']}", BLOCK_FONT)
+    _link(ws.cell(row=s.row, column=1), control_sheet)
+    t, results = STRINGS[lang], ITEM_RESULT_LABELS[lang]
+    names = [w["subject"], w["date"], w["item_result"], w["codes"], *[c["label"] for c in columns], w["evidence_items"]]
+    header = s.header(names)
+    for item in control["tested_items"]:
+        attributes = item["attributes"]
+        s.append(
+            [
+                item["subject"],
+                _day(item["date"]),
+                results[item["result"]],
+                item["codes"] or None,
+                *[_attribute(attributes.get(c["key"]), t) for c in columns],
+                item["evidence"],
+            ]
+        )
+    s.end_table(header, len(names), w["no_tested_items"])
     s.finish()
 
 
@@ -497,8 +559,9 @@ def _signoff(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
     s.finish()
 
 
-def _samples(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
-    s = _Sheet(ws, [NARROW, NARROW, NARROW, NARROW, NARROW, 20, 8, WIDE, 20])
+def _samples(ws: Worksheet, doc: dict[str, Any], w: dict[str, str], lang: str) -> None:
+    """One row per drawn item: the sample it belongs to, then the item as the report tested it."""
+    s = _Sheet(ws, [NARROW, NARROW, NARROW, NARROW, NARROW, 20, MEDIUM, 8, MEDIUM, NARROW, NARROW + 4, 22, TEXT, WIDE, 20])
     header = s.header(
         [
             w["control"],
@@ -507,15 +570,23 @@ def _samples(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
             w["sample_population"],
             w["unit"],
             w["drawn_at"],
+            w["drawn_by"],
             w["number"],
             w["drawn"],
+            w["date"],
+            w["item_result"],
+            w["codes"],
+            w["attributes"],
+            w["evidence_items"],
             w["sample_item"],
         ]
     )
+    t, results = STRINGS[lang], ITEM_RESULT_LABELS[lang]
     for control in doc["controls"]:
+        labels = {c["key"]: c["label"] for c in control["tested_attributes"]}
         for sample in control["samples"]:
             unit = sample.get("unit")
-            for n, drawn in enumerate(sample["drawn"], start=1):
+            for n, item in enumerate(sample["items"], start=1):
                 s.append(
                     [
                         sample["control"],
@@ -524,12 +595,19 @@ def _samples(ws: Worksheet, doc: dict[str, Any], w: dict[str, str]) -> None:
                         sample["population_size"],
                         w.get(f"unit_{unit}", unit) if unit else None,
                         _moment(sample["drawn_at"]),
+                        sample.get("drawn_by"),
                         n,
-                        drawn,
+                        item["unit"],
+                        _day(item["date"]),
+                        results[item["result"] or "not_in_report"],
+                        item["codes"] or None,
+                        attributes_text(item["attributes"], labels, t) or None,
+                        item["evidence"],
                         sample.get("item_id"),
-                    ]
+                    ],
+                    wrap_cols=frozenset({13}),
                 )
-    s.end_table(header, 9, w["no_samples"])
+    s.end_table(header, 15, w["no_samples"])
     s.finish()
 
 
@@ -590,16 +668,19 @@ def build_workbook(document: dict[str, Any]) -> Workbook:
     summary.title = _sheet_name(w["sheet_summary"], taken)
     fixed = {key: _sheet_name(w[key], taken) for key in ("exceptions", "samples", "evidence", "runs")}
     control_sheets = {c["id"]: _sheet_name(c["id"], taken) for c in document["controls"]}
+    tested_sheets = {c["id"]: _sheet_name(tested_sheet_name(c["id"], lang), taken) for c in document["controls"]}
     for control in document["controls"]:
-        _control(wb.create_sheet(control_sheets[control["id"]]), control, w, lang)
+        cid = control["id"]
+        _control(wb.create_sheet(control_sheets[cid]), control, w, lang, tested_sheets[cid])
+        _tested(wb.create_sheet(tested_sheets[cid]), control, w, lang, control_sheets[cid])
     _responses(wb.create_sheet(_sheet_name(w["sheet_responses"], taken)), document, w)
     _scope(wb.create_sheet(_sheet_name(w["sheet_scope"], taken)), document, w)
     _exceptions(wb.create_sheet(fixed["exceptions"]), document, w)
-    _samples(wb.create_sheet(fixed["samples"]), document, w)
+    _samples(wb.create_sheet(fixed["samples"]), document, w, lang)
     _evidence(wb.create_sheet(fixed["evidence"]), document, w)
     _runs(wb.create_sheet(fixed["runs"]), document, w)
     _signoff(wb.create_sheet(_sheet_name(w["sheet_signoff"], taken)), document, w)
-    _summary(summary, document, w, lang, control_sheets)
+    _summary(summary, document, w, lang, control_sheets, tested_sheets)
     # Printed, each page says which sheet and which page it is: a stack of printed sheets can be put back in order.
     footer = f"&A · {w['page']} &P {w['page_of']} &N"  # Excel's codes: sheet name, page, pages
     for ws in wb.worksheets:

@@ -50,6 +50,7 @@ DATA_KEYS = frozenset(
         "customer",
         "agreement",
         "parameters",
+        "attributes",  # a tested item's attributes: values as the evidence gives them (a product, a name)
         "tool",
         "signing_key",
     }

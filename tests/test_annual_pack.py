@@ -62,7 +62,7 @@ def test_report_sample_pack_verify_and_diff(site, cli_env):
     root, year = site
     sampled = cli(root, cli_env, "sample", "T-BAK-1", "--size", "4", "--seed", "2026", "--period", "2026")
     assert sampled.returncode == 0, sampled.stderr
-    drawn = [line.strip() for line in sampled.stdout.splitlines() if line.startswith("  ")]
+    drawn = [line.strip() for line in sampled.stdout.splitlines() if line.startswith("  ") and not line.startswith("    ")]
 
     done = cli(root, cli_env, "report", "--period", "2026", "--exceptions", "exceptions.yaml", "--out", "out")
     assert done.returncode == 1, done.stderr  # written, with the year's known deviations: exit 1 by the rule
@@ -79,6 +79,12 @@ def test_report_sample_pack_verify_and_diff(site, cli_env):
     bak = next(c for c in document["controls"] if c["id"] == "T-BAK-1")
     assert [(d["subject"], d["date"]) for d in bak["deviations"]] == [FAILED_BACKUP, MISSING_BACKUP]  # failed, missed
     assert [s["drawn"] for s in bak["samples"]] == [drawn]
+    [stored] = bak["samples"]
+    assert stored["drawn_by"] == "test-operator"  # AUDITPACK_OPERATOR, recorded with the sample
+    tested = {(t["subject"], t["date"]): t for t in bak["tested_items"]}
+    assert [{k: v for k, v in i.items() if k != "unit"} for i in stored["items"]] == [
+        tested[tuple(unit.split())] for unit in drawn
+    ]  # each drawn day as the report tested it: result, attributes, evidence
     sheet = load_workbook(files[".xlsx"])["T-BAK-1"]
     dated = [
         row

@@ -274,3 +274,25 @@ def test_without_the_shared_file_the_catalogue_does_not_load(catalogue_copy):
     (catalogue_copy / SHARED_MESSAGES).unlink()
     with pytest.raises(YamlFileError, match="cannot read"):
         load_catalogue(catalogue_copy)
+
+
+# -- the attributes of tested items: labels in both languages, a shared one defined once ------------------------------
+
+
+def add_attribute(path: Path, entry: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8").replace("\nattributes:\n", f"\nattributes:\n{entry}", 1), encoding="utf-8")
+
+
+def test_a_control_naming_an_attribute_of_the_shared_file_is_refused_naming_both(catalogue_copy):
+    add_attribute(catalogue_copy / "T-TLS.yaml", '  backup_result:\n    nl: "uitkomst"\n    en: "outcome"\n')
+    with pytest.raises(YamlFileError) as err:
+        load_catalogue(catalogue_copy)
+    [problem] = err.value.problems
+    assert problem.file.endswith("T-TLS.yaml") and problem.key == "attributes.backup_result"
+    assert "_shared_messages.yaml:" in problem.message and "already defined" in problem.message
+
+
+def test_an_attribute_label_needs_both_languages(catalogue_copy):
+    add_attribute(catalogue_copy / "T-TLS.yaml", '  cipher:\n    nl: "versleuteling"\n')
+    with pytest.raises(YamlFileError, match=re.escape("attributes.cipher.en: Field required")):
+        load_catalogue(catalogue_copy)

@@ -44,7 +44,7 @@ from auditpack.reports.workbook import write_workbook
 from auditpack.sampling import draw_sample
 from auditpack.signing import fingerprint
 from oscal_chain import load_chain, resolved_catalogue, unresolved
-from year_store import EXCEPTED_BACKUP, FAILED_BACKUP, MISSING_BACKUP, build_year
+from year_store import EXCEPTED_BACKUP, FAILED_BACKUP, MISSING_BACKUP, STALE_AV, build_year
 
 GENERATED = "2027-01-20T09:30:00.000000Z"
 PROFILE = Profile(name="zorg-2026", processor="Beheer & Co B.V.", customer="Zorggroep Noord", agreement="VWO-2024-17")
@@ -58,7 +58,7 @@ def year_docs(tmp_path_factory):
     catalogue = load_catalogue()
     runs = run_rows(year.store, year.period)
     bak1 = next(r for r in results if r.control_id == "T-BAK-1")
-    sample = draw_sample(bak1, "daily", year.period, size=5, seed=2026)
+    sample = draw_sample(bak1, "daily", year.period, size=5, seed=2026, drawn_by="A. Auditor")
     nl = build_document(results, catalogue, year.period, runs, "nl", generated_at=GENERATED)
     en = build_document(
         results,
@@ -71,7 +71,7 @@ def year_docs(tmp_path_factory):
         samples=[sample],
         generated_at=GENERATED,
     )
-    return {"nl": nl, "en": en, "sample": sample}
+    return {"nl": nl, "en": en, "sample": sample, "year": year}
 
 
 @pytest.fixture(scope="module")
@@ -211,23 +211,117 @@ def test_evidence_sheet_has_every_reference_with_moments_and_hashes(wb_nl, year_
     assert row["Verzameld (UTC)"].strftime("%Y-%m-%dT%H:%M:%S") == ref["collected"][:19]
 
 
-def test_samples_sheet_lists_every_drawn_item(wb_en, wb_nl, year_docs):
+def test_samples_sheet_lists_every_drawn_item_with_its_outcome_attributes_and_evidence(wb_en, wb_nl, year_docs):
     sample = year_docs["sample"]
     ws = wb_en["Samples"]
     rows = table(ws, header_row(ws))
     assert [r["Subjects drawn"] for r in rows] == sample["drawn"]
-    assert {(r["Control"], r["Seed"], r["Size"], r["Unit"]) for r in rows} == {("T-BAK-1", 2026, 5, "subject-day")}
+    assert {(r["Control"], r["Seed"], r["Size"], r["Unit"], r["Drawn by"]) for r in rows} == {
+        ("T-BAK-1", 2026, 5, "subject-day", "A. Auditor")
+    }
     assert all(isinstance(r["Drawn at (UTC)"], datetime) for r in rows)
+    tested = {(t["subject"], t["date"]): t for t in control(year_docs["en"], "T-BAK-1")["tested_items"]}
+    for row, drawn in zip(rows, sample["items"], strict=True):
+        item = tested[(drawn["subject"], drawn["date"])]  # the report's own test of the drawn day
+        assert row["Date"] == datetime.fromisoformat(item["date"]) and row["Outcome"] == item["result"].capitalize()
+        assert row["Evidence items"] == ", ".join(item["evidence"]) and item["evidence"]
+        assert f"Backup result: {item['attributes']['backup_result']}" in row["Attributes"]
     ws = wb_nl["Steekproeven"]
     assert table(ws, header_row(ws)) == []  # the Dutch document has no samples, and says so below the table
     assert ws.cell(row=header_row(ws) + 2, column=1).value == "Er zijn geen steekproeven getrokken."
 
 
+def test_the_tested_items_sheet_holds_every_leaver_with_the_attributes_the_test_used(wb_nl, year_docs):
+    ws = wb_nl["O-LVR getoetst"]
+    rows = {r["Object"]: r for r in table(ws, header_row(ws))}
+    # the two leavers, and the badge register the year lacks (so the control is not evidenced on its keys)
+    assert list(rows) == ["KCDEMO\\jdevries", "KCDEMO\\pjansen", "register.badges"]
+    late, in_time = rows["KCDEMO\\jdevries"], rows["KCDEMO\\pjansen"]
+    assert (late["Datum"], late["Uitkomst"], late["Bevindingcodes"]) == (datetime(2026, 4, 30), "Afwijking", "lvr.disabled_late")
+    assert late["Naam"] == "Jan de Vries" and late["Laatste werkdag"] == datetime(2026, 4, 30)
+    assert late["Uiterste blokkeerdatum"] == datetime(2026, 5, 1) and late["AD-momentopname van"] == datetime(2026, 12, 31)
+    assert (late["Account in AD"], late["Account staat aan"]) == ("ja", "nee")
+    disable_source = "Bron van het uitschakelmoment (4725, of whenChanged: de laatste wijziging van het account)"
+    assert (late["Uitgeschakeld op"], late[disable_source]) == ("2026-05-06T09:12:00+00:00", "4725")
+    assert late["Laatste aanmelding"] == "2026-04-29T08:00:00+00:00"  # the day before the last working day
+    assert late["Bron van de laatste aanmelding"].startswith("lastLogonTimestamp")
+    assert (in_time["Uitkomst"], in_time["Bevindingcodes"], in_time["Uitgeschakeld op"]) == (
+        "Voldoet",
+        None,
+        "2026-08-31T16:00:00+00:00",
+    )
+    assert rows["register.badges"]["Uitkomst"] == "Niet aangetoond"
+    # every evidence id is an item of the store, and the disable time's event item holds that leaver's 4725
+    store = {i.id: i for i in year_docs["year"].store.items()}
+    ids = late["Bewijsstukken"].split(", ")
+    assert set(ids) <= set(store)
+    assert {store[i].kind for i in ids} == {"register.hr_leavers", "ad.users", "ad.account_disabled_events"}
+    hr, users, event_item = ids  # the register row, the newest snapshot, the 4725 behind the late disabling: no more
+    assert (store[hr].kind, store[users].kind, store[users].started[:10]) == ("register.hr_leavers", "ad.users", "2026-12-31")
+    events = year_docs["year"].store.read_json(store[event_item].normalized_sha256)["events"]
+    assert {"account": "KCDEMO\\jdevries", "time": "2026-05-06T09:12:00Z"}.items() <= next(
+        e for e in events if e["account"] == "KCDEMO\\jdevries"
+    ).items()
+
+
+def test_the_tested_items_sheet_has_a_row_per_server_day_with_the_backup_result_and_its_run(wb_nl, year_docs):
+    ws = wb_nl["T-BAK-1 getoetst"]
+    rows = {(r["Object"], r["Datum"].date().isoformat()): r for r in table(ws, header_row(ws))}
+    assert len(rows) == 730 and len(control(year_docs["nl"], "T-BAK-1")["tested_items"]) == 730
+    failed, missed = rows[FAILED_BACKUP], rows[MISSING_BACKUP]
+    assert (failed["Uitkomst"], failed["Bevindingcodes"], failed["Resultaat van de back-up"]) == (
+        "Afwijking",
+        "bak1.failed",
+        "failure",
+    )
+    assert failed["Back-uptaak"] == "nightly" and failed["Back-up gestart"] == "2026-03-10T01:00:00+00:00"
+    assert failed["Volgende geslaagde back-up"] == datetime(2026, 3, 11) and failed["Dagen tot herstel"] == 1
+    assert (missed["Bevindingcodes"], missed["Back-upruns die dag"], missed["Resultaat van de back-up"]) == (
+        "bak1.missed",
+        0,
+        None,
+    )
+    assert missed["Overzicht verzameld op"] == datetime(2026, 7, 2)
+    assert rows[EXCEPTED_BACKUP]["Uitkomst"] == "Uitgezonderd"
+    passed = rows[("dc01", "2026-06-15")]
+    assert (passed["Uitkomst"], passed["Resultaat van de back-up"], passed["Back-upruns die dag"]) == ("Voldoet", "success", 1)
+    store = {i.id: i for i in year_docs["year"].store.items()}
+    [listing] = passed["Bewijsstukken"].split(", ")  # the newest listing that reported the night's run
+    assert store[listing].kind == "backup.runs" and store[listing].host == "dc01"
+    assert all(set(r["Bewijsstukken"].split(", ")) <= set(store) for r in rows.values())
+
+
+def test_the_tested_items_sheet_of_t_av_shows_the_definitions_date_and_age_per_collection(wb_en):
+    ws = wb_en["T-AV tested"]
+    rows = {(r["Subject"], r["Date"].date().isoformat()): r for r in table(ws, header_row(ws))}
+    stale = rows[STALE_AV]
+    assert (stale["Outcome"], stale["Finding codes"]) == ("Deviation", "av.signatures_old")
+    assert stale["Signature date"] == datetime(2026, 8, 15) and stale["Age of the signatures (days)"] == 30
+    assert (stale["Product"], stale["Real-time protection on"], stale["Date read from (host or console)"]) == (
+        "Microsoft Defender Antivirus",
+        "yes",
+        "host",
+    )
+    assert stale["Known to the console"] is None  # the year has no console: not a no, unknown
+    assert rows[("ws-017", "2026-09-07")]["Age of the signatures (days)"] == 1
+    assert rows[("ws-017", "2026-09-07")]["Outcome"] == "Passed"
+
+
+def test_each_control_sheet_and_the_summary_lead_to_the_tested_items(wb_nl):
+    ws = wb_nl["T-BAK-1"]
+    [note] = [c for c in ws["A"] if isinstance(c.value, str) and "getoetste object-datums" in c.value]
+    assert "Alle 730 getoetste object-datums" in note.value and note.hyperlink.location == "'T-BAK-1 getoetst'!A1"
+    summary = wb_nl["Samenvatting"]
+    [count] = [c for c in summary["F"] if c.hyperlink is not None and c.hyperlink.location == "'T-BAK-1 getoetst'!A1"]
+    assert count.value == 730
+
+
 def test_sheet_names_and_headers_follow_the_language(wb_nl, wb_en, year_docs):
     ids = [c["id"] for c in year_docs["nl"]["controls"]]
+    nl_controls = [name for cid in ids for name in (cid, f"{cid} getoetst")]  # each control, then its tested items
     assert wb_nl.sheetnames == [
         "Samenvatting",
-        *ids,
+        *nl_controls,
         "Reacties",
         "Reikwijdte",
         "Uitzonderingen",
@@ -236,9 +330,10 @@ def test_sheet_names_and_headers_follow_the_language(wb_nl, wb_en, year_docs):
         "Verzamelrondes",
         "Ondertekening",
     ]
+    en_controls = [name for cid in ids for name in (cid, f"{cid} tested")]
     assert wb_en.sheetnames == [
         "Summary",
-        *ids,
+        *en_controls,
         "Responses",
         "Scope",
         "Exceptions",
@@ -394,6 +489,21 @@ def test_signed_document_with_profile_and_sample_is_valid(year_docs):
         (lambda d: d.update(verdict="fine"), "$", "'verdict' was unexpected"),
         (lambda d: d["summary"].update(effective=5), "$.summary.effective", "the controls say 0"),
         (lambda d: control(d, "T-BAK-1")["population"].update(size=7), "$.controls[0].population.size", "2 subjects"),
+        (
+            lambda d: control(d, "T-BAK-1")["tested_items"][0].update(result="fine"),
+            "$.controls[0].tested_items[0].result",
+            "'fine' is not one of",
+        ),
+        (
+            lambda d: control(d, "T-BAK-1")["tested_items"][0]["attributes"].update(surprise=1),
+            "$.controls[0].tested_items[0].attributes",
+            "surprise not among the control's tested_attributes",
+        ),
+        (
+            lambda d: control(d, "T-BAK-1")["tested_items"][0].update(evidence=["0123456789abcdef"]),
+            "$.controls[0].tested_items[0].evidence",
+            "0123456789abcdef not among the control's evidence",
+        ),
     ],
 )
 def test_broken_documents_are_refused_naming_the_path(small_doc, tmp_path, mutate, path, words):

@@ -257,6 +257,16 @@ def test_a_control_section_explains_the_promise_references_test_and_population(h
         assert html_text in bak, html_text
 
 
+@pytest.mark.parametrize("lang,sheet", [("nl", "T-BAK-1 getoetst"), ("en", "T-BAK-1 tested")])
+def test_the_tested_items_are_one_sentence_pointing_to_their_workbook_sheet(html, lang, sheet):
+    """The report names where the tested items are and carries none of them: the PDF must stay short."""
+    bak = section(html[lang], "T-BAK-1")
+    assert bak.count(sheet) == 1
+    assert {"nl": "Alle 730 getoetste object-datums", "en": "All 730 tested subject-dates"}[lang] in bak
+    for attribute in ("Back-up gestart", "Backup started", "Laatste werkdag", "Last working day", "Age of the signatures"):
+        assert attribute not in html[lang]  # no tested item's attribute, of any control
+
+
 def test_samples_drawn_are_listed_with_their_seed(html):
     bak = section(html["nl"], "T-BAK-1")
     [row] = rows(bak[bak.index('<table class="samples">') :])[1:2]

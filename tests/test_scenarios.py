@@ -7,6 +7,7 @@ Every control in the catalogue needs at least one *pass* and one *fail* scenario
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,9 +17,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 
 from auditpack.controls.evidence_view import EvidenceView, RunView
-from auditpack.controls.model import load_catalogue
+from auditpack.controls.model import attribute_labels, load_catalogue
 from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
-from auditpack.controls.result import ControlResult, Deviation, Status
+from auditpack.controls.result import ControlResult, Deviation, ItemResult, Status
 from auditpack.periods import Period, period_from_options, year_period
 from evidence_factory import AFTER_2026, evaluate, item, register, run
 
@@ -164,6 +165,12 @@ def unmatched(expected: list[Finding], found: list[Deviation]) -> tuple[list[Fin
 FILES = sorted(SCENARIOS.glob("*/*.yaml"))
 
 
+@cache
+def result_of(path: Path) -> ControlResult:
+    """A scenario evaluated once for the module: test_scenario and the attribute check below read the same result."""
+    return load(path).result()
+
+
 def test_scenarios_exist():
     assert len(FILES) >= 2 * len(CATALOGUE)
 
@@ -193,7 +200,7 @@ def test_scenario(path):
             "a fail scenario names what fails"
         )
 
-    result = scenario.result()
+    result = result_of(path)
     problems = []
     for bucket in ("deviations", "gaps", "observations"):
         missing, extra = unmatched(getattr(want, bucket), getattr(result, bucket))
@@ -218,3 +225,37 @@ def test_scenario(path):
         assert result.reason.text("nl") and result.reason.text("en")
     for finding in result.deviations + result.gaps + result.observations:
         assert finding.text("nl") and finding.text("en")  # every finding renders in both languages
+    assert_tested_items_reperformable(result)
+
+
+def assert_tested_items_reperformable(result: ControlResult) -> None:
+    """Every tested item names attributes the catalogue has words for, and cites evidence the control lists;
+    a pass always says what the test read, and every finding's subject-date is a tested item with its result."""
+    labels = attribute_labels(CATALOGUE[result.control_id])
+    cited = {ref.item_id for ref in result.evidence}
+    for tested in result.tested_items:
+        assert set(tested.attributes) <= set(labels), f"{result.control_id}: no label for {set(tested.attributes) - set(labels)}"
+        assert set(tested.evidence) <= cited, f"{result.control_id} {tested.key()}: cites evidence the control does not list"
+        if tested.result == ItemResult.PASSED:
+            assert tested.attributes and tested.evidence, f"{result.control_id} {tested.key()}: a pass without what it read"
+    items = {(t.subject, t.date): t.result for t in result.tested_items}
+    assert {(d.subject, d.date) for d in result.deviations} <= {k for k, r in items.items() if r == ItemResult.DEVIATION}
+    assert {(g.subject, g.date) for g in result.gaps} <= set(items)
+    judged = len([r for r in items.values() if r in (ItemResult.PASSED, ItemResult.DEVIATION)])
+    assert judged <= result.tested <= judged + list(items.values()).count(ItemResult.EXCEPTED)  # an excepted gap was no test
+
+
+@pytest.mark.parametrize("control_id", sorted(CATALOGUE))
+def test_every_attribute_a_control_names_is_recorded_by_one_of_its_scenarios(control_id):
+    """A column label no scenario fills is either dead or a branch of the evaluator no scenario shows."""
+    recorded = {
+        key for path in FILES if path.parent.name == control_id for t in result_of(path).tested_items for key in t.attributes
+    }
+    assert set(CATALOGUE[control_id].attributes) - recorded == set()
+
+
+def test_every_shared_attribute_is_recorded_by_some_scenario():
+    shared = set(attribute_labels(CATALOGUE["T-BAK-1"])) - set(CATALOGUE["T-BAK-1"].attributes)
+    assert {"row", "backup_result", "repair_days"} <= shared  # the helper modules' and the register row's
+    recorded = {key for path in FILES for t in result_of(path).tested_items for key in t.attributes}
+    assert shared - recorded == set()

@@ -13,6 +13,7 @@ from auditpack import __version__
 from auditpack.reports.formats import FORMAT_NAMES
 
 from .shared import (
+    CONSOLE_WORDS,
     Outcome,
     StepTimes,
     check_control_ids,
@@ -198,12 +199,19 @@ def pack(
 @click.command()
 @click.argument("control_id", metavar="CONTROL")
 @click.option("--size", type=click.IntRange(min=1), required=True, help="How many items to draw.")
-@click.option("--seed", type=int, default=None, help="The seed that makes the draw reproducible (default: a new one, printed).")
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="The seed that makes the draw reproducible: the auditor's own (default: a new one, printed).",
+)
 @store_option
 @period_options
 @profile_option
 @exceptions_option
 @operator_option
+@lang_option
+@json_option
 def sample(
     control_id: str,
     size: int,
@@ -215,18 +223,22 @@ def sample(
     profile_path: str | None,
     exceptions_path: str | None,
     operator: str,
+    lang: str,
+    as_json: bool,
 ) -> Outcome:
-    """Draw a reproducible sample from a control's population for the auditor.
+    """Draw a reproducible sample from what a control tested, for the auditor to reperform.
 
-    The population is what the control tests: each server on each day for a
-    daily control (backup days), otherwise each subject (leavers, workstations).
-    The same control, period, size and seed always draw the same items. The
-    sample is stored as evidence, so the report and the workbook list it.
+    The population is every subject-date the control tested: each server on each
+    day for a daily control (backup days), each workstation on each collection,
+    each leaver on the last working day. The same control, period, size, seed and
+    evidence always draw the same items. Each drawn item is listed with its
+    result, the attributes the test used and the evidence ids; the sample is stored
+    as evidence with who drew it (--operator), so the report and the workbook list it.
 
     \b
     Examples:
       auditpack sample T-BAK-1 --size 25 --seed 2026 --period 2026
-      auditpack sample O-LVR --size 5 --seed 7
+      auditpack sample O-LVR --size 5 --seed 7 --operator "J. Jansen (auditor)" --lang en
     Exit codes: 0 drawn and stored, 2 unusable input (unknown control, a sample larger than the population).
     """
     from auditpack.controls.evaluate import evaluate_controls
@@ -242,18 +254,47 @@ def sample(
     [result] = evaluate_controls(store, period, catalogue, profile, exceptions, control_ids=[control_id])
     seed = seed if seed is not None else int.from_bytes(os.urandom(3), "big")
     try:
-        drawn = draw_sample(result, catalogue[control_id].frequency, period, size, seed)
+        drawn = draw_sample(result, catalogue[control_id].frequency, period, size, seed, operator)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    meta = store_sample(store, drawn, operator)
-    console.print(
-        f"{control_id}, {period.label}: {size} of {drawn['population_size']} ({drawn['unit']}s), seed {seed}; "
-        f"stored as item {meta['id']}",
-        soft_wrap=True,
-    )
-    for unit in drawn["drawn"]:
-        console.print(f"  {unit}", highlight=False, markup=False)
+    meta = store_sample(store, drawn)
+    if as_json:
+        click.echo(json.dumps({**drawn, "item_id": meta["id"]}, indent=2, ensure_ascii=False))
+    else:
+        print_sample(drawn, meta["id"], period.label, lang)
     return Outcome.OK
+
+
+def print_sample(drawn: dict, item_id: str, period_label: str, lang: str) -> None:
+    """The sample as the auditor works through it: each drawn item, its outcome and evidence ids, then the attributes."""
+    from auditpack.controls.model import attribute_labels, load_catalogue
+    from auditpack.reports.html import attributes_text
+    from auditpack.reports.i18n import ITEM_RESULT_LABELS, STRINGS, WORKBOOK_STRINGS
+
+    words = CONSOLE_WORDS[lang]
+    labels = {key: text.in_(lang) for key, text in attribute_labels(load_catalogue()[drawn["control"]]).items()}
+    unit = WORKBOOK_STRINGS[lang][f"unit_{drawn['unit']}"]
+    header = words["sample_drawn"].format(
+        control=drawn["control"],
+        period=period_label,
+        size=drawn["size"],
+        population=drawn["population_size"],
+        unit=unit,
+        seed=drawn["seed"],
+        operator=drawn["drawn_by"],
+        item=item_id,
+    )
+    console.print(header, soft_wrap=True, highlight=False, markup=False)
+    for item in drawn["items"]:
+        console.print(f"  {item['subject']} {item['date']}", highlight=False, markup=False)
+        outcome = ITEM_RESULT_LABELS[lang][item["result"]]
+        evidence = ", ".join(item["evidence"]) or "—"
+        console.print(
+            f"    {words['outcome']}: {outcome} · {words['evidence']}: {evidence}", highlight=False, markup=False, soft_wrap=True
+        )
+        if item["attributes"]:
+            text = attributes_text(item["attributes"], labels, STRINGS[lang])
+            console.print(f"    {text}", highlight=False, markup=False, soft_wrap=True)
 
 
 @click.command()

@@ -93,6 +93,9 @@ CONSOLE_WORDS = {
         "signed_by": "Ondertekend door:",
         "public_key": "Publieke sleutel:",
         "send_separately": "(apart versturen)",
+        "sample_drawn": "{control}, {period}: {size} van {population} (eenheid: {unit}), startwaarde {seed}, getrokken door "
+        "{operator}; vastgelegd als bewijsstuk {item}",
+        "outcome": "uitkomst",
     },
     "en": {
         "controls": "Controls",
@@ -126,6 +129,9 @@ CONSOLE_WORDS = {
         "signed_by": "Signed by:",
         "public_key": "Public key:",
         "send_separately": "(send it separately)",
+        "sample_drawn": "{control}, {period}: {size} of {population} (unit: {unit}), seed {seed}, drawn by {operator}; "
+        "stored as item {item}",
+        "outcome": "outcome",
     },
 }
 

@@ -151,13 +151,10 @@ def judge_days(
 
 def _missed(findings: Findings, server: str, day: date, held: list[Cover], code: str) -> None:
     newest = max(held, key=lambda c: (c.collected, c.first))
+    since, collected = min(c.first for c in held).isoformat(), newest.collected.isoformat()
+    attributes = {"backup_runs": 0, "listing_since": since, "listing_collected": collected}
     findings.deviation(
-        server,
-        day,
-        code,
-        sorted({c.item_id for c in held}),
-        since=min(c.first for c in held).isoformat(),
-        collected=newest.collected.isoformat(),
+        server, day, code, sorted({c.item_id for c in held}), attributes=attributes, since=since, collected=collected
     )
 
 
@@ -165,14 +162,35 @@ def _has_success(runs: list[BackupRun], rule: DailyRule) -> bool:
     return any(r.result in rule.ok_results for r in runs)
 
 
+def _deciding_run(runs: list[BackupRun], rule: DailyRule) -> BackupRun:
+    """The run a server-day's result rests on: its first successful run, else its last run. Runs are ordered on
+    the source's clock, as their day is (sources differ in whether they give an offset)."""
+    in_order = sorted(runs, key=lambda r: r.started.replace(tzinfo=None))
+    ok = [r for r in in_order if r.result in rule.ok_results]
+    return ok[0] if ok else in_order[-1]
+
+
+def _day_attributes(runs: list[BackupRun], rule: DailyRule) -> dict[str, Any]:
+    """What the test of one server-day read: the result and its source run (job, start, target), and how many ran."""
+    run = _deciding_run(runs, rule)
+    return {
+        "backup_result": run.result,
+        "backup_job": run.job,
+        "backup_started": run.started.isoformat(),
+        "backup_target": run.target,
+        "backup_runs": len(runs),
+    }
+
+
 def _judge_day(
     findings: Findings, server: str, day: date, runs: list[BackupRun], success_days: list[date], rule: DailyRule
 ) -> None:
     if not runs:
-        findings.gap(server, day, "evidence.no_day")
+        findings.gap(server, day, "evidence.no_day", attributes={"backup_runs": 0})
         return
+    attributes, ids = _day_attributes(runs, rule), sorted({r.item_id for r in runs})
     if _has_success(runs, rule):
-        findings.passed(server, day)
+        findings.passed(server, day, attributes=attributes, evidence=ids)
         return
     later = success_days[bisect_right(success_days, day) :]
     repair_days = (later[0] - day).days if later else None
@@ -181,7 +199,8 @@ def _judge_day(
         server,
         day,
         rule.failed_code if repaired else rule.not_repaired_code,
-        sorted({r.item_id for r in runs}),
+        ids,
+        attributes=attributes | {"next_success": later[0].isoformat() if later else None, "repair_days": repair_days},
         results=sorted({r.result for r in runs}),
         jobs=sorted({r.job for r in runs}),
         next_success=later[0].isoformat() if later else NONE,

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..evidence_view import EvidenceView
-from ..framework import EvaluationContext, Findings, parse_moment
+from ..framework import Attributes, EvaluationContext, Findings, parse_moment
 
 Row = dict[str, Any]
 RegisterCheck = Callable[[EvaluationContext, Findings, EvidenceView, list[str]], None]
@@ -79,13 +79,29 @@ class Outcome:
     gap: bool = False
 
 
-def record(findings: Findings, subject: str, day: date, outcomes: list[Outcome]) -> None:
-    """One tested instance per subject-date: a pass when nothing went wrong, else every deviation and gap found."""
+def record(
+    findings: Findings,
+    subject: str,
+    day: date,
+    outcomes: list[Outcome],
+    attributes: Attributes | None = None,
+    evidence: list[str] | None = None,
+) -> None:
+    """One tested instance per subject-date: a pass when nothing went wrong, else every deviation and gap found;
+    each with the ATTRIBUTES the test used, and the EVIDENCE they came from (a deviation cites its own)."""
     if not outcomes:
-        findings.passed(subject, day)
+        findings.passed(subject, day, attributes=attributes, evidence=evidence)
+    elif evidence:
+        findings.read(subject, day, evidence)
     for outcome in outcomes:
         report = findings.gap if outcome.gap else findings.deviation
-        report(subject, day, outcome.code, outcome.evidence, **outcome.facts)
+        report(subject, day, outcome.code, outcome.evidence, attributes=attributes, **outcome.facts)
+
+
+def one_or_all(values: list[Any]) -> Any:
+    """An attribute of something a subject has one or several of (a leaver's badges): the value itself when there
+    is one, so a date stays a date the workbook can sort; the list when there are several; None when there are none."""
+    return values[0] if len(values) == 1 else (values or None)
 
 
 def rows(register: EvidenceView) -> list[Row]:

@@ -29,22 +29,31 @@ def evaluate(ctx: EvaluationContext, findings: Findings, register: EvidenceView,
         breach = label(row, "breach_id")
         notified = readable(row.get("customer_notified_at"), parse_moment)
         facts = {"breach_id": breach, "detected_at": detected.isoformat()}
-        if notified is None:
-            findings.deviation(breach, detected.date(), "bre.not_notified", ids, **facts)
-            continue
-        hours = hours_between(detected, notified)
-        if hours < 0:
-            findings.deviation(breach, detected.date(), "bre.before_detection", ids, notified_at=notified.isoformat(), **facts)
+        hours = hours_between(detected, notified) if notified else None
+        attributes = {
+            "detected_at": detected.isoformat(),
+            "notified_at": notified.isoformat() if notified else None,
+            "delay_hours": round(hours, 2) if hours is not None else None,
+            "row": row.get("row"),
+        }
+        day = detected.date()
+        if notified is None or hours is None:
+            findings.deviation(breach, day, "bre.not_notified", ids, attributes=attributes, **facts)
+        elif hours < 0:
+            findings.deviation(
+                breach, day, "bre.before_detection", ids, attributes=attributes, notified_at=notified.isoformat(), **facts
+            )
         elif hours > limit:
             findings.deviation(
                 breach,
-                detected.date(),
+                day,
                 "bre.late",
                 ids,
+                attributes=attributes,
                 hours=round(hours, 2),
                 max_hours=limit,
                 notified_at=notified.isoformat(),
                 **facts,
             )
         else:
-            findings.passed(breach)
+            findings.passed(breach, day, attributes=attributes, evidence=ids)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from ..evidence_view import EvidenceView
-from ..framework import EvaluationContext, Findings, parse_moment
-from ._common import Outcome, Row, evidence_or_gap, record, require, rows, snapshot_day
+from ..framework import Attributes, EvaluationContext, Findings, parse_moment
+from ._common import Outcome, Row, evidence_or_gap, one_or_all, record, require, rows, snapshot_day
 from ._people import PersonRows, account_key, find_user, users_by_account
 from ._register_fields import dated_rows, readable
 
@@ -18,6 +18,7 @@ DISABLED = "ad.account_disabled_events"
 BADGES = "register.badges"
 # ad.users collected before last_logon_source existed held lastLogonTimestamp alone
 OLDER_SOURCE = "lastLogonTimestamp"
+EVENT_SOURCE, CHANGED_SOURCE = "4725", "whenChanged"  # where a leaver's disable time was read
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Sources:
 
     snapshot: date
     users: dict[str, Row]
-    disabled: dict[str, date]
+    disabled: dict[str, tuple[datetime, str]]  # account key -> (newest 4725, the item it was read from)
     badge_rows: PersonRows | None
     ids: dict[str, list[str]]
     allowed: int
@@ -54,15 +55,26 @@ def leavers(ctx: EvaluationContext, findings: Findings, register: EvidenceView) 
     return found
 
 
-def newest_disable_days(items: list[EvidenceView]) -> dict[str, date]:
-    """Per account, the day of its newest 4725 event (an earlier disabling may have been undone)."""
-    newest: dict[str, datetime] = {}
+def newest_disable_events(items: list[EvidenceView]) -> dict[str, tuple[datetime, str]]:
+    """Per account, its newest 4725 event and the item holding it (an earlier disabling may have been undone)."""
+    newest: dict[str, tuple[datetime, str]] = {}
     for item in items:
         for event in item.normalized.get("events", []):
             key, moment = account_key(event.get("account")), parse_moment(event.get("time"))
-            if key and moment and (key not in newest or moment > newest[key]):
-                newest[key] = moment
-    return {key: moment.date() for key, moment in newest.items()}
+            if key and moment and (key not in newest or moment > newest[key][0]):
+                newest[key] = (moment, item.item_id)
+    return newest
+
+
+def disable_day(user: Row, src: Sources) -> date | None:
+    event = src.disabled.get(account_key(user.get("account")))
+    return event[0].date() if event else None
+
+
+def disable_item(user: Row, src: Sources) -> list[str]:
+    """The item holding the account's newest 4725: what a late disabling rests on (its absence rests on them all)."""
+    event = src.disabled.get(account_key(user.get("account")))
+    return [event[1]] if event else []
 
 
 def account_outcomes(leaver: Leaver, user: Row | None, src: Sources) -> list[Outcome]:
@@ -70,7 +82,7 @@ def account_outcomes(leaver: Leaver, user: Row | None, src: Sources) -> list[Out
         return []  # the account was removed from AD altogether
     cite, last_day = src.cite(HR, USERS), leaver.last_day.isoformat()
     deadline = leaver.last_day + timedelta(days=src.allowed)
-    disabled_on = src.disabled.get(account_key(user.get("account")))
+    disabled_on = disable_day(user, src)
     if user.get("enabled") and not (disabled_on and disabled_on > src.snapshot):
         if src.snapshot > deadline:
             return [
@@ -93,7 +105,7 @@ def account_outcomes(leaver: Leaver, user: Row | None, src: Sources) -> list[Out
         return [
             Outcome(
                 "lvr.disabled_late",
-                cite + src.cite(DISABLED),
+                cite + disable_item(user, src),
                 {"disabled_on": disabled_on.isoformat(), "delay": delay, "allowed": src.allowed, "last_day": last_day},
             )
         ]
@@ -178,6 +190,46 @@ def badge_outcomes(leaver: Leaver, src: Sources) -> list[Outcome]:
     return outcomes
 
 
+def leaver_attributes(leaver: Leaver, user: Row | None, src: Sources) -> tuple[Attributes, list[str]]:
+    """What the test of one leaver read, and the items it came from: the disable time from the newest 4725, or
+    else the account's whenChanged (its last change: disabled no later than that), the latest logon over every DC,
+    the badges' blocking and return dates."""
+    evidence = src.cite(HR, USERS)
+    event = src.disabled.get(account_key(user.get("account"))) if user else None
+    disabled_at, source = (event[0], EVENT_SOURCE) if event else (None, None)
+    if event is None and user is not None and not user.get("enabled") and parse_moment(user.get("changed")):
+        disabled_at, source = parse_moment(user.get("changed")), CHANGED_SOURCE
+    evidence += disable_item(user, src) if user else []
+    latest = latest_logon(leaver, src) if user else None
+    evidence += [latest[2]] if latest else []
+    attributes: Attributes = {
+        "name": leaver.name or None,
+        "last_working_day": leaver.last_day.isoformat(),
+        "deadline": (leaver.last_day + timedelta(days=src.allowed)).isoformat(),
+        "snapshot": src.snapshot.isoformat(),
+        "account_found": user is not None,
+        "account_enabled": bool(user.get("enabled")) if user else None,
+        "disabled_at": disabled_at.isoformat() if disabled_at else None,
+        "disabled_source": source,
+        "last_logon": latest[0].isoformat() if latest else None,
+        "last_logon_source": latest[1] if latest else None,
+    }
+    if src.badge_rows is not None:
+        badges = src.badge_rows.of(leaver.account, leaver.name)
+        attributes |= {
+            "badge_id": one_or_all([str(b.get("badge_id")) for b in badges]),
+            "badge_blocked_on": one_or_all([_day_text(b.get("blocked_on")) for b in badges]),
+            "badge_returned_on": one_or_all([_day_text(b.get("returned_on")) for b in badges]),
+        }
+        evidence += src.cite(BADGES)
+    return attributes, list(dict.fromkeys(evidence))
+
+
+def _day_text(value: object) -> str | None:
+    day = readable(value)
+    return day.isoformat() if day else None
+
+
 def evaluate(ctx: EvaluationContext) -> Findings:
     findings = Findings()
     found = require(ctx, findings, HR, USERS)
@@ -190,7 +242,7 @@ def evaluate(ctx: EvaluationContext) -> Findings:
     src = Sources(
         snapshot=snapshot_day(found[USERS]),
         users=users_by_account(found[USERS]),
-        disabled=newest_disable_days(events),
+        disabled=newest_disable_events(events),
         badge_rows=PersonRows(rows(badges), "holder") if badges else None,
         allowed=ctx.params["max_days_after_last_day"],
         per_dc=[(item.item_id, users_by_account(item)) for item in per_dc],
@@ -207,5 +259,6 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         outcomes = account_outcomes(leaver, user, src) + logon_outcomes(leaver, user, src)
         if src.badge_rows is not None:
             outcomes += badge_outcomes(leaver, src)
-        record(findings, leaver.subject, leaver.last_day, outcomes)
+        attributes, evidence = leaver_attributes(leaver, user, src)
+        record(findings, leaver.subject, leaver.last_day, outcomes, attributes, evidence)
     return findings

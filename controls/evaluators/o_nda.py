@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from ..framework import EvaluationContext, Findings, parse_day
 from ._common import Outcome, Row, record, require, rows, snapshot_day
@@ -42,6 +43,17 @@ def nda_outcomes(user: Row, nda_rows: PersonRows, allowed: int, ids: list[str]) 
     return []
 
 
+def nda_attributes(user: Row, nda_rows: PersonRows) -> dict[str, Any]:
+    """The hiring date the test took (account creation) and the first signing date it found."""
+    created, signed_on = parse_day(user.get("created")), first_signature(nda_rows, user)
+    return {
+        "name": user.get("name"),
+        "created": created.isoformat() if created else None,
+        "signed_on": signed_on.isoformat() if signed_on else None,
+        "days_to_sign": (signed_on - created).days if created and signed_on else None,
+    }
+
+
 def evaluate(ctx: EvaluationContext) -> Findings:
     findings = Findings()
     found = require(ctx, findings, NDA, USERS)
@@ -51,5 +63,6 @@ def evaluate(ctx: EvaluationContext) -> Findings:
     nda_rows, day, allowed = PersonRows(rows(found[NDA]), "name"), snapshot_day(found[USERS]), ctx.params["max_days_after_hire"]
     for user in found[USERS].normalized.get("users", []):
         if user.get("enabled") and not matches_any(user.get("account"), ctx.params["excluded_accounts"]):
-            record(findings, user.get("account"), day, nda_outcomes(user, nda_rows, allowed, ids))
+            outcomes = nda_outcomes(user, nda_rows, allowed, ids)
+            record(findings, user.get("account"), day, outcomes, nda_attributes(user, nda_rows), ids)
     return findings

@@ -56,5 +56,10 @@ def evaluate(ctx: EvaluationContext) -> Findings:
     day, until, allowed = snapshot_day(found[GROUPS]), ctx.period.last_day.date(), ctx.params["review_max_age_days"]
     for group in found[GROUPS].normalized.get("groups", []):
         reviewed = last_review(reviews, group.get("name"), until)
-        record(findings, group.get("name"), day, review_outcomes(group, reviewed, until, allowed, ids))
+        attributes = {
+            "members": len(group.get("members") or []),
+            "last_review": reviewed.isoformat() if reviewed else None,
+            "review_age_days": (until - reviewed).days if reviewed else None,
+        }
+        record(findings, group.get("name"), day, review_outcomes(group, reviewed, until, allowed, ids), attributes, ids)
     return findings

@@ -57,7 +57,8 @@ def check_policy(ctx: EvaluationContext, findings: Findings, label: str, policy:
         if key == "complexity" and not ctx.params["require_complexity"]:
             continue
         failure = rule(policy, ctx.params)
-        record(findings, f"{label}: {key}", day, [Outcome(failure[0], ids, failure[1])] if failure else [])
+        outcomes = [Outcome(failure[0], ids, failure[1])] if failure else []
+        record(findings, f"{label}: {key}", day, outcomes, {"setting": key, "value": policy.get(key)}, ids)
 
 
 def account_outcomes(user: Row, params: dict[str, Any], ids: list[str]) -> list[Outcome]:
@@ -108,5 +109,10 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         user_ids, day = findings.use([users]), snapshot_day(users)
         for user in users.normalized.get("users", []):
             if user.get("enabled"):
-                record(findings, user.get("account"), day, account_outcomes(user, ctx.params, user_ids))
+                attributes = {
+                    "password_never_expires": bool(user.get("password_never_expires")),
+                    "password_not_required": bool(user.get("password_not_required")),
+                    "generic_pattern": first_match(user.get("account"), ctx.params["generic_account_patterns"]),
+                }
+                record(findings, user.get("account"), day, account_outcomes(user, ctx.params, user_ids), attributes, user_ids)
     return findings

@@ -38,5 +38,6 @@ def evaluate(ctx: EvaluationContext) -> Findings:
                 )
             ]
         )
-        record(findings, badge_id, day, outcomes)
+        attributes = {"holder": badge.get("holder"), "role": badge.get("role"), "row": badge.get("row")}
+        record(findings, badge_id, day, outcomes, attributes, ids)
     return findings

@@ -30,18 +30,20 @@ def evaluate(ctx: EvaluationContext, findings: Findings, register: EvidenceView,
     limit = ctx.params["max_interval_days"]
     for start, end in intervals(ctx, successes):
         days = (end - start).days
+        attributes = {"interval_from": start.isoformat(), "interval_to": end.isoformat(), "interval_days": days}
         if days > limit:
             findings.deviation(
                 f"{start}/{end}",
                 end,
                 "bak2.interval",
                 ids,
+                attributes=attributes,
                 days=days,
                 max_interval_days=limit,
                 **{"from": start.isoformat(), "to": end.isoformat()},
             )
         else:
-            findings.passed(f"{start}/{end}")
+            findings.passed(f"{start}/{end}", end, attributes=attributes, evidence=ids)
     for row, day in tests:
         if not succeeded(row):
             findings.deviation(
@@ -49,6 +51,7 @@ def evaluate(ctx: EvaluationContext, findings: Findings, register: EvidenceView,
                 day,
                 "bak2.failed",
                 ids,
+                attributes={"row": row.get("row"), "test_result": row.get("result"), "performed_by": row.get("performed_by")},
                 server=row.get("server"),
                 result=row.get("result"),
                 notes=row.get("notes"),

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from ..evidence_view import EvidenceView
 from ..framework import EvaluationContext, Findings
-from ._common import closing_day, on_register
+from ._common import closing_day, on_register, one_or_all
 from ._register_fields import dated_rows
 
 CONTROL_ID = "T-BAK-3"
@@ -31,17 +31,26 @@ def weeks(ctx: EvaluationContext) -> Iterator[date]:
 @on_register(REGISTER)
 def evaluate(ctx: EvaluationContext, findings: Findings, register: EvidenceView, ids: list[str]) -> None:
     # a report counts for its own ISO week, even when that week begins before the period does
-    reported = {week_label(day) for _, day in dated_rows(ctx, findings, register, "sent_on")}
+    reported: dict[str, list[str]] = {}
+    for _, day in dated_rows(ctx, findings, register, "sent_on"):
+        reported.setdefault(week_label(day), []).append(day.isoformat())
     for monday in weeks(ctx):
         label, sunday = week_label(monday), monday + timedelta(days=6)
+        day = min(sunday, closing_day(ctx))
+        attributes = {
+            "week_from": monday.isoformat(),
+            "week_to": sunday.isoformat(),
+            "sent_on": one_or_all(sorted(reported.get(label, []))),
+        }
         if label in reported:
-            findings.passed(label)
+            findings.passed(label, day, attributes=attributes, evidence=ids)
         else:
             findings.deviation(
                 label,
-                min(sunday, closing_day(ctx)),
+                day,
                 "bak3.no_report",
                 ids,
+                attributes=attributes,
                 week=label,
                 **{"from": monday.isoformat(), "to": sunday.isoformat()},
             )

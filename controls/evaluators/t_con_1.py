@@ -18,11 +18,22 @@ def evaluate(ctx: EvaluationContext, findings: Findings, register: EvidenceView,
     for row, day in dated_rows(ctx, findings, register, "tested_on"):
         if not ctx.in_period(day):
             continue
+        attributes = {"row": row.get("row"), "test_result": row.get("result"), "notes": row.get("notes")}
         if succeeded(row):
             successful += 1
-            findings.passed(SUBJECT, day)
+            findings.passed(SUBJECT, day, attributes=attributes, evidence=ids)
         else:
-            findings.deviation(SUBJECT, day, "con1.failed", ids, result=row.get("result"), notes=row.get("notes"))
+            findings.deviation(
+                SUBJECT, day, "con1.failed", ids, attributes=attributes, result=row.get("result"), notes=row.get("notes")
+            )
     required = ctx.params["min_tests_per_period"]
     if successful < required:
-        findings.deviation(SUBJECT, closing_day(ctx), "con1.too_few", ids, successful=successful, required=required)
+        findings.deviation(
+            SUBJECT,
+            closing_day(ctx),
+            "con1.too_few",
+            ids,
+            attributes={"successful_tests": successful},
+            successful=successful,
+            required=required,
+        )

@@ -45,14 +45,16 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         return findings
     latest = max(earlier)
     age = (last - latest).days
+    attributes = {"latest_review": latest.isoformat(), "review_age_days": age}
     if ctx.in_period(latest) or age <= ctx.params["max_age_days"]:
-        findings.passed(SUBJECT)
+        findings.passed(SUBJECT, last, attributes=attributes, evidence=ids)
     else:
         findings.deviation(
             SUBJECT,
             last,
             "con2.too_old",
             ids,
+            attributes=attributes,
             latest=latest.isoformat(),
             age_days=age,
             as_of=last.isoformat(),

@@ -26,6 +26,16 @@ def inbound_defaults(items: list[EvidenceView]) -> dict[str, str]:
     return verdict
 
 
+def _windows_attributes(item: EvidenceView) -> dict[str, object]:
+    """Per profile what the test read: on or off, and the default for unsolicited inbound traffic."""
+    profiles = item.normalized["profiles"]
+    found: dict[str, object] = {"backend": "windows"}
+    for name in WINDOWS_PROFILES:
+        found[f"{name}_enabled"] = profiles.get(name, {}).get("enabled")
+        found[f"{name}_inbound"] = profiles.get(name, {}).get("default_inbound")
+    return found
+
+
 def _weak_windows_profiles(item: EvidenceView) -> list[str]:
     profiles = item.normalized["profiles"]
     return [
@@ -60,19 +70,22 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         ids = [i.item_id for i in items]
         windows = [i for i in usable if i.kind == WINDOWS_KIND]
         if windows:
-            weak = _weak_windows_profiles(windows[-1])
+            weak, attributes = _weak_windows_profiles(windows[-1]), _windows_attributes(windows[-1])
             if weak:
-                findings.deviation(host, day, "fw.windows_profile", ids, profiles=weak)
+                findings.deviation(host, day, "fw.windows_profile", ids, attributes=attributes, profiles=weak)
             else:
-                findings.passed(host, day)
+                findings.passed(host, day, attributes=attributes, evidence=ids)
             continue
         verdict = inbound_defaults(usable)
         open_families = [f for f in families if verdict[f] != "drop"]
+        backends = ", ".join(sorted({i.normalized["backend"] for i in usable}))
+        attributes = {"backend": backends, **{f"inbound_{fam}": verdict[fam] for fam in families}}
         if open_families:
-            backends = ", ".join(sorted({i.normalized["backend"] for i in usable}))
-            findings.deviation(host, day, "fw.inbound_open", ids, families=open_families, backends=backends)
+            findings.deviation(
+                host, day, "fw.inbound_open", ids, attributes=attributes, families=open_families, backends=backends
+            )
         else:
-            findings.passed(host, day)
+            findings.passed(host, day, attributes=attributes, evidence=ids)
     _events(ctx, findings)
     reconcile_population(ctx, findings, required=("inventory",))  # an untested workstation; the rest is T-AV's
     return findings

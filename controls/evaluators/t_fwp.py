@@ -68,6 +68,27 @@ def _rule_changes(findings: Findings, host: str, day: str, before: dict | None, 
         )
 
 
+def _ruleset_attributes(ruleset: dict, register: EvidenceView | None) -> dict[str, object]:
+    """What the test read from a ruleset: both defaults, how many rules, which allow any to any or lack a reason."""
+    return {
+        "default_inbound": ruleset["default_inbound"],
+        "default_outbound": ruleset["default_outbound"],
+        "rules": len(ruleset["rules"]),
+        "any_to_any": ruleset["any_to_any"],
+        "unjustified": ruleset["unjustified"],
+        "egress_register": register.item_id if register else None,
+    }
+
+
+def _netfilter_attributes(items: list[EvidenceView], families: tuple[str, ...]) -> dict[str, object]:
+    """The default verdict of every hook the test read, per address family ("drop" in any backend counts)."""
+    return {
+        f"{hook}_{fam}": "drop" if any(i.normalized["defaults"][hook].get(fam) == "drop" for i in items) else "accept"
+        for hook in ("input", "forward", "output")
+        for fam in families
+    }
+
+
 def _register_on(registers: list[EvidenceView], day: str) -> EvidenceView | None:
     """The egress register as last imported on or before a collection day: the reasons in force then."""
     known = [r for r in registers if r.day <= day]
@@ -91,13 +112,13 @@ def evaluate(ctx: EvaluationContext) -> Findings:
             # without a register no outbound allow rule has a reason: each one is reported
             ruleset = justify(rulesets[-1].normalized, reasons[register.item_id] if register else EgressRegister(entries=[]))
             ids += findings.use([register]) if register else []
-            problems = _ruleset_problems(ruleset)
+            problems, attributes = _ruleset_problems(ruleset), _ruleset_attributes(ruleset, register)
             _rule_changes(findings, host, day, previous.get(host), ruleset, ids)
             previous[host] = ruleset
         else:
-            problems = _netfilter_problems(usable, families)
+            problems, attributes = _netfilter_problems(usable, families), _netfilter_attributes(usable, families)
         for code, facts in problems:
-            findings.deviation(host, day, code, ids, **facts)
+            findings.deviation(host, day, code, ids, attributes=attributes, **facts)
         if not problems:
-            findings.passed(host, day)
+            findings.passed(host, day, attributes=attributes, evidence=ids)
     return findings

@@ -30,15 +30,17 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         ids = [i.item_id for i in items]
         problems = 0
         missing = _missing(policies[-1].normalized["subcategories"], ctx.params["required_subcategories"])
+        logs = [i for i in items if i.usable and i.kind == "windows.security_log"]
+        size_mb = logs[-1].normalized["max_size_bytes"] // (1024 * 1024) if logs else None
+        attributes = {"missing_subcategories": missing, "log_size_mb": size_mb}
         if missing:
             problems += 1
-            findings.deviation(host, day, "log1.subcategory", ids, missing=missing)
-        logs = [i for i in items if i.usable and i.kind == "windows.security_log"]
-        if logs:
-            size_mb = logs[-1].normalized["max_size_bytes"] // (1024 * 1024)
-            if size_mb < ctx.params["min_log_size_mb"]:
-                problems += 1
-                findings.deviation(host, day, "log1.log_size", ids, size_mb=size_mb, required_mb=ctx.params["min_log_size_mb"])
+            findings.deviation(host, day, "log1.subcategory", ids, attributes=attributes, missing=missing)
+        if size_mb is not None and size_mb < ctx.params["min_log_size_mb"]:
+            problems += 1
+            findings.deviation(
+                host, day, "log1.log_size", ids, attributes=attributes, size_mb=size_mb, required_mb=ctx.params["min_log_size_mb"]
+            )
         if not problems:
-            findings.passed(host, day)
+            findings.passed(host, day, attributes=attributes, evidence=ids)
     return findings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from ..framework import EvaluationContext, Findings, parse_moment
@@ -20,22 +21,38 @@ def _start(day: date) -> datetime:
     return datetime.combine(day, time(0), UTC)  # days are UTC days, as the daily counts are
 
 
-def _coverage(ctx: EvaluationContext, host: str) -> tuple[dict[date, int], list[tuple[datetime, datetime]], list[str]]:
-    """Logon events per day, the moments the log reads spanned (oldest record to read or newest record), the item ids."""
-    logons: dict[date, int] = {}
-    spans, ids = [], []
+@dataclass
+class LogReads:
+    """What a host's log reads show: logon events per day (and the read that counted them), the moments the reads
+    spanned (oldest record to read or newest record), and every read's item id."""
+
+    logons: dict[date, tuple[int, str]] = field(default_factory=dict)
+    spans: list[tuple[datetime, datetime]] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+
+    def count(self, day: date) -> int:
+        return self.logons[day][0] if day in self.logons else 0
+
+    def counted_by(self, day: date) -> list[str]:
+        """The read whose count is taken for the day; every read when none counted it."""
+        return [self.logons[day][1]] if day in self.logons else self.ids
+
+
+def _coverage(ctx: EvaluationContext, host: str) -> LogReads:
+    reads = LogReads()
     for item in ctx.items(DAILY):
         if item.host != host:
             continue
-        ids.append(item.item_id)
+        reads.ids.append(item.item_id)
         if not item.normalized.get("covered_from"):
             continue  # a System log read for its clears (104) says nothing about the Security log's days
-        spans.append((parse_moment(item.normalized["covered_from"]), parse_moment(item.normalized["covered_to"])))
+        reads.spans.append((parse_moment(item.normalized["covered_from"]), parse_moment(item.normalized["covered_to"])))
         for day, counts in item.normalized["days"].items():
             key = date.fromisoformat(day)
             count = sum(int(counts.get(event, 0)) for event in LOGON_EVENTS)
-            logons[key] = max(logons.get(key, 0), count)  # overlapping reads: same events
-    return logons, spans, ids
+            if key not in reads.logons or count > reads.logons[key][0]:  # overlapping reads: same events
+                reads.logons[key] = (count, item.item_id)
+    return reads
 
 
 def covers(spans: list[tuple[datetime, datetime]], day: date, running: bool = False) -> bool:
@@ -74,10 +91,19 @@ def _notable(ctx: EvaluationContext, findings: Findings, host: str) -> None:
             seen.add(key)
             findings.use([item])
             facts = {"time": event["time"], "by": event.get("by")}
+            cleared = {"cleared_at": event["time"], "cleared_by": event.get("by"), "cleared_log": event.get("log") or "Security"}
             if int(event["event_id"]) == 1102:
-                findings.deviation(host, moment.date(), "log2.cleared", [item.item_id], **facts)
+                findings.deviation(host, moment.date(), "log2.cleared", [item.item_id], attributes=cleared, **facts)
             elif int(event["event_id"]) == OTHER_LOG_CLEARED:
-                findings.deviation(host, moment.date(), "log2.other_log_cleared", [item.item_id], log=event.get("log"), **facts)
+                findings.deviation(
+                    host,
+                    moment.date(),
+                    "log2.other_log_cleared",
+                    [item.item_id],
+                    attributes=cleared,
+                    log=event.get("log"),
+                    **facts,
+                )
             elif event.get("subcategory_guid"):  # read from an exported log: which subcategory, and how
                 changes = event.get("changes") or None
                 findings.observe(
@@ -100,22 +126,33 @@ def _retention(ctx: EvaluationContext, findings: Findings, host: str) -> None:
         collected = date.fromisoformat(item.day)
         age = (collected - parse_moment(item.normalized["oldest_record"]).date()).days
         if age < ctx.params["retention_days"]:
-            findings.deviation(host, collected, "log2.retention", [item.item_id], days=age, required=ctx.params["retention_days"])
+            attributes = {"oldest_record": item.normalized["oldest_record"], "oldest_record_age_days": age}
+            findings.deviation(
+                host,
+                collected,
+                "log2.retention",
+                [item.item_id],
+                attributes=attributes,
+                days=age,
+                required=ctx.params["retention_days"],
+            )
 
 
 def evaluate(ctx: EvaluationContext) -> Findings:
     findings = Findings()
     hosts = ctx.hosts_with_roles(ctx.control.applies_to_roles) | {i.host for i in ctx.items(DAILY)}
     for host in sorted(hosts):
-        logons, spans, ids = _coverage(ctx, host)
+        reads = _coverage(ctx, host)
         findings.use(i for i in ctx.evidence if i.host == host)
         for day in ctx.days():
-            if not covers(spans, day, running=day == ctx.today):
-                findings.gap(host, day, "evidence.no_day", ids)
-            elif logons.get(day, 0) < ctx.params["min_daily_logons"]:
-                findings.deviation(host, day, "log2.no_logons", ids, count=logons.get(day, 0))
+            if not covers(reads.spans, day, running=day == ctx.today):
+                findings.gap(host, day, "evidence.no_day", reads.ids)
+                continue
+            count = reads.count(day)
+            if count < ctx.params["min_daily_logons"]:
+                findings.deviation(host, day, "log2.no_logons", reads.ids, attributes={"logon_events": count}, count=count)
             else:
-                findings.passed(host, day)
+                findings.passed(host, day, attributes={"logon_events": count}, evidence=reads.counted_by(day))
         _notable(ctx, findings, host)
         _retention(ctx, findings, host)
     return findings

@@ -17,21 +17,27 @@ def _test_agreements(ctx: EvaluationContext, findings: Findings, register: Evide
     for row in subprocessors_in_use(register):
         name, service = label(row, "name"), row.get("service")
         signed = readable(row.get("agreement_signed_on"))
+        attributes = {
+            "row": row.get("row"),
+            "service": row.get("service"),
+            "agreement_signed_on": signed.isoformat() if signed else None,
+        }
         if signed is None:
-            findings.deviation(name, last, "sup.no_agreement", ids, name=name, service=service)
+            findings.deviation(name, last, "sup.no_agreement", ids, attributes=attributes, name=name, service=service)
         elif signed > last:
             findings.deviation(
                 name,
                 last,
                 "sup.signed_late",
                 ids,
+                attributes=attributes,
                 name=name,
                 service=service,
                 signed_on=signed.isoformat(),
                 as_of=last.isoformat(),
             )
         else:
-            findings.passed(name)
+            findings.passed(name, last, attributes=attributes, evidence=ids)
 
 
 def _test_review(ctx: EvaluationContext, findings: Findings, register: EvidenceView, ids: list[str]) -> None:
@@ -43,19 +49,21 @@ def _test_review(ctx: EvaluationContext, findings: Findings, register: EvidenceV
         return
     newest = max(reviews)
     age = (last - newest).days
+    attributes = {"last_reviewed_on": newest.isoformat(), "review_age_days": age}
     if age > limit:
         findings.deviation(
             REGISTER_SUBJECT,
             last,
             "sup.review_overdue",
             ids,
+            attributes=attributes,
             last_reviewed=newest.isoformat(),
             age_days=age,
             as_of=last.isoformat(),
             max_age_days=limit,
         )
     else:
-        findings.passed(REGISTER_SUBJECT)
+        findings.passed(REGISTER_SUBJECT, last, attributes=attributes, evidence=ids)
 
 
 @on_register(REGISTER)

@@ -23,8 +23,16 @@ def evaluate(ctx: EvaluationContext) -> Findings:
         for ep in item.normalized["endpoints"]:
             name = ep["endpoint"]
             if ep.get("error") and not ep.get("plaintext"):
-                findings.gap(name, day, "tls.probe_failed", ids, error=ep["error"])
+                findings.gap(name, day, "tls.probe_failed", ids, attributes={"error": ep["error"]}, error=ep["error"])
                 continue
+            attributes = {
+                "server_name": ep.get("server_name"),
+                "plaintext": bool(ep.get("plaintext")),
+                "protocol": ep.get("protocol"),
+                "certificate_valid": ep.get("certificate_valid"),
+                "certificate_error": ep.get("certificate_error"),
+                "not_after": ep.get("not_after"),
+            }
             problems: list[tuple[str, dict]] = []
             if ep.get("plaintext"):
                 problems.append(("tls.plaintext", {}))
@@ -46,7 +54,7 @@ def evaluate(ctx: EvaluationContext) -> Findings:
                         days=(not_after.date() - day).days,
                     )
             for code, facts in problems:
-                findings.deviation(name, day, code, ids, **facts)
+                findings.deviation(name, day, code, ids, attributes=attributes, **facts)
             if not problems:
-                findings.passed(name, day)
+                findings.passed(name, day, attributes=attributes, evidence=ids)
     return findings
