@@ -8,13 +8,14 @@ dates and hashes are language-neutral. The shape is `reports/schema/report.schem
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import asdict
 from typing import Any
 
 from auditpack import __version__
 from auditpack.canonical import document_moment, iso
 from auditpack.controls.model import Control, attribute_labels, load_scope_limits
 from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
-from auditpack.controls.result import ControlResult, Deviation, Status, TestedItem
+from auditpack.controls.result import ControlResult, Deviation, EvidenceRef, Status, TestedItem
 from auditpack.periods import Period
 from auditpack.responses import Responses
 
@@ -61,12 +62,9 @@ def _responded(findings: list[dict[str, Any]], control_id: str, responses: Respo
     return [{**f, "response": responses.answer(control_id, f["subject"], f["date"]) if responses else None} for f in findings]
 
 
-def _register_ref(responses: Responses) -> dict[str, Any]:
+def _register_ref(responses: Responses) -> EvidenceRef:
     item = responses.item
-    return {
-        "item_id": item.id, "host": item.host, "kind": item.kind, "collected": item.started,
-        "command": item.command, "raw_sha256": item.raw_sha256, "status": item.status,
-    }  # fmt: skip
+    return EvidenceRef(item.id, item.host, item.kind, item.started, item.command, item.raw_sha256, item.status)
 
 
 def control_section(
@@ -74,20 +72,9 @@ def control_section(
 ) -> dict[str, Any]:
     deviations = _responded([_finding(d, lang) for d in result.deviations], control.id, responses)
     answered = sum(1 for d in deviations if d["response"])
-    evidence = [
-        {
-            "item_id": r.item_id,
-            "host": r.host,
-            "kind": r.kind,
-            "collected": r.collected,
-            "command": r.command,
-            "raw_sha256": r.raw_sha256,
-            "status": r.status,
-        }
-        for r in result.evidence
-    ]
+    evidence = [asdict(r) for r in result.evidence]
     if answered and responses:  # the pack carries the register the responses rest on
-        evidence.append(_register_ref(responses))
+        evidence.append(asdict(_register_ref(responses)))
     return {
         "id": control.id,
         "title": control.title.in_(lang),
