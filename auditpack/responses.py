@@ -8,6 +8,7 @@ the period is listed too, so a typo in a subject cannot hide a deviation as answ
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,11 +20,19 @@ KIND = f"register.{REGISTER}"
 FIELDS = ("cause", "corrective_action", "owner", "fixed_on", "retest_on", "retest_result")
 
 
+# DOMAIN\\account: a bare domain name before the backslash (not a path such as fs01:D:\\Opnames)
+_DOMAIN_ACCOUNT = re.compile(r"[\w.-]+\\(?P<account>[^\\]+)")
+
+
+def _as_compared(subject: str) -> str:
+    found = _DOMAIN_ACCOUNT.fullmatch(subject)
+    return (found["account"] if found else subject).casefold()
+
+
 def same_subject(a: str, b: str) -> bool:
     """A finding's subject as the response writes it: case-blind, and an account with or without its domain
-    (HR writes KCDEMO\\p.jansen, ICT often p.jansen)."""
-    a, b = a.casefold(), b.casefold()
-    return a == b or a.rsplit("\\", 1)[-1] == b.rsplit("\\", 1)[-1]
+    (HR writes KCDEMO\\p.jansen, ICT often p.jansen); a path is compared whole."""
+    return _as_compared(a) == _as_compared(b)
 
 
 @dataclass(frozen=True)

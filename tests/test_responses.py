@@ -229,3 +229,12 @@ def test_oscal_and_ocsf_carry_the_response_and_its_state(reported):
     assert workflow(*FAILED_BACKUP) == "Resolved"  # answered, and its retest passed
     assert workflow(*MISSING_BACKUP) == "New"
     assert workflow("fw01", "2026-01-05") == "InProgress"  # answered, not retested
+
+
+def test_a_subject_matches_with_or_without_its_domain_but_a_path_only_whole():
+    # Before: anything after the last backslash was compared, so fs02's E:\\Opnames answered fs01's D:\\Opnames.
+    from auditpack.responses import same_subject
+
+    assert same_subject("KCDEMO\\jdevries", "jdevries") and same_subject("JDevries", "kcdemo\\JDEVRIES")
+    assert not same_subject("fs01:D:\\Opnames", "fs02:E:\\Opnames")
+    assert same_subject("fs01:D:\\Opnames", "FS01:d:\\opnames") and not same_subject("jdevries", "pjansen")
