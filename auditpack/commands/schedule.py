@@ -37,6 +37,7 @@ CARRIED_SETTINGS = (
     "AUDITPACK_SIGNING_KEY",
     "AUDITPACK_PSEUDONYM_KEY",
 )
+COLLECTED = ("local", "ssh", "winrm", "ldap")  # how a collection reaches its hosts (a file, an auditor: not one)
 CONFIG_PLACES = (Path("auditpack.toml"), Path("~/.config/auditpack/config.toml"), Path("/etc/auditpack/config.toml"))
 
 
@@ -356,11 +357,11 @@ def _systemd_facts(system: bool) -> dict[str, str]:
 
 
 def _newest_collection(store_path: Path) -> dict[str, Any] | None:
-    """The newest run that collected from hosts (imports, attachments and records of use are runs too)."""
+    """The newest run that collected from hosts (imports, samples and records of reveals are runs too)."""
     store = open_store(store_path, create=False)
     for ref in reversed(store.manifest_refs()):
         body = store.load_manifest(ref)
-        if any(h.get("connection") not in ("file", None) for h in body.get("hosts", {}).values()):
+        if any(h.get("connection") in COLLECTED for h in body.get("hosts", {}).values()):
             return {"seq": ref.seq, "started": body["started"], "ended": body["ended"], "status": body["status"]}
     return None
 
