@@ -138,6 +138,12 @@ HARDENING = (
     "SystemCallArchitectures=native",
     # the collectors' sockets (TCP for LDAP, WinRM, SSH, TLS, the TSA) and netlink (nft, the listening sockets)
     "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK",
+    "PrivateMounts=yes",
+    "SystemCallFilter=@system-service",
+    "SystemCallErrorNumber=EPERM",
+    # as root, only what reading evidence needs: the firewall rules (nft, iptables-save), the owners of listening
+    # sockets (psutil reads other processes' /proc/PID/fd), and a store another account owns
+    "CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_PTRACE CAP_DAC_OVERRIDE",
 )
 
 

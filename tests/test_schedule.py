@@ -292,3 +292,19 @@ def test_the_cron_line_quotes_paths_and_escapes_percent(tmp_path):
     assert "\\%" in line and "%" not in line.replace("\\%", "")
     command = line.split(" ", 5)[5].replace("\\%", "%")
     assert shlex.split(command)[:2] == ["cd", str(odd)]
+
+
+@needs_analyze
+def test_systemd_rates_the_service_exposure_ok(tmp_path):
+    """systemd's own score of the sandbox (0 locked down, 10 unprotected): at most 3.0, "OK", for a server install."""
+    service = tmp_path / "auditpack.service"
+    server = dict(executable=Path(auditpack_bin()), at=clock(2, 30), working_dir=Path("/srv/auditpack"))
+    for schedule in (
+        Schedule(**server, store=Path("/srv/auditpack/evidence"), config=Path("/etc/auditpack/config.toml")),
+        Schedule(**server, store=Path("/srv/auditpack/evidence"), run_as="audit"),
+    ):
+        service.write_text(service_unit(schedule))
+        argv = ["systemd-analyze", "security", "--offline=true", "--no-pager", "--threshold=30", str(service)]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr
+        assert "Overall exposure level for auditpack.service: " in done.stdout
