@@ -223,9 +223,12 @@ def test_a_dry_run_prints_the_units_and_changes_nothing(tmp_path, env):
     assert "30 2 * * * " in done.stdout and "nothing was written" in done.stderr
 
 
-def test_a_time_that_is_no_time_is_refused(tmp_path, env):
+def test_a_time_that_is_no_time_or_a_user_that_is_not_there_is_refused(tmp_path, env):
     done = _run(tmp_path, env, "schedule", "install", "--at", "25:00", "--dry-run")
     assert done.returncode == 2 and "HH:MM" in done.stderr and "Traceback" not in done.stderr
+    nobody = _run(tmp_path, env, "schedule", "install", "--run-as", "no-such-user-here", "--unit-dir", str(tmp_path / "u"))
+    assert nobody.returncode == 2 and "no such user" in nobody.stderr and "Traceback" not in nobody.stderr
+    assert not (tmp_path / "u").exists() and not (tmp_path / "evidence").exists()
 
 
 def test_status_reads_the_last_run_from_a_real_store_without_systemd(tmp_path, env):

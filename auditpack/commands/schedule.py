@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -183,6 +184,16 @@ def _refuse_foreign(paths: list[Path]) -> None:
 def _make_store(schedule: Schedule) -> None:
     """The job may write only its store, so the store must exist before the first night (and be the job's user's)."""
     if (schedule.store / "STORE").exists():
+        owner, runner = schedule.store.stat().st_uid, pwd.getpwnam(schedule.run_as or getpass.getuser()).pw_uid
+        if owner != runner:
+            console.print(
+                f"The store {schedule.store} belongs to user id {owner}, but the job runs as "
+                f"{schedule.run_as or getpass.getuser()}: it may not be able to write it.",
+                style="yellow",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
         return
     open_store(schedule.store, create=True)
     console.print(f"Created a new evidence store at {schedule.store}", markup=False, highlight=False, soft_wrap=True)
@@ -269,6 +280,11 @@ def install(
         err_console.print("Dry run: nothing was written.", style="dim", markup=False)
         return Outcome.OK
     _refuse_foreign(list(units))
+    if schedule.run_as:
+        try:
+            pwd.getpwnam(schedule.run_as)
+        except KeyError:
+            raise AuditpackError(f"--run-as {schedule.run_as}: there is no such user on this machine") from None
     directory.mkdir(parents=True, exist_ok=True)
     _make_store(schedule)
     _write_units(units)
