@@ -117,7 +117,7 @@ def check_host(host: Host, gate: AccountGate | None = None) -> list[CheckRow]:
         if reach.ok:
             rows += logon(host, gate)
         else:
-            rows.append(_not_tried(host, host.connection, "the host did not answer"))
+            rows.append(_not_tried(host, host.connection, "not tried: the host failed the reachability check"))
     if Role.DOMAIN_CONTROLLER in host.roles and host.connection != "ldap":
         rows += ldap_rows(host, gate)
     if host.epo_url:
@@ -129,7 +129,8 @@ def check_host(host: Host, gate: AccountGate | None = None) -> list[CheckRow]:
 
 def _not_tried(host: Host, connection: str, why: str) -> CheckRow:
     check = {"ssh": "ssh logon", "winrm": "winrm logon", "ldap": "ldap bind"}[connection]
-    return CheckRow(host.name, check, f"{host.address}:{host.effective_port}", _reference(host.password), NOT_TRIED, why)
+    ref = host.ldap_password or host.password if connection == "ldap" else host.password
+    return CheckRow(host.name, check, f"{host.address}:{host.effective_port}", _reference(ref), NOT_TRIED, why)
 
 
 def _reference(ref: CredentialRef | None) -> str:
@@ -226,7 +227,7 @@ def ssh_rows(host: Host, gate: AccountGate) -> list[CheckRow]:
             if exc.reason.startswith("host_key") or not exc.reason:
                 return [
                     row("ssh host key", FAILED, str(exc), exc.reason or "connection"),
-                    row("ssh logon", NOT_TRIED, "the host key was not accepted"),
+                    row("ssh logon", NOT_TRIED, "not tried: the host key was not accepted"),
                 ]
             return [row("ssh host key", OK, f"accepted ({known})"), row("ssh logon", FAILED, str(exc), exc.reason)]
         with session:
