@@ -311,6 +311,23 @@ def test_a_wrong_ldap_password_and_an_untrusted_certificate_are_named(dc, monkey
     assert untrusted.status == "failed" and untrusted.reason == "tls" and "auditpack_tls_ca_file" in untrusted.detail
 
 
+def test_a_windows_dc_gets_its_winrm_logon_and_its_ldap_bind_each_with_its_own_reference(dc, tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCTOR_WINRM_PW", WINRM_PASSWORD)
+    monkeypatch.setenv("DOCTOR_LDAP_PW", "Verkeerd-4")
+    ldap = (
+        ", auditpack_roles: [domain_controller], auditpack_ldap_user: Administrator@kcdemo.test,"
+        f" auditpack_ldap_password: 'env:DOCTOR_LDAP_PW', auditpack_tls_ca_file: '{dc.ca_file}'"
+    )
+    # the WinRM peer on the DC's own address (another port), as on a Windows DC
+    with running_winrm(tmp_path, DC_ADDRESS, {WINRM_USER: WINRM_PASSWORD}, LogonAnswer("DC01")) as peer:
+        rows = check_host(host_of(winrm_host("dc01", peer, extra=ldap)))
+    checks = rows_by_check(rows)
+    assert checks["winrm logon"].status == "ok" and checks["winrm logon"].credential == "env:DOCTOR_WINRM_PW"
+    bind = checks["ldap bind"]
+    assert bind.status == "failed" and bind.reason == "auth_refused" and bind.credential == "env:DOCTOR_LDAP_PW"
+    assert bind.target == f"ldaps://{DC_ADDRESS}:636" and "Administrator@kcdemo.test with env:DOCTOR_LDAP_PW" in bind.detail
+
+
 def test_a_gssapi_bind_needs_no_password_variable(dc, monkeypatch):
     monkeypatch.delenv("DOCTOR_DC_PW", raising=False)
     row = check_host(
