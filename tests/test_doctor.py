@@ -370,3 +370,17 @@ def test_a_role_no_host_has_is_bad_input(tmp_path, cli_env):
     (tmp_path / "inv.yaml").write_text("all:\n  hosts:\n    localhost:\n")
     done = run(["doctor", "-i", "inv.yaml", "--role", "firewall"], tmp_path, cli_env)
     assert done.returncode == 2 and "nothing to check" in done.stderr
+
+
+def test_the_labs_windows_hosts_answer_doctors_script():
+    """So `auditpack doctor` passes against `auditpack lab up` (the README's tour): the lab's handler knows the script."""
+    from auditpack.collectors.parsers.windows import logon_check
+    from auditpack_lab.company import DOMAIN, build_company
+    from auditpack_lab.windows_hosts import handler_for
+
+    company = build_company()
+    for name in ("dc01", company.workstations[0].name):
+        answer = handler_for(company, name)(ps.LOGON_CHECK)
+        assert answer.exit_code == 0
+        assert logon_check(answer.stdout)["computer"] == name.upper()
+        assert logon_check(answer.stdout)["account"].startswith(f"{DOMAIN}\\")
