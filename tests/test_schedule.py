@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
+import pwd
 import shlex
 import shutil
 import subprocess
@@ -311,3 +313,12 @@ def test_systemd_rates_the_service_exposure_ok(tmp_path):
         done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr
         assert "Overall exposure level for auditpack.service: " in done.stdout
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the store to another account")
+def test_install_warns_when_the_job_could_not_write_the_store(tmp_path, env):
+    assert _run(tmp_path, env, "collect").returncode == 0
+    os.chown(tmp_path / "evidence", pwd.getpwnam("nobody").pw_uid, -1)
+    done = _run(tmp_path, env, "schedule", "install", "--unit-dir", str(tmp_path / "units"))
+    assert done.returncode == 0, done.stderr
+    assert "but the job runs as root: it may not be able to write it" in " ".join(done.stdout.split())

@@ -6,7 +6,6 @@ and asks systemctl where systemd runs. Where it does not, it prints the crontab 
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import pwd
@@ -181,14 +180,19 @@ def _refuse_foreign(paths: list[Path]) -> None:
         )
 
 
+def _job_user(schedule: Schedule) -> str:
+    """Who the job runs as: User= of a system unit, else whoever installs it (root, or the user's own manager)."""
+    return schedule.run_as or pwd.getpwuid(os.geteuid()).pw_name
+
+
 def _make_store(schedule: Schedule) -> None:
     """The job may write only its store, so the store must exist before the first night (and be the job's user's)."""
     if (schedule.store / "STORE").exists():
-        owner, runner = schedule.store.stat().st_uid, pwd.getpwnam(schedule.run_as or getpass.getuser()).pw_uid
+        owner, runner = schedule.store.stat().st_uid, pwd.getpwnam(_job_user(schedule)).pw_uid
         if owner != runner:
             console.print(
                 f"The store {schedule.store} belongs to user id {owner}, but the job runs as "
-                f"{schedule.run_as or getpass.getuser()}: it may not be able to write it.",
+                f"{_job_user(schedule)}: it may not be able to write it.",
                 style="yellow",
                 markup=False,
                 highlight=False,
@@ -205,7 +209,7 @@ def _make_store(schedule: Schedule) -> None:
 def _print_cron(schedule: Schedule, heading: str) -> None:
     from auditpack.schedule import cron_line
 
-    who = schedule.run_as or getpass.getuser()
+    who = _job_user(schedule)
     console.print(heading.format(who=who), markup=False, highlight=False, soft_wrap=True)
     click.echo(cron_line(schedule))
 
