@@ -169,6 +169,15 @@ def test_systemd_analyze_verify_accepts_the_units_and_would_catch_a_bad_one(tmp_
         (units / "auditpack.timer").write_text(timer_unit(schedule))
         done = _verify(units / "auditpack.service", units / "auditpack.timer")
         assert (done.returncode, done.stdout + done.stderr) == (0, "")
+    # a user's own unit, checked as the user manager would load it (which needs a runtime directory)
+    user = _schedule(tmp_path, system=False)
+    (units / "auditpack.service").write_text(service_unit(user))
+    (units / "auditpack.timer").write_text(timer_unit(user))
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    argv = ["systemd-analyze", "--user", "verify", "--man=no", str(units / "auditpack.service"), str(units / "auditpack.timer")]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, env={**os.environ, "XDG_RUNTIME_DIR": str(runtime)})
+    assert (done.returncode, done.stdout + done.stderr) == (0, "")
     # the same check, shown to see a mistake: a misspelt setting and a bad value
     broken = service_unit(_schedule(tmp_path)).replace("ProtectSystem=strict", "ProtectSystem=sometimes\nProtectSytem=yes")
     (units / "auditpack.service").write_text(broken)
