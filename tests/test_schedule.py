@@ -154,6 +154,20 @@ def test_a_newest_run_that_is_partial_or_old_is_a_problem():
     assert run_problems(None, now) == ["no collection in the store yet"]
 
 
+def test_what_systemctl_show_says_is_read_by_name():
+    from auditpack.schedule import parse_systemctl_show
+
+    shown = (
+        "ActiveState=active\nLastTriggerUSec=Sun 2026-12-06 02:30:04 UTC\nNextElapseUSecRealtime=Mon 2026-12-07 02:30:00 UTC\n"
+    )
+    assert parse_systemctl_show(shown) == {
+        "ActiveState": "active",
+        "LastTriggerUSec": "Sun 2026-12-06 02:30:04 UTC",
+        "NextElapseUSecRealtime": "Mon 2026-12-07 02:30:00 UTC",
+    }
+    assert parse_systemctl_show("Result=exit-code\nExecMainStatus=2\n\nnoise") == {"Result": "exit-code", "ExecMainStatus": "2"}
+
+
 # --- systemd's own check ------------------------------------------------------------------------------------------
 
 
