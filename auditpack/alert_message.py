@@ -116,7 +116,8 @@ def _evidence_lines(alert: Alert, lang: str) -> list[str]:
     lines = []
     for cited in alert.evidence:
         where = ", ".join(part for part in (cited.kind, cited.host) if part)
-        when = fill(words["collected"], {"moment": cited.collected}, lang) if cited.collected else ""
+        moment = f"{cited.collected[:16].replace('T', ' ')} UTC"  # to the minute: the item id says which exactly
+        when = fill(words["collected"], {"moment": moment}, lang) if cited.collected else ""
         lines.append(f"{cited.item_id} ({', '.join(p for p in (where, when) if p)})" if where or when else cited.item_id)
     return lines or [words["no_evidence"]]
 

@@ -13,7 +13,6 @@ import json
 import os
 import socket
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -137,7 +136,9 @@ def registers(store: EvidenceStore) -> None:
     egress = {"entries": [{"device": "fw01", "rule": None, "service": "tcp/443", "port": None, "reason": "CRM"}]}
     run.add("registers", "import", _obs("register.egress", FIRST, egress))
     leavers = [{"name": "Jan de Vries", "account": "KCDEMO\\jdevries", "last_working_day": "2026-11-20", "row": 2}]
-    run.add("registers", "import", _obs("register.hr_leavers", FIRST, {"register": "hr_leavers", "file": "hr.csv", "rows": leavers}))
+    run.add(
+        "registers", "import", _obs("register.hr_leavers", FIRST, {"register": "hr_leavers", "file": "hr.csv", "rows": leavers})
+    )
     run.close_source("registers", "ok", [], connection="file")
     run.commit()
 
@@ -220,7 +221,7 @@ def test_a_failed_backup_is_mailed_once_in_dutch_with_its_evidence(tmp_path, smt
     assert f"* Back-up mislukt: fs01, {failed}" in body
     assert "geen geslaagde back-up die nacht: de runs zijn mislukt (job nightly)" in body
     assert "Maatregel: T-BAK-1" in body
-    assert "(backup.runs, fs01, verzameld " in body  # the evidence item it rests on
+    assert f"(backup.runs, fs01, verzameld {day(2)} 06:00 UTC)" in body  # the evidence item it rests on
     assert "failed" not in body and "Backup" not in body  # wholly Dutch
     # the next night the failure is still in the window: nothing new, nothing sent
     second = notify(tmp_path, "run", "--date", day(3), "--url", url, "--store", str(store))
@@ -292,7 +293,8 @@ def test_a_partial_run_a_cleared_log_an_unjustified_rule_and_an_enabled_leaver_a
     assert "collection run " in message and "manifest 0000" in message  # the run manifest it rests on
     assert f"* Log cleared: dc01, {FIRST}" in message and "Security log cleared (1102) at" in message
     assert f"* Firewall rule without a reason: fw01, {day(1)}" in message and "rule 2 (" in message
-    assert "* A leaver's account is still enabled: jdevries, 2026-11-20" in message
+    assert "* A leaver's account is still enabled: KCDEMO\\jdevries, 2026-11-20" in message
+    assert "account still enabled 11 days after the last working day (2026-11-20)" in message
 
 
 def test_a_delivery_failure_exits_2_masked_and_is_retried_next_run(tmp_path, webhook):
