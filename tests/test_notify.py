@@ -22,10 +22,13 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from language_scan import LANGS, language_texts, words
 
-from auditpack.alerts import STATE_FILE
+from auditpack.alert_message import WORDS, compose
+from auditpack.alerts import STATE_FILE, day_findings
 from auditpack.delivery import mask_url
 from auditpack.evidence import Observation
+from auditpack.reports.i18n import GLOSSARY
 from auditpack.store import EvidenceStore
 from auditpack_lab.peers.http_server import serving
 from auditpack_lab.peers.sockets import refused_port
@@ -101,6 +104,8 @@ class Nights:
     """What goes wrong when: failed backup nights, days with old signatures, unjustified rules, a log clear..."""
 
     failed_backups: set[date] = field(default_factory=set)
+    missed_backups: set[date] = field(default_factory=set)  # nights the listing shows no run of
+    no_antivirus: set[date] = field(default_factory=set)  # days ws-017 reports no anti-virus product
     old_signatures: set[date] = field(default_factory=set)
     unreachable: dict[date, str] = field(default_factory=dict)  # day -> host not reached that day
     extra_rules: dict[date, list[str]] = field(default_factory=dict)  # day -> services allowed without a reason
@@ -158,6 +163,7 @@ def night(store: EvidenceStore, day: date, plan: Nights) -> None:
             "result": "failure" if n in plan.failed_backups else "success",
         }
         for n in (day - timedelta(days=back) for back in (2, 1, 0))
+        if n not in plan.missed_backups
     ]
     run.add("fs01", "ssh", _obs("backup.runs", day, {"runs": listing}, "borg list --json /backup"))
     run.close_source("fs01", "ok", [], roles=["file_server", "server"], connection="ssh")
@@ -166,6 +172,8 @@ def night(store: EvidenceStore, day: date, plan: Nights) -> None:
     else:
         signatures = day - timedelta(days=30 if day in plan.old_signatures else 1)
         status = {"product": "Microsoft Defender Antivirus", "realtime": True, "signature_date": signatures.isoformat()}
+        if day in plan.no_antivirus:
+            status = {"product": None, "realtime": False, "signature_date": None}
         run.add("ws-017", "winrm", _obs("av.host_status", day, status, "Get-MpComputerStatus"))
         run.close_source("ws-017", "ok", [], roles=["workstation"], connection="winrm")
     rules = [_rule("1", "tcp/443")] + [_rule(str(n + 2), s) for n, s in enumerate(plan.extra_rules.get(day, []))]
@@ -373,6 +381,42 @@ def test_no_url_is_unusable_input(tmp_path):
     store = build(tmp_path, Nights(), days=1)
     done = notify(tmp_path, "run", "--store", str(store))
     assert done.returncode == 2 and "AUDITPACK_NOTIFY_URLS" in done.stderr
+
+
+def test_every_kind_of_finding_is_said_wholly_in_one_language(tmp_path):
+    """Each kind of alert, rendered in Dutch and in English, carries no word only the other language uses (the
+    catalogue's, the report's and the alert's own vocabulary) and no variant of a glossary term."""
+    d = FIRST + timedelta(days=2)
+    plan = Nights(
+        failed_backups={d},
+        missed_backups={d - timedelta(days=1)},
+        no_antivirus={d},
+        extra_rules={d: ["tcp/25"]},
+        cleared={d: f"{d}T03:10:00Z"},
+        leaver_enabled={d},
+    )
+    store = EvidenceStore(build(tmp_path, plan, days=3))
+    found = day_findings(store, d)
+    kinds = {a.kind for a in found.alerts}
+    assert kinds == {"backup_failed", "backup_missed", "no_antivirus", "rule_unjustified", "log_cleared", "leaver_enabled"}
+    found.alerts += day_findings(store, d + timedelta(days=5)).alerts  # no collection that day
+    used = {
+        lang: set().union(*(words(t) for t in language_texts(lang)), *(words(w) for w in WORDS[lang].values())) for lang in LANGS
+    }
+    # what the message quotes: subjects, control and item ids, evidence kinds, the backup job and the rule's own syntax
+    evidence = {a.subject for a in found.alerts} | {a.control for a in found.alerts} | {"nightly", "allow 10.0.0.0/16 -> any"}
+    evidence |= {part for a in found.alerts for e in a.evidence for part in (e.kind, e.item_id)}
+    for lang in LANGS:
+        other = set().union(*(used[o] for o in LANGS if o != lang)) - used[lang]
+        title, body = compose(found.alerts, d.isoformat(), lang)
+        text = "\n".join([title, body])
+        for quoted in sorted(evidence, key=len, reverse=True):
+            text = text.replace(quoted, " ")
+        assert words(text) & other == set(), lang
+        variants = [v.lower() for terms in GLOSSARY.values() for v in terms[lang][1:]]
+        assert [v for v in variants if v in text.lower()] == [], lang
+    assert "* Back-up ontbreekt: fs01" in compose(found.alerts, d.isoformat(), "nl")[1]
+    assert "* No anti-virus: ws-017" in compose(found.alerts, d.isoformat(), "en")[1]
 
 
 @pytest.mark.parametrize(
