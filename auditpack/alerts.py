@@ -6,8 +6,9 @@ failed or came back partial. The verdicts are not derived again here: each contr
 (controls/evaluate.py) over a short window ending on the day, and its deviations of the codes below are the alerts.
 
 A finding is known by its key (control, subject, kind and, where one subject can have several, the fact that tells
-them apart: a firewall rule, the moment a log was cleared), never by a value that drifts from day to day ("12 days
-old", "13 days old"). The keys already sent are kept per channel in a small state file in the store; a key is
+them apart: a firewall rule, the moment a log was cleared, the night of a backup), never by a value that drifts from
+day to day ("12 days old", "13 days old"). A state that lasts (old signatures, an enabled account, a host not
+reached) is one finding however long it lasts; each failed backup night is a finding of its own. The keys already sent are kept per channel in a small state file in the store; a key is
 dropped once its subject was tested again without it (it went away), so a finding that comes back is sent again.
 A subject not tested that day (no evidence) keeps its key: missing evidence is not a repair.
 """
@@ -39,6 +40,7 @@ class AlertRule:
     window_days: int
     kinds: dict[str, str]  # message code -> kind of alert
     identity: tuple[str, ...] = ()  # facts that tell two findings of one subject apart
+    per_day: bool = False  # an event of its day (a backup night), not a state that lasts: its date is part of the key
 
 
 # Windows: a backup night is dated the night it ran, read the morning after; the workstations and the firewall are
@@ -46,7 +48,10 @@ class AlertRule:
 # enough for a blocking that is late; a log clear is dated when it happened, the day before the read at the latest.
 RULES = (
     AlertRule(
-        "T-BAK-1", 2, {"bak1.failed": "backup_failed", "bak1.not_repaired": "backup_failed", "bak1.missed": "backup_missed"}
+        "T-BAK-1",
+        2,
+        {"bak1.failed": "backup_failed", "bak1.not_repaired": "backup_failed", "bak1.missed": "backup_missed"},
+        per_day=True,
     ),
     AlertRule(
         "T-AV", 1, {"av.signatures_old": "definitions_old", "av.no_product": "no_antivirus", "av.realtime_off": "realtime_off"}
@@ -108,7 +113,7 @@ def _control_alerts(result: Any, rule: AlertRule) -> tuple[list[Alert], set[tupl
         kind = rule.kinds.get(found.code)
         if kind is None:
             continue
-        detail = "|".join(str(found.facts.get(name, "")) for name in rule.identity)
+        detail = "|".join([found.date] * rule.per_day + [str(found.facts.get(name, "")) for name in rule.identity])
         evidence = [cited.get(i) or EvidenceCited(i, "", "", "") for i in found.evidence]
         alerts.append(Alert(rule.control, found.subject, found.date, kind, found.code, dict(found.facts), evidence, detail))
     tested = {(rule.control, t.subject) for t in result.tested_items if t.result != ItemResult.NOT_EVIDENCED}
@@ -161,14 +166,16 @@ def day_findings(
     catalogue = load_catalogue()
     alerts, tested = [], set()
     for rule in rules:
+        window = _window(day, rule.window_days)
         [result] = evaluate_controls(
             store,
-            _window(day, rule.window_days),
+            window,
             catalogue,
             profile or DEFAULT_PROFILE,
             exceptions,
             control_ids=[rule.control],
             today=day,
+            collected_before=window.end,  # what was known by the end of the day, also when a past day is asked for
         )
         found, seen = _control_alerts(result, rule)
         alerts += found

@@ -269,6 +269,19 @@ def test_a_finding_that_went_away_and_came_back_is_sent_again(tmp_path, webhook)
     ]
 
 
+def test_each_failed_backup_night_is_a_finding_of_its_own(tmp_path, webhook):
+    server, url = webhook
+    # fs01 fails on night 1, succeeds on night 2, fails again on night 3: the window of two nights overlaps, yet
+    # the second failure is a new one
+    store = build(tmp_path, Nights(failed_backups={FIRST + timedelta(days=1), FIRST + timedelta(days=3)}), days=4)
+    codes = [notify(tmp_path, "run", "--date", day(n), "--url", url, "--store", str(store)).returncode for n in (1, 2, 3)]
+    assert codes == [1, 0, 1]
+    assert [f"Back-up mislukt: fs01, {day(n)}" in p["json"]["message"] for p, n in zip(server.posts, (1, 3), strict=True)] == [
+        True,
+        True,
+    ]
+
+
 def test_a_subject_without_evidence_keeps_its_finding_it_is_not_repaired(tmp_path, webhook):
     server, url = webhook
     # old signatures on day 0, ws-017 not reached on day 1 (not evidenced: no repair), still old on day 2
