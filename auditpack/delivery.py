@@ -75,9 +75,18 @@ def send(url: str, title: str, body: str) -> DeliveryFailure | None:
     sender = apprise.Apprise()
     if not sender.add(url):
         return DeliveryFailure(channel, "not a URL apprise can send to (unknown scheme or a malformed URL)")
-    with apprise.LogCapture(level=logging.WARNING) as log:
+    with apprise.LogCapture(level=logging.DEBUG) as log:  # the cause ("Connection refused") is logged as debug
         delivered = sender.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT)
     if delivered:
         return None
-    said = " ".join(line.split(" - ", 2)[-1].strip() for line in log.getvalue().splitlines() if line.strip())
-    return DeliveryFailure(channel, scrub(said, url) or "apprise gave no reason")
+    return DeliveryFailure(channel, scrub(_reason(log.getvalue()), url) or "apprise gave no reason")
+
+
+def _reason(log: str) -> str:
+    """Apprise's warnings and errors, and the exception under them, from its log lines ("time - LEVEL - text")."""
+    said = []
+    for line in log.splitlines():
+        _, level, text = (line.split(" - ", 2) + ["", ""])[:3]
+        if level in ("WARNING", "ERROR", "CRITICAL") or "Exception" in text:
+            said.append(text.strip())
+    return "; ".join(said)

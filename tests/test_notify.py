@@ -385,6 +385,7 @@ def test_notify_test_delivers_and_says_why_not(tmp_path, smtp):
     failed = notify(tmp_path, "test", "--url", down)
     assert failed.returncode == 2
     assert "Test message not delivered" in failed.stderr and f"alerts:****@{SMTP_ADDRESS}" in failed.stderr
+    assert "Connection refused" in failed.stderr  # apprise's reason, the socket's error under its warning
     assert SECRET not in failed.stdout + failed.stderr
     unknown = notify(tmp_path, "test", "--url", f"nosuchscheme://{SECRET}@host")
     assert unknown.returncode == 2 and "not a URL apprise can send to" in unknown.stderr and SECRET not in unknown.stderr
