@@ -14,7 +14,7 @@ from .wording import fill
 WORDS = {
     "nl": {
         "title": "auditpack: {count:nieuwe bevinding|nieuwe bevindingen} op {day}",
-        "intro": "De verzameling van {day} heeft {count:nieuwe bevinding|nieuwe bevindingen} opgeleverd. Elke bevinding "
+        "intro": "auditpack vond op {day} {count:nieuwe bevinding|nieuwe bevindingen} in de bewijsopslag. Elke bevinding "
         "wordt één keer gemeld; verdwijnt ze en komt ze terug, dan wordt ze opnieuw gemeld.",
         "control": "Maatregel",
         "evidence": "Bewijs",
@@ -50,8 +50,8 @@ WORDS = {
     },
     "en": {
         "title": "auditpack: {count:new finding|new findings} on {day}",
-        "intro": "The collection of {day} brought {count:new finding|new findings}. Each finding is sent once; "
-        "if it goes away and comes back, it is sent again.",
+        "intro": "auditpack found {count:new finding|new findings} in the evidence store on {day}. Each finding is "
+        "sent once; if it goes away and comes back, it is sent again.",
         "control": "Control",
         "evidence": "Evidence",
         "no_evidence": "no evidence item (the collection run itself)",
