@@ -397,6 +397,23 @@ def test_no_url_is_unusable_input(tmp_path):
     assert done.returncode == 2 and "AUDITPACK_NOTIFY_URLS" in done.stderr
 
 
+def test_what_an_exception_covers_is_not_sent(tmp_path):
+    from auditpack.controls.exceptions import ExceptionEntry
+
+    d = FIRST + timedelta(days=1)
+    store = EvidenceStore(build(tmp_path, Nights(failed_backups={d}, old_signatures={d}), days=2))
+    assert {a.kind for a in day_findings(store, d).alerts} == {"backup_failed", "definitions_old"}
+    covered = ExceptionEntry(
+        control="T-AV",
+        scope="ws-017",
+        justification="replaced this week",
+        owner="ICT",
+        approver="Director",
+        expires=date(2027, 3, 31),
+    )
+    assert {a.kind for a in day_findings(store, d, exceptions=[covered]).alerts} == {"backup_failed"}
+
+
 def test_every_kind_of_finding_is_said_wholly_in_one_language(tmp_path):
     """Each kind of alert, rendered in Dutch and in English, carries no word only the other language uses (the
     catalogue's, the report's and the alert's own vocabulary) and no variant of a glossary term."""
