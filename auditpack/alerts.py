@@ -15,7 +15,9 @@ A subject not tested that day (no evidence) keeps its key: missing evidence is n
 
 from __future__ import annotations
 
+import hashlib
 import json
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -188,13 +190,19 @@ def day_findings(
 
 
 class SentState:
-    """The keys already sent, per channel (the channel's masked URL: the state never holds a secret)."""
+    """The keys already sent, per channel: its masked URL and a salted digest of the whole URL, so two URLs that
+    mask alike (two webhooks of one host) stay apart while the state never holds a secret."""
 
     def __init__(self, store: EvidenceStore):
         self.store = store
         self.path = store.root / STATE_FILE
         body = json.loads(self.path.read_bytes()) if self.path.exists() else {}
+        self.salt: str = body.get("salt") or secrets.token_hex(16)
         self.channels: dict[str, dict[str, dict[str, Any]]] = body.get("channels", {})
+
+    def channel(self, url: str, masked: str) -> str:
+        digest = hashlib.sha256(f"{self.salt}\n{url}".encode()).hexdigest()[:12]
+        return f"{masked} #{digest}"
 
     def new_for(self, channel: str, findings: DayFindings) -> list[Alert]:
         sent = self.channels.get(channel, {})
@@ -220,6 +228,6 @@ class SentState:
         self.channels[channel] = kept
 
     def save(self) -> None:
-        body = {"format": STATE_FORMAT, "channels": self.channels}
+        body = {"format": STATE_FORMAT, "salt": self.salt, "channels": self.channels}
         data = json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False).encode() + b"\n"
         write_atomic(self.path, data, mode=0o600, temp_dir=self.store.root / "tmp")

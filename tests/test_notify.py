@@ -253,7 +253,7 @@ def test_the_json_webhook_gets_english_and_the_url_is_never_printed_whole(tmp_pa
     assert "bevinding" not in message and "Maatregel" not in message  # wholly English
     assert SECRET not in done.stdout + done.stderr
     state = (store / STATE_FILE).read_text()
-    assert SECRET not in state and mask_url(url) in json.loads(state)["channels"]
+    assert SECRET not in state and [c.split(" #")[0] for c in json.loads(state)["channels"]] == [mask_url(url)]
     assert oct((store / STATE_FILE).stat().st_mode & 0o777) == "0o600"
 
 
@@ -334,6 +334,26 @@ def test_a_delivery_failure_exits_2_masked_and_is_retried_next_run(tmp_path, web
     retried = notify(tmp_path, "run", "--date", day(0), "--url", url, "--store", str(store))
     assert retried.returncode == 1, retried.stderr
     assert len(server.posts) == 2 and "Back-up mislukt: fs01" in server.posts[1]["json"]["message"]
+
+
+def test_two_webhooks_of_one_host_are_two_channels(tmp_path, webhook):
+    server, url = webhook
+    store = build(tmp_path, Nights(failed_backups={FIRST}), days=1)
+    other = url.replace(SECRET, "another-token")
+    assert mask_url(other) == mask_url(url)  # the path is hidden: alike when printed
+    for hook in (url, other):
+        assert notify(tmp_path, "run", "--date", day(0), "--url", hook, "--store", str(store)).returncode == 1
+    assert [p["path"] for p in server.posts] == [f"/hooks/{SECRET}", "/hooks/another-token"]
+
+
+def test_a_channel_that_received_them_is_not_sent_them_again_while_another_fails(tmp_path, webhook):
+    server, url = webhook
+    store = build(tmp_path, Nights(failed_backups={FIRST}), days=1)
+    down = f"json://{HTTP_ADDRESS}:{refused_port(HTTP_ADDRESS)}/hooks/{SECRET}"
+    for _ in range(2):
+        done = notify(tmp_path, "run", "--date", day(0), "--url", url, "--url", down, "--store", str(store))
+        assert done.returncode == 2 and mask_url(down) in done.stderr
+    assert len(server.posts) == 1  # the working channel got them once; the failing one is retried each run
 
 
 def test_each_url_gets_its_findings_once_from_the_environment(tmp_path, smtp, webhook):

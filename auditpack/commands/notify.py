@@ -123,7 +123,7 @@ def run_command(
     when = day.date() if day else datetime.now(UTC).date()
     findings = day_findings(store, when, profile, exceptions)
     state = SentState(store)
-    channels = [(url, mask_url(url)) for url in urls]
+    channels = [(url, state.channel(url, mask_url(url))) for url in urls]
     per_channel = {channel: state.new_for(channel, findings) for _, channel in channels}
     new = {a.key: a for found in per_channel.values() for a in found} if channels else {a.key: a for a in findings.alerts}
     if not new:
@@ -146,9 +146,9 @@ def run_command(
             if failure is not None:
                 failures.append(failure)
                 continue  # not recorded: the next run sends them again
-            _say("sent", lang, channel=channel, count=len(found))
+            _say("sent", lang, channel=mask_url(url), count=len(found))
         else:
-            _say("already_sent", lang, channel=channel)
+            _say("already_sent", lang, channel=mask_url(url))
         state.record(channel, findings, found)
     state.save()
     if failures:
