@@ -125,17 +125,13 @@ def _control_alerts(result: Any, rule: AlertRule) -> tuple[list[Alert], set[tupl
 def _latest_per_host(store: EvidenceStore, day: date) -> tuple[int, dict[str, tuple[str, dict[str, Any], str]]]:
     """The day's runs, and per host (or imported source) how the last of them that reached it left it:
     (run id, the host's entry in the manifest, the manifest's file name)."""
-    found = store.manifests_started(*_bounds(day))
+    today = _window(day, 1)
+    found = store.manifests_started(today.start, today.end)
     latest: dict[str, tuple[str, dict[str, Any], str]] = {}
     for ref, body in found:  # oldest first: a later run of the day decides
         for host, info in body["hosts"].items():
             latest[host] = (body["run_id"], info, ref.path.name)
     return len(found), latest
-
-
-def _bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return start, start + timedelta(days=1)
 
 
 def collection_alerts(store: EvidenceStore, day: date) -> tuple[list[Alert], set[tuple[str, str]], int]:
