@@ -47,7 +47,8 @@ class Schedule:
 
     def commands(self) -> tuple[list[str], list[str]]:
         exe = str(self.executable)
-        return [exe, "collect", "--quiet"], [exe, "notify", "run", "--quiet"]
+        # notify run prints a line per channel only: the journal (or cron's mail) keeps what was sent where
+        return [exe, "collect", "--quiet"], [exe, "notify", "run"]
 
     def variables(self) -> list[tuple[str, str]]:
         """The environment the job gets: the store it may write, and the configuration it reads."""
@@ -166,6 +167,8 @@ def service_unit(schedule: Schedule) -> str:
         "# '-': a partial or failed collection must still reach the alerts, which report it",
         "ExecStart=-" + " ".join(unit_word(w, exec_line=True) for w in collect),
         "ExecStart=" + " ".join(unit_word(w, exec_line=True) for w in notify),
+        "# notify run ends with 1 when it sent new findings: the job did its work; 2 (an alert not delivered) fails it",
+        "SuccessExitStatus=1",
         f"TimeoutStartSec={TIMEOUT}",
         "Nice=10",
         "IOSchedulingClass=idle",

@@ -33,6 +33,8 @@ COMMANDS = [
     "schedule install",
     "schedule status",
     "schedule remove",
+    "notify run",
+    "notify test",
     "lab",
     "lab up",
     "lab down",

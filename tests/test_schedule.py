@@ -78,7 +78,7 @@ def test_the_service_collects_then_alerts_even_after_a_failed_collection_and_wri
     text = service_unit(_schedule(tmp_path))
     exe = auditpack_bin()
     lines = text.splitlines()
-    assert lines.index(f"ExecStart=-{exe} collect --quiet") < lines.index(f"ExecStart={exe} notify run --quiet")
+    assert lines.index(f"ExecStart=-{exe} collect --quiet") < lines.index(f"ExecStart={exe} notify run")
     for line in (
         "Type=oneshot",
         f"WorkingDirectory={tmp_path}",
@@ -89,6 +89,7 @@ def test_the_service_collects_then_alerts_even_after_a_failed_collection_and_wri
         "NoNewPrivileges=yes",
         "PrivateDevices=yes",
         "UMask=0077",
+        "SuccessExitStatus=1",
     ):
         assert line in lines
     assert [x for x in lines if x.startswith("ReadWritePaths=")] == [f"ReadWritePaths={tmp_path}/evidence"]
@@ -299,7 +300,7 @@ def test_the_cron_line_never_runs_two_nights_at_once(tmp_path, env):
     minute, hour, *days, command = line.split(" ", 5)
     assert (minute, hour, days) == ("30", "2", ["*", "*", "*"])
     assert f"AUDITPACK_STORE={tmp_path}/evidence" in command and f"AUDITPACK_CONFIG={tmp_path}/auditpack.toml" in command
-    assert shlex.join([auditpack_bin(), "collect", "--quiet"]) in command and "notify run --quiet" in command
+    assert shlex.join([auditpack_bin(), "collect", "--quiet"]) in command and "notify run" in command
     lock = lock_path(tmp_path / "evidence")
     with open(lock, "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)

@@ -247,7 +247,7 @@ def install(
     """Write auditpack.service and auditpack.timer: every night the collection, then the day's alerts.
 
     The service is a oneshot that runs `auditpack collect --quiet`, then
-    `auditpack notify run --quiet` (also after a partial or failed collection,
+    `auditpack notify run` (also after a partial or failed collection,
     which is what the alert is about), with the configuration in force now
     ($AUDITPACK_CONFIG or the first of ./auditpack.toml,
     ~/.config/auditpack/config.toml, /etc/auditpack/config.toml) and this
