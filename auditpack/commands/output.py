@@ -16,13 +16,14 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.segment import Segment
 from rich.text import Text
 
 # A pipe or a file has no width: wide enough that no host name, path or problem text is folded (rich's default is 80).
@@ -33,11 +34,29 @@ SUMMARY_FROM = 21
 # C0 and C1 controls and DEL (ESC starts every ANSI sequence; 0x9b is CSI on its own), the line and paragraph
 # separators, and the bidirectional overrides that reorder what a terminal shows.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_IN_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
 
 
 def literal(text: object) -> str:
     """TEXT as it may be shown on a terminal: each control character as its escape (ESC as \\x1b, CR as \\r)."""
-    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+    return _UNSAFE.sub(_escape, str(text))
+
+
+class LiteralConsole(Console):
+    """A rich Console that writes no control character it did not make itself.
+
+    The safety net under `literal`: whatever reaches the terminal without it (a Text built elsewhere, a message
+    with a host's answer in it) has its control characters escaped here, line breaks and tabs apart. rich has no
+    public hook for the text it writes; `_render_buffer` is where every printed segment passes, after layout.
+    """
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        safe = (s if s.control else Segment(_UNSAFE_IN_LINES.sub(_escape, s.text), s.style) for s in buffer)
+        return super()._render_buffer(safe)
 
 
 def cell(text: object, style: str | None = None) -> Text:
@@ -57,7 +76,7 @@ def _width_for(stream: Any) -> int | None:
 
 def _console(stderr: bool) -> Console:
     # emoji off: a host called ":warning:" is shown as it is called
-    return Console(stderr=stderr, emoji=False, width=_width_for(sys.stderr if stderr else sys.stdout))
+    return LiteralConsole(stderr=stderr, emoji=False, width=_width_for(sys.stderr if stderr else sys.stdout))
 
 
 console = _console(stderr=False)
