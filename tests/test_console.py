@@ -165,6 +165,8 @@ def test_an_inventory_mistake_with_escapes_is_named_literally(tmp_path, env):
     assert done.returncode == 2 and done.stdout == ""
     assert "inv.yaml:3: all.hosts.a.ansible_port" in done.stderr and "[/]\\x1b]0;x\\x07" in done.stderr
     assert foreign_escapes(done.stderr) == [] and "Traceback" not in done.stderr
+    as_json = run(["collect", "-i", "inv.yaml", "--store", "ev", "--json"], tmp_path, env)
+    assert as_json.returncode == 2 and as_json.stdout == "" and "[/]\\x1b]0;x\\x07" in as_json.stderr  # no half a document
     assert not (tmp_path / "ev").exists()
 
 

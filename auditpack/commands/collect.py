@@ -69,7 +69,7 @@ def ask_prompted_passwords(hosts: list[Host]) -> None:
                 try:
                     ref.resolve(user, label)
                 except CredentialError as exc:
-                    err_console.print(f"{host.name}: {exc}", style="yellow", markup=False, highlight=False)
+                    err_console.print(cell(f"{host.name}: {exc}", "yellow"), highlight=False)
 
 
 def collect_with_progress(
