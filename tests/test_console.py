@@ -146,9 +146,10 @@ def test_markup_and_escapes_from_a_banner_and_a_host_name_are_shown_literally(tm
         if not terminal:  # to a pipe rich writes no escape of its own either: none at all
             assert foreign_escapes(written) == [], written[-2000:]
         assert HOST_NAME_SHOWN in done.stdout
-    assert doctor.returncode == 1  # gone is not ready; the hostile host is
+    assert doctor.returncode == 1  # gone is unreachable (and the hostile host's key is in no known_hosts)
     banner_row = next(SGR.sub("", line) for line in doctor.stdout.splitlines() if HOST_NAME_SHOWN in line)
-    assert "SSH-2.0-OpenSSH_" in banner_row and HOSTILE_SHOWN in banner_row and "│ yes " in banner_row
+    assert "│ reachable " in banner_row and "│ ok " in banner_row
+    assert "SSH-2.0-OpenSSH_" in banner_row and HOSTILE_SHOWN in banner_row
     assert collect.returncode == 1  # partial: no credential for the SSH host, gone unreachable
     assert len(list((tmp_path / "ev" / "runs").glob("*.json"))) == 1  # committed once, and the command did not crash after
     assert run(["verify", "--store", "ev"], tmp_path, env).returncode == 0
@@ -156,7 +157,8 @@ def test_markup_and_escapes_from_a_banner_and_a_host_name_are_shown_literally(tm
         assert colours(doctor.stdout)  # the escapes were neutralised, not the colours switched off
     shown = json.loads(doctor_json.stdout)
     assert doctor_json.returncode == 1
-    assert shown["hosts"][0]["host"] == HOST_NAME and HOSTILE in shown["hosts"][0]["answer"]  # JSON keeps the text exact
+    reached = shown["checks"][0]
+    assert reached["host"] == HOST_NAME and reached["check"] == "reachable" and HOSTILE in reached["detail"]  # exact text
 
 
 def test_an_inventory_mistake_with_escapes_is_named_literally(tmp_path, env):
@@ -194,7 +196,7 @@ def test_no_color_and_the_NO_COLOR_variable(tmp_path, env):
     )
     terminal = {**env, "FORCE_COLOR": "1", "COLUMNS": "200"}
     coloured = run(["doctor", "-i", "inv.yaml"], tmp_path, terminal)
-    assert {31, 32} <= colours(coloured.stdout)  # red "no", green "yes"
+    assert {31, 32} <= colours(coloured.stdout)  # red "failed", green "ok"
     flag = run(["doctor", "-i", "inv.yaml", "--no-color"], tmp_path, terminal)
     variable = run(["doctor", "-i", "inv.yaml"], tmp_path, {**terminal, "NO_COLOR": "1"})
     collected = run(["collect", "-i", "inv.yaml", "--store", "ev", "--no-color"], tmp_path, terminal)
@@ -233,12 +235,11 @@ def test_a_large_run_lists_only_the_hosts_that_are_not_ok(tmp_path, env):
     assert len(listed) == 25 and "local-17" in detailed.stderr  # a progress row per host again
     doctor = run(["doctor", "-i", "inv.yaml"], tmp_path, env)
     assert doctor.returncode == 1
-    assert [line.split("│")[1].strip() for line in doctor.stdout.splitlines() if line.startswith("│")] == [
-        "gone-1",
-        "gone-2",
-        "gone-3",
-    ]
-    assert "25 hosts: 22 ready, 3 not ready." in doctor.stdout
+    listed = [line.split("│")[1].strip() for line in doctor.stdout.splitlines() if line.startswith("│")]
+    assert sorted(set(listed)) == ["gone-1", "gone-2", "gone-3"] and len(listed) == 6  # reachable failed, logon not tried
+    assert "6 of 28 checks did not pass, on: gone-1, gone-2, gone-3" in doctor.stdout
+    detailed = run(["doctor", "-i", "inv.yaml", "--details"], tmp_path, env)
+    assert len({line.split("│")[1].strip() for line in detailed.stdout.splitlines() if line.startswith("│")}) == 25
 
 
 def test_a_small_run_lists_every_host(tmp_path, env):
@@ -286,13 +287,14 @@ def test_collect_check_and_doctor_as_json(tmp_path, env):
 
     doctor = run(["doctor", "-i", "inv.yaml", "--json"], tmp_path, env)
     assert doctor.returncode == 1
-    rows = json.loads(doctor.stdout)
-    assert rows["ready"] is False
-    assert [(h["host"], h["ready"], h["reachable"]) for h in rows["hosts"]] == [
-        ("local-01", True, True),
-        ("gone-1", False, False),
+    checks = json.loads(doctor.stdout)
+    assert checks["command"] == "doctor" and checks["ok"] is False
+    assert [(c["host"], c["check"], c["status"], c["ok"]) for c in checks["checks"]] == [
+        ("local-01", "local", "ok", True),
+        ("gone-1", "reachable", "failed", False),
+        ("gone-1", "ssh logon", "not tried", False),
     ]
-    assert rows["hosts"][1]["address"] == GONE_ADDRESS and isinstance(rows["hosts"][1]["port"], int)
+    assert checks["checks"][1]["target"].startswith(f"{GONE_ADDRESS}:") and checks["checks"][1]["reason"] == "unreachable"
 
 
 def test_quiet_is_silent_when_all_is_well_and_names_only_what_is_not(tmp_path, env):
@@ -306,7 +308,8 @@ def test_quiet_is_silent_when_all_is_well_and_names_only_what_is_not(tmp_path, e
     assert partial.returncode == 1 and partial.stdout == ""
     assert partial.stderr.splitlines() == [partial.stderr.splitlines()[0]] and partial.stderr.startswith("gone-1: unreachable")
     doctor = run(["doctor", "-i", "partial.yaml", "--quiet"], tmp_path, env)
-    assert doctor.returncode == 1 and doctor.stdout == "" and doctor.stderr.startswith("gone-1: not ready")
+    assert doctor.returncode == 1 and doctor.stdout == ""
+    assert doctor.stderr.splitlines()[0].startswith("gone-1: reachable failed · connection refused")
     check = run(["check", "-i", "partial.yaml", "--store", "ev", "--quiet", "--lang", "en"], tmp_path, env)
     assert check.returncode == 1 and check.stdout == ""
     assert "gone-1: unreachable" in check.stderr and "local-01" not in check.stderr

@@ -136,6 +136,7 @@ CASES = [
     ("check", ["-i", "local.yaml", "--control", "T-BAK-1", "--from", "2026-03-01", "--to", "2026-03-31", "--json"], 1),
     ("doctor", ["-i", "partial.yaml", "--quiet"], 1),
     ("doctor", ["-i", "local.yaml", "--json"], 0),
+    ("doctor", ["-i", "local.yaml", "--role", "firewall"], 2),
     ("report", ["--control", "T-BAK-1", "--from", "2026-01-01", "--to", "2026-01-31", "--format", "json", "--out", "r0"], 0),
     ("report", ["--control", "T-BAK-1", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "json", "--out", "r1"], 1),
     ("report", ["--control", "T-BAK-1", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "ocsf", "--out", "r4"], 1),

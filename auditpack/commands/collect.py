@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -45,6 +45,7 @@ from .shared import (
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
+    from auditpack.collectors.credential_check import CheckRow
     from auditpack.controls.model import Control
     from auditpack.evidence import Observation
     from auditpack.inventory import Host, Inventory
@@ -371,94 +372,74 @@ def check(
 @role_option
 @host_output_options
 def doctor(inventory_path: str | None, hosts: tuple[str, ...], roles: tuple[str, ...], view: View) -> Outcome:
-    """Test connectivity and credential references for every host, without collecting.
+    """Test every host's connection and every credential, read-only, without collecting.
 
-    For SSH hosts the server's identification line is read; for WinRM hosts an
-    empty, unauthenticated WS-Management request shows which logon methods the
-    server offers. Credentials are only looked up, never sent or shown.
-    From 21 hosts on, only the hosts that are not ready are listed, with a total.
+    Each host is reached as a collection would reach it, and each credential
+    tried once: the LDAP bind and the rootDSE, the WinRM logon and a script that
+    only names the account, the SSH host key against known_hosts and the logon
+    with `id -un`, the ePO login (core.help), a TLS handshake with each listed
+    endpoint (certificate verified, days to expiry). A failure names the host,
+    the credential reference (never its value) and why. A domain account refused
+    once is not tried on the next hosts, so a wrong password cannot lock it.
+    Nothing is written to the store. From 21 hosts on, only the hosts with a
+    failing check are listed (--details: all).
 
     \b
     Examples:
       auditpack doctor
       auditpack doctor -i site.yaml --role firewall
-      auditpack doctor --quiet           (only the hosts that are not ready, on stderr)
+      auditpack doctor --host dc01 --host fs01
+      auditpack doctor --quiet           (only the checks that fail, on stderr)
       auditpack doctor --json
-    Exit codes: 0 every host ready, 1 some host not ready, 2 bad input.
+    Exit codes: 0 every credential works, 1 some host or credential fails, 2 bad input.
     """
-    from auditpack.collectors.reachability import probe_host
-    from auditpack.credentials import CredentialError
+    from auditpack.collectors.credential_check import check_hosts
 
     inventory = load_inventory(inventory_path)
     chosen = inventory.select(list(hosts), list(roles))
-    rows: list[dict[str, Any]] = []
-    for host in chosen:
-        if host.connection == "local":
-            rows.append(_doctor_row(host, True, "this machine", 0.0, True, "not needed"))
-            continue
-        probe = probe_host(host)
-        cred_ok, cred_text = True, "none referenced" if host.connection == "ssh" else "missing"
-        if host.password is not None:
-            try:
-                cred_ok, cred_text = host.password.describe_availability(host.user)
-            except CredentialError as exc:
-                cred_ok, cred_text = False, str(exc)
-        elif host.connection == "winrm":
-            cred_ok = False
-        rows.append(_doctor_row(host, probe.reachable, probe.detail, probe.seconds, cred_ok, cred_text))
-    show_doctor_rows(rows, view)
-    return Outcome.OK if all(row["ready"] for row in rows) else Outcome.FINDINGS
+    if not chosen:
+        raise AuditpackError("No host in the inventory matches --host/--role; nothing to check.")
+    ask_prompted_passwords(chosen)
+    rows = check_hosts(chosen)
+    show_check_rows(rows, len(chosen), view)
+    return Outcome.OK if all(row.ok for row in rows) else Outcome.FINDINGS
 
 
-def _doctor_row(host: Host, reachable: bool, answer: str, seconds: float, cred_ok: bool, credential: str) -> dict[str, Any]:
-    """One host as doctor found it; the keys are those of --json (docs/console.md)."""
-    local = host.connection == "local"
-    return {
-        "host": host.name,
-        "connection": host.connection,
-        "address": None if local else host.address,
-        "port": None if local else host.effective_port,
-        "reachable": reachable,
-        "answer": answer,
-        "seconds": round(seconds, 3),
-        "credential_ok": cred_ok,
-        "credential": credential,
-        "ready": reachable and cred_ok,
-    }
+CHECK_STYLE = {"ok": "green", "failed": "red", "not tried": "yellow"}
 
 
-def show_doctor_rows(rows: list[dict[str, Any]], view: View) -> None:
-    """doctor's rows as VIEW asks: a table (only the hosts not ready when there are many), JSON, or problem lines."""
+def show_check_rows(rows: list[CheckRow], hosts: int, view: View) -> None:
+    """doctor's rows as VIEW asks: a table (when HOSTS are many, only the hosts with a failing check), JSON, or on
+    stderr one line per check that did not pass. Every cell is literal text (details hold what hosts sent)."""
+    from dataclasses import asdict
+
     from rich.table import Table
-    from rich.text import Text
 
-    not_ready = [row for row in rows if not row["ready"]]
+    failed = [row for row in rows if not row.ok]
+    failing = sorted({row.host for row in failed})
     if view.json:
-        print_json({"auditpack_version": __version__, "command": "doctor", "ready": not not_ready, "hosts": rows})
+        checks = [{**asdict(row), "ok": row.ok} for row in rows]
+        print_json({"auditpack_version": __version__, "command": "doctor", "ok": not failed, "checks": checks})
         return
     if view.quiet:
-        for row in not_ready:
-            err_console.print(cell(f"{row['host']}: not ready · {row['answer']} · {row['credential']}"), highlight=False)
+        for row in failed:
+            used = f" ({row.credential})" if row.credential else ""
+            err_console.print(cell(f"{row.host}: {row.check}{used} {row.status} · {row.detail}"), highlight=False)
         return
-    shown = not_ready if view.summarised(len(rows)) else rows
+    shown = [row for row in rows if row.host in failing] if view.summarised(hosts) else rows
     if shown:
         table = Table(title="auditpack doctor")
-        for col in ("host", "connection", "address", "reachable", "answer", "credential"):
+        for col in ("host", "check", "target", "credential", "result", "detail"):
             table.add_column(col, no_wrap=col == "host")
         for row in shown:
-            address = "-" if row["address"] is None else f"{row['address']}:{row['port']}"
-            answer = row["answer"] if row["connection"] == "local" else f"{row['answer']} ({row['seconds']:.2f} s)"
-            table.add_row(
-                cell(row["host"]),
-                cell(row["connection"]),
-                cell(address),
-                Text("yes", style="green") if row["reachable"] else Text("no", style="red"),
-                cell(answer),
-                cell(row["credential"], None if row["credential_ok"] else "red"),
-            )
+            result = cell(row.status, CHECK_STYLE.get(row.status))
+            table.add_row(cell(row.host), cell(row.check), cell(row.target), cell(row.credential), result, cell(row.detail))
         console.print(table)
-    total = f"{len(rows)} hosts: {len(rows) - len(not_ready)} ready, {len(not_ready)} not ready."
-    console.print(total, style="yellow" if not_ready else "green", markup=False, highlight=False)
+    if failed:
+        said = f"{len(failed)} of {len(rows)} checks did not pass, on: {', '.join(failing)}"
+        console.print(cell(said, "yellow"), highlight=False, soft_wrap=True)
+    else:
+        console.print(f"All {len(rows)} checks passed, on {hosts} hosts.", style="green", markup=False, highlight=False)
 
 
 COMMANDS = (collect, check, doctor)
