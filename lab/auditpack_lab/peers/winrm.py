@@ -27,6 +27,9 @@ What is simulated:
   output over several Receive responses), without timing; stdin is ignored. ``timeouts_before_output=N``
   answers the first N Receives of each command at once with the OperationTimeout fault that Windows sends
   when no output arrives within OperationTimeout (the fault is built from documentation, not a capture);
+- the work a script did on the host is what the handler says (``ScriptResult.records_read``, e.g. the event log
+  records an incremental Security log read handed over); the peer records it per command with the bytes of the
+  answer (``WinrmPeer.work``), so a benchmark can show how a collection's work grows;
 - only the ``…/windows/shell/cmd`` resource with Create, Command, Receive, Signal and Delete exists; any
   other action gets an ActionNotSupported WSManFault;
 - the client (requests_ntlm) and this acceptor are both pyspnego, so an interoperability bug against
