@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
+from auditpack.canonical import utcnow
 from auditpack.evidence import Observation
 from auditpack.inventory import Host
 
@@ -38,7 +39,9 @@ class CollectContext:
     def since(self, host: str, collector: str, kind: str) -> date | None:
         """The first day an incremental read of KIND asks for: the last day read, less OVERLAP; None: read all."""
         last = self.history.last_collected(host, collector, kind) if self.history is not None else None
-        return None if last is None else last - OVERLAP
+        if last is None or last > utcnow().date():
+            return None  # never read, or read "later" than now (the clock went back): read it all, leave out nothing
+        return last - OVERLAP
 
     def guard_for(self, collector: Declaring) -> CommandGuard:
         """The run's guard; a collector called directly (a test, a benchmark) gets one from its own declaration."""

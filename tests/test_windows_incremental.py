@@ -188,6 +188,18 @@ def test_a_failed_read_is_asked_for_again(tmp_path, company):
     assert events_script(peer) == ps.security_events_script(start.date() - timedelta(days=1))
 
 
+def test_a_last_read_later_than_now_makes_a_whole_read(tmp_path, company):
+    """A store whose last read of the host lies after now (the clock went back): nothing is left out."""
+    store = EvidenceStore(tmp_path / "store")
+    now = datetime.combine(company.year.spray.date() - timedelta(days=20), time(2, 30), UTC)
+    with lab_dc01(tmp_path, company, "127.0.16.6") as peer:
+        inventory = dc01(peer)
+        collect_at(store, inventory, now + timedelta(days=5))
+        peer.received.clear()
+        collect_at(store, inventory, now)
+    assert events_script(peer) == ps.security_events_script(None)
+
+
 def test_the_start_day_is_a_declared_placeholder_of_strict_dates():
     declared = CommandGuard.for_collector(WindowsCollector())
     assert declared.allows(ps.security_events_script(None))
