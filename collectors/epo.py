@@ -48,6 +48,9 @@ def since_where(since: date, now: datetime) -> str:
     return SINCE_WHERE.replace("__MS__", str(max(0, math.ceil((now - start).total_seconds())) * 1000))
 
 
+HELP_REQUEST = "GET {console}/remote/core.help"
+
+
 class EpoCollector:
     name = "epo"
     transport = "https"
@@ -55,6 +58,7 @@ class EpoCollector:
         _request("{console}", "EPOLeafNode", DEFAULT_SELECT),
         _request("{console}", "EPOEvents", DETECTIONS_SELECT),  # the first read: every detection the console keeps
         _request("{console}", "EPOEvents", DETECTIONS_SELECT, SINCE_WHERE),
+        HELP_REQUEST,  # auditpack doctor: the commands this account may run, the login tested without reading data
     )
     command_placeholders = {"{console}": CONSOLE_URL, "__MS__": NUMBER}
 

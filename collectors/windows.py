@@ -144,8 +144,15 @@ class WindowsCollector:
     name = "windows"
     transport = "winrm"
     # the fixed probes; the templates that read from a start day (a quoted date, or $null for everything); the
-    # retention template, filled in with a quoted literal path and a number of days
-    allowed_commands = (*(p.script for p in PROBES), ps.SECURITY_EVENTS, ps.WINDOWS_BACKUP, ps.VEEAM, ps.RETENTION)
+    # retention template, filled in with a quoted literal path and a number of days; doctor's check
+    allowed_commands = (
+        *(p.script for p in PROBES),
+        ps.SECURITY_EVENTS,
+        ps.WINDOWS_BACKUP,
+        ps.VEEAM,
+        ps.RETENTION,
+        ps.LOGON_CHECK,  # LOGON_CHECK: auditpack doctor
+    )
     command_placeholders = {"__PATH__": ps.PS_LITERAL, "__DAYS__": NUMBER, "__SINCE__": ps.SINCE}
 
     def __init__(self, transport_factory: Callable[[Host, Any, float, CommandGuard | None], Transport] = PywinrmTransport):

@@ -77,6 +77,13 @@ $o = @{antivirus=$a; defender=$m; mcafee_agent=$c}
     + EMIT
 )
 
+# auditpack doctor's one script after the WinRM logon: which account it runs as, on which machine. Reads nothing else.
+LOGON_CHECK = (
+    r"""$o = @{computer=[string]$env:COMPUTERNAME; account="$env:USERDOMAIN\$env:USERNAME"; powershell=[string]$PSVersionTable.PSVersion}
+"""
+    + EMIT
+)
+
 # Windows Server Backup and Veeam take the same __SINCE__ as the Security log, from this host's last backup listing:
 # only the jobs that started since then are sent (the history itself cannot be asked for a date, only for the last N).
 WINDOWS_BACKUP = (

@@ -6,6 +6,8 @@ JSON output uses: "OK:" then a list of objects keyed Table.Column), as a list
 or as a function asked on every query (the lab's console answers as of its clock),
 for the systems (EPOLeafNode) and the threat events (EPOEvents, which a newerThan
 where clause cuts to the recent ones, as the console does).
+and core.help: "OK:" then one line per command the account may run (the test
+gives the names; the descriptions are short ones of our own).
 """
 
 from __future__ import annotations
@@ -24,6 +26,14 @@ from urllib.parse import parse_qs, urlparse
 
 from .http_server import send, serving
 from .tls import TestPki, make_pki
+
+HELP_TEXTS = {
+    "core.executeQuery": "Runs a query and returns its rows",
+    "core.help": "Lists the commands this account may run",
+    "core.listQueries": "Lists the saved queries",
+    "system.find": "Finds systems by name or tag",
+}
+HELP_COMMANDS = tuple(HELP_TEXTS)
 
 
 @dataclass
@@ -49,10 +59,12 @@ def running_epo(
     events: list[dict] | Callable[[], list[dict]] = (),
     certificate_from: datetime | None = None,
     certificate_days: float = 2,
+    commands: tuple[str, ...] = HELP_COMMANDS,
 ) -> Iterator[EpoPeer]:
     """The console on (address, port); port 0 takes a free one. Its certificate is valid from CERTIFICATE_FROM
     (default: now) for CERTIFICATE_DAYS. ROWS answer target=EPOLeafNode, EVENTS target=EPOEvents (threat events,
-    keyed EPOEvents.Column); a where clause other than newerThan on DetectedUTC is answered with an error."""
+    keyed EPOEvents.Column); a where clause other than newerThan on DetectedUTC is answered with an error.
+    COMMANDS: what core.help lists for the account."""
     pki = make_pki(directory, "epo.test", address, valid_from=certificate_from, valid_days=certificate_days)
     tables = {
         "EPOLeafNode": rows if callable(rows) else lambda: rows,
@@ -82,7 +94,10 @@ def running_epo(
             expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
             if self.headers.get("Authorization") != expected:
                 self._answer(401, b"Error 0:\r\nInvalid credentials\r\n", {"WWW-Authenticate": 'Basic realm="ePO"'})
-            elif url.path != "/remote/core.executeQuery":
+            elif url.path == "/remote/core.help":
+                listing = "".join(f"{name} - {HELP_TEXTS.get(name, name)}\r\n" for name in commands)
+                self._answer(200, b"OK:\r\n" + listing.encode())
+            elif url.path != "/remote/core.executeQuery" or "core.executeQuery" not in commands:
                 self._answer(404, b"Error 1:\r\nUnknown command\r\n")
             elif (asked := query(parse_qs(url.query))) is None:
                 self._answer(200, b"Error 2:\r\nInvalid query\r\n")
