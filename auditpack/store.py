@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -446,6 +446,25 @@ class EvidenceStore:
         finally:
             db.close()
         return [ItemRecord(*row[:13], tuple(json.loads(row[13])), row[14]) for row in rows]
+
+    def last_collected(self, host: str, collector: str, kind: str) -> date | None:
+        """The UTC day of the newest run in which COLLECTOR read KIND from HOST, every such item of that run
+        read (ok, or absent: the source is not there) and at least one ok; None when no run did.
+
+        A run with an item of the kind in error (a refused, garbled or cut-off read) does not count: what that
+        read would have brought is asked for again next time. Collectors use it to read only what is new
+        (collectors/base.py CollectContext.since)."""
+        self.sync_index()
+        db = self._db()
+        try:
+            row = db.execute(
+                "SELECT MAX(started) FROM items WHERE host = ? AND collector = ? AND kind = ? GROUP BY run_seq"
+                " HAVING SUM(status NOT IN ('ok', 'absent')) = 0 AND SUM(status = 'ok') > 0 ORDER BY run_seq DESC LIMIT 1",
+                (host, collector, kind),
+            ).fetchone()
+        finally:
+            db.close()
+        return date.fromisoformat(row[0][:10]) if row and row[0] else None
 
     def runs(self) -> list[dict[str, Any]]:
         self.sync_index()
