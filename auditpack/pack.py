@@ -48,6 +48,7 @@ from .atomic import atomic_path
 from .canonical import document_moment, iso, sha256_hex
 from .errors import AuditpackError
 from .pack_chronology import CHAIN_RECIPE, PACK_TOKEN, TOKEN_RECIPE, chain_files, check_chronology, tsa_roots
+from .private import make_private_dirs
 from .signing import (
     ALGORITHM,
     PublicKey,
@@ -451,7 +452,7 @@ def build_pack(
         )
     runs = {ref.seq: ref.sha256 for ref in store.manifest_refs()}
 
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(out.parent)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.spool.") as spool:
         blobs = _BlobCollector(store, blob_transform, Path(spool))
         for item_id in sorted(cited):
@@ -507,8 +508,9 @@ def build_pack(
         put(_bytes_entry(MANIFEST_SIG, base64.b64encode(sign(key, manifest_bytes)) + b"\n"))
         put(_bytes_entry(SUMS_SIG, base64.b64encode(sign(key, sums)) + b"\n"))
 
-        # 0644: a pack is meant to be handed out; the directory is synced so the pack survives a power cut
-        with atomic_path(out, mode=0o644, sync_dir=True) as tmp, open(tmp, "w+b") as handle:
+        # 0600 like every report: a pack holds personal data until the operator hands it out; the directory is
+        # synced so the pack survives a power cut
+        with atomic_path(out, sync_dir=True) as tmp, open(tmp, "w+b") as handle:
             with zipfile.ZipFile(handle, "w") as archive:
                 for path in sorted(entries):
                     _write_entry(archive, entries[path])

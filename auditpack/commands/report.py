@@ -97,7 +97,7 @@ def report(
     store = open_store(store_path, create=False)
     period = resolve_period(year, start, end)
     warn_if_open(period, lang)
-    key = signing_key(key_path)
+    key = signing_key(key_path, lang)
     progress = StepTimes()
     document, results = make_document(
         store,
@@ -160,22 +160,23 @@ def pack(
                 missing evidence (the pack is built all the same), 2 errors.
     """
     from auditpack.annual import annual_pack
+    from auditpack.atomic import write_atomic
+    from auditpack.private import PUBLIC_FILE
     from auditpack.signing import public_key_pem
 
     profile, exceptions = load_profile(profile_path), load_exceptions(exceptions_path)
     store = open_store(store_path, create=False)
     period = resolve_period(year, start, end)
     warn_if_open(period, lang)
-    key = signing_key(key_path)
-    secret = pseudonym_key() if pseudonymise else None
+    key = signing_key(key_path, lang)
+    secret = pseudonym_key(lang) if pseudonymise else None
     progress = StepTimes()
     annual, summary = annual_pack(
         store, period, out_dir, key, lang=lang, profile=profile, exceptions=exceptions, pseudonym_key=secret, progress=progress
     )
     progress("done")
     print_results(annual.results, lang)
-    public = out_dir / "signing-key.pub"
-    public.write_bytes(public_key_pem(key))
+    public = write_atomic(out_dir / "signing-key.pub", public_key_pem(key), mode=PUBLIC_FILE)  # the one file meant for all
     size = console_text("pack_size", lang, size=round(summary.size / 1e6, 1), items=summary.items)
     pseudonymised = f", {console_text('pseudonymised', lang)}" if secret else ""
     labels = {key: console_text(key, lang) for key in ("pack", "signed_by", "public_key")}

@@ -286,7 +286,7 @@ def reveal_command(pseudonyms: tuple[str, ...], store_path: Path) -> Outcome:
     from auditpack.pseudonymise import names_in_store, reveal
 
     store = open_store(store_path, create=False)
-    secret = pseudonym_key()
+    secret = pseudonym_key(create=False)  # a new key would reveal nothing
     names = names_in_store(store)
     found_all = True
     for wanted in pseudonyms:
