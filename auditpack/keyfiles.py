@@ -33,7 +33,9 @@ def check_private(path: Path, what: str) -> None:
 def read_existing(path: Path, what: str) -> bytes:
     """The bytes of a key file that must already exist and be private."""
     if not path.exists():
-        raise KeyFileError(f"there is no {what} at {path} yet; `auditpack key init` makes it")
+        raise KeyFileError(
+            f"there is no {what} at {path}: `auditpack key restore` puts back a backed-up one, `auditpack key init` makes a new one"
+        )
     check_private(path, what)
     return path.read_bytes()
 
