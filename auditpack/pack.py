@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import re
 import shutil
 import stat
@@ -48,7 +49,7 @@ from .atomic import atomic_path
 from .canonical import document_moment, iso, sha256_hex
 from .errors import AuditpackError
 from .pack_chronology import CHAIN_RECIPE, PACK_TOKEN, TOKEN_RECIPE, chain_files, check_chronology, tsa_roots
-from .private import make_private_dirs
+from .private import PRIVATE_FILE, make_private_dirs
 from .signing import (
     ALGORITHM,
     PublicKey,
@@ -172,7 +173,7 @@ def _zip_info(path: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(path, ZIP_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.create_system = 3  # unix, whatever the platform, so the bytes do not depend on it
-    info.external_attr = (stat.S_IFREG | 0o644) << 16
+    info.external_attr = (stat.S_IFREG | PRIVATE_FILE) << 16  # unzip gives each file this mode: private there too
     return info
 
 
@@ -830,10 +831,11 @@ def extract_pack(path: Path, dest: Path) -> Path:
             parts = Path(name).parts
             if Path(name).is_absolute() or ".." in parts or not parts:
                 raise PackError(f"{path} holds an entry with an unsafe name: {name!r}")
-        dest.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(dest)
         for name in reader.names():
             target = dest / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with reader.archive.open(name) as src, open(target, "wb") as dst:
+            make_private_dirs(target.parent)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+            with reader.archive.open(name) as src, open(fd, "wb") as dst:
                 shutil.copyfileobj(src, dst, CHUNK)
     return dest

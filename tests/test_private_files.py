@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -52,8 +53,13 @@ def test_a_collection_and_its_reports_are_private_whatever_the_umask(tmp_path, c
     if umask == 0o000:  # every format (PDF, workbook, OSCAL, OCSF ...) and the pack, pseudonymised: the slow one
         made = run(tmp_path, cli_env, umask, "pack", "--store", "evidence", "--from", today, "--to", today, "--pseudonymise")
         assert made.returncode in (0, 1), made.stderr
+        said = " ".join(made.stderr.split())  # the keys were made by this pack: each said once (--lang nl, the default)
+        assert said.count("Nieuwe ondertekeningssleutel gemaakt") == 1 and said.count("Nieuwe pseudoniemsleutel gemaakt") == 1
         out = tmp_path / "reports-out"
-        assert list(out.glob("*.zip")) and list(out.rglob("*.pdf")) and list(out.rglob("*.xlsx"))
+        [pack] = out.glob("*.zip")
+        assert list(out.rglob("*.pdf")) and list(out.rglob("*.xlsx"))
+        with zipfile.ZipFile(pack) as archive:  # what unzip makes of it on the auditor's machine: private too
+            assert {info.external_attr >> 16 & 0o777 for info in archive.infolist()} == {0o600}
     else:
         formats = ("--format", "html", "--format", "json", "--format", "xlsx", "--format", "oscal", "--format", "ocsf")
         made = run(tmp_path, cli_env, umask, "report", "--store", "evidence", "--from", today, "--to", today, *formats)
@@ -63,6 +69,8 @@ def test_a_collection_and_its_reports_are_private_whatever_the_umask(tmp_path, c
     assert not_private(out) == {}
     assert not_private(Path(cli_env["AUDITPACK_SIGNING_KEY"]).parent) == {}
     assert not_private(store) == {}  # the report opened the index: still private
+    again = run(tmp_path, cli_env, umask, "report", "--store", "evidence", "--from", today, "--to", today, "--format", "json")
+    assert again.returncode in (0, 1) and "Nieuwe" not in again.stderr  # the keys exist now: nothing more is said
 
 
 def test_sqlite_gives_its_journal_and_wal_files_the_index_mode(tmp_path):

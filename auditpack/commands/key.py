@@ -19,17 +19,11 @@ import click
 
 from auditpack.errors import AuditpackError
 
-from .shared import Outcome, announce_new_key, console, json_option
+from .shared import Outcome, announce_new_key, console, json_option, signing_key_option
 
 WHAT = {"signing": "signing key", "pseudonym": "pseudonym key"}
 
-signing_path_option = click.option(
-    "--signing-key",
-    "signing_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The Ed25519 signing key (default $AUDITPACK_SIGNING_KEY or ~/.config/auditpack/signing-key.pem).",
-)
+
 pseudonym_path_option = click.option(
     "--pseudonym-key",
     "pseudonym_path",
@@ -116,9 +110,9 @@ def key_group() -> None:
 
 
 @key_group.command(name="init")
-@signing_path_option
+@signing_key_option
 @pseudonym_path_option
-def key_init(signing_path: Path | None, pseudonym_path: Path | None) -> Outcome:
+def key_init(key_path: Path | None, pseudonym_path: Path | None) -> Outcome:
     """Make the signing key and the pseudonym key where they do not exist yet; an existing key is never replaced.
 
     \b
@@ -129,7 +123,7 @@ def key_init(signing_path: Path | None, pseudonym_path: Path | None) -> Outcome:
     """
     from auditpack import pseudonymise, signing
 
-    paths = _paths(signing_path, pseudonym_path)
+    paths = _paths(key_path, pseudonym_path)
     for which, path in paths.items():
         existed = path.exists()
         say = announce_new_key(which)
@@ -144,10 +138,10 @@ def key_init(signing_path: Path | None, pseudonym_path: Path | None) -> Outcome:
 
 
 @key_group.command(name="show")
-@signing_path_option
+@signing_key_option
 @pseudonym_path_option
 @json_option
-def key_show(signing_path: Path | None, pseudonym_path: Path | None, as_json: bool) -> Outcome:
+def key_show(key_path: Path | None, pseudonym_path: Path | None, as_json: bool) -> Outcome:
     """Where each key is, its fingerprint or id, its permissions and its date; never the key itself.
 
     The signing key is named by the fingerprint of its public key (the one the
@@ -160,7 +154,7 @@ def key_show(signing_path: Path | None, pseudonym_path: Path | None, as_json: bo
       auditpack key show --json
     Exit codes: 0 both keys are there and usable, 1 a key is not made yet, 2 a key cannot be used.
     """
-    facts = [_facts(which, path) for which, path in _paths(signing_path, pseudonym_path).items()]
+    facts = [_facts(which, path) for which, path in _paths(key_path, pseudonym_path).items()]
     if as_json:
         click.echo(json.dumps({f.key: asdict(f) for f in facts}, indent=2, ensure_ascii=False))
     else:
@@ -187,8 +181,8 @@ def _print_facts(f: KeyFacts) -> None:
 
 @key_group.command(name="export-public")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@signing_path_option
-def key_export_public(file: Path | None, signing_path: Path | None) -> Outcome:
+@signing_key_option
+def key_export_public(file: Path | None, key_path: Path | None) -> Outcome:
     """Write the signing key's public half (PEM) for the auditors, to FILE or to standard output.
 
     Send it to the auditors apart from the packs (another channel) and tell them
@@ -205,7 +199,7 @@ def key_export_public(file: Path | None, signing_path: Path | None) -> Outcome:
     from auditpack.private import PUBLIC_FILE
     from auditpack.signing import fingerprint, public_key_pem
 
-    path = _paths(signing_path, None)["signing"]
+    path = _paths(key_path, None)["signing"]
     key = _load("signing", path)
     pem = public_key_pem(key)  # type: ignore[arg-type]
     if file is None:
@@ -245,10 +239,10 @@ def _backup_file(target: Path) -> Path:
 
 @key_group.command(name="backup")
 @click.argument("target", metavar="DIR|FILE", type=click.Path(path_type=Path))
-@signing_path_option
+@signing_key_option
 @pseudonym_path_option
 @passphrase_option
-def key_backup(target: Path, signing_path: Path | None, pseudonym_path: Path | None, passphrase_ref: str) -> Outcome:
+def key_backup(target: Path, key_path: Path | None, pseudonym_path: Path | None, passphrase_ref: str) -> Outcome:
     """Write both secret keys to one file encrypted with a passphrase, for you to keep off this machine.
 
     The file (0600) holds the keys sealed with AES-256-GCM under a key derived
@@ -271,7 +265,7 @@ def key_backup(target: Path, signing_path: Path | None, pseudonym_path: Path | N
     file = _backup_file(target)
     secrets: dict[str, str] = {}
     facts: dict[str, dict[str, str]] = {}
-    for which, path in _paths(signing_path, pseudonym_path).items():
+    for which, path in _paths(key_path, pseudonym_path).items():
         if not path.exists():
             console.print(f"{WHAT[which]}: {path} is not made yet; not in the backup", style="yellow", markup=False)
             continue
@@ -294,10 +288,10 @@ def key_backup(target: Path, signing_path: Path | None, pseudonym_path: Path | N
 
 @key_group.command(name="restore")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@signing_path_option
+@signing_key_option
 @pseudonym_path_option
 @passphrase_option
-def key_restore(file: Path, signing_path: Path | None, pseudonym_path: Path | None, passphrase_ref: str) -> Outcome:
+def key_restore(file: Path, key_path: Path | None, pseudonym_path: Path | None, passphrase_ref: str) -> Outcome:
     """Put the keys of a backup (`key backup`) back where auditpack looks for them.
 
     A key file that exists is never replaced: one holding the same key is left
@@ -315,7 +309,7 @@ def key_restore(file: Path, signing_path: Path | None, pseudonym_path: Path | No
     from auditpack.keyfiles import write_new
 
     header, secrets = unseal(file.read_bytes(), _passphrase(passphrase_ref, confirm=False), str(file))
-    paths = _paths(signing_path, pseudonym_path)
+    paths = _paths(key_path, pseudonym_path)
     keys = {}
     for which, text in secrets.items():  # every key checked before any is written: all or nothing
         data = text.encode()
