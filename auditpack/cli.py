@@ -13,7 +13,7 @@ from importlib.metadata import entry_points
 import click
 
 from . import __version__
-from .commands import collect, imports, key, report, verify
+from .commands import collect, imports, key, notify, report, verify
 from .commands.shared import EXIT_CODES_HELP, Outcome, err_console, print_error
 from .errors import AuditpackError
 
@@ -46,16 +46,17 @@ def cli() -> None:
 
     \b
     Typical use:
-      auditpack doctor              can every host be reached, are credentials referenced?
+      auditpack doctor              is every host reached, does every credential work?
       auditpack check               spot check: collect now and show each control's result
       auditpack collect             collect evidence into the store (e.g. daily from cron)
       auditpack report --period 2026   the annual report over everything collected
       auditpack verify              prove that no evidence was changed or lost
+      auditpack notify run          send the day's new findings (after each collection)
       auditpack key backup DIR      back up the signing and pseudonym keys (irreplaceable)
     """
 
 
-for _module in (collect, report, imports, verify, key):
+for _module in (collect, report, imports, verify, notify, key):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -35,6 +35,8 @@ NOT_POSSIBLE = {
     ("demo", 0): "the demo company is built with deviations, so its audit is never all effective",
     ("demo", 1): "the whole demo: tests/test_demo_lab.py asserts its 1 (the company's deliberate deviations)",
     ("timestamp", 0): "needs the TSA peer: tests/test_pack_chronology.py asserts `timestamp` 0 (late tokens added)",
+    ("notify test", 0): "needs a receiver: tests/test_notify.py asserts `notify test` 0 (a message to its SMTP server)",
+    ("notify test", 1): "a test message is delivered (0) or not (2); it judges nothing",
     ("timestamp", 1): "needs the TSA peer: tests/test_pack_chronology.py asserts `timestamp` 1 (the TSA answers 503)",
     ("key init", 1): "both keys are there afterwards (made now or before), or a key cannot be used",
     ("key export-public", 1): "the public key is written or there is no usable key",
@@ -103,6 +105,7 @@ def _env(root: Path) -> dict[str, str]:
         BACKUP_PASSPHRASE="the exit codes' passphrase",
     )
     env.pop("AUDITPACK_STORE", None)
+    env.pop("AUDITPACK_NOTIFY_URLS", None)
     return env
 
 
@@ -138,6 +141,7 @@ CASES = [
     ("doctor", ["-i", "local.yaml"], 0),
     ("doctor", ["-i", "partial.yaml"], 1),
     ("doctor", ["-i", "local.yaml", "--host", "unknown"], 2),
+    ("doctor", ["-i", "local.yaml", "--role", "firewall"], 2),
     ("report", ["--control", "T-BAK-1", "--from", "2026-01-01", "--to", "2026-01-31", "--format", "json", "--out", "r0"], 0),
     ("report", ["--control", "T-BAK-1", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "json", "--out", "r1"], 1),
     ("report", ["--control", "T-BAK-1", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "ocsf", "--out", "r4"], 1),
@@ -194,6 +198,10 @@ CASES = [
     ("key backup", ["keys-2.backup", "--signing-key", "no-key-here.pem", "--pseudonym-key", "no-key-here"], 2),
     ("key restore", ["keys.backup", "--passphrase", "env:BACKUP_PASSPHRASE"], 0),
     ("key restore", ["not-a-pack.zip", "--passphrase", "env:BACKUP_PASSPHRASE"], 2),
+    ("notify run", ["--date", "2026-01-06", "--dry-run"], 0),  # a quiet day of the year: nothing to send
+    ("notify run", ["--date", "2026-03-10", "--dry-run"], 1),  # fs01's backup failed that night
+    ("notify run", ["--date", "2026-03-10", "--url", "json://127.0.16.80:{refused}/hook"], 2),  # nobody listens
+    ("notify test", ["--url", "json://127.0.16.80:{refused}/hook"], 2),
     ("lab", ["status", "--dir", "no-lab-here"], 2),
     ("demo", ["--workdir", "local.yaml"], 2),
 ]
@@ -202,7 +210,7 @@ CASES = [
 def test_the_table_covers_every_command_and_outcome():
     from auditpack.cli import cli
 
-    groups = {name for name, command in cli.commands.items() if isinstance(command, click.Group)}
+    groups = {name for name, command in cli.commands.items() if isinstance(command, click.Group)}  # import, key, notify
     commands = set(cli.list_commands(None)) - groups
     commands |= {f"{group} {name}" for group in groups for name in cli.commands[group].commands}
     covered = {(command, code) for command, _, code in CASES} | set(NOT_POSSIBLE)
@@ -223,7 +231,10 @@ def test_exit_code(site, command, args, code):
         data[len(data) // 2 : len(data) // 2 + 4096] = b"\xff" * 4096  # a damaged chunk in the middle of a real log
         (site / "damaged.evtx").write_bytes(data)
     filled = [
-        a.replace("{corpus}", str(CORPUS)).replace("{pseudonym}", _pseudonym(env) if "{pseudonym}" in a else a) for a in args
+        a.replace("{corpus}", str(CORPUS))
+        .replace("{pseudonym}", _pseudonym(env) if "{pseudonym}" in a else a)
+        .replace("{refused}", str(refused_port("127.0.16.80")))
+        for a in args
     ]
     done = _run(site, env, *command.split(), *filled)
     assert done.returncode == code, f"stdout:\n{done.stdout[-3000:]}\nstderr:\n{done.stderr[-3000:]}"
