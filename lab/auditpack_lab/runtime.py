@@ -20,7 +20,7 @@ from pathlib import Path
 
 from . import layout
 from .company import CERTIFICATE_DAYS, COMPANY_NAME, DEFAULT_SEED, DOMAIN, Company, build_company
-from .inventory import LabHosts, windows_addresses, write_inventory
+from .inventory import LabHosts, sudoers_of, windows_addresses, write_inventory
 from .year import COLLECTION_FREQUENCY, MINIMUM_COVERAGE
 
 STATE_FILE = "lab.json"
@@ -116,7 +116,7 @@ def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = 
     from .backup_server import backup_sshd_config, build_backup_server
     from .clock import LabClock, watch_clock
     from .directory import build_directory
-    from .firewall import egress_register_yaml, firewall_namespace, firewall_sshd_config, inventory_vars, ruleset_follower
+    from .firewall import egress_register_yaml, firewall_namespace, inventory_vars, ruleset_follower
     from .peers.epo import running_epo
     from .peers.sshd import make_client_key, running_sshd, write_known_hosts
     from .peers.tsa import running_tsa
@@ -161,23 +161,25 @@ def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = 
         stack.callback(watcher.join)
         stack.callback(stop_clock.set)
         key_file, public_key = make_client_key(directory / "auditpack-ssh-key")
-        root = {"root": [public_key]}
+        # the audit account logs on, without root; sudo gives it exactly the documented commands
+        account = {"users": {layout.AUDIT_ACCOUNT: ""}, "authorized_keys": {layout.AUDIT_ACCOUNT: [public_key]}}
         fw01 = stack.enter_context(
             running_sshd(
                 directory / "fw01-sshd",
                 layout.FIREWALL,
-                authorized_keys=root,
-                root_shell="/bin/sh",
-                extra_config=firewall_sshd_config(namespace),
+                netns=namespace.netns,  # every session (and what it runs through sudo) inside the firewall
+                sudoers=sudoers_of("fw01", **inventory_vars()),
+                **account,
             )
         )
         backup01 = stack.enter_context(
             running_sshd(
                 directory / "backup01-sshd",
                 layout.BACKUP_SERVER,
-                authorized_keys=root,
-                root_shell="/bin/sh",
-                extra_config=backup_sshd_config(backup_server.root),
+                root_home=str(backup_server.borg_home),  # sudo sets HOME: borg finds its keys and cache there
+                sudoers=sudoers_of("backup01", auditpack_backups=backup_server.inventory_backups()),
+                extra_config=backup_sshd_config(),
+                **account,
             )
         )
         known_hosts = write_known_hosts(directory / "known_hosts", fw01, backup01)
