@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,7 +35,8 @@ from auditpack_lab.peers.netns import netns_unavailable
 from auditpack_lab.peers.sockets import refused_port
 from auditpack_lab.peers.sshd import accounts_unavailable, make_client_key, running_sshd, write_known_hosts
 
-UNAVAILABLE = accounts_unavailable() or netns_unavailable() or borg_unavailable()
+SUDO = None if shutil.which("sudo") else "sudo is not installed (scripts/test.sh installs it)"
+UNAVAILABLE = accounts_unavailable() or netns_unavailable() or borg_unavailable() or SUDO
 pytestmark = pytest.mark.skipif(UNAVAILABLE is not None, reason=str(UNAVAILABLE))
 
 FW01, BACKUP01, FS01, DC01 = "127.0.4.30", "127.0.4.31", "127.0.4.32", "127.0.4.33"

@@ -207,3 +207,26 @@ def test_without_the_lines_each_root_command_is_a_clear_error_and_the_rest_is_co
     # a refused nft is not "nft missing": the collector does not fall back to iptables-save for the perimeter
     [ruleset] = found["firewall.ruleset"]
     assert ruleset.command == "sudo -n nft -j list ruleset"
+
+
+def shell_result(command: str, script: str) -> ssh.CommandResult:
+    """What this machine's own sh and sudo answer to SCRIPT, as the transport would hand it over."""
+    done = subprocess.run(["sh", "-c", script], capture_output=True, timeout=30, check=False)
+    return ssh.CommandResult(command, done.stdout, done.stderr, done.returncode, False, 0.0)
+
+
+@pytest.mark.skipif(shutil.which("sudo") is None, reason="sudo is not installed (scripts/test.sh installs it)")
+def test_a_missing_program_under_sudo_is_absent_and_a_missing_sudo_is_an_error():
+    """sudo says "sudo: nft: command not found" (exit 1): the tool is not installed, as exit 127 says without
+    sudo, and the perimeter falls back to iptables-save. No sudo at all is the account's problem, said so."""
+    step = ssh.Step("host_firewall.nftables", "sudo -n nft -j list ruleset", lambda b: b, sudo=True)
+    missing_program = shell_result(step.command, "exec sudo -n no-such-program-auditpack")
+    assert missing_program.exit_code == 1 and ssh.sudo_not_found(step, missing_program)
+    obs = ssh.observe(step, missing_program, ssh.utcnow(), ssh.utcnow())
+    assert obs.status == "absent" and "command not found" in obs.errors[0]
+    missing_sudo = shell_result(step.command, "PATH=/nonexistent; sudo -n nft -j list ruleset")
+    assert missing_sudo.exit_code == ssh.NOT_FOUND
+    obs = ssh.observe(step, missing_sudo, ssh.utcnow(), ssh.utcnow())
+    assert (obs.status, obs.errors) == ("error", ["sudo is not installed on the host (auditpack_become: sudo needs it)"])
+    plain = ssh.Step("host_firewall.nftables", "nft -j list ruleset", lambda b: b)  # without become: unchanged
+    assert ssh.observe(plain, missing_sudo, ssh.utcnow(), ssh.utcnow()).status == "absent"

@@ -78,7 +78,7 @@ def lab_unavailable() -> str | None:
     for check in (samba_unavailable, accounts_unavailable, netns_unavailable):
         if (reason := check()) is not None:
             return reason
-    for tool in ("borg", "faketime", "nsenter"):
+    for tool in ("borg", "faketime", "nsenter", "sudo"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed (scripts/demo.sh installs what the lab needs)"
     return None
