@@ -13,7 +13,7 @@ from importlib.metadata import entry_points
 import click
 
 from . import __version__
-from .commands import collect, imports, report, verify
+from .commands import accounts, collect, imports, report, verify
 from .commands.shared import EXIT_CODES_HELP, Outcome, err_console, print_error
 from .errors import AuditpackError
 
@@ -54,7 +54,7 @@ def cli() -> None:
     """
 
 
-for _module in (collect, report, imports, verify):
+for _module in (collect, report, imports, verify, accounts):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

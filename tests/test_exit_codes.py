@@ -51,6 +51,7 @@ def site(tmp_path_factory):
         f"all:\n  hosts:\n    localhost:\n    gone: {{ansible_host: 127.0.0.1, ansible_port: {port}, ansible_connection: ssh}}\n"
     )
     (root / "broken.yaml").write_text("all:\n  hosts:\n    a: {ansible_port: x}\n")
+    (root / "become.yaml").write_text("all:\n  hosts:\n    fw01: {ansible_user: svc-auditpack, auditpack_become: sudo}\n")
     (root / "restore.csv").write_text("tested_on,server,result\n2026-01-20,fs01,success\n")
     (root / "restore-broken.csv").write_text("tested_on,server,result\n2026-13-01,fs01,maybe\n")
     (root / "egress.yaml").write_text("entries:\n  - {device: fw01, service: tcp/443, reason: CRM}\n")
@@ -130,6 +131,9 @@ CASES = [
     ("doctor", ["-i", "local.yaml"], 0),
     ("doctor", ["-i", "partial.yaml"], 1),
     ("doctor", ["-i", "local.yaml", "--host", "unknown"], 2),
+    ("sudoers", ["-i", "become.yaml"], 0),
+    ("sudoers", ["-i", "partial.yaml"], 1),
+    ("sudoers", ["-i", "local.yaml"], 2),
     ("report", ["--control", "T-BAK-1", "--from", "2026-01-01", "--to", "2026-01-31", "--format", "json", "--out", "r0"], 0),
     ("report", ["--control", "T-BAK-1", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "json", "--out", "r1"], 1),
     ("report", ["--control", "T-BAK-1", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "ocsf", "--out", "r4"], 1),

@@ -28,6 +28,7 @@ from auditpack.collectors.sudoers import sudoers_for
 from auditpack.inventory import InventoryError, parse_inventory
 from auditpack_lab.peers.netns import netns_unavailable
 from auditpack_lab.peers.sshd import accounts_unavailable, make_client_key, running_sshd, write_known_hosts
+from conftest import auditpack_bin
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "service-accounts.md"
 ACCOUNT = "svc-auditpack"
@@ -230,3 +231,17 @@ def test_a_missing_program_under_sudo_is_absent_and_a_missing_sudo_is_an_error()
     assert (obs.status, obs.errors) == ("error", ["sudo is not installed on the host (auditpack_become: sudo needs it)"])
     plain = ssh.Step("host_firewall.nftables", "nft -j list ruleset", lambda b: b)  # without become: unchanged
     assert ssh.observe(plain, missing_sudo, ssh.utcnow(), ssh.utcnow()).status == "absent"
+
+
+@pytest.mark.skipif(shutil.which("visudo") is None, reason="sudo is not installed (scripts/test.sh installs it)")
+def test_auditpack_sudoers_prints_the_documented_lines_and_visudo_accepts_them(tmp_path):
+    inventory = tmp_path / "site.yaml"
+    inventory.write_text(doc_block("yaml", "<!-- example host -->"))
+    done = subprocess.run([auditpack_bin(), "sudoers", "-i", str(inventory)], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, doc_block("sudoers", "<!-- sudoers of the example host -->")), done.stderr
+    (tmp_path / "auditpack.sudoers").write_text(done.stdout)
+    checked = subprocess.run(["visudo", "-cf", str(tmp_path / "auditpack.sudoers")], capture_output=True, text=True)
+    assert checked.returncode == 0 and "parsed OK" in checked.stdout, checked.stdout + checked.stderr
+    inventory.write_text(inventory.read_text().replace("auditpack_become: sudo", "ansible_port: 22"))
+    done = subprocess.run([auditpack_bin(), "sudoers", "-i", str(inventory)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stdout == "" and "backup01: no auditpack_become: sudo" in done.stderr
