@@ -74,6 +74,7 @@ SUDO_REFUSALS = (
     "a terminal is required",
     "you must have a tty",
 )
+LOGON_CHECK = "id -un"  # auditpack doctor's one command after the logon: which account the session runs as
 
 
 @dataclass(frozen=True)
@@ -273,6 +274,7 @@ class SshCollector:
         RETENTION,
         *BACKUP_COMMANDS.values(),
         *FIREWALL_CONFIG.values(),
+        LOGON_CHECK,
         *(SUDO + command for command in ROOT_COMMANDS),  # auditpack_become: sudo
         *SUDO_BACKUP_COMMANDS.values(),
     )

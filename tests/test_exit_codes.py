@@ -131,6 +131,7 @@ CASES = [
     ("doctor", ["-i", "local.yaml"], 0),
     ("doctor", ["-i", "partial.yaml"], 1),
     ("doctor", ["-i", "local.yaml", "--host", "unknown"], 2),
+    ("doctor", ["-i", "local.yaml", "--role", "firewall"], 2),
     ("sudoers", ["-i", "become.yaml"], 0),
     ("sudoers", ["-i", "partial.yaml"], 1),
     ("sudoers", ["-i", "local.yaml"], 2),
