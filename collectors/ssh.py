@@ -64,6 +64,13 @@ LINUX_COMMANDS = (NFT, IPTABLES, IP6TABLES, "getent passwd", "getent group", LIS
 # what an ordinary account cannot read: the rulesets (CAP_NET_ADMIN), the processes behind other users'
 # sockets, an appliance's configuration. Accounts, groups, ClamAV's version and file ages need no root.
 ROOT_COMMANDS = (NFT, IPTABLES, IP6TABLES, LISTENING, FIREWALL_CONFIG["pfsense"])
+# what sudo is asked to run for a backup source (inside the sh -c of SUDO_BACKUP_COMMANDS, or alone)
+SUDO_BACKUP_RUNS = {
+    "borg": "borg list --json {repository}",
+    "restic": "restic -r {repository} snapshots --json",
+    "log": BACKUP_COMMANDS["log"],
+}
+SUDO_LIST = "sudo -n -l "  # auditpack doctor: may the account run this command as root? (exit 0 when it may)
 SUDO_MISSING = re.compile(r"\bsudo: (command )?not found")  # dash and bash; sudo's own is "sudo: nft: command not found"
 # how sudo says no (its messages in the C locale); the collector never waits for a password (-n)
 SUDO_REFUSALS = (
@@ -93,6 +100,28 @@ class Step:
     fallback: Step | None = None  # run instead when this command is not installed (nft missing: iptables-save)
     refused: str | None = None  # why the command is not sent at all (its credential could not be had)
     sudo: bool = False  # runs through `sudo -n`: a refusal by sudo is told apart from the command's own failure
+
+
+def root_reads(host: Host) -> list[str]:
+    """The rulesets, sockets or appliance configuration the host's collection reads as root (ROOT_COMMANDS)."""
+    if host.firewall_type == "fortigate":
+        return []  # no shell, no sudo
+    if host.firewall_type != "linux":
+        return [FIREWALL_CONFIG[host.firewall_type]]
+    return [NFT, IPTABLES, IP6TABLES, LISTENING]
+
+
+def root_backup_runs(host: Host) -> list[str]:
+    """The backup listings and logs the host's collection reads as root, as sudo is asked to run them."""
+    if host.firewall_type != "linux":
+        return []
+    return [SUDO_BACKUP_RUNS[s.tool].format(repository=shlex.quote(s.repository)) for s in host.backups]
+
+
+def root_commands(host: Host) -> list[str]:
+    """Everything the host's collection runs as root with `auditpack_become: sudo`: the sudoers lines
+    (sudoers.py) and doctor's `sudo -n -l` check come from these lists, never from a copy."""
+    return root_reads(host) + root_backup_runs(host)
 
 
 def with_become(host: Host, step: Step) -> Step:
@@ -277,6 +306,7 @@ class SshCollector:
         LOGON_CHECK,
         *(SUDO + command for command in ROOT_COMMANDS),  # auditpack_become: sudo
         *SUDO_BACKUP_COMMANDS.values(),
+        *(SUDO_LIST + command for command in (*ROOT_COMMANDS, *SUDO_BACKUP_RUNS.values())),  # doctor
     )
     # filled in with shlex.quote (one shell word) and a whole number of days
     command_placeholders = {"{path}": SHELL_WORD, "{repository}": SHELL_WORD, "{days}": NUMBER}

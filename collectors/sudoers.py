@@ -10,10 +10,11 @@ docs/service-accounts.md shows these lines and a test keeps the two the same.
 from __future__ import annotations
 
 import re
+import shlex
 
 from auditpack.inventory import Host
 
-from .ssh import BACKUP_COMMANDS, FIREWALL_CONFIG, LISTENING, NFT
+from .ssh import root_backup_runs, root_reads
 
 # where Debian (and most Linux distributions) install the programs; FreeBSD (pfSense, OPNsense) has cat in /bin
 PROGRAMS = {
@@ -41,32 +42,11 @@ def _command(program: str, *arguments: str) -> str:
     return " ".join([program, *map(_argument, arguments)]) if arguments else f'{program} ""'
 
 
-def read_commands(host: Host) -> list[str]:
-    """The rulesets, sockets and appliance configuration the collector reads as root (ssh.ROOT_COMMANDS)."""
-    if host.firewall_type in ("pfsense", "opnsense"):
-        return [_command(BSD_CAT, FIREWALL_CONFIG[host.firewall_type].split()[1])]
-    if host.firewall_type != "linux":
-        return []  # a FortiGate has no shell and no sudo: its read-only administrator profile is the limit
-    return [
-        _command(PROGRAMS["nft"], *NFT.split()[1:]),
-        _command(PROGRAMS["iptables-save"]),
-        _command(PROGRAMS["ip6tables-save"]),
-        _command(PROGRAMS["ss"], *LISTENING.split()[1:]),
-    ]
-
-
-def backup_commands(host: Host) -> list[str]:
-    """One line per repository or report: the listing command and nothing else."""
-    lines = []
-    for source in host.backups:
-        if source.tool == "borg":
-            lines.append(_command(PROGRAMS["borg"], "list", "--json", source.repository))
-        elif source.tool == "restic":
-            lines.append(_command(PROGRAMS["restic"], "-r", source.repository, "snapshots", "--json"))
-        else:
-            lines.append(_command(PROGRAMS["cat"], source.repository))
-    assert set(BACKUP_COMMANDS) == {"borg", "restic", "log"}  # a new tool needs its line here
-    return lines
+def sudoers_command(host: Host, command: str) -> str:
+    """One of ssh.root_commands as sudoers names it: the program's full path and the exact arguments."""
+    program, *arguments = shlex.split(command)
+    path = BSD_CAT if program == "cat" and host.firewall_type in ("pfsense", "opnsense") else PROGRAMS[program]
+    return _command(path, *arguments)
 
 
 def sudoers_for(host: Host) -> str:
@@ -74,7 +54,8 @@ def sudoers_for(host: Host) -> str:
     user = host.user
     if not user or user == "root":
         raise ValueError(f"{host.name}: sudoers lines are for an audit account other than root (ansible_user)")
-    reads, backups = read_commands(host), backup_commands(host)
+    reads = [sudoers_command(host, c) for c in root_reads(host)]
+    backups = [sudoers_command(host, c) for c in root_backup_runs(host)]
     variables = sorted({PASSPHRASE_VARIABLES[s.tool] for s in host.backups if s.tool in PASSPHRASE_VARIABLES})
     lines = [
         f"# auditpack: what {user} may run as root on {host.name}, read-only (docs/service-accounts.md)",

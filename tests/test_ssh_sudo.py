@@ -245,3 +245,17 @@ def test_auditpack_sudoers_prints_the_documented_lines_and_visudo_accepts_them(t
     inventory.write_text(inventory.read_text().replace("auditpack_become: sudo", "ansible_port: 22"))
     done = subprocess.run([auditpack_bin(), "sudoers", "-i", str(inventory)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and done.stdout == "" and "backup01: no auditpack_become: sudo" in done.stderr
+
+
+def test_doctor_asks_sudo_for_each_command_and_names_the_refused_ones(site, monkeypatch):
+    """doctor's `sudo -n -l COMMAND` per command: all allowed with the documented lines, each one named without."""
+    from auditpack.collectors.credential_check import check_host
+
+    monkeypatch.setenv("AUDITPACK_TEST_BACKUP_PASS", PASSPHRASE)
+    rows = {r.check: r for r in check_host(audited_host(site, "with"))}
+    assert rows["ssh logon"].ok and rows["ssh logon"].facts["account"] == ACCOUNT, rows["ssh logon"].detail
+    assert rows["sudo"].ok and rows["sudo"].detail == "sudo -n -l allows all 7 commands that need root"
+    rows = {r.check: r for r in check_host(audited_host(site, "without"))}
+    assert rows["ssh logon"].ok and not rows["sudo"].ok and rows["sudo"].reason == "sudo_refused"
+    assert rows["sudo"].detail.startswith("sudo -n refuses 7 of 7 commands: nft -j list ruleset; iptables-save;")
+    assert "auditpack sudoers" in rows["sudo"].detail
