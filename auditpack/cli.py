@@ -13,7 +13,7 @@ from importlib.metadata import entry_points
 import click
 
 from . import __version__
-from .commands import accounts, collect, imports, report, verify
+from .commands import accounts, collect, imports, notify, report, verify
 from .commands.shared import EXIT_CODES_HELP, Outcome, err_console, print_error
 from .errors import AuditpackError
 
@@ -51,10 +51,11 @@ def cli() -> None:
       auditpack collect             collect evidence into the store (e.g. daily from cron)
       auditpack report --period 2026   the annual report over everything collected
       auditpack verify              prove that no evidence was changed or lost
+      auditpack notify run          send the day's new findings (after each collection)
     """
 
 
-for _module in (collect, report, imports, verify, accounts):
+for _module in (collect, report, imports, verify, notify, accounts):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -62,7 +62,11 @@ def test_every_run_manifest_records_the_catalogue_in_force(year):
     refs = year.store.manifest_refs()
     assert refs
     for ref in refs:
-        assert year.store.load_manifest(ref)["catalogue"] == {"version": current.label, "digest": current.digest, "modified": False}
+        assert year.store.load_manifest(ref)["catalogue"] == {
+            "version": current.label,
+            "digest": current.digest,
+            "modified": False,
+        }
 
 
 def test_the_report_names_the_version_that_judged_it_and_runs_collected_under_another(year, monkeypatch):
