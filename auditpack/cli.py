@@ -13,7 +13,7 @@ from importlib.metadata import entry_points
 import click
 
 from . import __version__
-from .commands import accounts, collect, imports, notify, report, verify
+from .commands import accounts, collect, imports, notify, report, schedule, verify
 from .commands.shared import EXIT_CODES_HELP, Outcome, err_console, print_error
 from .errors import AuditpackError
 
@@ -55,7 +55,7 @@ def cli() -> None:
     """
 
 
-for _module in (collect, report, imports, verify, notify, accounts):
+for _module in (collect, report, imports, verify, notify, schedule, accounts):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -134,6 +134,12 @@ CASES = [
     ("doctor", ["-i", "local.yaml"], 0),
     ("doctor", ["-i", "partial.yaml"], 1),
     ("doctor", ["-i", "local.yaml", "--host", "unknown"], 2),
+    # --quiet and --json change what is printed, never the exit code
+    ("collect", ["-i", "partial.yaml", "--store", "c1", "--quiet"], 1),
+    ("collect", ["-i", "broken.yaml", "--store", "c2", "--json"], 2),
+    ("check", ["-i", "local.yaml", "--control", "T-BAK-1", "--from", "2026-03-01", "--to", "2026-03-31", "--json"], 1),
+    ("doctor", ["-i", "partial.yaml", "--quiet"], 1),
+    ("doctor", ["-i", "local.yaml", "--json"], 0),
     ("doctor", ["-i", "local.yaml", "--role", "firewall"], 2),
     ("sudoers", ["-i", "become.yaml"], 0),
     ("sudoers", ["-i", "partial.yaml"], 1),
@@ -143,6 +149,16 @@ CASES = [
     ("report", ["--control", "T-BAK-1", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "ocsf", "--out", "r4"], 1),
     ("report", ["--period", "2026", "--format", "json", "--out", "r2", "--store", "no-store-here"], 2),
     ("report", ["--period", "2026", "--format", "json", "--out", "r3", "--signing-key", "bad-key.pem"], 2),
+    (
+        "report",
+        ["--control", "T-BAK-1", "--from", "2026-01-01", "--to", "2026-01-31", "--format", "json", "--out", "r5", "-q"],
+        0,
+    ),
+    (
+        "report",
+        ["--control", "T-BAK-1", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "json", "--out", "r6", "--json"],
+        1,
+    ),
     ("pack", ["--from", "2026-03-01", "--to", "2026-03-31", "--out", "p1"], 1),
     ("pack", ["--period", "2026", "--out", "p2", "--signing-key", "bad-key.pem"], 2),
     ("sample", ["T-BAK-1", "--size", "3", "--seed", "7", "--period", "2026"], 0),
@@ -182,6 +198,9 @@ CASES = [
     ("reveal", ["{pseudonym}"], 0),
     ("reveal", ["P-0000000000"], 1),
     ("reveal", ["P-0000000000", "--store", "no-store-here"], 2),
+    ("schedule", ["install", "--dry-run", "--unit-dir", "units-dry"], 0),
+    ("schedule", ["status", "--store", "no-store-here", "--unit-dir", "no-units"], 1),  # no collection yet
+    ("schedule", ["install", "--at", "25:00", "--dry-run"], 2),
     ("notify run", ["--date", "2026-01-06", "--dry-run"], 0),  # a quiet day of the year: nothing to send
     ("notify run", ["--date", "2026-03-10", "--dry-run"], 1),  # fs01's backup failed that night
     ("notify run", ["--date", "2026-03-10", "--url", "json://127.0.16.80:{refused}/hook"], 2),  # nobody listens
