@@ -13,7 +13,7 @@ from importlib.metadata import entry_points
 import click
 
 from . import __version__
-from .commands import accounts, collect, imports, notify, report, schedule, verify
+from .commands import accounts, collect, imports, key, notify, report, schedule, verify
 from .commands.shared import EXIT_CODES_HELP, Outcome, err_console, print_error
 from .errors import AuditpackError
 
@@ -52,10 +52,11 @@ def cli() -> None:
       auditpack report --period 2026   the annual report over everything collected
       auditpack verify              prove that no evidence was changed or lost
       auditpack notify run          send the day's new findings (after each collection)
+      auditpack key backup DIR      back up the signing and pseudonym keys (irreplaceable)
     """
 
 
-for _module in (collect, report, imports, verify, notify, schedule, accounts):
+for _module in (collect, report, imports, verify, notify, schedule, key, accounts):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 
