@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
 from collections.abc import Iterable, Iterator
@@ -96,11 +95,13 @@ SYSTEM_ACCOUNTS = frozenset(
     }
 )
 MIN_LENGTH = 3  # shorter values are initials or codes: replacing them would garble unrelated text
-KEY_ENV = "AUDITPACK_PSEUDONYM_KEY"
 
 
 def default_key_path() -> Path:
-    return Path(os.environ.get(KEY_ENV, Path.home() / ".config" / "auditpack" / "pseudonym-key"))
+    """The key the settings name: $AUDITPACK_PSEUDONYM_KEY, `pseudonym` under [keys], else ~/.config/auditpack/."""
+    from .config import setting
+
+    return Path(setting("keys.pseudonym"))
 
 
 def load_or_create_key(path: Path | None = None) -> bytes:
