@@ -33,6 +33,7 @@ NOT_POSSIBLE = {
     ("lab", 1): "a lab with a service that does not answer: `lab status` returns 1 then; not staged here",
     ("demo", 0): "the demo company is built with deviations, so its audit is never all effective",
     ("demo", 1): "the whole demo: tests/test_demo_lab.py asserts its 1 (the company's deliberate deviations)",
+    ("config", 1): "showing the settings or writing a starter file judges nothing",
     ("timestamp", 0): "needs the TSA peer: tests/test_pack_chronology.py asserts `timestamp` 0 (late tokens added)",
     ("timestamp", 1): "needs the TSA peer: tests/test_pack_chronology.py asserts `timestamp` 1 (the TSA answers 503)",
 }
@@ -176,6 +177,9 @@ CASES = [
     ("reveal", ["P-0000000000", "--store", "no-store-here"], 2),
     ("lab", ["status", "--dir", "no-lab-here"], 2),
     ("demo", ["--workdir", "local.yaml"], 2),
+    ("config", ["show"], 0),
+    ("config", ["init", "starter.toml"], 0),
+    ("config", ["init", "local.yaml"], 2),  # never overwrites a file
 ]
 
 
