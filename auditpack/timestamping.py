@@ -111,7 +111,7 @@ def configured_tsa() -> Tsa | None:
             f"[tsa] to the PEM file of the TSA's CA certificate, so every token can be checked",
             "config",
         )
-    where = TSA_URL_ENV if url.source.startswith("environment") else url.source
+    where = TSA_URL_ENV if url.source.startswith("environment") else f"[tsa] url ({url.source})"
     return Tsa(_check_url(url.value, where), Path(ca.value), load_tsa_certificates(Path(ca.value)))
 
 
