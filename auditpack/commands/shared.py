@@ -197,7 +197,7 @@ def setting_option(key: str, *decls: str, check: bool = True, **kwargs: Any) -> 
             return str(found)  # the option gives text when typed on the command line; so does the setting
         return found
 
-    about = f" Also `{key}` in the configuration file, or ${setting.env}."
+    about = f" Without the option: ${setting.env}, else `{key}` in the configuration file, else the default."
     kwargs = {**kwargs, "help": kwargs.get("help", "") + about}
     return click.option(*decls, default=None, callback=callback, **kwargs)
 
