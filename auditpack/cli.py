@@ -56,7 +56,7 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
     \b
     Typical use:
-      auditpack doctor              can every host be reached, are credentials referenced?
+      auditpack doctor              is every host reached, does every credential work?
       auditpack check               spot check: collect now and show each control's result
       auditpack collect             collect evidence into the store (e.g. daily from cron)
       auditpack report --period 2026   the annual report over everything collected

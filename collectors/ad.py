@@ -56,6 +56,8 @@ LOGON_LAG_NOTE = (
     "Deleted objects (isDeleted) are not listed, only counted in deleted"
 )
 SPOOL_IN_MEMORY = 4 * 1024 * 1024
+# what auditpack doctor reads of the rootDSE after its bind: the domain and the DC that answered
+ROOTDSE_CHECK = ["defaultNamingContext", "dnsHostName"]
 
 
 def _raw_value(value: Any) -> Any:
@@ -137,6 +139,7 @@ class AdCollector:
     # The searches after the bind (simple over TLS, NTLM or GSSAPI), as the transport describes each one it sends.
     allowed_commands = (
         lt.describe_search("", "(objectClass=*)", ["defaultNamingContext"], scope="base"),  # rootDSE
+        lt.describe_search("", "(objectClass=*)", ROOTDSE_CHECK, scope="base"),  # rootDSE, by auditpack doctor
         lt.describe_search("{base}", USERS_FILTER, parse.USER_ATTRIBUTES, page_size="{page_size}"),
         lt.describe_search("{base}", "(objectClass=*)", parse.POLICY_ATTRIBUTES, scope="base"),  # password and lockout policy
         lt.describe_search(PSO_CONTAINER, PSO_FILTER, parse.PSO_ATTRIBUTES, page_size="{page_size}"),

@@ -21,12 +21,16 @@ from .parsers.epo import parse_epo_systems
 
 DEFAULT_SELECT = "(select EPOLeafNode.NodeName EPOLeafNode.LastUpdate EPOProdPropsView_VIRUSCAN.datdate)"
 CONSOLE_URL = r"https://[^\s?#&']+"  # auditpack_epo_url: no query of its own, so the declared one is the one sent
+HELP_REQUEST = "GET {console}/remote/core.help"
 
 
 class EpoCollector:
     name = "epo"
     transport = "https"
-    allowed_commands = (f"GET {{console}}/remote/core.executeQuery?target=EPOLeafNode&select={DEFAULT_SELECT}&:output=json",)
+    allowed_commands = (
+        f"GET {{console}}/remote/core.executeQuery?target=EPOLeafNode&select={DEFAULT_SELECT}&:output=json",
+        HELP_REQUEST,  # auditpack doctor: the commands this account may run, the login tested without reading data
+    )
     command_placeholders = {"{console}": CONSOLE_URL}
 
     def applies_to(self, host: Host) -> bool:

@@ -49,6 +49,7 @@ BACKUP_COMMANDS = {  # the passphrase arrives on stdin, so it never shows in a p
 CLAMAV = "sh -c 'clamscan --version || exit 127; systemctl is-active clamav-daemon || true'"
 FIREWALL_CONFIG = {"pfsense": "cat /conf/config.xml", "opnsense": "cat /conf/config.xml", "fortigate": "show firewall policy"}
 LINUX_COMMANDS = (NFT, IPTABLES, IP6TABLES, "getent passwd", "getent group", "ss -Htulnp", CLAMAV)
+LOGON_CHECK = "id -un"  # auditpack doctor's one command after the logon: which account the session runs as
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,7 @@ def observe(step: Step, result: CommandResult, started: datetime, ended: datetim
 class SshCollector:
     name = "ssh"
     transport = "ssh"
-    allowed_commands = (*LINUX_COMMANDS, RETENTION, *BACKUP_COMMANDS.values(), *FIREWALL_CONFIG.values())
+    allowed_commands = (*LINUX_COMMANDS, RETENTION, *BACKUP_COMMANDS.values(), *FIREWALL_CONFIG.values(), LOGON_CHECK)
     # filled in with shlex.quote (one shell word) and a whole number of days
     command_placeholders = {"{path}": SHELL_WORD, "{repository}": SHELL_WORD, "{days}": NUMBER}
 

@@ -124,8 +124,8 @@ def probes_for(host: Host) -> list[Probe]:
 class WindowsCollector:
     name = "windows"
     transport = "winrm"
-    # the fixed probes, then the retention template, filled in with a quoted literal path and a number of days
-    allowed_commands = (*(p.script for p in PROBES), ps.RETENTION)
+    # the fixed probes, the retention template (filled in with a quoted literal path and a number of days), doctor's check
+    allowed_commands = (*(p.script for p in PROBES), ps.RETENTION, ps.LOGON_CHECK)  # LOGON_CHECK: auditpack doctor
     command_placeholders = {"__PATH__": ps.PS_LITERAL, "__DAYS__": NUMBER}
 
     def __init__(self, transport_factory: Callable[[Host, Any, float, CommandGuard | None], Transport] = PywinrmTransport):

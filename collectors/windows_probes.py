@@ -71,6 +71,13 @@ $o = @{antivirus=$a; defender=$m; mcafee_agent=$c}
     + EMIT
 )
 
+# auditpack doctor's one script after the WinRM logon: which account it runs as, on which machine. Reads nothing else.
+LOGON_CHECK = (
+    r"""$o = @{computer=[string]$env:COMPUTERNAME; account="$env:USERDOMAIN\$env:USERNAME"; powershell=[string]$PSVersionTable.PSVersion}
+"""
+    + EMIT
+)
+
 WINDOWS_BACKUP = (
     r"""$o = @{available=$false; jobs=@()}
 if (Get-Command Get-WBJob -ErrorAction SilentlyContinue) {

@@ -1,16 +1,13 @@
-"""The command line as a user meets it: help, exit codes, errors, doctor against real loopback peers."""
+"""The command line as a user meets it: help, exit codes, errors (doctor against real peers: tests/test_doctor.py)."""
 
 from __future__ import annotations
 
-import http.server
 import re
 import subprocess
-import threading
 
 import pytest
 
 from auditpack_lab.peers.sockets import refused_port
-from auditpack_lab.peers.sshd import running_sshd, sshd_unavailable
 from conftest import auditpack_bin
 
 COMMANDS = [
@@ -127,47 +124,6 @@ def test_report_period_options_are_checked(tmp_path, cli_env):
     assert empty_year.returncode == 1  # every control "not evidenced": the report is written, and it is not all fine
     html = (tmp_path / "reports-out" / "report-20010101-20011231-en.html").read_text()
     assert "No collection runs in this period" in html and "Not evidenced" in html
-
-
-class _WinrmLikeHandler(http.server.BaseHTTPRequestHandler):
-    """Answers an unauthenticated POST /wsman as a WinRM listener does: 401 with its logon methods."""
-
-    def do_POST(self):  # noqa: N802
-        self.send_response(401)
-        self.send_header("WWW-Authenticate", "Negotiate")
-        self.send_header("WWW-Authenticate", "Kerberos")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.mark.skipif(sshd_unavailable() is not None, reason=str(sshd_unavailable()))
-def test_doctor_reports_each_host(tmp_path, cli_env):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _WinrmLikeHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    dead = refused_port()
-    cli_env = {**cli_env, "DOCTOR_TEST_PW": "Nooit-Tonen-1"}
-    try:
-        with running_sshd(tmp_path / "sshd") as peer:
-            (tmp_path / "inv.yaml").write_text(
-                "all:\n  hosts:\n    localhost:\n"
-                f"    fw01: {{ansible_host: 127.0.0.1, ansible_port: {peer.port}}}\n"
-                f"    dc01: {{ansible_host: 127.0.0.1, ansible_port: {server.server_port}, ansible_connection: winrm,"
-                " ansible_winrm_scheme: http, ansible_user: 'KC\\svc', auditpack_password: 'env:DOCTOR_TEST_PW'}\n"
-                f"    fs01: {{ansible_host: 127.0.0.1, ansible_port: {dead}, ansible_connection: winrm, ansible_user: svc,"
-                " auditpack_password: 'env:DOCTOR_MISSING_PW'}\n"
-            )
-            done = run(["doctor", "-i", "inv.yaml"], tmp_path, {**cli_env, "COLUMNS": "250"})
-    finally:
-        server.shutdown()
-    assert done.returncode == 1, done.stdout + done.stderr
-    lines = {line.split("│")[1].strip(): line for line in done.stdout.splitlines() if line.count("│") > 3}
-    assert "SSH-2.0-OpenSSH_" in lines["fw01"]
-    assert "offers Kerberos, Negotiate" in lines["dc01"] and "DOCTOR_TEST_PW is set" in lines["dc01"]
-    assert "connection refused" in lines["fs01"] and "DOCTOR_MISSING_PW is not set" in lines["fs01"]
-    assert "Nooit-Tonen-1" not in done.stdout + done.stderr
 
 
 def test_lab_status_and_down_name_a_missing_lab(tmp_path, cli_env):

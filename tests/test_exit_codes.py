@@ -131,6 +131,7 @@ CASES = [
     ("doctor", ["-i", "local.yaml"], 0),
     ("doctor", ["-i", "partial.yaml"], 1),
     ("doctor", ["-i", "local.yaml", "--host", "unknown"], 2),
+    ("doctor", ["-i", "local.yaml", "--role", "firewall"], 2),
     ("report", ["--control", "T-BAK-1", "--from", "2026-01-01", "--to", "2026-01-31", "--format", "json", "--out", "r0"], 0),
     ("report", ["--control", "T-BAK-1", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "json", "--out", "r1"], 1),
     ("report", ["--control", "T-BAK-1", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "ocsf", "--out", "r4"], 1),

@@ -39,6 +39,7 @@ from .shared import (
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
+    from auditpack.collectors.credential_check import CheckRow
     from auditpack.controls.model import Control
     from auditpack.evidence import Observation
     from auditpack.inventory import Host, Inventory
@@ -242,53 +243,62 @@ def check(
 @host_option
 @role_option
 def doctor(inventory_path: str | None, hosts: tuple[str, ...], roles: tuple[str, ...]) -> Outcome:
-    """Test connectivity and credential references for every host, without collecting.
+    """Test every host's connection and every credential, read-only, without collecting.
 
-    For SSH hosts the server's identification line is read; for WinRM hosts an
-    empty, unauthenticated WS-Management request shows which logon methods the
-    server offers. Credentials are only looked up, never sent or shown.
+    Each host is reached as a collection would reach it, and each credential
+    tried once: the LDAP bind and the rootDSE, the WinRM logon and a script that
+    only names the account, the SSH host key against known_hosts and the logon
+    with `id -un`, the ePO login (core.help), a TLS handshake with each listed
+    endpoint (certificate verified, days to expiry). A failure names the host,
+    the credential reference (never its value) and why. A domain account refused
+    once is not tried on the next hosts, so a wrong password cannot lock it.
+    Nothing is written to the store.
 
     \b
     Examples:
       auditpack doctor
       auditpack doctor -i site.yaml --role firewall
-    Exit codes: 0 every host ready, 1 some host not ready, 2 bad input.
+      auditpack doctor --host dc01 --host fs01
+    Exit codes: 0 every credential works, 1 some host or credential fails, 2 bad input.
     """
-    from rich.table import Table
-
-    from auditpack.collectors.reachability import probe_host
-    from auditpack.credentials import CredentialError
+    from auditpack.collectors.credential_check import check_hosts
 
     inventory = load_inventory(inventory_path)
     chosen = inventory.select(list(hosts), list(roles))
+    if not chosen:
+        raise AuditpackError("No host in the inventory matches --host/--role; nothing to check.")
+    ask_prompted_passwords(chosen)
+    rows = check_hosts(chosen)
+    print_check_rows(rows)
+    return Outcome.OK if all(row.ok for row in rows) else Outcome.FINDINGS
+
+
+CHECK_STYLE = {"ok": "green", "failed": "red", "not tried": "yellow"}
+
+
+def print_check_rows(rows: list[CheckRow]) -> None:
+    """doctor's table: one row per thing tested. Every cell is plain text (details hold what hosts sent)."""
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title="auditpack doctor")
-    for col in ("host", "connection", "address", "reachable", "answer", "credential"):
+    for col in ("host", "check", "target", "credential", "result", "detail"):
         table.add_column(col)
-    all_ok = True
-    for host in chosen:
-        if host.connection == "local":
-            table.add_row(host.name, "local", "-", "[green]yes[/]", "this machine", "not needed")
-            continue
-        probe = probe_host(host)
-        cred_ok, cred_text = True, "none referenced" if host.connection == "ssh" else "[red]missing[/]"
-        if host.password is not None:
-            try:
-                cred_ok, cred_text = host.password.describe_availability(host.user)
-            except CredentialError as exc:
-                cred_ok, cred_text = False, str(exc)
-        elif host.connection == "winrm":
-            cred_ok = False
-        all_ok &= probe.reachable and cred_ok
+    for row in rows:
+        style = CHECK_STYLE.get(row.status, "")
         table.add_row(
-            host.name,
-            host.connection,
-            f"{host.address}:{host.effective_port}",
-            "[green]yes[/]" if probe.reachable else "[red]no[/]",
-            f"{probe.detail} ({probe.seconds:.2f} s)",
-            cred_text if cred_ok else f"[red]{cred_text}[/]",
+            Text(row.host),
+            Text(row.check),
+            Text(row.target),
+            Text(row.credential),
+            Text(row.status, style=style),
+            Text(row.detail),
         )
     console.print(table)
-    return Outcome.OK if all_ok else Outcome.FINDINGS
+    failed = [row for row in rows if not row.ok]
+    if failed:
+        hosts = sorted({row.host for row in failed})
+        console.print(f"{len(failed)} of {len(rows)} checks did not pass, on: {', '.join(hosts)}", style="yellow", markup=False)
 
 
 COMMANDS = (collect, check, doctor)

@@ -36,6 +36,12 @@ def decode_json(stdout: bytes) -> Any:
         raise ValueError(f"output is not UTF-8 JSON: {exc}") from None
 
 
+def logon_check(stdout: bytes) -> dict[str, str]:
+    """doctor's logon script: the account and computer Windows names, and the PowerShell version."""
+    data = _require(decode_json(stdout), "computer", "account")
+    return {key: str(data.get(key) or "") for key in ("computer", "account", "powershell")}
+
+
 def _as_list(value: Any) -> list:
     """PowerShell's ConvertTo-Json turns a one-element array into a bare object, and an empty one into null."""
     if value is None:

@@ -23,9 +23,10 @@ from ..guard import CommandGuard
 class LdapError(Exception):
     """A connection or bind that failed, said plainly; `unreachable` when the DC never answered."""
 
-    def __init__(self, message: str, unreachable: bool = False):
+    def __init__(self, message: str, unreachable: bool = False, reason: str = ""):
         super().__init__(message)
         self.unreachable = unreachable
+        self.reason = reason  # auth_refused, tls or no_credential where that is what failed; "" otherwise
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,13 @@ def _tls_failure(target: LdapTarget, exc: Exception) -> LdapError:
         subject = text.split("'commonName', '", 1)[-1].split("'", 1)[0] if "'commonName', '" in text else "another name"
         return LdapError(
             f"TLS with {target.url}: the certificate is for {subject}, not {target.server_name or target.address}; "
-            "connect by that name or set auditpack_tls_server_name"
+            "connect by that name or set auditpack_tls_server_name",
+            reason="tls",
         )
     return LdapError(
         f"TLS with {target.url} failed: {text}; give the CA with auditpack_tls_ca_file "
-        "(or, in a lab only, auditpack_tls_insecure: true)"
+        "(or, in a lab only, auditpack_tls_insecure: true)",
+        reason="tls",
     )
 
 
@@ -76,7 +79,9 @@ def _auth(target: LdapTarget, password: Secret | None) -> dict[str, Any]:
     if target.auth == "gssapi":  # a Kerberos ticket of the system; no password is sent
         return {"authentication": ldap3.SASL, "sasl_mechanism": ldap3.KERBEROS}
     if not target.user:
-        raise LdapError("no bind user: set ansible_user or auditpack_ldap_user (DN, user@domain or DOMAIN\\user)")
+        raise LdapError(
+            "no bind user: set ansible_user or auditpack_ldap_user (DN, user@domain or DOMAIN\\user)", reason="no_credential"
+        )
     if target.scheme == "plain" and target.verify_tls:
         raise LdapError(
             "plain LDAP would send the password unencrypted: use auditpack_ldap_scheme ldaps or starttls "
@@ -118,7 +123,7 @@ def open_connection(target: LdapTarget, password: Secret | None) -> ldap3.Connec
             raise _tls_failure(target, exc) from None
         raise LdapError(f"cannot connect to {target.url}: {exc}", unreachable=True) from None
     except ldap_errors.LDAPInvalidCredentialsResult:
-        raise LdapError(f"bind as {target.user} refused: invalid credentials") from None
+        raise LdapError(f"bind as {target.user} refused: invalid credentials", reason="auth_refused") from None
     except ldap_errors.LDAPStrongerAuthRequiredResult:
         raise LdapError(f"{target.url} requires an encrypted connection: use auditpack_ldap_scheme ldaps or starttls") from None
     except ldap_errors.LDAPSessionTerminatedByServerError:

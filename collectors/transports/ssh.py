@@ -45,11 +45,14 @@ DROP_GRACE = 1.0  # how long a channel closed without an exit status waits for t
 class SshError(Exception):
     """A failed connection or command, said plainly; `fatal` when no further command can succeed."""
 
-    def __init__(self, message: str, unreachable: bool = False, fatal: bool = False, timed_out: bool = False):
+    def __init__(self, message: str, unreachable: bool = False, fatal: bool = False, timed_out: bool = False, reason: str = ""):
         super().__init__(message)
         self.unreachable = unreachable
         self.fatal = fatal or unreachable
         self.timed_out = timed_out  # the command did not finish within its time limit (and was stopped)
+        # what was refused, for a caller that tells the host key apart from the logon (auditpack doctor):
+        # host_key_unknown, host_key_changed, host_key_revoked, auth_refused, no_credential, key_file; "" otherwise
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -300,7 +303,9 @@ def _connect(target: SshTarget, pinned: dict[tuple[str, str], bytes]) -> _Hop:
     try:
         via = _connect(jump, pinned)
     except SshError as exc:
-        raise SshError(f"jump host {jump.label}: {exc}", unreachable=exc.unreachable, fatal=exc.fatal) from None
+        raise SshError(
+            f"jump host {jump.label}: {exc}", unreachable=exc.unreachable, fatal=exc.fatal, reason=exc.reason
+        ) from None
     try:
         tunnel = via.transport.open_channel(
             "direct-tcpip", (target.address, target.port), ("127.0.0.1", 0), timeout=target.connect_timeout
@@ -323,7 +328,9 @@ def _connect(target: SshTarget, pinned: dict[tuple[str, str], bytes]) -> _Hop:
         return _handshake(target, tunnel, via, pinned)
     except SshError as exc:
         via.close()
-        raise SshError(f"{exc} (reached through jump host {jump.label})", unreachable=exc.unreachable, fatal=exc.fatal) from None
+        raise SshError(
+            f"{exc} (reached through jump host {jump.label})", unreachable=exc.unreachable, fatal=exc.fatal, reason=exc.reason
+        ) from None
     except BaseException:
         via.close()
         raise
@@ -452,9 +459,15 @@ def _verify_host_key(
     shown, path, where = fingerprint(key), target.known_hosts_path, target.endpoint
     seen = pinned.get((target.known_hosts_name, str(path)))
     if seen is not None and seen != key.asbytes():
-        raise SshError(f"host key of {where} changed since this session connected: now {shown}; refused", fatal=True)
+        raise SshError(
+            f"host key of {where} changed since this session connected: now {shown}; refused",
+            fatal=True,
+            reason="host_key_changed",
+        )
     if key.asbytes() in revoked:
-        raise SshError(f"host key of {where} ({shown}) is marked @revoked in {path}; refused", fatal=True)
+        raise SshError(
+            f"host key of {where} ({shown}) is marked @revoked in {path}; refused", fatal=True, reason="host_key_revoked"
+        )
     if entries:
         known_key = entries.get(key.get_name())
         if known_key is None or known_key.asbytes() != key.asbytes():
@@ -464,6 +477,7 @@ def _verify_host_key(
                 f"refused (a changed key may mean the host was reinstalled, or that someone is in between; "
                 f"once verified, remove the old line with: ssh-keygen -R '{target.known_hosts_name}' -f {path})",
                 fatal=True,
+                reason="host_key_changed",
             )
         pinned[(target.known_hosts_name, str(path))] = key.asbytes()
         return False
@@ -473,6 +487,7 @@ def _verify_host_key(
             "`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host and add it to known_hosts, "
             "or set auditpack_ssh_trust_on_first_use: true to accept and remember it once",
             fatal=True,
+            reason="host_key_unknown",
         )
     _remember(path, target.known_hosts_name, key, where)
     pinned[(target.known_hosts_name, str(path))] = key.asbytes()
@@ -502,7 +517,9 @@ def _authenticate(transport: paramiko.Transport, target: SshTarget) -> None:
     user, where = target.user, target.endpoint
     if not target.key_file and target.password is None:
         raise SshError(
-            f"no key file or password for {user} on {where} (set ansible_ssh_private_key_file or auditpack_password)", fatal=True
+            f"no key file or password for {user} on {where} (set ansible_ssh_private_key_file or auditpack_password)",
+            fatal=True,
+            reason="no_credential",
         )
     why: list[str] = []
     try:
@@ -530,21 +547,24 @@ def _authenticate(transport: paramiko.Transport, target: SshTarget) -> None:
             f"authentication as {user} on {where} failed: no answer within {transport.auth_timeout:g} s", fatal=True
         ) from None
     if not transport.is_authenticated():
-        raise SshError(f"authentication as {user} refused by {where} ({'; '.join(why)})", fatal=True)
+        raise SshError(f"authentication as {user} refused by {where} ({'; '.join(why)})", fatal=True, reason="auth_refused")
 
 
 def _load_key(path: str) -> paramiko.PKey:
     try:
         return paramiko.PKey.from_path(path)
     except FileNotFoundError:
-        raise SshError(f"key file {path} not found", fatal=True) from None
+        raise SshError(f"key file {path} not found", fatal=True, reason="key_file") from None
     except (paramiko.PasswordRequiredException, TypeError):
         raise SshError(
             f"key file {path} is protected by a passphrase; auditpack uses no agent, "
             "so give it a key of its own without a passphrase (readable only by the auditor)",
             fatal=True,
+            reason="key_file",
         ) from None
     except OSError as exc:
-        raise SshError(f"cannot read key file {path}: {exc.strerror or exc}", fatal=True) from None
+        raise SshError(f"cannot read key file {path}: {exc.strerror or exc}", fatal=True, reason="key_file") from None
     except Exception:  # noqa: BLE001 - cryptography and paramiko raise many kinds for a file that is no usable key
-        raise SshError(f"key file {path} is not a private key auditpack can use (ed25519, ECDSA or RSA)", fatal=True) from None
+        raise SshError(
+            f"key file {path} is not a private key auditpack can use (ed25519, ECDSA or RSA)", fatal=True, reason="key_file"
+        ) from None

@@ -24,10 +24,11 @@ MAX_SCRIPT = 2400  # pywinrm passes the script as UTF-16 base64 on one cmd.exe l
 class WinrmError(Exception):
     """A failed call; `fatal` when no further call can succeed (host unreachable, credentials refused)."""
 
-    def __init__(self, message: str, unreachable: bool = False, fatal: bool = False):
+    def __init__(self, message: str, unreachable: bool = False, fatal: bool = False, reason: str = ""):
         super().__init__(message)
         self.unreachable = unreachable
         self.fatal = fatal or unreachable
+        self.reason = reason  # auth_refused or tls where that is what failed; "" otherwise
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,12 @@ class PywinrmTransport:
         try:
             response = self.session.run_ps(script)
         except winrm_errors.InvalidCredentialsError:
-            raise WinrmError(f"logon to {self.endpoint} refused: invalid credentials", fatal=True) from None
+            raise WinrmError(
+                f"logon to {self.endpoint} refused: invalid credentials", fatal=True, reason="auth_refused"
+            ) from None
         except requests.exceptions.SSLError as exc:
             raise WinrmError(
-                f"TLS with {self.endpoint} failed: {exc}; give the CA with auditpack_tls_ca_file", fatal=True
+                f"TLS with {self.endpoint} failed: {exc}; give the CA with auditpack_tls_ca_file", fatal=True, reason="tls"
             ) from None
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             raise WinrmError(f"cannot reach {self.endpoint}: {exc.__class__.__name__}", unreachable=True) from None

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from auditpack.collectors import windows_probes as ps
 
 from .company import DOMAIN, BackupNight, Company, Workstation
+from .layout import AUDIT_ACCOUNT
 from .peers.winrm import Handler, ScriptResult
 from .year import SPRAY_KEPT_HOURS
 
@@ -161,11 +162,16 @@ class LabWindowsHost:
             ps.ANTIVIRUS: lambda: printed(self.antivirus()),
             ps.WINDOWS_BACKUP: lambda: printed(self.windows_backup()),
             ps.VEEAM: lambda: printed({"available": False, "runs": []}),
+            ps.LOGON_CHECK: lambda: printed(self.logon()),
         }
         if self.logs:
             answers[ps.AUDIT_POLICY] = lambda: base64.b64encode(self.audit_policy_csv().encode("utf-8")) + b"\r\n"
             answers[ps.SECURITY_LOG] = lambda: printed(self.security_log())
         return answers
+
+    def logon(self) -> dict[str, str]:
+        """What doctor's logon script prints: the audit account (the only one the peer lets in) and the computer."""
+        return {"computer": self.name.upper(), "account": f"{DOMAIN}\\{AUDIT_ACCOUNT}", "powershell": "5.1.20348.2849"}
 
     # --- audit policy and Security log ---------------------------------------------------------------------------
 

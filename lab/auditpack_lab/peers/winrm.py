@@ -95,6 +95,7 @@ class WinrmPeer:
     server_name: str  # the DNS name in the server certificate
     received: list[str]  # every script/command the peer was asked to run, in order
     actions: list[str] = field(default_factory=list)  # every WS-Man action served, short names ("Receive"), in order
+    logons: list[str] = field(default_factory=list)  # every NTLM token judged at its last step: "accepted" or "refused"
 
     @property
     def endpoint(self) -> str:
@@ -659,6 +660,7 @@ class _WsmanServer(ThreadingHTTPServer):
         self.scheme, self.user_file, self.tls, self.switched_on = scheme, user_file, tls, switched_on
         self.winrs: Service | None = None
         self.actions: list[str] = []
+        self.logons: list[str] = []
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         self._stopping = False
@@ -743,10 +745,12 @@ class _WsmanRequestHandler(BaseHTTPRequestHandler):
         try:
             reply = self.ntlm.step(base64.b64decode(token, validate=True))
         except Exception:  # noqa: BLE001 - wrong password, unknown user, bad channel binding, garbage: all a plain 401
+            self.server.logons.append("refused")
             return self._challenge()
         if reply is not None:
             self._reply(401, headers={"WWW-Authenticate": f"{scheme} {base64.b64encode(reply).decode()}"})
             return False
+        self.server.logons.append("accepted")
         return True
 
     def _challenge(self) -> bool:
@@ -863,7 +867,7 @@ def _serving(
     tls = make_tls(workdir, address, SERVER_NAME) if scheme == "https" else None
     server = _WsmanServer(address, scheme, user_file, tls, port, switched_on)
     peer = WinrmPeer(address, server.server_address[1], scheme, tls.ca_file if tls else None, SERVER_NAME, [])
-    server.winrs, server.actions = service(peer), peer.actions
+    server.winrs, server.actions, server.logons = service(peer), peer.actions, peer.logons
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": poll_interval}, name=f"winrm-peer-{peer.port}", daemon=True
     )
