@@ -39,6 +39,7 @@ def run_rows(store: EvidenceStore, period: Period) -> list[dict[str, Any]]:
             "operator": body["operator"],
             "status": body["status"],
             "hosts": body["hosts"],
+            "catalogue": (body.get("catalogue") or {}).get("version"),  # runs before catalogue versions: None
             "timestamp": store.timestamp_facts(ref, body),
         }
         for ref, body in store.manifests_started(period.start, period.end)

@@ -25,6 +25,7 @@ def _pack_info(path: Path, document: dict[str, Any]) -> dict[str, Any]:
         "period": document.get("period"),
         "generated_at": document.get("generated_at"),
         "lang": document.get("lang"),
+        "catalogue": (document.get("catalogue") or {}).get("version"),  # packs before catalogue versions: None
     }
 
 
@@ -144,7 +145,8 @@ def has_changes(result: dict[str, Any]) -> bool:
     """Whether a diff_packs() result holds any difference (each part is empty when nothing changed)."""
     rules_changed = any(d["added"] or d["removed"] or d["changed"] for d in result["firewall"])
     exceptions_changed = any(result["exceptions"].values())
-    return bool(rules_changed or exceptions_changed or result["controls"] or result["populations"])
+    catalogue_changed = result["old"]["catalogue"] != result["new"]["catalogue"]
+    return bool(rules_changed or exceptions_changed or catalogue_changed or result["controls"] or result["populations"])
 
 
 TEXT = {
@@ -153,6 +155,9 @@ TEXT = {
         "old": "oud",
         "new": "nieuw",
         "period": "periode",
+        "catalogue": "catalogus",
+        "catalogue_changed": "Beoordeeld met een andere catalogusversie ({old} → {new}): een ander oordeel kan uit de "
+        "catalogus komen en niet uit de maatregelen zelf.",
         "controls": "Maatregelen",
         "no_controls": "geen wijzigingen in oordeel, populatie of afwijkingen",
         "population": "populatie",
@@ -179,6 +184,9 @@ TEXT = {
         "old": "old",
         "new": "new",
         "period": "period",
+        "catalogue": "catalogue",
+        "catalogue_changed": "Judged by another catalogue version ({old} → {new}): a different result may come from the "
+        "catalogue rather than from the measures themselves.",
         "controls": "Controls",
         "no_controls": "no change in result, population or deviations",
         "population": "population",
@@ -237,13 +245,14 @@ def format_diff(diff: dict[str, Any], lang: str = "nl") -> str:
             return STRINGS[lang].get(f"state_{raw}", str(raw))
         return str(raw)
 
-    lines = [
-        t["title"],
-        f"  {t['old']}: {diff['old']['path']} ({t['period']} {span(diff['old'])})",
-        f"  {t['new']}: {diff['new']['path']} ({t['period']} {span(diff['new'])})",
-        "",
-        t["controls"],
-    ]
+    def pack_line(side: str) -> str:
+        info = diff[side]
+        return f"  {t[side]}: {info['path']} ({t['period']} {span(info)}, {t['catalogue']} {info['catalogue'] or '-'})"
+
+    lines = [t["title"], pack_line("old"), pack_line("new"), ""]
+    if diff["old"]["catalogue"] != diff["new"]["catalogue"]:
+        lines += [t["catalogue_changed"].format(old=diff["old"]["catalogue"] or "-", new=diff["new"]["catalogue"] or "-"), ""]
+    lines.append(t["controls"])
     for c in diff["controls"]:
         parts = [
             f"{status(c['status']['old'])} → {status(c['status']['new'])}" if c["status_changed"] else status(c["status"]["new"])

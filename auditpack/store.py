@@ -51,6 +51,7 @@ from .chronology import (
     read_note,
     stated_timestamp,
 )
+from .controls.version import catalogue_version
 from .errors import AuditpackError
 from .evidence import ItemStatus, Observation
 from .inventory import Host
@@ -649,6 +650,7 @@ class RunWriter:
                 "run_id": self.run_id,
                 "operator": self.operator,
                 "tool": {"name": "auditpack", "version": __version__},
+                "catalogue": catalogue_version().record(),  # which catalogue was in force; a report names its own
                 "started": iso(self.started),
                 "ended": iso(utcnow()),
                 "inventory": self.inventory,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from auditpack.periods import Period
 from auditpack.store import EvidenceStore
@@ -62,10 +62,12 @@ def evidence_for(
     kinds: list[str],
     runs: list[RunView],
     hosts: Sequence[str] | None = None,
+    collected_before: datetime | None = None,
 ) -> list[EvidenceView]:
     seqs = {r.seq for r in runs}
     views = []
-    for rec in store.items(kinds=kinds):
+    # COLLECTED_BEFORE: what was known at that moment only (the alerts of a past day are not judged on later reads)
+    for rec in store.items(kinds=kinds, end=collected_before):
         # an item that says which day it speaks for (an imported export) is passed on whenever it was imported;
         # the evaluators test it on that day, when the day lies in the period (_per_run.host_items_per_day)
         if describes_history(rec.kind) or rec.as_of:
@@ -241,6 +243,7 @@ def evaluate_controls(
     control_ids: Sequence[str] | None = None,
     hosts: Sequence[str] | None = None,
     today: date | None = None,
+    collected_before: datetime | None = None,
 ) -> list[ControlResult]:
     catalogue = catalogue or load_catalogue()
     today = today or date.today()
@@ -249,7 +252,7 @@ def evaluate_controls(
     for control_id, control in sorted(catalogue.items()):
         if control_ids and control_id not in control_ids:
             continue
-        evidence = evidence_for(store, control.evidence_kinds, runs, hosts)
+        evidence = evidence_for(store, control.evidence_kinds, runs, hosts, collected_before)
         ctx = context_for(control, profile, period, runs, evidence, today)
         results.append(finalize(ctx, EVALUATORS[control_id](ctx), exceptions))
     return results

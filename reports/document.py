@@ -16,6 +16,7 @@ from auditpack.canonical import document_moment, iso
 from auditpack.controls.model import Control, attribute_labels, load_scope_limits
 from auditpack.controls.profiles import DEFAULT_PROFILE, Profile
 from auditpack.controls.result import ControlResult, Deviation, EvidenceRef, Status, TestedItem
+from auditpack.controls.version import catalogue_version
 from auditpack.periods import Period
 from auditpack.responses import Responses
 
@@ -119,6 +120,16 @@ def control_section(
     }
 
 
+def catalogue_section(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The catalogue version that judged this report, and the runs collected while another one was in force."""
+    judged_by = catalogue_version().record()
+    others: dict[str, list[int]] = {}
+    for r in runs:
+        if r.get("catalogue") and r["catalogue"] != judged_by["version"]:
+            others.setdefault(r["catalogue"], []).append(r["seq"])
+    return {**judged_by, "runs_under_other_versions": [{"version": v, "runs": seqs} for v, seqs in sorted(others.items())]}
+
+
 def build_document(
     results: list[ControlResult],
     catalogue: dict[str, Control],
@@ -143,6 +154,7 @@ def build_document(
         "lang": lang,
         "generated_at": generated_at,
         "tool": {"name": "auditpack", "version": __version__},
+        "catalogue": catalogue_section(runs),
         "profile": {
             "name": STRINGS[lang]["profile_default"] if profile.name == DEFAULT_PROFILE.name else profile.name,
             "processor": profile.processor,
@@ -167,6 +179,7 @@ def build_document(
                     "status": r["status"],
                     "hosts": len(r["hosts"]),
                     "timestamp": r.get("timestamp"),
+                    "catalogue": r.get("catalogue"),
                 }
                 for r in runs
             ],

@@ -80,7 +80,11 @@ def tool_component(document: dict[str, Any], description: str) -> common.SystemC
         title=f"{tool['name']} {tool['version']}",
         description=description,
         status=common.Status(state="operational"),
-        props=props(("version", tool["version"])),
+        props=props(
+            ("version", tool["version"]),
+            ("catalogue-version", document["catalogue"]["version"]),
+            ("catalogue-digest", document["catalogue"]["digest"]),
+        ),
     )
 
 

@@ -228,6 +228,18 @@ class _Sheet:
         self.ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
+def catalogue_line(catalogue: dict[str, Any], w: dict[str, str]) -> str:
+    """The catalogue version that judged the report, as one cell: version, digest, and what differs."""
+    parts = [f"{catalogue['version']}, SHA-256 {catalogue['digest']}"]
+    if catalogue["modified"]:
+        parts.append(f"({w['catalogue_modified']})")
+    parts += [
+        w["catalogue_other_runs"].format(version=o["version"], runs=", ".join(map(str, o["runs"])))
+        for o in catalogue["runs_under_other_versions"]
+    ]
+    return "; ".join(parts)
+
+
 def _sheet_name(name: str, taken: set[str]) -> str:
     """A legal, unique sheet name (Excel compares them case-insensitively)."""
     base = _BAD_SHEET_CHARS.sub("_", name).strip("'")[:SHEET_NAME_LIMIT] or "_"
@@ -272,6 +284,7 @@ def _summary(
         (w["profile"], profile["name"]),
         (w["generated"], _moment(doc["generated_at"])),
         (w["tool"], f"{tool['name']} {tool['version']}"),
+        (w["catalogue_version"], catalogue_line(doc["catalogue"], w)),
         (
             f"{w['signing_key']} ({w['fingerprint']})",
             f"{signing['algorithm']} {signing['fingerprint']}" if signing else w["not_signed"],

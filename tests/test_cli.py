@@ -29,6 +29,8 @@ COMMANDS = [
     "pack",
     "diff",
     "reveal",
+    "notify run",
+    "notify test",
     "lab",
     "lab up",
     "lab down",

@@ -290,3 +290,34 @@ def _egress(tmp_path: Path) -> Path:
     path = tmp_path / "egress.yaml"
     path.write_text("entries:\n  - {device: fw01, service: tcp/443, reason: CRM}\n")
     return path
+
+
+def test_notify_test_sends_to_the_urls_of_the_file(tmp_path, env):
+    """The alerts read [notify] urls: a test message reaches a real JSON receiver on loopback (127.0.16.17)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    posts: list[str] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            posts.append(self.path)
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):  # quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.16.17", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        (tmp_path / "auditpack.toml").write_text(f'[notify]\nurls = ["json://127.0.16.17:{server.server_port}/from-file"]\n')
+        done = run(tmp_path, env, "notify", "test", "--lang", "en")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert posts == ["/from-file"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -35,6 +35,8 @@ NOT_POSSIBLE = {
     ("demo", 1): "the whole demo: tests/test_demo_lab.py asserts its 1 (the company's deliberate deviations)",
     ("config", 1): "showing the settings or writing a starter file judges nothing",
     ("timestamp", 0): "needs the TSA peer: tests/test_pack_chronology.py asserts `timestamp` 0 (late tokens added)",
+    ("notify test", 0): "needs a receiver: tests/test_notify.py asserts `notify test` 0 (a message to its SMTP server)",
+    ("notify test", 1): "a test message is delivered (0) or not (2); it judges nothing",
     ("timestamp", 1): "needs the TSA peer: tests/test_pack_chronology.py asserts `timestamp` 1 (the TSA answers 503)",
 }
 
@@ -96,6 +98,7 @@ def _env(root: Path) -> dict[str, str]:
         AUDITPACK_PSEUDONYM_KEY=str(root / "keys" / "pseudonym-key"),
     )
     env.pop("AUDITPACK_STORE", None)
+    env.pop("AUDITPACK_NOTIFY_URLS", None)
     return env
 
 
@@ -176,6 +179,10 @@ CASES = [
     ("reveal", ["{pseudonym}"], 0),
     ("reveal", ["P-0000000000"], 1),
     ("reveal", ["P-0000000000", "--store", "no-store-here"], 2),
+    ("notify run", ["--date", "2026-01-06", "--dry-run"], 0),  # a quiet day of the year: nothing to send
+    ("notify run", ["--date", "2026-03-10", "--dry-run"], 1),  # fs01's backup failed that night
+    ("notify run", ["--date", "2026-03-10", "--url", "json://127.0.16.80:{refused}/hook"], 2),  # nobody listens
+    ("notify test", ["--url", "json://127.0.16.80:{refused}/hook"], 2),
     ("lab", ["status", "--dir", "no-lab-here"], 2),
     ("demo", ["--workdir", "local.yaml"], 2),
     ("config", ["show"], 0),
@@ -189,6 +196,7 @@ def test_the_table_covers_every_command_and_outcome():
 
     commands = set(cli.list_commands(None)) - {"import"}
     commands |= {f"import {name}" for name in cli.commands["import"].commands}
+    commands = (commands - {"notify"}) | {f"notify {name}" for name in cli.commands["notify"].commands}
     covered = {(command, code) for command, _, code in CASES} | set(NOT_POSSIBLE)
     missing = sorted((c, code) for c in commands for code in (0, 1, 2) if (c, code) not in covered)
     assert missing == [], "add a row to CASES, or say in NOT_POSSIBLE why the outcome cannot happen"
@@ -207,7 +215,10 @@ def test_exit_code(site, command, args, code):
         data[len(data) // 2 : len(data) // 2 + 4096] = b"\xff" * 4096  # a damaged chunk in the middle of a real log
         (site / "damaged.evtx").write_bytes(data)
     filled = [
-        a.replace("{corpus}", str(CORPUS)).replace("{pseudonym}", _pseudonym(env) if "{pseudonym}" in a else a) for a in args
+        a.replace("{corpus}", str(CORPUS))
+        .replace("{pseudonym}", _pseudonym(env) if "{pseudonym}" in a else a)
+        .replace("{refused}", str(refused_port("127.0.16.80")))
+        for a in args
     ]
     done = _run(site, env, *command.split(), *filled)
     assert done.returncode == code, f"stdout:\n{done.stdout[-3000:]}\nstderr:\n{done.stderr[-3000:]}"

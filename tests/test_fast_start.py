@@ -13,7 +13,7 @@ import sys
 import pytest
 
 HEAVY = (
-    "openpyxl", "numpy", "pandas", "paramiko", "weasyprint", "matplotlib", "ldap3", "winrm", "trestle", "jsonschema", "py_ocsf_models",
+    "openpyxl", "numpy", "pandas", "paramiko", "weasyprint", "matplotlib", "ldap3", "winrm", "trestle", "jsonschema", "py_ocsf_models", "apprise",
 )  # fmt: skip
 PROBE = """
 import sys
@@ -27,7 +27,10 @@ print("LOADED", code, *[m for m in {heavy!r} if m in sys.modules])
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["verify", "--help"], ["collect", "--help"], ["lab", "--help"], ["demo", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["verify", "--help"], ["collect", "--help"], ["notify", "run", "--help"], ["lab", "--help"], ["demo", "--help"]],
+)
 def test_help_loads_no_heavy_library(args):
     done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), *args], capture_output=True, text=True, timeout=60)
     loaded = done.stdout.strip().splitlines()[-1].split()
