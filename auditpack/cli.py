@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .commands import collect, config, imports, notify, report, verify
+from .commands import collect, config, imports, notify, report, schedule, verify
 from .commands.shared import EXIT_CODES_HELP, Outcome, err_console, print_error
 from .errors import AuditpackError
 
@@ -70,7 +70,7 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     ctx.call_on_close(deactivate)
 
 
-for _module in (collect, report, imports, verify, notify, config):
+for _module in (collect, report, imports, verify, notify, schedule, config):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -84,7 +84,7 @@ class CredentialRef:
                 raise CredentialError(f"environment variable {self.name} is not set")
             return Secret(os.environ[self.name])
         if self.scheme == "keyring":
-            value = _keyring_get(self.name, self.user or login_user)
+            value = _keyring_get(self.name, self.user or login_user, prompt_label)
             if value is None:
                 raise CredentialError(
                     f"no keyring entry {self.name!r} for user {self.user or login_user!r}; "
@@ -102,16 +102,32 @@ class CredentialRef:
         return _PROMPT_ANSWERS[login_user]
 
 
-def _keyring_get(service: str, user: str | None) -> str | None:
+# What to do where no desktop keyring is unlocked: a server, cron, a systemd service (docs/inventory.md says more).
+HEADLESS_HELP = (
+    "a scheduled or headless run has no unlocked desktop keyring: install keyrings.alt and set "
+    "PYTHON_KEYRING_BACKEND=keyrings.alt.file.PlaintextKeyring for the account that runs auditpack (an owner-only file "
+    "in its home; store the secret with `keyring set SERVICE USER` as that account), or use an env: reference filled "
+    "from an owner-only file (`auditpack schedule install --env-file FILE`); see docs/inventory.md"
+)
+
+
+def _keyring_get(service: str, user: str | None, label: str | None = None) -> str | None:
     if not user:
         raise CredentialError(f"keyring reference {service!r} needs a user (keyring:SERVICE:USER or ansible_user)")
-    import keyring
-    from keyring.errors import KeyringError
-
+    where = f"keyring:{service}:{user}" + (f" (the password for {label})" if label else "")
     try:
+        import keyring
+        from keyring.errors import KeyringLocked, NoKeyringError
+
         return keyring.get_password(service, user)
-    except KeyringError as exc:  # e.g. no keyring backend on a headless server
-        raise CredentialError(f"OS keyring unavailable: {exc}") from None
+    except KeyringLocked:  # a desktop keyring, unlocked only in its owner's login session
+        why = "the OS keyring is locked"
+    except NoKeyringError:
+        why = "there is no OS keyring on this machine"
+    except (RuntimeError, ImportError, ValueError) as exc:  # a backend named in PYTHON_KEYRING_BACKEND or keyringrc.cfg
+        # that cannot start here (no D-Bus session under cron, a missing module); KeyringError is a RuntimeError
+        why = f"the OS keyring cannot be used ({type(exc).__name__}: {exc})"
+    raise CredentialError(f"{where} cannot be read: {why}; {HEADLESS_HELP}")
 
 
 def parse_reference(value: object) -> CredentialRef:

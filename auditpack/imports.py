@@ -19,9 +19,9 @@ from auditpack.collectors.parsers.registers import parse_register
 from auditpack.controls.firewall_rules import EgressRegister
 
 from . import responses
-from .canonical import utcnow
+from .canonical import sha256_hex, utcnow
 from .evidence import Observation
-from .store import EvidenceStore, ManifestRef
+from .store import EvidenceStore, ItemRecord, ManifestRef
 
 SOURCE = "registers"  # the manifest's name for evidence that came from files, not from a host
 
@@ -76,10 +76,8 @@ class Provenance:
         }
 
 
-def import_register(
-    store: EvidenceStore, name: str, path: Path, operator: str, provenance: Provenance = Provenance()
-) -> tuple[ManifestRef, dict, dict]:
-    """Validate a register file (raising RegisterError with every row problem) and store it whole."""
+def read_register(name: str, path: Path, provenance: Provenance = Provenance()) -> tuple[bytes, dict]:
+    """A register file's bytes and what is read from it; raises RegisterError with every row problem."""
     raw = path.read_bytes()
     if name == responses.REGISTER:
         from auditpack.controls.model import load_catalogue
@@ -90,15 +88,53 @@ def import_register(
     else:
         normalized = parse_register(name, raw, path.name)
     normalized["provenance"] = provenance.as_dict()
-    ref, meta = store_one(store, operator, f"register.{name}", f"import register {name} {path.name}", raw, normalized)
+    return raw, normalized
+
+
+def store_register(
+    store: EvidenceStore, name: str, filename: str, raw: bytes, normalized: dict, operator: str
+) -> tuple[ManifestRef, dict]:
+    return store_one(store, operator, f"register.{name}", f"import register {name} {filename}", raw, normalized)
+
+
+def import_register(
+    store: EvidenceStore, name: str, path: Path, operator: str, provenance: Provenance = Provenance()
+) -> tuple[ManifestRef, dict, dict]:
+    """Validate a register file (raising RegisterError with every row problem) and store it whole."""
+    raw, normalized = read_register(name, path, provenance)
+    ref, meta = store_register(store, name, path.name, raw, normalized, operator)
     return ref, meta, normalized
 
 
-def import_egress_register(store: EvidenceStore, path: Path, operator: str) -> tuple[ManifestRef, dict, dict]:
+def same_as_newest(store: EvidenceStore, kind: str, raw: bytes, normalized: dict) -> ItemRecord | None:
+    """The newest import of a register, when it holds these very bytes with the same provenance: importing them
+    again would add nothing but a second copy. A renamed file with the same content is the same register."""
+    found = store.items(kinds=[kind])
+    if not found:
+        return None
+    newest = max(found, key=lambda i: (i.started, i.run_seq))
+    if newest.raw_sha256 != sha256_hex(raw) or newest.normalized_sha256 is None:
+        return None
+    kept = store.read_json(newest.normalized_sha256)
+    return newest if kept.get("provenance") == normalized.get("provenance") else None
+
+
+def read_egress_register(path: Path) -> tuple[bytes, dict]:
     """The YAML file of reasons for outbound traffic (T-FWP); raises YamlFileError naming file, line and key."""
     raw = path.read_bytes()
-    normalized = EgressRegister.from_yaml(raw, str(path)).model_dump()
-    ref, meta = store_one(store, operator, "register.egress", f"import egress-register {path.name}", raw, normalized)
+    return raw, EgressRegister.from_yaml(raw, str(path)).model_dump()
+
+
+def store_egress_register(
+    store: EvidenceStore, filename: str, raw: bytes, normalized: dict, operator: str
+) -> tuple[ManifestRef, dict]:
+    return store_one(store, operator, "register.egress", f"import egress-register {filename}", raw, normalized)
+
+
+def import_egress_register(store: EvidenceStore, path: Path, operator: str) -> tuple[ManifestRef, dict, dict]:
+    """Read and store the egress register (see read_egress_register)."""
+    raw, normalized = read_egress_register(path)
+    ref, meta = store_egress_register(store, path.name, raw, normalized, operator)
     return ref, meta, normalized
 
 

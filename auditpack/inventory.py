@@ -322,12 +322,15 @@ class Inventory:
     ignored_keys: list[str] = field(default_factory=list)
 
     def select(self, names: list[str] | None = None, roles: list[str] | None = None) -> list[Host]:
+        """The hosts named (host names match without regard to case, as DNS names do) with any of the roles."""
         chosen = self.hosts
         if names:
-            unknown = sorted(set(names) - {h.name for h in chosen})
+            wanted = {n.casefold() for n in names}
+            known = {h.name.casefold() for h in chosen}
+            unknown = sorted(n for n in names if n.casefold() not in known)
             if unknown:
                 raise InventoryError([Problem(self.path, None, n, "no such host in the inventory") for n in unknown])
-            chosen = [h for h in chosen if h.name in names]
+            chosen = [h for h in chosen if h.name.casefold() in wanted]
         if roles:
             chosen = [h for h in chosen if any(r in h.roles for r in roles)]
         return chosen
@@ -367,6 +370,7 @@ class _Loader:
         self.file = file
         self.problems: list[Problem] = []
         self.drafts: dict[str, _HostDraft] = {}
+        self.folded: dict[str, _HostDraft] = {}  # by casefolded name: the host first named so
         self.ignored: set[str] = set()
 
     def problem(self, line: int | None, key: str, message: str) -> None:
@@ -419,7 +423,12 @@ class _Loader:
     def add_host(
         self, name: str, body: Any, path: str, line: int | None, chain: list[dict[str, _Var]], groups: list[str]
     ) -> None:
-        draft = self.drafts.setdefault(name, _HostDraft(name, line=line, path=path))
+        first = self.folded.setdefault(name.casefold(), self.drafts.get(name) or _HostDraft(name, line=line, path=path))
+        if first.name != name:  # host names are matched without regard to case: these two would be one host
+            where = f" (line {first.line})" if first.line else ""
+            self.problem(line, path, f"host {name!r} differs from host {first.name!r}{where} only in case; name it once")
+            return
+        draft = self.drafts.setdefault(name, first)
         if body is not None and not isinstance(body, dict):
             self.problem(line, path, "host variables must be a mapping (or empty)")
             body = None

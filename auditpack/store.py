@@ -440,7 +440,7 @@ class EvidenceStore:
             where.append("started < ?")
             args.append(iso(end))
         if host:
-            where.append("host = ?")
+            where.append("host = ? COLLATE NOCASE")  # a host named as the user types it, WS-017 or ws-017
             args.append(host)
         db = self._db()
         try:

@@ -283,7 +283,7 @@ def test_a_command_that_creates_a_store_says_so_with_its_path(tmp_path, env):
     third = run(tmp_path, env, "import", "egress-register", str(_egress(tmp_path)))
     assert third.returncode == 0, third.stderr
     said = " ".join(third.stderr.split())
-    assert f"Created a new evidence store at {(tmp_path / 'ev2').resolve()} (the store setting, from config " in said
+    assert f"Created a new evidence store at {(tmp_path / 'ev2').resolve()} (the store named by config " in said
 
 
 def _egress(tmp_path: Path) -> Path:

@@ -179,6 +179,9 @@ CASES = [
     ("reveal", ["{pseudonym}"], 0),
     ("reveal", ["P-0000000000"], 1),
     ("reveal", ["P-0000000000", "--store", "no-store-here"], 2),
+    ("schedule", ["install", "--dry-run", "--unit-dir", "units-dry"], 0),
+    ("schedule", ["status", "--store", "no-store-here", "--unit-dir", "no-units"], 1),  # no collection yet
+    ("schedule", ["install", "--at", "25:00", "--dry-run"], 2),
     ("notify run", ["--date", "2026-01-06", "--dry-run"], 0),  # a quiet day of the year: nothing to send
     ("notify run", ["--date", "2026-03-10", "--dry-run"], 1),  # fs01's backup failed that night
     ("notify run", ["--date", "2026-03-10", "--url", "json://127.0.16.80:{refused}/hook"], 2),  # nobody listens

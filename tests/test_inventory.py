@@ -132,6 +132,24 @@ def test_select_by_role_and_unknown_host():
         inventory.select(names=["nope"])
 
 
+def test_host_names_match_without_regard_to_case():
+    inventory = parse_inventory(b"all:\n  hosts:\n    WS-017:\n    fs01:\n")
+    assert [h.name for h in inventory.select(names=["ws-017"])] == ["WS-017"]
+    assert [h.name for h in inventory.select(names=["Ws-017", "FS01"])] == ["WS-017", "fs01"]
+    with pytest.raises(InventoryError, match="no such host"):
+        inventory.select(names=["ws-018"])
+
+
+def test_two_hosts_that_differ_only_in_case_are_an_inventory_error(tmp_path):
+    text = "all:\n  hosts:\n    ws-017:\n  children:\n    workstations:\n      hosts:\n        WS-017:\n"
+    [problem] = problems_of(text, tmp_path)
+    assert problem.line == 7 and problem.key == "all.children.workstations.hosts.WS-017"
+    assert "differs from host 'ws-017' (line 3) only in case" in problem.message
+    # the same name in two groups is one host, as in Ansible
+    twice = "all:\n  hosts:\n    ws-017:\n  children:\n    workstations:\n      hosts:\n        ws-017:\n"
+    assert [h.name for h in parse_inventory(twice.encode()).hosts] == ["ws-017"]
+
+
 def test_the_repository_inventory_is_valid():
     inventory = load_inventory(Path(__file__).parent.parent / "inventory.yaml")
     assert any(h.connection == "local" for h in inventory.hosts)

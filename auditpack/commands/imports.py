@@ -12,6 +12,7 @@ from auditpack.errors import AuditpackError
 
 if TYPE_CHECKING:
     from auditpack.imports import EvtxFileReport, Provenance
+    from auditpack.store import EvidenceStore
 
 from .shared import LazyChoice, Outcome, check_control_ids, console, open_store, operator_option, provenance_options, store_option
 
@@ -73,17 +74,21 @@ def import_register_command(
       auditpack import register hr_leavers uitdienst-2026.xlsx
       auditpack import register restore_tests restore-log.csv
       auditpack import register hr_leavers uit-dienst.xlsx --source AFAS --exported 2027-01-04
-    Exit codes: 0 stored, 2 the register has problems (nothing stored).
+    Exit codes: 0 stored, or the same as the register's newest import (nothing stored then),
+    2 the register has problems (nothing stored).
     """
     from auditpack.collectors.parsers.registers import RegisterError
-    from auditpack.imports import import_register
+    from auditpack.imports import read_register, store_register
 
     provenance = provenance_from(source, exported)
-    store = open_store(store_path, create=True)
     try:
-        ref, meta, normalized = import_register(store, name, file, operator, provenance)
+        raw, normalized = read_register(name, file, provenance)
     except RegisterError as exc:
         raise AuditpackError(f"Register {file} (nothing was stored)", exc.problems) from None
+    store = open_store(store_path, create=True)
+    if _already_imported(store, f"register.{name}", file, raw, normalized):
+        return Outcome.OK
+    ref, meta = store_register(store, name, file.name, raw, normalized, operator)
     console.print(
         f"Stored {len(normalized['rows'])} rows of {name} as item {meta['id']} (sha256 {meta['raw']['sha256']}) "
         f"in run {ref.seq}.",
@@ -93,6 +98,22 @@ def import_register_command(
     if normalized.get("ignored_columns"):
         console.print(f"Columns not used: {', '.join(normalized['ignored_columns'])}", style="yellow", markup=False)
     return Outcome.OK
+
+
+def _already_imported(store: EvidenceStore, kind: str, file: Path, raw: bytes, normalized: dict) -> bool:
+    """Say so when the register's newest import holds the same file: storing it again would add only a copy."""
+    from auditpack.imports import same_as_newest
+
+    same = same_as_newest(store, kind, raw, normalized)
+    if same is not None:
+        console.print(
+            f"{file.name} is the same as the {kind.removeprefix('register.')} register imported in run {same.run_seq} "
+            f"(item {same.id}, {same.started[:10]}): nothing was stored.",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
+    return same is not None
 
 
 @import_group.command(name="evtx")
@@ -248,16 +269,19 @@ def import_egress_command(file: Path, store_path: Path, operator: str) -> Outcom
     \b
     Example:
       auditpack import egress-register egress-register.yaml
-    Exit codes: 0 stored, 2 the file has problems (nothing stored).
+    Exit codes: 0 stored, or the same as the newest import (nothing stored then), 2 the file has problems.
     """
-    from auditpack.imports import import_egress_register
+    from auditpack.imports import read_egress_register, store_egress_register
     from auditpack.yamlfile import YamlFileError
 
-    store = open_store(store_path, create=True)
     try:
-        ref, meta, normalized = import_egress_register(store, file, operator)
+        raw, normalized = read_egress_register(file)
     except YamlFileError as exc:
         raise AuditpackError(f"Egress register {file} (nothing was stored)", exc.problems) from None
+    store = open_store(store_path, create=True)
+    if _already_imported(store, "register.egress", file, raw, normalized):
+        return Outcome.OK
+    ref, meta = store_egress_register(store, file.name, raw, normalized, operator)
     console.print(
         f"Stored {len(normalized['entries'])} egress reasons as item {meta['id']} "
         f"(sha256 {meta['raw']['sha256']}) in run {ref.seq}.",
@@ -351,12 +375,16 @@ def attach(
     \b
     Example:
       auditpack attach T-CON-2 continuity-review-2026.pdf --date 2026-05-12 --note "Yearly review by Example ICT BV"
-    Exit codes: 0 stored, 2 unusable input (unknown control, unreadable file).
+    Exit codes: 0 stored, 2 unusable input (unknown control, unreadable file, a --date after today).
     """
     from auditpack.collectors.parsers.auditpol import is_auditpol_csv
     from auditpack.imports import attach_document
 
     check_control_ids((control_id,))
+    if day.date() > date.today():
+        raise AuditpackError(
+            f"--date {day.date()} is in the future: a document can only evidence a day that has come (nothing was stored)"
+        )
     if is_auditpol_csv(file.read_bytes()):
         # attached, a document is only shown: T-LOG-1 evaluates an audit policy only when it is imported as one
         console.print(

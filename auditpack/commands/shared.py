@@ -364,7 +364,11 @@ def open_store(path: Path, create: bool) -> EvidenceStore:
     store = EvidenceStore(path, create=create, tsa=configured_tsa(), on_timestamp=say_timestamp)
     if store.created:
         source = resolved_source("store")
-        named = f" (the store setting, from {source})" if source not in (None, "command line") else ""
+        named = ""
+        if source == "default":
+            named = " (the default: --store, AUDITPACK_STORE or `store` in the configuration file name another)"
+        elif source not in (None, "command line"):
+            named = f" (the store named by {source})"
         err_console.print(
             f"Created a new evidence store at {store.root.resolve()}{named}.",
             style="yellow",

@@ -11,10 +11,21 @@ import click
 
 from auditpack.errors import AuditpackError
 
-from .shared import Outcome, console, json_option, lang_option, open_store, pseudonym_key, store_option, tsa_ca_option
+from .shared import (
+    Outcome,
+    console,
+    err_console,
+    json_option,
+    lang_option,
+    open_store,
+    operator_option,
+    pseudonym_key,
+    store_option,
+    tsa_ca_option,
+)
 
 if TYPE_CHECKING:
-    from auditpack.store import ItemRecord
+    from auditpack.store import EvidenceStore, ItemRecord
 
 
 @click.command()
@@ -58,6 +69,7 @@ def verify(pack_path: Path | None, key_path: Path | None, tsa_ca: Path | None, s
     summary = f"{result.manifests} runs, {result.items} items, {result.blobs} blobs ({result.blob_bytes / 1e6:.1f} MB)"
     if result.timestamps:
         summary += "; timestamps: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(result.timestamps.items()))
+    _print_reveals(store)
     if result.ok:
         console.print(f"[green]Evidence store intact:[/] {summary}", soft_wrap=True)
         return Outcome.OK
@@ -66,6 +78,21 @@ def verify(pack_path: Path | None, key_path: Path | None, tsa_ca: Path | None, s
         soft_wrap=True,
     )
     return Outcome.FINDINGS
+
+
+def _print_reveals(store: EvidenceStore) -> None:
+    """Each recorded use of `reveal`: looking behind pseudonyms is part of what the store shows."""
+    from auditpack.reveals import reveals_in
+
+    for use in reveals_in(store):
+        asked = ", ".join(p["pseudonym"] for p in use["pseudonyms"])
+        why = f", reason: {use['reason']}" if use["reason"] else ", no reason given"
+        console.print(
+            f"Revealed: {asked} by {use['revealed_by']} at {use['at']}{why} (run {use['run']}, item {use['item']})",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def _verify_pack(pack_path: Path, key_path: Path | None, tsa_ca: Path | None) -> Outcome:
@@ -265,28 +292,39 @@ def _plain(text: str):
 
 @click.command(name="reveal")
 @click.argument("pseudonyms", nargs=-1, required=True)
+@click.option("--reason", metavar="TEXT", help="Why the names are needed (e.g. the auditor's question); kept in the record.")
 @store_option
-def reveal_command(pseudonyms: tuple[str, ...], store_path: Path) -> Outcome:
+@operator_option
+def reveal_command(pseudonyms: tuple[str, ...], reason: str | None, store_path: Path, operator: str) -> Outcome:
     """Show which person or account is behind a pseudonym in a pseudonymised pack (needs your key).
 
+    Every use is recorded in the store first, as evidence of its own: who
+    revealed which pseudonyms, when, whether each was found, and --reason.
+    The names shown are not kept in that record. `auditpack verify` lists
+    the recorded uses.
+
     \b
-    Example:
+    Examples:
       auditpack reveal P-3b1e2016c9
+      auditpack reveal P-3b1e2016c9 P-77c0a1e2d4 --reason "auditor's question 4 on leaver accounts"
     Exit codes: 0 every pseudonym found, 1 some not found, 2 no store or key.
     """
     from auditpack.pseudonymise import names_in_store, reveal
+    from auditpack.reveals import record_reveal
 
     store = open_store(store_path, create=False)
     secret = pseudonym_key()
     names = names_in_store(store)
-    found_all = True
-    for wanted in pseudonyms:
-        found = reveal(secret, wanted, names)
-        found_all &= bool(found)
+    found = {wanted.strip(): reveal(secret, wanted, names) for wanted in pseudonyms}
+    seq, meta = record_reveal(store, operator, {p: bool(n) for p, n in found.items()}, reason)  # before anything is shown
+    for wanted, names_found in found.items():
         console.print(
-            f"{wanted}: {', '.join(found) if found else 'not found among the names in this store'}", highlight=False, markup=False
+            f"{wanted}: {', '.join(names_found) if names_found else 'not found among the names in this store'}",
+            highlight=False,
+            markup=False,
         )
-    return Outcome.OK if found_all else Outcome.FINDINGS
+    err_console.print(f"This use is recorded as item {meta['id']} in run {seq}.", style="dim", markup=False, highlight=False)
+    return Outcome.OK if all(found.values()) else Outcome.FINDINGS
 
 
 COMMANDS = (verify, timestamp_command, diff_command, firewall_diff, reveal_command)
