@@ -321,3 +321,29 @@ def test_notify_test_sends_to_the_urls_of_the_file(tmp_path, env):
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def test_an_option_gets_the_type_it_gets_from_the_command_line(tmp_path, monkeypatch):
+    """A setting from the environment, the file or the default reaches the command as the option's own type."""
+    import click
+    from click.testing import CliRunner
+
+    from auditpack.commands.shared import inventory_option, signing_key_option, store_option
+
+    seen = {}
+
+    @click.command()
+    @store_option
+    @inventory_option
+    @signing_key_option
+    def probe(store_path, inventory_path, key_path):
+        seen.update(store=store_path, inventory=inventory_path, key=key_path)
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "auditpack.toml").write_text('inventory = "hosts.yaml"\n')
+    (tmp_path / "hosts.yaml").write_text(LOCAL_INVENTORY.format(name="here"))
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AUDITPACK_SIGNING_KEY", "k.pem")
+    assert CliRunner().invoke(probe, []).exit_code == 0
+    assert seen == {"store": Path("evidence"), "inventory": str(tmp_path / "hosts.yaml"), "key": Path("k.pem")}

@@ -193,7 +193,7 @@ def setting_option(key: str, *decls: str, check: bool = True, **kwargs: Any) -> 
             return found
         if check and key in MUST_EXIST and not Path(found).exists():
             raise ConfigError(f"The {key} file {found} does not exist (named by {resolved.source}).")
-        if isinstance(found, Path) and getattr(param.type, "path_type", None) is None:
+        if isinstance(found, Path) and getattr(param.type, "type", None) is None:  # click.Path's path_type
             return str(found)  # the option gives text when typed on the command line; so does the setting
         return found
 
