@@ -6,12 +6,14 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from auditpack import __version__
 from auditpack.reports.formats import FORMAT_NAMES
 
+from .output import View, cell, literal, output_options, print_json, print_line
 from .shared import (
     CONSOLE_WORDS,
     Outcome,
@@ -29,17 +31,22 @@ from .shared import (
     open_store,
     operator_option,
     out_option,
+    period_json,
     period_options,
     print_results,
     profile_option,
     pseudonym_key,
     resolve_period,
+    results_json,
     results_outcome,
     signing_key,
     signing_key_option,
     store_option,
     warn_if_open,
 )
+
+if TYPE_CHECKING:
+    from auditpack.pack import PackSummary
 
 
 @click.command()
@@ -58,6 +65,7 @@ from .shared import (
     help=f"Only these formats (repeatable; default all: {', '.join(FORMAT_NAMES)}).",
 )
 @signing_key_option
+@output_options
 def report(
     store_path: Path,
     year: int | None,
@@ -70,6 +78,7 @@ def report(
     out_dir: Path,
     formats: tuple[str, ...],
     key_path: Path | None,
+    view: View,
 ) -> Outcome:
     """Evaluate every control over a period and write the audit report in every format.
 
@@ -86,6 +95,8 @@ def report(
       auditpack report --period 2026
       auditpack report --period 2026 --profile profiles/klant-a.yaml --exceptions exceptions.yaml
       auditpack report --from 2026-01-01 --to 2026-06-30 --lang en --format html --format xlsx
+      auditpack report --period 2026 --quiet     (prints only the paths written, one a line)
+      auditpack report --period 2026 --json      (results and paths, for other tools)
     Exit codes: 0 every control effective (or not applicable), 1 deviations or
                 missing evidence (the report is written all the same), 2 errors.
     """
@@ -111,10 +122,17 @@ def report(
     )
     files = write_formats(document, out_dir, formats or FORMAT_NAMES, progress)
     progress("done")
-    print_results(results, lang)
-    width = max(map(len, files), default=0)
-    for name, path in files.items():
-        console.print(f"{name:>{width}}: {path}", soft_wrap=True, highlight=False, markup=False)
+    if view.json:
+        document_json = {"auditpack_version": __version__, "command": "report", "period": period_json(period), "lang": lang}
+        print_json({**document_json, "results": results_json(results, lang), "files": {k: str(v) for k, v in files.items()}})
+    elif view.quiet:
+        for path in files.values():
+            print_line(str(path))
+    else:
+        print_results(results, lang)
+        width = max(map(len, files), default=0)
+        for name, path in files.items():
+            console.print(cell(f"{name:>{width}}: {path}"), soft_wrap=True, highlight=False)
     return results_outcome(results)
 
 
@@ -133,6 +151,7 @@ def report(
     "the key stays with you ($AUDITPACK_PSEUDONYM_KEY, [keys] pseudonym in the configuration file, or "
     "~/.config/auditpack/pseudonym-key).",
 )
+@output_options
 def pack(
     store_path: Path,
     year: int | None,
@@ -144,6 +163,7 @@ def pack(
     out_dir: Path,
     key_path: Path | None,
     pseudonymise: bool,
+    view: View,
 ) -> Outcome:
     """Build the signed evidence pack for the auditors: the report in every format and the evidence it cites.
 
@@ -157,6 +177,8 @@ def pack(
     Examples:
       auditpack pack --period 2026
       auditpack pack --period 2026 --pseudonymise --lang en
+      auditpack pack --period 2026 --quiet       (prints the pack's path, then the public key's)
+      auditpack pack --period 2026 --json
     Exit codes: 0 every control effective (or not applicable), 1 deviations or
                 missing evidence (the pack is built all the same), 2 errors.
     """
@@ -174,27 +196,57 @@ def pack(
         store, period, out_dir, key, lang=lang, profile=profile, exceptions=exceptions, pseudonym_key=secret, progress=progress
     )
     progress("done")
-    print_results(annual.results, lang)
     public = out_dir / "signing-key.pub"
     public.write_bytes(public_key_pem(key))
-    size = console_text("pack_size", lang, size=round(summary.size / 1e6, 1), items=summary.items)
-    pseudonymised = f", {console_text('pseudonymised', lang)}" if secret else ""
-    labels = {key: console_text(key, lang) for key in ("pack", "signed_by", "public_key")}
-    width = max(len(label) for label in (*labels.values(), "SHA-256:")) + 1
-    console.print(
-        f"{labels['pack']:<{width}}{summary.path} ({size}{pseudonymised})\n{'SHA-256:':<{width}}{summary.sha256}\n"
-        f"{labels['signed_by']:<{width}}{summary.fingerprint}\n"
-        f"{labels['public_key']:<{width}}{public} {console_text('send_separately', lang)}",
-        soft_wrap=True,
-    )
+    if view.json:
+        timestamped = store.tsa is not None and summary.timestamp_error is None
+        packed = pack_json(summary, public, secret is not None, timestamped)
+        document = {"auditpack_version": __version__, "command": "pack", "period": period_json(period), "lang": lang}
+        print_json({**document, "results": results_json(annual.results, lang), "pack": packed})
+    elif view.quiet:
+        print_line(str(summary.path))
+        print_line(str(public))
+    else:
+        print_results(annual.results, lang)
+        print_pack(summary, public, secret is not None, lang)
     if summary.timestamp_error:
         err_console.print(
-            f"The pack's MANIFEST.json is NOT timestamped: {summary.timestamp_error}. Build the pack again when the TSA answers.",
+            f"The pack's MANIFEST.json is NOT timestamped: {literal(summary.timestamp_error)}. Build the pack again when the TSA answers.",
             style="yellow",
             soft_wrap=True,
             markup=False,
         )
     return results_outcome(annual.results)
+
+
+def print_pack(summary: PackSummary, public: Path, pseudonymised: bool, lang: str) -> None:
+    """The pack for people: its path, size, hash, signer and the public key to send."""
+    size = console_text("pack_size", lang, size=round(summary.size / 1e6, 1), items=summary.items)
+    suffix = f", {console_text('pseudonymised', lang)}" if pseudonymised else ""
+    labels = {key: console_text(key, lang) for key in ("pack", "signed_by", "public_key")}
+    width = max(len(label) for label in (*labels.values(), "SHA-256:")) + 1
+    text = (
+        f"{labels['pack']:<{width}}{summary.path} ({size}{suffix})\n{'SHA-256:':<{width}}{summary.sha256}\n"
+        f"{labels['signed_by']:<{width}}{summary.fingerprint}\n"
+        f"{labels['public_key']:<{width}}{public} {console_text('send_separately', lang)}"
+    )
+    for line in text.splitlines():  # each line literal: the paths are the user's, the store's
+        console.print(cell(line), soft_wrap=True, highlight=False)
+
+
+def pack_json(summary: PackSummary, public: Path, pseudonymised: bool, timestamped: bool) -> dict:
+    """The pack for --json (docs/console.md); timestamped: MANIFEST.json carries a TSA's token."""
+    return {
+        "path": str(summary.path),
+        "sha256": summary.sha256,
+        "bytes": summary.size,
+        "evidence_items": summary.items,
+        "signed_by": summary.fingerprint,
+        "public_key": str(public),
+        "pseudonymised": pseudonymised,
+        "timestamped": timestamped,
+        "timestamp_error": summary.timestamp_error,
+    }
 
 
 @click.command()

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
+from rich.text import Text
 
 from auditpack.errors import AuditpackError
 from auditpack.wording import fill
+
+from .output import cell, console, err_console, literal, notice_console
 
 if TYPE_CHECKING:
     from auditpack.controls.exceptions import ExceptionEntry
@@ -28,8 +30,7 @@ if TYPE_CHECKING:
     from auditpack.periods import Period
     from auditpack.store import EvidenceStore
 
-console = Console()
-err_console = Console(stderr=True)
+# The consoles (console, err_console, notice_console) live in .output; the commands import them from here.
 
 
 class Outcome(IntEnum):
@@ -82,6 +83,8 @@ CONSOLE_WORDS = {
         "run_partial": "De verzamelronde is gedeeltelijk: de hosts hierboven die niet 'ok' zijn, zijn zo vastgelegd.",
         "starting": "start",
         "items_done": "{count:bewijsstuk|bewijsstukken}",
+        "run_total": "Verzamelronde {seq}: {hosts:host|hosts}, {states}; {items}",
+        "not_ok": "{count} niet ok",
         # report and pack
         "period_open": "De periode {period} is nog niet voorbij: beoordeeld op het bewijs tot en met vandaag, {today}.",
         "packing": "Evalueren, het rapport schrijven en het bewijs inpakken...",
@@ -94,6 +97,7 @@ CONSOLE_WORDS = {
         "sample_drawn": "{control}, {period}: {size} van {population} (eenheid: {unit}), startwaarde {seed}, getrokken door "
         "{operator}; vastgelegd als bewijsstuk {item}",
         "outcome": "uitkomst",
+        "result_counts": "{deviations:afwijking|afwijkingen}, {gaps} niet aangetoond",
     },
     "en": {
         "controls": "Controls",
@@ -119,6 +123,8 @@ CONSOLE_WORDS = {
         "run_partial": "The run is partial: the hosts above that are not 'ok' are recorded as such.",
         "starting": "starting",
         "items_done": "{count:item|items}",
+        "run_total": "Run {seq}: {hosts:host|hosts}, {states}; {items}",
+        "not_ok": "{count} not ok",
         "period_open": "The period {period} has not ended: it is judged on the evidence up to today, {today}.",
         "packing": "Evaluating, writing the report and packing the evidence...",
         "pack": "Pack:",
@@ -130,6 +136,7 @@ CONSOLE_WORDS = {
         "sample_drawn": "{control}, {period}: {size} of {population} (unit: {unit}), seed {seed}, drawn by {operator}; "
         "stored as item {item}",
         "outcome": "outcome",
+        "result_counts": "{deviations:deviation|deviations}, {gaps} not evidenced",
     },
 }
 
@@ -351,7 +358,11 @@ def load_inventory(path: str | None) -> Inventory:
     except InventoryError as exc:
         raise AuditpackError("The inventory (nothing was collected)", exc.problems) from None
     if inventory.path.startswith("<"):
-        err_console.print("[dim]No inventory given and no ./inventory.yaml: using the built-in inventory (this machine only).[/]")
+        notice_console.print(
+            "No inventory given and no ./inventory.yaml: using the built-in inventory (this machine only).",
+            style="dim",
+            markup=False,
+        )
     return inventory
 
 
@@ -382,12 +393,12 @@ def open_store(path: Path, create: bool) -> EvidenceStore:
 def say_timestamp(ref: Any, failed: Exception | None) -> None:
     """After a commit: the run's timestamp, or why it has none (the run is kept either way)."""
     if failed is None:
-        err_console.print(
+        notice_console.print(
             f"Run {ref.seq} timestamped (RFC 3161 token {ref.token_path.name}).", style="dim", markup=False, soft_wrap=True
         )
     else:
         err_console.print(
-            f"Run {ref.seq} is committed but NOT timestamped: {failed}. Run `auditpack timestamp` when the TSA answers "
+            f"Run {ref.seq} is committed but NOT timestamped: {literal(failed)}. Run `auditpack timestamp` when the TSA answers "
             f"again; the token will be marked late.",
             style="yellow",
             markup=False,
@@ -444,12 +455,23 @@ def warn_if_open(period: Period, lang: str = CONSOLE_LANG) -> None:
     """A period that has not ended is judged only up to today: say so, so nobody reads it as the whole year."""
     today = datetime.now(UTC).date()
     if period.last_day.date() >= today:
-        err_console.print(
+        notice_console.print(
             console_text("period_open", lang, period=period.label, today=today),
             style="yellow",
             markup=False,
             highlight=False,
         )
+
+
+def period_json(period: Period) -> dict[str, Any]:
+    """The period for --json: its bounds (end exclusive), its first and last day, and whether it has ended."""
+    return {
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        "first_day": period.start.date().isoformat(),
+        "last_day": period.last_day.date().isoformat(),
+        "ended": period.last_day.date() < datetime.now(UTC).date(),
+    }
 
 
 def signing_key(path: Path | None) -> Any:
@@ -487,11 +509,10 @@ def print_results(results: list[ControlResult], lang: str) -> None:
     for col in ("control", "title", "result", "tested", "deviations", "not_evidenced"):
         table.add_column(words[col])
     for r in results:
-        style = STATUS_STYLE[r.status]
         table.add_row(
-            r.control_id,
-            catalogue[r.control_id].title.in_(lang),
-            f"[{style}]{STATUS_LABELS[lang][r.status]}[/]",
+            Text(r.control_id),
+            Text(catalogue[r.control_id].title.in_(lang)),
+            Text(STATUS_LABELS[lang][r.status], style=STATUS_STYLE[r.status]),
             str(r.tested),
             str(len(r.deviations)),
             str(len(r.gaps)),
@@ -499,17 +520,55 @@ def print_results(results: list[ControlResult], lang: str) -> None:
     console.print(table)
     for r in results:
         for d in r.deviations + r.gaps:
-            console.print(f"  {r.control_id} {d.subject} {d.date}: {d.text(lang)}", markup=False, highlight=False, soft_wrap=True)
+            console.print(cell(f"  {r.control_id} {d.subject} {d.date}: {d.text(lang)}"), highlight=False, soft_wrap=True)
+
+
+def results_json(results: list[ControlResult], lang: str) -> list[dict[str, Any]]:
+    """The controls' results for --json: verdict, counts, and each deviation and gap with its text in LANG."""
+    from auditpack.controls.model import load_catalogue
+    from auditpack.reports.i18n import STATUS_LABELS
+
+    catalogue = load_catalogue()
+
+    def finding(d: Any) -> dict[str, Any]:
+        return {"subject": d.subject, "date": d.date, "code": d.code, "text": d.text(lang), "evidence": d.evidence}
+
+    return [
+        {
+            "control": r.control_id,
+            "title": catalogue[r.control_id].title.in_(lang),
+            "status": str(r.status),
+            "status_label": STATUS_LABELS[lang][r.status],
+            "tested": r.tested,
+            "deviations": [finding(d) for d in r.deviations],
+            "gaps": [finding(d) for d in r.gaps],
+            "reason": r.reason.text(lang) if r.reason else None,
+        }
+        for r in results
+    ]
+
+
+def results_problems(results: list[ControlResult], lang: str) -> None:
+    """Under --quiet: one line on stderr per control that is not effective (or not applicable), nothing else."""
+    from auditpack.controls.result import Status
+    from auditpack.reports.i18n import STATUS_LABELS
+
+    for r in results:
+        if r.status not in (Status.EFFECTIVE, Status.NOT_APPLICABLE):
+            counts = console_text("result_counts", lang, deviations=len(r.deviations), gaps=len(r.gaps))
+            err_console.print(
+                cell(f"{r.control_id}: {STATUS_LABELS[lang][r.status]} ({counts})"), highlight=False, soft_wrap=True
+            )
 
 
 def print_error(exc: AuditpackError) -> None:
     """The one way an expected fault is shown: what, then each located problem on a line of its own."""
     if exc.problems:
-        err_console.print(f"{exc.message} has {len(exc.problems)} problem(s):", style="red bold", markup=False, highlight=False)
+        err_console.print(cell(f"{exc.message} has {len(exc.problems)} problem(s):", "red bold"), highlight=False)
         for problem in exc.problems:
-            err_console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
+            err_console.print(cell(f"  {problem}"), highlight=False, soft_wrap=True)
     else:
-        err_console.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
+        err_console.print(cell(exc, "red"), highlight=False, soft_wrap=True)
 
 
 class StepTimes:
@@ -520,4 +579,5 @@ class StepTimes:
         self.began = time.monotonic()
 
     def __call__(self, step: str) -> None:
-        err_console.print(f"[dim]{time.monotonic() - self.began:6.1f} s[/]  {step}", highlight=False, soft_wrap=True)
+        seconds = Text(f"{time.monotonic() - self.began:6.1f} s", style="dim")
+        notice_console.print(Text.assemble(seconds, "  ", cell(step)), highlight=False, soft_wrap=True)

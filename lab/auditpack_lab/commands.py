@@ -291,7 +291,10 @@ def demo(workdir: Path, lang: str, seed: int, keep_lab: bool) -> Outcome:
     began = time.monotonic()
 
     def phase(title: str) -> None:
-        console.rule(f"{title} · {time.monotonic() - began:.0f} s")
+        from rich.rule import Rule
+
+        # a rule spans the console: in a pipe, whose console is wide so that nothing wraps, keep it to 100 columns
+        console.print(Rule(f"{title} · {time.monotonic() - began:.0f} s"), width=min(console.width, 100))
 
     if running_state(workdir / "lab") is not None:
         raise click.UsageError(f"a lab is still running in {workdir / 'lab'}: `auditpack lab down --dir {workdir / 'lab'}` first")
