@@ -24,6 +24,7 @@ from auditpack.reports.formats import FORMAT_NAMES, formats_named
 
 from .jobs import run_rows
 from .pack import PackSummary, build_pack
+from .private import make_private_dirs
 from .pseudonymise import Pseudonymiser, names_in_store
 from .responses import responses_in
 from .sampling import samples_for
@@ -89,7 +90,7 @@ def write_formats(
     it writes beside it under "<format>-<part>" ("oscal-plan", …), so the pack carries them all.
     """
     chosen = formats_named(formats)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(out_dir)
     base = out_dir / report_name(document)
     files: dict[str, Path] = {}
     for report_format in chosen:

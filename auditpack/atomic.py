@@ -1,6 +1,8 @@
 """Files that appear whole or not at all: written under a temporary name, synced to disk, then renamed into place.
 
 One helper for every writer: the evidence store, the signed pack, the key files and the report formats.
+What they write holds personal data, so a file is the owner's only (0600) unless a writer asks for another mode,
+and directories it makes are 0700 (auditpack/private.py), whatever the umask.
 A reader of the final name sees the old file or the complete new one, never a half-written one; a
 writer that fails (or is killed) leaves at worst a temporary file, which is removed when it can be.
 """
@@ -12,6 +14,8 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from .private import PRIVATE_FILE, make_private_dirs
 
 NAME_KEPT = 100  # characters of the final name in the temporary one: a long name plus the suffix stays a legal name
 
@@ -34,7 +38,7 @@ def _fsync_file(path: Path) -> None:
 def atomic_path(
     path: Path,
     *,
-    mode: int | None = None,
+    mode: int | None = PRIVATE_FILE,
     temp_dir: Path | None = None,
     overwrite: bool = True,
     sync_dir: bool = False,
@@ -45,8 +49,9 @@ def atomic_path(
     When the block ends without an error the file is synced to disk and renamed to PATH; on any
     error it is removed and PATH is left as it was.
 
-    mode: None creates the file like open() does (0666 narrowed by the umask); a number creates it
-        owner-only and then sets exactly that mode, so a secret is never readable by others, not even briefly.
+    mode: the file's mode, set exactly whatever the umask (default 0600: the owner's only); it is created
+        owner-only first, so a secret is never readable by others, not even briefly. None creates the file
+        like open() does (0666 narrowed by the umask).
     temp_dir: where the temporary file lives (default: PATH's directory); must be on PATH's file system.
     overwrite: False never replaces an existing PATH (raises FileExistsError): the first writer wins.
     sync_dir: also sync PATH's directory after the rename, so the new name itself survives a power cut.
@@ -54,7 +59,7 @@ def atomic_path(
     """
     path = Path(path)
     if temp_dir is None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(path.parent)
     tmp = (path.parent if temp_dir is None else Path(temp_dir)) / f".{path.name[:NAME_KEPT]}.{secrets.token_hex(6)}.tmp"
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else 0o600))
     try:
@@ -78,7 +83,7 @@ def write_atomic(
     path: Path,
     data: bytes | str,
     *,
-    mode: int | None = None,
+    mode: int | None = PRIVATE_FILE,
     temp_dir: Path | None = None,
     overwrite: bool = True,
     sync_dir: bool = False,

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .commands import collect, config, imports, notify, report, schedule, verify
+from .commands import collect, config, imports, key, notify, report, schedule, verify
 from .commands.shared import EXIT_CODES_HELP, Outcome, err_console, print_error
 from .errors import AuditpackError
 
@@ -62,6 +62,7 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
       auditpack report --period 2026   the annual report over everything collected
       auditpack verify              prove that no evidence was changed or lost
       auditpack notify run          send the day's new findings (after each collection)
+      auditpack key backup DIR      back up the signing and pseudonym keys (irreplaceable)
       auditpack config show         the settings in force, and where each comes from
     """
     from .config import activate, deactivate
@@ -70,7 +71,7 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     ctx.call_on_close(deactivate)
 
 
-for _module in (collect, report, imports, verify, notify, schedule, config):
+for _module in (collect, report, imports, verify, notify, schedule, key, config):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
 
 from .atomic import write_atomic
 from .errors import AuditpackError
+from .private import PRIVATE_FILE, make_private_dirs
+
+# Told the path of a key that was just made (the command line says where it is and that it must be backed up).
+OnCreate = Callable[[Path], None]
 
 
 class KeyFileError(AuditpackError, PermissionError):
@@ -27,23 +30,24 @@ def check_private(path: Path, what: str) -> None:
         )
 
 
-def _make_dirs(directory: Path) -> None:
-    """Create missing directories as 0700; directories that already exist are left as they are."""
-    missing = []
-    probe = directory
-    while not probe.exists():
-        missing.append(probe)
-        probe = probe.parent
-    for path in reversed(missing):
-        try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:
-            continue  # made by someone else meanwhile: not ours to change
-        os.chmod(path, 0o700)  # mkdir's mode is narrowed by the umask, never widened; be explicit
+def read_existing(path: Path, what: str) -> bytes:
+    """The bytes of a key file that must already exist and be private."""
+    if not path.exists():
+        raise KeyFileError(
+            f"there is no {what} at {path}: `auditpack key restore` puts back a backed-up one, `auditpack key init` makes a new one"
+        )
+    check_private(path, what)
+    return path.read_bytes()
 
 
-def read_or_create(path: Path, make: Callable[[], bytes], what: str) -> bytes:
-    """The key file's bytes; when it does not exist, `make()` is written to it (mode 0600) first.
+def write_new(path: Path, data: bytes) -> None:
+    """A key file that appears whole (0600) and never replaces one that exists (FileExistsError)."""
+    make_private_dirs(path.parent)
+    write_atomic(path, data, mode=PRIVATE_FILE, overwrite=False)
+
+
+def read_or_create(path: Path, make: Callable[[], bytes], what: str, on_create: OnCreate | None = None) -> bytes:
+    """The key file's bytes; when it does not exist, `make()` is written to it (mode 0600) first and ON_CREATE told.
 
     Two processes creating it at once agree on one key: the file appears by link(),
     which never replaces a key another process made in the meantime.
@@ -51,11 +55,12 @@ def read_or_create(path: Path, make: Callable[[], bytes], what: str) -> bytes:
     if path.exists():
         check_private(path, what)
         return path.read_bytes()
-    _make_dirs(path.parent)
     data = make()
     try:
-        write_atomic(path, data, mode=0o600, overwrite=False)
+        write_new(path, data)
     except FileExistsError:
         check_private(path, what)
         return path.read_bytes()
+    if on_create is not None:
+        on_create(path)
     return data

@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import re
 import shutil
 import stat
@@ -48,6 +49,7 @@ from .atomic import atomic_path
 from .canonical import document_moment, iso, sha256_hex
 from .errors import AuditpackError
 from .pack_chronology import CHAIN_RECIPE, PACK_TOKEN, TOKEN_RECIPE, chain_files, check_chronology, tsa_roots
+from .private import PRIVATE_FILE, make_private_dirs
 from .signing import (
     ALGORITHM,
     PublicKey,
@@ -171,7 +173,7 @@ def _zip_info(path: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(path, ZIP_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.create_system = 3  # unix, whatever the platform, so the bytes do not depend on it
-    info.external_attr = (stat.S_IFREG | 0o644) << 16
+    info.external_attr = (stat.S_IFREG | PRIVATE_FILE) << 16  # unzip gives each file this mode: private there too
     return info
 
 
@@ -451,7 +453,7 @@ def build_pack(
         )
     runs = {ref.seq: ref.sha256 for ref in store.manifest_refs()}
 
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(out.parent)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.spool.") as spool:
         blobs = _BlobCollector(store, blob_transform, Path(spool))
         for item_id in sorted(cited):
@@ -507,8 +509,9 @@ def build_pack(
         put(_bytes_entry(MANIFEST_SIG, base64.b64encode(sign(key, manifest_bytes)) + b"\n"))
         put(_bytes_entry(SUMS_SIG, base64.b64encode(sign(key, sums)) + b"\n"))
 
-        # 0644: a pack is meant to be handed out; the directory is synced so the pack survives a power cut
-        with atomic_path(out, mode=0o644, sync_dir=True) as tmp, open(tmp, "w+b") as handle:
+        # 0600 like every report: a pack holds personal data until the operator hands it out; the directory is
+        # synced so the pack survives a power cut
+        with atomic_path(out, sync_dir=True) as tmp, open(tmp, "w+b") as handle:
             with zipfile.ZipFile(handle, "w") as archive:
                 for path in sorted(entries):
                     _write_entry(archive, entries[path])
@@ -828,10 +831,11 @@ def extract_pack(path: Path, dest: Path) -> Path:
             parts = Path(name).parts
             if Path(name).is_absolute() or ".." in parts or not parts:
                 raise PackError(f"{path} holds an entry with an unsafe name: {name!r}")
-        dest.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(dest)
         for name in reader.names():
             target = dest / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with reader.archive.open(name) as src, open(target, "wb") as dst:
+            make_private_dirs(target.parent)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+            with reader.archive.open(name) as src, open(fd, "wb") as dst:
                 shutil.copyfileobj(src, dst, CHUNK)
     return dest

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .keyfiles import KeyFileError, read_or_create
+from .keyfiles import KeyFileError, OnCreate, read_existing, read_or_create
 from .store import EvidenceStore
 
 # Fields whose values name a person or an account, in any evidence kind's normalised JSON.
@@ -97,6 +97,9 @@ SYSTEM_ACCOUNTS = frozenset(
 MIN_LENGTH = 3  # shorter values are initials or codes: replacing them would garble unrelated text
 
 
+KEY_BYTES = 32
+
+
 def default_key_path() -> Path:
     """The key the settings name: $AUDITPACK_PSEUDONYM_KEY, `pseudonym` under [keys], else ~/.config/auditpack/."""
     from .config import setting
@@ -104,20 +107,45 @@ def default_key_path() -> Path:
     return Path(setting("keys.pseudonym"))
 
 
-def load_or_create_key(path: Path | None = None) -> bytes:
-    """The processor's pseudonymisation key (32 random bytes, hex in a 0600 file), created on first use.
+def key_file_bytes(key: bytes) -> bytes:
+    """The key as its file holds it: hex, one line."""
+    return (key.hex() + "\n").encode()
+
+
+def parse_key_file(data: bytes, where: str | Path) -> bytes:
+    try:
+        key = bytes.fromhex(data.decode().strip())
+    except (UnicodeDecodeError, ValueError):
+        key = b""
+    if len(key) != KEY_BYTES:
+        raise KeyFileError(
+            f"the pseudonym key {where} is not a key written by auditpack (64 hex digits); restore it "
+            f"from your backup (`auditpack key restore`): without it no pseudonym can be revealed"
+        )
+    return key
+
+
+def load_or_create_key(path: Path | None = None, on_create: OnCreate | None = None) -> bytes:
+    """The processor's pseudonymisation key (32 random bytes, hex in a 0600 file), created on first use
+    (ON_CREATE is then told its path).
 
     Raises KeyFileError when others may read the file or it does not hold a key.
     """
-    path = path or default_key_path()
-    data = read_or_create(path, lambda: (secrets.token_bytes(32).hex() + "\n").encode(), "pseudonym key")
-    try:
-        return bytes.fromhex(data.decode().strip())
-    except (UnicodeDecodeError, ValueError):
-        raise KeyFileError(
-            f"the pseudonym key {path} is not a key written by auditpack (64 hex digits); restore it "
-            f"from your backup: without it no pseudonym can be revealed"
-        ) from None
+    path = Path(path).expanduser() if path is not None else default_key_path()
+    return parse_key_file(
+        read_or_create(path, lambda: key_file_bytes(secrets.token_bytes(KEY_BYTES)), "pseudonym key", on_create), path
+    )
+
+
+def load_existing_key(path: Path | None = None) -> bytes:
+    """The pseudonym key, which must exist: a new one could reveal nothing."""
+    path = Path(path).expanduser() if path is not None else default_key_path()
+    return parse_key_file(read_existing(path, "pseudonym key"), path)
+
+
+def key_id(key: bytes) -> str:
+    """A name for the key that is not the key: the first 16 hex digits of a SHA-256 over it, apart from pseudonyms."""
+    return "K-" + hashlib.sha256(b"auditpack pseudonym key id\0" + key).hexdigest()[:16]
 
 
 def _normal(name: str) -> str:

@@ -9,6 +9,9 @@ Each collector gets a CommandGuard built from its own `allowed_commands`
 sending. A command it does not declare is refused unsent and becomes an error
 item naming the command and the collector; that collector stops for the host,
 the others go on.
+
+Collectors that can read only what is new (the Windows Security log, backup histories) get the store as their
+CollectionHistory: where the last good read of a host ended, so the next asks from the day before that.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import traceback
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from auditpack.collectors.base import CollectContext, Collector
+from auditpack.collectors.base import CollectContext, CollectionHistory, Collector
 from auditpack.collectors.guard import CommandGuard, CommandRefused, refusal
 from auditpack.collectors.registry import collectors_for
 
@@ -89,9 +92,15 @@ def _refused_observation(collector: Collector, command: str) -> Observation:
 
 
 def _collect_host(
-    host: Host, run: RunWriter, operator: str, outcome: HostOutcome, progress: Progress, collectors: list[Collector]
+    host: Host,
+    run: RunWriter,
+    operator: str,
+    outcome: HostOutcome,
+    progress: Progress,
+    collectors: list[Collector],
+    history: CollectionHistory | None = None,
 ) -> None:
-    host_ctx = CollectContext(deadline=time.monotonic() + host.timeout, operator=operator)
+    host_ctx = CollectContext(deadline=time.monotonic() + host.timeout, operator=operator, history=history)
     unreachable = False
     for collector in collectors:
         if unreachable and collector.transport == host.connection:
@@ -126,13 +135,16 @@ def _add_error(host: Host, run: RunWriter, collector: Collector, outcome: HostOu
         outcome.errors.extend(obs.errors)
 
 
-def _run_one(host: Host, run: RunWriter, operator: str, progress: Progress) -> HostOutcome:
+def _run_one(host: Host, run: RunWriter, operator: str, progress: Progress, history: CollectionHistory) -> HostOutcome:
     outcome = HostOutcome(host.name)
     collectors = collectors_for(host)
     progress.host_started(host, len(collectors))
     start = time.monotonic()
     worker = threading.Thread(
-        target=_collect_host, args=(host, run, operator, outcome, progress, collectors), name=f"collect-{host.name}", daemon=True
+        target=_collect_host,
+        args=(host, run, operator, outcome, progress, collectors, history),
+        name=f"collect-{host.name}",
+        daemon=True,
     )
     worker.start()
     worker.join(host.timeout)
@@ -181,7 +193,7 @@ def run_collection(
                 host = todo.get_nowait()
             except queue.Empty:
                 return
-            outcomes[host.name] = _run_one(host, run, operator, progress)
+            outcomes[host.name] = _run_one(host, run, operator, progress, store)
 
     threads = [threading.Thread(target=work, name=f"worker-{i}", daemon=True) for i in range(max(1, min(workers, len(hosts))))]
     for t in threads:

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .errors import AuditpackError
-from .keyfiles import KeyFileError, read_or_create
+from .keyfiles import KeyFileError, OnCreate, read_existing, read_or_create
 
 ALGORITHM = "Ed25519"
 
@@ -62,14 +62,30 @@ def _new_pem() -> bytes:
     )
 
 
-def load_or_create_key(path: Path | None = None) -> Ed25519PrivateKey:
-    """The signing key at `path` (default: the keys.signing setting, see default_key_path), made if absent."""
+def load_or_create_key(path: Path | None = None, on_create: OnCreate | None = None) -> Ed25519PrivateKey:
+    """The signing key at `path` (default: the keys.signing setting, see default_key_path), made if absent
+    (ON_CREATE is then told its path)."""
     path = Path(path).expanduser() if path is not None else default_key_path()
     try:
-        pem = read_or_create(path, _new_pem, "signing key")
+        pem = read_or_create(path, _new_pem, "signing key", on_create)
     except KeyFileError as exc:
         raise SigningKeyError(str(exc)) from exc
     return _private_key(pem, path)
+
+
+def load_existing_key(path: Path | None = None) -> Ed25519PrivateKey:
+    """The signing key at `path` (default as above), which must exist: nothing is made."""
+    path = Path(path).expanduser() if path is not None else default_key_path()
+    try:
+        pem = read_existing(path, "signing key")
+    except KeyFileError as exc:
+        raise SigningKeyError(str(exc)) from exc
+    return _private_key(pem, path)
+
+
+def private_key_from_pem(pem: bytes, where: str) -> Ed25519PrivateKey:
+    """An Ed25519 private key from PEM bytes read elsewhere (a backup), checked as a key file is."""
+    return _private_key(pem, Path(where))
 
 
 def _public(key: Ed25519PrivateKey | Ed25519PublicKey) -> Ed25519PublicKey:

@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -55,6 +55,7 @@ from .controls.version import catalogue_version
 from .errors import AuditpackError
 from .evidence import ItemStatus, Observation
 from .inventory import Host
+from .private import is_open, make_private_dirs, tighten, too_open, touch_private
 from .timestamping import TimestampError, Tsa, request_token
 
 STORE_FORMAT = "auditpack-store/1"
@@ -171,14 +172,23 @@ class EvidenceStore:
             if self.root.exists() and any(p.is_file() for p in self.root.rglob("*")):
                 raise StoreError(f"{self.root} exists, is not empty and is not an evidence store; choose another --store")
             for sub in ("blobs/sha256", "runs", "tmp"):
-                (self.root / sub).mkdir(parents=True, exist_ok=True)
+                make_private_dirs(self.root / sub)
             self._atomic_write(marker, canonical_json({"format": STORE_FORMAT, "created": iso(utcnow())}))
             self.created = True
         elif json.loads(marker.read_bytes()).get("format") != STORE_FORMAT:
             raise StoreError(f"{marker}: unknown store format")
-        (self.root / "tmp").mkdir(exist_ok=True)
+        make_private_dirs(self.root / "tmp")
         self._dirty_dirs: set[Path] = set()
         self._dirty_lock = threading.Lock()
+
+    def make_private(self) -> list[Path]:
+        """Take group and other permissions off a store made before auditpack set modes (or unpacked with a wide umask).
+
+        Only the top level is looked at first, so a daily collection does not walk a year of blobs: what auditpack
+        writes is private, so a store whose top level is private has nothing wider below it. Returns what changed.
+        """
+        top = [self.root, *self.root.iterdir(), *(self.root / "blobs").iterdir()]
+        return tighten(self.root) if any(is_open(path) for path in top) else []
 
     # -- low-level writes -------------------------------------------------------------------
 
@@ -200,7 +210,7 @@ class EvidenceStore:
         sha = sha256_hex(data)
         path = self.blob_path(sha)
         if not path.exists():  # content-addressed: an existing blob already holds these bytes
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(path.parent)
             # The directory entry is made durable once per directory before the next
             # manifest commit; until then no manifest refers to the blob.
             self._atomic_write(path, data, point="blob", sync_dir=False)
@@ -223,7 +233,7 @@ class EvidenceStore:
                 handle.flush()
                 os.fsync(handle.fileno())
             path = self.blob_path(digest.hexdigest())
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(path.parent)
             if path.exists():
                 Path(tmp).unlink()
             else:
@@ -253,6 +263,7 @@ class EvidenceStore:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
+        touch_private(self.root / "lock")
         with open(self.root / "lock", "a+b") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
@@ -360,6 +371,8 @@ class EvidenceStore:
     # -- index ---------------------------------------------------------------------------------
 
     def _db(self) -> sqlite3.Connection:
+        # made 0600 before SQLite opens it: SQLite gives its journal, -wal and -shm files the database file's mode
+        touch_private(self.root / "index.sqlite")
         db = sqlite3.connect(self.root / "index.sqlite", timeout=30)
         if db.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
             # the index is derived from the manifests: an older layout is dropped and rebuilt by sync_index
@@ -449,6 +462,25 @@ class EvidenceStore:
             db.close()
         return [ItemRecord(*row[:13], tuple(json.loads(row[13])), row[14]) for row in rows]
 
+    def last_collected(self, host: str, collector: str, kind: str) -> date | None:
+        """The UTC day of the newest run in which COLLECTOR read KIND from HOST, every such item of that run
+        read (ok, or absent: the source is not there) and at least one ok; None when no run did.
+
+        A run with an item of the kind in error (a refused, garbled or cut-off read) does not count: what that
+        read would have brought is asked for again next time. Collectors use it to read only what is new
+        (collectors/base.py CollectContext.since)."""
+        self.sync_index()
+        db = self._db()
+        try:
+            row = db.execute(
+                "SELECT MAX(started) FROM items WHERE host = ? AND collector = ? AND kind = ? GROUP BY run_seq"
+                " HAVING SUM(status NOT IN ('ok', 'absent')) = 0 AND SUM(status = 'ok') > 0 ORDER BY run_seq DESC LIMIT 1",
+                (host, collector, kind),
+            ).fetchone()
+        finally:
+            db.close()
+        return date.fromisoformat(row[0][:10]) if row and row[0] else None
+
     def runs(self) -> list[dict[str, Any]]:
         self.sync_index()
         db = self._db()
@@ -486,10 +518,24 @@ class EvidenceStore:
                 f"{report.timestamps['unchecked']} timestamp token(s) not checked: set AUDITPACK_TSA_CA "
                 f"(and AUDITPACK_TSA_URL), or [tsa] ca and url in the configuration file, to the TSA's certificate",
             )
+        self._verify_private(report)
         leftovers = list((self.root / "tmp").iterdir())
         if leftovers:
             report.info("tmp/", f"{len(leftovers)} unfinished write(s) from an interrupted run; never read, safe to delete")
         return report
+
+    def _verify_private(self, report: VerifyReport) -> None:
+        """A store others may read (made before auditpack set modes, or copied with a wide umask) is said, not fixed:
+        verify changes nothing; the next collection tightens it."""
+        wide = too_open(self.root)
+        if wide:
+            names = ", ".join(str(p.relative_to(self.root)) or "." for p in wide[:3]) + (", ..." if len(wide) > 3 else "")
+            report.warning(
+                ".",
+                f"{len(wide)} file(s) and folder(s) of the store can be read by other users of this machine ({names}); "
+                f"the evidence holds personal data: the next `auditpack collect` makes them private, or run "
+                f"'chmod -R go= {self.root}'",
+            )
 
     def _verify_blobs(self, report: VerifyReport, blob_ok: dict[str, bool]) -> None:
         for path in sorted((self.root / "blobs" / "sha256").glob("*/*")):

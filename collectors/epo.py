@@ -1,12 +1,15 @@
 """The `epo` collector: the central anti-virus console (McAfee/Trellix ePO) over its Web API.
 
-One read-only call, core.executeQuery on EPOLeafNode, over HTTPS with the
-certificate verified; Basic authentication is only ever sent inside TLS.
+Two read-only calls, core.executeQuery on EPOLeafNode (the systems) and on EPOEvents (the detections), over
+HTTPS with the certificate verified; Basic authentication is only ever sent inside TLS. The detections are read
+incrementally: the first time all the console keeps, then only those since the day before the last read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import requests
@@ -17,10 +20,34 @@ from auditpack.evidence import ItemStatus, Observation
 from auditpack.inventory import Host
 
 from .base import CollectContext
-from .parsers.epo import parse_epo_systems
+from .guard import NUMBER
+from .parsers.epo import parse_epo_detections, parse_epo_systems
 
 DEFAULT_SELECT = "(select EPOLeafNode.NodeName EPOLeafNode.LastUpdate EPOProdPropsView_VIRUSCAN.datdate)"
+# Threat events as the console keeps them; ThreatHandled says whether the product dealt with the threat.
+DETECTIONS_SELECT = (
+    "(select EPOEvents.TargetHostName EPOEvents.DetectedUTC EPOEvents.ThreatName EPOEvents.ThreatActionTaken"
+    " EPOEvents.ThreatHandled)"
+)
+# After the first read, only the detections of the days since the last one: newerThan counts milliseconds back from
+# the console's now, so the where clause is one number (__MS__), the time since the start day's midnight (UTC).
+SINCE_WHERE = "(where (newerThan EPOEvents.DetectedUTC __MS__))"
 CONSOLE_URL = r"https://[^\s?#&']+"  # auditpack_epo_url: no query of its own, so the declared one is the one sent
+DETECTIONS = "av.detections"
+
+
+def _request(console: str, target: str, select: str, where: str | None = None) -> str:
+    """The request as sent and as declared: GET, the console's URL and the query in its order."""
+    query = f"target={target}&select={select}" + (f"&where={where}" if where else "") + "&:output=json"
+    return f"GET {console}/remote/core.executeQuery?{query}"
+
+
+def since_where(since: date, now: datetime) -> str:
+    """The where clause for the detections since the start of the UTC day SINCE (whole seconds, rounded up)."""
+    start = datetime.combine(since, time(0), UTC)
+    return SINCE_WHERE.replace("__MS__", str(max(0, math.ceil((now - start).total_seconds())) * 1000))
+
+
 HELP_REQUEST = "GET {console}/remote/core.help"
 
 
@@ -28,64 +55,105 @@ class EpoCollector:
     name = "epo"
     transport = "https"
     allowed_commands = (
-        f"GET {{console}}/remote/core.executeQuery?target=EPOLeafNode&select={DEFAULT_SELECT}&:output=json",
+        _request("{console}", "EPOLeafNode", DEFAULT_SELECT),
+        _request("{console}", "EPOEvents", DETECTIONS_SELECT),  # the first read: every detection the console keeps
+        _request("{console}", "EPOEvents", DETECTIONS_SELECT, SINCE_WHERE),
         HELP_REQUEST,  # auditpack doctor: the commands this account may run, the login tested without reading data
     )
-    command_placeholders = {"{console}": CONSOLE_URL}
+    command_placeholders = {"{console}": CONSOLE_URL, "__MS__": NUMBER}
 
     def applies_to(self, host: Host) -> bool:
         return bool(host.epo_url)
 
     def collect(self, host: Host, ctx: CollectContext) -> Iterator[Observation]:
-        url = f"{host.epo_url.rstrip('/')}/remote/core.executeQuery"
-        params = {"target": "EPOLeafNode", "select": DEFAULT_SELECT, ":output": "json"}
-        request = f"GET {url}?" + "&".join(f"{key}={value}" for key, value in params.items())  # what is sent, as checked
-        command = f"{request} as {host.user}"
+        console = host.epo_url.rstrip("/")
+        if not console.startswith("https://"):
+            now = utcnow()
+            for kind in ("epo.systems", DETECTIONS):
+                yield Observation(
+                    kind,
+                    f"GET {console} as {host.user}",
+                    b"",
+                    now,
+                    now,
+                    status=ItemStatus.ERROR,
+                    errors=["epo: the console URL must be https:// (the API uses Basic authentication)"],
+                )
+            return
+        try:
+            secret = host.password.resolve(host.user, f"{host.user} on {host.name}") if host.password else None
+        except CredentialError as exc:
+            now = utcnow()
+            for kind in ("epo.systems", DETECTIONS):
+                yield Observation(
+                    kind, f"GET {console} as {host.user}", b"", now, now, status=ItemStatus.ERROR, errors=[f"epo: {exc}"]
+                )
+            return
+        auth = (host.user or "", secret.reveal() if secret else "")
+        systems = self._query(host, ctx, auth, "epo.systems", ("EPOLeafNode", DEFAULT_SELECT, None), parse_epo_systems)
+        yield systems
+        since = ctx.since(host.name, self.name, DETECTIONS)
+        where = since_where(since, utcnow()) if since else None
+        if systems.status in (ItemStatus.OK, ItemStatus.GARBLED):
+            detections = self._query(
+                host, ctx, auth, DETECTIONS, ("EPOEvents", DETECTIONS_SELECT, where), lambda raw: parse_epo_detections(raw, since)
+            )
+            yield detections
+            return
+        # TLS, the password or the console failed: asking again could lock the account and cannot succeed
+        now = utcnow()
+        yield Observation(
+            DETECTIONS,
+            f"{_request(console, 'EPOEvents', DETECTIONS_SELECT, where)} as {host.user}",
+            b"",
+            now,
+            now,
+            status=systems.status,
+            errors=[f"epo detections: not tried after: {'; '.join(systems.errors)}"],
+        )
+
+    def _query(
+        self,
+        host: Host,
+        ctx: CollectContext,
+        auth: tuple[str, str],
+        kind: str,
+        query: tuple[str, str, str | None],
+        parse: Callable[[bytes], dict[str, Any]],
+    ) -> Observation:
+        """One core.executeQuery call as an observation: the raw answer kept, parsed, or its failure recorded."""
+        console = host.epo_url.rstrip("/")
+        target, select, where = query
+        request = _request(console, target, select, where)  # what is sent, as checked
         started = utcnow()
 
         def observation(raw: bytes, **kw: Any) -> Observation:
             return Observation(
-                "epo.systems", command, raw, started, utcnow(), tool_version=f"requests {requests.__version__}", **kw
+                kind, f"{request} as {host.user}", raw, started, utcnow(), tool_version=f"requests {requests.__version__}", **kw
             )
 
-        if not url.startswith("https://"):
-            yield observation(
-                b"", status=ItemStatus.ERROR, errors=["epo: the console URL must be https:// (the API uses Basic authentication)"]
-            )
-            return
         ctx.guard_for(self).check(request)  # the request below must be this declared one, else nothing is sent
+        params = {"target": target, "select": select} | ({"where": where} if where else {}) | {":output": "json"}
         try:
-            secret = host.password.resolve(host.user, f"{host.user} on {host.name}") if host.password else None
             response = requests.get(
-                url,
+                f"{console}/remote/core.executeQuery",
                 params=params,
-                auth=(host.user or "", secret.reveal() if secret else ""),
+                auth=auth,
                 verify=(host.tls_ca_file or True) if host.verify_tls else False,
                 timeout=host.connect_timeout * 6,
             )
-        except CredentialError as exc:
-            yield observation(b"", status=ItemStatus.ERROR, errors=[f"epo: {exc}"])
-            return
         except requests.exceptions.SSLError as exc:
-            yield observation(
-                b"",
-                status=ItemStatus.ERROR,
-                errors=[
-                    f"epo: TLS with {host.epo_url} failed ({exc.__class__.__name__}); give the CA with auditpack_tls_ca_file"
-                ],
-            )
-            return
+            why = f"epo: TLS with {host.epo_url} failed ({exc.__class__.__name__}); give the CA with auditpack_tls_ca_file"
+            return observation(b"", status=ItemStatus.ERROR, errors=[why])
         except requests.exceptions.RequestException as exc:
-            yield observation(
+            return observation(
                 b"", status=ItemStatus.UNREACHABLE, errors=[f"epo: cannot reach {host.epo_url}: {exc.__class__.__name__}"]
             )
-            return
         if response.status_code != 200:
-            yield observation(response.content, status=ItemStatus.ERROR, errors=[f"epo: HTTP {response.status_code} from {url}"])
-            return
+            return observation(
+                response.content, status=ItemStatus.ERROR, errors=[f"epo: HTTP {response.status_code} from {console}"]
+            )
         try:
-            normalized = parse_epo_systems(response.content)
+            return observation(response.content, normalized=parse(response.content))
         except (ValueError, UnicodeDecodeError) as exc:
-            yield observation(response.content, status=ItemStatus.GARBLED, errors=[f"epo: answer could not be read: {exc}"])
-            return
-        yield observation(response.content, normalized=normalized)
+            return observation(response.content, status=ItemStatus.GARBLED, errors=[f"epo: answer could not be read: {exc}"])

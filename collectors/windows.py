@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from auditpack.canonical import utcnow
@@ -28,7 +29,8 @@ from .transports.winrm import PywinrmTransport, Transport, WinrmError
 LOGGING_ROLES = frozenset({Role.DOMAIN_CONTROLLER, Role.FILE_SERVER})
 SERVER_ROLES = frozenset({Role.DOMAIN_CONTROLLER, Role.FILE_SERVER, Role.SERVER, Role.BACKUP_SERVER})
 RETENTION_ROLES = frozenset({Role.FILE_SERVER, Role.SERVER})  # where O-RET looks for personal data
-EVENT_DAYS = 400  # a year and some: the annual report needs the whole year while the log still holds it
+EVENTS = "windows.security_events_daily"  # the kind whose last read sets where the next Security log read starts
+BACKUPS = "backup.runs"  # ... and the backup listings'
 
 Parsed = list[tuple[str, Any]]  # (evidence kind, normalised) pairs from one probe's output
 
@@ -66,13 +68,6 @@ PROBES = (
         ("windows.security_log",),
     ),
     Probe(
-        "security events",
-        ps.security_events_script(EVENT_DAYS),
-        LOGGING_ROLES,
-        _events,
-        ("windows.security_events_daily", "ad.account_disabled_events"),
-    ),
-    Probe(
         "firewall",
         ps.FIREWALL,
         None,
@@ -80,21 +75,44 @@ PROBES = (
         ("windows.firewall_profiles",),
     ),
     Probe("antivirus", ps.ANTIVIRUS, None, _antivirus, ("windows.security_center", "av.host_status")),
-    Probe(
-        "windows server backup",
-        ps.WINDOWS_BACKUP,
-        SERVER_ROLES,
-        lambda out, h: [("backup.runs", parse.windows_backup_jobs(out, h.name))],
-        ("backup.runs",),
-    ),
-    Probe(
-        "veeam",
-        ps.VEEAM,
-        frozenset({Role.BACKUP_SERVER}),
-        lambda out, h: [("backup.runs", parse.veeam_sessions(out))],
-        ("backup.runs",),
-    ),
 )
+
+
+@dataclass(frozen=True)
+class Since:
+    """Where this host's incremental reads start (None: the first read, everything the source holds)."""
+
+    events: date | None = None
+    backups: date | None = None
+
+
+def incremental_probes(host: Host, since: Since) -> list[Probe]:
+    """The probes that read only the days since the last collection: the Security log's events and the backup
+    histories. Each is its template filled in with a start day (command_placeholders: __SINCE__)."""
+    probes = [
+        Probe(
+            "security events",
+            ps.security_events_script(since.events),
+            LOGGING_ROLES,
+            _events,
+            (EVENTS, "ad.account_disabled_events"),
+        ),
+        Probe(
+            "windows server backup",
+            ps.with_since(ps.WINDOWS_BACKUP, since.backups),
+            SERVER_ROLES,
+            lambda out, h: [(BACKUPS, parse.windows_backup_jobs(out, h.name))],
+            (BACKUPS,),
+        ),
+        Probe(
+            "veeam",
+            ps.with_since(ps.VEEAM, since.backups),
+            frozenset({Role.BACKUP_SERVER}),
+            lambda out, h: [(BACKUPS, parse.veeam_sessions(out))],
+            (BACKUPS,),
+        ),
+    ]
+    return [p for p in probes if p.roles is None or p.roles & host.roles]
 
 
 def _retention(path: str) -> Callable[[bytes, Host], Parsed]:
@@ -117,16 +135,25 @@ def retention_probes(host: Host) -> list[Probe]:
     ]
 
 
-def probes_for(host: Host) -> list[Probe]:
-    return [p for p in PROBES if p.roles is None or p.roles & host.roles] + retention_probes(host)
+def probes_for(host: Host, since: Since | None = None) -> list[Probe]:
+    fixed = [p for p in PROBES if p.roles is None or p.roles & host.roles]
+    return fixed + incremental_probes(host, since or Since()) + retention_probes(host)
 
 
 class WindowsCollector:
     name = "windows"
     transport = "winrm"
-    # the fixed probes, the retention template (filled in with a quoted literal path and a number of days), doctor's check
-    allowed_commands = (*(p.script for p in PROBES), ps.RETENTION, ps.LOGON_CHECK)  # LOGON_CHECK: auditpack doctor
-    command_placeholders = {"__PATH__": ps.PS_LITERAL, "__DAYS__": NUMBER}
+    # the fixed probes; the templates that read from a start day (a quoted date, or $null for everything); the
+    # retention template, filled in with a quoted literal path and a number of days; doctor's check
+    allowed_commands = (
+        *(p.script for p in PROBES),
+        ps.SECURITY_EVENTS,
+        ps.WINDOWS_BACKUP,
+        ps.VEEAM,
+        ps.RETENTION,
+        ps.LOGON_CHECK,  # LOGON_CHECK: auditpack doctor
+    )
+    command_placeholders = {"__PATH__": ps.PS_LITERAL, "__DAYS__": NUMBER, "__SINCE__": ps.SINCE}
 
     def __init__(self, transport_factory: Callable[[Host, Any, float, CommandGuard | None], Transport] = PywinrmTransport):
         self.transport_factory = transport_factory  # pypsrp could be plugged in here
@@ -150,8 +177,9 @@ class WindowsCollector:
                 errors=[f"windows: {exc}"],
             )
             return
+        since = Since(ctx.since(host.name, self.name, EVENTS), ctx.since(host.name, self.name, BACKUPS))
         failure: WinrmError | None = None
-        for probe in probes_for(host):
+        for probe in probes_for(host, since):
             if failure is not None:  # do not knock again: a refused password retried could lock the account
                 yield from self._skipped(probe, transport, failure)
                 continue
@@ -217,5 +245,5 @@ DECLARED = CommandGuard.for_collector(WindowsCollector)  # compiled once; allows
 
 
 def script_allowed(script: str) -> bool:
-    """Whether a script is a declared probe, or the retention template filled in with only a quoted path and a number."""
+    """Whether a script is a declared probe, or a template filled in with only a quoted path, a number or a start day."""
     return DECLARED.allows(script)

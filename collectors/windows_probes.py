@@ -6,6 +6,7 @@ Kept short: pywinrm passes a script on one command line.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 EMIT = "[Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes(($o | ConvertTo-Json -Depth 5 -Compress)))"
 
@@ -26,10 +27,14 @@ $o = @{max_size_bytes=[int64]$l.MaximumSizeInBytes; log_mode=[int]$l.LogMode; re
 )
 
 # Counted with EventLogReader, never rendering messages: fast on large DC logs and language-independent.
+# __SINCE__ is the first UTC day to read (a quoted ISO date: the day before the last day this host's log was read,
+# so one day overlaps) or $null for a host never read, which reads all the log holds. The time condition goes into
+# the XPath query, so the event log service hands over only the new days' records: the work grows with those days.
 SECURITY_EVENTS = (
-    r"""$days = __DAYS__
+    r"""$since = __SINCE__
 $ids = 4624,4625,4634,4647,4663,4719,4725,4740,5140,5145,1102
-$q = "*[System[(" + (($ids | % { "EventID=$_" }) -join ' or ') + ") and TimeCreated[timediff(@SystemTime) <= $($days*86400000)]]]"
+$w = if ($since) { " and TimeCreated[@SystemTime>='$($since)T00:00:00.000Z']" } else { '' }
+$q = "*[System[(" + (($ids | % { "EventID=$_" }) -join ' or ') + ")$w]]"
 $R = 'System.Diagnostics.Eventing.Reader'
 $r = New-Object "$R.EventLogReader" (New-Object "$R.EventLogQuery" 'Security', ([type]"$R.PathType")::LogName, $q)
 $d = @{}; $n = @(); $x = @()
@@ -41,9 +46,10 @@ while ($e = $r.ReadEvent()) {
  if ($e.Id -eq 4725) { $x += @{account=$p[0]; domain=$p[1]; time=$t.ToString('o'); by="$($p[5])\$($p[4])"} }
  $e.Dispose() }
 $old = Get-WinEvent -LogName Security -Oldest -MaxEvents 1 -ErrorAction SilentlyContinue
-$from = (Get-Date).ToUniversalTime().AddDays(-$days)
-if ($old -and $old.TimeCreated.ToUniversalTime() -gt $from) { $from = $old.TimeCreated.ToUniversalTime() }
-$o = @{covered_from=$from.ToString('o'); covered_to=(Get-Date).ToUniversalTime().ToString('o'); days=$d; notable=$n; disabled=$x}
+$now = (Get-Date).ToUniversalTime(); $from = $now
+if ($since) { $from = [datetime]::ParseExact($since, 'yyyy-MM-dd', $null, 'AssumeUniversal,AdjustToUniversal') }
+if ($old -and (-not $since -or $old.TimeCreated.ToUniversalTime() -gt $from)) { $from = $old.TimeCreated.ToUniversalTime() }
+$o = @{requested_from=$since; covered_from=$from.ToString('o'); covered_to=$now.ToString('o'); days=$d; notable=$n; disabled=$x}
 """
     + EMIT
 )
@@ -78,11 +84,15 @@ LOGON_CHECK = (
     + EMIT
 )
 
+# Windows Server Backup and Veeam take the same __SINCE__ as the Security log, from this host's last backup listing:
+# only the jobs that started since then are sent (the history itself cannot be asked for a date, only for the last N).
 WINDOWS_BACKUP = (
-    r"""$o = @{available=$false; jobs=@()}
+    r"""$since = __SINCE__
+$from = if ($since) { [datetime]::ParseExact($since, 'yyyy-MM-dd', $null, 'AssumeUniversal,AdjustToUniversal') } else { $null }
+$o = @{available=$false; requested_from=$since; jobs=@()}
 if (Get-Command Get-WBJob -ErrorAction SilentlyContinue) {
  $o.available = $true
- $o.jobs = @(Get-WBJob -Previous 400 | % { @{type=[string]$_.JobType; start=$_.StartTime.ToUniversalTime().ToString('o')
+ $o.jobs = @(Get-WBJob -Previous 400 | ? { -not $since -or $_.StartTime.ToUniversalTime() -ge $from } | % { @{type=[string]$_.JobType; start=$_.StartTime.ToUniversalTime().ToString('o')
   end=$(if ($_.EndTime) { $_.EndTime.ToUniversalTime().ToString('o') } else { $null }); hresult=[int64]$_.HResult} }) }
 """
     + EMIT
@@ -92,10 +102,12 @@ if (Get-Command Get-WBJob -ErrorAction SilentlyContinue) {
 # Veeam Backup & Replication, on its own server: one record per protected machine per session.
 # Enum names (Success, Warning, Failed) are code identifiers, not translated text.
 VEEAM = (
-    r"""$o = @{available=$false; runs=@()}
+    r"""$since = __SINCE__
+$o = @{available=$false; requested_from=$since; runs=@()}
 if (Get-Module -ListAvailable -Name Veeam.Backup.PowerShell) {
- Import-Module Veeam.Backup.PowerShell -WarningAction SilentlyContinue; $o.available = $true; $since = (Get-Date).AddDays(-400)
- $o.runs = @(Get-VBRBackupSession | ? { $_.CreationTime -gt $since } | % { $s = $_; $s.GetTaskSessions() | % {
+ Import-Module Veeam.Backup.PowerShell -WarningAction SilentlyContinue; $o.available = $true
+ $from = if ($since) { [datetime]::ParseExact($since, 'yyyy-MM-dd', $null, 'AssumeUniversal,AdjustToUniversal') } else { (Get-Date).AddDays(-400) }
+ $o.runs = @(Get-VBRBackupSession | ? { $_.CreationTime.ToUniversalTime() -ge $from } | % { $s = $_; $s.GetTaskSessions() | % {
   @{server=[string]$_.Name; job=[string]$s.JobName; start=$s.CreationTime.ToUniversalTime().ToString('o')
    end=$(if ($s.EndTime -gt $s.CreationTime) { $s.EndTime.ToUniversalTime().ToString('o') } else { $null }); status=[string]$_.Status} } }) }
 """
@@ -103,8 +115,32 @@ if (Get-Module -ListAvailable -Name Veeam.Backup.PowerShell) {
 )
 
 
-def security_events_script(days: int) -> str:
-    return SECURITY_EVENTS.replace("__DAYS__", str(int(days)))
+# What __SINCE__ may be: a quoted ISO date, or $null (nothing read before: all the log holds).
+SINCE = r"'[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])'|\$null"
+
+
+def since_literal(since: date | None) -> str:
+    return "$null" if since is None else f"'{since.isoformat()}'"
+
+
+def with_since(template: str, since: date | None) -> str:
+    """A probe that reads from a start day (SECURITY_EVENTS, WINDOWS_BACKUP, VEEAM), filled in."""
+    return template.replace("__SINCE__", since_literal(since))
+
+
+def security_events_script(since: date | None) -> str:
+    return with_since(SECURITY_EVENTS, since)
+
+
+def since_of(template: str, script: str) -> tuple[bool, date | None]:
+    """(True, start day or None) when SCRIPT is TEMPLATE filled in with a start day; (False, None) otherwise."""
+    head, marker, tail = template.partition("__SINCE__")
+    if not marker or not script.startswith(head) or not script.endswith(tail):
+        return False, None
+    value = script[len(head) : len(script) - len(tail)]
+    if re.fullmatch(SINCE, value) is None:
+        return False, None
+    return True, None if value == "$null" else date.fromisoformat(value[1:-1])
 
 
 # Per data location (O-RET): how many files, the oldest LastWriteTime and how many are older than the limit; ages

@@ -16,7 +16,7 @@ import pytest
 
 from auditpack.collectors import windows_probes as ps
 from auditpack.collectors.parsers import windows as parse
-from auditpack.collectors.windows import EVENT_DAYS, script_allowed
+from auditpack.collectors.windows import script_allowed
 from auditpack.controls.evaluate import evaluate_controls
 from auditpack.inventory import parse_inventory
 from auditpack.periods import Period
@@ -251,10 +251,10 @@ def test_nothing_a_host_reports_lies_after_the_build(built):
     company = build_company(built=built)
     limit = company.built
     dc, fs = handler_for(company, "dc01"), handler_for(company, "fs01")
-    daily, disabled = parse.security_events(dc(ps.security_events_script(EVENT_DAYS)).stdout)
+    daily, disabled = parse.security_events(dc(ps.security_events_script(None)).stdout)
     moments = [daily["covered_to"], *(e["time"] for e in disabled["events"])]
     moments += [parse.security_log(h(ps.SECURITY_LOG).stdout)["oldest_record"] for h in (dc, fs)]
-    for run in parse.windows_backup_jobs(dc(ps.WINDOWS_BACKUP).stdout, "dc01")["runs"]:
+    for run in parse.windows_backup_jobs(dc(ps.with_since(ps.WINDOWS_BACKUP, None)).stdout, "dc01")["runs"]:
         moments += [run["started"], run["ended"]]
     retention = fs(ps.retention_script(FS01_DATA_PATHS[0], 92))
     moments.append(parse.retention_files(retention.stdout, FS01_DATA_PATHS[0], 92, limit)["locations"][0]["oldest_mtime"])

@@ -75,7 +75,7 @@ def test_flipped_byte_in_the_last_manifest_is_named(store):
     last, _ = one_run(store, [b"b"])
     flip_byte(last.path, 30)
     report = store.verify()
-    assert [f.path for f in report.findings if f.severity == "error"] == [f"runs/{last.path.name}"]
+    assert {f.path for f in report.findings if f.severity == "error"} == {f"runs/{last.path.name}"}  # that one only
 
 
 def test_missing_blob_missing_run_and_deleted_last_run_are_named(store):
@@ -109,6 +109,7 @@ def test_unreferenced_blobs_and_temp_files_are_harmless(store):
     one_run(store, [b"a"])
     store.put_blob(b"written by a run that was killed before its manifest")
     (store.root / "tmp" / "half-written.xyz").write_bytes(b"partial")
+    (store.root / "tmp" / "half-written.xyz").chmod(0o600)  # as auditpack's own writes are: only its leftovers are said
     report = store.verify()
     assert report.ok
     assert {f.severity for f in report.findings} == {"info"}

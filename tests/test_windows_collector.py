@@ -17,7 +17,7 @@ import pytest
 from auditpack.collectors import windows_probes as ps
 from auditpack.collectors.base import CollectContext
 from auditpack.collectors.transports.winrm import MAX_SCRIPT
-from auditpack.collectors.windows import EVENT_DAYS, WindowsCollector, probes_for, script_allowed
+from auditpack.collectors.windows import WindowsCollector, probes_for, script_allowed
 from auditpack.inventory import parse_inventory
 from auditpack_lab.peers.winrm import ScriptResult, running_winrm
 from auditpack_lab.windows_hosts import printed
@@ -48,7 +48,7 @@ class FakeDomainController:
                     {"max_size_bytes": 4 << 30, "log_mode": 0, "record_count": 2_500_000, "oldest_record": "2025-09-01T00:00:00Z"}
                 )
             ),
-            ps.security_events_script(EVENT_DAYS): ScriptResult(
+            ps.security_events_script(None): ScriptResult(
                 printed(
                     {
                         "covered_from": "2025-09-01T00:00:00Z",
@@ -89,7 +89,7 @@ class FakeDomainController:
                     }
                 )
             ),
-            ps.WINDOWS_BACKUP: ScriptResult(
+            ps.with_since(ps.WINDOWS_BACKUP, None): ScriptResult(
                 printed(
                     {
                         "available": True,
@@ -101,7 +101,7 @@ class FakeDomainController:
             ),
         }
         for name, result in self.broken.items():
-            answers[getattr(ps, name) if name != "EVENTS" else ps.security_events_script(EVENT_DAYS)] = result
+            answers[getattr(ps, name) if name != "EVENTS" else ps.security_events_script(None)] = result
         if script not in answers:
             return ScriptResult(stderr=b"unexpected script", exit_code=99)
         if isinstance(answers[script], Exception):
@@ -154,7 +154,9 @@ def test_every_probe_over_encrypted_http(tmp_path):
     assert found["backup.runs"].normalized["runs"][0]["server"] == "dc01"
     # read-only: the host was asked to run exactly the declared probes, nothing else
     assert peer.received == [p.script for p in probes_for(host)]
-    assert set(peer.received) <= set(WindowsCollector.allowed_commands) and ps.VEEAM not in peer.received  # not a backup server
+    assert (
+        all(script_allowed(s) for s in peer.received) and ps.with_since(ps.VEEAM, None) not in peer.received
+    )  # not a backup server
     assert PASSWORD not in json.dumps([o.command for o in found.values()])
 
 

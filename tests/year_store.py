@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from auditpack.collectors.windows import EVENT_DAYS
 from auditpack.collectors.windows_probes import ANTIVIRUS, security_events_script
 from auditpack.controls.exceptions import ExceptionEntry
 from auditpack.evidence import Observation
@@ -65,7 +64,7 @@ LONG_LEAVER = {"name": "Pieter van der Meer", "account": "KCDEMO\\adm.p.vanderme
 LONG_ACCOUNT = LONG_LEAVER["account"].split("\\")[1]
 LONG_DISABLED = "2026-10-20T10:00:00Z"  # five days after the last working day: late
 AV_SCRIPT = ANTIVIRUS  # the Windows collector's scripts, as its commands carry them
-EVENTS_SCRIPT = security_events_script(EVENT_DAYS)
+EVENTS_SCRIPT = security_events_script(None)
 EGRESS = {
     "entries": [
         {"device": "fw01", "rule": None, "service": "tcp/443", "port": None, "reason": "CRM over HTTPS"},

@@ -108,7 +108,7 @@ def report(
     store = open_store(store_path, create=False)
     period = resolve_period(year, start, end)
     warn_if_open(period, lang)
-    key = signing_key(key_path)
+    key = signing_key(key_path, lang)
     progress = StepTimes()
     document, results = make_document(
         store,
@@ -183,21 +183,22 @@ def pack(
                 missing evidence (the pack is built all the same), 2 errors.
     """
     from auditpack.annual import annual_pack
+    from auditpack.atomic import write_atomic
+    from auditpack.private import PUBLIC_FILE
     from auditpack.signing import public_key_pem
 
     profile, exceptions = load_profile(profile_path), load_exceptions(exceptions_path)
     store = open_store(store_path, create=False)
     period = resolve_period(year, start, end)
     warn_if_open(period, lang)
-    key = signing_key(key_path)
-    secret = pseudonym_key() if pseudonymise else None
+    key = signing_key(key_path, lang)
+    secret = pseudonym_key(lang) if pseudonymise else None
     progress = StepTimes()
     annual, summary = annual_pack(
         store, period, out_dir, key, lang=lang, profile=profile, exceptions=exceptions, pseudonym_key=secret, progress=progress
     )
     progress("done")
-    public = out_dir / "signing-key.pub"
-    public.write_bytes(public_key_pem(key))
+    public = write_atomic(out_dir / "signing-key.pub", public_key_pem(key), mode=PUBLIC_FILE)  # the one file meant for all
     if view.json:
         timestamped = store.tsa is not None and summary.timestamp_error is None
         packed = pack_json(summary, public, secret is not None, timestamped)

@@ -98,6 +98,13 @@ CONSOLE_WORDS = {
         "{operator}; vastgelegd als bewijsstuk {item}",
         "outcome": "uitkomst",
         "result_counts": "{deviations:afwijking|afwijkingen}, {gaps} niet aangetoond",
+        # a key made on first use (auditpack key init, report, pack, ...)
+        "new_signing_key": "Nieuwe ondertekeningssleutel gemaakt: {path}. Maak er nu een reservekopie van met {command} en "
+        "bewaar die buiten deze machine: raakt de sleutel kwijt, dan is van elk pakket dat u daarna maakt niet meer aan te "
+        "tonen dat het van dezelfde verwerker komt (de publieke sleutel die de auditors hebben, past er niet meer bij).",
+        "new_pseudonym_key": "Nieuwe pseudoniemsleutel gemaakt: {path}. Maak er nu een reservekopie van met {command} en "
+        "bewaar die buiten deze machine: raakt de sleutel kwijt, dan kan geen enkel pseudoniem in een pakket dat ermee "
+        "gemaakt is nog worden onthuld.",
     },
     "en": {
         "controls": "Controls",
@@ -137,6 +144,11 @@ CONSOLE_WORDS = {
         "stored as item {item}",
         "outcome": "outcome",
         "result_counts": "{deviations:deviation|deviations}, {gaps} not evidenced",
+        "new_signing_key": "Made a new signing key: {path}. Back it up now with {command} and keep the backup off this "
+        "machine: if the key is lost, no pack you make after that can be shown to come from the same processor (the "
+        "public key the auditors hold no longer matches).",
+        "new_pseudonym_key": "Made a new pseudonym key: {path}. Back it up now with {command} and keep the backup off this "
+        "machine: if the key is lost, no pseudonym in a pack made with it can ever be revealed.",
     },
 }
 
@@ -387,6 +399,17 @@ def open_store(path: Path, create: bool) -> EvidenceStore:
             highlight=False,
             soft_wrap=True,
         )
+    if create:  # a command that writes to the store makes it private (evidence holds personal data); others only read
+        tightened = store.make_private()
+        if tightened:
+            err_console.print(
+                f"{len(tightened)} file(s) and folder(s) of the store {path} could be read by other users of this "
+                f"machine; they are now private to you (0600 files, 0700 folders).",
+                style="yellow",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
     return store
 
 
@@ -474,16 +497,30 @@ def period_json(period: Period) -> dict[str, Any]:
     }
 
 
-def signing_key(path: Path | None) -> Any:
+def announce_new_key(which: str, lang: str = CONSOLE_LANG) -> Callable[[Path], None]:
+    """What a command says on stderr when it made a key (WHICH: signing, pseudonym): where, and to back it up now."""
+
+    def say(path: Path) -> None:
+        text = console_text(f"new_{which}_key", lang, path=path, command="`auditpack key backup`")
+        err_console.print(text, style="yellow bold", markup=False, highlight=False, soft_wrap=True)
+
+    return say
+
+
+def signing_key(path: Path | None, lang: str = CONSOLE_LANG) -> Any:
+    """The signing key, made (and said) when there is none yet."""
     from auditpack.signing import load_or_create_key
 
-    return load_or_create_key(path)
+    return load_or_create_key(path, on_create=announce_new_key("signing", lang))
 
 
-def pseudonym_key() -> bytes:
-    from auditpack.pseudonymise import load_or_create_key
+def pseudonym_key(lang: str = CONSOLE_LANG, create: bool = True) -> bytes:
+    """The pseudonym key, made (and said) when there is none yet; with CREATE false it must exist."""
+    from auditpack.pseudonymise import load_existing_key, load_or_create_key
 
-    return load_or_create_key()
+    if not create:
+        return load_existing_key()
+    return load_or_create_key(on_create=announce_new_key("pseudonym", lang))
 
 
 # --- results -----------------------------------------------------------------------------------------------------------

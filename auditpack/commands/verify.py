@@ -313,7 +313,7 @@ def reveal_command(pseudonyms: tuple[str, ...], reason: str | None, store_path: 
     from auditpack.reveals import record_reveal
 
     store = open_store(store_path, create=False)
-    secret = pseudonym_key()
+    secret = pseudonym_key(create=False)  # a new key would reveal nothing
     names = names_in_store(store)
     found = {wanted.strip(): reveal(secret, wanted, names) for wanted in pseudonyms}
     seq, meta = record_reveal(store, operator, {p: bool(n) for p, n in found.items()}, reason)  # before anything is shown

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 LOG_MODES = {0: "overwrite", 1: "archive", 2: "manual"}  # EventLogMode: Circular, AutoBackup, Retain
@@ -74,10 +74,20 @@ def security_events(stdout: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
         {"account": f"{e['domain']}\\{e['account']}" if e.get("domain") else e["account"], "time": e["time"], "by": e.get("by")}
         for e in _as_list(data.get("disabled"))
     ]
-    return (
-        {"covered_from": data["covered_from"], "covered_to": data["covered_to"], "days": days, "notable": notable},
-        {"events": disabled},
-    )
+    daily = {"covered_from": data["covered_from"], "covered_to": data["covered_to"], "days": days, "notable": notable}
+    # an incremental read says from which day it asked: a later covered_from means the log no longer held that day
+    daily["requested_from"] = _day_or_none(data.get("requested_from"))
+    return daily, {"events": disabled}
+
+
+def _day_or_none(value: Any) -> str | None:
+    return None if value in (None, "") else date.fromisoformat(str(value)).isoformat()
+
+
+def _listing(runs: list[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]:
+    """backup.runs, with the day the listing was asked from when it was (a listing of the runs since that day)."""
+    listed_from = _day_or_none(data.get("requested_from"))
+    return {"runs": runs, "listed_from": listed_from} if listed_from else {"runs": runs}
 
 
 def firewall_profiles(stdout: bytes) -> dict[str, Any]:
@@ -162,7 +172,7 @@ def windows_backup_jobs(stdout: bytes, server: str) -> dict[str, Any] | None:
                 "result": "success" if int(job.get("hresult", 1)) == 0 else "failure",
             }
         )
-    return {"runs": runs}
+    return _listing(runs, data)
 
 
 VEEAM_STATUS = {"Success": "success", "Warning": "warning", "Failed": "failure"}  # others: still running or pending
@@ -185,7 +195,7 @@ def veeam_sessions(stdout: bytes) -> dict[str, Any] | None:
         for r in _as_list(data.get("runs"))
         if r.get("status") in VEEAM_STATUS
     ]
-    return {"runs": runs}
+    return _listing(runs, data)
 
 
 def _utc_moment(value: Any) -> str:

@@ -18,7 +18,8 @@ night may still come), servers the listing names no run of, and every night of a
 listing that is garbled or was read with errors (an incomplete listing can miss
 a run). A repository pruned to fewer archives than nights thins its own history:
 its listing is taken as complete from its oldest archive on, so it must keep
-every night it lists back to then (borg `--keep-daily` covers that).
+every night it lists back to then (borg `--keep-daily` covers that). A listing asked only for the runs since a
+day (`listed_from`: the Windows collector's incremental reads) covers a server it lists a run of from that day on.
 """
 
 from __future__ import annotations
@@ -99,6 +100,9 @@ def covering(items: Iterable[EvidenceView]) -> dict[str, list[Cover]]:
         for raw in item.normalized.get("runs", []):
             night = parse_moment(raw["started"]).date()
             first[raw["server"]] = min(first.get(raw["server"], night), night)
+        if item.normalized.get("listed_from"):  # a listing of every run since that day (an incremental read)
+            since = date.fromisoformat(item.normalized["listed_from"])
+            first = {server: min(night, since) for server, night in first.items()}
         for server, night in first.items():
             covers.setdefault(server, []).append(Cover(night, date.fromisoformat(item.day), item.item_id))
     return covers

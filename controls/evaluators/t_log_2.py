@@ -21,14 +21,52 @@ def _start(day: date) -> datetime:
     return datetime.combine(day, time(0), UTC)  # days are UTC days, as the daily counts are
 
 
+@dataclass(frozen=True)
+class Read:
+    """One read of a host's log: the moments its records span, the day it asked from (None: all the log held)."""
+
+    first: datetime
+    last: datetime
+    asked_from: datetime | None
+    item_id: str
+
+
+@dataclass(frozen=True)
+class Rollover:
+    """Records lost between two reads: the log, read again, began (at OLDEST) after the earlier read had ended."""
+
+    read_to: datetime
+    oldest: datetime
+    ids: tuple[str, str]
+
+    def touches(self, day: date) -> bool:
+        return _start(day) < self.oldest and _start(day + timedelta(days=1)) > self.read_to
+
+
 @dataclass
 class LogReads:
-    """What a host's log reads show: logon events per day (and the read that counted them), the moments the reads
-    spanned (oldest record to read or newest record), and every read's item id."""
+    """What a host's log reads show: logon events per day (and the read that counted them), the reads with the
+    moments they spanned (oldest record to read or newest record), and every read's item id."""
 
     logons: dict[date, tuple[int, str]] = field(default_factory=dict)
-    spans: list[tuple[datetime, datetime]] = field(default_factory=list)
+    reads: list[Read] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
+
+    @property
+    def spans(self) -> list[tuple[datetime, datetime]]:
+        return [(r.first, r.last) for r in self.reads]
+
+    def rollovers(self) -> list[Rollover]:
+        """The holes between reads that the log itself made: a read that asked from a moment the reads before it
+        had reached (or asked for everything), yet began later than they ended. A hole the collector made by not
+        asking (an incremental read that started after the last one ended) is no rollover, only a missing day."""
+        found, reach, reached_by = [], None, ""
+        for read in sorted(self.reads, key=lambda r: (r.first, r.last)):
+            if reach is not None and read.first > reach and (read.asked_from is None or read.asked_from <= reach):
+                found.append(Rollover(reach, read.first, (reached_by, read.item_id)))
+            if reach is None or read.last > reach:
+                reach, reached_by = read.last, read.item_id
+        return found
 
     def count(self, day: date) -> int:
         return self.logons[day][0] if day in self.logons else 0
@@ -46,7 +84,15 @@ def _coverage(ctx: EvaluationContext, host: str) -> LogReads:
         reads.ids.append(item.item_id)
         if not item.normalized.get("covered_from"):
             continue  # a System log read for its clears (104) says nothing about the Security log's days
-        reads.spans.append((parse_moment(item.normalized["covered_from"]), parse_moment(item.normalized["covered_to"])))
+        asked = item.normalized.get("requested_from")
+        reads.reads.append(
+            Read(
+                parse_moment(item.normalized["covered_from"]),
+                parse_moment(item.normalized["covered_to"]),
+                _start(date.fromisoformat(asked)) if asked else None,
+                item.item_id,
+            )
+        )
         for day, counts in item.normalized["days"].items():
             key = date.fromisoformat(day)
             count = sum(int(counts.get(event, 0)) for event in LOGON_EVENTS)
@@ -138,15 +184,34 @@ def _retention(ctx: EvaluationContext, findings: Findings, host: str) -> None:
             )
 
 
+def _gap(findings: Findings, host: str, day: date, reads: LogReads, rollovers: list[Rollover]) -> None:
+    """A day no read covers: lost to a rollover between two collections (with its dates), else simply unread."""
+    rolled = next((r for r in rollovers if r.touches(day)), None)
+    if rolled is None:
+        findings.gap(host, day, "evidence.no_day", reads.ids)
+        return
+    read_to, oldest = rolled.read_to.isoformat(), rolled.oldest.isoformat()
+    findings.gap(
+        host,
+        day,
+        "log2.rolled_over",
+        list(rolled.ids),
+        attributes={"read_until": read_to, "oldest_record": oldest},
+        read_until=read_to,
+        oldest_record=oldest,
+    )
+
+
 def evaluate(ctx: EvaluationContext) -> Findings:
     findings = Findings()
     hosts = ctx.hosts_with_roles(ctx.control.applies_to_roles) | {i.host for i in ctx.items(DAILY)}
     for host in sorted(hosts):
         reads = _coverage(ctx, host)
+        spans, rollovers = reads.spans, reads.rollovers()
         findings.use(i for i in ctx.evidence if i.host == host)
         for day in ctx.days():
-            if not covers(reads.spans, day, running=day == ctx.today):
-                findings.gap(host, day, "evidence.no_day", reads.ids)
+            if not covers(spans, day, running=day == ctx.today):
+                _gap(findings, host, day, reads, rollovers)
                 continue
             count = reads.count(day)
             if count < ctx.params["min_daily_logons"]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import json
 import random
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,8 +87,6 @@ AUDIT_POLICY = (
 DC_ONLY_POLICY = (("923c", "Directory Service Changes", BOTH), ("923b", "Directory Service Access", BOTH))
 SETTING_TEXT = {BOTH: "Success and Failure", SUCCESS: "Success"}
 
-_EVENTS_DAYS = re.compile(r"\$days = (\d+)\n")
-
 
 def printed(obj: Any) -> bytes:
     """What a probe writes: base64 of compact UTF-8 JSON, and the line end Write-Output adds."""
@@ -144,8 +141,16 @@ class LabWindowsHost:
     def __call__(self, script: str) -> ScriptResult:
         if (arguments := ps.retention_arguments(script)) is not None:
             return self.retention(*arguments)
-        if (days := _events_days(script)) is not None:
-            return ScriptResult(printed(self.security_events(days))) if self.logs else _not_modelled("no Security log here")
+        matched, since = ps.since_of(ps.SECURITY_EVENTS, script)
+        if matched:
+            if not self.logs:
+                return _not_modelled("no Security log here")
+            answer, records = self.security_events(since)
+            return ScriptResult(printed(answer), records_read=records)
+        for template, listing in ((ps.WINDOWS_BACKUP, self.windows_backup), (ps.VEEAM, _no_veeam)):
+            matched, since = ps.since_of(template, script)
+            if matched:
+                return ScriptResult(printed(listing(since)))
         answer = self.fixed.get(script)
         if answer is None:
             return _not_modelled(f"{self.name} is not sent this script")
@@ -160,8 +165,6 @@ class LabWindowsHost:
         answers: dict[str, Callable[[], bytes]] = {
             ps.FIREWALL: lambda: printed(self.firewall()),
             ps.ANTIVIRUS: lambda: printed(self.antivirus()),
-            ps.WINDOWS_BACKUP: lambda: printed(self.windows_backup()),
-            ps.VEEAM: lambda: printed({"available": False, "runs": []}),
             ps.LOGON_CHECK: lambda: printed(self.logon()),
         }
         if self.logs:
@@ -250,23 +253,28 @@ class LabWindowsHost:
             "oldest_record": round_trip(oldest),
         }
 
-    def security_events(self, days: int) -> dict[str, Any]:
-        """The probe's answer for the last `days` days: the same counts the log holds, cut at the window's start."""
+    def security_events(self, since: date | None) -> tuple[dict[str, Any], int]:
+        """The probe's answer when it asks from the UTC day SINCE (None: all the log holds), and how many records
+        the query handed over: the log's counted events from the later of SINCE and its oldest record up to now.
+        Those are what the script's loop reads; the service's own filtering of the log is not modelled."""
         now = self.now
-        start = max(now - timedelta(days=days), self.oldest_record(now))
+        oldest = self.oldest_record(now)
+        start = oldest if since is None else max(_day_start(since), oldest)
         window = self.counts_between(start, now)
         disabled = [
             {"account": e.account, "domain": DOMAIN, "time": round_trip(e.moment), "by": e.by}
             for e in self.disable_events
             if start <= e.moment <= now
         ]
-        return {
+        answer = {
+            "requested_from": since.isoformat() if since else None,
             "covered_from": round_trip(start),
             "covered_to": round_trip(now),
             "days": {day.isoformat(): counts for day, counts in window.items()},
             "notable": [],
             "disabled": disabled,
         }
+        return answer, sum(n for counts in window.values() for n in counts.values())
 
     # --- firewall, anti-virus, backup ----------------------------------------------------------------------------
 
@@ -311,12 +319,15 @@ class LabWindowsHost:
             "mcafee_agent": agent,
         }
 
-    def windows_backup(self) -> dict[str, Any]:
+    def windows_backup(self, since: date | None = None) -> dict[str, Any]:
+        """Get-WBJob's history, only the jobs started on or after SINCE when the probe asks from a day."""
+        requested = since.isoformat() if since else None
         if self.name not in WINDOWS_SERVER_BACKUP:
-            return {"available": False, "jobs": []}
+            return {"available": False, "requested_from": requested, "jobs": []}
         now = self.now
-        nights = self.company.backups.get(self.name, [])
-        return {"available": True, "jobs": [job for night in nights if (job := _backup_job(night, now)) is not None]}
+        nights = [n for n in self.company.backups.get(self.name, []) if since is None or n.started >= _day_start(since)]
+        jobs = [job for night in nights if (job := _backup_job(night, now)) is not None]
+        return {"available": True, "requested_from": requested, "jobs": jobs}
 
     # --- the data share (O-RET) ----------------------------------------------------------------------------------
 
@@ -363,11 +374,8 @@ def _backup_job(night: BackupNight, now: datetime) -> dict[str, Any] | None:
     }
 
 
-def _events_days(script: str) -> int | None:
-    found = _EVENTS_DAYS.match(script)
-    if found is None or script != ps.security_events_script(int(found.group(1))):
-        return None
-    return int(found.group(1))
+def _no_veeam(since: date | None) -> dict[str, Any]:
+    return {"available": False, "requested_from": since.isoformat() if since else None, "runs": []}
 
 
 def windows_hosts(company: Company) -> dict[str, LabWindowsHost]:

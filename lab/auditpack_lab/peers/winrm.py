@@ -27,6 +27,9 @@ What is simulated:
   output over several Receive responses), without timing; stdin is ignored. ``timeouts_before_output=N``
   answers the first N Receives of each command at once with the OperationTimeout fault that Windows sends
   when no output arrives within OperationTimeout (the fault is built from documentation, not a capture);
+- the work a script did on the host is what the handler says (``ScriptResult.records_read``, e.g. the event log
+  records an incremental Security log read handed over); the peer records it per command with the bytes of the
+  answer (``WinrmPeer.work``), so a benchmark can show how a collection's work grows;
 - only the ``…/windows/shell/cmd`` resource with Create, Command, Receive, Signal and Delete exists; any
   other action gets an ActionNotSupported WSManFault;
 - the client (requests_ntlm) and this acceptor are both pyspnego, so an interoperability bug against
@@ -81,6 +84,16 @@ class ScriptResult:
     stdout: bytes = b""
     stderr: bytes = b""
     exit_code: int = 0
+    records_read: int = 0  # event log records the simulated script read: its work on the host, as the handler says
+
+
+@dataclass(frozen=True)
+class CommandWork:
+    """What one command cost: the records its script read on the host and the bytes of its answer (stdout, stderr)."""
+
+    script: str
+    records_read: int
+    answer_bytes: int
 
 
 Handler = Callable[[str], ScriptResult]
@@ -95,6 +108,7 @@ class WinrmPeer:
     server_name: str  # the DNS name in the server certificate
     received: list[str]  # every script/command the peer was asked to run, in order
     actions: list[str] = field(default_factory=list)  # every WS-Man action served, short names ("Receive"), in order
+    work: list[CommandWork] = field(default_factory=list)  # per command run, in order: records read, answer bytes
     logons: list[str] = field(default_factory=list)  # every NTLM token judged at its last step: "accepted" or "refused"
 
     @property
@@ -328,9 +342,16 @@ class WinrsService:
     """The WinRS cmd shell plugin: shells, commands and their output, shared by every connection."""
 
     def __init__(
-        self, handler: Handler, received: list[str], endpoint: str, machine: str, timeouts_before_output: int = 0
+        self,
+        handler: Handler,
+        received: list[str],
+        endpoint: str,
+        machine: str,
+        timeouts_before_output: int = 0,
+        work: list[CommandWork] | None = None,
     ) -> None:
         self._handler, self._received, self._endpoint, self.machine = handler, received, endpoint, machine
+        self._work = work if work is not None else []
         self._timeouts_before_output = timeouts_before_output
         self._shells: dict[str, dict[str, _Command]] = {}
         self._lock = threading.Lock()
@@ -379,6 +400,7 @@ class WinrsService:
             raise _provider_failure(error) from error
         command_id = _new_id()
         with self._lock:
+            self._work.append(CommandWork(script, result.records_read, len(result.stdout) + len(result.stderr)))
             commands[command_id] = _Command(_pieces(result), result.exit_code, self._timeouts_before_output)
         return COMMAND_BODY.substitute(command_id=command_id)
 
@@ -832,7 +854,7 @@ def running_winrm(
     """
 
     def service(peer: WinrmPeer) -> Service:
-        return WinrsService(handler, peer.received, peer.endpoint, SERVER_NAME, timeouts_before_output)
+        return WinrsService(handler, peer.received, peer.endpoint, SERVER_NAME, timeouts_before_output, peer.work)
 
     with _serving(workdir, address, users, scheme, service, port, poll_interval, switched_on) as peer:
         yield peer
@@ -883,6 +905,7 @@ def _serving(
 
 __all__ = [
     "SERVER_NAME",
+    "CommandWork",
     "Handler",
     "ScriptResult",
     "WinrmPeer",
