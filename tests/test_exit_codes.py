@@ -33,6 +33,7 @@ NOT_POSSIBLE = {
     ("lab", 1): "a lab with a service that does not answer: `lab status` returns 1 then; not staged here",
     ("demo", 0): "the demo company is built with deviations, so its audit is never all effective",
     ("demo", 1): "the whole demo: tests/test_demo_lab.py asserts its 1 (the company's deliberate deviations)",
+    ("config", 1): "showing the settings or writing a starter file judges nothing",
     ("timestamp", 0): "needs the TSA peer: tests/test_pack_chronology.py asserts `timestamp` 0 (late tokens added)",
     ("notify test", 0): "needs a receiver: tests/test_notify.py asserts `notify test` 0 (a message to its SMTP server)",
     ("notify test", 1): "a test message is delivered (0) or not (2); it judges nothing",
@@ -226,6 +227,9 @@ CASES = [
     ("notify test", ["--url", "json://127.0.16.80:{refused}/hook"], 2),
     ("lab", ["status", "--dir", "no-lab-here"], 2),
     ("demo", ["--workdir", "local.yaml"], 2),
+    ("config", ["show"], 0),
+    ("config", ["init", "starter.toml"], 0),
+    ("config", ["init", "local.yaml"], 2),  # never overwrites a file
 ]
 
 

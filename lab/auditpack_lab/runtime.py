@@ -24,6 +24,8 @@ from .inventory import LabHosts, sudoers_of, windows_addresses, write_inventory
 from .year import COLLECTION_FREQUENCY, MINIMUM_COVERAGE
 
 STATE_FILE = "lab.json"
+CONFIG_FILE = "auditpack.toml"  # the lab's settings for auditpack: its inventory, store, profile and TSA
+CONFIG_MARK = "# Written by `auditpack lab up`"  # a ./auditpack.toml that starts so is the lab's to replace
 LAB_MARK = ".auditpack-lab"  # only a directory holding this is ever emptied by the lab
 Progress = Callable[[str], None]
 
@@ -67,6 +69,24 @@ class LabState:
         # a lab started by another version of auditpack: what this one knows, so `lab down` can still stop it
         known = {f.name for f in fields(cls)}
         return cls(**{key: value for key, value in found.items() if key in known})
+
+
+def lab_config_text(state: LabState) -> str:
+    """The auditpack configuration that points every command at the lab (absolute paths: it is written twice)."""
+    lab_dir = Path(state.inventory).parent
+    quoted = json.dumps  # a JSON string is a TOML basic string
+    lines = [
+        f"{CONFIG_MARK} for the lab in {lab_dir}; `auditpack lab down` says what to do with it.",
+        f"# The lab's passwords stay in the environment: export {layout.PASSWORD_ENV} and {layout.BORG_ENV}.",
+        f"inventory = {quoted(state.inventory)}",
+        "# The lab's evidence store, emptied with the lab's directory by the next `auditpack lab up`",
+        f"store = {quoted(str(lab_dir / 'evidence'))}",
+        f"profile = {quoted(state.profile)}",
+        f"exceptions = {quoted(state.exceptions)}",
+    ]
+    if state.tsa_url:
+        lines += ["", "[tsa]", f"url = {quoted(state.tsa_url)}", f"ca = {quoted(state.tsa_ca)}"]
+    return "\n".join(lines) + "\n"
 
 
 def lab_unavailable() -> str | None:
