@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import sys
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import click
 
 from . import __version__
-from .commands import collect, imports, key, notify, report, schedule, verify
+from .commands import accounts, collect, config, imports, key, notify, report, schedule, verify
 from .commands.shared import EXIT_CODES_HELP, Outcome, err_console, print_error
 from .errors import AuditpackError
 
@@ -40,7 +41,16 @@ class AuditpackGroup(click.Group):
     cls=AuditpackGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}, epilog=EXIT_CODES_HELP
 )
 @click.version_option(__version__, prog_name="auditpack")
-def cli() -> None:
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The configuration file (TOML). Default: $AUDITPACK_CONFIG, else ./auditpack.toml, else "
+    "~/.config/auditpack/config.toml, else /etc/auditpack/config.toml. `auditpack config show` shows what is in force.",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None) -> None:
     """Collect evidence that the promised security measures are in place, evaluate it
     over a period, and report on it.
 
@@ -53,10 +63,15 @@ def cli() -> None:
       auditpack verify              prove that no evidence was changed or lost
       auditpack notify run          send the day's new findings (after each collection)
       auditpack key backup DIR      back up the signing and pseudonym keys (irreplaceable)
+      auditpack config show         the settings in force, and where each comes from
     """
+    from .config import activate, deactivate
+
+    activate(config_path)  # read when the command first asks for a setting
+    ctx.call_on_close(deactivate)
 
 
-for _module in (collect, report, imports, verify, notify, schedule, key):
+for _module in (collect, report, imports, verify, notify, schedule, key, accounts, config):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -70,6 +70,7 @@ FIELD_OF_KEY = {
     "auditpack_ssh_known_hosts": "ssh_known_hosts",
     "auditpack_ssh_trust_on_first_use": "ssh_trust_on_first_use",
     "auditpack_ssh_jump": "ssh_jump",
+    "auditpack_become": "become",
     "auditpack_firewall_type": "firewall_type",
     "auditpack_firewall_wan": "firewall_wan",
     "auditpack_data_paths": "data_paths",
@@ -259,6 +260,7 @@ class Host(BaseModel):
     ssh_known_hosts: str | None = None  # default ~/.ssh/known_hosts; unknown keys are refused unless trusted on first use
     ssh_trust_on_first_use: bool = False  # explicit switch: accept and remember an unknown host key; recorded in the evidence
     ssh_jump: str | None = None  # user@host[:port] of a jump host, reached with the same key
+    become: Literal["sudo"] | None = None  # an SSH account without root: `sudo -n` for the commands that need it
     firewall_type: Literal["linux", "pfsense", "opnsense", "fortigate"] = "linux"
     firewall_wan: tuple[str, ...] = ()  # outside interfaces/zones: traffic leaving through them is outbound
     data_paths: tuple[str, ...] = ()  # locations with personal data whose file ages show retention (O-RET)
@@ -517,6 +519,10 @@ class _Loader:
                 )
                 got = f" (got {var.value!r})" if echo else ""
                 self.problem(var.line if var else draft.line, key, f"{_plain_message(target, err)}{got}")
+            return None
+        if host.become and (host.connection != "ssh" or host.firewall_type == "fortigate"):
+            var = field_source["become"]
+            self.problem(var.line, var.path, "auditpack_become applies to SSH hosts with a shell (Linux, pfSense, OPNsense) only")
             return None
         if host.connection == "winrm" and not host.user:
             self.problem(draft.line, draft.path, "a winrm host needs ansible_user (DOMAIN\\user or user@domain)")

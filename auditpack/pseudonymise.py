@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
 from collections.abc import Iterable, Iterator
@@ -96,18 +95,16 @@ SYSTEM_ACCOUNTS = frozenset(
     }
 )
 MIN_LENGTH = 3  # shorter values are initials or codes: replacing them would garble unrelated text
-KEY_ENV = "AUDITPACK_PSEUDONYM_KEY"
 
 
 KEY_BYTES = 32
 
 
 def default_key_path() -> Path:
-    """Where the pseudonym key is: $AUDITPACK_PSEUDONYM_KEY (keys.pseudonym in the settings), else ~/.config/auditpack."""
-    configured = os.environ.get(KEY_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    return Path.home() / ".config" / "auditpack" / "pseudonym-key"
+    """The key the settings name: $AUDITPACK_PSEUDONYM_KEY, `pseudonym` under [keys], else ~/.config/auditpack/."""
+    from .config import setting
+
+    return Path(setting("keys.pseudonym"))
 
 
 def key_file_bytes(key: bytes) -> bytes:

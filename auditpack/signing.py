@@ -1,7 +1,7 @@
 """Ed25519 signing keys for evidence packs.
 
 The private key lives outside every pack, by default in
-~/.config/auditpack/signing-key.pem (or wherever $AUDITPACK_SIGNING_KEY points),
+~/.config/auditpack/signing-key.pem (or wherever $AUDITPACK_SIGNING_KEY or `signing` under [keys] points),
 as an unencrypted PKCS#8 PEM readable by its owner only. It is made on first
 use. An auditor receives the public key by a separate channel and checks the
 fingerprint printed in the report against it.
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -25,7 +24,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from .errors import AuditpackError
 from .keyfiles import KeyFileError, OnCreate, read_existing, read_or_create
 
-KEY_ENV = "AUDITPACK_SIGNING_KEY"
 ALGORITHM = "Ed25519"
 
 SigningKey = Ed25519PrivateKey
@@ -37,11 +35,10 @@ class SigningKeyError(AuditpackError):
 
 
 def default_key_path() -> Path:
-    """Where the signing key is: $AUDITPACK_SIGNING_KEY (keys.signing in the settings), else ~/.config/auditpack."""
-    configured = os.environ.get(KEY_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    return Path.home() / ".config" / "auditpack" / "signing-key.pem"
+    """The key the settings name: $AUDITPACK_SIGNING_KEY, `signing` under [keys], else ~/.config/auditpack/."""
+    from .config import setting
+
+    return Path(setting("keys.signing"))
 
 
 def _private_key(pem: bytes, path: Path) -> Ed25519PrivateKey:
@@ -66,7 +63,7 @@ def _new_pem() -> bytes:
 
 
 def load_or_create_key(path: Path | None = None, on_create: OnCreate | None = None) -> Ed25519PrivateKey:
-    """The signing key at `path` (default: $AUDITPACK_SIGNING_KEY or ~/.config/auditpack/signing-key.pem), made if absent
+    """The signing key at `path` (default: the keys.signing setting, see default_key_path), made if absent
     (ON_CREATE is then told its path)."""
     path = Path(path).expanduser() if path is not None else default_key_path()
     try:

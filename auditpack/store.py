@@ -165,6 +165,7 @@ class EvidenceStore:
         self._roots: tuple[Any, ...] | None = None  # the certificates the running verify checks tokens against
         self.on_timestamp = on_timestamp  # told after each commit whether its token was had (the CLI prints it)
         marker = self.root / "STORE"
+        self.created = False  # True when this call made the store: commands say so, with its path
         if not marker.exists():
             if not create:
                 raise StoreError(f"{self.root} is not an auditpack evidence store (no STORE file)")
@@ -173,6 +174,7 @@ class EvidenceStore:
             for sub in ("blobs/sha256", "runs", "tmp"):
                 make_private_dirs(self.root / sub)
             self._atomic_write(marker, canonical_json({"format": STORE_FORMAT, "created": iso(utcnow())}))
+            self.created = True
         elif json.loads(marker.read_bytes()).get("format") != STORE_FORMAT:
             raise StoreError(f"{marker}: unknown store format")
         make_private_dirs(self.root / "tmp")
@@ -504,13 +506,17 @@ class EvidenceStore:
             say(
                 "runs/",
                 f"{report.never_tried} run(s) carry no timestamp (committed while no TSA was configured); "
-                + ("`auditpack timestamp` adds late timestamps" if self.tsa else "set AUDITPACK_TSA_URL and AUDITPACK_TSA_CA"),
+                + (
+                    "`auditpack timestamp` adds late timestamps"
+                    if self.tsa
+                    else "set AUDITPACK_TSA_URL and AUDITPACK_TSA_CA, or [tsa] url and ca in the configuration file"
+                ),
             )
         if report.timestamps.get("unchecked"):
             report.info(
                 "runs/",
                 f"{report.timestamps['unchecked']} timestamp token(s) not checked: set AUDITPACK_TSA_CA "
-                f"(and AUDITPACK_TSA_URL) to the TSA's certificate",
+                f"(and AUDITPACK_TSA_URL), or [tsa] ca and url in the configuration file, to the TSA's certificate",
             )
         self._verify_private(report)
         leftovers = list((self.root / "tmp").iterdir())

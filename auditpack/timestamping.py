@@ -6,10 +6,10 @@ the bytes of every run manifest at commit and over a pack's MANIFEST.json, and k
 the file it is about. The processor holds the store and the signing key and could rebuild a year; it cannot
 make a TSA date a manifest in the past, so the tokens prove the chronology.
 
-Configured like the store and the signing key, by environment, for every command that writes to the store:
+Configured like the store and the signing key (auditpack/config.py), for every command that writes to the store:
 
-    AUDITPACK_TSA_URL   the TSA's endpoint (http or https), e.g. https://freetsa.org/tsr
-    AUDITPACK_TSA_CA    a PEM file with the certificate(s) the TSA's signing certificate chains to
+    AUDITPACK_TSA_URL or `url` under [tsa]   the TSA's endpoint (http or https), e.g. https://freetsa.org/tsr
+    AUDITPACK_TSA_CA or `ca` under [tsa]     a PEM file with the certificate(s) the TSA's signing certificate chains to
 
 The protocol (request, response, signature and certificate checks) is rfc3161-client's; nothing here reads ASN.1.
 """
@@ -17,7 +17,6 @@ The protocol (request, response, signature and certificate checks) is rfc3161-cl
 from __future__ import annotations
 
 import hashlib
-import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -97,19 +96,23 @@ def _check_url(url: str, where: str) -> str:
     return url
 
 
-def tsa_from_environment() -> Tsa | None:
-    """The TSA that AUDITPACK_TSA_URL and AUDITPACK_TSA_CA name; None when no URL is set."""
-    url = os.environ.get(TSA_URL_ENV, "").strip()
-    if not url:
+def configured_tsa() -> Tsa | None:
+    """The TSA the settings name (AUDITPACK_TSA_URL and AUDITPACK_TSA_CA, or [tsa] url and ca); None without a URL."""
+    from .config import current
+
+    settings = current()
+    url = settings.resolve("tsa.url")
+    if not url.value:
         return None
-    ca = os.environ.get(TSA_CA_ENV, "").strip()
-    if not ca:
+    ca = settings.resolve("tsa.ca")
+    if not ca.value:
         raise TimestampError(
-            f"{TSA_URL_ENV} is set but {TSA_CA_ENV} is not: set it to the PEM file of the TSA's CA certificate, "
-            f"so every token can be checked",
+            f"a Time-Stamp Authority is set ({url.source}) but not its certificate: set {TSA_CA_ENV} or `ca` under "
+            f"[tsa] to the PEM file of the TSA's CA certificate, so every token can be checked",
             "config",
         )
-    return Tsa(_check_url(url, TSA_URL_ENV), Path(ca).expanduser(), load_tsa_certificates(Path(ca)))
+    where = TSA_URL_ENV if url.source.startswith("environment") else f"[tsa] url ({url.source})"
+    return Tsa(_check_url(url.value, where), Path(ca.value), load_tsa_certificates(Path(ca.value)))
 
 
 def request_token(tsa: Tsa, data: bytes) -> bytes:

@@ -5,6 +5,8 @@ through the same guards, so nothing goes out that a collector does not declare:
 - reachable: the reachability probe (no credentials);
 - ssh host key and ssh logon: the key checked against known_hosts (an unknown or changed key
   is named as such), the logon with the key file or password, then `id -un`;
+- sudo (hosts with `auditpack_become: sudo`): `sudo -n -l COMMAND` for each command the collection
+  sends through sudo, which lists nothing and runs nothing; the refused ones are named;
 - winrm logon: NTLM (or the inventory's transport) and one script that prints the account and computer;
 - ldap bind: the bind account over LDAPS/StartTLS, then the rootDSE (naming context, the DC's name);
 - epo login: the console's core.help, which lists what the account may run (no systems are read);
@@ -45,7 +47,7 @@ class CheckRow:
     """One thing tested on one host; `credential` names the reference or key file, never a secret."""
 
     host: str
-    check: str  # reachable, ssh host key, ssh logon, winrm logon, ldap bind, epo login, tls, backup passphrase, local
+    check: str  # reachable, ssh host key, ssh logon, sudo, winrm logon, ldap bind, epo login, tls, backup passphrase, local
     target: str  # where: address:port, URL or endpoint
     credential: str  # the reference or key used; "" where none is needed
     status: str  # ok, failed, not tried
@@ -246,6 +248,7 @@ def ssh_rows(host: Host, gate: AccountGate) -> list[CheckRow]:
                 return [key, row("ssh logon", OK, f"logged on as {user} with {credential} (an appliance: no command run)")]
             try:
                 result = session.run(LOGON_CHECK, timeout=min(SCRIPT_TIMEOUT, host.command_timeout), max_output=4096)
+                sudo = [_sudo_row(session, host, row)] if host.become == "sudo" and result.exit_code == 0 else []
             except SshError as exc:
                 return [key, row("ssh logon", FAILED, f"logged on as {user}, but {LOGON_CHECK!r} failed: {exc}", "command")]
     answer = result.stdout.decode("utf-8", errors="replace").strip()[:80]
@@ -263,7 +266,29 @@ def ssh_rows(host: Host, gate: AccountGate) -> list[CheckRow]:
     return [
         key,
         row("ssh logon", OK, f"logged on as {user} with {credential}; {LOGON_CHECK!r} answered {answer!r}", account=answer),
+        *sudo,
     ]
+
+
+def _sudo_row(session: Any, host: Host, row: Any) -> CheckRow:
+    """`sudo -n -l COMMAND` for each command the collection sends through sudo: which ones the account may not run."""
+    from .ssh import SUDO_LIST, root_commands
+
+    commands = root_commands(host)
+    refused = []
+    for command in commands:
+        answer = session.run(SUDO_LIST + command, timeout=min(SCRIPT_TIMEOUT, host.command_timeout), max_output=65536)
+        if answer.exit_code != 0:
+            refused.append(command)
+    if refused:
+        return row(
+            "sudo",
+            FAILED,
+            f"sudo -n refuses {len(refused)} of {len(commands)} commands: {'; '.join(refused)} "
+            "(`auditpack sudoers` prints the lines; docs/service-accounts.md)",
+            "sudo_refused",
+        )
+    return row("sudo", OK, f"sudo -n -l allows all {len(commands)} commands that need root")
 
 
 # --- WinRM ----------------------------------------------------------------------------------------------------------

@@ -2,12 +2,16 @@
 
 Read-only: the listing commands in `allowed_commands` only. A backup passphrase
 is resolved here and handed to the tool on stdin, never on a command line.
+An account without root (`auditpack_become: sudo`) runs the commands that need root
+through `sudo -n`, never waiting for a password; a refusal is that command's error
+(the sudoers lines: collectors/sudoers.py and docs/service-accounts.md).
 Firewalls that are not Linux (pfSense/OPNsense, FortiGate) get only their
 configuration read; the transport (transports/ssh.py) and the parsers are apart.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 import time
 from collections.abc import Callable, Iterator
@@ -46,9 +50,37 @@ BACKUP_COMMANDS = {  # the passphrase arrives on stdin, so it never shows in a p
     "restic": 'sh -c \'RESTIC_PASSWORD="$(cat)" exec restic -r "$1" snapshots --json\' _ {repository}',
     "log": "cat {repository}",
 }
+# the same through sudo: the passphrase variable is kept by the sudoers line's env_keep, the tool itself runs as root
+SUDO = "sudo -n "
+SUDO_BACKUP_COMMANDS = {
+    "borg": 'sh -c \'BORG_PASSPHRASE="$(cat)" exec sudo -n borg list --json "$1"\' _ {repository}',
+    "restic": 'sh -c \'RESTIC_PASSWORD="$(cat)" exec sudo -n restic -r "$1" snapshots --json\' _ {repository}',
+    "log": SUDO + BACKUP_COMMANDS["log"],
+}
 CLAMAV = "sh -c 'clamscan --version || exit 127; systemctl is-active clamav-daemon || true'"
 FIREWALL_CONFIG = {"pfsense": "cat /conf/config.xml", "opnsense": "cat /conf/config.xml", "fortigate": "show firewall policy"}
-LINUX_COMMANDS = (NFT, IPTABLES, IP6TABLES, "getent passwd", "getent group", "ss -Htulnp", CLAMAV)
+LISTENING = "ss -Htulnp"
+LINUX_COMMANDS = (NFT, IPTABLES, IP6TABLES, "getent passwd", "getent group", LISTENING, CLAMAV)
+# what an ordinary account cannot read: the rulesets (CAP_NET_ADMIN), the processes behind other users'
+# sockets, an appliance's configuration. Accounts, groups, ClamAV's version and file ages need no root.
+ROOT_COMMANDS = (NFT, IPTABLES, IP6TABLES, LISTENING, FIREWALL_CONFIG["pfsense"])
+# what sudo is asked to run for a backup source (inside the sh -c of SUDO_BACKUP_COMMANDS, or alone)
+SUDO_BACKUP_RUNS = {
+    "borg": "borg list --json {repository}",
+    "restic": "restic -r {repository} snapshots --json",
+    "log": BACKUP_COMMANDS["log"],
+}
+SUDO_LIST = "sudo -n -l "  # auditpack doctor: may the account run this command as root? (exit 0 when it may)
+SUDO_MISSING = re.compile(r"\bsudo: (command )?not found")  # dash and bash; sudo's own is "sudo: nft: command not found"
+# how sudo says no (its messages in the C locale); the collector never waits for a password (-n)
+SUDO_REFUSALS = (
+    "a password is required",
+    "is not allowed to execute",
+    "is not in the sudoers file",
+    "may not run sudo",
+    "a terminal is required",
+    "you must have a tty",
+)
 LOGON_CHECK = "id -un"  # auditpack doctor's one command after the logon: which account the session runs as
 
 
@@ -67,6 +99,37 @@ class Step:
     stdin: bytes = b""
     fallback: Step | None = None  # run instead when this command is not installed (nft missing: iptables-save)
     refused: str | None = None  # why the command is not sent at all (its credential could not be had)
+    sudo: bool = False  # runs through `sudo -n`: a refusal by sudo is told apart from the command's own failure
+
+
+def root_reads(host: Host) -> list[str]:
+    """The rulesets, sockets or appliance configuration the host's collection reads as root (ROOT_COMMANDS)."""
+    if host.firewall_type == "fortigate":
+        return []  # no shell, no sudo
+    if host.firewall_type != "linux":
+        return [FIREWALL_CONFIG[host.firewall_type]]
+    return [NFT, IPTABLES, IP6TABLES, LISTENING]
+
+
+def root_backup_runs(host: Host) -> list[str]:
+    """The backup listings and logs the host's collection reads as root, as sudo is asked to run them."""
+    if host.firewall_type != "linux":
+        return []
+    return [SUDO_BACKUP_RUNS[s.tool].format(repository=shlex.quote(s.repository)) for s in host.backups]
+
+
+def root_commands(host: Host) -> list[str]:
+    """Everything the host's collection runs as root with `auditpack_become: sudo`: the sudoers lines
+    (sudoers.py) and doctor's `sudo -n -l` check come from these lists, never from a copy."""
+    return root_reads(host) + root_backup_runs(host)
+
+
+def with_become(host: Host, step: Step) -> Step:
+    """STEP as the host's account sends it: through `sudo -n` when it needs root and the inventory says so."""
+    if host.become != "sudo" or step.command not in ROOT_COMMANDS:
+        return step
+    fallback = with_become(host, step.fallback) if step.fallback else None
+    return replace(step, command=SUDO + step.command, sudo=True, fallback=fallback)
 
 
 def _jump(host: Host) -> SshTarget | None:
@@ -152,13 +215,15 @@ BACKUP_PARSERS: dict[str, Callable[..., dict[str, Any]]] = {
 
 def backup_steps(host: Host) -> list[Step]:
     steps = []
+    commands = SUDO_BACKUP_COMMANDS if host.become == "sudo" else BACKUP_COMMANDS
     for source in host.backups:
         parse = BACKUP_PARSERS[source.tool]
         server, job = source.server or host.name, source.job or source.tool
         step = Step(
             "backup.runs",
-            BACKUP_COMMANDS[source.tool].format(repository=shlex.quote(source.repository)),
+            commands[source.tool].format(repository=shlex.quote(source.repository)),
             lambda data, parse=parse, server=server, job=job: parse(data, server=server, job=job),
+            sudo=host.become == "sudo",
         )
         if source.passphrase is not None:
             try:
@@ -172,11 +237,35 @@ def backup_steps(host: Host) -> list[Step]:
 
 def steps_for(host: Host) -> list[Step]:
     if host.firewall_type != "linux":
-        return perimeter_steps(host)  # an appliance: its configuration is all there is to read
-    steps = linux_steps(host)
-    if Role.FIREWALL in host.roles:
-        steps += perimeter_steps(host)
-    return steps + backup_steps(host)
+        steps = perimeter_steps(host)  # an appliance: its configuration is all there is to read
+    else:
+        steps = linux_steps(host) + (perimeter_steps(host) if Role.FIREWALL in host.roles else [])
+        steps += backup_steps(host)
+    return [with_become(host, step) for step in steps]
+
+
+def sudo_refusal(step: Step, result: CommandResult) -> str | None:
+    """Why sudo (not the command) said no, or None: sudo missing, no sudoers line, a password or tty demanded."""
+    if not step.sudo:
+        return None
+    stderr = result.stderr.decode("utf-8", errors="replace")
+    if result.exit_code == NOT_FOUND and SUDO_MISSING.search(stderr):  # the shell's word, not sudo's
+        return "sudo is not installed on the host (auditpack_become: sudo needs it)"
+    lines = [line.strip() for line in stderr.splitlines() if "sudo" in line.lower()]
+    for line in lines:
+        if any(phrase in line for phrase in SUDO_REFUSALS):
+            return f"sudo refused the command ({line[:200]}): the account lacks its sudoers line (docs/service-accounts.md)"
+    return None
+
+
+def sudo_not_found(step: Step, result: CommandResult) -> bool:
+    """sudo ran but found no such program: like the shell's exit code 127, the tool is not installed."""
+    stderr = result.stderr.decode("utf-8", errors="replace")
+    return (
+        step.sudo
+        and result.exit_code == 1
+        and any(line.startswith("sudo: ") and line.endswith("command not found") for line in stderr.splitlines())
+    )
 
 
 def _failed(step: Step, started: Any, exc: SshError) -> Observation:
@@ -190,7 +279,9 @@ def observe(step: Step, result: CommandResult, started: datetime, ended: datetim
     notes = ["the connection dropped; the command ran again on a new connection"] if result.retried else []
     if result.truncated:
         obs.status, obs.errors = ItemStatus.ERROR, [f"output exceeded {MAX_OUTPUT} bytes; only the first part is kept"]
-    elif result.exit_code == NOT_FOUND:
+    elif (refusal := sudo_refusal(step, result)) is not None:
+        obs.status, obs.errors = ItemStatus.ERROR, [refusal]
+    elif result.exit_code == NOT_FOUND or sudo_not_found(step, result):
         obs.status, obs.errors = ItemStatus.ABSENT, [f"not installed: {result.stderr.decode('utf-8', 'replace').strip()[:200]}"]
     elif result.exit_code != 0:
         message = result.stderr.decode("utf-8", errors="replace").strip()[:500]
@@ -207,7 +298,16 @@ def observe(step: Step, result: CommandResult, started: datetime, ended: datetim
 class SshCollector:
     name = "ssh"
     transport = "ssh"
-    allowed_commands = (*LINUX_COMMANDS, RETENTION, *BACKUP_COMMANDS.values(), *FIREWALL_CONFIG.values(), LOGON_CHECK)
+    allowed_commands = (
+        *LINUX_COMMANDS,
+        RETENTION,
+        *BACKUP_COMMANDS.values(),
+        *FIREWALL_CONFIG.values(),
+        LOGON_CHECK,
+        *(SUDO + command for command in ROOT_COMMANDS),  # auditpack_become: sudo
+        *SUDO_BACKUP_COMMANDS.values(),
+        *(SUDO_LIST + command for command in (*ROOT_COMMANDS, *SUDO_BACKUP_RUNS.values())),  # doctor
+    )
     # filled in with shlex.quote (one shell word) and a whole number of days
     command_placeholders = {"{path}": SHELL_WORD, "{repository}": SHELL_WORD, "{days}": NUMBER}
 
@@ -256,6 +356,7 @@ class SshCollector:
             except SshError as exc:
                 return _failed(step, started, exc)
             answer = answers[(step.command, step.stdin)] = Answer(result, started, utcnow())
-        if answer.result.exit_code == NOT_FOUND and step.fallback is not None:
+        missing = answer.result.exit_code == NOT_FOUND or sudo_not_found(step, answer.result)
+        if missing and sudo_refusal(step, answer.result) is None and step.fallback is not None:
             return self._run(session, step.fallback, timeout, answers)
         return observe(step, answer.result, answer.started, answer.ended)

@@ -38,9 +38,10 @@ ensure_debian_libraries() {
   [ "${#missing[@]}" -eq 0 ] || install_debian_packages "${missing[@]}"
 }
 
-# What the demo lab's real peers need: a Samba AD DC, OpenSSH, nftables in network namespaces, borg, faketime, and
+# What the demo lab's real peers need: a Samba AD DC, OpenSSH, sudo (the SSH audit account is not root), nftables in
+# network namespaces, borg, faketime, and
 # openssl (certificates, and the Time-Stamp Authority: `openssl ts -reply`, dated by the lab's clock through faketime).
-LAB_PACKAGES=(nft:nftables iptables-save:iptables sshd:openssh-server ssh-keygen:openssh-client unshare:util-linux
+LAB_PACKAGES=(nft:nftables iptables-save:iptables sshd:openssh-server ssh-keygen:openssh-client sudo:sudo unshare:util-linux
   nsenter:util-linux openssl:openssl samba:samba-ad-dc,samba-ad-provision ldbadd:ldb-tools faketime:faketime borg:borgbackup)
 
 # What the PDF report (WeasyPrint) needs from the system: Pango for text layout, and a font.

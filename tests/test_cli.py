@@ -39,6 +39,9 @@ COMMANDS = [
     "lab up",
     "lab down",
     "lab status",
+    "config",
+    "config show",
+    "config init",
 ]
 
 

@@ -300,6 +300,9 @@ def test_collect_check_and_doctor_as_json(tmp_path, env):
 def test_quiet_is_silent_when_all_is_well_and_names_only_what_is_not(tmp_path, env):
     (tmp_path / "ok.yaml").write_text("all:\n  hosts:\n    localhost:\n")
     _many_hosts(tmp_path / "partial.yaml", ok=1, gone=1)
+    first = run(["collect", "-i", "ok.yaml", "--store", "ev", "--quiet"], tmp_path, env)
+    # a store made now is said even under --quiet (a mistyped store in a cron job would start an empty year unseen)
+    assert (first.returncode, first.stdout, first.stderr) == (0, "", f"Created a new evidence store at {tmp_path / 'ev'}.\n")
     fine = run(["collect", "-i", "ok.yaml", "--store", "ev", "--quiet"], tmp_path, env)
     assert (fine.returncode, fine.stdout, fine.stderr) == (0, "", "")  # cron mails nothing
     fine_doctor = run(["doctor", "-i", "ok.yaml", "-q"], tmp_path, env)

@@ -33,6 +33,7 @@ NOT_POSSIBLE = {
     ("lab", 1): "a lab with a service that does not answer: `lab status` returns 1 then; not staged here",
     ("demo", 0): "the demo company is built with deviations, so its audit is never all effective",
     ("demo", 1): "the whole demo: tests/test_demo_lab.py asserts its 1 (the company's deliberate deviations)",
+    ("config", 1): "showing the settings or writing a starter file judges nothing",
     ("timestamp", 0): "needs the TSA peer: tests/test_pack_chronology.py asserts `timestamp` 0 (late tokens added)",
     ("notify test", 0): "needs a receiver: tests/test_notify.py asserts `notify test` 0 (a message to its SMTP server)",
     ("notify test", 1): "a test message is delivered (0) or not (2); it judges nothing",
@@ -56,6 +57,7 @@ def site(tmp_path_factory):
         f"all:\n  hosts:\n    localhost:\n    gone: {{ansible_host: 127.0.0.1, ansible_port: {port}, ansible_connection: ssh}}\n"
     )
     (root / "broken.yaml").write_text("all:\n  hosts:\n    a: {ansible_port: x}\n")
+    (root / "become.yaml").write_text("all:\n  hosts:\n    fw01: {ansible_user: svc-auditpack, auditpack_become: sudo}\n")
     (root / "restore.csv").write_text("tested_on,server,result\n2026-01-20,fs01,success\n")
     (root / "restore-broken.csv").write_text("tested_on,server,result\n2026-13-01,fs01,maybe\n")
     (root / "egress.yaml").write_text("entries:\n  - {device: fw01, service: tcp/443, reason: CRM}\n")
@@ -147,6 +149,9 @@ CASES = [
     ("doctor", ["-i", "partial.yaml", "--quiet"], 1),
     ("doctor", ["-i", "local.yaml", "--json"], 0),
     ("doctor", ["-i", "local.yaml", "--role", "firewall"], 2),
+    ("sudoers", ["-i", "become.yaml"], 0),
+    ("sudoers", ["-i", "partial.yaml"], 1),
+    ("sudoers", ["-i", "local.yaml"], 2),
     ("report", ["--control", "T-BAK-1", "--from", "2026-01-01", "--to", "2026-01-31", "--format", "json", "--out", "r0"], 0),
     ("report", ["--control", "T-BAK-1", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "json", "--out", "r1"], 1),
     ("report", ["--control", "T-BAK-1", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "ocsf", "--out", "r4"], 1),
@@ -222,6 +227,9 @@ CASES = [
     ("notify test", ["--url", "json://127.0.16.80:{refused}/hook"], 2),
     ("lab", ["status", "--dir", "no-lab-here"], 2),
     ("demo", ["--workdir", "local.yaml"], 2),
+    ("config", ["show"], 0),
+    ("config", ["init", "starter.toml"], 0),
+    ("config", ["init", "local.yaml"], 2),  # never overwrites a file
 ]
 
 

@@ -40,7 +40,11 @@ def test_up_status_down(tmp_path, cli_env):
     state = LabState.read(tmp_path / "lab")
     try:
         assert state is not None and state.seed == 7 and "lab up (pid" in up.stdout
-        assert "auditpack collect -i" in up.stdout and (tmp_path / "lab" / "inventory.yaml").exists()
+        assert (
+            "  auditpack collect\n" in up.stdout
+            and (tmp_path / "auditpack.toml").exists()
+            and (tmp_path / "lab" / "inventory.yaml").exists()
+        )
         again = run(["lab", "up", "--dir", "lab"], tmp_path, cli_env)
         assert again.returncode == 2 and "already running" in again.stderr
         status = run(["lab", "status", "--dir", "lab"], tmp_path, cli_env)

@@ -14,7 +14,7 @@ from auditpack.runner import run_collection
 from auditpack.store import EvidenceStore
 from auditpack_lab import layout
 from auditpack_lab.company import DATA_ACCESS_GROUPS, build_company
-from auditpack_lab.directory import build_directory
+from auditpack_lab.directory import BASE_DN, build_directory
 from auditpack_lab.peers.samba_dc import samba_unavailable
 
 pytestmark = pytest.mark.skipif(samba_unavailable() is not None, reason=str(samba_unavailable()))
@@ -174,3 +174,46 @@ def test_o_pwd_is_effective_on_the_collected_evidence(collected):
     [result] = evaluate_controls(store, period, control_ids=["O-PWD"], today=now.date())
     assert result.status == Status.EFFECTIVE, [(d.subject, d.code) for d in result.deviations + result.gaps]
     assert result.tested > 100
+
+
+# The groups whose members administer the domain or its servers (collectors/ad.py PRIVILEGED, and a few more)
+ADMIN_RIDS = {"-500", "-512", "-516", "-518", "-519", "-520", "-521", "-526", "-527"}
+ADMIN_BUILTINS = {f"S-1-5-32-{rid}" for rid in (544, 548, 549, 550, 551, 552, 562, 578, 580)}
+
+
+def bound_as_audit_account(info):
+    """An LDAPS connection bound as the lab's audit account, the certificate verified."""
+    import ssl
+
+    import ldap3
+
+    tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(info.ca_file), valid_names=[info.server_name])
+    server = ldap3.Server(ADDRESS, port=636, use_ssl=True, tls=tls, get_info=ldap3.NONE)
+    return ldap3.Connection(server, info.bind_user, layout.AUDIT_PASSWORD, auto_bind=True, raise_exceptions=False)
+
+
+def test_the_audit_account_is_an_ordinary_domain_user_without_admin_rights(lab):
+    """docs/service-accounts.md: the AD read account holds no administrators' group. Its token as the DC
+    computes it for the account itself (tokenGroups: every group, nested and primary), and a write refused."""
+    import ldap3
+    from ldap3.protocol.formatters.formatters import format_sid
+
+    company, info = lab
+    conn = bound_as_audit_account(info)
+    try:
+        assert conn.bound, conn.result
+        conn.search(BASE_DN, f"(sAMAccountName={layout.AUDIT_ACCOUNT})", attributes=["distinguishedName", "primaryGroupID"])
+        [entry] = conn.entries
+        dn = entry.distinguishedName.value
+        assert int(entry.primaryGroupID.value) == 513  # Domain Users
+        conn.search(dn, "(objectClass=*)", ldap3.BASE, attributes=["tokenGroups"])
+        sids = {format_sid(raw) for raw in conn.response[0]["raw_attributes"]["tokenGroups"]}
+        assert any(sid.endswith("-513") for sid in sids), sids  # the token was read: Domain Users is in it
+        assert not {sid for sid in sids if sid[sid.rfind("-") :] in ADMIN_RIDS} and not sids & ADMIN_BUILTINS, sids
+        # nor can it change anything: another user's description stays as it was
+        conn.search(BASE_DN, f"(sAMAccountName={company.current_staff[0].account})", attributes=["description"])
+        target = conn.entries[0].entry_dn
+        assert not conn.modify(target, {"description": [(ldap3.MODIFY_REPLACE, ["changed by the audit account"])]})
+        assert conn.result["description"] == "insufficientAccessRights", conn.result
+    finally:
+        conn.unbind()

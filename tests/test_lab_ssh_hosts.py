@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,12 +29,14 @@ from auditpack.store import EvidenceStore
 from auditpack_lab import layout
 from auditpack_lab.backup_server import BackupServer, backup_sshd_config, borg_unavailable, build_backup_server, success_days
 from auditpack_lab.company import build_company
-from auditpack_lab.firewall import egress_register_yaml, firewall_namespace, firewall_sshd_config, inventory_vars
+from auditpack_lab.firewall import egress_register_yaml, firewall_namespace, inventory_vars
+from auditpack_lab.inventory import ssh_account, sudoers_of
 from auditpack_lab.peers.netns import netns_unavailable
 from auditpack_lab.peers.sockets import refused_port
 from auditpack_lab.peers.sshd import accounts_unavailable, make_client_key, running_sshd, write_known_hosts
 
-UNAVAILABLE = accounts_unavailable() or netns_unavailable() or borg_unavailable()
+SUDO = None if shutil.which("sudo") else "sudo is not installed (scripts/test.sh installs it)"
+UNAVAILABLE = accounts_unavailable() or netns_unavailable() or borg_unavailable() or SUDO
 pytestmark = pytest.mark.skipif(UNAVAILABLE is not None, reason=str(UNAVAILABLE))
 
 FW01, BACKUP01, FS01, DC01 = "127.0.4.30", "127.0.4.31", "127.0.4.32", "127.0.4.33"
@@ -44,7 +47,7 @@ def ssh_host(name: str, address: str, port: int, key: Path, known_hosts: Path, *
     fields = {
         "ansible_host": address,
         "ansible_port": port,
-        "ansible_user": "root",
+        **ssh_account(),  # the audit account, without root: sudo for exactly the documented commands
         "ansible_connection": "ssh",
         "ansible_ssh_private_key_file": str(key),
         "auditpack_ssh_known_hosts": str(known_hosts),
@@ -82,13 +85,10 @@ def lab(tmp_path_factory):
         namespace = stack.enter_context(firewall_namespace(company, base / "fw01"))
         register = base / "egress-register.yaml"
         register.write_text(egress_register_yaml(company))
+        account = {"users": {layout.AUDIT_ACCOUNT: ""}, "authorized_keys": {layout.AUDIT_ACCOUNT: [public]}}
         fw01 = stack.enter_context(
             running_sshd(
-                base / "sshd-fw01",
-                FW01,
-                authorized_keys={"root": [public]},
-                root_shell="/bin/sh",
-                extra_config=firewall_sshd_config(namespace),
+                base / "sshd-fw01", FW01, netns=namespace.netns, sudoers=sudoers_of("fw01", **inventory_vars()), **account
             )
         )
         patch.setenv("TZ", OTHER_ZONE)  # sshd hands its own TZ to its sessions unless the config sets one
@@ -96,9 +96,10 @@ def lab(tmp_path_factory):
             running_sshd(
                 base / "sshd-backup01",
                 BACKUP01,
-                authorized_keys={"root": [public]},
-                root_shell="/bin/sh",
-                extra_config=backup_sshd_config(backups.root),
+                root_home=str(backups.borg_home),
+                sudoers=sudoers_of("backup01", auditpack_backups=backups.inventory_backups()),
+                extra_config=backup_sshd_config(),
+                **account,
             )
         )
         patch.delenv("TZ")
@@ -212,3 +213,22 @@ def test_the_passphrase_is_never_on_a_command_line_or_in_the_evidence(lab):
     logs = list((lab["backups"].root / "var" / "log").rglob("*"))
     assert logs and not [path for path in logs if path.is_file() and secret in path.read_bytes()]
     assert os.environ.get(layout.BORG_ENV) is None
+
+
+def test_both_hosts_are_audited_as_the_account_without_root_through_the_documented_sudo_lines(lab):
+    """Every item of fw01 and backup01 came back, read by svc-auditpack: the commands that need root through
+    `sudo -n`, the rest as the account itself, which is no member of an administrators' group."""
+    store = lab["store"]
+    for host in ("fw01", "backup01"):
+        items = [item for item in store.items(host=host) if item.kind != "av.host_status"]  # no ClamAV in the lab
+        assert items and {item.status for item in items} == {"ok"}, [(i.command, i.errors) for i in items if i.status != "ok"]
+        sudo = {item.command for item in items if "sudo -n" in item.command}
+        assert {"sudo -n nft -j list ruleset", "sudo -n iptables-save", "sudo -n ss -Htulnp"} <= sudo
+        assert {"getent passwd", "getent group"} <= {item.command for item in items} - sudo
+        [passwd] = [item for item in items if item.kind == "accounts.local"]
+        account = {a["name"]: a for a in store.read_json(passwd.normalized_sha256)}[layout.AUDIT_ACCOUNT]
+        assert account["uid"] != 0
+        [groups] = [item for item in items if item.kind == "accounts.admin_groups"]
+        admins = store.read_json(groups.normalized_sha256)
+        assert all(layout.AUDIT_ACCOUNT not in members for members in admins.values()), admins
+    assert len([i for i in store.items(host="backup01", kinds=["backup.runs"]) if i.command.count("sudo -n")]) == 4

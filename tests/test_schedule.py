@@ -67,6 +67,7 @@ def _schedule(tmp_path: Path, **changes) -> Schedule:
 def env(cli_env, tmp_path):
     cli_env.pop("AUDITPACK_STORE", None)
     cli_env["AUDITPACK_CONFIG"] = str(tmp_path / "auditpack.toml")
+    (tmp_path / "auditpack.toml").write_text("# the site's settings\n")  # a file AUDITPACK_CONFIG names must exist
     cli_env["HOME"] = str(tmp_path / "home")  # no unit, key or keyring of the tester's is touched
     return cli_env
 
@@ -212,7 +213,7 @@ def test_install_writes_units_systemd_accepts_then_remove_removes_them(tmp_path,
     assert f"Environment=AUDITPACK_CONFIG={tmp_path}/auditpack.toml" in service.read_text().splitlines()
     assert "OnCalendar=*-*-* 03:15:00" in timer.read_text()
     assert (tmp_path / "evidence" / "STORE").exists(), "the job may write only its store: it must exist before the night"
-    assert f"Created a new evidence store at {tmp_path}/evidence" in done.stdout
+    assert f"Created a new evidence store at {tmp_path}/evidence" in done.stderr
     # no systemd as PID 1 here: said, with the cron line in its place
     assert "systemd is not running" in done.stdout and "15 3 * * * " in done.stdout
     checked = _verify(service, timer)

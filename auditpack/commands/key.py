@@ -29,7 +29,8 @@ pseudonym_path_option = click.option(
     "pseudonym_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="The pseudonym key (default $AUDITPACK_PSEUDONYM_KEY or ~/.config/auditpack/pseudonym-key).",
+    help="The pseudonym key (default $AUDITPACK_PSEUDONYM_KEY, else [keys] pseudonym in the configuration file, "
+    "else ~/.config/auditpack/pseudonym-key).",
 )
 passphrase_option = click.option(
     "--passphrase",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,8 +42,10 @@ CONSOLE = {
 
 
 def _notify_urls() -> list[str]:
-    """The alert URLs the settings name (notify.urls; in the environment whitespace-separated)."""
-    return os.environ.get(NOTIFY_URLS_ENV, "").split()
+    """The alert URLs the settings name: $AUDITPACK_NOTIFY_URLS (whitespace-separated), else [notify] urls."""
+    from auditpack.config import notify_urls
+
+    return notify_urls()
 
 
 def _say(key: str, lang: str, **values: object) -> None:
@@ -59,7 +60,8 @@ url_option = click.option(
     multiple=True,
     metavar="URL",
     help=f"An apprise URL to send to (repeatable), e.g. mailtos://user:pass@smtp.example.org?to=ict@example.org; "
-    f"default ${NOTIFY_URLS_ENV} (whitespace-separated). Printed and recorded only masked.",
+    f"default ${NOTIFY_URLS_ENV} (whitespace-separated), else urls under [notify] in the configuration file. "
+    "Printed and recorded only masked.",
 )
 
 
@@ -117,7 +119,10 @@ def run_command(
 
     urls = urls or tuple(_notify_urls())
     if not urls and not dry_run:
-        raise AuditpackError(f"No alert URL: give --url URL or set {NOTIFY_URLS_ENV} (see docs/alerts.md).")
+        raise AuditpackError(
+            f"No alert URL: give --url URL, set {NOTIFY_URLS_ENV}, or urls under [notify] in the configuration file "
+            f"(see docs/alerts.md)."
+        )
     profile, exceptions = load_profile(profile_path), load_exceptions(exceptions_path)
     store = open_store(store_path, create=False)
     when = day.date() if day else datetime.now(UTC).date()
@@ -177,7 +182,10 @@ def test_command(urls: tuple[str, ...], lang: str) -> Outcome:
 
     urls = urls or tuple(_notify_urls())
     if not urls:
-        raise AuditpackError(f"No alert URL: give --url URL or set {NOTIFY_URLS_ENV} (see docs/alerts.md).")
+        raise AuditpackError(
+            f"No alert URL: give --url URL, set {NOTIFY_URLS_ENV}, or urls under [notify] in the configuration file "
+            f"(see docs/alerts.md)."
+        )
     failures = []
     for url in urls:
         failure = send(url, *trial_message(lang))

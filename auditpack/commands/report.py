@@ -148,7 +148,8 @@ def report(
     "--pseudonymise",
     is_flag=True,
     help="Replace every person and account name in the pack with a keyed pseudonym (P-…); "
-    "the key stays with you ($AUDITPACK_PSEUDONYM_KEY or ~/.config/auditpack/pseudonym-key).",
+    "the key stays with you ($AUDITPACK_PSEUDONYM_KEY, [keys] pseudonym in the configuration file, or "
+    "~/.config/auditpack/pseudonym-key).",
 )
 @output_options
 def pack(

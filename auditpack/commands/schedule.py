@@ -38,16 +38,14 @@ CARRIED_SETTINGS = (
     "AUDITPACK_PSEUDONYM_KEY",
 )
 COLLECTED = ("local", "ssh", "winrm", "ldap")  # how a collection reaches its hosts (a file, an auditor: not one)
-CONFIG_PLACES = (Path("auditpack.toml"), Path("~/.config/auditpack/config.toml"), Path("/etc/auditpack/config.toml"))
 
 
 def _config_in_force() -> Path | None:
-    """The configuration file a command would read here: $AUDITPACK_CONFIG, else the first of CONFIG_PLACES.
-    (One function, so the configuration module can take its place.)"""
-    named = os.environ.get("AUDITPACK_CONFIG")
-    if named:
-        return Path(named).expanduser().absolute()
-    return next((p.expanduser().absolute() for p in CONFIG_PLACES if p.expanduser().is_file()), None)
+    """The configuration file this command reads (--config, $AUDITPACK_CONFIG, else the first that exists of
+    ./auditpack.toml, ~/.config/auditpack/config.toml, /etc/auditpack/config.toml), checked; None when there is none."""
+    from auditpack.config import current
+
+    return current().file.path
 
 
 def _auditpack_executable() -> Path:
@@ -199,8 +197,7 @@ def _make_store(schedule: Schedule) -> None:
                 soft_wrap=True,
             )
         return
-    open_store(schedule.store, create=True)
-    console.print(f"Created a new evidence store at {schedule.store}", markup=False, highlight=False, soft_wrap=True)
+    open_store(schedule.store, create=True)  # which says it made the store, with its path
     if schedule.run_as:
         for path in [schedule.store, *schedule.store.rglob("*")]:
             shutil.chown(path, user=schedule.run_as)

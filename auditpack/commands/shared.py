@@ -7,8 +7,6 @@ Heavy libraries are imported inside the functions that need them: `auditpack --h
 
 from __future__ import annotations
 
-import getpass
-import os
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -161,7 +159,8 @@ def console_text(key: str, lang: str, **values: Any) -> str:
 
 
 def default_operator() -> str:
-    return os.environ.get("AUDITPACK_OPERATOR") or getpass.getuser()
+    """Who runs the command when --operator is not given: AUDITPACK_OPERATOR, the configuration file, else the login."""
+    return setting("operator")
 
 
 # --- options -------------------------------------------------------------------------------------------------------
@@ -186,21 +185,70 @@ class LazyChoice(click.Choice):
         pass
 
 
+RESOLVED = "auditpack.resolved"  # click's shared meta: each setting an option resolved, with its source
+MUST_EXIST = ("inventory", "profile", "exceptions", "tsa.ca")  # named in the environment or the file: must be there
+OPTION_SPECS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {}  # key -> the option's declaration (config show)
+
+
+def setting_option(key: str, *decls: str, check: bool = True, **kwargs: Any) -> Callable[[Any], Any]:
+    """A command-line option for a setting: its value, else the environment's, the configuration file's, the default.
+
+    The command receives the value in force; where it came from is kept for `config show` and the new-store notice.
+    CHECK: a file the environment or the configuration names must exist (off for `config show`, which shows it).
+    """
+    from auditpack.config import BY_KEY, COMMAND_LINE, ConfigError, current
+
+    OPTION_SPECS.setdefault(key, (decls, kwargs))
+    setting = BY_KEY[key]
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        from click.core import ParameterSource
+
+        given = value if ctx.get_parameter_source(param.name or "") is ParameterSource.COMMANDLINE else None
+        resolved = current().resolve(key, given)
+        ctx.meta.setdefault(RESOLVED, {})[key] = resolved
+        found = resolved.value
+        if found is None or resolved.source == COMMAND_LINE:
+            return found
+        if check and key in MUST_EXIST and not Path(found).exists():
+            raise ConfigError(f"The {key} file {found} does not exist (named by {resolved.source}).")
+        if isinstance(found, Path) and getattr(param.type, "type", None) is None:  # click.Path's path_type
+            return str(found)  # the option gives text when typed on the command line; so does the setting
+        return found
+
+    about = f" Without the option: ${setting.env}, else `{key}` in the configuration file, else the default."
+    kwargs = {**kwargs, "help": kwargs.get("help", "") + about}
+    return click.option(*decls, default=None, callback=callback, **kwargs)
+
+
+def resolved_source(key: str) -> str | None:
+    """Where the running command's KEY came from, when one of its options resolved it."""
+    ctx = click.get_current_context(silent=True)
+    found = ctx.meta.get(RESOLVED, {}).get(key) if ctx is not None else None
+    return found.source if found is not None else None
+
+
+def setting(key: str) -> Any:
+    from auditpack.config import setting as value
+
+    return value(key)
+
+
 def _role_names() -> list[str]:
     from auditpack.inventory import ROLE_NAMES
 
     return ROLE_NAMES
 
 
-store_option = click.option(
+store_option = setting_option(
+    "store",
     "--store",
     "store_path",
     type=click.Path(file_okay=False, path_type=Path),
-    default=lambda: os.environ.get("AUDITPACK_STORE", "evidence"),
-    show_default="./evidence or $AUDITPACK_STORE",
-    help="Evidence store directory (created on first collection).",
+    help="Evidence store directory (created on first collection; the command says so). Default: ./evidence.",
 )
-inventory_option = click.option(
+inventory_option = setting_option(
+    "inventory",
     "-i",
     "--inventory",
     "inventory_path",
@@ -214,19 +262,20 @@ role_option = click.option(
 workers_option = click.option(
     "--workers", type=click.IntRange(1, 256), default=8, show_default=True, help="Hosts collected at the same time."
 )
-operator_option = click.option(
+operator_option = setting_option(
+    "operator",
     "--operator",
-    default=default_operator,
-    show_default="$AUDITPACK_OPERATOR or your login",
-    help="Who ran the collection; recorded with every evidence item.",
+    help="Who ran the collection; recorded with every evidence item. Default: your login.",
 )
-profile_option = click.option(
+profile_option = setting_option(
+    "profile",
     "--profile",
     "profile_path",
     type=click.Path(dir_okay=False, exists=True),
     help="Per-agreement profile YAML overriding control parameters (default: catalogue defaults).",
 )
-exceptions_option = click.option(
+exceptions_option = setting_option(
+    "exceptions",
     "--exceptions",
     "exceptions_path",
     type=click.Path(dir_okay=False),
@@ -236,12 +285,11 @@ control_option = click.option(
     "--control", "control_ids", multiple=True, metavar="ID", help="Only this control (repeatable), e.g. --control T-FWH."
 )
 # One language option for every command: Dutch by default, as the reports are.
-lang_option = click.option(
+lang_option = setting_option(
+    "lang",
     "--lang",
     type=click.Choice(LANGUAGES),
-    default="nl",
-    show_default=True,
-    help="Language of the output and documents: nl (Dutch) or en (English).",
+    help="Language of the output and documents: nl (Dutch, the default) or en (English).",
 )
 out_option = click.option(
     "--out",
@@ -251,13 +299,20 @@ out_option = click.option(
     show_default=True,
     help="Where the report files (and the pack) are written.",
 )
-signing_key_option = click.option(
+signing_key_option = setting_option(
+    "keys.signing",
     "--signing-key",
     "key_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The Ed25519 signing key (created on first use; default $AUDITPACK_SIGNING_KEY or "
-    "~/.config/auditpack/signing-key.pem). Kept outside every pack.",
+    help="The Ed25519 signing key (created on first use; default ~/.config/auditpack/signing-key.pem). Kept outside every pack.",
+)
+tsa_ca_option = setting_option(
+    "tsa.ca",
+    "--tsa-ca",
+    "tsa_ca",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The Time-Stamp Authority's certificate (PEM) as the TSA publishes it; the RFC 3161 tokens are checked "
+    "against it (a pack: else against the pack's own copy, which is said).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON for other tools.")
 _period_options = (
@@ -324,11 +379,26 @@ def load_inventory(path: str | None) -> Inventory:
 
 
 def open_store(path: Path, create: bool) -> EvidenceStore:
-    """The store, with the TSA that AUDITPACK_TSA_URL and AUDITPACK_TSA_CA configure (none when unset)."""
+    """The store, with the TSA the settings name (none when unset). A store made now is said, with its path: a
+    mistyped --store would otherwise start an empty year in silence."""
     from auditpack.store import EvidenceStore
-    from auditpack.timestamping import tsa_from_environment
+    from auditpack.timestamping import configured_tsa
 
-    store = EvidenceStore(path, create=create, tsa=tsa_from_environment(), on_timestamp=say_timestamp)
+    store = EvidenceStore(path, create=create, tsa=configured_tsa(), on_timestamp=say_timestamp)
+    if store.created:
+        source = resolved_source("store")
+        named = ""
+        if source == "default":
+            named = " (the default: --store, AUDITPACK_STORE or `store` in the configuration file name another)"
+        elif source not in (None, "command line"):
+            named = f" (the store named by {source})"
+        err_console.print(
+            f"Created a new evidence store at {store.root.resolve()}{named}.",
+            style="yellow",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     if create:  # a command that writes to the store makes it private (evidence holds personal data); others only read
         tightened = store.make_private()
         if tightened:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +21,7 @@ from .shared import (
     operator_option,
     pseudonym_key,
     store_option,
+    tsa_ca_option,
 )
 
 if TYPE_CHECKING:
@@ -36,15 +36,7 @@ if TYPE_CHECKING:
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="The processor's public key (PEM), received apart from the pack. Needed for a pack.",
 )
-@click.option(
-    "--tsa-ca",
-    "tsa_ca",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=lambda: os.environ.get("AUDITPACK_TSA_CA") or None,
-    show_default="$AUDITPACK_TSA_CA",
-    help="The Time-Stamp Authority's certificate (PEM) as the TSA publishes it; the RFC 3161 tokens are checked "
-    "against it (a pack: else against the pack's own copy, which is said).",
-)
+@tsa_ca_option
 @store_option
 def verify(pack_path: Path | None, key_path: Path | None, tsa_ca: Path | None, store_path: Path) -> Outcome:
     """Check an evidence pack offline, or (without PACK.zip) every hash in the evidence store.
@@ -143,8 +135,8 @@ def timestamp_command(store_path: Path) -> Outcome:
     """Timestamp, late, the runs that have no RFC 3161 token yet.
 
     Every run is timestamped when it is committed, by the Time-Stamp Authority
-    that AUDITPACK_TSA_URL names (its answers checked against the certificate
-    in AUDITPACK_TSA_CA). A run whose TSA could not be reached then is kept
+    that AUDITPACK_TSA_URL or [tsa] url in the configuration file names (its
+    answers checked against the certificate in AUDITPACK_TSA_CA or [tsa] ca). A run whose TSA could not be reached then is kept
     and marked "not timestamped" with the reason. This command asks the TSA
     again for each run without a token. Such a token proves only that the
     manifest existed at the token's time, after the run: verify and the pack
@@ -162,7 +154,7 @@ def timestamp_command(store_path: Path) -> Outcome:
     if store.tsa is None:
         raise AuditpackError(
             f"No Time-Stamp Authority is configured: set {TSA_URL_ENV} to its URL and {TSA_CA_ENV} to its CA "
-            f"certificate (PEM), then run `auditpack timestamp` again."
+            f"certificate (PEM), or url and ca under [tsa] in the configuration file, then run `auditpack timestamp` again."
         )
     todo = store.untimestamped()
     still = 0

@@ -21,16 +21,22 @@ def _missing(subcategories: dict, required: list[dict]) -> list[str]:
 
 def evaluate(ctx: EvaluationContext) -> Findings:
     findings = Findings()
-    for day, run, host, items in host_items_per_day(ctx, KINDS):
+    attempts = list(host_items_per_day(ctx, KINDS))
+    # the day's Security log, whichever attempt read it: an imported policy (an account without admin rights
+    # cannot run auditpol) is judged with the log its collection did read that day
+    logs_of: dict[tuple[str, str], list] = {}
+    for day, _, host, items in attempts:
+        logs_of.setdefault((day, host), []).extend(i for i in items if i.usable and i.kind == "windows.security_log")
+    for day, run, host, items in attempts:
         policies = [i for i in usable_or_gap(findings, run, host, items, day) if i.kind == "windows.audit_policy"]
         if not policies:
             if any(i.usable for i in items):  # only the log configuration was read
                 findings.gap(host, day, "evidence.missing", [i.item_id for i in items], why="no_audit_policy")
             continue
-        ids = [i.item_id for i in items]
+        logs = [i for i in items if i.usable and i.kind == "windows.security_log"] or logs_of[(day, host)]
+        ids = list(dict.fromkeys([i.item_id for i in items] + [i.item_id for i in logs]))
         problems = 0
         missing = _missing(policies[-1].normalized["subcategories"], ctx.params["required_subcategories"])
-        logs = [i for i in items if i.usable and i.kind == "windows.security_log"]
         size_mb = logs[-1].normalized["max_size_bytes"] // (1024 * 1024) if logs else None
         attributes = {"missing_subcategories": missing, "log_size_mb": size_mb}
         if missing:

@@ -8,7 +8,8 @@ From a `Company`, under one directory laid out like the server's disk:
     var/log/dc01-cloudkopie.jsonl        dc01's nightly copy to the cloud (target "cloud", T-BAK-4)
     var/log/lab/borg-fill-<server>.log   what borg said while the lab was built
     data/<server>/…                      what the nightly jobs back up: a few tiny files that change
-    borg-home/                           BORG_BASE_DIR of backup01's SSH sessions (sshd_config())
+    borg-home/                           borg's keys and cache: root's home in backup01's sessions, which
+                                         sudo gives borg as HOME (runtime.py)
 
 A failed night leaves no archive, only the wrapper's "failure" line; a missed night leaves nothing
 (the formats: collectors/parsers/backup_logs.py and borg.py). The archives are filled by
@@ -80,10 +81,10 @@ class BackupServer:
         return entries
 
 
-def backup_sshd_config(root: Path) -> str:
-    """What backup01's sshd (for the server built under ROOT) adds to its config: the sessions' clock,
-    which decides the day of each borg archive, and borg's home (otherwise /root/.config and .cache)."""
-    return f'SetEnv TZ=UTC "BORG_BASE_DIR={root / "borg-home"}"\n'
+def backup_sshd_config() -> str:
+    """What backup01's sshd adds to its config: the sessions' clock, which
+    decides the day of each borg archive (sudo keeps TZ). Borg's home is root's: `running_sshd(root_home=...)`."""
+    return "SetEnv TZ=UTC\n"
 
 
 def _stamp(moment: datetime) -> str:

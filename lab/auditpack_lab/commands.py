@@ -89,8 +89,8 @@ def lab() -> None:
 
     \b
     Examples:
-      sudo auditpack lab up
-      auditpack collect -i auditpack-lab/inventory.yaml      (after exporting the two variables `lab up` prints)
+      sudo auditpack lab up           (writes ./auditpack.toml pointing at the lab)
+      auditpack collect               (after exporting the two variables `lab up` prints)
       sudo auditpack lab down
     """
 
@@ -108,20 +108,46 @@ def lab_up_command(directory: Path, seed: int) -> Outcome:
     from . import layout
 
     state = _start(directory, seed)
+    config, prefix = _write_lab_config(state)
     console.print(
         f"\nThe lab's year: {state.first_day} to {state.today}. To audit it by hand:\n"
         f"  export {layout.PASSWORD_ENV}='{layout.AUDIT_PASSWORD}' {layout.BORG_ENV}='{layout.BORG_PASSPHRASE}'\n"
-        f"  export {' '.join(f'{k}={v}' for k, v in state.tsa_environment().items())}   (every run timestamped)\n"
-        f"  auditpack collect -i {state.inventory}\n"
-        f"  auditpack import register hr_leavers {state.registers.get('hr_leavers', '…')}   (and the other registers in "
+        f"  {prefix} doctor\n"
+        f"  {prefix} collect\n"
+        f"  {prefix} import register hr_leavers {state.registers.get('hr_leavers', '…')}   (and the other registers in "
         f"{Path(state.inventory).parent / 'registers'})\n"
-        f"  auditpack report --from {state.first_day} --to {state.today} --profile {state.profile} "
-        f"--exceptions {state.exceptions}\n"
+        f"  {prefix} report --from {state.first_day} --to {state.today}\n"
+        f"The configuration {config} names the lab's inventory, evidence store, profile, exceptions and "
+        f"Time-Stamp Authority (`{prefix} config show`).\n"
         f"The passwords above are the lab's own throwaway secrets; nothing outside this machine's loopback uses them.",
         highlight=False,
         soft_wrap=True,
+        markup=False,
     )
     return Outcome.OK
+
+
+def _write_lab_config(state) -> tuple[Path, str]:
+    """The lab's auditpack.toml in its directory, and in ./ unless a file there is someone else's; returns the
+    file the tour uses and how to call auditpack with it."""
+    from .runtime import CONFIG_FILE, CONFIG_MARK, lab_config_text
+
+    text = lab_config_text(state)
+    own = Path(state.inventory).parent / CONFIG_FILE
+    own.write_text(text)
+    local = Path(CONFIG_FILE)
+    if not local.exists() or local.read_text(errors="replace").startswith(CONFIG_MARK):
+        local.write_text(text)
+        console.print(f"Wrote {local.resolve()} (as {own}): auditpack uses it here without -i.", highlight=False, soft_wrap=True)
+        return local.resolve(), "auditpack"
+    console.print(
+        f"./{CONFIG_FILE} exists and is not the lab's, so it is left alone. It would say:\n{text}"
+        f"Use the lab's own copy: `auditpack --config {own} …` (or export AUDITPACK_CONFIG={own}).",
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
+    )
+    return own, f"auditpack --config {own}"
 
 
 @lab.command(name="down")
@@ -136,10 +162,31 @@ def lab_down_command(directory: Path) -> Outcome:
     from .control import lab_down
 
     if lab_down(directory):
-        console.print(f"Lab in {directory} stopped.")
+        console.print(f"Lab in {directory} stopped.", markup=False)
     else:
-        console.print(f"No lab is running in {directory}.")
+        console.print(f"No lab is running in {directory}.", markup=False)
+    _say_what_of_config(directory)
     return Outcome.OK
+
+
+def _say_what_of_config(directory: Path) -> None:
+    """A ./auditpack.toml the lab wrote still points at it: say so, or the next command audits a stopped lab."""
+    from .runtime import CONFIG_FILE, CONFIG_MARK
+
+    local = Path(CONFIG_FILE)
+    try:
+        text = local.read_text(errors="replace")
+    except OSError:
+        return
+    if text.startswith(CONFIG_MARK) and str(directory.resolve()) in text:
+        console.print(
+            f"{local.resolve()} still points auditpack at this lab (its inventory, store and Time-Stamp Authority): "
+            f"remove it (`rm {CONFIG_FILE}`) before auditing other systems from here; the next `auditpack lab up` "
+            f"writes it again. The lab's evidence store in {directory / 'evidence'} stays until the next `lab up`.",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
+        )
 
 
 @lab.command(name="status")

@@ -10,9 +10,9 @@ From `company.firewall_rules`:
   exactly that rule.
 - `FirewallNamespace`: a holder process (`unshare --net`) that loads the ruleset and sleeps, keeping
   the namespace alive for as long as the lab runs (`load` changes the ruleset when the lab's clock
-  moves across the day a rule was added); `force_command()` writes the sshd ForceCommand
-  that runs every command of fw01's SSH sessions inside it (nsenter). The host's own network
-  never sees the ruleset.
+  moves across the day a rule was added). fw01's sshd serves every session inside it
+  (`running_sshd(netns=...)`), so the audit account's `sudo -n nft -j list ruleset` reads this
+  ruleset; the host's own network never sees it.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ class FirewallNamespace:
 
     pid: int
     process: subprocess.Popen | None = None
-    directory: Path | None = None  # where its files are (the ForceCommand script goes there too)
+    directory: Path | None = None  # where its files are (each day's ruleset script goes there too)
 
     @property
     def netns(self) -> str:
@@ -229,18 +229,6 @@ def stop_holder(pid: int) -> bool:
     return True
 
 
-def force_command(script: Path, namespace: FirewallNamespace) -> str:
-    """Write the ForceCommand that runs each command of fw01's sessions in the namespace; returns the sshd
-    config line. If the holder is gone, nsenter fails and so does the command: never the host's ruleset."""
-    script.parent.mkdir(parents=True, exist_ok=True)
-    script.write_text(
-        "#!/bin/sh\n# fw01: every command runs in the firewall's network namespace\n"
-        f'exec nsenter --net={namespace.netns} sh -c "$SSH_ORIGINAL_COMMAND"\n'
-    )
-    script.chmod(0o755)
-    return f"ForceCommand {script}\n"
-
-
 # -- what the lab runtime calls ---------------------------------------------------------------------
 
 
@@ -273,10 +261,3 @@ def ruleset_follower(company: Company, namespace: FirewallNamespace) -> Callable
             loaded[0] = rules
 
     return follow
-
-
-def firewall_sshd_config(namespace: FirewallNamespace) -> str:
-    """fw01's sshd config addition: the ForceCommand into the namespace (script beside the ruleset)."""
-    if namespace.directory is None:
-        raise ValueError("the namespace does not know its directory: call force_command() with a path")
-    return force_command(namespace.directory / "fw01-command.sh", namespace)

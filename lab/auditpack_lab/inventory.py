@@ -48,11 +48,28 @@ def _winrm(address: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+def ssh_account() -> dict[str, Any]:
+    """How the lab's SSH hosts are logged on to: the audit account without root, sudo for what needs it."""
+    return {"ansible_user": layout.AUDIT_ACCOUNT, "auditpack_become": "sudo"}
+
+
+def sudoers_of(name: str, **host_vars: Any) -> str:
+    """The sudoers file an SSH host of the lab gets: docs/service-accounts.md's lines for this host's commands."""
+    from auditpack.collectors.sudoers import sudoers_for
+    from auditpack.inventory import parse_inventory
+
+    document = {"all": {"hosts": {name: {"ansible_host": "127.0.0.1", **ssh_account(), **host_vars}}}}
+    text = io.StringIO()
+    YAML().dump(document, text)
+    [host] = parse_inventory(text.getvalue().encode()).hosts
+    return sudoers_for(host)
+
+
 def _ssh(name: str, address: str, hosts: LabHosts, **extra: Any) -> dict[str, Any]:
     return {
         "ansible_host": address,
         "ansible_port": hosts.ssh_ports[name],
-        "ansible_user": "root",
+        **ssh_account(),
         "ansible_ssh_private_key_file": str(hosts.ssh_key_file),
         **extra,
     }

@@ -20,10 +20,12 @@ from pathlib import Path
 
 from . import layout
 from .company import CERTIFICATE_DAYS, COMPANY_NAME, DEFAULT_SEED, DOMAIN, Company, build_company
-from .inventory import LabHosts, windows_addresses, write_inventory
+from .inventory import LabHosts, sudoers_of, windows_addresses, write_inventory
 from .year import COLLECTION_FREQUENCY, MINIMUM_COVERAGE
 
 STATE_FILE = "lab.json"
+CONFIG_FILE = "auditpack.toml"  # the lab's settings for auditpack: its inventory, store, profile and TSA
+CONFIG_MARK = "# Written by `auditpack lab up`"  # a ./auditpack.toml that starts so is the lab's to replace
 LAB_MARK = ".auditpack-lab"  # only a directory holding this is ever emptied by the lab
 Progress = Callable[[str], None]
 
@@ -69,6 +71,24 @@ class LabState:
         return cls(**{key: value for key, value in found.items() if key in known})
 
 
+def lab_config_text(state: LabState) -> str:
+    """The auditpack configuration that points every command at the lab (absolute paths: it is written twice)."""
+    lab_dir = Path(state.inventory).parent
+    quoted = json.dumps  # a JSON string is a TOML basic string
+    lines = [
+        f"{CONFIG_MARK} for the lab in {lab_dir}; `auditpack lab down` says what to do with it.",
+        f"# The lab's passwords stay in the environment: export {layout.PASSWORD_ENV} and {layout.BORG_ENV}.",
+        f"inventory = {quoted(state.inventory)}",
+        "# The lab's evidence store, emptied with the lab's directory by the next `auditpack lab up`",
+        f"store = {quoted(str(lab_dir / 'evidence'))}",
+        f"profile = {quoted(state.profile)}",
+        f"exceptions = {quoted(state.exceptions)}",
+    ]
+    if state.tsa_url:
+        lines += ["", "[tsa]", f"url = {quoted(state.tsa_url)}", f"ca = {quoted(state.tsa_ca)}"]
+    return "\n".join(lines) + "\n"
+
+
 def lab_unavailable() -> str | None:
     """Why the lab cannot run on this machine, or None."""
     from .peers.netns import netns_unavailable
@@ -78,7 +98,7 @@ def lab_unavailable() -> str | None:
     for check in (samba_unavailable, accounts_unavailable, netns_unavailable):
         if (reason := check()) is not None:
             return reason
-    for tool in ("borg", "faketime", "nsenter"):
+    for tool in ("borg", "faketime", "nsenter", "sudo"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed (scripts/demo.sh installs what the lab needs)"
     return None
@@ -116,7 +136,7 @@ def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = 
     from .backup_server import backup_sshd_config, build_backup_server
     from .clock import LabClock, watch_clock
     from .directory import build_directory
-    from .firewall import egress_register_yaml, firewall_namespace, firewall_sshd_config, inventory_vars, ruleset_follower
+    from .firewall import egress_register_yaml, firewall_namespace, inventory_vars, ruleset_follower
     from .peers.epo import running_epo
     from .peers.sshd import make_client_key, running_sshd, write_known_hosts
     from .peers.tsa import running_tsa
@@ -161,23 +181,25 @@ def running_lab(directory: Path, seed: int = DEFAULT_SEED, progress: Progress = 
         stack.callback(watcher.join)
         stack.callback(stop_clock.set)
         key_file, public_key = make_client_key(directory / "auditpack-ssh-key")
-        root = {"root": [public_key]}
+        # the audit account logs on, without root; sudo gives it exactly the documented commands
+        account = {"users": {layout.AUDIT_ACCOUNT: ""}, "authorized_keys": {layout.AUDIT_ACCOUNT: [public_key]}}
         fw01 = stack.enter_context(
             running_sshd(
                 directory / "fw01-sshd",
                 layout.FIREWALL,
-                authorized_keys=root,
-                root_shell="/bin/sh",
-                extra_config=firewall_sshd_config(namespace),
+                netns=namespace.netns,  # every session (and what it runs through sudo) inside the firewall
+                sudoers=sudoers_of("fw01", **inventory_vars()),
+                **account,
             )
         )
         backup01 = stack.enter_context(
             running_sshd(
                 directory / "backup01-sshd",
                 layout.BACKUP_SERVER,
-                authorized_keys=root,
-                root_shell="/bin/sh",
-                extra_config=backup_sshd_config(backup_server.root),
+                root_home=str(backup_server.borg_home),  # sudo sets HOME: borg finds its keys and cache there
+                sudoers=sudoers_of("backup01", auditpack_backups=backup_server.inventory_backups()),
+                extra_config=backup_sshd_config(),
+                **account,
             )
         )
         known_hosts = write_known_hosts(directory / "known_hosts", fw01, backup01)

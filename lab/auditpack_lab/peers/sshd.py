@@ -5,7 +5,12 @@ Logins: sshd runs as root and root logs in with the public keys given per test
 and passwords (root's included), never touch the system: sshd then runs in a private
 mount namespace (unshare -m) in which copies of /etc/passwd, /etc/group and
 /etc/shadow holding the test accounts are bind-mounted over the real ones. Only
-that sshd and the sessions it starts see them; the namespace dies with it.
+that sshd and the sessions it starts see them; the namespace dies with it. A
+sudoers file for the test accounts is bind-mounted over /etc/sudoers the same way.
+
+With `netns`, every connection is served by its own `sshd -i` inside that network
+namespace (inetd.py accepts on the loopback address outside it): the sessions, and
+what they run through sudo, see the namespace's rules and sockets, not the host's.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -153,11 +159,16 @@ def _hash_password(password: str) -> str:
     ).stdout.strip()
 
 
-def _account_files(etc: Path, users: dict[str, str], root_shell: str | None = None) -> None:
+def _root_entry(line: str, shell: str | None, home: str | None) -> str:
+    fields = line.split(":")
+    fields[5], fields[6] = home or fields[5], shell or fields[6]
+    return ":".join(fields)
+
+
+def _account_files(etc: Path, users: dict[str, str], root_shell: str | None = None, root_home: str | None = None) -> None:
     """Copies of passwd/group/shadow with the test accounts; root keeps its entry but gets the given password."""
     passwd = Path("/etc/passwd").read_text().splitlines()
-    if root_shell:
-        passwd = [":".join([*line.split(":")[:6], root_shell]) if line.startswith("root:") else line for line in passwd]
+    passwd = [_root_entry(line, root_shell, root_home) if line.startswith("root:") else line for line in passwd]
     group = Path("/etc/group").read_text().splitlines()
     shadow = Path("/etc/shadow").read_text().splitlines()
     existing = {line.split(":")[0] for line in passwd}
@@ -193,6 +204,9 @@ def running_sshd(
     hosts: dict[str, str] | None = None,
     extra_config: str = "",
     root_shell: str | None = None,
+    root_home: str | None = None,
+    sudoers: str | None = None,
+    netns: str | None = None,
 ) -> Iterator[SshdPeer]:
     """sshd on address:port (a free port unless given) with a fresh host key.
 
@@ -201,6 +215,9 @@ def running_sshd(
     hosts: {name: address} lines that this sshd (and so a tunnel through it) resolves; needs the namespace too.
     root_shell: root's login shell for this sshd's sessions only (/bin/sh skips the machine's ~/.bashrc, which
     bash reads even for `ssh host command`); needs the namespace too.
+    root_home: root's home for this sshd's sessions only (what `sudo` sets HOME to); needs the namespace too.
+    sudoers: the whole /etc/sudoers this sshd's sessions see (root-owned, 0440); needs the namespace too.
+    netns: a network namespace (/proc/PID/ns/net) every session runs in; the listener stays on ADDRESS outside it.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     key = workdir / f"ssh_host_{host_key_type}_key"
@@ -222,14 +239,21 @@ def running_sshd(
     )
     log = workdir / "sshd.log"
     command = [SSHD, "-D", "-e", "-f", str(config)]
-    if users or hosts or root_shell:
+    if netns:
+        inetd = [sys.executable, str(Path(__file__).with_name("inetd.py")), address, str(port), netns]
+        command = [*inetd, SSHD, "-i", "-e", "-f", str(config)]
+    if users or hosts or root_shell or root_home or sudoers:
         # sshd reads AuthorizedKeysFile as the user logging in, who cannot enter the root-only test directory:
         # a command run as root hands the keys over instead.
         with open(config, "a") as f:
             f.write(f"AuthorizedKeysCommand /bin/cat {keys_dir}/%u\nAuthorizedKeysCommandUser root\n")
         etc = workdir / "etc"
-        _account_files(etc, users or {}, root_shell)
+        _account_files(etc, users or {}, root_shell, root_home)
         mounts = [f"mount --bind {etc}/{name} /etc/{name}" for name in ("passwd", "group", "shadow")]
+        if sudoers is not None:
+            (etc / "sudoers").write_text(sudoers)
+            (etc / "sudoers").chmod(0o440)  # sudo refuses a sudoers file others may write
+            mounts.append(f"mount --bind {etc}/sudoers /etc/sudoers")
         if hosts:
             (etc / "hosts").write_text(Path("/etc/hosts").read_text() + "".join(f"{ip} {name}\n" for name, ip in hosts.items()))
             mounts.append(f"mount --bind {etc}/hosts /etc/hosts")
