@@ -136,7 +136,7 @@ def test_the_store_and_keys_are_where_the_configuration_puts_them_and_private(fo
         assert stat.S_IMODE(key.stat().st_mode) == 0o600, key
     assert not (followed["home"] / ".config" / "auditpack" / "signing-key.pem").exists()  # not the default place
     assert (work / "klant-a.pub").read_text().startswith("-----BEGIN PUBLIC KEY-----")
-    backups = list((followed["srv"] / "auditpack-keys").glob("*.backup"))
+    backups = list((followed["srv"] / "key-backups").glob("*.backup"))
     assert len(backups) == 1 and stat.S_IMODE(backups[0].stat().st_mode) == 0o600
     assert b"BEGIN PRIVATE KEY" not in backups[0].read_bytes()  # sealed, not a copy
 
