@@ -24,6 +24,7 @@ from auditpack.reports import i18n
 
 LANGS = i18n.LANGS
 WORD = re.compile(r"[^\W\d_]+")
+HEX = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{16,}(?![0-9A-Za-z])")  # a hash or evidence id: letters, but no words
 FIELD = re.compile(r"{\w+:?|[}|]")  # a placeholder's name; the words of a plural form {n:day|days} stay
 # Where the document holds what the processor or the evidence said: quoted as it is, in any language.
 DATA_KEYS = frozenset(
@@ -185,6 +186,6 @@ def foreign_words(text: str, lang: str, quoted: Iterable[str] = ()) -> dict[str,
     relevant = [q for q in quoted if words(q) & other]  # a quote without such a word cannot hide one
     hits: dict[str, str] = {}
     for line in without(text, relevant).splitlines():
-        for word in sorted(words(line) & other):
+        for word in sorted(words(HEX.sub(" ", line)) & other):
             hits.setdefault(word, " ".join(line.split())[:200])
     return hits
