@@ -30,12 +30,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditpack.credentials import CredentialError, CredentialRef, Secret
 from auditpack.inventory import Host, Role, TlsEndpoint
 
 from .guard import CommandGuard, CommandRefused
+
+if TYPE_CHECKING:  # the transports load their libraries: imported where a check runs
+    from .transports.ldap import LdapError
+    from .transports.winrm import WinrmError
 
 OK, FAILED, NOT_TRIED = "ok", "failed", "not tried"
 SCRIPT_TIMEOUT = 30.0  # seconds for doctor's one command over SSH or WinRM
@@ -163,6 +167,14 @@ def _refused_elsewhere(host: Host, check: str, target: str, credential: str, use
 
 
 # --- reachability ---------------------------------------------------------------------------------------------------
+
+
+def _logon_failed(exc: WinrmError | LdapError, user: str | None, credential: str, outcome: list[bool]) -> tuple[str, str]:
+    """A failed WinRM or LDAP logon as (detail, reason); a refused account is told to the gate through OUTCOME."""
+    if exc.reason == "auth_refused":
+        outcome.append(True)
+        return f"{user} with {credential}: {exc} (wrong password, unknown or locked account)", exc.reason
+    return str(exc), exc.reason or ("unreachable" if exc.unreachable else "error")
 
 
 def reachable_row(host: Host) -> CheckRow:
@@ -328,12 +340,7 @@ def winrm_rows(host: Host, gate: AccountGate) -> list[CheckRow]:
             transport = PywinrmTransport(host, secret, SCRIPT_TIMEOUT, guard=CommandGuard.for_collector(WindowsCollector))
             out = transport.run_ps(LOGON_CHECK)
         except WinrmError as exc:
-            if exc.reason == "auth_refused":
-                outcome.append(True)
-                return row(
-                    FAILED, f"{host.user} with {credential}: {exc} (wrong password, unknown or locked account)", exc.reason
-                )
-            return row(FAILED, str(exc), exc.reason or ("unreachable" if exc.unreachable else "error"))
+            return row(FAILED, *_logon_failed(exc, host.user, credential, outcome))
         outcome.append(False)
     if out.exit_code != 0:
         stderr = out.stderr.decode("utf-8", errors="replace").strip()[:200]
@@ -385,12 +392,7 @@ def ldap_rows(host: Host, gate: AccountGate) -> list[CheckRow]:
         try:
             conn = lt.open_connection(target, secret)
         except lt.LdapError as exc:
-            if exc.reason == "auth_refused":
-                outcome.append(True)
-                return row(
-                    FAILED, f"{target.user} with {credential}: {exc} (wrong password, unknown or locked account)", exc.reason
-                )
-            return row(FAILED, str(exc), exc.reason or ("unreachable" if exc.unreachable else "error"))
+            return row(FAILED, *_logon_failed(exc, target.user, credential, outcome))
         outcome.append(False)
     try:
         entry = lt.read_entry(conn, "", ROOTDSE_CHECK, guard=CommandGuard.for_collector(AdCollector))
